@@ -1,0 +1,137 @@
+"""The app factory: one Litestar app, one plugin manager, one kernel per call (tests get isolation)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+import uuid
+from pathlib import Path
+from typing import Any
+
+from litestar import Litestar, Request, Response
+from litestar.config.compression import CompressionConfig
+from litestar.datastructures import MutableScopeHeaders
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.openapi.config import OpenAPIConfig
+from litestar.static_files import create_static_files_router
+from litestar.types import ASGIApp, Message, Receive, Scope, Send
+
+from hotline.core.context import AppContext, Kernel
+from hotline.core.health import healthz, readyz
+from hotline.core.live import make_channels_plugin, plugin_publisher
+from hotline.core.logging import request_id
+from hotline.core.settings import Settings, ensure_secret_key
+from hotline.core.submission import IntakeRefused
+from hotline.core.web import make_environment
+
+log = logging.getLogger("hotline.http")
+
+SECURITY_HEADERS = {
+    "x-content-type-options": "nosniff",
+    "referrer-policy": "same-origin",
+    "x-frame-options": "DENY",
+    "content-security-policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
+}
+
+
+def request_context_middleware(app: ASGIApp) -> ASGIApp:
+    """A request id for every request (kept from X-Request-ID when sane), security headers,
+    and one access-log line: method, route, status, duration. Never the query string."""
+
+    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":  # type: ignore[comparison-overlap]
+            await app(scope, receive, send)
+            return
+        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
+        rid = given if given.isalnum() and len(given) <= 64 else uuid.uuid4().hex
+        token = request_id.set(rid)
+        started = time.perf_counter()
+        status = {"code": 500}
+
+        async def send_wrapper(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                status["code"] = message["status"]
+                headers = MutableScopeHeaders.from_message(message)
+                headers["x-request-id"] = rid
+                for key, value in SECURITY_HEADERS.items():
+                    if key not in headers:
+                        headers[key] = value
+            await send(message)
+
+        try:
+            await app(scope, receive, send_wrapper)
+        finally:
+            log.info(
+                "request",
+                extra={
+                    "method": scope.get("method"),
+                    "path": scope.get("path"),
+                    "status": status["code"],
+                    "ms": round((time.perf_counter() - started) * 1000, 1),
+                },
+            )
+            request_id.reset(token)
+
+    return middleware
+
+
+def intake_refused_handler(_request: Request[Any, Any, Any], exc: IntakeRefused) -> Response[Any]:
+    return Response(
+        {"error": "submission refused", "problems": [p.model_dump() for p in exc.problems]},
+        status_code=422,
+    )
+
+
+def plugin_routes(ctx: AppContext) -> list[Any]:
+    routes: list[Any] = []
+    for group in ctx.pm.hook.register_routes(ctx=ctx):
+        routes.extend(group or [])
+    return routes
+
+
+def create_app(settings: Settings, kernel: Kernel | None = None) -> Litestar:
+    """Build the hotline app. Jobs start in-process when ``settings.jobs_in_process``."""
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    ensure_secret_key(settings)
+    kernel = kernel or Kernel(settings)
+    ctx = kernel.new_context()
+    channels = make_channels_plugin(settings)
+
+    async def startup(app: Litestar) -> None:
+        kernel.publisher = plugin_publisher(channels, asyncio.get_running_loop())
+        ctx.events.publisher = kernel.publisher
+        if settings.jobs_in_process:
+            kernel.jobs.start_in_process(settings.job_workers)
+
+    async def shutdown(app: Litestar) -> None:
+        await asyncio.to_thread(kernel.jobs.stop)
+        await ctx.db.dispose()
+
+    static = create_static_files_router(
+        path="/static", directories=[Path(__file__).parent / "static"], include_in_schema=False
+    )
+    rate_limit = RateLimitConfig(
+        rate_limit=("minute", settings.rate_limit_per_minute),
+        exclude=["/healthz", "/readyz", "/static"],
+    )
+    app = Litestar(
+        route_handlers=[healthz, readyz, static, *plugin_routes(ctx)],
+        plugins=[channels],
+        middleware=[request_context_middleware, rate_limit.middleware],
+        on_startup=[startup],
+        on_shutdown=[shutdown],
+        exception_handlers={IntakeRefused: intake_refused_handler},
+        openapi_config=OpenAPIConfig(
+            title="Civic Hotline API",
+            version="1",
+            path="/api/schema",
+            description="Public API of the hotline. Open311 GeoReport v2 arrives with the portal.",
+        ),
+        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        logging_config=None,
+    )
+    app.state.ctx = ctx
+    app.state.kernel = kernel
+    app.state.jinja = make_environment(ctx)
+    return app

@@ -1,0 +1,151 @@
+"""The ``hotline`` command: serve, worker, migrate, plugins, demo-data, check."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import sys
+from collections.abc import Sequence
+
+from pydantic import ValidationError
+
+from hotline.core import migrate as migrations
+from hotline.core import settings as settings_mod
+from hotline.core.logging import configure_logging
+
+
+def _settings() -> settings_mod.Settings:
+    try:
+        return settings_mod.load_settings()
+    except ValidationError:
+        for line in settings_mod.problems():
+            print(line, file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_check(_args: argparse.Namespace) -> int:
+    found = settings_mod.problems()
+    for line in found:
+        print(line)
+    if found:
+        return 1
+    print("settings ok")
+    return 0
+
+
+def cmd_migrate(args: argparse.Namespace) -> int:
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if args.downgrade:
+        migrations.downgrade(settings.db_url, args.downgrade)
+    else:
+        migrations.upgrade(settings.db_url)
+    print(f"database at revision {args.downgrade or migrations.head_revision()}")
+    return 0
+
+
+def cmd_plugins(_args: argparse.Namespace) -> int:
+    from hotline.core.context import plugin_manager_for
+    from hotline.plugins.manager import describe
+
+    for name, hooks in describe(plugin_manager_for(_settings())):
+        print(f"{name}: {', '.join(hooks) if hooks else '(no hooks)'}")
+    return 0
+
+
+def _first_start(settings: settings_mod.Settings) -> None:
+    """Create the data directory, migrate, and make the first administrator."""
+    from hotline.core.accounts import ensure_first_admin
+    from hotline.core.context import open_context
+
+    first = not settings.data_dir.exists()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    if first:
+        print(f"created data directory {settings.data_dir.resolve()}")
+    migrations.upgrade(settings.db_url)
+
+    async def admin() -> str | None:
+        async with open_context(settings) as ctx:
+            return await ensure_first_admin(ctx)
+
+    password = asyncio.run(admin())
+    if password:
+        # Printed once to the terminal, never to the log; only its hash is stored.
+        print("administrator account: admin")
+        print(f"administrator password (shown once, change it at first sign-in): {password}")
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    import uvicorn
+
+    from hotline.core.app import create_app
+
+    overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
+    settings = settings_mod.load_settings(**overrides) if overrides else _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    _first_start(settings)
+    app = create_app(settings)
+    print(f"Civic Hotline is running at {settings.url}", flush=True)
+    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    return 0
+
+
+def cmd_worker(args: argparse.Namespace) -> int:
+    from hotline.core.context import Kernel
+    from hotline.core.live import BackendPublisher, make_backend
+
+    settings = _settings()
+    configure_logging(settings.log_level, settings.log_format)
+    kernel = Kernel(settings)
+    if settings.events_backend != "memory":
+        kernel.publisher = BackendPublisher(make_backend(settings))
+    kernel.new_context()  # registers the plugins' jobs
+    print(f"hotline worker: {len(kernel.jobs.specs)} jobs, {args.workers} threads", flush=True)
+    kernel.jobs.run_worker(args.workers)
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from hotline.core.demo import load_demo
+
+    settings = _settings()
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    migrations.upgrade(settings.db_url)
+    counts = asyncio.run(load_demo(settings, days=args.days, per_day=args.per_day))
+    print(", ".join(f"{n} {what}" for what, n in counts.items()))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotline", description="Civic Hotline")
+    sub = parser.add_subparsers(dest="command", required=True)
+    serve = sub.add_parser("serve", help="migrate if needed and run the web app (and jobs)")
+    serve.add_argument("--host")
+    serve.add_argument("--port", type=int)
+    serve.set_defaults(func=cmd_serve)
+    worker = sub.add_parser("worker", help="run jobs (when HOTLINE_JOBS_IN_PROCESS=false)")
+    worker.add_argument("--workers", type=int, default=2)
+    worker.set_defaults(func=cmd_worker)
+    mig = sub.add_parser("migrate", help="bring the database schema up to date")
+    mig.add_argument("--downgrade", metavar="REVISION", help="go back to REVISION ('base': empty)")
+    mig.set_defaults(func=cmd_migrate)
+    sub.add_parser("plugins", help="each loaded plugin and its hooks").set_defaults(
+        func=cmd_plugins
+    )
+    demo = sub.add_parser("demo-data", help="load a demo city: departments, services, cases")
+    demo.add_argument("--days", type=int, default=7)
+    demo.add_argument("--per-day", type=int, default=40)
+    demo.set_defaults(func=cmd_demo)
+    sub.add_parser("check", help="list every missing or invalid setting").set_defaults(
+        func=cmd_check
+    )
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,0 +1,51 @@
+"""Contact points: how a citizen is reached. Phones become E.164 (phonenumbers), e-mail is checked."""
+
+from __future__ import annotations
+
+import phonenumbers
+from email_validator import EmailNotValidError, validate_email
+
+from hotline.core.enums import ContactKind
+
+
+class InvalidContact(ValueError):
+    """The value cannot be a contact point of its kind; the message says why."""
+
+
+def normalise_phone(value: str, region: str) -> str:
+    try:
+        number = phonenumbers.parse(value, region)
+    except phonenumbers.NumberParseException as exc:
+        raise InvalidContact("not a phone number") from exc
+    if not phonenumbers.is_valid_number(number):
+        raise InvalidContact("not a valid phone number")
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+def normalise_email(value: str) -> str:
+    try:
+        result = validate_email(value.strip(), check_deliverability=False)
+    except EmailNotValidError as exc:
+        raise InvalidContact(f"not a valid e-mail address ({exc})") from exc
+    # The domain is case-insensitive; the local part is kept as given.
+    return f"{result.local_part}@{result.domain.lower()}"
+
+
+def normalise(kind: str, value: str, region: str = "CN") -> str:
+    """The stored form of a contact value, so the same person matches across channels."""
+    value = value.strip()
+    if not value:
+        raise InvalidContact("empty")
+    if kind in (ContactKind.PHONE, ContactKind.FAX):
+        return normalise_phone(value, region)
+    if kind == ContactKind.EMAIL:
+        return normalise_email(value)
+    if kind not in set(ContactKind):
+        raise InvalidContact(f"unknown contact kind {kind!r}")
+    if len(value) > 320:
+        raise InvalidContact("too long")
+    return value
+
+
+def last_digits(e164: str, n: int = 4) -> str:
+    return "".join(ch for ch in e164 if ch.isdigit())[-n:]

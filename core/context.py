@@ -1,0 +1,88 @@
+"""The AppContext: what every handler, job and plugin gets to reach the kernel."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from zoneinfo import ZoneInfo
+
+import pluggy
+
+from hotline.core.db import Database
+from hotline.core.events import EventBus, Publisher
+from hotline.core.i18n import Catalogs, load_catalogs
+from hotline.core.jobs import JobQueue, make_huey
+from hotline.core.settings import Settings
+from hotline.core.storage import FileStore
+from hotline.plugins.manager import build_plugin_manager
+
+
+@dataclass
+class AppContext:
+    settings: Settings
+    pm: pluggy.PluginManager
+    db: Database
+    files: FileStore
+    jobs: JobQueue
+    events: EventBus
+    catalogs: Catalogs
+
+    @property
+    def tz(self) -> ZoneInfo:
+        return ZoneInfo(self.settings.timezone)
+
+
+def plugin_manager_for(settings: Settings) -> pluggy.PluginManager:
+    pm: pluggy.PluginManager = build_plugin_manager(
+        extra=settings.plugins, disabled=settings.disabled_plugins, trace=settings.trace_plugins
+    )
+    return pm
+
+
+class Kernel:
+    """What one process shares: settings, plugins, files, the job queue, the catalogs.
+
+    Contexts are made per event loop (the app's, and one per job thread) since a database
+    engine belongs to the loop that made it.
+    """
+
+    def __init__(self, settings: Settings, pm: pluggy.PluginManager | None = None) -> None:
+        self.settings = settings
+        self.pm = pm or plugin_manager_for(settings)
+        self.files = FileStore(settings.files_dir)
+        self.catalogs = load_catalogs()
+        self.publisher: Publisher | None = None
+        self.jobs = JobQueue(make_huey(settings), self.new_context)
+        self._jobs_registered = False
+
+    def new_context(self) -> AppContext:
+        bus = EventBus(self.publisher) if self.publisher else EventBus()
+        ctx = AppContext(
+            settings=self.settings,
+            pm=self.pm,
+            db=Database(self.settings.db_url),
+            files=self.files,
+            jobs=self.jobs,
+            events=bus,
+            catalogs=self.catalogs,
+        )
+        if not self._jobs_registered:
+            self._jobs_registered = True
+            for group in self.pm.hook.register_jobs(ctx=ctx):
+                for spec in group or ():
+                    self.jobs.register(spec)
+        return ctx
+
+
+@asynccontextmanager
+async def open_context(
+    settings: Settings, kernel: Kernel | None = None
+) -> AsyncIterator[AppContext]:
+    """A context for scripts and tests: no web server, jobs not running unless started."""
+    kernel = kernel or Kernel(settings)
+    ctx = kernel.new_context()
+    try:
+        yield ctx
+    finally:
+        await ctx.db.dispose()

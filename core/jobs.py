@@ -1,0 +1,150 @@
+"""Jobs on huey: SQLite in the data directory (embedded) or PostgreSQL (at scale).
+
+A job is ``async def job(ctx, **kwargs)``; plugins contribute them through ``register_jobs``.
+Each job is a huey task of its own, with retries and exponential backoff. Huey runs tasks
+in worker threads; each thread keeps its own event loop and its own ``AppContext`` (an async
+engine belongs to one loop). Arguments must be JSON-like: ids, not objects.
+
+Why huey: it is maintained, has a persistent SQLite storage (a job enqueued before a
+``kill -9`` runs after restart) and a PostgreSQL storage (several ``hotline worker`` processes
+take jobs with ``FOR UPDATE SKIP LOCKED``), so neither size needs a broker of its own.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import anyio
+from huey import Huey, PostgresHuey, SqliteHuey
+from huey.consumer import Consumer
+from sqlalchemy.engine import make_url
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
+    from hotline.core.settings import Settings
+
+log = logging.getLogger("hotline.jobs")
+
+JobFunc = Callable[..., Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class JobSpec:
+    """A job a plugin offers. ``periodic`` is a huey ``crontab(...)`` for scheduled jobs."""
+
+    name: str
+    func: JobFunc
+    periodic: Callable[..., bool] | None = None
+    retries: int = 6
+    retry_delay: float = 5.0
+    retry_backoff: float = 2.0
+
+
+def make_huey(settings: Settings) -> Huey:
+    if settings.is_postgres:
+        url = make_url(settings.db_url)
+        return PostgresHuey(
+            "hotline",
+            host=url.host,
+            port=url.port or 5432,
+            user=url.username,
+            password=url.password,
+            dbname=url.database,
+            utc=True,
+        )
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    return SqliteHuey("hotline", filename=str(settings.data_dir / "jobs.db"), utc=True)
+
+
+class _QuietConsumer(Consumer):  # type: ignore[misc]
+    """A consumer that runs inside ``hotline serve``: the web server owns the signals."""
+
+    def _set_signal_handlers(self) -> None:
+        return None
+
+
+class JobQueue:
+    """Enqueue jobs by name; run them in threads here or in ``hotline worker`` processes."""
+
+    def __init__(self, huey: Huey, context_factory: Callable[[], AppContext]) -> None:
+        self.huey = huey
+        self.specs: dict[str, JobSpec] = {}
+        self._tasks: dict[str, Any] = {}
+        self._context_factory = context_factory
+        self._local = threading.local()
+        self._consumer: Consumer | None = None
+
+    def register(self, spec: JobSpec) -> None:
+        if spec.name in self.specs:
+            raise ValueError(f"two jobs named {spec.name!r}")
+        self.specs[spec.name] = spec
+
+        def run(**kwargs: Any) -> Any:
+            return self._run_in_thread(spec, kwargs)
+
+        run.__name__ = spec.name
+        if spec.periodic is not None:
+            task = self.huey.periodic_task(spec.periodic, name=spec.name)(run)
+        else:
+            task = self.huey.task(
+                name=spec.name,
+                retries=spec.retries,
+                retry_delay=spec.retry_delay,
+                retry_backoff=spec.retry_backoff,
+            )(run)
+        self._tasks[spec.name] = task
+
+    def _thread_state(self) -> tuple[asyncio.AbstractEventLoop, AppContext]:
+        state = getattr(self._local, "state", None)
+        if state is None:
+            loop = asyncio.new_event_loop()
+            ctx = self._context_factory()
+            state = (loop, ctx)
+            self._local.state = state
+        return state
+
+    def _run_in_thread(self, spec: JobSpec, kwargs: dict[str, Any]) -> Any:
+        loop, ctx = self._thread_state()
+        return loop.run_until_complete(spec.func(ctx, **kwargs))
+
+    def enqueue(self, name: str, *, delay: float | None = None, **kwargs: Any) -> str:
+        """Put a job in the queue (durable once this returns). Returns the job id."""
+        task = self._tasks[name]
+        if delay:
+            result = task.schedule(kwargs=kwargs, delay=delay)
+        else:
+            result = task(**kwargs)
+        return str(result.id)
+
+    async def aenqueue(self, name: str, *, delay: float | None = None, **kwargs: Any) -> str:
+        return await anyio.to_thread.run_sync(lambda: self.enqueue(name, delay=delay, **kwargs))
+
+    def pending(self) -> int:
+        return int(self.huey.pending_count()) + int(self.huey.scheduled_count())
+
+    def start_in_process(self, workers: int) -> None:
+        """Run jobs inside this process (the embedded default)."""
+        self._consumer = _QuietConsumer(
+            self.huey,
+            workers=workers,
+            worker_type="thread",
+            periodic=True,
+            initial_delay=0.05,
+            max_delay=1.0,
+            check_worker_health=False,
+        )
+        self._consumer.start()
+
+    def stop(self) -> None:
+        if self._consumer is not None:
+            self._consumer.stop(graceful=True)
+            self._consumer = None
+
+    def run_worker(self, workers: int) -> None:
+        """Block running jobs (``hotline worker``); stops on SIGINT/SIGTERM."""
+        Consumer(self.huey, workers=workers, worker_type="thread", periodic=True).run()

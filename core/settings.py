@@ -1,0 +1,154 @@
+"""One typed settings object, read once from ``HOTLINE_*`` variables and ``<data dir>/hotline.env``.
+
+Secrets (the session key, database passwords) come only from the environment or the data
+directory; the secret key is generated into the data directory on first start.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+from typing import Annotated, Any, Literal
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pydantic import Field, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+SUPPORTED_LANGUAGES = ("zh_CN", "en")
+
+
+class Settings(BaseSettings):
+    """Everything the hotline can be told. Field docs are what ``hotline check`` prints."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="HOTLINE_", extra="ignore", env_file_encoding="utf-8"
+    )
+
+    data_dir: Path = Field(
+        Path("hotline-data"), description="where the database, files and keys live"
+    )
+    database_url: str = Field(
+        "", description="SQLAlchemy async URL; empty means SQLite in data_dir"
+    )
+    host: str = "127.0.0.1"
+    port: int = Field(8000, ge=1, le=65535)
+    public_url: str = Field("", description="the address citizens see; printed at start")
+    default_language: Literal["zh_CN", "en"] = "zh_CN"
+    timezone: str = Field("Asia/Shanghai", description="the hotline's local time, for deadlines")
+    default_region: str = Field(
+        "CN", min_length=2, max_length=2, description="for local phone numbers"
+    )
+    jobs_in_process: bool = Field(True, description="run jobs inside `serve` (embedded default)")
+    job_workers: int = Field(2, ge=1, le=64)
+    events_backend: Literal["memory", "redis", "postgres"] = "memory"
+    redis_url: str = ""
+    plugins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="extra plugin modules to load, comma-separated"
+    )
+    disabled_plugins: Annotated[list[str], NoDecode] = Field(
+        default_factory=list, description="plugin names not to load, comma-separated"
+    )
+    trace_plugins: bool = False
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["json", "text"] = "json"
+    max_text_chars: int = Field(20_000, ge=100)
+    max_attachments: int = Field(10, ge=0)
+    max_attachment_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    secret_key: str = Field("", repr=False, description="session signing key; generated when empty")
+    rate_limit_per_minute: int = Field(120, ge=1)
+
+    @field_validator("plugins", "disabled_plugins", mode="before")
+    @classmethod
+    def _comma_list(cls, value: object) -> object:
+        if isinstance(value, str):
+            return [part.strip() for part in value.split(",") if part.strip()]
+        return value
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, value: str) -> str:
+        if value and not value.startswith(("sqlite+aiosqlite://", "postgresql+asyncpg://")):
+            raise ValueError(
+                "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (an async driver)"
+            )
+        return value
+
+    @field_validator("timezone")
+    @classmethod
+    def _known_zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"unknown time zone {value!r}") from None
+        return value
+
+    @model_validator(mode="after")
+    def _backends_need_urls(self) -> Settings:
+        if self.events_backend == "redis" and not self.redis_url:
+            raise ValueError("HOTLINE_EVENTS_BACKEND=redis needs HOTLINE_REDIS_URL")
+        if self.events_backend == "postgres" and not self.is_postgres:
+            raise ValueError(
+                "HOTLINE_EVENTS_BACKEND=postgres needs a PostgreSQL HOTLINE_DATABASE_URL"
+            )
+        return self
+
+    @property
+    def db_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir.resolve() / 'hotline.db'}"
+
+    @property
+    def is_postgres(self) -> bool:
+        return self.db_url.startswith("postgresql")
+
+    @property
+    def files_dir(self) -> Path:
+        return self.data_dir / "files"
+
+    @property
+    def url(self) -> str:
+        return self.public_url or f"http://{self.host}:{self.port}/"
+
+
+def env_file(environ: os._Environ[str] | dict[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    return Path(env.get("HOTLINE_DATA_DIR", "hotline-data")) / "hotline.env"
+
+
+def load_settings(**overrides: Any) -> Settings:
+    """Read settings from the environment and the data directory's ``hotline.env``."""
+    return Settings(_env_file=env_file(), **overrides)  # type: ignore[call-arg]  # pydantic-settings keyword
+
+
+def problems() -> list[str]:
+    """Every missing or invalid setting, one line each (for ``hotline check``)."""
+    try:
+        settings = load_settings()
+    except ValidationError as exc:
+        lines = []
+        for err in exc.errors():
+            loc = "_".join(str(part) for part in err["loc"]) if err["loc"] else ""
+            name = f"HOTLINE_{loc.upper()}" if loc else "settings"
+            lines.append(f"{name}: {err['msg']}")
+        return lines
+    found: list[str] = []
+    data_dir = settings.data_dir
+    probe = data_dir if data_dir.exists() else data_dir.parent.resolve()
+    if not os.access(probe, os.W_OK):
+        found.append(f"HOTLINE_DATA_DIR: {data_dir} is not writable")
+    if settings.public_url and not settings.public_url.startswith(("http://", "https://")):
+        found.append("HOTLINE_PUBLIC_URL: must start with http:// or https://")
+    return found
+
+
+def ensure_secret_key(settings: Settings) -> str:
+    """The session key: from the environment, else from ``<data dir>/secret_key`` (made once)."""
+    if settings.secret_key:
+        return settings.secret_key
+    path = settings.data_dir / "secret_key"
+    if not path.exists():
+        settings.data_dir.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as fh:
+            fh.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()

@@ -1,0 +1,96 @@
+"""What a channel hands to intake: a typed ``Submission``, and the refusal that lists every problem."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hotline.core.enums import CaseKind, ContactKind, Media, Priority
+
+
+class ContactIn(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    kind: ContactKind
+    value: str = Field(max_length=320)
+
+
+class AttachmentIn(BaseModel):
+    """Raw bytes as received. The type is sniffed from the content; ``filename`` is only a label."""
+
+    filename: str = Field("", max_length=255)
+    data: bytes = Field(repr=False)
+
+
+class LocationIn(BaseModel):
+    text: str | None = Field(None, max_length=500)
+    latitude: float | None = Field(None, ge=-90, le=90)
+    longitude: float | None = Field(None, ge=-180, le=180)
+
+
+class Submission(BaseModel):
+    """One inbound contact, normalised by its channel. Intake is the only thing that stores it.
+
+    ``(channel, external_id)`` makes intake idempotent: the same pair never makes a second case.
+    ``tracking_number`` appends to that case when it is open. ``raw`` keeps the input as received
+    (an e-mail's source, a webhook's body) so nothing is lost if parsing was wrong.
+    """
+
+    model_config = ConfigDict(extra="forbid")
+
+    channel: str = Field(min_length=1, max_length=32, pattern=r"^[a-z][a-z0-9_.-]*$")
+    external_id: str | None = Field(None, min_length=1, max_length=255)
+    kind: CaseKind = CaseKind.COMPLAINT
+    subject: str = Field("", max_length=300)
+    text: str = ""
+    category: str | None = Field(None, max_length=32)
+    language: Literal["zh_CN", "en"] | None = None
+    citizen_name: str | None = Field(None, max_length=200)
+    contacts: list[ContactIn] = Field(default_factory=list, max_length=10)
+    tracking_number: str | None = Field(None, max_length=32)
+    location: LocationIn | None = None
+    attachments: list[AttachmentIn] = Field(default_factory=list)
+    raw: bytes | None = Field(None, repr=False)
+    priority: Priority = Priority.NORMAL
+    media: Media | None = None
+    skills: list[str] = Field(default_factory=list, max_length=20)
+    address: str | None = Field(None, max_length=64, description="sender's network address")
+    received_at: datetime | None = None
+    meta: dict[str, Any] = Field(default_factory=dict)
+
+
+class Problem(BaseModel):
+    """One reason a submission was refused: which field, a stable code, and a sentence."""
+
+    field: str
+    code: str
+    message: str
+
+
+class IntakeRefused(Exception):
+    """Raised before anything is stored; ``problems`` names every problem found."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("; ".join(f"{p.field}: {p.message}" for p in problems))
+
+
+def problems_from_validation(exc: ValidationError) -> list[Problem]:
+    return [
+        Problem(
+            field=".".join(str(part) for part in err["loc"]) or "submission",
+            code=str(err["type"]),
+            message=str(err["msg"]),
+        )
+        for err in exc.errors(include_input=False)
+    ]
+
+
+def parse_submission(data: dict[str, Any]) -> Submission:
+    """Build a Submission from untrusted data, or raise IntakeRefused listing every problem."""
+    try:
+        return Submission.model_validate(data)
+    except ValidationError as exc:
+        raise IntakeRefused(problems_from_validation(exc)) from None

@@ -1,0 +1,76 @@
+"""Server-rendered pages: Jinja with autoescape and gettext, language choice, htmx fragments."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
+from litestar import Request, Response
+from litestar.datastructures import Cookie
+
+from hotline.core.context import AppContext
+from hotline.core.i18n import choose_language
+from hotline.core.settings import SUPPORTED_LANGUAGES
+
+LANG_COOKIE = "hotline_lang"
+
+
+def template_packages(ctx: AppContext) -> list[str]:
+    names: list[str] = []
+    for group in ctx.pm.hook.register_templates():
+        names.extend(group or [])
+    return names
+
+
+def make_environment(ctx: AppContext) -> Environment:
+    prefixes = {
+        name.rsplit(".", 1)[-1]: PackageLoader(name, "templates") for name in template_packages(ctx)
+    }
+    env = Environment(
+        loader=ChoiceLoader([PrefixLoader(prefixes), PackageLoader("hotline.core", "templates")]),
+        autoescape=select_autoescape(default=True, default_for_string=True),
+        extensions=["jinja2.ext.i18n"],
+    )
+    env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    return env
+
+
+def request_language(request: Request[Any, Any, Any]) -> str:
+    ctx: AppContext = request.app.state.ctx
+    chosen = request.query_params.get("lang") or request.cookies.get(LANG_COOKIE)
+    return choose_language(
+        chosen, request.headers.get("accept-language"), ctx.settings.default_language
+    )
+
+
+def render(request: Request[Any, Any, Any], template: str, **context: Any) -> Response[str]:
+    """The whole page, or only ``block`` when htmx asks for a fragment (``HX-Request``)."""
+    ctx: AppContext = request.app.state.ctx
+    env: Environment = request.app.state.jinja
+    language = request_language(request)
+    translations = ctx.catalogs.get(language)
+    tpl = env.get_template(template)
+    values = {
+        "gettext": translations.gettext,
+        "ngettext": translations.ngettext,
+        "_": translations.gettext,
+        "lang": language,
+        "languages": SUPPORTED_LANGUAGES,
+        "request": request,
+        **context,
+    }
+    block = context.get("block")
+    if block and request.headers.get("hx-request") == "true" and block in tpl.blocks:
+        html = "".join(tpl.blocks[block](tpl.new_context(values)))
+    else:
+        html = tpl.render(values)
+    cookies = []
+    chosen = request.query_params.get("lang")
+    if chosen in SUPPORTED_LANGUAGES:
+        cookies.append(Cookie(key=LANG_COOKIE, value=chosen, max_age=365 * 86400, samesite="lax"))
+    return Response(
+        html,
+        media_type="text/html; charset=utf-8",
+        cookies=cookies,
+        headers={"Content-Language": language.replace("_", "-"), "Vary": "Accept-Language, Cookie"},
+    )

@@ -1,0 +1,1 @@
+"""The plugin host: hook specifications, the per-app plugin manager, built-in rule plugins."""

@@ -1,0 +1,105 @@
+"""Every hook of Civic Hotline: the plugin author's reference.
+
+Implement a hook by decorating a function with ``hookimpl`` (``from hotline.plugins import
+hookimpl``... see ``hotline.plugins.manager.hookimpl``) and listing the module in
+``DEFAULT_PLUGINS`` (ours) or in the ``hotline`` entry-point group of your distribution (yours).
+
+Conventions:
+
+* Hooks are called with keyword arguments; an implementation takes only the ones it uses.
+* A hook may return a value or an awaitable; the caller in core awaits what needs awaiting.
+* ``firstresult`` hooks stop at the first non-``None`` answer. An implementation that does not
+  apply must return ``None`` synchronously: an ``async def`` always "answers".
+* Built-in defaults are registered ``trylast=True``; a site plugin overrides them by answering.
+* Each hook is called from exactly one place in core, through a small typed function that
+  checks the result (named in each docstring).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Sequence
+from typing import TYPE_CHECKING, Any
+
+import pluggy
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
+    from hotline.core.events import CaseEventMessage
+    from hotline.core.jobs import JobSpec
+    from hotline.core.models import Case, ServiceCategory
+    from hotline.core.replies import OutboundMessage
+    from hotline.core.submission import Submission
+
+hookspec = pluggy.HookspecMarker("hotline")
+
+# --- Registration: called once when an app or worker is built -------------------------------
+
+
+@hookspec
+def register_routes(ctx: AppContext) -> Sequence[Any]:
+    """Return Litestar route handlers, controllers or routers to mount on the app.
+
+    A channel's inbound webhook, the portal's pages and the console's screens arrive here.
+    Handlers reach the kernel through ``request.app.state.ctx`` (an ``AppContext``).
+    Called by ``hotline.core.app.plugin_routes``.
+    """
+
+
+@hookspec
+def register_jobs(ctx: AppContext) -> Sequence[JobSpec]:
+    """Return ``JobSpec`` objects: plain ``async def job(ctx, **kwargs)`` functions, optionally
+    periodic (a huey ``crontab``).
+
+    Jobs run in-process on the embedded default and in ``hotline worker`` processes at scale;
+    they must be idempotent, since a job may run again after a crash.
+    Called by ``hotline.core.jobs.collect_jobs``.
+    """
+
+
+@hookspec
+def register_templates() -> Sequence[str]:
+    """Return names of packages whose ``templates/`` folder joins the Jinja loader.
+
+    Templates are addressed as ``<package last part>/<file>``, e.g. ``portal/home.html``.
+    Called by ``hotline.core.web.template_packages``.
+    """
+
+
+# --- Case lifecycle -----------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def choose_department(
+    ctx: AppContext, case: Case, category: ServiceCategory | None, submission: Submission
+) -> str | Awaitable[str | None] | None:
+    """firstresult: the code of the department a new case goes to, or ``None`` to pass.
+
+    Runs inside intake's transaction, before the case is written; do not write to the
+    database here. The built-in rule answers with the category's default department.
+    An unknown code is refused by intake (the case then waits unassigned in the hotline).
+    Called by ``hotline.core.intake.route_case``.
+    """
+
+
+@hookspec
+def case_event(ctx: AppContext, event: CaseEventMessage) -> Awaitable[None] | None:
+    """Told of every case event after its transaction committed (never before).
+
+    ``event`` carries the case id, tracking number, action and public detail, never personal
+    data. Use it to send acknowledgements, start timers, update screens. Failures are logged
+    and do not undo the committed change. Called by ``hotline.core.events.EventBus.deliver``.
+    """
+
+
+# --- Replies --------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def send_reply(ctx: AppContext, message: OutboundMessage) -> str | Awaitable[str | None] | None:
+    """firstresult: deliver ``message`` to the citizen if this channel owns its contact kind.
+
+    Return the channel's delivery id (any non-``None`` string) once the gateway accepted it;
+    return ``None`` synchronously when the contact kind is not yours; raise to report a
+    failure (the job retries with backoff, then marks the message failed on its case).
+    Called by ``hotline.core.replies.deliver``.
+    """
