@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Set up what the tests need and run lint, type checks and the whole suite.
+# The suite starts what it needs on loopback; PostgreSQL comes from HOTLINE_TEST_PG
+# (default postgresql://postgres@127.0.0.1:5432/postgres). Missing components skip on a
+# laptop and fail under CI=true.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+# shellcheck source=deploy/setup-python.sh
+source deploy/setup-python.sh
+"$VENV/bin/pip" install --quiet --disable-pip-version-check -e '.[test]'
+"$VENV/bin/ruff" check .
+"$VENV/bin/ruff" format --check .
+"$VENV/bin/mypy" -p hotline.core -p hotline.plugins
+exec "$VENV/bin/pytest" -q -p no:cacheprovider "$@"

@@ -1,0 +1,189 @@
+"""Shared fixtures: real SQLite and real PostgreSQL, each test on a clean, migrated database.
+
+A component that is missing skips the test with the reason on a laptop; under CI (CI=true)
+the same absence fails it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import uuid
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import text
+
+from hotline.core import migrate
+from hotline.core.context import AppContext, Kernel, open_context
+from hotline.core.enums import LimitUnit
+from hotline.core.models import Base, Department, ServiceCategory
+from hotline.core.settings import Settings
+
+PG_ADMIN_DSN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
+IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
+
+
+def need(available: bool, what: str) -> None:
+    """Skip with the reason on a laptop; fail under CI."""
+    if available:
+        return
+    if IN_CI:
+        pytest.fail(f"{what} is required under CI", pytrace=False)
+    pytest.skip(f"{what} is not available here")
+
+
+async def _pg_execute(sql: str, dsn: str = PG_ADMIN_DSN) -> None:
+    import asyncpg
+
+    conn = await asyncpg.connect(dsn, timeout=5)
+    try:
+        await conn.execute(sql)
+    finally:
+        await conn.close()
+
+
+def _pg_available() -> str | None:
+    try:
+        asyncio.run(_pg_execute("SELECT 1"))
+    except Exception as exc:  # any failure means: not here
+        return f"{type(exc).__name__}: {exc}"
+    return None
+
+
+@pytest.fixture(scope="session")
+def pg_database() -> Iterator[str]:
+    """A fresh PostgreSQL database for this test session, migrated once."""
+    problem = _pg_available()
+    need(problem is None, f"PostgreSQL at {PG_ADMIN_DSN} ({problem})")
+    name = f"hotline_test_{uuid.uuid4().hex[:10]}"
+    asyncio.run(_pg_execute(f'CREATE DATABASE "{name}"'))
+    url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
+    migrate.upgrade(url)
+    yield url
+    asyncio.run(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    path = tmp_path_factory.mktemp("template") / "hotline.db"
+    migrate.upgrade(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+def _truncate_pg(url: str) -> None:
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+
+    async def run() -> None:
+        dsn = url.replace("postgresql+asyncpg", "postgresql")
+        await _pg_execute(f"TRUNCATE {tables} RESTART IDENTITY CASCADE", dsn)
+        # huey's tables, when a test made them
+        await _pg_execute(
+            "DO $$ BEGIN IF to_regclass('huey_task') IS NOT NULL THEN "
+            "TRUNCATE huey_task, huey_schedule, huey_kv; END IF; END $$",
+            dsn,
+        )
+
+    asyncio.run(run())
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    """The kernel tests run once on SQLite and once on PostgreSQL."""
+    if request.param == "sqlite":
+        template: Path = request.getfixturevalue("sqlite_template")
+        target = tmp_path / "data" / "hotline.db"
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.copy(template, target)
+        return f"sqlite+aiosqlite:///{target}"
+    url: str = request.getfixturevalue("pg_database")
+    _truncate_pg(url)
+    return url
+
+
+@pytest.fixture
+def settings(tmp_path: Path, db_url: str) -> Settings:
+    return Settings(
+        data_dir=tmp_path / "data",
+        database_url=db_url,
+        jobs_in_process=False,
+        secret_key="test-secret-key-not-for-production",
+    )
+
+
+@pytest.fixture
+def kernel(settings: Settings) -> Kernel:
+    return Kernel(settings)
+
+
+@pytest.fixture
+async def ctx(settings: Settings, kernel: Kernel) -> AsyncIterator[AppContext]:
+    async with open_context(settings, kernel) as context:
+        yield context
+
+
+async def seed_city(ctx: AppContext) -> dict[str, int]:
+    """A small city: a root, two bureaus, three services."""
+    async with ctx.db.transaction() as session:
+        root = Department(code="city", name_zh="市政府", name_en="City Government")
+        session.add(root)
+        await session.flush()
+        roads = Department(
+            code="roads", name_zh="交通运输局", name_en="Transport Bureau", parent_id=root.id
+        )
+        env = Department(
+            code="env", name_zh="生态环境局", name_en="Ecology Bureau", parent_id=root.id
+        )
+        session.add_all([roads, env])
+        await session.flush()
+        session.add_all(
+            [
+                ServiceCategory(
+                    code="pothole",
+                    name_zh="道路破损",
+                    name_en="Road damage",
+                    default_department_id=roads.id,
+                    reply_limit=5,
+                ),
+                ServiceCategory(
+                    code="noise",
+                    name_zh="噪声扰民",
+                    name_en="Noise",
+                    default_department_id=env.id,
+                    reply_limit=8,
+                    reply_limit_unit=LimitUnit.WORKING_HOURS,
+                ),
+                ServiceCategory(code="other", name_zh="其他", name_en="Other"),
+            ]
+        )
+    return {"city": root.id, "roads": roads.id, "env": env.id}
+
+
+@pytest.fixture
+async def city(ctx: AppContext) -> dict[str, int]:
+    return await seed_city(ctx)
+
+
+async def count_rows(ctx: AppContext) -> dict[str, int]:
+    counts = {}
+    async with ctx.db.session() as session:
+        for table in Base.metadata.sorted_tables:
+            counts[table.name] = int(
+                await session.scalar(text(f'SELECT count(*) FROM "{table.name}"')) or 0
+            )
+    return counts
+
+
+def drain_jobs(kernel: Kernel, limit: int = 100) -> int:
+    """Run every job waiting now, here, as a worker would. Call via asyncio.to_thread."""
+    huey = kernel.jobs.huey
+    ran = 0
+    while ran < limit:
+        task = huey.dequeue()
+        if task is None:
+            break
+        huey.execute(task)
+        ran += 1
+    return ran
