@@ -8,6 +8,7 @@ from typing import Any
 
 from litestar import Request, Router, get
 from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
 from pydantic import BaseModel
 from sqlalchemy import select
 
@@ -80,7 +81,7 @@ async def list_departments(request: Request[Any, Any, Any]) -> list[DepartmentOu
 
 
 @get("/cases/{number:str}/status", summary="A case's public status and timeline")
-async def case_status(request: Request[Any, Any, Any], number: str) -> CaseStatusOut:
+async def case_status(request: Request[Any, Any, Any], number: FromPath[str]) -> CaseStatusOut:
     """Public timeline only; the number alone never shows personal data or the case's text."""
     number = tracking.clean(number)
     if not tracking.is_valid(number):

@@ -19,6 +19,7 @@ from sqlalchemy import text
 from hotline.core import migrate
 from hotline.core.context import AppContext, Kernel, open_context
 from hotline.core.enums import LimitUnit
+from hotline.core.jobs import JobQueue
 from hotline.core.models import Base, Department, ServiceCategory
 from hotline.core.settings import Settings
 
@@ -176,9 +177,9 @@ async def count_rows(ctx: AppContext) -> dict[str, int]:
     return counts
 
 
-def drain_jobs(kernel: Kernel, limit: int = 100) -> int:
+def drain_jobs(jobs: JobQueue, limit: int = 100) -> int:
     """Run every job waiting now, here, as a worker would. Call via asyncio.to_thread."""
-    huey = kernel.jobs.huey
+    huey = jobs.huey
     ran = 0
     while ran < limit:
         task = huey.dequeue()
