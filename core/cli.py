@@ -11,6 +11,7 @@ from pydantic import ValidationError
 
 from hotline.core import migrate as migrations
 from hotline.core import settings as settings_mod
+from hotline.core.jobs import prepare_job_tables
 from hotline.core.logging import configure_logging
 
 
@@ -40,6 +41,7 @@ def cmd_migrate(args: argparse.Namespace) -> int:
         migrations.downgrade(settings.db_url, args.downgrade)
     else:
         migrations.upgrade(settings.db_url)
+        prepare_job_tables(settings)
     print(f"database at revision {args.downgrade or migrations.head_revision()}")
     return 0
 
@@ -63,6 +65,7 @@ def _first_start(settings: settings_mod.Settings) -> None:
     if first:
         print(f"created data directory {settings.data_dir.resolve()}")
     migrations.upgrade(settings.db_url)
+    prepare_job_tables(settings)
 
     async def admin() -> str | None:
         async with open_context(settings) as ctx:

@@ -46,6 +46,8 @@ class JobSpec:
 
 
 def make_huey(settings: Settings) -> Huey:
+    """The job store. On PostgreSQL nothing connects until a job is enqueued or taken, and the
+    tables are made by ``hotline migrate`` (``prepare_job_tables``), not at every start."""
     if settings.is_postgres:
         url = make_url(settings.db_url)
         return PostgresHuey(
@@ -56,9 +58,16 @@ def make_huey(settings: Settings) -> Huey:
             password=url.password,
             dbname=url.database,
             utc=True,
+            create_tables=False,
         )
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     return SqliteHuey("hotline", filename=str(settings.data_dir / "jobs.db"), utc=True)
+
+
+def prepare_job_tables(settings: Settings) -> None:
+    """Create the job store's tables if missing (idempotent)."""
+    if settings.is_postgres:
+        make_huey(settings).storage.initialize_schema()
 
 
 class _QuietConsumer(Consumer):  # type: ignore[misc]

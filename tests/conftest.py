@@ -19,7 +19,7 @@ from sqlalchemy import text
 from hotline.core import migrate
 from hotline.core.context import AppContext, Kernel, open_context
 from hotline.core.enums import LimitUnit
-from hotline.core.jobs import JobQueue
+from hotline.core.jobs import JobQueue, prepare_job_tables
 from hotline.core.models import Base, Department, ServiceCategory
 from hotline.core.settings import Settings
 
@@ -63,6 +63,7 @@ def pg_database() -> Iterator[str]:
     asyncio.run(_pg_execute(f'CREATE DATABASE "{name}"'))
     url = f"postgresql+asyncpg://postgres@127.0.0.1:5432/{name}"
     migrate.upgrade(url)
+    prepare_job_tables(Settings(database_url=url))
     yield url
     asyncio.run(_pg_execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
