@@ -3,7 +3,6 @@ in both languages, rate limits, security headers, request ids, and no personal d
 
 from __future__ import annotations
 
-import asyncio
 import json
 import logging
 
