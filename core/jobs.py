@@ -125,10 +125,12 @@ class JobQueue:
         """Put a job in the queue (durable once this returns). Returns the job id."""
         task = self._tasks[name]
         if delay:
-            result = task.schedule(kwargs=kwargs, delay=delay)
-        else:
-            result = task(**kwargs)
-        return str(result.id)
+            # Straight into the durable schedule: huey's own ``schedule()`` passes through the
+            # task queue first, and a crash while a worker moves it across would lose it.
+            instance = task.s(delay=delay, **kwargs)
+            self.huey.add_schedule(instance)
+            return str(instance.id)
+        return str(task(**kwargs).id)
 
     async def aenqueue(self, name: str, *, delay: float | None = None, **kwargs: Any) -> str:
         return await anyio.to_thread.run_sync(lambda: self.enqueue(name, delay=delay, **kwargs))

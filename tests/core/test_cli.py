@@ -1,0 +1,102 @@
+"""The ``hotline`` command as a newcomer meets it."""
+
+from __future__ import annotations
+
+import asyncio
+import stat
+import subprocess
+from pathlib import Path
+
+import httpx
+from sqlalchemy import select
+
+from hotline.core.accounts import verify_password
+from hotline.core.db import Database
+from hotline.core.models import User
+from tests.processes import ROOT, Served, env_for, hotline_bin
+
+
+def run(args: list[str], data_dir: Path, **env: str) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [hotline_bin(), *args],
+        env=env_for(data_dir, **env),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def test_check_lists_every_bad_setting_one_line_each(tmp_path: Path) -> None:
+    bad = run(
+        ["check"],
+        tmp_path,
+        HOTLINE_PORT="eighty",
+        HOTLINE_DATABASE_URL="mysql://db/hotline",
+        HOTLINE_TIMEZONE="Mars/Olympus",
+    )
+    assert bad.returncode == 1
+    lines = bad.stdout.strip().splitlines()
+    assert len(lines) == 3, lines
+    assert {line.split(":")[0] for line in lines} == {
+        "HOTLINE_DATABASE_URL",
+        "HOTLINE_TIMEZONE",
+        "HOTLINE_PORT",
+    }
+    good = run(["check"], tmp_path)
+    assert good.returncode == 0 and "settings ok" in good.stdout
+
+
+def test_check_reads_the_data_dir_file(tmp_path: Path) -> None:
+    tmp_path.mkdir(exist_ok=True)
+    (tmp_path / "hotline.env").write_text("HOTLINE_EVENTS_BACKEND=redis\n")
+    result = run(["check"], tmp_path)
+    assert result.returncode == 1 and "HOTLINE_REDIS_URL" in result.stdout
+
+
+def test_plugins_lists_plugins_and_their_hooks(tmp_path: Path) -> None:
+    result = run(["plugins"], tmp_path)
+    assert result.returncode == 0
+    assert "hotline.plugins.routing: choose_department" in result.stdout
+    assert "hotline.portal: register_routes, register_templates" in result.stdout
+    disabled = run(["plugins"], tmp_path, HOTLINE_DISABLED_PLUGINS="hotline.portal")
+    assert "hotline.portal" not in disabled.stdout
+
+
+def test_first_start_creates_migrates_and_shows_the_password_once(tmp_path: Path) -> None:
+    data = tmp_path / "fresh" / "hotline-data"
+    server = Served(data)
+    try:
+        assert httpx.get(server.url + "/readyz").json()["status"] == "ready"
+    finally:
+        out, err = server.stop()
+    assert f"created data directory {data.resolve()}" in out
+    assert f"running at http://127.0.0.1:{server.port}/" in out
+    password = next(
+        line.split(": ")[-1] for line in out.splitlines() if "administrator password" in line
+    )
+    assert len(password) >= 12 and password not in err
+    assert stat.S_IMODE((data / "secret_key").stat().st_mode) == 0o600
+
+    async def stored_hash() -> str:
+        db = Database(f"sqlite+aiosqlite:///{data / 'hotline.db'}")
+        async with db.session() as s:
+            user = await s.scalar(select(User).where(User.username == "admin"))
+        await db.dispose()
+        assert user is not None and user.role == "administrator"
+        return user.password_hash
+
+    password_hash = asyncio.run(stored_hash())
+    assert password_hash.startswith("$argon2") and verify_password(password_hash, password)
+    assert password.encode() not in (data / "hotline.db").read_bytes()
+
+    again = Served(data)
+    out2, _ = again.stop()
+    assert "administrator password" not in out2 and "created data directory" not in out2
+
+
+def test_migrate_and_downgrade_from_the_command(tmp_path: Path) -> None:
+    up = run(["migrate"], tmp_path)
+    assert up.returncode == 0 and "revision 0001" in up.stdout
+    down = run(["migrate", "--downgrade", "base"], tmp_path)
+    assert down.returncode == 0 and "revision base" in down.stdout
