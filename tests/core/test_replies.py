@@ -1,0 +1,121 @@
+"""Replies leave through the outbox: sent once, retried on failure, failed visibly at the end."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from hotline.core import replies
+from hotline.core.context import AppContext, Kernel
+from hotline.core.enums import DeliveryStatus
+from hotline.core.intake import receive
+from hotline.core.models import Case, CaseEvent, ContactPoint, Interaction, utcnow
+from hotline.core.replies import OutboundMessage, deliver, queue_reply, sweep_outbox
+from hotline.plugins.manager import hookimpl
+from tests.conftest import seed_city
+from tests.factories import submission
+
+
+class FlakyMail:
+    def __init__(self, failures: int) -> None:
+        self.failures = failures
+        self.sent: list[OutboundMessage] = []
+
+    @hookimpl
+    async def send_reply(self, message: OutboundMessage) -> str | None:
+        if self.failures > 0:
+            self.failures -= 1
+            raise ConnectionError("SMTP server down")
+        self.sent.append(message)
+        return "queued as 4F2A"
+
+
+async def outbox_row(ctx: AppContext, text: str = "您反映的问题已处理") -> int:
+    await seed_city(ctx)
+    result = await receive(ctx, submission(contacts=[{"kind": "email", "value": "w@example.cn"}]))
+    async with ctx.db.transaction() as s:
+        case = await s.get(Case, result.case_id)
+        contact = await s.scalar(select(ContactPoint))
+        assert case is not None and contact is not None
+        row = await queue_reply(s, case, contact, text, subject="答复")
+        return row.id
+
+
+async def test_a_failing_channel_is_retried_then_succeeds(ctx: AppContext, kernel: Kernel) -> None:
+    mail = FlakyMail(failures=2)
+    kernel.pm.register(mail)
+    row_id = await outbox_row(ctx)
+    for _ in range(2):
+        with pytest.raises(ConnectionError):
+            await deliver(ctx, row_id)
+    assert await deliver(ctx, row_id) == "sent"
+    assert await deliver(ctx, row_id) == "not pending"  # a late retry sends nothing twice
+    assert len(mail.sent) == 1 and mail.sent[0].text == "您反映的问题已处理"
+    async with ctx.db.session() as s:
+        row = await s.get(Interaction, row_id)
+    assert row is not None and (row.delivery_status, row.attempts) == (DeliveryStatus.SENT, 3)
+
+
+async def test_after_the_last_attempt_the_case_shows_the_failure(
+    ctx: AppContext, kernel: Kernel
+) -> None:
+    kernel.pm.register(FlakyMail(failures=100))
+    row_id = await outbox_row(ctx)
+    for _ in range(replies.MAX_ATTEMPTS - 1):
+        with pytest.raises(ConnectionError):
+            await deliver(ctx, row_id)
+    assert await deliver(ctx, row_id) == "failed"
+    async with ctx.db.session() as s:
+        row = await s.get(Interaction, row_id)
+        events = list(
+            await s.scalars(select(CaseEvent.action).where(CaseEvent.case_id == row.case_id))
+        )
+    assert row.delivery_status == DeliveryStatus.FAILED and "SMTP server down" in (
+        row.delivery_detail or ""
+    )
+    assert "reply_failed" in events
+
+
+async def test_two_deliveries_at_once_send_once(ctx: AppContext, kernel: Kernel) -> None:
+    mail = FlakyMail(failures=0)
+    kernel.pm.register(mail)
+    row_id = await outbox_row(ctx)
+    outcomes = await asyncio.gather(*(deliver(ctx, row_id) for _ in range(4)))
+    assert sorted(outcomes).count("sent") == 1 and len(mail.sent) == 1
+
+
+async def test_the_sweep_recovers_a_send_cut_off_by_a_crash(
+    ctx: AppContext, kernel: Kernel
+) -> None:
+    mail = FlakyMail(failures=0)
+    kernel.pm.register(mail)
+    row_id = await outbox_row(ctx)
+    long_ago = utcnow() - timedelta(hours=1)
+    async with ctx.db.transaction() as s:  # as a process killed mid-send leaves it
+        await s.execute(
+            update(Interaction)
+            .where(Interaction.id == row_id)
+            .values(
+                delivery_status=DeliveryStatus.SENDING, claimed_at=long_ago, created_at=long_ago
+            )
+        )
+    assert await sweep_outbox(ctx) == 1
+    assert await deliver(ctx, row_id) == "sent" and len(mail.sent) == 1
+
+
+async def test_opted_out_contacts_get_nothing(ctx: AppContext, kernel: Kernel) -> None:
+    mail = FlakyMail(failures=0)
+    kernel.pm.register(mail)
+    await seed_city(ctx)
+    await receive(ctx, submission(contacts=[{"kind": "email", "value": "stop@example.cn"}]))
+    async with ctx.db.transaction() as s:
+        contact = await s.scalar(select(ContactPoint))
+        assert contact is not None
+        contact.opted_out = True
+        case = await s.scalar(select(Case))
+        assert case is not None
+        row = await queue_reply(s, case, contact, "答复")
+    assert await deliver(ctx, row.id) == "not pending" and mail.sent == []
