@@ -35,6 +35,7 @@ def test_health_and_readiness(client: TestClient) -> None:
 
 def test_not_ready_when_the_schema_is_behind(tmp_path) -> None:
     settings = Settings(data_dir=tmp_path / "d", jobs_in_process=False)
+    settings.data_dir.mkdir()
     migrate.upgrade(settings.db_url)
     migrate.downgrade(settings.db_url, "base")
     with TestClient(create_app(settings)) as c:
