@@ -138,6 +138,11 @@ def problems() -> list[str]:
         found.append(f"HOTLINE_DATA_DIR: {data_dir} is not writable")
     if settings.public_url and not settings.public_url.startswith(("http://", "https://")):
         found.append("HOTLINE_PUBLIC_URL: must start with http:// or https://")
+    if not settings.jobs_in_process and settings.events_backend == "memory":
+        found.append(
+            "HOTLINE_EVENTS_BACKEND: 'memory' cannot carry events from `hotline worker` processes"
+            " to the screens; use postgres or redis with HOTLINE_JOBS_IN_PROCESS=false"
+        )
     return found
 
 

@@ -54,6 +54,12 @@ def test_check_reads_the_data_dir_file(tmp_path: Path) -> None:
     assert result.returncode == 1 and "HOTLINE_REDIS_URL" in result.stdout
 
 
+def test_check_knows_settings_that_do_not_fit_together(tmp_path: Path) -> None:
+    result = run(["check"], tmp_path, HOTLINE_JOBS_IN_PROCESS="false")
+    assert result.returncode == 1
+    assert result.stdout.startswith("HOTLINE_EVENTS_BACKEND: 'memory' cannot carry events")
+
+
 def test_plugins_lists_plugins_and_their_hooks(tmp_path: Path) -> None:
     result = run(["plugins"], tmp_path)
     assert result.returncode == 0
