@@ -14,6 +14,7 @@ from litestar.config.compression import CompressionConfig
 from litestar.datastructures import MutableScopeHeaders
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.config import OpenAPIConfig
+from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -126,6 +127,9 @@ def create_app(settings: Settings, kernel: Kernel | None = None) -> Litestar:
             title="Civic Hotline API",
             version="1",
             path="/api/schema",
+            # The schema only: the bundled viewers load scripts from CDNs, which a hotline's
+            # network may not reach and our CSP refuses.
+            render_plugins=[JsonRenderPlugin()],
             description="Public API of the hotline. Open311 GeoReport v2 arrives with the portal.",
         ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),

@@ -158,4 +158,7 @@ class JobQueue:
 
     def run_worker(self, workers: int) -> None:
         """Block running jobs (``hotline worker``); stops on SIGINT/SIGTERM."""
-        Consumer(self.huey, workers=workers, worker_type="thread", periodic=True).run()
+        # SIGTERM (systemd stop) lets running jobs finish; a second signal or SIGINT cuts them.
+        Consumer(
+            self.huey, workers=workers, worker_type="thread", periodic=True, graceful_signal="TERM"
+        ).run()
