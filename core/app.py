@@ -134,6 +134,7 @@ def create_app(settings: Settings, kernel: Kernel | None = None) -> Litestar:
         ),
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         logging_config=None,
+        request_max_body_size=settings.max_request_bytes,
     )
     app.state.ctx = ctx
     app.state.kernel = kernel

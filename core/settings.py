@@ -54,7 +54,10 @@ class Settings(BaseSettings):
     log_format: Literal["json", "text"] = "json"
     max_text_chars: int = Field(20_000, ge=100)
     max_attachments: int = Field(10, ge=0)
-    max_attachment_bytes: int = Field(20 * 1024 * 1024, ge=1024)
+    max_attachment_bytes: int = Field(10 * 1024 * 1024, ge=1024)
+    max_request_bytes: int = Field(
+        64 * 1024 * 1024, ge=64 * 1024, description="largest request body the app reads"
+    )
     secret_key: str = Field("", repr=False, description="session signing key; generated when empty")
     rate_limit_per_minute: int = Field(120, ge=1)
 

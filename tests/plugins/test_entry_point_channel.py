@@ -59,6 +59,7 @@ def installed_kiosk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
 def test_kiosk_channel_delivers_a_case_through_the_entry_point(
     installed_kiosk: Path, settings: Settings
 ) -> None:
+    settings.max_request_bytes = 64 * 1024
     kernel = Kernel(settings)
     assert "kiosk" in {name for name, _ in kernel.pm.list_name_plugin()}
     kiosk = importlib.import_module("hotline_kiosk")
@@ -71,6 +72,10 @@ def test_kiosk_channel_delivers_a_case_through_the_entry_point(
         refused = client.post("/kiosk/inbound", json={"id": "k-2", "text": "", "phone": "12"})
         assert refused.status_code == 422
         assert {p["code"] for p in refused.json()["problems"]} == {"empty", "invalid_phone"}
+        huge = client.post(
+            "/kiosk/inbound", json={"id": "k-3", "text": "长" * (settings.max_request_bytes // 2)}
+        )
+        assert huge.status_code == 413  # refused before it is read whole
 
         async def check() -> tuple[str, str | None]:
             ctx = client.app.state.ctx
