@@ -77,7 +77,13 @@ class EventBus:
                 self.publisher({"type": "case_event", **message.as_json()}, [CASES_CHANNEL])
             except Exception:
                 log.exception("live publish failed", extra={"action": message.action})
-            for result in ctx.pm.hook.case_event(ctx=ctx, event=message):
+            # A failing plugin is logged; the change it was told of stays committed.
+            try:
+                results = ctx.pm.hook.case_event(ctx=ctx, event=message)
+            except Exception:
+                log.exception("case_event plugin failed", extra={"action": message.action})
+                continue
+            for result in results:
                 if inspect.isawaitable(result):
                     try:
                         await result

@@ -169,6 +169,25 @@ async def test_hook_case_event(ctx: AppContext, site: Site) -> None:
     assert "张三" not in repr(site.events) and "13800138000" not in repr(site.events)
 
 
+async def test_a_failing_plugin_does_not_undo_the_case(ctx: AppContext, kernel: Kernel) -> None:
+    class Broken:
+        @hookimpl
+        def case_event(self) -> None:
+            raise RuntimeError("plugin bug")
+
+    class BrokenAsync:
+        @hookimpl
+        async def case_event(self) -> None:
+            raise RuntimeError("async plugin bug")
+
+    kernel.pm.register(Broken())
+    kernel.pm.register(BrokenAsync())
+    await seed_city(ctx)
+    result = await receive(ctx, submission())
+    async with ctx.db.session() as s:
+        assert await s.get(Case, result.case_id) is not None
+
+
 async def test_hook_send_reply(ctx: AppContext, site: Site) -> None:
     await seed_city(ctx)
     by_mail = await receive(
