@@ -77,18 +77,19 @@ class EventBus:
                 self.publisher({"type": "case_event", **message.as_json()}, [CASES_CHANNEL])
             except Exception:
                 log.exception("live publish failed", extra={"action": message.action})
-            # A failing plugin is logged; the change it was told of stays committed.
-            try:
-                results = ctx.pm.hook.case_event(ctx=ctx, event=message)
-            except Exception:
-                log.exception("case_event plugin failed", extra={"action": message.action})
-                continue
-            for result in results:
-                if inspect.isawaitable(result):
-                    try:
+            # Each plugin is called on its own, so one that fails (logged) neither stops the
+            # others nor makes the committed change look undone.
+            kwargs = {"ctx": ctx, "event": message}
+            for impl in reversed(ctx.pm.hook.case_event.get_hookimpls()):  # pluggy's order
+                try:
+                    result = impl.function(*(kwargs[name] for name in impl.argnames))
+                    if inspect.isawaitable(result):
                         await result
-                    except Exception:
-                        log.exception("case_event plugin failed", extra={"action": message.action})
+                except Exception:
+                    log.exception(
+                        "case_event plugin failed",
+                        extra={"plugin": impl.plugin_name, "action": message.action},
+                    )
 
     def publish(self, data: dict[str, Any], channels: list[str]) -> None:
         self.publisher(data, channels)

@@ -180,12 +180,15 @@ async def test_a_failing_plugin_does_not_undo_the_case(ctx: AppContext, kernel: 
         async def case_event(self) -> None:
             raise RuntimeError("async plugin bug")
 
-    kernel.pm.register(Broken())
     kernel.pm.register(BrokenAsync())
+    kernel.pm.register(Broken())
+    site = Site()
+    kernel.pm.register(site)
     await seed_city(ctx)
     result = await receive(ctx, submission())
     async with ctx.db.session() as s:
         assert await s.get(Case, result.case_id) is not None
+    assert [e.action for e in site.events] == ["received", "routed"]  # the others still heard
 
 
 async def test_hook_send_reply(ctx: AppContext, site: Site) -> None:
