@@ -252,66 +252,27 @@ async def _write(
     citizen, points = await _match_citizen(session, sub, checked.contacts, language)
     if language is None:
         language = (citizen.language if citizen else None) or ctx.settings.default_language
-    actor = {"actor_kind": ActorKind.CITIZEN, "address": sub.address, "at": now}
-    events: list[CaseEvent] = []
-
     appending = target is not None and CaseStatus(target.status).is_open
     if appending and target is not None:
         case = target
-        events.append(
+        events = [
             CaseEvent(
                 case_id=case.id,
                 action="information_added",
                 public=True,
                 detail={"channel": sub.channel},
-                **actor,
+                actor_kind=ActorKind.CITIZEN,
+                address=sub.address,
+                at=now,
             )
-        )
+        ]
     else:
-        case = Case(
-            tracking_number=await _new_tracking_number(session, now),
-            kind=sub.kind,
-            category_id=checked.category.id if checked.category else None,
-            status=CaseStatus.RECEIVED,
-            priority=sub.priority,
-            language=language,
-            first_channel=sub.channel,
-            citizen_id=citizen.id if citizen else None,
-            subject=sub.subject,
-            description=sub.text,
-            location_text=sub.location.text if sub.location else None,
-            latitude=sub.location.latitude if sub.location else None,
-            longitude=sub.location.longitude if sub.location else None,
-            sealed=sub.kind == CaseKind.DIRECTOR_MAILBOX,
-            created_at=now,
-            updated_at=now,
-        )
-        if checked.category is not None:
-            case.reply_deadline = deadline(
-                now, checked.category.reply_limit, checked.category.reply_limit_unit, ctx.tz
-            )
-        department = await route_case(ctx, session, case, checked.category, sub)
-        case.department_id = department.id if department else None
-        session.add(case)
-        await session.flush()
-        detail = {"channel": sub.channel, "kind": sub.kind}
-        if target is not None:
-            detail["follows"] = target.tracking_number
-        events.append(
-            CaseEvent(case_id=case.id, action="received", public=True, detail=detail, **actor)
-        )
-        if department is not None:
-            events.append(
-                CaseEvent(
-                    case_id=case.id,
-                    action="routed",
-                    actor_kind=ActorKind.SYSTEM,
-                    at=now,
-                    detail={"department": department.code},
-                )
-            )
+        case, events = await _open_case(ctx, session, sub, checked, citizen, language, now)
 
     first_point = points.get(checked.contacts[0]) if checked.contacts else None
+    meta = dict(sub.meta)
+    if sub.subject:
+        meta.setdefault("subject", sub.subject)
     interaction = Interaction(
         case_id=case.id,
         direction=Direction.IN,
@@ -320,7 +281,7 @@ async def _write(
         contact_point_id=first_point.id if first_point else None,
         text=sub.text,
         raw_sha256=raw_digest,
-        meta=dict(sub.meta),
+        meta=meta,
         created_at=now,
     )
     session.add(interaction)
@@ -359,6 +320,71 @@ async def _write(
         created=not appending,
     )
     return result, [CaseEventMessage.of(case, event) for event in events]
+
+
+async def _open_case(
+    ctx: AppContext,
+    session: AsyncSession,
+    sub: Submission,
+    checked: Checked,
+    citizen: Citizen | None,
+    language: str,
+    now: datetime,
+) -> tuple[Case, list[CaseEvent]]:
+    """A new case: tracking number, deadline, routing; and its first events."""
+    target = checked.target  # a closed case this one follows, if any
+    location = sub.location
+    case = Case(
+        tracking_number=await _new_tracking_number(session, now),
+        kind=sub.kind,
+        category_id=checked.category.id if checked.category else None,
+        status=CaseStatus.RECEIVED,
+        priority=sub.priority,
+        language=language,
+        first_channel=sub.channel,
+        citizen_id=citizen.id if citizen else None,
+        subject=sub.subject,
+        description=sub.text,
+        location_text=location.text if location else None,
+        latitude=location.latitude if location else None,
+        longitude=location.longitude if location else None,
+        sealed=sub.kind == CaseKind.DIRECTOR_MAILBOX,
+        created_at=now,
+        updated_at=now,
+    )
+    if checked.category is not None:
+        case.reply_deadline = deadline(
+            now, checked.category.reply_limit, checked.category.reply_limit_unit, ctx.tz
+        )
+    department = await route_case(ctx, session, case, checked.category, sub)
+    case.department_id = department.id if department else None
+    session.add(case)
+    await session.flush()
+    detail = {"channel": sub.channel, "kind": sub.kind}
+    if target is not None:
+        detail["follows"] = target.tracking_number
+    events = [
+        CaseEvent(
+            case_id=case.id,
+            action="received",
+            public=True,
+            detail=detail,
+            actor_kind=ActorKind.CITIZEN,
+            address=sub.address,
+            at=now,
+        )
+    ]
+    if department is not None:
+        events.append(
+            CaseEvent(
+                case_id=case.id,
+                action="routed",
+                actor_kind=ActorKind.SYSTEM,
+                at=now,
+                detail={"department": department.code},
+            )
+        )
+    return case, events
 
 
 async def receive(ctx: AppContext, sub: Submission) -> IntakeResult:
