@@ -1,0 +1,55 @@
+"""Run every benchmark and print its ``name value unit`` lines (``make bench``).
+
+    .venv/bin/python benchmarks/run.py            # full: 2000 intakes, 1,000,000 cases
+    .venv/bin/python benchmarks/run.py --quick    # a fast check: 200 intakes, 100,000 cases
+    .venv/bin/python -m benchmarks.run --skip-postgres
+
+Each benchmark runs in a process of its own (its own event loops, engines and memory).
+PostgreSQL is taken from ``HOTLINE_BENCH_PG_URL``; when it is unreachable the benchmarks say
+``# postgresql skipped: <reason>`` and go on with SQLite.
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+
+QUICK = {
+    "bench_intake.py": ["--n", "200", "--rounds", "2", "--warmup", "10"],
+    "bench_lookup.py": ["--cases", "100000", "--lookups", "1000", "--warmup", "100"],
+}
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description="Run the Civic Hotline benchmarks.")
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a fast check")
+    parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--only", choices=("intake", "lookup"), help="run one benchmark, not both")
+    args = parser.parse_args(argv)
+
+    failed = []
+    for script in ("bench_intake.py", "bench_lookup.py"):
+        if args.only and not script.startswith(f"bench_{args.only}"):
+            continue
+        extra = list(QUICK[script]) if args.quick else []
+        if args.skip_postgres:
+            extra.append("--skip-postgres")
+        print(f"# {script} {' '.join(extra)}".rstrip(), flush=True)
+        start = time.perf_counter()
+        code = subprocess.call([sys.executable, str(HERE / script), *extra])
+        print(f"# {script} took {time.perf_counter() - start:.0f} s, exit {code}", flush=True)
+        if code != 0:
+            failed.append(script)
+    if failed:
+        print(f"# failed: {', '.join(failed)}", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
