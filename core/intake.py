@@ -1,9 +1,13 @@
 """The one intake: every channel turns its input into a ``Submission`` and calls ``receive``.
 
 ``receive`` checks everything first (``check_submission``: every problem, nothing stored), then
-stores attachment bytes, then writes citizen, case, interaction, queue item and events in one
-transaction, then tells plugins and screens after commit. It is idempotent on
-``(channel, external_id)``: a re-poll, a gateway retry or a double click returns the first result.
+stores attachment bytes, asks the routing plugins, then writes citizen, case, interaction, queue
+item and events in one transaction, then tells plugins and screens after commit. It is
+idempotent on ``(channel, external_id)``: a re-poll, a gateway retry or a double click returns
+the first result.
+
+The database work is plain ORM code run as two units through ``Database.run`` (one read, one
+write), so SQLite does it in two thread hops rather than two per statement.
 """
 
 from __future__ import annotations
@@ -14,10 +18,9 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import anyio
-from sqlalchemy import select
+from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import Session, joinedload
 
 from hotline.core import tracking
 from hotline.core.contacts import InvalidContact, normalise
@@ -61,6 +64,7 @@ class Checked:
     category: ServiceCategory | None = None
     target: Case | None = None
     types: list[str] = field(default_factory=list)
+    department: Department | None = None
 
 
 @dataclass
@@ -72,14 +76,10 @@ class IntakeResult:
     duplicate: bool = False
 
 
-async def check_submission(
-    ctx: AppContext, session: AsyncSession, sub: Submission
-) -> tuple[list[Problem], Checked]:
-    """Every reason to refuse ``sub``; empty when it may be stored."""
+def _check_content(ctx: AppContext, sub: Submission, checked: Checked) -> list[Problem]:
+    """Problems visible without the database: text, contacts, attachments."""
     settings = ctx.settings
     problems: list[Problem] = []
-    checked = Checked()
-
     if len(sub.text) > settings.max_text_chars:
         problems.append(
             Problem(
@@ -101,21 +101,6 @@ async def check_submission(
         else:
             if (contact.kind, value) not in checked.contacts:
                 checked.contacts.append((contact.kind, value))
-
-    if sub.category:
-        checked.category = await session.scalar(
-            select(ServiceCategory)
-            .where(ServiceCategory.code == sub.category, ServiceCategory.active.is_(True))
-            .options(selectinload(ServiceCategory.default_department))
-        )
-        if checked.category is None:
-            problems.append(
-                Problem(
-                    field="category",
-                    code="unknown_category",
-                    message=f"no service category {sub.category!r}",
-                )
-            )
 
     if len(sub.attachments) > settings.max_attachments:
         problems.append(
@@ -145,51 +130,40 @@ async def check_submission(
                 )
             )
         checked.types.append(kind or "application/octet-stream")
+    return problems
 
+
+def _look_up(
+    session: Session, sub: Submission
+) -> tuple[IntakeResult | None, ServiceCategory | None, Case | None]:
+    """Read unit: an earlier intake of the same message, the category, the named case."""
+    duplicate = _existing(session, sub)
+    if duplicate is not None:
+        return duplicate, None, None
+    category = None
+    if sub.category:
+        category = session.scalar(
+            select(ServiceCategory)
+            .where(ServiceCategory.code == sub.category, ServiceCategory.active.is_(True))
+            .options(joinedload(ServiceCategory.default_department))
+        )
+    target = None
     if sub.tracking_number:
         number = tracking.clean(sub.tracking_number)
-        if tracking.is_valid(number):
-            checked.target = await session.scalar(
-                select(Case).where(Case.tracking_number == number)
-            )
         # An unknown or mistyped number does not lose the message: it becomes a new case.
-    return problems, checked
+        if tracking.is_valid(number):
+            target = session.scalar(select(Case).where(Case.tracking_number == number))
+    return None, category, target
 
 
-async def route_case(
-    ctx: AppContext,
-    session: AsyncSession,
-    case: Case,
-    category: ServiceCategory | None,
-    sub: Submission,
-) -> Department | None:
-    """Ask the ``choose_department`` hook; refuse unknown codes rather than guess."""
-    answer = ctx.pm.hook.choose_department(ctx=ctx, case=case, category=category, submission=sub)
-    if inspect.isawaitable(answer):
-        answer = await answer
-    if answer is None:
-        return None
-    department = await session.scalar(
-        select(Department).where(Department.code == str(answer), Department.active.is_(True))
-    )
-    if department is None:
-        log.warning("routing named an unknown department", extra={"department": str(answer)})
-    return department
-
-
-async def _existing(ctx: AppContext, sub: Submission) -> IntakeResult | None:
+def _existing(session: Session, sub: Submission) -> IntakeResult | None:
     if not sub.external_id:
         return None
-    async with ctx.db.session() as session:
-        row = (
-            await session.execute(
-                select(Interaction.id, Case.id, Case.tracking_number)
-                .join(Case, Case.id == Interaction.case_id)
-                .where(
-                    Interaction.channel == sub.channel, Interaction.external_id == sub.external_id
-                )
-            )
-        ).first()
+    row = session.execute(
+        select(Interaction.id, Case.id, Case.tracking_number)
+        .join(Case, Case.id == Interaction.case_id)
+        .where(Interaction.channel == sub.channel, Interaction.external_id == sub.external_id)
+    ).first()
     if row is None:
         return None
     return IntakeResult(
@@ -197,152 +171,101 @@ async def _existing(ctx: AppContext, sub: Submission) -> IntakeResult | None:
     )
 
 
-async def _match_citizen(
-    session: AsyncSession, sub: Submission, contacts: list[tuple[str, str]], language: str | None
+async def check_submission(
+    ctx: AppContext, sub: Submission
+) -> tuple[IntakeResult | None, list[Problem], Checked]:
+    """An earlier intake of the same message, or every reason to refuse ``sub`` (empty when it
+    may be stored), and what was learnt on the way."""
+    checked = Checked()
+    problems = _check_content(ctx, sub, checked)
+    duplicate, checked.category, checked.target = await ctx.db.run(
+        lambda session: _look_up(session, sub), write=False
+    )
+    if duplicate is not None:
+        return duplicate, [], checked
+    if sub.category and checked.category is None:
+        problems.append(
+            Problem(
+                field="category",
+                code="unknown_category",
+                message=f"no service category {sub.category!r}",
+            )
+        )
+    return None, problems, checked
+
+
+async def route_case(
+    ctx: AppContext, case: Case, category: ServiceCategory | None, sub: Submission
+) -> str | None:
+    """Ask the ``choose_department`` hook for a department code (checked in the write)."""
+    answer = ctx.pm.hook.choose_department(ctx=ctx, case=case, category=category, submission=sub)
+    if inspect.isawaitable(answer):
+        answer = await answer
+    return None if answer is None else str(answer)
+
+
+def _department_id(
+    session: Session, code: str | None, category: ServiceCategory | None
+) -> int | None:
+    """The id of an active department by code (the category's default is known already).
+    Ids, not objects: objects from the read unit must not join the write unit's session."""
+    if code is None:
+        return None
+    known = category.default_department if category else None
+    if known is not None and known.code == code and known.active:
+        return known.id
+    found = session.scalar(
+        select(Department.id).where(Department.code == code, Department.active.is_(True))
+    )
+    if found is None:
+        log.warning("routing named an unknown department", extra={"department": code})
+    return found
+
+
+def _match_citizen(
+    session: Session, sub: Submission, contacts: list[tuple[str, str]], language: str | None
 ) -> tuple[Citizen | None, dict[tuple[str, str], ContactPoint]]:
     points: dict[tuple[str, str], ContactPoint] = {}
-    citizen: Citizen | None = None
-    for kind, value in contacts:
-        point = await session.scalar(
+    if contacts:
+        found = session.scalars(
             select(ContactPoint)
-            .where(ContactPoint.kind == kind, ContactPoint.value == value)
-            .options(selectinload(ContactPoint.citizen))
+            .where(tuple_(ContactPoint.kind, ContactPoint.value).in_(contacts))
+            .options(joinedload(ContactPoint.citizen))
         )
-        if point is not None:
-            points[(kind, value)] = point
-            citizen = citizen or point.citizen
+        points = {(p.kind, p.value): p for p in found}
+    citizen = next((points[c].citizen for c in contacts if c in points), None)
     if citizen is None and (contacts or sub.citizen_name):
         citizen = Citizen(name=sub.citizen_name, language=language, flags={})
         session.add(citizen)
-        await session.flush()
     elif citizen is not None and sub.citizen_name and not citizen.name:
         citizen.name = sub.citizen_name
     if citizen is not None:
         for kind, value in contacts:
             if (kind, value) not in points:
-                point = ContactPoint(citizen_id=citizen.id, kind=kind, value=value)
-                session.add(point)
-                points[(kind, value)] = point
-        await session.flush()
+                points[(kind, value)] = ContactPoint(citizen=citizen, kind=kind, value=value)
+                session.add(points[(kind, value)])
     return citizen, points
 
 
-async def _new_tracking_number(session: AsyncSession, now: datetime) -> str:
-    for _ in range(TRACKING_ATTEMPTS):
-        number = tracking.new_tracking_number(now)
-        taken = await session.scalar(select(Case.id).where(Case.tracking_number == number))
-        if taken is None:
-            return number
-    raise RuntimeError("could not draw a free tracking number")
-
-
-async def _write(
+def _open_case(
     ctx: AppContext,
-    session: AsyncSession,
-    sub: Submission,
-    checked: Checked,
-    digests: list[str],
-    raw_digest: str | None,
-) -> tuple[IntakeResult, list[CaseEventMessage]]:
-    now = sub.received_at or utcnow()
-    target = checked.target
-    if target is not None:
-        target = await session.get(Case, target.id)
-    language = sub.language or (target.language if target else None)
-    citizen, points = await _match_citizen(session, sub, checked.contacts, language)
-    if language is None:
-        language = (citizen.language if citizen else None) or ctx.settings.default_language
-    appending = target is not None and CaseStatus(target.status).is_open
-    if appending and target is not None:
-        case = target
-        events = [
-            CaseEvent(
-                case_id=case.id,
-                action="information_added",
-                public=True,
-                detail={"channel": sub.channel},
-                actor_kind=ActorKind.CITIZEN,
-                address=sub.address,
-                at=now,
-            )
-        ]
-    else:
-        case, events = await _open_case(ctx, session, sub, checked, citizen, language, now)
-
-    first_point = points.get(checked.contacts[0]) if checked.contacts else None
-    meta = dict(sub.meta)
-    if sub.subject:
-        meta.setdefault("subject", sub.subject)
-    interaction = Interaction(
-        case_id=case.id,
-        direction=Direction.IN,
-        channel=sub.channel,
-        external_id=sub.external_id,
-        contact_point_id=first_point.id if first_point else None,
-        text=sub.text,
-        raw_sha256=raw_digest,
-        meta=meta,
-        created_at=now,
-    )
-    session.add(interaction)
-    await session.flush()
-    for att, digest, kind in zip(sub.attachments, digests, checked.types, strict=True):
-        session.add(
-            Attachment(
-                interaction_id=interaction.id,
-                sha256=digest,
-                size=len(att.data),
-                content_type=kind,
-                filename=att.filename,
-                created_at=now,
-            )
-        )
-    media = sub.media or MEDIA_BY_CHANNEL.get(sub.channel, Media.WEB_FORM)
-    skills = list(sub.skills) or ([checked.category.code] if checked.category else [])
-    session.add(
-        QueueItem(
-            case_id=case.id,
-            interaction_id=interaction.id,
-            media=media,
-            priority=Priority(case.priority).rank,
-            skills=skills,
-            language=language,
-            waiting_since=now,
-            updated_at=now,
-        )
-    )
-    session.add_all(events)
-    await session.flush()
-    result = IntakeResult(
-        case_id=case.id,
-        tracking_number=case.tracking_number,
-        interaction_id=interaction.id,
-        created=not appending,
-    )
-    return result, [CaseEventMessage.of(case, event) for event in events]
-
-
-async def _open_case(
-    ctx: AppContext,
-    session: AsyncSession,
     sub: Submission,
     checked: Checked,
     citizen: Citizen | None,
     language: str,
     now: datetime,
-) -> tuple[Case, list[CaseEvent]]:
-    """A new case: tracking number, deadline, routing; and its first events."""
-    target = checked.target  # a closed case this one follows, if any
+) -> Case:
+    """A new case, not yet routed or stored."""
     location = sub.location
     case = Case(
-        tracking_number=await _new_tracking_number(session, now),
+        tracking_number=tracking.new_tracking_number(now),
         kind=sub.kind,
         category_id=checked.category.id if checked.category else None,
         status=CaseStatus.RECEIVED,
         priority=sub.priority,
         language=language,
         first_channel=sub.channel,
-        citizen_id=citizen.id if citizen else None,
+        citizen=citizen,
         subject=sub.subject,
         description=sub.text,
         location_text=location.text if location else None,
@@ -356,44 +279,117 @@ async def _open_case(
         case.reply_deadline = deadline(
             now, checked.category.reply_limit, checked.category.reply_limit_unit, ctx.tz
         )
-    department = await route_case(ctx, session, case, checked.category, sub)
-    case.department_id = department.id if department else None
-    session.add(case)
-    await session.flush()
-    detail = {"channel": sub.channel, "kind": sub.kind}
-    if target is not None:
-        detail["follows"] = target.tracking_number
-    events = [
-        CaseEvent(
-            case_id=case.id,
-            action="received",
-            public=True,
-            detail=detail,
-            actor_kind=ActorKind.CITIZEN,
-            address=sub.address,
-            at=now,
-        )
-    ]
-    if department is not None:
-        events.append(
+    return case
+
+
+def _write(
+    session: Session,
+    ctx: AppContext,
+    sub: Submission,
+    checked: Checked,
+    department_code: str | None,
+    digests: list[str],
+    raw_digest: str | None,
+) -> tuple[IntakeResult, list[CaseEventMessage]]:
+    """Write unit: citizen, contact points, case (or addition), interaction, attachments, queue
+    item and events, flushed together in one transaction."""
+    now = sub.received_at or utcnow()
+    target = session.get(Case, checked.target.id) if checked.target is not None else None
+    language = sub.language or (target.language if target else None)
+    citizen, points = _match_citizen(session, sub, checked.contacts, language)
+    if language is None:
+        language = (citizen.language if citizen else None) or ctx.settings.default_language
+    citizen_event = {"actor_kind": ActorKind.CITIZEN, "address": sub.address, "at": now}
+
+    appending = target is not None and CaseStatus(target.status).is_open
+    if appending and target is not None:
+        case = target
+        events = [
             CaseEvent(
-                case_id=case.id,
-                action="routed",
-                actor_kind=ActorKind.SYSTEM,
-                at=now,
-                detail={"department": department.code},
+                case=case,
+                action="information_added",
+                public=True,
+                detail={"channel": sub.channel},
+                **citizen_event,
+            )
+        ]
+    else:
+        case = _open_case(ctx, sub, checked, citizen, language, now)
+        case.department_id = _department_id(session, department_code, checked.category)
+        detail = {"channel": sub.channel, "kind": sub.kind}
+        if target is not None:
+            detail["follows"] = target.tracking_number
+        events = [
+            CaseEvent(case=case, action="received", public=True, detail=detail, **citizen_event)
+        ]
+        if case.department_id is not None:
+            events.append(
+                CaseEvent(
+                    case=case,
+                    action="routed",
+                    actor_kind=ActorKind.SYSTEM,
+                    at=now,
+                    detail={"department": department_code},
+                )
+            )
+        session.add(case)
+
+    meta = dict(sub.meta)
+    if sub.subject:
+        meta.setdefault("subject", sub.subject)
+    interaction = Interaction(
+        case=case,
+        direction=Direction.IN,
+        channel=sub.channel,
+        external_id=sub.external_id,
+        contact_point=points.get(checked.contacts[0]) if checked.contacts else None,
+        text=sub.text,
+        raw_sha256=raw_digest,
+        meta=meta,
+        created_at=now,
+    )
+    session.add(interaction)
+    for att, digest, kind in zip(sub.attachments, digests, checked.types, strict=True):
+        session.add(
+            Attachment(
+                interaction=interaction,
+                sha256=digest,
+                size=len(att.data),
+                content_type=kind,
+                filename=att.filename,
+                created_at=now,
             )
         )
-    return case, events
+    media = sub.media or MEDIA_BY_CHANNEL.get(sub.channel, Media.WEB_FORM)
+    skills = list(sub.skills) or ([checked.category.code] if checked.category else [])
+    session.add(
+        QueueItem(
+            case=case,
+            interaction=interaction,
+            media=media,
+            priority=Priority(case.priority).rank,
+            skills=skills,
+            language=language,
+            waiting_since=now,
+            updated_at=now,
+        )
+    )
+    session.add_all(events)
+    session.flush()
+    result = IntakeResult(
+        case_id=case.id,
+        tracking_number=case.tracking_number,
+        interaction_id=interaction.id,
+        created=not appending,
+    )
+    return result, [CaseEventMessage.of(case, event) for event in events]
 
 
 async def receive(ctx: AppContext, sub: Submission) -> IntakeResult:
     """Store one submission as a new case or as an addition to an open one. See module doc."""
-    found = await _existing(ctx, sub)
-    if found is not None:
-        return found
-    async with ctx.db.session() as session:
-        problems, checked = await check_submission(ctx, session, sub)
+    duplicate, problems, checked = await check_submission(ctx, sub)
+    if duplicate is not None:
+        return duplicate
     if problems:
         raise IntakeRefused(problems)
 
@@ -401,17 +397,36 @@ async def receive(ctx: AppContext, sub: Submission) -> IntakeResult:
         digests = [ctx.files.put(att.data) for att in sub.attachments]
         return digests, ctx.files.put(sub.raw) if sub.raw is not None else None
 
-    digests, raw_digest = await anyio.to_thread.run_sync(store_files)
+    if sub.attachments or sub.raw is not None:
+        digests, raw_digest = await anyio.to_thread.run_sync(store_files)
+    else:
+        digests, raw_digest = [], None
+
+    department_code = None
+    if checked.target is None or not CaseStatus(checked.target.status).is_open:
+        draft = _open_case(
+            ctx,
+            sub,
+            checked,
+            None,
+            sub.language or ctx.settings.default_language,
+            sub.received_at or utcnow(),
+        )
+        department_code = await route_case(ctx, draft, checked.category, sub)
 
     for attempt in range(TRACKING_ATTEMPTS):
         try:
-            async with ctx.db.transaction() as session:
-                result, messages = await _write(ctx, session, sub, checked, digests, raw_digest)
+            result, messages = await ctx.db.run(
+                lambda session: _write(
+                    session, ctx, sub, checked, department_code, digests, raw_digest
+                ),
+                write=True,
+            )
             break
         except IntegrityError:
             # Another process stored the same (channel, external_id) first, or took the same
-            # new contact point or tracking number: the first wins, we read or draw again.
-            found = await _existing(ctx, sub)
+            # new contact point or tracking number: the first wins; we read or draw again.
+            found = await ctx.db.run(lambda session: _existing(session, sub), write=False)
             if found is not None:
                 return found
             if attempt == TRACKING_ATTEMPTS - 1:

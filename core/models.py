@@ -216,6 +216,7 @@ class Interaction(Base):
     meta: Mapped[dict[str, Any]] = mapped_column(default=dict)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
+    case: Mapped[Case] = relationship()
     attachments: Mapped[list[Attachment]] = relationship(back_populates="interaction")
     contact_point: Mapped[ContactPoint | None] = relationship()
 
@@ -254,6 +255,9 @@ class QueueItem(Base):
     waiting_since: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
+    case: Mapped[Case] = relationship()
+    interaction: Mapped[Interaction | None] = relationship()
+
 
 class CaseEvent(Base):
     """The audit trail and the case timeline: who did what, when, from where."""
@@ -271,3 +275,5 @@ class CaseEvent(Base):
     address: Mapped[str | None] = mapped_column(String(64))
     public: Mapped[bool] = mapped_column(Boolean, default=False)
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+    case: Mapped[Case] = relationship()
