@@ -4,9 +4,10 @@ Loads ``--cases`` cases (default 1,000,000) with valid tracking numbers spread o
 into a migrated SQLite database (and PostgreSQL when reachable), then times single lookups of
 random existing numbers:
 
-* app: what ``GET /api/v1/cases/{number}/status`` does to find the case: ``tracking.clean``,
-  ``tracking.is_valid``, then ``select(Case).where(Case.tracking_number == n)`` in an
-  ``AsyncSession`` of ``hotline.core.db.Database`` (a pooled session per lookup);
+* app: ``hotline.core.lookup.find_case``, what the API and the channels use to find a case:
+  ``tracking.clean``, ``tracking.is_valid``, then ``select(Case)`` by number in one
+  ``Database.run`` read unit (a worker thread on the sqlite3 driver on SQLite, the async
+  session on PostgreSQL);
 * raw: the same columns by the same index through the plain driver (``sqlite3`` / ``asyncpg``),
   one open connection.
 
@@ -32,12 +33,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.engine import make_url
 
 from hotline.core import migrate, tracking
 from hotline.core.db import Database
 from hotline.core.enums import CaseKind, CaseStatus, Channel
+from hotline.core.lookup import find_case
 from hotline.core.models import Case
 
 DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
@@ -186,12 +187,7 @@ async def compare(
 
 def app_lookup(db: Database) -> Callable[[str], Awaitable[None]]:
     async def lookup(number: str) -> None:
-        number = tracking.clean(number)
-        if not tracking.is_valid(number):
-            raise ValueError(number)
-        async with db.session() as session:
-            case = await session.scalar(select(Case).where(Case.tracking_number == number))
-        if case is None:
+        if await find_case(db, number) is None:
             raise LookupError(number)
 
     return lookup

@@ -12,9 +12,9 @@ from litestar.params import FromPath
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from hotline.core import tracking
 from hotline.core.context import AppContext
-from hotline.core.models import Case, CaseEvent, Department, ServiceCategory
+from hotline.core.lookup import public_timeline
+from hotline.core.models import Department, ServiceCategory
 from hotline.plugins.manager import hookimpl
 
 
@@ -83,25 +83,17 @@ async def list_departments(request: Request[Any, Any, Any]) -> list[DepartmentOu
 @get("/cases/{number:str}/status", summary="A case's public status and timeline")
 async def case_status(request: Request[Any, Any, Any], number: FromPath[str]) -> CaseStatusOut:
     """Public timeline only; the number alone never shows personal data or the case's text."""
-    number = tracking.clean(number)
-    if not tracking.is_valid(number):
+    found = await public_timeline(_ctx(request).db, number)
+    if found is None:
         raise NotFoundException("no such case")
-    async with _ctx(request).db.session() as session:
-        case = await session.scalar(select(Case).where(Case.tracking_number == number))
-        if case is None:
-            raise NotFoundException("no such case")
-        events = await session.scalars(
-            select(CaseEvent)
-            .where(CaseEvent.case_id == case.id, CaseEvent.public.is_(True))
-            .order_by(CaseEvent.at, CaseEvent.id)
-        )
-        return CaseStatusOut(
-            tracking_number=case.tracking_number,
-            status=case.status,
-            received_at=case.created_at,
-            reply_deadline=case.reply_deadline,
-            timeline=[TimelineEntry(at=e.at, action=e.action) for e in events],
-        )
+    case, events = found
+    return CaseStatusOut(
+        tracking_number=case.tracking_number,
+        status=case.status,
+        received_at=case.created_at,
+        reply_deadline=case.reply_deadline,
+        timeline=[TimelineEntry(at=e.at, action=e.action) for e in events],
+    )
 
 
 @hookimpl
