@@ -1,9 +1,296 @@
-"""Demo city (placeholder until filled)."""
+"""A demo city, so every screen has something to show: a department tree, services in zh-CN and
+en, and a week of cases across channels, all made through the real intake.
+
+Deterministic (seeded) and idempotent: running it again adds nothing.
+"""
 
 from __future__ import annotations
 
+import random
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+
+from hotline.core.context import open_context
+from hotline.core.enums import CaseKind, LimitUnit, Priority
+from hotline.core.intake import receive
+from hotline.core.models import Department, ServiceCategory, utcnow
 from hotline.core.settings import Settings
+from hotline.core.submission import Submission
+
+# code, parent code, Chinese name, English name
+DEPARTMENTS: tuple[tuple[str, str | None, str, str], ...] = (
+    ("city", None, "市人民政府", "City Government"),
+    ("urban", "city", "市城市管理局", "Urban Management Bureau"),
+    ("housing", "city", "市住房和城乡建设局", "Housing and Construction Bureau"),
+    ("transport", "city", "市交通运输局", "Transport Bureau"),
+    ("ecology", "city", "市生态环境局", "Ecology and Environment Bureau"),
+    ("market", "city", "市市场监督管理局", "Market Regulation Bureau"),
+    ("hrss", "city", "市人力资源和社会保障局", "Human Resources and Social Security Bureau"),
+    ("education", "city", "市教育局", "Education Bureau"),
+    ("health", "city", "市卫生健康委员会", "Health Commission"),
+    ("water", "city", "市水务局", "Water Affairs Bureau"),
+    ("police", "city", "市公安局", "Public Security Bureau"),
+    ("east", "city", "东城区人民政府", "Dongcheng District Government"),
+    ("east-urban", "east", "东城区城市管理执法局", "Dongcheng Urban Management"),
+    ("east-hepingli", "east", "和平里街道办事处", "Hepingli Subdistrict Office"),
+    ("west", "city", "西城区人民政府", "Xicheng District Government"),
+    ("west-urban", "west", "西城区城市管理执法局", "Xicheng Urban Management"),
+)
+
+# code, zh, en, department, reply limit, unit, a few things citizens write (zh), (en)
+SERVICES: tuple[tuple[str, str, str, str, int, str, tuple[str, ...], tuple[str, ...]], ...] = (
+    (
+        "road",
+        "道路破损",
+        "Road damage and potholes",
+        "transport",
+        5,
+        LimitUnit.WORKING_DAYS,
+        ("{place}路面塌陷出现大坑，晚上骑车很危险。", "{place}人行道砖松动好几块，老人差点摔倒。"),
+        ("There is a deep pothole on {place_en}; cyclists swerve into traffic.",),
+    ),
+    (
+        "noise",
+        "噪声扰民",
+        "Noise",
+        "ecology",
+        16,
+        LimitUnit.WORKING_HOURS,
+        (
+            "{place}工地每天夜里十一点以后还在施工，噪音很大。",
+            "楼下{place}的烧烤店音响声音太大，影响休息。",
+        ),
+        ("A building site near {place_en} works past midnight every night.",),
+    ),
+    (
+        "parking",
+        "违章停车",
+        "Illegal parking",
+        "police",
+        3,
+        LimitUnit.WORKING_DAYS,
+        ("{place}消防通道长期被私家车占用。",),
+        ("Cars block the fire lane at {place_en} every evening.",),
+    ),
+    (
+        "sanitation",
+        "环境卫生",
+        "Rubbish and sanitation",
+        "urban",
+        3,
+        LimitUnit.WORKING_DAYS,
+        ("{place}垃圾桶三天没人清运，臭味很重。", "{place}有人乱倒建筑垃圾。"),
+        ("Rubbish bins at {place_en} have not been emptied for three days.",),
+    ),
+    (
+        "water",
+        "供水问题",
+        "Water supply",
+        "water",
+        2,
+        LimitUnit.WORKING_DAYS,
+        ("{place}小区从早上开始停水，没有任何通知。", "{place}自来水发黄，有异味。"),
+        ("No water at {place_en} since this morning, and no notice was given.",),
+    ),
+    (
+        "heating",
+        "供暖问题",
+        "Heating",
+        "housing",
+        3,
+        LimitUnit.WORKING_DAYS,
+        ("{place}家里暖气不热，室温只有十五度。",),
+        ("The radiators at {place_en} are cold; it is 15 degrees indoors.",),
+    ),
+    (
+        "wages",
+        "拖欠工资",
+        "Unpaid wages",
+        "hrss",
+        10,
+        LimitUnit.WORKING_DAYS,
+        ("我在{place}附近的工地干活，老板拖欠三个月工资不给。",),
+        ("My employer near {place_en} has not paid wages for three months.",),
+    ),
+    (
+        "food",
+        "食品安全",
+        "Food safety",
+        "market",
+        5,
+        LimitUnit.WORKING_DAYS,
+        ("在{place}一家超市买到过期的牛奶。", "{place}的餐馆后厨卫生很差。"),
+        ("A supermarket on {place_en} sells milk past its date.",),
+    ),
+    (
+        "consumer",
+        "消费投诉",
+        "Consumer complaints",
+        "market",
+        7,
+        LimitUnit.WORKING_DAYS,
+        ("{place}的健身房突然关门，预付卡的钱退不回来。",),
+        ("A gym on {place_en} closed overnight and kept our prepaid fees.",),
+    ),
+    (
+        "bus",
+        "公共交通",
+        "Public transport",
+        "transport",
+        5,
+        LimitUnit.WORKING_DAYS,
+        ("{place}的公交站牌信息错误，末班车时间不对。", "希望在{place}增开一条公交线路。"),
+        ("The bus stop sign at {place_en} shows the wrong last-bus time.",),
+    ),
+    (
+        "school",
+        "入学咨询",
+        "School enrolment",
+        "education",
+        5,
+        LimitUnit.WORKING_DAYS,
+        ("请问孩子在{place}片区上小学需要准备哪些材料？",),
+        ("Which documents do we need to enrol our child in the {place_en} school district?",),
+    ),
+    (
+        "medical",
+        "医疗服务",
+        "Medical services",
+        "health",
+        5,
+        LimitUnit.WORKING_DAYS,
+        ("{place}社区卫生服务中心周末不开门，看病不方便。",),
+        ("The community clinic at {place_en} is closed at weekends.",),
+    ),
+    (
+        "lights",
+        "路灯故障",
+        "Street lights",
+        "urban",
+        3,
+        LimitUnit.WORKING_DAYS,
+        ("{place}一排路灯都不亮了，晚上很黑。",),
+        ("A whole row of street lights on {place_en} is out.",),
+    ),
+)
+
+PLACES = (
+    ("和平里东街12号", "12 Hepingli East Street", 39.9612, 116.4170),
+    ("人民路与解放路交叉口", "the corner of Renmin Road and Jiefang Road", 39.9087, 116.3975),
+    ("朝阳门南小街", "Chaoyangmen South Alley", 39.9241, 116.4278),
+    ("西直门外大街88号", "88 Xizhimen Outer Street", 39.9405, 116.3553),
+    ("幸福家园小区3号楼", "Building 3, Xingfu Jiayuan", 39.8986, 116.4452),
+    ("建国路地铁站B口", "exit B of Jianguo Road station", 39.9075, 116.4610),
+    ("光明街道菜市场", "the Guangming Street market", 39.8850, 116.3820),
+)
+
+SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何林罗高"
+GIVEN = ("伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟")
+CHANNELS = ("web", "phone", "phone", "voicemail", "sms", "email", "fax", "telegram", "webchat")
+KINDS = (CaseKind.COMPLAINT,) * 5 + (
+    CaseKind.REPORT,
+    CaseKind.REQUEST,
+    CaseKind.CONSULTATION,
+    CaseKind.SUGGESTION,
+    CaseKind.PRAISE,
+)
+
+
+async def _ensure_city(settings: Settings) -> tuple[int, int]:
+    """Departments and services, added when their code is new."""
+    added_departments = added_services = 0
+    async with open_context(settings) as ctx, ctx.db.transaction() as session:
+        ids = {d.code: d.id for d in await session.scalars(select(Department))}
+        for code, parent, zh, en in DEPARTMENTS:
+            if code not in ids:
+                department = Department(
+                    code=code, name_zh=zh, name_en=en, parent_id=ids.get(parent or "")
+                )
+                session.add(department)
+                await session.flush()
+                ids[code] = department.id
+                added_departments += 1
+        known = set(await session.scalars(select(ServiceCategory.code)))
+        for code, zh, en, dept, limit, unit, texts_zh, texts_en in SERVICES:
+            if code in known:
+                continue
+            session.add(
+                ServiceCategory(
+                    code=code,
+                    name_zh=zh,
+                    name_en=en,
+                    default_department_id=ids[dept],
+                    description_zh=f"例如：{texts_zh[0].format(place='某地')}",
+                    description_en=f"For example: {texts_en[0].format(place_en='a street')}",
+                    reply_limit=limit,
+                    reply_limit_unit=unit,
+                    sign_limit=1,
+                )
+            )
+            added_services += 1
+    return added_departments, added_services
+
+
+def _submissions(days: int, per_day: int, now: datetime) -> list[Submission]:
+    rng = random.Random(12345)
+    regulars = [f"+86139{rng.randrange(10**8):08d}" for _ in range(max(3, per_day // 8))]
+    out = []
+    for n in range(days * per_day):
+        service = rng.choice(SERVICES)
+        code, _zh, _en, _dept, _limit, _unit, texts_zh, texts_en = service
+        place_zh, place_en, lat, lon = rng.choice(PLACES)
+        english = rng.random() < 0.15
+        text = (
+            rng.choice(texts_en).format(place_en=place_en)
+            if english
+            else rng.choice(texts_zh).format(place=place_zh)
+        )
+        channel = rng.choice(CHANNELS)
+        kind = CaseKind.DIRECTOR_MAILBOX if rng.random() < 0.04 else rng.choice(KINDS)
+        phone = rng.choice(regulars) if rng.random() < 0.25 else f"+86138{rng.randrange(10**8):08d}"
+        contacts = []
+        if rng.random() > 0.1:  # one in ten stays anonymous
+            contacts.append({"kind": "phone", "value": phone})
+            if channel == "email" or rng.random() < 0.2:
+                contacts.append(
+                    {"kind": "email", "value": f"resident{rng.randrange(10**5)}@example.cn"}
+                )
+        name = rng.choice(SURNAMES) + rng.choice(GIVEN) if contacts and rng.random() < 0.7 else None
+        received = now - timedelta(days=days) + timedelta(seconds=rng.randrange(days * 86400))
+        out.append(
+            Submission.model_validate(
+                dict(
+                    channel=channel,
+                    external_id=f"demo-{n}",
+                    kind=kind,
+                    text=text,
+                    category=None if kind == CaseKind.DIRECTOR_MAILBOX else code,
+                    language="en" if english else "zh_CN",
+                    citizen_name=name,
+                    contacts=contacts,
+                    location={
+                        "text": place_en if english else place_zh,
+                        "latitude": lat + rng.uniform(-0.002, 0.002),
+                        "longitude": lon + rng.uniform(-0.002, 0.002),
+                    }
+                    if rng.random() < 0.7
+                    else None,
+                    priority=Priority.HIGH if rng.random() < 0.1 else Priority.NORMAL,
+                    received_at=received,
+                )
+            )
+        )
+    out.sort(key=lambda s: s.received_at or now)
+    return out
 
 
 async def load_demo(settings: Settings, days: int = 7, per_day: int = 40) -> dict[str, int]:
-    raise NotImplementedError
+    """Load the demo city into a migrated database. Returns what was added."""
+    departments, services = await _ensure_city(settings)
+    created = 0
+    async with open_context(settings) as ctx:
+        for submission in _submissions(days, per_day, utcnow()):
+            result = await receive(ctx, submission)
+            created += int(result.created and not result.duplicate)
+    return {"departments": departments, "services": services, "cases": created}

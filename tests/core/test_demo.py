@@ -1,0 +1,50 @@
+"""`hotline demo-data`: a demo city with something on every screen, loaded once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from pathlib import Path
+
+import pytest
+from sqlalchemy import func, select
+
+from hotline.core.cli import main
+from hotline.core.context import AppContext
+from hotline.core.demo import load_demo
+from hotline.core.models import Case, Department, ServiceCategory
+
+
+async def test_demo_city_has_a_tree_services_and_a_week_of_cases(ctx: AppContext) -> None:
+    counts = await load_demo(ctx.settings, days=3, per_day=12)
+    assert counts["cases"] == 36 and counts["departments"] >= 10
+    async with ctx.db.session() as s:
+        departments = list(await s.scalars(select(Department)))
+        services = list(await s.scalars(select(ServiceCategory)))
+        cases = list(await s.scalars(select(Case)))
+        repeat = await s.scalar(
+            select(func.count()).select_from(
+                select(Case.citizen_id)
+                .where(Case.citizen_id.is_not(None))
+                .group_by(Case.citizen_id)
+                .having(func.count() > 1)
+                .subquery()
+            )
+        )
+    assert sum(d.parent_id is not None for d in departments) >= len(departments) - 1
+    assert any(d.parent_id is not None and d.parent_id != departments[0].id for d in departments)
+    assert all(s.name_zh and s.name_en and s.default_department_id for s in services)
+    assert len({c.first_channel for c in cases}) >= 5
+    assert {c.language for c in cases} == {"zh_CN", "en"}
+    assert repeat and repeat > 0  # some citizens called more than once
+    assert max(c.created_at for c in cases) - min(c.created_at for c in cases) > timedelta(days=1)
+
+    again = await load_demo(ctx.settings, days=3, per_day=12)
+    assert again == {"departments": 0, "services": 0, "cases": 0}
+
+
+def test_demo_data_command(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path / "data"))
+    assert main(["demo-data", "--days", "2", "--per-day", "5"]) == 0
+    assert "10 cases" in capsys.readouterr().out
