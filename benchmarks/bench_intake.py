@@ -18,7 +18,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
-import os
 import random
 import shutil
 import sqlite3
@@ -33,8 +32,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy.engine import make_url
-
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
+from benchmarks.common import ratio, scratch_postgres
 from hotline.core import migrate, tracking
 from hotline.core.context import AppContext, open_context
 from hotline.core.deadlines import deadline
@@ -45,7 +44,6 @@ from hotline.core.models import Department, ServiceCategory
 from hotline.core.settings import Settings
 from hotline.core.submission import ContactIn, Submission
 
-DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 CHANNEL = "phone"
 CATEGORY = "road_damage"
 DEPARTMENT = "roads"
@@ -450,11 +448,6 @@ async def measure(
     return n / app_time, n / raw_time
 
 
-def ratio(value: float) -> str:
-    """Two decimals, three below 0.1 so that small ratios still say something."""
-    return f"{value:.2f}" if value >= 0.1 else f"{value:.3f}"
-
-
 def emit(name: str, value: float, unit: str = "") -> None:
     if unit:
         print(f"{name} {value:.0f} {unit}", flush=True)
@@ -522,37 +515,11 @@ def run_sqlite(args: argparse.Namespace, root: Path) -> None:
     asyncio.run(bench_backend("sqlite", settings, raw, args))
 
 
-def pg_urls(base: str, database: str) -> tuple[str, str]:
-    """(SQLAlchemy URL, asyncpg DSN) for ``database`` on the server of ``base``."""
-    url = make_url(base).set(database=database)
-    dsn = url.set(drivername="postgresql")
-    return (
-        url.render_as_string(hide_password=False),
-        dsn.render_as_string(hide_password=False),
-    )
-
-
-async def pg_admin(base: str, sql: str) -> None:
-    import asyncpg
-
-    _, dsn = pg_urls(base, "postgres")
-    conn = await asyncpg.connect(dsn, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 def run_postgres(args: argparse.Namespace, root: Path) -> None:
-    base = os.environ.get("HOTLINE_BENCH_PG_URL", DEFAULT_PG_URL)
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    try:
-        asyncio.run(pg_admin(base, f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # unreachable, refused, no rights: say so and go on
-        print(f"# postgresql skipped: {type(exc).__name__}: {exc}", flush=True)
-        return
-    try:
-        url, dsn = pg_urls(base, name)
+    with scratch_postgres() as database:
+        if database is None:
+            return
+        url, dsn = database
         data = root / "postgresql"
         data.mkdir()
         settings = Settings(data_dir=data, database_url=url, jobs_in_process=False)
@@ -560,8 +527,6 @@ def run_postgres(args: argparse.Namespace, root: Path) -> None:
         prepare_job_tables(settings)
         raw = RawPostgres(dsn, Seed(0, 0, ZoneInfo("UTC")), max(1, args.concurrency))
         asyncio.run(bench_backend("postgresql", settings, raw, args))
-    finally:
-        asyncio.run(pg_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:

@@ -20,28 +20,25 @@ from __future__ import annotations
 import argparse
 import asyncio
 import math
-import os
 import random
 import shutil
 import sqlite3
 import sys
 import tempfile
 import time
-import uuid
 from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.engine import make_url
-
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
+from benchmarks.common import ratio, scratch_postgres
 from hotline.core import migrate, tracking
 from hotline.core.db import Database
 from hotline.core.enums import CaseKind, CaseStatus, Channel
 from hotline.core.lookup import find_case
 from hotline.core.models import Case
 
-DEFAULT_PG_URL = "postgresql+asyncpg://postgres@127.0.0.1:5432/test"
 DAYS = 3 * 365
 BLOCK = 100
 
@@ -193,11 +190,6 @@ def app_lookup(db: Database) -> Callable[[str], Awaitable[None]]:
     return lookup
 
 
-def ratio(value: float) -> str:
-    """Two decimals, three below 0.1 so that small ratios still say something."""
-    return f"{value:.2f}" if value >= 0.1 else f"{value:.3f}"
-
-
 def report(label: str, timings: dict[str, list[float]]) -> None:
     """``lookup_<label>_<p>`` for the app, ``lookup_<label>_<path>_<p>`` for the others."""
     for q, tag in ((0.50, "p50"), (0.99, "p99")):
@@ -273,37 +265,11 @@ def run_sqlite(args: argparse.Namespace, root: Path, cases: list[tuple[str, date
     asyncio.run(measure_sqlite(path, numbers, args.warmup))
 
 
-def pg_urls(base: str, database: str) -> tuple[str, str]:
-    """(SQLAlchemy URL, asyncpg DSN) for ``database`` on the server of ``base``."""
-    url = make_url(base).set(database=database)
-    dsn = url.set(drivername="postgresql")
-    return (
-        url.render_as_string(hide_password=False),
-        dsn.render_as_string(hide_password=False),
-    )
-
-
-async def pg_admin(base: str, sql: str) -> None:
-    import asyncpg
-
-    _, dsn = pg_urls(base, "postgres")
-    conn = await asyncpg.connect(dsn, timeout=5)
-    try:
-        await conn.execute(sql)
-    finally:
-        await conn.close()
-
-
 def run_postgres(args: argparse.Namespace, cases: list[tuple[str, datetime]]) -> None:
-    base = os.environ.get("HOTLINE_BENCH_PG_URL", DEFAULT_PG_URL)
-    name = f"bench_{uuid.uuid4().hex[:12]}"
-    try:
-        asyncio.run(pg_admin(base, f'CREATE DATABASE "{name}"'))
-    except Exception as exc:  # unreachable, refused, no rights: say so and go on
-        print(f"# postgresql skipped: {type(exc).__name__}: {exc}", flush=True)
-        return
-    try:
-        url, dsn = pg_urls(base, name)
+    with scratch_postgres() as database:
+        if database is None:
+            return
+        url, dsn = database
         migrate.upgrade(url)
         start = time.perf_counter()
         asyncio.run(load_postgres(dsn, cases))
@@ -312,8 +278,6 @@ def run_postgres(args: argparse.Namespace, cases: list[tuple[str, datetime]]) ->
         print(f"lookup_postgresql_load_rate {len(cases) / elapsed:.0f} rows/s", flush=True)
         numbers = sample(cases, args)
         asyncio.run(measure_postgres(url, dsn, numbers, args.warmup))
-    finally:
-        asyncio.run(pg_admin(base, f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
 
 
 def sample(cases: list[tuple[str, datetime]], args: argparse.Namespace) -> list[str]:
