@@ -13,7 +13,7 @@ from hotline.core.db import Database
 from hotline.core.events import EventBus, Publisher
 from hotline.core.i18n import Catalogs, load_catalogs
 from hotline.core.jobs import JobQueue, make_huey
-from hotline.core.settings import Settings
+from hotline.core.settings import Settings, ensure_secret_key
 from hotline.core.storage import FileStore
 from hotline.plugins.manager import build_plugin_manager
 
@@ -27,6 +27,7 @@ class AppContext:
     jobs: JobQueue
     events: EventBus
     catalogs: Catalogs
+    secret_key: str
 
     @property
     def tz(self) -> ZoneInfo:
@@ -52,6 +53,7 @@ class Kernel:
         self.pm = pm or plugin_manager_for(settings)
         self.files = FileStore(settings.files_dir)
         self.catalogs = load_catalogs()
+        self.secret_key = ensure_secret_key(settings)
         self.publisher: Publisher | None = None
         self.jobs = JobQueue(make_huey(settings), self.new_context)
         self._jobs_registered = False
@@ -66,6 +68,7 @@ class Kernel:
             jobs=self.jobs,
             events=bus,
             catalogs=self.catalogs,
+            secret_key=self.secret_key,
         )
         if not self._jobs_registered:
             self._jobs_registered = True

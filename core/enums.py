@@ -132,6 +132,12 @@ class Role(StrEnum):
     ADMINISTRATOR = "administrator"
 
 
+class Satisfaction(StrEnum):
+    SATISFIED = "satisfied"
+    BASICALLY_SATISFIED = "basically_satisfied"
+    NOT_SATISFIED = "not_satisfied"
+
+
 class LimitUnit(StrEnum):
     WORKING_DAYS = "working_days"
     WORKING_HOURS = "working_hours"

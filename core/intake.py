@@ -15,7 +15,8 @@ from __future__ import annotations
 import inspect
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import datetime, timedelta
+from typing import Any
 
 import anyio
 from sqlalchemy import select, tuple_
@@ -34,8 +35,10 @@ from hotline.core.enums import (
     Direction,
     Media,
     Priority,
+    Satisfaction,
 )
 from hotline.core.events import QUEUE_CHANNEL, CaseEventMessage
+from hotline.core.lookup import lookup_code
 from hotline.core.models import (
     Attachment,
     Case,
@@ -74,6 +77,7 @@ class IntakeResult:
     interaction_id: int
     created: bool
     duplicate: bool = False
+    lookup_code: str | None = None  # the second factor of a new case, for the citizen only
 
 
 def _check_content(ctx: AppContext, sub: Submission, checked: Checked) -> list[Problem]:
@@ -88,7 +92,8 @@ def _check_content(ctx: AppContext, sub: Submission, checked: Checked) -> list[P
                 message=f"text has {len(sub.text)} characters; at most {settings.max_text_chars}",
             )
         )
-    if not sub.text.strip() and not sub.attachments and not sub.subject.strip():
+    said_nothing = not sub.text.strip() and not sub.attachments and not sub.subject.strip()
+    if said_nothing and sub.rating is None:
         problems.append(Problem(field="text", code="empty", message="nothing was said"))
 
     for index, contact in enumerate(sub.contacts):
@@ -191,6 +196,20 @@ async def check_submission(
                 message=f"no service category {sub.category!r}",
             )
         )
+    if sub.rating is not None:
+        target = checked.target
+        if target is None:
+            problems.append(
+                Problem(field="tracking_number", code="unknown_case", message="no such case")
+            )
+        elif target.status not in (CaseStatus.ANSWERED, CaseStatus.CLOSED):
+            problems.append(
+                Problem(
+                    field="rating",
+                    code="not_answered",
+                    message="the case can be rated once it has been answered",
+                )
+            )
     return None, problems, checked
 
 
@@ -272,6 +291,7 @@ def _open_case(
         latitude=location.latitude if location else None,
         longitude=location.longitude if location else None,
         sealed=sub.kind == CaseKind.DIRECTOR_MAILBOX,
+        contact_hidden=sub.contact_hidden,
         created_at=now,
         updated_at=now,
     )
@@ -301,18 +321,22 @@ def _write(
         language = (citizen.language if citizen else None) or ctx.settings.default_language
     citizen_event = {"actor_kind": ActorKind.CITIZEN, "address": sub.address, "at": now}
 
-    appending = target is not None and CaseStatus(target.status).is_open
+    appending = target is not None and (CaseStatus(target.status).is_open or sub.rating is not None)
     if appending and target is not None:
         case = target
-        events = [
-            CaseEvent(
-                case=case,
-                action="information_added",
-                public=True,
-                detail={"channel": sub.channel},
-                **citizen_event,
-            )
-        ]
+        if sub.rating is not None:
+            events = _rate(ctx, case, sub, now, citizen_event)
+        else:
+            case.info_requested = False
+            events = [
+                CaseEvent(
+                    case=case,
+                    action="information_added",
+                    public=True,
+                    detail={"channel": sub.channel},
+                    **citizen_event,
+                )
+            ]
     else:
         case = _open_case(ctx, sub, checked, citizen, language, now)
         case.department_id = _department_id(session, department_code, checked.category)
@@ -381,8 +405,33 @@ def _write(
         tracking_number=case.tracking_number,
         interaction_id=interaction.id,
         created=not appending,
+        lookup_code=None if appending else lookup_code(ctx.secret_key, case.tracking_number),
     )
     return result, [CaseEventMessage.of(case, event) for event in events]
+
+
+def _rate(
+    ctx: AppContext, case: Case, sub: Submission, now: datetime, citizen_event: dict[str, Any]
+) -> list[CaseEvent]:
+    """The citizen's evaluation; "not satisfied" within the allowed days asks for a reopen."""
+    assert sub.rating is not None
+    case.satisfaction = sub.rating.satisfaction
+    events = [
+        CaseEvent(
+            case=case,
+            action="rated",
+            public=True,
+            detail={"satisfaction": str(sub.rating.satisfaction)},
+            **citizen_event,
+        )
+    ]
+    answered = case.answered_at or case.closed_at or case.updated_at
+    in_time = now - answered <= timedelta(days=ctx.settings.reopen_days)
+    if sub.rating.satisfaction == Satisfaction.NOT_SATISFIED and in_time:
+        events.append(
+            CaseEvent(case=case, action="reopen_requested", public=True, detail={}, **citizen_event)
+        )
+    return events
 
 
 async def receive(ctx: AppContext, sub: Submission) -> IntakeResult:

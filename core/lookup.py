@@ -6,12 +6,18 @@ its public parts, or the public timeline only.
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import hashlib
+import hmac
+from datetime import timedelta
+
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from hotline.core import tracking
+from hotline.core.contacts import last_digits
 from hotline.core.db import Database
-from hotline.core.models import Case, CaseEvent
+from hotline.core.enums import ContactKind
+from hotline.core.models import Case, CaseEvent, ContactPoint, LookupFailure, utcnow
 
 
 def _find(session: Session, number: str) -> Case | None:
@@ -44,3 +50,73 @@ async def public_timeline(db: Database, number: str) -> tuple[Case, list[CaseEve
     if not tracking.is_valid(number):
         return None
     return await db.run(lambda session: _timeline(session, number), write=False)
+
+
+# --- the second factor ------------------------------------------------------------------------
+
+FAILURE_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_NUMBER = 5
+MAX_FAILURES_PER_ADDRESS = 20
+
+
+class LookupRefused(Exception):
+    """``code`` is ``no_match`` (wrong number or factor: the same answer for both, so it tells a
+    guesser nothing) or ``too_many_attempts``."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(code)
+
+
+def lookup_code(secret: str, number: str) -> str:
+    """Six digits only the citizen is given (on the receipt page and in the acknowledgement).
+    Derived from the site's secret key, so it is never stored; keypad-friendly for the phone."""
+    digest = hmac.new(secret.encode(), f"lookup:{number}".encode(), hashlib.sha256).digest()
+    return f"{int.from_bytes(digest[:8], 'big') % 1_000_000:06d}"
+
+
+def _factor_matches(session: Session, secret: str, case: Case, factor: str) -> bool:
+    factor = factor.strip().replace(" ", "")
+    if len(factor) == 6 and hmac.compare_digest(factor, lookup_code(secret, case.tracking_number)):
+        return True
+    if len(factor) == 4 and factor.isdigit() and case.citizen_id is not None:
+        phones = session.scalars(
+            select(ContactPoint.value).where(
+                ContactPoint.citizen_id == case.citizen_id,
+                ContactPoint.kind.in_([ContactKind.PHONE, ContactKind.FAX]),
+            )
+        )
+        return any(hmac.compare_digest(last_digits(p), factor) for p in phones)
+    return False
+
+
+def _verify(
+    session: Session, secret: str, number: str, factor: str, address: str
+) -> tuple[Case, list[CaseEvent]] | str:
+    """The case and timeline, or the refusal's code (the unit commits the failures first)."""
+    since = utcnow() - FAILURE_WINDOW
+    keys = {f"n:{number}": MAX_FAILURES_PER_NUMBER, f"a:{address}": MAX_FAILURES_PER_ADDRESS}
+    for key, limit in keys.items():
+        failures = session.scalar(
+            select(func.count()).where(LookupFailure.key == key, LookupFailure.at >= since)
+        )
+        if (failures or 0) >= limit:
+            return "too_many_attempts"
+    found = _timeline(session, number) if tracking.is_valid(number) else None
+    if found is None or not _factor_matches(session, secret, found[0], factor):
+        session.add_all([LookupFailure(key=key) for key in keys])
+        return "no_match"
+    return found
+
+
+async def verified_timeline(
+    ctx_db: Database, secret: str, number: str, factor: str, address: str
+) -> tuple[Case, list[CaseEvent]]:
+    """The case and its public timeline when ``factor`` (the lookup code, or the last four digits
+    of a phone number the citizen gave) fits ``number``; wrong tries are counted per number and
+    per address and refused past the limits. Raises LookupRefused."""
+    number = tracking.clean(number)[:32]
+    found = await ctx_db.run(lambda s: _verify(s, secret, number, factor, address), write=True)
+    if isinstance(found, str):
+        raise LookupRefused(found)
+    return found

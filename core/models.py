@@ -110,6 +110,9 @@ class ServiceCategory(Base):
     reply_limit_unit: Mapped[str] = mapped_column(String(20), default=LimitUnit.WORKING_DAYS)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # Extra questions the form asks (the Open311 service definition): a list of
+    # {code, datatype, required, description_zh, description_en, values: [{key, name_zh, name_en}]}
+    attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
 
     default_department: Mapped[Department | None] = relationship()
 
@@ -184,6 +187,12 @@ class Case(Base):
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
     sealed: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The citizen asked that departments not see who they are.
+    contact_hidden: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The hotline asked the citizen for more information (the portal then offers a form).
+    info_requested: Mapped[bool] = mapped_column(Boolean, default=False)
+    satisfaction: Mapped[str | None] = mapped_column(String(20))
+    answered_at: Mapped[datetime | None] = mapped_column()
     sign_deadline: Mapped[datetime | None] = mapped_column()
     reply_deadline: Mapped[datetime | None] = mapped_column()
     created_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
@@ -257,6 +266,53 @@ class QueueItem(Base):
 
     case: Mapped[Case] = relationship()
     interaction: Mapped[Interaction | None] = relationship()
+
+
+class LookupFailure(Base):
+    """A wrong second factor, kept to slow guessing per address and per tracking number."""
+
+    __tablename__ = "lookup_failures"
+    __table_args__ = (Index("ix_lookup_failures_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(80))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ApiClient(Base):
+    """An app allowed to post requests through Open311; its key is stored hashed."""
+
+    __tablename__ = "api_clients"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    key_prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    key_hash: Mapped[str] = mapped_column(String(200))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class Page(Base):
+    """A public information page: an announcement or a service guide, in both languages."""
+
+    __tablename__ = "pages"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    kind: Mapped[str] = mapped_column(String(20))  # announcement | guide
+    title_zh: Mapped[str] = mapped_column(String(300))
+    title_en: Mapped[str] = mapped_column(String(300))
+    body_zh: Mapped[str] = mapped_column(Text, default="")
+    body_en: Mapped[str] = mapped_column(Text, default="")
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    published_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    def title(self, language: str) -> str:
+        return self.title_zh if language.startswith("zh") else self.title_en
+
+    def body(self, language: str) -> str:
+        return self.body_zh if language.startswith("zh") else self.body_en
 
 
 class CaseEvent(Base):

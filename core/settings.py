@@ -60,6 +60,9 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field("", repr=False, description="session signing key; generated when empty")
     rate_limit_per_minute: int = Field(120, ge=1)
+    reopen_days: int = Field(
+        15, ge=0, description="days after an answer a citizen may ask to reopen"
+    )
 
     @field_validator("plugins", "disabled_plugins", mode="before")
     @classmethod

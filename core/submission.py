@@ -7,7 +7,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from hotline.core.enums import CaseKind, ContactKind, Media, Priority
+from hotline.core.enums import CaseKind, ContactKind, Media, Priority, Satisfaction
 
 
 class ContactIn(BaseModel):
@@ -30,11 +30,20 @@ class LocationIn(BaseModel):
     longitude: float | None = Field(None, ge=-180, le=180)
 
 
+class RatingIn(BaseModel):
+    """The citizen's evaluation of the answer (回访/评价)."""
+
+    satisfaction: Satisfaction
+    comment: str = Field("", max_length=2000)
+
+
 class Submission(BaseModel):
     """One inbound contact, normalised by its channel. Intake is the only thing that stores it.
 
     ``(channel, external_id)`` makes intake idempotent: the same pair never makes a second case.
-    ``tracking_number`` appends to that case when it is open. ``raw`` keeps the input as received
+    ``tracking_number`` appends to that case when it is open; a channel sets it only after it
+    has verified the sender (a second factor, a reply on the same thread). ``rating`` evaluates
+    the named case's answer, even once it is closed. ``raw`` keeps the input as received
     (an e-mail's source, a webhook's body) so nothing is lost if parsing was wrong.
     """
 
@@ -54,6 +63,8 @@ class Submission(BaseModel):
     attachments: list[AttachmentIn] = Field(default_factory=list)
     raw: bytes | None = Field(None, repr=False)
     priority: Priority = Priority.NORMAL
+    contact_hidden: bool = Field(False, description="departments must not see who sent it")
+    rating: RatingIn | None = Field(None, description="an evaluation of the named case's answer")
     media: Media | None = None
     skills: list[str] = Field(default_factory=list, max_length=20)
     address: str | None = Field(None, max_length=64, description="sender's network address")

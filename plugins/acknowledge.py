@@ -13,6 +13,7 @@ from hotline.core.context import AppContext
 from hotline.core.enums import Direction
 from hotline.core.events import CaseEventMessage
 from hotline.core.jobs import JobSpec
+from hotline.core.lookup import lookup_code
 from hotline.core.models import Case, ContactPoint, Interaction
 from hotline.core.replies import enqueue_delivery, queue_reply
 from hotline.plugins.manager import hookimpl
@@ -49,9 +50,10 @@ async def acknowledge(ctx: AppContext, case_id: int) -> str:
         number = tracking.display(case.tracking_number)
         subject = _("Your case %(number)s was received") % {"number": number}
         text = _(
-            "The hotline received your message. Your tracking number is %(number)s. "
-            "Keep it to follow your case; we will answer through this channel."
-        ) % {"number": number}
+            "The hotline received your message. Your tracking number is %(number)s and your "
+            "lookup code is %(code)s. Keep them to follow your case; we will answer through "
+            "this channel."
+        ) % {"number": number, "code": lookup_code(ctx.secret_key, case.tracking_number)}
         reply = await queue_reply(session, case, contact, text, subject, purpose="acknowledgement")
         reply_id = reply.id
     await enqueue_delivery(ctx, reply_id)

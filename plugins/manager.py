@@ -20,6 +20,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hotline.plugins.outbox",
     "hotline.plugins.acknowledge",
     "hotline.core.api",
+    "hotline.channels.web",
+    "hotline.channels.open311",
     "hotline.portal",
 )
 

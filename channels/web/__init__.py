@@ -1,0 +1,1 @@
+"""The web channel: the portal's forms turned into submissions (being built)."""
