@@ -176,6 +176,21 @@ def _existing(session: Session, sub: Submission) -> IntakeResult | None:
     )
 
 
+def _first_of(session: Session, channel: str, external_ids: list[str]) -> str | None:
+    found = session.scalars(
+        select(Interaction.external_id).where(
+            Interaction.channel == channel, Interaction.external_id.in_(external_ids)
+        )
+    ).first()
+    return found
+
+
+async def find_intake(ctx: AppContext, channel: str, external_ids: list[str]) -> str | None:
+    """Which of these external ids a channel already delivered, if any (for channels whose
+    duplicates are "the same thing within a window" rather than one fixed id)."""
+    return await ctx.db.run(lambda session: _first_of(session, channel, external_ids), write=False)
+
+
 async def check_submission(
     ctx: AppContext, sub: Submission
 ) -> tuple[IntakeResult | None, list[Problem], Checked]:

@@ -60,6 +60,7 @@ class Settings(BaseSettings):
     )
     secret_key: str = Field("", repr=False, description="session signing key; generated when empty")
     rate_limit_per_minute: int = Field(120, ge=1)
+    form_posts_per_minute: int = Field(10, ge=1, description="portal form posts per address")
     reopen_days: int = Field(
         15, ge=0, description="days after an answer a citizen may ask to reopen"
     )

@@ -7,7 +7,9 @@ from typing import Any
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
 from litestar import Request, Response
 from litestar.datastructures import Cookie
+from litestar.utils.scope.state import ScopeState
 
+from hotline.core import labels, tracking
 from hotline.core.context import AppContext
 from hotline.core.i18n import choose_language
 from hotline.core.settings import SUPPORTED_LANGUAGES
@@ -32,6 +34,9 @@ def make_environment(ctx: AppContext) -> Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.install_null_translations(newstyle=True)  # type: ignore[attr-defined]
+    tz = ctx.tz
+    env.filters["tracking"] = tracking.display
+    env.filters["localtime"] = lambda value: value.astimezone(tz).strftime("%Y-%m-%d %H:%M")
     return env
 
 
@@ -50,10 +55,19 @@ def render(request: Request[Any, Any, Any], template: str, **context: Any) -> Re
     language = request_language(request)
     translations = ctx.catalogs.get(language)
     tpl = env.get_template(template)
+
+    def gettext(message: str, **params: Any) -> str:
+        text = translations.gettext(message)
+        return text % params if params else text
+
     values = {
-        "gettext": translations.gettext,
+        "gettext": gettext,
         "ngettext": translations.ngettext,
-        "_": translations.gettext,
+        "_": gettext,
+        "csrf_token": ScopeState.from_scope(request.scope).csrf_token or "",
+        "kind_label": lambda value: gettext(labels.KIND.get(str(value), str(value))),
+        "status_label": lambda value: gettext(labels.STATUS.get(str(value), str(value))),
+        "event_label": lambda value: gettext(labels.EVENT.get(str(value), str(value))),
         "lang": language,
         "languages": SUPPORTED_LANGUAGES,
         "request": request,

@@ -1,36 +1,28 @@
-"""The citizens' portal, a plugin. This release: the home page (services, what the hotline is
-for and not for). Submission, lookup and rating forms arrive with the portal issue."""
+"""The citizens' portal, a plugin: submit a case per service or to the director's mailbox,
+get a receipt, look the case up with a second factor, add information, rate the answer, read
+announcements and service guides. Works without JavaScript; htmx (vendored) makes it quicker."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
-from litestar import Request, Response, get
-from sqlalchemy import select
+from litestar.static_files import create_static_files_router
 
 from hotline.core.context import AppContext
-from hotline.core.models import ServiceCategory
-from hotline.core.web import render
 from hotline.plugins.manager import hookimpl
 
+from .routes import portal_router
 
-@get("/", include_in_schema=False)
-async def home(request: Request[Any, Any, Any]) -> Response[str]:
-    ctx: AppContext = request.app.state.ctx
-    async with ctx.db.session() as session:
-        services = (
-            await session.scalars(
-                select(ServiceCategory)
-                .where(ServiceCategory.active.is_(True), ServiceCategory.public.is_(True))
-                .order_by(ServiceCategory.code)
-            )
-        ).all()
-    return render(request, "portal/home.html", services=services)
+STATIC = Path(__file__).parent / "static"
 
 
 @hookimpl
-def register_routes() -> list[Any]:
-    return [home]
+def register_routes(ctx: AppContext) -> list[Any]:
+    static = create_static_files_router(
+        path="/static/portal", directories=[STATIC], include_in_schema=False
+    )
+    return [portal_router(ctx), static]
 
 
 @hookimpl

@@ -1,1 +1,79 @@
-"""The web channel: the portal's forms turned into submissions (being built)."""
+"""The web channel: a portal form turned into a Submission for the one intake.
+
+No hooks yet: the portal plugin renders the forms and calls ``submit_form``; answers to web
+citizens go by the phone or e-mail they left, through those channels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import anyio
+
+from hotline.core.context import AppContext
+from hotline.core.enums import CaseKind
+from hotline.core.intake import find_intake, receive
+from hotline.core.lookup import lookup_code
+from hotline.core.models import ServiceCategory, utcnow
+from hotline.core.submission import IntakeRefused, Problem, parse_submission
+
+from .inbound import answer_attributes, clean_files, duplicate_key, form_to_submission
+
+
+@dataclass
+class FormOutcome:
+    problems: list[Problem] = field(default_factory=list)
+    tracking_number: str | None = None
+    lookup_code: str | None = None
+
+
+async def submit_form(
+    ctx: AppContext,
+    fields: dict[str, list[str]],
+    files: list[tuple[str, bytes]],
+    *,
+    service: ServiceCategory | None,
+    language: str,
+    address: str | None,
+) -> FormOutcome:
+    """Check everything (files, the service's questions, contacts, consent), then intake.
+    The same contact and text within minutes returns the first case instead of a second."""
+    settings = ctx.settings
+    problems: list[Problem] = []
+    cleaned = await anyio.to_thread.run_sync(
+        lambda: clean_files(
+            files, settings.max_attachments, settings.max_attachment_bytes, problems
+        )
+    )
+    answers = answer_attributes(service.attributes if service else [], fields, problems)
+    data = form_to_submission(
+        fields,
+        cleaned,
+        kind_default=CaseKind.COMPLAINT if service else CaseKind.DIRECTOR_MAILBOX,
+        category=service.code if service else None,
+        language=language,
+        address=address,
+        problems=problems,
+    )
+    if service is None:
+        data["kind"] = CaseKind.DIRECTOR_MAILBOX
+    if answers:
+        data["meta"] = {"attributes": answers}
+    who = next((c["value"] for c in data["contacts"]), None) or address or ""
+    keys = duplicate_key(who, data["text"], utcnow())
+    earlier = await find_intake(ctx, "web", keys)
+    data["external_id"] = earlier or keys[0]
+    try:
+        submission = parse_submission(data)
+    except IntakeRefused as refused:
+        return FormOutcome(problems + refused.problems)
+    if problems:
+        return FormOutcome(problems)
+    try:
+        result = await receive(ctx, submission)
+    except IntakeRefused as refused:
+        return FormOutcome(refused.problems)
+    return FormOutcome(
+        tracking_number=result.tracking_number,
+        lookup_code=lookup_code(ctx.secret_key, result.tracking_number),
+    )

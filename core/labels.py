@@ -1,0 +1,41 @@
+"""Words for the kernel's vocabularies as people read them (translated where shown)."""
+
+from __future__ import annotations
+
+
+def N_(message: str) -> str:
+    """Mark a string for the catalogs; it is translated where it is shown."""
+    return message
+
+
+KIND = {
+    "complaint": N_("Complaint"),
+    "report": N_("Report"),
+    "request": N_("Request for help"),
+    "consultation": N_("Question"),
+    "suggestion": N_("Suggestion"),
+    "praise": N_("Praise"),
+    "director_mailbox": N_("Letter to the director"),
+}
+
+STATUS = {
+    "received": N_("Received by the hotline"),
+    "dispatched": N_("With the responsible department"),
+    "accepted": N_("Being handled by the department"),
+    "replied": N_("Answer being checked by the hotline"),
+    "answered": N_("Answered"),
+    "closed": N_("Closed"),
+}
+
+# Public timeline entries only; internal events never reach a citizen's page.
+EVENT = {
+    "received": N_("Received"),
+    "information_added": N_("You added information"),
+    "information_requested": N_("The hotline asked you for more information"),
+    "dispatched": N_("Sent to the department"),
+    "answered": N_("Answered"),
+    "rated": N_("You evaluated the answer"),
+    "reopen_requested": N_("You asked for the case to be handled again"),
+    "reopened": N_("Handled again"),
+    "closed": N_("Closed"),
+}

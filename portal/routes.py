@@ -1,0 +1,375 @@
+"""The citizens' portal pages: submit a case (per service, or to the director's mailbox), the
+receipt, look a case up with a second factor, add information, rate the answer, read guides.
+
+Every form carries a CSRF token and a honeypot field; posts are rate-limited per address; a
+submission goes through the web channel (channels/web) to the one intake.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Any
+
+from litestar import Request, Response, Router, get, post
+from litestar.config.csrf import CSRFConfig
+from litestar.exceptions import NotFoundException
+from litestar.middleware import DefineMiddleware
+from litestar.middleware.csrf import CSRFMiddleware
+from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.session.base import SessionMiddleware
+from litestar.middleware.session.client_side import ClientSideSessionBackend, CookieBackendConfig
+from litestar.params import FromPath
+from litestar.response import Redirect
+from litestar.types import ASGIApp
+from sqlalchemy import select
+
+from hotline.channels.web import submit_form
+from hotline.core.context import AppContext
+from hotline.core.enums import CaseKind, CaseStatus
+from hotline.core.intake import receive
+from hotline.core.lookup import LookupRefused, verified_timeline
+from hotline.core.models import Department, Page, ServiceCategory
+from hotline.core.submission import IntakeRefused, Problem, parse_submission
+from hotline.core.web import render, request_language
+
+Req = Request[Any, Any, Any]
+
+
+def _ctx(request: Req) -> AppContext:
+    ctx: AppContext = request.app.state.ctx
+    return ctx
+
+
+def _address(request: Req) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+async def _services(ctx: AppContext) -> list[ServiceCategory]:
+    async with ctx.db.session() as session:
+        rows = await session.scalars(
+            select(ServiceCategory)
+            .where(ServiceCategory.active.is_(True), ServiceCategory.public.is_(True))
+            .order_by(ServiceCategory.code)
+        )
+        return list(rows)
+
+
+async def _form_fields(request: Req) -> tuple[dict[str, list[str]], list[tuple[str, bytes]]]:
+    form = await request.form()
+    fields: dict[str, list[str]] = {}
+    files: list[tuple[str, bytes]] = []
+    for key, value in form.multi_items():
+        if hasattr(value, "read"):
+            data = await value.read()
+            if data or value.filename:
+                files.append((value.filename or "", data))
+        else:
+            fields.setdefault(key, []).append(str(value))
+    return fields, files
+
+
+@get("/")
+async def home(request: Req) -> Response[str]:
+    ctx = _ctx(request)
+    async with ctx.db.session() as session:
+        pages = list(
+            await session.scalars(
+                select(Page)
+                .where(Page.published.is_(True))
+                .order_by(Page.published_at.desc())
+                .limit(6)
+            )
+        )
+    return render(request, "portal/home.html", services=await _services(ctx), pages=pages)
+
+
+async def _show_form(
+    request: Req,
+    service: ServiceCategory | None,
+    *,
+    values: dict[str, list[str]] | None = None,
+    problems: list[Problem] | None = None,
+    status: int = 200,
+) -> Response[str]:
+    response = render(
+        request,
+        "portal/submit.html",
+        service=service,
+        director=service is None,
+        values=values or {},
+        problems={p.field: p for p in problems or []},
+        problem_list=problems or [],
+        kinds=[
+            k.value
+            for k in (
+                CaseKind.COMPLAINT,
+                CaseKind.REPORT,
+                CaseKind.REQUEST,
+                CaseKind.CONSULTATION,
+                CaseKind.SUGGESTION,
+                CaseKind.PRAISE,
+            )
+        ],
+        max_files=_ctx(request).settings.max_attachments,
+        max_mb=_ctx(request).settings.max_attachment_bytes // (1024 * 1024),
+    )
+    response.status_code = status
+    return response
+
+
+async def _service(ctx: AppContext, code: str) -> ServiceCategory:
+    async with ctx.db.session() as session:
+        service = await session.scalar(
+            select(ServiceCategory).where(
+                ServiceCategory.code == code,
+                ServiceCategory.active.is_(True),
+                ServiceCategory.public.is_(True),
+            )
+        )
+    if service is None:
+        raise NotFoundException("no such service")
+    return service
+
+
+@get("/services/{code:str}")
+async def service_form(request: Req, code: FromPath[str]) -> Response[str]:
+    return await _show_form(request, await _service(_ctx(request), code))
+
+
+@post("/services/{code:str}")
+async def service_submit(request: Req, code: FromPath[str]) -> Response[Any]:
+    return await _submit(request, await _service(_ctx(request), code))
+
+
+@get("/director")
+async def director_form(request: Req) -> Response[str]:
+    return await _show_form(request, None)
+
+
+@post("/director")
+async def director_submit(request: Req) -> Response[Any]:
+    return await _submit(request, None)
+
+
+async def _submit(request: Req, service: ServiceCategory | None) -> Response[Any]:
+    ctx = _ctx(request)
+    fields, files = await _form_fields(request)
+    if any(v.strip() for v in fields.get("website", [])):
+        # The honeypot: people never see this field, robots fill it. Say nothing useful.
+        return Redirect("/", status_code=303)
+    outcome = await submit_form(
+        ctx,
+        fields,
+        files,
+        service=service,
+        language=request_language(request),
+        address=_address(request),
+    )
+    if outcome.problems:
+        return await _show_form(
+            request, service, values=fields, problems=outcome.problems, status=422
+        )
+    request.session["receipt"] = {
+        "number": outcome.tracking_number,
+        "code": outcome.lookup_code,
+        "director": service is None,
+    }
+    return Redirect("/receipt", status_code=303)
+
+
+@get("/receipt")
+async def receipt(request: Req) -> Response[Any]:
+    shown = request.session.pop("receipt", None) if request.session else None
+    if not shown:
+        return Redirect("/", status_code=303)
+    return render(request, "portal/receipt.html", receipt=shown)
+
+
+@get("/track")
+async def track_form(request: Req) -> Response[str]:
+    return render(request, "portal/track.html", values={}, error=None)
+
+
+@post("/track")
+async def track_submit(request: Req) -> Response[Any]:
+    ctx = _ctx(request)
+    fields, _files = await _form_fields(request)
+    number = (fields.get("number") or [""])[0]
+    factor = (fields.get("factor") or [""])[0]
+    try:
+        case, _events = await verified_timeline(
+            ctx.db, ctx.secret_key, number, factor, _address(request)
+        )
+    except LookupRefused as refused:
+        response = render(
+            request, "portal/track.html", values={"number": number}, error=refused.code
+        )
+        response.status_code = 429 if refused.code == "too_many_attempts" else 404
+        return response
+    request.session["verified"] = case.tracking_number
+    return Redirect("/track/case", status_code=303)
+
+
+async def _verified(request: Req) -> str | None:
+    number = request.session.get("verified") if request.session else None
+    return str(number) if number else None
+
+
+@get("/track/case")
+async def track_case(request: Req) -> Response[Any]:
+    ctx = _ctx(request)
+    number = await _verified(request)
+    if number is None:
+        return Redirect("/track", status_code=303)
+    return await _case_page(request, ctx, number)
+
+
+async def _case_page(
+    request: Req,
+    ctx: AppContext,
+    number: str,
+    *,
+    problems: list[Problem] | None = None,
+    notice: str | None = None,
+    status: int = 200,
+) -> Response[str]:
+    from hotline.core.lookup import public_timeline
+
+    found = await public_timeline(ctx.db, number)
+    if found is None:
+        raise NotFoundException("no such case")
+    case, events = found
+    async with ctx.db.session() as session:
+        names = {d.code: d for d in await session.scalars(select(Department))}
+        service = await session.get(ServiceCategory, case.category_id) if case.category_id else None
+    response = render(
+        request,
+        "portal/case.html",
+        case=case,
+        events=events,
+        departments=names,
+        service=service,
+        can_rate=case.status in (CaseStatus.ANSWERED, CaseStatus.CLOSED) and not case.satisfaction,
+        problems=problems or [],
+        notice=notice,
+    )
+    response.status_code = status
+    return response
+
+
+@post("/track/case/info")
+async def add_info(request: Req) -> Response[Any]:
+    return await _follow_up(request, rating=False)
+
+
+@post("/track/case/rate")
+async def rate(request: Req) -> Response[Any]:
+    return await _follow_up(request, rating=True)
+
+
+async def _follow_up(request: Req, *, rating: bool) -> Response[Any]:
+    ctx = _ctx(request)
+    number = await _verified(request)
+    if number is None:
+        return Redirect("/track", status_code=303)
+    fields, _files = await _form_fields(request)
+    text = (fields.get("text") or [""])[0].strip()
+    data: dict[str, Any] = {
+        "channel": "web",
+        "tracking_number": number,
+        "text": text,
+        "language": request_language(request),
+        "address": _address(request),
+    }
+    if rating:
+        data["rating"] = {"satisfaction": (fields.get("satisfaction") or [""])[0], "comment": text}
+    try:
+        await receive(ctx, parse_submission(data))
+    except IntakeRefused as refused:
+        return await _case_page(request, ctx, number, problems=refused.problems, status=422)
+    return await _case_page(request, ctx, number, notice="rated" if rating else "added")
+
+
+@get("/info")
+async def info_index(request: Req) -> Response[str]:
+    ctx = _ctx(request)
+    async with ctx.db.session() as session:
+        pages = list(
+            await session.scalars(
+                select(Page)
+                .where(Page.published.is_(True))
+                .order_by(Page.kind, Page.published_at.desc())
+            )
+        )
+    return render(request, "portal/info_index.html", pages=pages)
+
+
+@get("/info/{slug:str}")
+async def info_page(request: Req, slug: FromPath[str]) -> Response[str]:
+    ctx = _ctx(request)
+    async with ctx.db.session() as session:
+        page = await session.scalar(select(Page).where(Page.slug == slug, Page.published.is_(True)))
+    if page is None:
+        raise NotFoundException("no such page")
+    return render(request, "portal/info_page.html", page=page)
+
+
+def _is_post(request: Req) -> bool:
+    return request.method == "POST"
+
+
+def _session_middleware(app: ASGIApp, secret: bytes, secure: bool) -> ASGIApp:
+    """An encrypted cookie session (works across app processes with no shared store).
+    Built here, not passed in: Litestar copies router middleware, and a cipher cannot be."""
+    config = CookieBackendConfig(
+        secret=secret,
+        key="hotline_portal",
+        max_age=3600,
+        samesite="lax",
+        httponly=True,
+        secure=secure,
+    )
+    return SessionMiddleware(app=app, backend=ClientSideSessionBackend(config=config))
+
+
+def portal_router(ctx: AppContext) -> Router:
+    """The portal's pages, with their own session cookie, CSRF check and form rate limit."""
+    key = hashlib.sha256(f"portal-session:{ctx.secret_key}".encode()).digest()
+    sessions = DefineMiddleware(
+        _session_middleware, secret=key, secure=ctx.settings.url.startswith("https")
+    )
+    csrf = CSRFConfig(
+        secret=ctx.secret_key,
+        cookie_name="hotline_csrf",
+        cookie_samesite="lax",
+        cookie_secure=ctx.settings.url.startswith("https"),
+    )
+    form_limit = RateLimitConfig(
+        rate_limit=("minute", ctx.settings.form_posts_per_minute),
+        check_throttle_handler=_is_post,
+        store="portal_forms",
+    )
+    return Router(
+        path="/",
+        route_handlers=[
+            home,
+            service_form,
+            service_submit,
+            director_form,
+            director_submit,
+            receipt,
+            track_form,
+            track_submit,
+            track_case,
+            add_info,
+            rate,
+            info_index,
+            info_page,
+        ],
+        middleware=[
+            sessions,
+            DefineMiddleware(CSRFMiddleware, config=csrf),
+            form_limit.middleware,
+        ],
+        include_in_schema=False,
+    )
