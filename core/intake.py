@@ -191,6 +191,12 @@ async def find_intake(ctx: AppContext, channel: str, external_ids: list[str]) ->
     return await ctx.db.run(lambda session: _first_of(session, channel, external_ids), write=False)
 
 
+def check_content(ctx: AppContext, sub: Submission) -> list[Problem]:
+    """What intake would refuse without looking at the database (for channels that gather
+    their own problems first and want to show every one at once)."""
+    return _check_content(ctx, sub, Checked())
+
+
 async def check_submission(
     ctx: AppContext, sub: Submission
 ) -> tuple[IntakeResult | None, list[Problem], Checked]:

@@ -12,7 +12,7 @@ import anyio
 
 from hotline.core.context import AppContext
 from hotline.core.enums import CaseKind
-from hotline.core.intake import find_intake, receive
+from hotline.core.intake import check_content, find_intake, receive
 from hotline.core.lookup import lookup_code
 from hotline.core.models import ServiceCategory, utcnow
 from hotline.core.submission import IntakeRefused, Problem, parse_submission
@@ -68,7 +68,7 @@ async def submit_form(
     except IntakeRefused as refused:
         return FormOutcome(problems + refused.problems)
     if problems:
-        return FormOutcome(problems)
+        return FormOutcome(problems + check_content(ctx, submission))
     try:
         result = await receive(ctx, submission)
     except IntakeRefused as refused:
