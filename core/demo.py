@@ -14,7 +14,7 @@ from sqlalchemy import select
 from hotline.core.context import open_context
 from hotline.core.enums import CaseKind, LimitUnit, Priority
 from hotline.core.intake import receive
-from hotline.core.models import Department, ServiceCategory, utcnow
+from hotline.core.models import Department, Page, ServiceCategory, utcnow
 from hotline.core.settings import Settings
 from hotline.core.submission import Submission
 
@@ -197,6 +197,109 @@ KINDS = (CaseKind.COMPLAINT,) * 5 + (
 )
 
 
+# slug, kind, zh title, en title, zh body, en body
+PAGES: tuple[tuple[str, str, str, str, str, str], ...] = (
+    (
+        "heating-season",
+        "announcement",
+        "关于2026—2027年度供暖季的通知",
+        "The 2026-2027 heating season",
+        "本市供暖季自11月15日起至次年3月15日止。\n\n室温低于18℃时，可拨打热线或在本网站提交诉求。",
+        "The heating season runs from 15 November to 15 March.\n\nIf your home is below 18 °C, call the hotline or write to us here.",
+    ),
+    (
+        "hotline-hours",
+        "announcement",
+        "热线服务时间",
+        "When the hotline answers",
+        "热线电话24小时有人接听；网站和短信全天受理，工作日答复。",
+        "The phone line is staffed around the clock; the website and SMS take cases at any time and are answered on working days.",
+    ),
+    (
+        "wage-arrears-guide",
+        "guide",
+        "被拖欠工资怎么办",
+        "Unpaid wages: what to do",
+        "请准备劳动合同、考勤记录和工资条等材料。\n\n通过热线提交时，请写明用人单位名称和拖欠时间。",
+        "Keep your contract, attendance records and pay slips.\n\nWhen you write to us, name the employer and the months unpaid.",
+    ),
+    (
+        "school-enrolment-guide",
+        "guide",
+        "义务教育入学指南",
+        "School enrolment guide",
+        "适龄儿童入学需提供户口簿、房产证明或居住证。\n\n具体片区划分以教育局公布为准。",
+        "Children of school age need the household register and proof of address.\n\nCatchment areas are published by the Education Bureau.",
+    ),
+)
+
+# Extra questions some services ask (the same definitions Open311 serves).
+ATTRIBUTES: dict[str, list[dict[str, object]]] = {
+    "noise": [
+        {
+            "code": "when",
+            "datatype": "singlevaluelist",
+            "required": True,
+            "description_zh": "噪声什么时候出现？",
+            "description_en": "When is the noise?",
+            "values": [
+                {
+                    "key": "night",
+                    "name_zh": "夜间（22点至6点）",
+                    "name_en": "At night (22:00-06:00)",
+                },
+                {"key": "day", "name_zh": "白天", "name_en": "In the day"},
+            ],
+        },
+        {
+            "code": "source",
+            "datatype": "multivaluelist",
+            "required": False,
+            "description_zh": "噪声来源",
+            "description_en": "Where does it come from?",
+            "values": [
+                {"key": "building", "name_zh": "建筑工地", "name_en": "A building site"},
+                {"key": "shop", "name_zh": "商铺", "name_en": "A shop"},
+                {"key": "neighbour", "name_zh": "邻居", "name_en": "A neighbour"},
+            ],
+        },
+    ],
+    "road": [
+        {
+            "code": "size",
+            "datatype": "singlevaluelist",
+            "required": False,
+            "description_zh": "破损有多大？",
+            "description_en": "How big is the damage?",
+            "values": [
+                {"key": "small", "name_zh": "小于一米", "name_en": "Under a metre"},
+                {"key": "large", "name_zh": "一米以上", "name_en": "A metre or more"},
+            ],
+        },
+    ],
+}
+
+
+async def _ensure_pages(settings: Settings) -> int:
+    added = 0
+    async with open_context(settings) as ctx, ctx.db.transaction() as session:
+        known = set(await session.scalars(select(Page.slug)))
+        for slug, kind, title_zh, title_en, body_zh, body_en in PAGES:
+            if slug not in known:
+                session.add(
+                    Page(
+                        slug=slug,
+                        kind=kind,
+                        title_zh=title_zh,
+                        title_en=title_en,
+                        body_zh=body_zh,
+                        body_en=body_en,
+                    )
+                )
+                added += 1
+    return added
+
+
 async def _ensure_city(settings: Settings) -> tuple[int, int]:
     """Departments and services, added when their code is new."""
     added_departments = added_services = 0
@@ -223,6 +326,7 @@ async def _ensure_city(settings: Settings) -> tuple[int, int]:
                     default_department_id=ids[dept],
                     description_zh=f"例如：{texts_zh[0].format(place='某地')}",
                     description_en=f"For example: {texts_en[0].format(place_en='a street')}",
+                    attributes=ATTRIBUTES.get(code, []),
                     reply_limit=limit,
                     reply_limit_unit=unit,
                     sign_limit=1,
@@ -288,9 +392,10 @@ def _submissions(days: int, per_day: int, now: datetime) -> list[Submission]:
 async def load_demo(settings: Settings, days: int = 7, per_day: int = 40) -> dict[str, int]:
     """Load the demo city into a migrated database. Returns what was added."""
     departments, services = await _ensure_city(settings)
+    pages = await _ensure_pages(settings)
     created = 0
     async with open_context(settings) as ctx:
         for submission in _submissions(days, per_day, utcnow()):
             result = await receive(ctx, submission)
             created += int(result.created and not result.duplicate)
-    return {"departments": departments, "services": services, "cases": created}
+    return {"departments": departments, "services": services, "pages": pages, "cases": created}
