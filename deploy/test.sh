@@ -7,6 +7,13 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=deploy/setup-python.sh
 source deploy/setup-python.sh
+# The browser tests drive Debian's Chromium through Debian's chromedriver (nothing downloads a
+# browser). As root on Debian they are installed here; elsewhere those tests skip with the reason.
+if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+    apt_install chromium chromium-driver fonts-noto-cjk
+  fi
+fi
 "$VENV/bin/pip" install --quiet --disable-pip-version-check -e '.[test]'
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .

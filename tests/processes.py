@@ -39,6 +39,7 @@ class Served:
     """``hotline serve`` on a free port; ``stdout`` holds what it printed before it was ready."""
 
     def __init__(self, data_dir: Path, **env: str) -> None:
+        self.data_dir = data_dir
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(

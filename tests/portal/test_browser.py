@@ -1,0 +1,114 @@
+"""A citizen in a real browser (Debian's Chromium, driven by Selenium through Debian's
+chromedriver, nothing downloaded): submit a complaint with a photo in Chinese, keep the tracking
+number, look the case up, see the timeline, and rate it after an answer is recorded."""
+
+from __future__ import annotations
+
+import shutil
+import sqlite3
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from PIL import Image
+
+from tests.conftest import need
+from tests.processes import ROOT, Served, env_for, hotline_bin
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[object]:
+    need(
+        Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
+        "Chromium and chromedriver (Debian packages chromium, chromium-driver)",
+    )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--lang=zh-CN",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def hotline(tmp_path: Path) -> Iterator[Served]:
+    data = tmp_path / "data"
+    subprocess.run(
+        [hotline_bin(), "demo-data", "--days", "1", "--per-day", "3"],
+        env=env_for(data),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    server = Served(data)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+def test_a_citizen_submits_tracks_and_rates_in_a_browser(
+    browser: object, hotline: Served, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    assert isinstance(browser, WebDriver)
+    photo = tmp_path / "坑.jpg"
+    Image.new("RGB", (320, 240), (90, 90, 90)).save(photo, format="JPEG")
+
+    browser.get(hotline.url + "/")
+    assert "紧急情况请拨打 110" in browser.find_element(By.CLASS_NAME, "emergency").text
+    browser.find_element(By.LINK_TEXT, "道路破损").click()
+    browser.find_element(By.ID, "description").send_keys("解放路小学门口有个大坑，孩子上学很危险。")
+    browser.find_element(By.ID, "phone").send_keys("13800138000")
+    browser.find_element(By.ID, "files").send_keys(str(photo))
+    browser.find_element(By.NAME, "consent").click()
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+
+    number = browser.find_element(By.ID, "tracking-number").text.replace(" ", "")
+    code = browser.find_element(By.ID, "lookup-code").text.strip()
+    assert len(number) == 13 and len(code) == 6
+    assert "我们已收到您的诉求" in browser.page_source
+
+    browser.find_element(By.LINK_TEXT, "查询工单").click()
+    browser.find_element(By.ID, "number").send_keys(number)
+    browser.find_element(By.ID, "factor").send_keys(code)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    timeline = browser.find_element(By.CLASS_NAME, "timeline").text
+    assert "已受理" in timeline
+    assert "13800138000" not in browser.page_source
+
+    # the hotline answers (the workflow issue will do this through the console)
+    with sqlite3.connect(Path(hotline.data_dir) / "hotline.db") as db:
+        db.execute("UPDATE cases SET status='answered' WHERE tracking_number=?", (number,))
+    browser.refresh()
+    browser.find_element(By.CSS_SELECTOR, "input[name=satisfaction][value=satisfied]").click()
+    browser.find_element(By.ID, "rate-text").send_keys("处理得很快，谢谢")
+    browser.find_element(By.CSS_SELECTOR, "form[action='/track/case/rate'] button").click()
+    assert "感谢您的评价" in browser.find_element(By.CLASS_NAME, "notice").text
+    assert "您评价了答复" in browser.find_element(By.CLASS_NAME, "timeline").text
