@@ -114,3 +114,34 @@ def test_a_citizen_submits_tracks_and_rates_in_a_browser(
     browser.find_element(By.CSS_SELECTOR, "form[action='/track/case/rate'] button").click()
     assert "感谢您的评价" in browser.find_element(By.CLASS_NAME, "notice").text
     assert "您评价了答复" in browser.find_element(By.CLASS_NAME, "timeline").text
+
+
+AXE = Path(__file__).parents[1] / "vendor" / "axe-core-4.14.1.min.js"  # from the npm registry
+
+
+def test_the_portal_passes_an_accessibility_check(browser: object, hotline: Served) -> None:
+    """axe-core (WCAG 2 A/AA rules: labels, contrast, keyboard, landmarks) on each page kind."""
+    from selenium.webdriver.remote.webdriver import WebDriver
+
+    assert isinstance(browser, WebDriver)
+    script = AXE.read_text()
+
+    def violations(url: str) -> list[str]:
+        browser.get(url)
+        browser.execute_script(script)
+        return list(
+            browser.execute_async_script(
+                "const done = arguments[arguments.length - 1];"
+                "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}).then(r => done(r.violations.map("
+                "v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))));"
+            )
+        )
+
+    # the check itself can fail: a page with an unlabelled field and no language does
+    assert violations("data:text/html,<title>x</title><input>")
+    found = {}
+    for path in ("/?lang=zh_CN", "/services/noise", "/director", "/track", "/info", "/?lang=en"):
+        result = violations(hotline.url + path)
+        if result:
+            found[path] = result
+    assert found == {}
