@@ -382,3 +382,14 @@ def test_errors_speak_the_citizens_language(client: TestClient[Any]) -> None:
     zh = submit(client, path="/services/pothole?lang=zh_CN", consent="")
     assert "请同意隐私说明" in page(zh).find(id="problems").get_text()
     assert page(zh).find("html")["lang"] == "zh-CN"
+
+
+def test_an_oversized_photo_is_refused_by_name(client: TestClient[Any]) -> None:
+    client.app.state.ctx.settings.max_attachment_bytes = 2048
+    big = io.BytesIO()
+    Image.effect_noise((256, 256), 80).convert("RGB").save(big, format="PNG")
+    before = call(client, count_rows, client.app.state.ctx)
+    response = submit(client, files={"files": ("street.png", big.getvalue(), "image/png")})
+    assert response.status_code == 422
+    assert "street.png is too large." in page(response).find(id="problems").get_text()
+    assert call(client, count_rows, client.app.state.ctx) == before
