@@ -10,14 +10,14 @@ import hashlib
 import hmac
 from datetime import timedelta
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.core import tracking
+from hotline.core import attempts, tracking
 from hotline.core.contacts import last_digits
 from hotline.core.db import Database
 from hotline.core.enums import ContactKind
-from hotline.core.models import Case, CaseEvent, ContactPoint, LookupFailure, utcnow
+from hotline.core.models import Case, CaseEvent, ContactPoint
 
 
 def _find(session: Session, number: str) -> Case | None:
@@ -94,17 +94,12 @@ def _verify(
     session: Session, secret: str, number: str, factor: str, address: str
 ) -> tuple[Case, list[CaseEvent]] | str:
     """The case and timeline, or the refusal's code (the unit commits the failures first)."""
-    since = utcnow() - FAILURE_WINDOW
     keys = {f"n:{number}": MAX_FAILURES_PER_NUMBER, f"a:{address}": MAX_FAILURES_PER_ADDRESS}
-    for key, limit in keys.items():
-        failures = session.scalar(
-            select(func.count()).where(LookupFailure.key == key, LookupFailure.at >= since)
-        )
-        if (failures or 0) >= limit:
-            return "too_many_attempts"
+    if attempts.over_limit(session, keys, FAILURE_WINDOW):
+        return "too_many_attempts"
     found = _timeline(session, number) if tracking.is_valid(number) else None
     if found is None or not _factor_matches(session, secret, found[0], factor):
-        session.add_all([LookupFailure(key=key) for key in keys])
+        attempts.record(session, list(keys))
         return "no_match"
     return found
 

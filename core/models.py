@@ -268,11 +268,12 @@ class QueueItem(Base):
     interaction: Mapped[Interaction | None] = relationship()
 
 
-class LookupFailure(Base):
-    """A wrong second factor, kept to slow guessing per address and per tracking number."""
+class FailedAttempt(Base):
+    """A wrong guess (a lookup's second factor, a sign-in's password), kept to slow guessing
+    per address, per tracking number, per account. ``key`` says which: ``n:…``, ``a:…``."""
 
-    __tablename__ = "lookup_failures"
-    __table_args__ = (Index("ix_lookup_failures_key_at", "key", "at"),)
+    __tablename__ = "failed_attempts"
+    __table_args__ = (Index("ix_failed_attempts_key_at", "key", "at"),)
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     key: Mapped[str] = mapped_column(String(80))

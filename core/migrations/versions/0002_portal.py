@@ -1,4 +1,4 @@
-"""Portal: lookup failures, Open311 API clients, information pages, case and service fields.
+"""Portal: failed attempts (lookups, sign-ins), Open311 API clients, information pages, case and service fields.
 
 Revision ID: 0002
 Revises: 0001
@@ -28,14 +28,14 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_api_clients')),
     sa.UniqueConstraint('key_prefix', name=op.f('uq_api_clients_key_prefix'))
     )
-    op.create_table('lookup_failures',
+    op.create_table('failed_attempts',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
     sa.Column('key', sa.String(length=80), nullable=False),
     sa.Column('at', sa.DateTime(timezone=True), nullable=False),
-    sa.PrimaryKeyConstraint('id', name=op.f('pk_lookup_failures'))
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_failed_attempts'))
     )
-    with op.batch_alter_table('lookup_failures', schema=None) as batch_op:
-        batch_op.create_index('ix_lookup_failures_key_at', ['key', 'at'], unique=False)
+    with op.batch_alter_table('failed_attempts', schema=None) as batch_op:
+        batch_op.create_index('ix_failed_attempts_key_at', ['key', 'at'], unique=False)
 
     op.create_table('pages',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -74,9 +74,9 @@ def downgrade() -> None:
         batch_op.drop_column('contact_hidden')
 
     op.drop_table('pages')
-    with op.batch_alter_table('lookup_failures', schema=None) as batch_op:
-        batch_op.drop_index('ix_lookup_failures_key_at')
+    with op.batch_alter_table('failed_attempts', schema=None) as batch_op:
+        batch_op.drop_index('ix_failed_attempts_key_at')
 
-    op.drop_table('lookup_failures')
+    op.drop_table('failed_attempts')
     op.drop_table('api_clients')
     # ### end Alembic commands ###
