@@ -2,6 +2,7 @@
 
     .venv/bin/python benchmarks/run.py            # full: 2000 intakes, 1,000,000 cases
     .venv/bin/python benchmarks/run.py --quick    # a fast check: 200 intakes, 100,000 cases
+    .venv/bin/python benchmarks/run.py --only portal   # hotline serve under load
     .venv/bin/python -m benchmarks.run --skip-postgres
 
 Each benchmark runs in a process of its own (its own event loops, engines and memory).
@@ -22,18 +23,24 @@ HERE = Path(__file__).resolve().parent
 QUICK = {
     "bench_intake.py": ["--n", "200", "--rounds", "2", "--warmup", "10"],
     "bench_lookup.py": ["--cases", "100000", "--lookups", "1000", "--warmup", "100"],
+    "bench_portal.py": (
+        "--cases 100000 --requests 1000 --c1-requests 200 --page-requests 300 --warmup 100"
+    ).split(),
 }
+SCRIPTS = ("bench_intake.py", "bench_lookup.py", "bench_portal.py")
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description="Run the Civic Hotline benchmarks.")
     parser.add_argument("--quick", action="store_true", help="small sizes, for a fast check")
     parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
-    parser.add_argument("--only", choices=("intake", "lookup"), help="run one benchmark, not both")
+    parser.add_argument(
+        "--only", choices=("intake", "lookup", "portal"), help="run one benchmark, not all"
+    )
     args = parser.parse_args(argv)
 
     failed = []
-    for script in ("bench_intake.py", "bench_lookup.py"):
+    for script in SCRIPTS:
         if args.only and not script.startswith(f"bench_{args.only}"):
             continue
         extra = list(QUICK[script]) if args.quick else []
