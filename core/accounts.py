@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import secrets
+from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
+from hotline.core import attempts
 from hotline.core.context import AppContext
 from hotline.core.enums import Role
 from hotline.core.models import User
@@ -44,3 +47,42 @@ async def ensure_first_admin(ctx: AppContext) -> str | None:
             )
         )
     return password
+
+
+# --- signing in ------------------------------------------------------------------------------
+
+SIGN_IN_WINDOW = timedelta(minutes=15)
+MAX_FAILURES_PER_ACCOUNT = 5
+MAX_FAILURES_PER_ADDRESS = 20
+# Verified against when the account does not exist, so both answers take the same time.
+_DUMMY_HASH = hasher.hash("not-a-real-password")
+
+
+class SignInRefused(Exception):
+    """``code``: ``wrong`` (unknown name or wrong password, alike) or ``locked``."""
+
+    def __init__(self, code: str) -> None:
+        self.code = code
+        super().__init__(code)
+
+
+def _sign_in(session: Session, username: str, password: str, address: str) -> User | str:
+    name = username.strip().lower()[:64]
+    limits = {f"u:{name}": MAX_FAILURES_PER_ACCOUNT, f"ip:{address}": MAX_FAILURES_PER_ADDRESS}
+    if attempts.over_limit(session, limits, SIGN_IN_WINDOW):
+        return "locked"
+    user = session.scalar(select(User).where(func.lower(User.username) == name))
+    valid = verify_password(user.password_hash if user else _DUMMY_HASH, password)
+    if user is None or not valid or not user.active:
+        attempts.record(session, list(limits))
+        return "wrong"
+    return user
+
+
+async def sign_in(ctx: AppContext, username: str, password: str, address: str) -> User:
+    """The user for these credentials, or SignInRefused. Wrong tries lock the account and the
+    address for a while (counted in the database, so every app process agrees)."""
+    found = await ctx.db.run(lambda s: _sign_in(s, username, password, address), write=True)
+    if isinstance(found, str):
+        raise SignInRefused(found)
+    return found

@@ -16,6 +16,8 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
+from litestar.stores.base import Store
+from litestar.stores.file import FileStore
 from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
 from hotline.core.context import AppContext, Kernel
@@ -91,6 +93,19 @@ def plugin_routes(ctx: AppContext) -> list[Any]:
     return routes
 
 
+def make_stores(settings: Settings) -> dict[str, Store]:
+    """Server-side state shared by every app process: staff sessions and rate-limit counters.
+    Files in the data directory on one machine; Redis when the hotline has one."""
+    if settings.redis_url:
+        from litestar.stores.redis import RedisStore
+
+        root = RedisStore.with_client(url=settings.redis_url, namespace="hotline")
+        return {
+            name: root.with_namespace(name) for name in ("sessions", "rate_limit", "portal_forms")
+        }
+    return {"sessions": FileStore(settings.data_dir / "sessions", create_directories=True)}
+
+
 def create_app(settings: Settings, kernel: Kernel | None = None) -> Litestar:
     """Build the hotline app. Jobs start in-process when ``settings.jobs_in_process``."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -135,6 +150,7 @@ def create_app(settings: Settings, kernel: Kernel | None = None) -> Litestar:
         compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
         logging_config=None,
         request_max_body_size=settings.max_request_bytes,
+        stores=make_stores(settings),
     )
     app.state.ctx = ctx
     app.state.kernel = kernel

@@ -27,6 +27,16 @@ STATUS = {
     "closed": N_("Closed"),
 }
 
+ROLE = {
+    "agent": N_("Agent"),
+    "team_leader": N_("Team leader"),
+    "department_officer": N_("Department officer"),
+    "department_head": N_("Department head"),
+    "director_office": N_("Director's office"),
+    "supervisor": N_("Supervisor"),
+    "administrator": N_("Administrator"),
+}
+
 # Public timeline entries only; internal events never reach a citizen's page.
 EVENT = {
     "received": N_("Received"),

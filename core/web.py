@@ -68,6 +68,7 @@ def render(request: Request[Any, Any, Any], template: str, **context: Any) -> Re
         "kind_label": lambda value: gettext(labels.KIND.get(str(value), str(value))),
         "status_label": lambda value: gettext(labels.STATUS.get(str(value), str(value))),
         "event_label": lambda value: gettext(labels.EVENT.get(str(value), str(value))),
+        "role_label": lambda value: gettext(labels.ROLE.get(str(value), str(value))),
         "lang": language,
         "languages": SUPPORTED_LANGUAGES,
         "request": request,

@@ -23,6 +23,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hotline.channels.web",
     "hotline.channels.open311",
     "hotline.portal",
+    "hotline.admin",
 )
 
 log = logging.getLogger("hotline.plugins")

@@ -1,0 +1,132 @@
+"""Staff sign-in: argon2 passwords, server-side sessions, CSRF, lockout, and per-role guards."""
+
+from __future__ import annotations
+
+import re
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from hotline.core.accounts import hash_password
+from hotline.core.app import create_app
+from hotline.core.enums import Role
+from hotline.core.models import User
+from hotline.core.permissions import ROLE_GRANTS, Permission, allowed
+from hotline.core.settings import Settings
+
+PASSWORD = "correct horse battery staple"
+
+
+@pytest.fixture
+def client(tmp_path: Path, sqlite_template: Path) -> Iterator[TestClient[Any]]:
+    data = tmp_path / "data"
+    data.mkdir()
+    shutil.copy(sqlite_template, data / "hotline.db")
+    settings = Settings(
+        data_dir=data, jobs_in_process=False, secret_key="console-test-secret-0123456789"
+    )
+    with TestClient(create_app(settings)) as c:
+        c.headers["Accept-Language"] = "en"
+
+        async def staff() -> None:
+            async with c.app.state.ctx.db.transaction() as s:
+                for role in Role:
+                    s.add(
+                        User(
+                            username=f"{role.value}1",
+                            display_name=f"{role.value} one",
+                            role=role,
+                            password_hash=hash_password(PASSWORD),
+                        )
+                    )
+                s.add(
+                    User(
+                        username="gone",
+                        display_name="Left",
+                        role=Role.AGENT,
+                        active=False,
+                        password_hash=hash_password(PASSWORD),
+                    )
+                )
+
+        c.blocking_portal.call(staff)
+        yield c
+
+
+def token(client: TestClient[Any]) -> str:
+    found = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/console/login").text)
+    assert found
+    return found.group(1)
+
+
+def sign_in(client: TestClient[Any], username: str, password: str = PASSWORD) -> Any:
+    return client.post(
+        "/console/login",
+        data={"_csrf_token": token(client), "username": username, "password": password},
+        follow_redirects=False,
+    )
+
+
+def test_staff_sign_in_and_out(client: TestClient[Any]) -> None:
+    assert client.get("/console", follow_redirects=False).status_code == 401
+    response = sign_in(client, "Agent1")  # user names are not case-sensitive
+    assert response.status_code == 303
+    cookie = response.headers["set-cookie"].lower()
+    assert "hotline_console=" in cookie and "httponly" in cookie and "samesite=strict" in cookie
+    home = client.get("/console")
+    assert home.status_code == 200 and "agent one" in home.text and "Agent" in home.text
+    form = re.search(
+        r'action="/console/logout"><input type="hidden" name="_csrf_token" value="([^"]+)"',
+        home.text,
+    )
+    assert form
+    client.post("/console/logout", data={"_csrf_token": form.group(1)})
+    assert client.get("/console", follow_redirects=False).status_code == 401
+
+
+def test_wrong_passwords_unknown_and_disabled_accounts_look_alike(client: TestClient[Any]) -> None:
+    for name, password in (("agent1", "nope"), ("nobody", PASSWORD), ("gone", PASSWORD)):
+        response = sign_in(client, name, password)
+        assert response.status_code == 401 and "Wrong user name or password." in response.text
+
+
+def test_an_account_locks_after_five_failures(client: TestClient[Any]) -> None:
+    codes = [sign_in(client, "supervisor1", f"guess{n}").status_code for n in range(6)]
+    assert codes == [401] * 5 + [429]
+    assert sign_in(client, "supervisor1").status_code == 429  # the right password waits too
+    assert sign_in(client, "agent1").status_code == 303  # other accounts are not locked
+
+
+def test_sign_in_needs_the_csrf_token(client: TestClient[Any]) -> None:
+    client.get("/console/login")
+    response = client.post("/console/login", data={"username": "agent1", "password": PASSWORD})
+    assert response.status_code == 403
+
+
+def test_the_session_id_changes_at_sign_in(client: TestClient[Any]) -> None:
+    client.get("/console/login")
+    before = client.cookies.get("hotline_console")
+    sign_in(client, "agent1")
+    assert client.cookies.get("hotline_console") not in (None, before)
+
+
+@pytest.mark.parametrize("role", list(Role))
+def test_every_role_signs_in_to_the_console(client: TestClient[Any], role: Role) -> None:
+    assert sign_in(client, f"{role.value}1").status_code == 303
+    assert client.get("/console").status_code == 200
+
+
+def test_least_privilege_grants() -> None:
+    # who may read the sealed director's mailbox: the director's office, no one else
+    assert [r for r in Role if allowed(r, Permission.DIRECTOR_MAILBOX)] == [Role.DIRECTOR_OFFICE]
+    # departments work their own cases; they do not work the hotline's queue
+    assert not allowed(Role.DEPARTMENT_OFFICER, Permission.QUEUE_WORK)
+    assert not allowed(
+        Role.ADMINISTRATOR, Permission.CASE_READ
+    )  # administering is not reading cases
+    assert all(Permission.CONSOLE in grants for grants in ROLE_GRANTS.values())
+    assert not allowed("intruder", Permission.CONSOLE)
