@@ -13,13 +13,12 @@ from hotline.core.models import FailedAttempt, utcnow
 def over_limit(session: Session, limits: dict[str, int], window: timedelta) -> bool:
     """True when any key has reached its limit of failures within the window."""
     since = utcnow() - window
-    for key, limit in limits.items():
-        failures = session.scalar(
-            select(func.count()).where(FailedAttempt.key == key, FailedAttempt.at >= since)
-        )
-        if (failures or 0) >= limit:
-            return True
-    return False
+    counts = session.execute(
+        select(FailedAttempt.key, func.count())
+        .where(FailedAttempt.key.in_(list(limits)), FailedAttempt.at >= since)
+        .group_by(FailedAttempt.key)
+    )
+    return any(count >= limits[key] for key, count in counts)
 
 
 def record(session: Session, keys: list[str]) -> None:
