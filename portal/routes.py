@@ -24,10 +24,11 @@ from litestar.types import ASGIApp
 from sqlalchemy import select
 
 from hotline.channels.web import submit_form
+from hotline.channels.web.inbound import CITIZEN_KINDS
 from hotline.core.context import AppContext
-from hotline.core.enums import CaseKind, CaseStatus
+from hotline.core.enums import CaseStatus
 from hotline.core.intake import receive
-from hotline.core.lookup import LookupRefused, verified_timeline
+from hotline.core.lookup import LookupRefused, public_timeline, verified_timeline
 from hotline.core.models import Department, Page, ServiceCategory
 from hotline.core.submission import IntakeRefused, Problem, parse_submission
 from hotline.core.web import render, request_language
@@ -68,18 +69,21 @@ async def _form_fields(request: Req) -> tuple[dict[str, list[str]], list[tuple[s
     return fields, files
 
 
+async def _published_pages(ctx: AppContext, limit: int | None = None) -> list[Page]:
+    async with ctx.db.session() as session:
+        query = select(Page).where(Page.published.is_(True))
+        query = (
+            query.order_by(Page.published_at.desc()).limit(limit)
+            if limit
+            else query.order_by(Page.kind, Page.published_at.desc())
+        )
+        return list(await session.scalars(query))
+
+
 @get("/")
 async def home(request: Req) -> Response[str]:
     ctx = _ctx(request)
-    async with ctx.db.session() as session:
-        pages = list(
-            await session.scalars(
-                select(Page)
-                .where(Page.published.is_(True))
-                .order_by(Page.published_at.desc())
-                .limit(6)
-            )
-        )
+    pages = await _published_pages(ctx, limit=6)
     return render(request, "portal/home.html", services=await _services(ctx), pages=pages)
 
 
@@ -99,17 +103,7 @@ async def _show_form(
         values=values or {},
         problems={p.field: p for p in problems or []},
         problem_list=problems or [],
-        kinds=[
-            k.value
-            for k in (
-                CaseKind.COMPLAINT,
-                CaseKind.REPORT,
-                CaseKind.REQUEST,
-                CaseKind.CONSULTATION,
-                CaseKind.SUGGESTION,
-                CaseKind.PRAISE,
-            )
-        ],
+        kinds=[k.value for k in CITIZEN_KINDS],
         max_files=_ctx(request).settings.max_attachments,
         max_mb=_ctx(request).settings.max_attachment_bytes // (1024 * 1024),
     )
@@ -233,8 +227,6 @@ async def _case_page(
     notice: str | None = None,
     status: int = 200,
 ) -> Response[str]:
-    from hotline.core.lookup import public_timeline
-
     found = await public_timeline(ctx.db, number)
     if found is None:
         raise NotFoundException("no such case")
@@ -292,15 +284,7 @@ async def _follow_up(request: Req, *, rating: bool) -> Response[Any]:
 
 @get("/info")
 async def info_index(request: Req) -> Response[str]:
-    ctx = _ctx(request)
-    async with ctx.db.session() as session:
-        pages = list(
-            await session.scalars(
-                select(Page)
-                .where(Page.published.is_(True))
-                .order_by(Page.kind, Page.published_at.desc())
-            )
-        )
+    pages = await _published_pages(_ctx(request))
     return render(request, "portal/info_index.html", pages=pages)
 
 
