@@ -119,6 +119,31 @@ def cmd_demo(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_api_key(args: argparse.Namespace) -> int:
+    """Issue, revoke or list the keys of apps that post through Open311."""
+    from hotline.core import apikeys
+    from hotline.core.context import open_context
+
+    settings = _settings()
+
+    async def run() -> int:
+        async with open_context(settings) as ctx:
+            if args.action == "add":
+                key = await apikeys.issue_key(ctx, args.name)
+                print(f"API key for {args.name} (shown once): {key}")
+                return 0
+            if args.action == "revoke":
+                done = await apikeys.revoke_key(ctx, args.name)
+                print("revoked" if done else f"no active key with prefix {args.name}")
+                return 0 if done else 1
+            for client in await apikeys.list_keys(ctx):
+                state = "active" if client.active else f"revoked {client.revoked_at:%Y-%m-%d}"
+                print(f"{client.key_prefix}  {client.name}  {state}")
+            return 0
+
+    return asyncio.run(run())
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description="Civic Hotline")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -142,6 +167,12 @@ def build_parser() -> argparse.ArgumentParser:
     sub.add_parser("check", help="list every missing or invalid setting").set_defaults(
         func=cmd_check
     )
+    keys = sub.add_parser("api-key", help="Open311 API keys: add NAME, revoke PREFIX, list")
+    keys.add_argument("action", choices=["add", "revoke", "list"])
+    keys.add_argument(
+        "name", nargs="?", default="", help="client name (add) or key prefix (revoke)"
+    )
+    keys.set_defaults(func=cmd_api_key)
     return parser
 
 

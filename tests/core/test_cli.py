@@ -107,3 +107,16 @@ def test_migrate_and_downgrade_from_the_command(tmp_path: Path) -> None:
     assert up.returncode == 0 and f"revision {migrate.head_revision()}" in up.stdout
     down = run(["migrate", "--downgrade", "base"], tmp_path)
     assert down.returncode == 0 and "revision base" in down.stdout
+
+
+def test_api_keys_are_issued_listed_and_revoked(tmp_path: Path) -> None:
+    assert run(["migrate"], tmp_path).returncode == 0
+    added = run(["api-key", "add", "Fix My Street"], tmp_path)
+    key = added.stdout.strip().rsplit(" ", 1)[-1]
+    prefix = key.split(".")[0]
+    assert added.returncode == 0 and len(key) > 30
+    listed = run(["api-key", "list"], tmp_path).stdout
+    assert f"{prefix}  Fix My Street  active" in listed and key not in listed
+    assert run(["api-key", "revoke", prefix], tmp_path).returncode == 0
+    assert "revoked" in run(["api-key", "list"], tmp_path).stdout
+    assert run(["api-key", "revoke", prefix], tmp_path).returncode == 1
