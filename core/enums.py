@@ -115,6 +115,14 @@ class QueueState(StrEnum):
     DONE = "done"
 
 
+class AgentState(StrEnum):
+    SIGNED_OUT = "signed_out"
+    AVAILABLE = "available"
+    BUSY = "busy"
+    WRAP_UP = "wrap_up"  # after-contact work, timed
+    AWAY = "away"  # with a reason the administrator defines: break, meal, meeting, training
+
+
 class ActorKind(StrEnum):
     CITIZEN = "citizen"
     STAFF = "staff"

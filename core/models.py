@@ -25,6 +25,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 from hotline.core.enums import (
     ActorKind,
+    AgentState,
     CaseStatus,
     Direction,
     LimitUnit,
@@ -261,6 +262,9 @@ class QueueItem(Base):
     language: Mapped[str] = mapped_column(String(10))
     state: Mapped[str] = mapped_column(String(16), default=QueueState.WAITING)
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    offered_at: Mapped[datetime | None] = mapped_column()
+    offer_expires_at: Mapped[datetime | None] = mapped_column()
+    declined_by: Mapped[list[str]] = mapped_column(default=list)
     waiting_since: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
@@ -314,6 +318,25 @@ class Page(Base):
 
     def body(self, language: str) -> str:
         return self.body_zh if language.startswith("zh") else self.body_en
+
+
+class AgentPresence(Base):
+    """An agent's state and what they can take, for the AXD queue."""
+
+    __tablename__ = "agent_presence"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), default=AgentState.SIGNED_OUT)
+    away_reason: Mapped[str | None] = mapped_column(String(32))
+    since: Mapped[datetime] = mapped_column(default=utcnow)
+    wrap_up_until: Mapped[datetime | None] = mapped_column()
+    # contacts at once per medium, e.g. {"voice": 1, "chat": 3, "email": 5}
+    capacity: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # skill -> level (1 best), e.g. {"noise": 1, "road": 2}
+    skills: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    languages: Mapped[list[str]] = mapped_column(default=list)
+    last_assigned_at: Mapped[datetime | None] = mapped_column()
+    missed_offers: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class CaseEvent(Base):

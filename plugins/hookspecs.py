@@ -23,10 +23,11 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
+    from hotline.core.axd import Candidate
     from hotline.core.context import AppContext
     from hotline.core.events import CaseEventMessage
     from hotline.core.jobs import JobSpec
-    from hotline.core.models import Case, ServiceCategory
+    from hotline.core.models import Case, QueueItem, ServiceCategory
     from hotline.core.replies import OutboundMessage
     from hotline.core.submission import Submission
 
@@ -88,6 +89,23 @@ def case_event(ctx: AppContext, event: CaseEventMessage) -> Awaitable[None] | No
     ``event`` carries the case id, tracking number, action and public detail, never personal
     data. Use it to send acknowledgements, start timers, update screens. Failures are logged
     and do not undo the committed change. Called by ``hotline.core.events.EventBus.deliver``.
+    """
+
+
+# --- The AXD queue ----------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def choose_agent(
+    ctx: AppContext, item: QueueItem, candidates: Sequence[Candidate]
+) -> int | Awaitable[int | None] | None:
+    """firstresult: the user id of the agent to offer ``item`` to, from ``candidates``.
+
+    Every candidate is available, speaks the item's language, has its skills and has free
+    capacity for its medium (a call takes an agent whole). A strategy (longest idle, round
+    robin, skill tiers, the agent who last served this citizen...) answers with one of their
+    ids, or ``None`` to let the next strategy decide. The built-in answers longest idle.
+    An id that is not a candidate is ignored. Called by ``hotline.core.axd.choose``.
     """
 
 

@@ -17,6 +17,7 @@ hookimpl = pluggy.HookimplMarker("hotline")
 # Our own features, registered exactly like third-party plugins.
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "hotline.plugins.routing",
+    "hotline.plugins.strategies",
     "hotline.plugins.outbox",
     "hotline.plugins.acknowledge",
     "hotline.core.api",

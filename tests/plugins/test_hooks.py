@@ -116,6 +116,12 @@ class Site:
             self.committed_when_told.append(await s.get(Case, event.case_id) is not None)
 
     @hookimpl
+    def choose_agent(self, candidates: list[Any]) -> int | None:
+        # a site strategy: the agent with the best skill level for this item
+        best = min(candidates, key=lambda c: (c.skill_level, c.user_id), default=None)
+        return best.user_id if best and best.skill_level == 1 else None
+
+    @hookimpl
     def send_reply(self, message: OutboundMessage) -> str | None:
         if message.contact_kind != "email":
             return None
@@ -167,6 +173,28 @@ async def test_hook_case_event(ctx: AppContext, site: Site) -> None:
     assert site.events[0].tracking_number == result.tracking_number
     assert site.committed_when_told == [True, True]
     assert "张三" not in repr(site.events) and "13800138000" not in repr(site.events)
+
+
+async def test_hook_choose_agent(ctx: AppContext, site: Site) -> None:
+    from hotline.core.axd import offer_next, set_state
+    from hotline.core.enums import AgentState
+    from hotline.core.models import QueueItem, User
+
+    await seed_city(ctx)
+    async with ctx.db.transaction() as s:
+        novice, expert = (
+            User(username="n", display_name="n", role="agent", password_hash="x"),
+            User(username="e", display_name="e", role="agent", password_hash="x"),
+        )
+        s.add_all([novice, expert])
+    capacity = {"web_form": 5}
+    await set_state(ctx, novice.id, AgentState.AVAILABLE, capacity=capacity, skills={"pothole": 3})
+    await set_state(ctx, expert.id, AgentState.AVAILABLE, capacity=capacity, skills={"pothole": 1})
+    # the novice has waited longer, so the built-in (longest idle) would choose them
+    result = await receive(ctx, submission())
+    async with ctx.db.session() as s:
+        item = await s.scalar(select(QueueItem.id).where(QueueItem.case_id == result.case_id))
+    assert await offer_next(ctx, item) == expert.id
 
 
 async def test_a_failing_plugin_does_not_undo_the_case(ctx: AppContext, kernel: Kernel) -> None:

@@ -1,0 +1,155 @@
+"""The AXD queue: one queue for every medium, one capacity model, offers accepted exactly once."""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from sqlalchemy import select, update
+
+from hotline.core.accounts import hash_password
+from hotline.core.axd import accept, decline, expire_offers, offer_next, set_state
+from hotline.core.context import AppContext
+from hotline.core.enums import AgentState, QueueState
+from hotline.core.intake import receive
+from hotline.core.models import AgentPresence, QueueItem, User, utcnow
+from tests.conftest import seed_city
+from tests.factories import submission
+
+MIXED = {"voice": 1, "chat": 3, "email": 5, "web_form": 5}
+
+
+async def agents(ctx: AppContext, *names: str) -> list[int]:
+    async with ctx.db.transaction() as s:
+        users = [
+            User(username=n, display_name=n, role="agent", password_hash=hash_password("x"))
+            for n in names
+        ]
+        s.add_all(users)
+    return [u.id for u in users]
+
+
+async def item_for(ctx: AppContext, channel: str, **extra: object) -> int:
+    result = await receive(ctx, submission(channel=channel, **extra))
+    async with ctx.db.session() as s:
+        return int(
+            await s.scalar(
+                select(QueueItem.id).where(QueueItem.interaction_id == result.interaction_id)
+            )
+        )
+
+
+async def test_one_capacity_model_across_media(ctx: AppContext) -> None:
+    await seed_city(ctx)
+    (ann,) = await agents(ctx, "ann")
+    await set_state(
+        ctx, ann, AgentState.AVAILABLE, capacity=MIXED, skills={"pothole": 1}, languages=["zh_CN"]
+    )
+    chats = [await item_for(ctx, "webchat") for _ in range(4)]
+    taken = [await offer_next(ctx, c) for c in chats]
+    assert taken == [ann, ann, ann, None]  # three chats at once, not four
+    call = await item_for(ctx, "phone")
+    assert await offer_next(ctx, call) is None  # a call needs the agent whole
+    mail = await item_for(ctx, "email")
+    assert await offer_next(ctx, mail) == ann  # e-mail has its own capacity
+    for c in [*chats[:3], mail]:
+        assert await accept(ctx, c, ann)
+    async with ctx.db.transaction() as s:  # the agent finishes everything
+        await s.execute(
+            update(QueueItem).where(QueueItem.agent_id == ann).values(state=QueueState.DONE)
+        )
+    assert await offer_next(ctx, call) == ann and await accept(ctx, call, ann)
+    assert await offer_next(ctx, chats[3]) is None  # on a call: nothing else
+
+
+async def test_only_available_agents_with_the_language_and_skills(ctx: AppContext) -> None:
+    await seed_city(ctx)
+    away, english, noskill, right = await agents(ctx, "away", "english", "noskill", "right")
+    await set_state(
+        ctx,
+        away,
+        AgentState.AWAY,
+        reason="meal",
+        capacity=MIXED,
+        skills={"pothole": 1},
+        languages=["zh_CN"],
+    )
+    await set_state(
+        ctx, english, AgentState.AVAILABLE, capacity=MIXED, skills={"pothole": 1}, languages=["en"]
+    )
+    await set_state(
+        ctx, noskill, AgentState.AVAILABLE, capacity=MIXED, skills={"noise": 1}, languages=["zh_CN"]
+    )
+    item = await item_for(ctx, "sms")  # pothole, zh_CN, SMS: nobody has SMS capacity yet
+    assert await offer_next(ctx, item) is None
+    await set_state(
+        ctx,
+        right,
+        AgentState.AVAILABLE,
+        capacity={**MIXED, "sms": 2},
+        skills={"pothole": 2},
+        languages=["zh_CN"],
+    )
+    assert await offer_next(ctx, item) == right
+
+
+async def test_longest_idle_gets_the_offer(ctx: AppContext) -> None:
+    await seed_city(ctx)
+    busy_lately, idle_long = await agents(ctx, "busy", "idle")
+    for agent in (busy_lately, idle_long):
+        await set_state(
+            ctx, agent, AgentState.AVAILABLE, capacity=MIXED, skills={"pothole": 1}, languages=[]
+        )
+    async with ctx.db.transaction() as s:
+        await s.execute(
+            update(AgentPresence)
+            .where(AgentPresence.user_id == busy_lately)
+            .values(last_assigned_at=utcnow())
+        )
+        await s.execute(
+            update(AgentPresence)
+            .where(AgentPresence.user_id == idle_long)
+            .values(last_assigned_at=utcnow() - timedelta(hours=1))
+        )
+    assert await offer_next(ctx, await item_for(ctx, "web")) == idle_long
+
+
+async def test_declined_and_missed_offers_go_to_the_next_agent(ctx: AppContext) -> None:
+    await seed_city(ctx)
+    first, second = await agents(ctx, "first", "second")
+    for agent in (first, second):
+        await set_state(
+            ctx, agent, AgentState.AVAILABLE, capacity=MIXED, skills={"pothole": 1}, languages=[]
+        )
+    item = await item_for(ctx, "web")
+    offered = await offer_next(ctx, item)
+    assert await decline(ctx, item, offered)
+    other = await offer_next(ctx, item)
+    assert other not in (None, offered)
+    async with ctx.db.transaction() as s:  # nobody answers in time
+        await s.execute(
+            update(QueueItem)
+            .where(QueueItem.id == item)
+            .values(offer_expires_at=utcnow() - timedelta(seconds=1))
+        )
+    assert await expire_offers(ctx) == [item]
+    async with ctx.db.session() as s:
+        missed = await s.scalar(
+            select(AgentPresence.missed_offers).where(AgentPresence.user_id == other)
+        )
+        state = await s.scalar(select(QueueItem.state).where(QueueItem.id == item))
+    assert missed == 1 and state == QueueState.WAITING
+    assert await offer_next(ctx, item) is None  # both said no; it waits for someone else
+
+
+async def test_two_agents_accepting_at_once_one_wins(ctx: AppContext) -> None:
+    """Real concurrent sessions: on PostgreSQL each accept runs on its own connection."""
+    await seed_city(ctx)
+    team = await agents(ctx, *(f"agent{n}" for n in range(6)))
+    for _ in range(5):
+        item = await item_for(ctx, "web")
+        results = await asyncio.gather(*(accept(ctx, item, agent) for agent in team))
+        assert sum(results) == 1
+        async with ctx.db.session() as s:
+            owner = await s.scalar(select(QueueItem.agent_id).where(QueueItem.id == item))
+        assert owner == team[results.index(True)]
