@@ -18,6 +18,7 @@ hookimpl = pluggy.HookimplMarker("hotline")
 DEFAULT_PLUGINS: tuple[str, ...] = (
     "hotline.plugins.routing",
     "hotline.plugins.strategies",
+    "hotline.plugins.distribution",
     "hotline.plugins.outbox",
     "hotline.plugins.acknowledge",
     "hotline.core.api",

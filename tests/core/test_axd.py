@@ -153,3 +153,32 @@ async def test_two_agents_accepting_at_once_one_wins(ctx: AppContext) -> None:
         async with ctx.db.session() as s:
             owner = await s.scalar(select(QueueItem.agent_id).where(QueueItem.id == item))
         assert owner == team[results.index(True)]
+
+
+async def test_new_contacts_are_offered_and_unanswered_offers_move_on(ctx: AppContext) -> None:
+    """Through the jobs, as a worker runs them: intake -> offer; time out -> next agent."""
+    from hotline.plugins.distribution import offer_timeout
+    from tests.conftest import drain_jobs
+
+    await seed_city(ctx)
+    first, second = await agents(ctx, "first", "second")
+    for agent in (first, second):
+        await set_state(
+            ctx, agent, AgentState.AVAILABLE, capacity=MIXED, skills={"pothole": 1}, languages=[]
+        )
+    result = await receive(ctx, submission(channel="web"))
+    await asyncio.to_thread(drain_jobs, ctx.jobs)
+    async with ctx.db.session() as s:
+        item = await s.scalar(select(QueueItem).where(QueueItem.case_id == result.case_id))
+    assert item is not None and item.state == QueueState.OFFERED
+    assert ctx.jobs.huey.scheduled_count() >= 1  # the offer's timeout is waiting in the schedule
+    assert await offer_timeout(ctx, item.id, item.agent_id)  # as the scheduled job will
+    async with ctx.db.session() as s:
+        again = await s.scalar(select(QueueItem).where(QueueItem.id == item.id))
+    assert (
+        again is not None and again.state == QueueState.OFFERED and again.agent_id != item.agent_id
+    )
+    assert await accept(ctx, item.id, again.agent_id)
+    assert not await offer_timeout(
+        ctx, item.id, again.agent_id
+    )  # accepted in time: nothing happens
