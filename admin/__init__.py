@@ -3,17 +3,25 @@ the AXD queue, the case workspace, departments' work, supervision and administra
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
+
+from litestar.static_files import create_static_files_router
 
 from hotline.core.context import AppContext
 from hotline.plugins.manager import hookimpl
 
 from .routes import console_router
 
+STATIC = Path(__file__).parent / "static"
+
 
 @hookimpl
 def register_routes(ctx: AppContext) -> list[Any]:
-    return [console_router(ctx)]
+    static = create_static_files_router(
+        path="/static/console", directories=[STATIC], include_in_schema=False
+    )
+    return [console_router(ctx), static]
 
 
 @hookimpl

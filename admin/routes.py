@@ -12,8 +12,6 @@ from typing import Any
 from litestar import Request, Response, Router, get, post
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
-from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
-from litestar.handlers.base import BaseRouteHandler
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
 from litestar.middleware.rate_limit import RateLimitConfig
@@ -29,8 +27,12 @@ from hotline.core.accounts import SignInRefused, sign_in
 from hotline.core.context import AppContext
 from hotline.core.enums import Role
 from hotline.core.models import User
-from hotline.core.permissions import ROLE_GRANTS, Permission, allowed
+from hotline.core.permissions import ROLE_GRANTS, Permission
 from hotline.core.web import render
+
+from .guards import ctx_of as _ctx
+from .guards import requires
+from .queue import change_state, item_action, queue_screen, stream
 
 Req = Request[Any, Any, Any]
 Guard = Any
@@ -61,36 +63,6 @@ def _sessions(app: ASGIApp, secure: bool) -> ASGIApp:
         store="sessions",
     )
     return SessionMiddleware(app=app, backend=RotatingSessions(config=config))
-
-
-def _ctx(request: ASGIConnection[Any, Any, Any, Any]) -> AppContext:
-    ctx: AppContext = request.app.state.ctx
-    return ctx
-
-
-async def current_user(request: ASGIConnection[Any, Any, Any, Any]) -> User | None:
-    user_id = request.session.get("user_id") if request.scope.get("session") else None
-    if not user_id:
-        return None
-    async with _ctx(request).db.session() as session:
-        user = await session.get(User, int(user_id))
-    return user if user is not None and user.active else None
-
-
-def requires(permission: Permission) -> Guard:
-    """A guard: signed in, and the user's role is granted ``permission``."""
-
-    async def guard(
-        connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
-    ) -> None:
-        user = await current_user(connection)
-        if user is None:
-            raise NotAuthorizedException("sign in first")
-        if not allowed(user.role, permission):
-            raise PermissionDeniedException("your role may not do this")
-        connection.scope.setdefault("state", {})["user"] = user
-
-    return guard
 
 
 @get("/console/login")
@@ -149,7 +121,16 @@ def console_router(ctx: AppContext) -> Router:
     )
     return Router(
         path="/",
-        route_handlers=[login_form, login, logout, console_home],
+        route_handlers=[
+            login_form,
+            login,
+            logout,
+            console_home,
+            queue_screen,
+            change_state,
+            item_action,
+            stream,
+        ],
         middleware=[
             sessions,
             DefineMiddleware(CSRFMiddleware, config=csrf),

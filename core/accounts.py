@@ -49,6 +49,26 @@ async def ensure_first_admin(ctx: AppContext) -> str | None:
     return password
 
 
+async def add_user(ctx: AppContext, username: str, role: Role, display_name: str) -> str | None:
+    """A new staff account with a generated password, returned once; None if the name is taken."""
+    password = secrets.token_urlsafe(12)
+    async with ctx.db.transaction() as session:
+        taken = await session.scalar(
+            select(User.id).where(func.lower(User.username) == username.strip().lower())
+        )
+        if taken is not None:
+            return None
+        session.add(
+            User(
+                username=username.strip(),
+                display_name=display_name[:200],
+                role=role,
+                password_hash=hash_password(password),
+            )
+        )
+    return password
+
+
 # --- signing in ------------------------------------------------------------------------------
 
 SIGN_IN_WINDOW = timedelta(minutes=15)

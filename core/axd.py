@@ -73,7 +73,10 @@ def candidates(session: Session, item: QueueItem, now: datetime) -> list[Candida
             continue
         if item.language and presence.languages and item.language not in presence.languages:
             continue
-        levels = [presence.skills.get(skill) for skill in item.skills]
+        # An agent with no skills set is a generalist: every group's contacts are theirs.
+        levels = [
+            presence.skills.get(skill, 0 if not presence.skills else None) for skill in item.skills
+        ]
         if any(level is None for level in levels):
             continue
         agent_load = load.get(presence.user_id, {})

@@ -144,6 +144,34 @@ def cmd_api_key(args: argparse.Namespace) -> int:
     return asyncio.run(run())
 
 
+def cmd_user(args: argparse.Namespace) -> int:
+    """Add a staff account with a generated password (shown once), until the console's
+    administration screens do this."""
+    from hotline.core.accounts import add_user
+    from hotline.core.context import open_context
+    from hotline.core.enums import Role
+
+    settings = _settings()
+    try:
+        role = Role(args.role)
+    except ValueError:
+        print(
+            f"unknown role {args.role}; one of: {', '.join(r.value for r in Role)}", file=sys.stderr
+        )
+        return 2
+
+    async def run() -> str | None:
+        async with open_context(settings) as ctx:
+            return await add_user(ctx, args.username, role, args.display_name or args.username)
+
+    password = asyncio.run(run())
+    if password is None:
+        print(f"user {args.username} exists already", file=sys.stderr)
+        return 1
+    print(f"user {args.username} ({role.value}) added; password (shown once): {password}")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description="Civic Hotline")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -173,6 +201,12 @@ def build_parser() -> argparse.ArgumentParser:
         "name", nargs="?", default="", help="client name (add) or key prefix (revoke)"
     )
     keys.set_defaults(func=cmd_api_key)
+    user = sub.add_parser("user", help="add a staff account: user add NAME ROLE")
+    user.add_argument("action", choices=["add"])
+    user.add_argument("username")
+    user.add_argument("role")
+    user.add_argument("--display-name", default="")
+    user.set_defaults(func=cmd_user)
     return parser
 
 

@@ -37,6 +37,33 @@ ROLE = {
     "administrator": N_("Administrator"),
 }
 
+AGENT_STATE = {
+    "signed_out": N_("Not in the queue"),
+    "available": N_("Available"),
+    "busy": N_("Busy"),
+    "wrap_up": N_("After-contact work"),
+    "away": N_("Away"),
+}
+
+AWAY = {
+    "break": N_("Break"),
+    "meal": N_("Meal"),
+    "meeting": N_("Meeting"),
+    "training": N_("Training"),
+}
+
+MEDIA = {
+    "voice": N_("Call"),
+    "chat": N_("Web chat"),
+    "email": N_("E-mail"),
+    "sms": N_("SMS"),
+    "telegram": N_("Telegram"),
+    "web_form": N_("Web form"),
+    "callback": N_("Call-back request"),
+    "voicemail": N_("Voicemail"),
+    "fax": N_("Fax"),
+}
+
 # Public timeline entries only; internal events never reach a citizen's page.
 EVENT = {
     "received": N_("Received"),

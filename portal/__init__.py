@@ -4,25 +4,17 @@ announcements and service guides. Works without JavaScript; htmx (vendored) make
 
 from __future__ import annotations
 
-from pathlib import Path
 from typing import Any
-
-from litestar.static_files import create_static_files_router
 
 from hotline.core.context import AppContext
 from hotline.plugins.manager import hookimpl
 
 from .routes import portal_router
 
-STATIC = Path(__file__).parent / "static"
-
 
 @hookimpl
 def register_routes(ctx: AppContext) -> list[Any]:
-    static = create_static_files_router(
-        path="/static/portal", directories=[STATIC], include_in_schema=False
-    )
-    return [portal_router(ctx), static]
+    return [portal_router(ctx)]
 
 
 @hookimpl

@@ -3,72 +3,14 @@
 from __future__ import annotations
 
 import re
-import shutil
-from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 
 import pytest
 from litestar.testing import TestClient
 
-from hotline.core.accounts import hash_password
-from hotline.core.app import create_app
 from hotline.core.enums import Role
-from hotline.core.models import User
 from hotline.core.permissions import ROLE_GRANTS, Permission, allowed
-from hotline.core.settings import Settings
-
-PASSWORD = "correct horse battery staple"
-
-
-@pytest.fixture
-def client(tmp_path: Path, sqlite_template: Path) -> Iterator[TestClient[Any]]:
-    data = tmp_path / "data"
-    data.mkdir()
-    shutil.copy(sqlite_template, data / "hotline.db")
-    settings = Settings(
-        data_dir=data, jobs_in_process=False, secret_key="console-test-secret-0123456789"
-    )
-    with TestClient(create_app(settings)) as c:
-        c.headers["Accept-Language"] = "en"
-
-        async def staff() -> None:
-            async with c.app.state.ctx.db.transaction() as s:
-                for role in Role:
-                    s.add(
-                        User(
-                            username=f"{role.value}1",
-                            display_name=f"{role.value} one",
-                            role=role,
-                            password_hash=hash_password(PASSWORD),
-                        )
-                    )
-                s.add(
-                    User(
-                        username="gone",
-                        display_name="Left",
-                        role=Role.AGENT,
-                        active=False,
-                        password_hash=hash_password(PASSWORD),
-                    )
-                )
-
-        c.blocking_portal.call(staff)
-        yield c
-
-
-def token(client: TestClient[Any]) -> str:
-    found = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/console/login").text)
-    assert found
-    return found.group(1)
-
-
-def sign_in(client: TestClient[Any], username: str, password: str = PASSWORD) -> Any:
-    return client.post(
-        "/console/login",
-        data={"_csrf_token": token(client), "username": username, "password": password},
-        follow_redirects=False,
-    )
+from tests.admin.conftest import PASSWORD, sign_in
 
 
 def test_staff_sign_in_and_out(client: TestClient[Any]) -> None:

@@ -1,0 +1,156 @@
+"""The agent's queue screen: their state, their offers and contacts, what waits in their skill
+groups (with waiting time), and a live stream that pushes offers to the screen."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.channels import ChannelsPlugin
+from litestar.exceptions import ClientException
+from litestar.params import FromPath
+from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
+from sqlalchemy import select
+
+from hotline.core import axd
+from hotline.core.enums import AgentState, QueueState
+from hotline.core.events import QUEUE_CHANNEL
+from hotline.core.models import AgentPresence, Case, QueueItem, User, utcnow
+from hotline.core.permissions import Permission
+from hotline.core.web import render
+
+from .guards import ctx_of, requires
+
+Req = Request[Any, Any, Any]
+AWAY_REASONS = ("break", "meal", "meeting", "training")
+
+
+def _user(request: Req) -> User:
+    user: User = request.scope["state"]["user"]
+    return user
+
+
+async def _screen(request: Req) -> dict[str, Any]:
+    ctx, user = ctx_of(request), _user(request)
+    async with ctx.db.session() as session:
+        presence = await session.get(AgentPresence, user.id)
+        mine = list(
+            await session.execute(
+                select(QueueItem, Case.tracking_number)
+                .join(Case, Case.id == QueueItem.case_id)
+                .where(
+                    QueueItem.agent_id == user.id,
+                    QueueItem.state.in_([QueueState.OFFERED, QueueState.ASSIGNED]),
+                )
+                .order_by(QueueItem.updated_at)
+            )
+        )
+        waiting = list(
+            await session.execute(
+                select(QueueItem, Case.tracking_number)
+                .join(Case, Case.id == QueueItem.case_id)
+                .where(QueueItem.state == QueueState.WAITING, Case.sealed.is_(False))
+                .order_by(QueueItem.priority.desc(), QueueItem.waiting_since)
+                .limit(200)
+            )
+        )
+    skills = set((presence.skills if presence else {}) or {})
+    now = utcnow()
+    return {
+        "presence": presence,
+        "mine": [(item, number) for item, number in mine],
+        "waiting": [
+            (item, number, int((now - item.waiting_since).total_seconds()))
+            for item, number in waiting
+            if not skills or set(item.skills) <= skills
+        ],
+        "away_reasons": AWAY_REASONS,
+    }
+
+
+@get("/console/queue", guards=[requires(Permission.QUEUE_WORK)])
+async def queue_screen(request: Req) -> Response[str]:
+    return render(
+        request, "admin/queue.html", block="queue", user=_user(request), **await _screen(request)
+    )
+
+
+@post("/console/state", guards=[requires(Permission.QUEUE_WORK)])
+async def change_state(request: Req) -> Response[Any]:
+    form = await request.form()
+    state = str(form.get("state", ""))
+    reason = str(form.get("reason", "")) or None
+    if state not in {s.value for s in AgentState} or (
+        state == AgentState.AWAY and reason not in AWAY_REASONS
+    ):
+        raise ClientException("unknown state")
+    ctx, user = ctx_of(request), _user(request)
+    async with ctx.db.session() as session:
+        presence = await session.get(AgentPresence, user.id)
+    # Until the administrators' screens set them, an agent starts with a general profile.
+    await axd.set_state(
+        ctx,
+        user.id,
+        AgentState(state),
+        reason=reason,
+        capacity=None
+        if presence
+        else {
+            "voice": 1,
+            "chat": 3,
+            "email": 5,
+            "sms": 5,
+            "web_form": 5,
+            "telegram": 3,
+            "voicemail": 2,
+            "fax": 2,
+            "callback": 1,
+        },
+        languages=None if presence else ["zh_CN", "en"],
+    )
+    return Redirect("/console/queue", status_code=303)
+
+
+@post("/console/queue/{item_id:int}/{action:str}", guards=[requires(Permission.QUEUE_WORK)])
+async def item_action(request: Req, item_id: FromPath[int], action: FromPath[str]) -> Response[Any]:
+    ctx, user = ctx_of(request), _user(request)
+    if action in ("accept", "pick"):
+        ok = await axd.accept(ctx, item_id, user.id)
+    elif action == "decline":
+        ok = await axd.decline(ctx, item_id, user.id)
+    else:
+        raise ClientException("unknown action")
+    if not ok:
+        response = render(
+            request,
+            "admin/queue.html",
+            block="queue",
+            user=user,
+            notice="taken",
+            **await _screen(request),
+        )
+        response.status_code = 409
+        return response
+    return Redirect("/console/queue", status_code=303)
+
+
+@get("/console/stream", guards=[requires(Permission.QUEUE_WORK)])
+async def stream(request: Req) -> ServerSentEvent:
+    """Server-sent events: this agent's offers, and a nudge whenever the queue changes."""
+    agent_id = _user(request).id
+    channels = request.app.plugins.get(ChannelsPlugin)
+
+    async def events() -> AsyncIterator[ServerSentEventMessage]:
+        yield ServerSentEventMessage(event="hello", data=json.dumps({"agent_id": agent_id}))
+        async with channels.start_subscription([QUEUE_CHANNEL]) as subscriber:
+            async for raw in subscriber.iter_events():
+                event = json.loads(raw)
+                kind = event.get("type")
+                if kind == "offer" and event.get("agent_id") == agent_id:
+                    yield ServerSentEventMessage(event="offer", data=json.dumps(event))
+                elif kind in ("queue_changed", "assigned", "offer"):
+                    yield ServerSentEventMessage(event="queue", data="{}")
+
+    return ServerSentEvent(events())
