@@ -33,6 +33,7 @@ from hotline.core.web import render
 from .guards import ctx_of as _ctx
 from .guards import requires
 from .queue import change_state, item_action, queue_screen, stream
+from .workspace import classify, workspace
 
 Req = Request[Any, Any, Any]
 Guard = Any
@@ -130,6 +131,8 @@ def console_router(ctx: AppContext) -> Router:
             change_state,
             item_action,
             stream,
+            workspace,
+            classify,
         ],
         middleware=[
             sessions,

@@ -1,0 +1,130 @@
+"""The case workspace (screen pop): the case, the citizen and their whole history on one
+screen, every earlier case and interaction across channels, newest first. Opening it is a read
+of personal data, so it writes an audit event (who, when, which case, from which address).
+Director's-mailbox cases open only for the director's office."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath
+from litestar.response import Redirect
+from sqlalchemy import select
+
+from hotline.core.actions import ActionRefused, do_classify
+from hotline.core.actors import Actor
+from hotline.core.enums import ActorKind
+from hotline.core.models import Case, CaseEvent, Citizen, ContactPoint, Interaction, ServiceCategory
+from hotline.core.permissions import Permission, allowed
+from hotline.core.web import render
+
+from .guards import ctx_of, requires
+
+Req = Request[Any, Any, Any]
+
+
+def _actor(request: Req) -> Actor:
+    user = request.scope["state"]["user"]
+    return Actor(
+        ActorKind.STAFF,
+        id=user.id,
+        label=user.username,
+        address=request.client.host if request.client else None,
+    )
+
+
+async def _open(request: Req, number: str) -> Case:
+    ctx = ctx_of(request)
+    async with ctx.db.session() as session:
+        case = await session.scalar(select(Case).where(Case.tracking_number == number))
+    if case is None:
+        raise NotFoundException("no such case")
+    role = request.scope["state"]["user"].role
+    needed = Permission.DIRECTOR_MAILBOX if case.sealed else Permission.CASE_READ
+    if not allowed(role, needed):
+        raise PermissionDeniedException("this case is not yours to read")
+    return case
+
+
+@get("/console/cases/{number:str}", guards=[requires(Permission.CONSOLE)])
+async def workspace(request: Req, number: FromPath[str]) -> Response[str]:
+    ctx = ctx_of(request)
+    case = await _open(request, number)
+    actor = _actor(request)
+    async with ctx.db.transaction() as session:
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                action="personal_data_read",
+                actor_kind=actor.kind,
+                actor_id=actor.id,
+                actor_label=actor.label,
+                address=actor.address,
+            )
+        )
+    async with ctx.db.session() as session:
+        citizen = await session.get(Citizen, case.citizen_id) if case.citizen_id else None
+        contacts = (
+            list(
+                await session.scalars(
+                    select(ContactPoint).where(ContactPoint.citizen_id == case.citizen_id)
+                )
+            )
+            if citizen
+            else []
+        )
+        history = (
+            list(
+                await session.scalars(
+                    select(Case)
+                    .where(
+                        Case.citizen_id == case.citizen_id,
+                        Case.id != case.id,
+                        Case.sealed.is_(False),
+                    )
+                    .order_by(Case.created_at.desc())
+                    .limit(50)
+                )
+            )
+            if citizen
+            else []
+        )
+        interactions = list(
+            await session.scalars(
+                select(Interaction)
+                .where(Interaction.case_id == case.id)
+                .order_by(Interaction.created_at.desc())
+            )
+        )
+        services = list(
+            await session.scalars(
+                select(ServiceCategory)
+                .where(ServiceCategory.active.is_(True))
+                .order_by(ServiceCategory.code)
+            )
+        )
+    return render(
+        request,
+        "admin/workspace.html",
+        case=case,
+        citizen=citizen,
+        contacts=contacts,
+        history=history,
+        interactions=interactions,
+        services=services,
+        can_edit=allowed(request.scope["state"]["user"].role, Permission.CASE_EDIT),
+        error=request.query_params.get("error"),
+    )
+
+
+@post("/console/cases/{number:str}/classify", guards=[requires(Permission.CASE_EDIT)])
+async def classify(request: Req, number: FromPath[str]) -> Response[Any]:
+    case = await _open(request, number)
+    form = await request.form()
+    try:
+        await do_classify(ctx_of(request), case.id, str(form.get("category", "")), _actor(request))
+    except ActionRefused:
+        return Redirect(f"/console/cases/{number}?error=classify", status_code=303)
+    return Redirect(f"/console/cases/{number}", status_code=303)

@@ -1,0 +1,116 @@
+"""The case workspace: the citizen's whole history on one screen; every opening audited;
+director's-mailbox cases only for the director's office."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bs4 import BeautifulSoup
+from litestar.testing import TestClient
+from sqlalchemy import select
+
+from hotline.core.intake import receive
+from hotline.core.models import Case, CaseEvent, User
+from tests.admin.conftest import sign_in
+from tests.conftest import seed_city
+from tests.factories import submission
+
+
+def cases(client: TestClient[Any]) -> tuple[str, str, str]:
+    ctx = client.app.state.ctx
+
+    async def make() -> tuple[str, str, str]:
+        await seed_city(ctx)
+        earlier = await receive(
+            ctx, submission(channel="phone", text="上个月路灯坏了", citizen_name="周杰")
+        )
+        now = await receive(
+            ctx,
+            submission(
+                channel="email",
+                text="路上有坑",
+                contacts=[
+                    {"kind": "phone", "value": "138 0013 8000"},
+                    {"kind": "email", "value": "zj@example.cn"},
+                ],
+            ),
+        )
+        sealed = await receive(
+            ctx, submission(kind="director_mailbox", category=None, text="给局长的信")
+        )
+        return earlier.tracking_number, now.tracking_number, sealed.tracking_number
+
+    return client.blocking_portal.call(make)
+
+
+def test_screen_pop_shows_the_citizen_and_history_and_is_audited(client: TestClient[Any]) -> None:
+    earlier, now, _sealed = cases(client)
+    sign_in(client, "agent1")
+    page = client.get(f"/console/cases/{now}")
+    assert page.status_code == 200
+    soup = BeautifulSoup(page.text, "html.parser")
+    assert soup.find(id="citizen-name").get_text(strip=True) == "周杰"
+    assert {li.get_text(strip=True) for li in soup.select("#contacts li")} == {
+        "phone: +8613800138000",
+        "email: zj@example.cn",
+    }
+    assert earlier in soup.find(id="history").get_text().replace(" ", "")
+    assert "路上有坑" in soup.find(id="interactions").get_text()
+
+    async def audit() -> list[tuple[str, int | None, str | None]]:
+        async with client.app.state.ctx.db.session() as s:
+            agent = await s.scalar(select(User.id).where(User.username == "agent1"))
+            rows = await s.execute(
+                select(CaseEvent.action, CaseEvent.actor_id, CaseEvent.address)
+                .join(Case, Case.id == CaseEvent.case_id)
+                .where(Case.tracking_number == now, CaseEvent.action == "personal_data_read")
+            )
+            return [(a, i, addr) for a, i, addr in rows], agent
+
+    rows, agent = client.blocking_portal.call(audit)
+    assert len(rows) == 1 and rows[0][1] == agent and rows[0][2]
+
+
+def test_who_may_open_what(client: TestClient[Any]) -> None:
+    _earlier, now, sealed = cases(client)
+    expected = {
+        "agent1": (200, 403),
+        "team_leader1": (200, 403),
+        "supervisor1": (200, 403),
+        "director_office1": (403, 200),
+        "department_officer1": (403, 403),
+        "department_head1": (403, 403),
+        "administrator1": (403, 403),
+    }
+    for user, (ordinary, letter) in expected.items():
+        client.cookies.clear()
+        sign_in(client, user)
+        got = (
+            client.get(f"/console/cases/{now}").status_code,
+            client.get(f"/console/cases/{sealed}").status_code,
+        )
+        assert got == (ordinary, letter), user
+
+
+def test_an_agent_classifies_the_case(client: TestClient[Any]) -> None:
+    _earlier, now, _sealed = cases(client)
+    sign_in(client, "agent1")
+    page = client.get(f"/console/cases/{now}")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text).group(1)
+    done = client.post(
+        f"/console/cases/{now}/classify", data={"_csrf_token": token, "category": "noise"}
+    )
+    assert done.status_code == 200
+    assert 'value="noise" selected' in done.text
+    client.cookies.clear()
+    sign_in(client, "supervisor1")  # reads cases, does not edit them
+    page = client.get(f"/console/cases/{now}")
+    assert "/classify" not in page.text
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/console").text).group(1)
+    assert (
+        client.post(
+            f"/console/cases/{now}/classify", data={"_csrf_token": token, "category": "other"}
+        ).status_code
+        == 403
+    )
