@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -20,6 +21,19 @@ def ctx_of(request: ASGIConnection[Any, Any, Any, Any]) -> AppContext:
     return ctx
 
 
+def address_allowed(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
+    """The administrator may limit the console to address ranges (HOTLINE_CONSOLE_NETWORKS)."""
+    networks = ctx_of(connection).settings.console_networks
+    if not networks:
+        return True
+    host = connection.client.host if connection.client else ""
+    try:
+        address = ipaddress.ip_address(host)
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(n, strict=False) for n in networks)
+
+
 async def current_user(request: ASGIConnection[Any, Any, Any, Any]) -> User | None:
     user_id = request.session.get("user_id") if request.scope.get("session") else None
     if not user_id:
@@ -27,6 +41,14 @@ async def current_user(request: ASGIConnection[Any, Any, Any, Any]) -> User | No
     async with ctx_of(request).db.session() as session:
         user = await session.get(User, int(user_id))
     return user if user is not None and user.active else None
+
+
+async def from_allowed_network(
+    connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
+) -> None:
+    """A guard for the whole console, sign-in page included."""
+    if not address_allowed(connection):
+        raise PermissionDeniedException("the console is not open to this address")
 
 
 def requires(permission: Permission) -> Guard:

@@ -30,8 +30,9 @@ from hotline.core.models import User
 from hotline.core.permissions import ROLE_GRANTS, Permission
 from hotline.core.web import render
 
+from .audit import audit_search
 from .guards import ctx_of as _ctx
-from .guards import requires
+from .guards import from_allowed_network, requires
 from .queue import change_state, item_action, queue_screen, stream
 from .workspace import classify, workspace
 
@@ -133,11 +134,13 @@ def console_router(ctx: AppContext) -> Router:
             stream,
             workspace,
             classify,
+            audit_search,
         ],
         middleware=[
             sessions,
             DefineMiddleware(CSRFMiddleware, config=csrf),
             posts.middleware,
         ],
+        guards=[from_allowed_network],
         include_in_schema=False,
     )

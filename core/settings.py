@@ -6,6 +6,7 @@ directory; the secret key is generated into the data directory on first start.
 
 from __future__ import annotations
 
+import ipaddress
 import os
 import secrets
 from pathlib import Path
@@ -61,11 +62,25 @@ class Settings(BaseSettings):
     secret_key: str = Field("", repr=False, description="session signing key; generated when empty")
     rate_limit_per_minute: int = Field(120, ge=1)
     form_posts_per_minute: int = Field(10, ge=1, description="portal form posts per address")
+    console_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="address ranges allowed to reach the staff console, comma-separated CIDR; empty: any",
+    )
     reopen_days: int = Field(
         15, ge=0, description="days after an answer a citizen may ask to reopen"
     )
 
-    @field_validator("plugins", "disabled_plugins", mode="before")
+    @field_validator("console_networks")
+    @classmethod
+    def _networks(cls, value: list[str]) -> list[str]:
+        for network in value:
+            try:
+                ipaddress.ip_network(network, strict=False)
+            except ValueError:
+                raise ValueError(f"{network!r} is not an address range (CIDR)") from None
+        return value
+
+    @field_validator("plugins", "disabled_plugins", "console_networks", mode="before")
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):

@@ -114,3 +114,28 @@ def test_an_agent_classifies_the_case(client: TestClient[Any]) -> None:
         ).status_code
         == 403
     )
+
+
+def test_supervisors_search_the_audit_trail(client: TestClient[Any]) -> None:
+    _earlier, now, _sealed = cases(client)
+    sign_in(client, "agent1")
+    client.get(f"/console/cases/{now}")
+    assert client.get("/console/audit").status_code == 403  # agents do not search the audit
+    client.cookies.clear()
+    sign_in(client, "supervisor1")
+    found = BeautifulSoup(client.get(f"/console/audit?case={now}&user=agent1").text, "html.parser")
+    rows = [
+        [td.get_text(strip=True) for td in tr.find_all("td")]
+        for tr in found.select("#audit tbody tr")
+    ]
+    assert len(rows) == 1 and rows[0][1] == "agent1" and rows[0][3] == "personal_data_read"
+    none = BeautifulSoup(
+        client.get("/console/audit?user=agent1&from=2001-01-01&to=2001-01-02").text, "html.parser"
+    )
+    assert none.select("#audit tbody tr") == []
+
+
+def test_the_console_can_be_closed_to_other_networks(client: TestClient[Any]) -> None:
+    client.app.state.ctx.settings.console_networks = ["10.20.0.0/16"]
+    assert client.get("/console/login").status_code == 403
+    assert client.get("/").status_code == 200  # the portal stays open to everyone

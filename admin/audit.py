@@ -1,0 +1,51 @@
+"""Supervisors search the audit trail: who read or changed which case, when, from where."""
+
+from __future__ import annotations
+
+from datetime import datetime, time
+from typing import Any
+
+from litestar import Request, Response, get
+from sqlalchemy import select
+
+from hotline.core.models import Case, CaseEvent, User
+from hotline.core.permissions import Permission
+from hotline.core.web import render
+
+from .guards import ctx_of, requires
+
+Req = Request[Any, Any, Any]
+
+
+def _day(value: str | None, end: bool, tz: Any) -> datetime | None:
+    try:
+        day = datetime.strptime(value or "", "%Y-%m-%d").date()
+    except ValueError:
+        return None
+    return datetime.combine(day, time.max if end else time.min, tzinfo=tz)
+
+
+@get("/console/audit", guards=[requires(Permission.SUPERVISE)])
+async def audit_search(request: Req) -> Response[str]:
+    ctx = ctx_of(request)
+    params = request.query_params
+    query = (
+        select(CaseEvent, Case.tracking_number, User.username)
+        .join(Case, Case.id == CaseEvent.case_id)
+        .outerjoin(User, User.id == CaseEvent.actor_id)
+        .where(CaseEvent.actor_kind == "staff")
+    )
+    if params.get("case"):
+        query = query.where(Case.tracking_number == params["case"].replace(" ", ""))
+    if params.get("user"):
+        query = query.where(User.username == params["user"].strip())
+    if params.get("action"):
+        query = query.where(CaseEvent.action == params["action"])
+    since, until = _day(params.get("from"), False, ctx.tz), _day(params.get("to"), True, ctx.tz)
+    if since:
+        query = query.where(CaseEvent.at >= since)
+    if until:
+        query = query.where(CaseEvent.at <= until)
+    async with ctx.db.session() as session:
+        rows = list(await session.execute(query.order_by(CaseEvent.at.desc()).limit(500)))
+    return render(request, "admin/audit.html", rows=rows, params=params)
