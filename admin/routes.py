@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import pyotp
 from litestar import Request, Response, Router, get, post
 from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
@@ -23,7 +24,13 @@ from litestar.middleware.session.server_side import (
 from litestar.response import Redirect
 from litestar.types import ASGIApp
 
-from hotline.core.accounts import SignInRefused, sign_in
+from hotline.core.accounts import (
+    SignInRefused,
+    check_second_factor,
+    enrol_totp,
+    sign_in,
+    totp_required,
+)
 from hotline.core.context import AppContext
 from hotline.core.enums import Role
 from hotline.core.models import User
@@ -84,11 +91,71 @@ async def login(request: Req) -> Response[Any]:
         response = render(request, "admin/login.html", error=refused.code)
         response.status_code = 429 if refused.code == "locked" else 401
         return response
+    ctx = _ctx(request)
+    if totp_required(ctx, user):
+        # Half signed in: the password was right, the second factor is still to come.
+        if user.totp_secret:
+            await _fresh_session(request, {"pending": user.id})
+            return Redirect("/console/login/totp", status_code=303)
+        await _fresh_session(request, {"enrolling": user.id, "secret": pyotp.random_base32()})
+        return Redirect("/console/totp/setup", status_code=303)
+    await _fresh_session(request, {"user_id": user.id})
+    return Redirect("/console", status_code=303)
+
+
+async def _fresh_session(request: Req, data: dict[str, Any]) -> None:
+    """A new session id for a new level of trust: no fixation."""
     old = request.cookies.get("hotline_console")
     if old:
         await request.app.stores.get("sessions").delete(old)
-    request.scope.setdefault("state", {})[ROTATE] = True  # a fresh session id: no fixation
-    request.set_session({"user_id": user.id})
+    request.scope.setdefault("state", {})[ROTATE] = True
+    request.set_session(data)
+
+
+@get("/console/login/totp")
+async def totp_form(request: Req) -> Response[Any]:
+    if not request.session.get("pending"):
+        return Redirect("/console/login", status_code=303)
+    return render(request, "admin/totp.html", error=None)
+
+
+@post("/console/login/totp")
+async def totp_check(request: Req) -> Response[Any]:
+    ctx = _ctx(request)
+    user_id = request.session.get("pending")
+    if not user_id:
+        return Redirect("/console/login", status_code=303)
+    code = str((await request.form()).get("code", ""))
+    if not await check_second_factor(ctx, int(user_id), code):
+        response = render(request, "admin/totp.html", error="wrong")
+        response.status_code = 401
+        return response
+    await _fresh_session(request, {"user_id": int(user_id)})
+    return Redirect("/console", status_code=303)
+
+
+@get("/console/totp/setup")
+async def totp_setup(request: Req) -> Response[Any]:
+    secret = request.session.get("secret")
+    if not request.session.get("enrolling") or not secret:
+        return Redirect("/console/login", status_code=303)
+    uri = pyotp.TOTP(secret).provisioning_uri(
+        name=f"user-{request.session['enrolling']}", issuer_name="Civic Hotline"
+    )
+    return render(request, "admin/totp_setup.html", secret=secret, uri=uri, error=None)
+
+
+@post("/console/totp/setup")
+async def totp_enrol(request: Req) -> Response[Any]:
+    user_id, secret = request.session.get("enrolling"), request.session.get("secret")
+    if not user_id or not secret:
+        return Redirect("/console/login", status_code=303)
+    code = str((await request.form()).get("code", ""))
+    if not await enrol_totp(_ctx(request), int(user_id), str(secret), code):
+        response = render(request, "admin/totp_setup.html", secret=secret, uri="", error="wrong")
+        response.status_code = 401
+        return response
+    await _fresh_session(request, {"user_id": int(user_id)})
     return Redirect("/console", status_code=303)
 
 
@@ -126,6 +193,10 @@ def console_router(ctx: AppContext) -> Router:
         route_handlers=[
             login_form,
             login,
+            totp_form,
+            totp_check,
+            totp_setup,
+            totp_enrol,
             logout,
             console_home,
             queue_screen,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import secrets
 from datetime import timedelta
 
+import pyotp
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerifyMismatchError
 from sqlalchemy import func, select
@@ -106,3 +107,50 @@ async def sign_in(ctx: AppContext, username: str, password: str, address: str) -
     if isinstance(found, str):
         raise SignInRefused(found)
     return found
+
+
+# --- the second factor (TOTP) ----------------------------------------------------------------
+
+TOTP_ROLES = (Role.ADMINISTRATOR, Role.DIRECTOR_OFFICE)
+
+
+def totp_required(ctx: AppContext, user: User) -> bool:
+    """A user with a second factor always uses it; the site may require one of these roles."""
+    return bool(user.totp_secret) or (ctx.settings.require_totp and user.role in TOTP_ROLES)
+
+
+def totp_ok(secret: str, code: str) -> bool:
+    return pyotp.TOTP(secret).verify(code.strip().replace(" ", ""), valid_window=1)
+
+
+async def enrol_totp(ctx: AppContext, user_id: int, secret: str, code: str) -> bool:
+    """Store the secret once the user proved their authenticator shows its codes."""
+    if not totp_ok(secret, code):
+        return False
+    async with ctx.db.transaction() as session:
+        user = await session.get(User, user_id)
+        if user is None:
+            return False
+        user.totp_secret = secret
+    return True
+
+
+def _second_factor(session: Session, user_id: int, code: str) -> bool:
+    limits = {f"t:{user_id}": MAX_FAILURES_PER_ACCOUNT}
+    if attempts.over_limit(session, limits, SIGN_IN_WINDOW):
+        return False
+    user = session.get(User, user_id)
+    if (
+        user is None
+        or not user.active
+        or not user.totp_secret
+        or not totp_ok(user.totp_secret, code)
+    ):
+        attempts.record(session, list(limits))
+        return False
+    return True
+
+
+async def check_second_factor(ctx: AppContext, user_id: int, code: str) -> bool:
+    """The code from the user's authenticator; wrong codes lock like wrong passwords."""
+    return await ctx.db.run(lambda s: _second_factor(s, user_id, code), write=True)

@@ -1,4 +1,5 @@
-"""AXD queue: agent presence (state, capacity per medium, skills, languages) and offers.
+"""AXD queue: agent presence (state, capacity per medium, skills, languages) and offers;
+staff TOTP secrets.
 
 Revision ID: 0003
 Revises: 0002
@@ -31,6 +32,9 @@ def upgrade() -> None:
     sa.ForeignKeyConstraint(['user_id'], ['users.id'], name=op.f('fk_agent_presence_user_id_users')),
     sa.PrimaryKeyConstraint('user_id', name=op.f('pk_agent_presence'))
     )
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.add_column(sa.Column('totp_secret', sa.String(length=64), nullable=True))
+
     with op.batch_alter_table('queue_items', schema=None) as batch_op:
         batch_op.add_column(sa.Column('offered_at', sa.DateTime(timezone=True), nullable=True))
         batch_op.add_column(sa.Column('offer_expires_at', sa.DateTime(timezone=True), nullable=True))
@@ -47,4 +51,6 @@ def downgrade() -> None:
         batch_op.drop_column('offered_at')
 
     op.drop_table('agent_presence')
+    with op.batch_alter_table('users', schema=None) as batch_op:
+        batch_op.drop_column('totp_secret')
     # ### end Alembic commands ###
