@@ -1,0 +1,100 @@
+"""The team leader's board (班长): every agent's state and load, items moved to another
+agent, and an agent signed out of the queue."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import ClientException
+from litestar.params import FromPath
+from litestar.response import Redirect
+from sqlalchemy import func, select, update
+
+from hotline.core import axd
+from hotline.core.enums import AgentState, QueueState
+from hotline.core.events import QUEUE_CHANNEL
+from hotline.core.models import AgentPresence, QueueItem, User, utcnow
+from hotline.core.permissions import Permission
+from hotline.core.web import render
+
+from .guards import ctx_of, requires
+
+Req = Request[Any, Any, Any]
+
+
+@get("/console/team", guards=[requires(Permission.QUEUE_MANAGE)])
+async def team_board(request: Req) -> Response[str]:
+    ctx = ctx_of(request)
+    async with ctx.db.session() as session:
+        agents = list(
+            await session.execute(
+                select(User, AgentPresence)
+                .join(AgentPresence, AgentPresence.user_id == User.id)
+                .where(User.active.is_(True))
+                .order_by(User.username)
+            )
+        )
+        load = {
+            (agent_id, media): count
+            for agent_id, media, count in await session.execute(
+                select(QueueItem.agent_id, QueueItem.media, func.count())
+                .where(QueueItem.state.in_([QueueState.OFFERED, QueueState.ASSIGNED]))
+                .group_by(QueueItem.agent_id, QueueItem.media)
+            )
+        }
+        waiting = int(
+            await session.scalar(
+                select(func.count())
+                .select_from(QueueItem)
+                .where(QueueItem.state == QueueState.WAITING)
+            )
+            or 0
+        )
+    rows = [
+        (user, presence, {m: n for (a, m), n in load.items() if a == user.id})
+        for user, presence in agents
+    ]
+    return render(request, "admin/team.html", rows=rows, waiting=waiting, now=utcnow())
+
+
+@post("/console/team/{agent_id:int}/sign-out", guards=[requires(Permission.QUEUE_MANAGE)])
+async def sign_agent_out(request: Req, agent_id: FromPath[int]) -> Response[Any]:
+    """The agent leaves the queue; what was offered to them goes back to wait for others."""
+    ctx = ctx_of(request)
+    await axd.set_state(ctx, agent_id, AgentState.SIGNED_OUT)
+    async with ctx.db.transaction() as session:
+        await session.execute(
+            update(QueueItem)
+            .where(QueueItem.agent_id == agent_id, QueueItem.state == QueueState.OFFERED)
+            .values(state=QueueState.WAITING, agent_id=None, offered_at=None, offer_expires_at=None)
+        )
+    return Redirect("/console/team", status_code=303)
+
+
+@post("/console/team/items/{item_id:int}/move", guards=[requires(Permission.QUEUE_MANAGE)])
+async def move_item(request: Req, item_id: FromPath[int]) -> Response[Any]:
+    """Give a contact to a named agent (assigned to them at once)."""
+    ctx = ctx_of(request)
+    try:
+        target = int(str((await request.form()).get("agent_id", "")))
+    except ValueError:
+        raise ClientException("choose an agent") from None
+    async with ctx.db.transaction() as session:
+        agent = await session.get(User, target)
+        if agent is None or not agent.active:
+            raise ClientException("no such agent")
+        moved = await session.execute(
+            update(QueueItem)
+            .where(
+                QueueItem.id == item_id,
+                QueueItem.state.in_([QueueState.WAITING, QueueState.OFFERED, QueueState.ASSIGNED]),
+            )
+            .values(state=QueueState.ASSIGNED, agent_id=target, updated_at=utcnow())
+        )
+    if not moved.rowcount:  # type: ignore[attr-defined]
+        raise ClientException("that contact is no longer in the queue")
+    ctx.events.publish(
+        {"type": "assigned", "item_id": item_id, "agent_id": target}, [QUEUE_CHANNEL]
+    )
+    return Redirect("/console/team", status_code=303)

@@ -1,0 +1,83 @@
+"""The team leader's board: agents' states and load, signing an agent out, moving a contact."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bs4 import BeautifulSoup
+from litestar.testing import TestClient
+from sqlalchemy import select
+
+from hotline.core.axd import offer_next, set_state
+from hotline.core.enums import AgentState, QueueState
+from hotline.core.intake import receive
+from hotline.core.models import QueueItem, User
+from tests.admin.conftest import sign_in
+from tests.conftest import seed_city
+from tests.factories import submission
+
+
+def setup(client: TestClient[Any]) -> tuple[int, int, int]:
+    ctx = client.app.state.ctx
+
+    async def run() -> tuple[int, int, int]:
+        await seed_city(ctx)
+        async with ctx.db.session() as s:
+            agent = await s.scalar(select(User.id).where(User.username == "agent1"))
+            leader = await s.scalar(select(User.id).where(User.username == "team_leader1"))
+        await set_state(ctx, agent, AgentState.AVAILABLE, capacity={"web_form": 2}, languages=[])
+        result = await receive(ctx, submission(channel="web"))
+        async with ctx.db.session() as s:
+            item = await s.scalar(select(QueueItem.id).where(QueueItem.case_id == result.case_id))
+        assert await offer_next(ctx, item) == agent
+        return agent, leader, item
+
+    return client.blocking_portal.call(run)
+
+
+def test_the_leader_sees_states_and_load_and_signs_an_agent_out(client: TestClient[Any]) -> None:
+    agent, _leader, item = setup(client)
+    sign_in(client, "agent1")
+    assert client.get("/console/team").status_code == 403  # agents do not manage the team
+    client.cookies.clear()
+    sign_in(client, "team_leader1")
+    board = BeautifulSoup(client.get("/console/team").text, "html.parser")
+    row = board.find("tr", attrs={"data-agent": "agent1"})
+    cells = [td.get_text(" ", strip=True) for td in row.find_all("td")]
+    assert cells[1] == "Available" and "Web form 1/2" in cells[3]
+    token = board.find("input", attrs={"name": "_csrf_token"})["value"]
+    client.post(f"/console/team/{agent}/sign-out", data={"_csrf_token": token})
+
+    async def after() -> tuple[str, str]:
+        async with client.app.state.ctx.db.session() as s:
+            state = await s.scalar(select(QueueItem.state).where(QueueItem.id == item))
+            from hotline.core.models import AgentPresence
+
+            presence = await s.get(AgentPresence, agent)
+            return state, presence.state
+
+    assert client.blocking_portal.call(after) == (QueueState.WAITING, AgentState.SIGNED_OUT)
+
+
+def test_the_leader_moves_a_contact_to_another_agent(client: TestClient[Any]) -> None:
+    _agent, leader, item = setup(client)
+    sign_in(client, "team_leader1")
+    token = re.search(
+        r'name="_csrf_token" value="([^"]+)"', client.get("/console/team").text
+    ).group(1)
+    moved = client.post(
+        f"/console/team/items/{item}/move", data={"_csrf_token": token, "agent_id": str(leader)}
+    )
+    assert moved.status_code == 200
+
+    async def owner() -> tuple[int | None, str]:
+        async with client.app.state.ctx.db.session() as s:
+            row = (
+                await s.execute(
+                    select(QueueItem.agent_id, QueueItem.state).where(QueueItem.id == item)
+                )
+            ).one()
+            return row[0], row[1]
+
+    assert client.blocking_portal.call(owner) == (leader, QueueState.ASSIGNED)
