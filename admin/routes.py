@@ -41,6 +41,7 @@ from .audit import audit_search
 from .guards import ctx_of as _ctx
 from .guards import from_allowed_network, requires
 from .queue import change_state, item_action, queue_screen, stream
+from .record import record, record_form
 from .team import move_item, sign_agent_out, team_board
 from .workspace import classify, workspace
 
@@ -210,6 +211,8 @@ def console_router(ctx: AppContext) -> Router:
             team_board,
             sign_agent_out,
             move_item,
+            record_form,
+            record,
         ],
         middleware=[
             sessions,
