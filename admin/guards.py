@@ -64,4 +64,5 @@ def requires(permission: Permission) -> Guard:
             raise PermissionDeniedException("your role may not do this")
         connection.scope.setdefault("state", {})["user"] = user
 
+    guard.permission = permission  # type: ignore[attr-defined]  # read by the role matrix test
     return guard

@@ -43,7 +43,7 @@ from .guards import from_allowed_network, requires
 from .queue import change_state, item_action, queue_screen, stream
 from .record import record, record_form
 from .team import move_item, sign_agent_out, team_board
-from .workspace import classify, workspace
+from .workspace import classify, mailbox_letter, workspace
 
 Req = Request[Any, Any, Any]
 Guard = Any
@@ -206,6 +206,7 @@ def console_router(ctx: AppContext) -> Router:
             item_action,
             stream,
             workspace,
+            mailbox_letter,
             classify,
             audit_search,
             team_board,

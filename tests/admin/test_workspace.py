@@ -74,6 +74,9 @@ def test_screen_pop_shows_the_citizen_and_history_and_is_audited(client: TestCli
 
 def test_who_may_open_what(client: TestClient[Any]) -> None:
     _earlier, now, sealed = cases(client)
+    sign_in(client, "agent1")
+    assert client.get(f"/console/cases/{sealed}").status_code == 403  # a letter is not a case page
+    client.cookies.clear()
     expected = {
         "agent1": (200, 403),
         "team_leader1": (200, 403),
@@ -88,7 +91,7 @@ def test_who_may_open_what(client: TestClient[Any]) -> None:
         sign_in(client, user)
         got = (
             client.get(f"/console/cases/{now}").status_code,
-            client.get(f"/console/cases/{sealed}").status_code,
+            client.get(f"/console/mailbox/{sealed}").status_code,
         )
         assert got == (ordinary, letter), user
 
