@@ -60,6 +60,9 @@ def requires(permission: Permission) -> Guard:
         user = await current_user(connection)
         if user is None:
             raise NotAuthorizedException("sign in first")
+        if user.must_change_password:
+            # The first administrator's password was printed to a terminal: replace it first.
+            raise PermissionDeniedException("change your password first")
         if not allowed(user.role, permission):
             raise PermissionDeniedException("your role may not do this")
         connection.scope.setdefault("state", {})["user"] = user

@@ -26,6 +26,7 @@ from litestar.types import ASGIApp
 
 from hotline.core.accounts import (
     SignInRefused,
+    change_password,
     check_second_factor,
     enrol_totp,
     sign_in,
@@ -39,7 +40,7 @@ from hotline.core.web import render
 
 from .audit import audit_search
 from .guards import ctx_of as _ctx
-from .guards import from_allowed_network, requires
+from .guards import current_user, from_allowed_network, requires
 from .queue import change_state, item_action, queue_screen, stream
 from .record import record, record_form
 from .team import move_item, sign_agent_out, team_board
@@ -102,6 +103,8 @@ async def login(request: Req) -> Response[Any]:
         await _fresh_session(request, {"enrolling": user.id, "secret": pyotp.random_base32()})
         return Redirect("/console/totp/setup", status_code=303)
     await _fresh_session(request, {"user_id": user.id})
+    if user.must_change_password:
+        return Redirect("/console/password", status_code=303)
     return Redirect("/console", status_code=303)
 
 
@@ -161,6 +164,30 @@ async def totp_enrol(request: Req) -> Response[Any]:
     return Redirect("/console", status_code=303)
 
 
+@get("/console/password")
+async def password_form(request: Req) -> Response[Any]:
+    if await current_user(request) is None:
+        return Redirect("/console/login", status_code=303)
+    return render(request, "admin/password.html", error=None)
+
+
+@post("/console/password")
+async def password_change(request: Req) -> Response[Any]:
+    user = await current_user(request)
+    if user is None:
+        return Redirect("/console/login", status_code=303)
+    form = await request.form()
+    problem = await change_password(
+        _ctx(request), user.id, str(form.get("current", "")), str(form.get("new", ""))
+    )
+    if problem:
+        response = render(request, "admin/password.html", error=problem)
+        response.status_code = 422
+        return response
+    await _fresh_session(request, {"user_id": user.id})
+    return Redirect("/console", status_code=303)
+
+
 @post("/console/logout")
 async def logout(request: Req) -> Response[Any]:
     request.clear_session()
@@ -199,6 +226,8 @@ def console_router(ctx: AppContext) -> Router:
             totp_check,
             totp_setup,
             totp_enrol,
+            password_form,
+            password_change,
             logout,
             console_home,
             queue_screen,

@@ -154,3 +154,21 @@ def _second_factor(session: Session, user_id: int, code: str) -> bool:
 async def check_second_factor(ctx: AppContext, user_id: int, code: str) -> bool:
     """The code from the user's authenticator; wrong codes lock like wrong passwords."""
     return await ctx.db.run(lambda s: _second_factor(s, user_id, code), write=True)
+
+
+MIN_PASSWORD_LENGTH = 12
+
+
+async def change_password(ctx: AppContext, user_id: int, current: str, new: str) -> str | None:
+    """Set a new password after checking the current one; returns the problem, or None."""
+    if len(new) < MIN_PASSWORD_LENGTH:
+        return "too_short"
+    async with ctx.db.transaction() as session:
+        user = await session.get(User, user_id)
+        if user is None or not verify_password(user.password_hash, current):
+            return "wrong"
+        if verify_password(user.password_hash, new):
+            return "same"
+        user.password_hash = hash_password(new)
+        user.must_change_password = False
+    return None

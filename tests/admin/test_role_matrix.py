@@ -18,7 +18,13 @@ from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 from tests.factories import submission
 
-OPEN = {"/console/login", "/console/logout", "/console/login/totp", "/console/totp/setup"}
+OPEN = {
+    "/console/login",
+    "/console/logout",
+    "/console/login/totp",
+    "/console/totp/setup",
+    "/console/password",
+}
 
 
 def console_endpoints(client: TestClient[Any]) -> list[tuple[str, str, Permission]]:

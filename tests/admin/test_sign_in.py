@@ -72,3 +72,38 @@ def test_least_privilege_grants() -> None:
     )  # administering is not reading cases
     assert all(Permission.CONSOLE in grants for grants in ROLE_GRANTS.values())
     assert not allowed("intruder", Permission.CONSOLE)
+
+
+def test_a_generated_password_must_be_changed_first(client: TestClient[Any]) -> None:
+    from sqlalchemy import update
+
+    from hotline.core.models import User
+
+    async def flag() -> None:
+        async with client.app.state.ctx.db.transaction() as s:
+            await s.execute(
+                update(User)
+                .where(User.username == "administrator1")
+                .values(must_change_password=True)
+            )
+
+    client.blocking_portal.call(flag)
+    assert sign_in(client, "administrator1").headers["location"] == "/console/password"
+    assert client.get("/console").status_code == 403  # nothing else until it is changed
+    form = client.get("/console/password")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', form.text).group(1)
+    short = client.post(
+        "/console/password", data={"_csrf_token": token, "current": PASSWORD, "new": "short"}
+    )
+    assert short.status_code == 422 and "at least 12 characters" in short.text
+    done = client.post(
+        "/console/password",
+        data={"_csrf_token": token, "current": PASSWORD, "new": "a much longer passphrase"},
+        follow_redirects=False,
+    )
+    assert done.headers["location"] == "/console" and client.get("/console").status_code == 200
+    client.cookies.clear()
+    assert (
+        sign_in(client, "administrator1", "a much longer passphrase").headers["location"]
+        == "/console"
+    )
