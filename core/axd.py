@@ -32,8 +32,10 @@ class Candidate:
 
     user_id: int
     idle_since: datetime
-    skill_level: int  # best (lowest) level over the item's skills; 0 when none are needed
+    skill_level: int  # worst (highest) level over the item's skills; 0 when none are needed
     load: dict[str, int]
+    last_assigned_at: datetime | None = None
+    today: int = 0  # contacts assigned to them since midnight (local time)
 
 
 def free_for(presence: AgentPresence, load: dict[str, int], media: str) -> bool:
@@ -62,9 +64,25 @@ def _load(session: Session) -> dict[int, dict[str, int]]:
     return load
 
 
-def candidates(session: Session, item: QueueItem, now: datetime) -> list[Candidate]:
+def _today(session: Session, since: datetime) -> dict[int, int]:
+    rows = session.execute(
+        select(QueueItem.agent_id, func.count())
+        .where(
+            QueueItem.agent_id.is_not(None),
+            QueueItem.state.in_([QueueState.ASSIGNED, QueueState.DONE]),
+            QueueItem.updated_at >= since,
+        )
+        .group_by(QueueItem.agent_id)
+    )
+    return {int(agent): int(count) for agent, count in rows if agent is not None}
+
+
+def candidates(
+    session: Session, item: QueueItem, now: datetime, midnight: datetime | None = None
+) -> list[Candidate]:
     """Every agent who may be offered ``item`` now."""
     load = _load(session)
+    today = _today(session, midnight or now.replace(hour=0, minute=0, second=0, microsecond=0))
     found = []
     for presence in session.scalars(
         select(AgentPresence).where(AgentPresence.state == AgentState.AVAILABLE)
@@ -87,8 +105,10 @@ def candidates(session: Session, item: QueueItem, now: datetime) -> list[Candida
             Candidate(
                 presence.user_id,
                 idle,
-                min((int(v) for v in levels if v is not None), default=0),
+                max((int(v) for v in levels if v is not None), default=0),
                 agent_load,
+                presence.last_assigned_at,
+                today.get(presence.user_id, 0),
             )
         )
     return found

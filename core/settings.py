@@ -62,6 +62,9 @@ class Settings(BaseSettings):
     secret_key: str = Field("", repr=False, description="session signing key; generated when empty")
     rate_limit_per_minute: int = Field(120, ge=1)
     form_posts_per_minute: int = Field(10, ge=1, description="portal form posts per address")
+    axd_strategy: Literal["longest_idle", "round_robin", "fewest_today", "skill_level"] = Field(
+        "longest_idle", description="how the AXD queue picks among eligible agents"
+    )
     require_totp: bool = Field(
         False, description="administrators and the director's office must use a second factor"
     )

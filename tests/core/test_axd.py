@@ -182,3 +182,40 @@ async def test_new_contacts_are_offered_and_unanswered_offers_move_on(ctx: AppCo
     assert not await offer_timeout(
         ctx, item.id, again.agent_id
     )  # accepted in time: nothing happens
+
+
+async def test_each_strategy_shows_its_choice(ctx: AppContext) -> None:
+    await seed_city(ctx)
+    veteran, newcomer = await agents(ctx, "veteran", "newcomer")
+    await set_state(
+        ctx, veteran, AgentState.AVAILABLE, capacity=MIXED, skills={"pothole": 2}, languages=[]
+    )
+    await set_state(
+        ctx, newcomer, AgentState.AVAILABLE, capacity=MIXED, skills={"pothole": 1}, languages=[]
+    )
+    # the veteran served two contacts this morning and has been idle an hour since
+    for _ in range(2):
+        done = await item_for(ctx, "web")
+        assert await accept(ctx, done, veteran)
+    async with ctx.db.transaction() as s:
+        await s.execute(
+            update(QueueItem).where(QueueItem.agent_id == veteran).values(state=QueueState.DONE)
+        )
+        await s.execute(
+            update(AgentPresence)
+            .where(AgentPresence.user_id == veteran)
+            .values(last_assigned_at=utcnow() - timedelta(hours=1))
+        )
+    expected = {
+        "longest_idle": veteran,
+        "round_robin": newcomer,
+        "fewest_today": newcomer,
+        "skill_level": newcomer,
+    }
+    chosen = {}
+    for strategy in expected:
+        ctx.settings.axd_strategy = strategy
+        item = await item_for(ctx, "web")
+        chosen[strategy] = await offer_next(ctx, item)
+        assert await decline(ctx, item, chosen[strategy])  # leave both agents free
+    assert chosen == expected
