@@ -14,7 +14,8 @@ from sqlalchemy import select
 
 from hotline.core.context import AppContext
 from hotline.core.lookup import public_timeline
-from hotline.core.models import Department, ServiceCategory
+from hotline.core.models import Department
+from hotline.core.services import public_services
 from hotline.plugins.manager import hookimpl
 
 
@@ -55,13 +56,8 @@ def _ctx(request: Request[Any, Any, Any]) -> AppContext:
 
 @get("/services", summary="Service categories citizens can choose")
 async def list_services(request: Request[Any, Any, Any]) -> list[ServiceOut]:
-    async with _ctx(request).db.session() as session:
-        rows = await session.scalars(
-            select(ServiceCategory)
-            .where(ServiceCategory.active.is_(True), ServiceCategory.public.is_(True))
-            .order_by(ServiceCategory.code)
-        )
-        return [ServiceOut.model_validate(row, from_attributes=True) for row in rows]
+    rows = await public_services(_ctx(request))
+    return [ServiceOut.model_validate(row, from_attributes=True) for row in rows]
 
 
 @get("/departments", summary="The department tree")

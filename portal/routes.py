@@ -30,6 +30,7 @@ from hotline.core.enums import CaseStatus
 from hotline.core.intake import receive
 from hotline.core.lookup import LookupRefused, public_timeline, verified_timeline
 from hotline.core.models import Department, Page, ServiceCategory
+from hotline.core.services import public_services
 from hotline.core.submission import IntakeRefused, Problem, parse_submission
 from hotline.core.web import render, request_language
 
@@ -43,16 +44,6 @@ def _ctx(request: Req) -> AppContext:
 
 def _address(request: Req) -> str:
     return request.client.host if request.client else "unknown"
-
-
-async def _services(ctx: AppContext) -> list[ServiceCategory]:
-    async with ctx.db.session() as session:
-        rows = await session.scalars(
-            select(ServiceCategory)
-            .where(ServiceCategory.active.is_(True), ServiceCategory.public.is_(True))
-            .order_by(ServiceCategory.code)
-        )
-        return list(rows)
 
 
 async def _form_fields(request: Req) -> tuple[dict[str, list[str]], list[tuple[str, bytes]]]:
@@ -84,7 +75,7 @@ async def _published_pages(ctx: AppContext, limit: int | None = None) -> list[Pa
 async def home(request: Req) -> Response[str]:
     ctx = _ctx(request)
     pages = await _published_pages(ctx, limit=6)
-    return render(request, "portal/home.html", services=await _services(ctx), pages=pages)
+    return render(request, "portal/home.html", services=await public_services(ctx), pages=pages)
 
 
 async def _show_form(

@@ -105,6 +105,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     return url
 
 
+def sqlite_app_settings(tmp_path: Path, template: Path) -> Settings:
+    """Settings for an app on its own copy of the migrated SQLite template (app-level tests)."""
+    data = tmp_path / "data"
+    data.mkdir(exist_ok=True)
+    shutil.copy(template, data / "hotline.db")
+    return Settings(
+        data_dir=data, jobs_in_process=False, secret_key="app-test-secret-0123456789abcdef"
+    )
+
+
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:
     return Settings(

@@ -19,6 +19,7 @@ from hotline.core.context import AppContext
 from hotline.core.enums import CaseStatus
 from hotline.core.intake import receive
 from hotline.core.models import Case, Department, ServiceCategory, utcnow
+from hotline.core.services import public_services
 from hotline.core.submission import IntakeRefused, parse_submission
 from hotline.core.web import request_language
 
@@ -38,16 +39,6 @@ def _ctx(request: Req) -> AppContext:
 
 def _zh(request: Req) -> bool:
     return request_language(request).startswith("zh")
-
-
-async def _categories(ctx: AppContext) -> list[ServiceCategory]:
-    async with ctx.db.session() as session:
-        rows = await session.scalars(
-            select(ServiceCategory)
-            .where(ServiceCategory.active.is_(True), ServiceCategory.public.is_(True))
-            .order_by(ServiceCategory.code)
-        )
-        return list(rows)
 
 
 def _service(category: ServiceCategory, zh: bool) -> dict[str, Any]:
@@ -144,7 +135,7 @@ async def collection(request: Req, name: FromPath[str]) -> Response[Any]:
     stem, fmt = split_format(name)
     ctx = _ctx(request)
     if stem == "services":
-        services = [_service(c, _zh(request)) for c in await _categories(ctx)]
+        services = [_service(c, _zh(request)) for c in await public_services(ctx)]
         return answer(fmt, services, "services", "service")
     if stem == "requests":
         return answer(fmt, await _find_requests(request, ctx), "service_requests", "request")
@@ -154,7 +145,7 @@ async def collection(request: Req, name: FromPath[str]) -> Response[Any]:
 @get("/open311/v2/services/{name:str}")
 async def service_definition(request: Req, name: FromPath[str]) -> Response[Any]:
     code, fmt = split_format(name)
-    for category in await _categories(_ctx(request)):
+    for category in await public_services(_ctx(request)):
         if category.code == code:
             return answer(
                 fmt,
@@ -281,7 +272,7 @@ async def create_request(request: Req, name: FromPath[str]) -> Response[Any]:
     client = await check_key(ctx, one("api_key"))
     if client is None:
         raise Open311Error(403, "api_key is missing, unknown or revoked")
-    category = next((c for c in await _categories(ctx) if c.code == one("service_code")), None)
+    category = next((c for c in await public_services(ctx) if c.code == one("service_code")), None)
     if category is None:
         raise Open311Error(
             404 if one("service_code") else 400,

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import re
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -15,20 +14,14 @@ from hotline.core.accounts import hash_password
 from hotline.core.app import create_app
 from hotline.core.enums import Role
 from hotline.core.models import User
-from hotline.core.settings import Settings
+from tests.conftest import sqlite_app_settings
 
 PASSWORD = "correct horse battery staple"
 
 
 @pytest.fixture
 def client(tmp_path: Path, sqlite_template: Path) -> Iterator[TestClient[Any]]:
-    data = tmp_path / "data"
-    data.mkdir()
-    shutil.copy(sqlite_template, data / "hotline.db")
-    settings = Settings(
-        data_dir=data, jobs_in_process=False, secret_key="console-test-secret-0123456789"
-    )
-    with TestClient(create_app(settings)) as c:
+    with TestClient(create_app(sqlite_app_settings(tmp_path, sqlite_template))) as c:
         c.headers["Accept-Language"] = "en"
 
         async def staff() -> None:

@@ -16,7 +16,7 @@ from hotline.core.app import create_app
 from hotline.core.context import Kernel
 from hotline.core.models import ServiceCategory
 from hotline.core.settings import Settings
-from tests.conftest import seed_city
+from tests.conftest import seed_city, sqlite_app_settings
 
 NOISE_ATTRIBUTES = [
     {
@@ -42,14 +42,7 @@ NOISE_ATTRIBUTES = [
 
 @pytest.fixture
 def portal_settings(tmp_path: Path, sqlite_template: Path) -> Settings:
-    import shutil
-
-    data = tmp_path / "data"
-    data.mkdir()
-    shutil.copy(sqlite_template, data / "hotline.db")
-    return Settings(
-        data_dir=data, jobs_in_process=False, secret_key="portal-test-secret-0123456789"
-    )
+    return sqlite_app_settings(tmp_path, sqlite_template)
 
 
 @pytest.fixture

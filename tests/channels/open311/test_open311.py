@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -17,21 +16,14 @@ from hotline.core.apikeys import issue_key, revoke_key
 from hotline.core.app import create_app
 from hotline.core.intake import receive
 from hotline.core.models import Case, ServiceCategory
-from hotline.core.settings import Settings
-from tests.conftest import seed_city
+from tests.conftest import seed_city, sqlite_app_settings
 from tests.factories import submission
 from tests.portal.conftest import NOISE_ATTRIBUTES
 
 
 @pytest.fixture
 def api(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[TestClient[Any], str]]:
-    data = tmp_path / "data"
-    data.mkdir()
-    shutil.copy(sqlite_template, data / "hotline.db")
-    settings = Settings(
-        data_dir=data, jobs_in_process=False, secret_key="open311-test-secret-0123456789"
-    )
-    with TestClient(create_app(settings)) as client:
+    with TestClient(create_app(sqlite_app_settings(tmp_path, sqlite_template))) as client:
         ctx = client.app.state.ctx
 
         async def setup() -> str:
