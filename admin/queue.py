@@ -123,16 +123,15 @@ async def item_action(request: Req, item_id: FromPath[int], action: FromPath[str
     else:
         raise ClientException("unknown action")
     if not ok:
-        response = render(
+        return render(
             request,
             "admin/queue.html",
             block="queue",
             user=user,
             notice="taken",
             **await _screen(request),
+            status=409,
         )
-        response.status_code = 409
-        return response
     return Redirect("/console/queue", status_code=303)
 
 

@@ -85,13 +85,12 @@ async def record(request: Req) -> Response[Any]:
             problems=[{"field": "channel", "code": "not_a_choice"}],
         )
     except IntakeRefused as refused:
-        response = render(
+        return render(
             request,
             "admin/record.html",
             services=await _services(request),
             values=values,
             problems=[p.model_dump() for p in refused.problems],
+            status=422,
         )
-        response.status_code = 422
-        return response
     return Redirect(f"/console/cases/{result.tracking_number}", status_code=303)

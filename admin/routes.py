@@ -91,9 +91,12 @@ async def login(request: Req) -> Response[Any]:
             _ctx(request), str(form.get("username", "")), str(form.get("password", "")), address
         )
     except SignInRefused as refused:
-        response = render(request, "admin/login.html", error=refused.code)
-        response.status_code = 429 if refused.code == "locked" else 401
-        return response
+        return render(
+            request,
+            "admin/login.html",
+            error=refused.code,
+            status=429 if refused.code == "locked" else 401,
+        )
     ctx = _ctx(request)
     if totp_required(ctx, user):
         # Half signed in: the password was right, the second factor is still to come.
@@ -132,9 +135,7 @@ async def totp_check(request: Req) -> Response[Any]:
         return Redirect("/console/login", status_code=303)
     code = str((await request.form()).get("code", ""))
     if not await check_second_factor(ctx, int(user_id), code):
-        response = render(request, "admin/totp.html", error="wrong")
-        response.status_code = 401
-        return response
+        return render(request, "admin/totp.html", error="wrong", status=401)
     await _fresh_session(request, {"user_id": int(user_id)})
     return Redirect("/console", status_code=303)
 
@@ -157,9 +158,9 @@ async def totp_enrol(request: Req) -> Response[Any]:
         return Redirect("/console/login", status_code=303)
     code = str((await request.form()).get("code", ""))
     if not await enrol_totp(_ctx(request), int(user_id), str(secret), code):
-        response = render(request, "admin/totp_setup.html", secret=secret, uri="", error="wrong")
-        response.status_code = 401
-        return response
+        return render(
+            request, "admin/totp_setup.html", secret=secret, uri="", error="wrong", status=401
+        )
     await _fresh_session(request, {"user_id": int(user_id)})
     return Redirect("/console", status_code=303)
 
@@ -181,9 +182,7 @@ async def password_change(request: Req) -> Response[Any]:
         _ctx(request), user.id, str(form.get("current", "")), str(form.get("new", ""))
     )
     if problem:
-        response = render(request, "admin/password.html", error=problem)
-        response.status_code = 422
-        return response
+        return render(request, "admin/password.html", error=problem, status=422)
     await _fresh_session(request, {"user_id": user.id})
     return Redirect("/console", status_code=303)
 

@@ -48,7 +48,9 @@ def request_language(request: Request[Any, Any, Any]) -> str:
     )
 
 
-def render(request: Request[Any, Any, Any], template: str, **context: Any) -> Response[str]:
+def render(
+    request: Request[Any, Any, Any], template: str, *, status: int = 200, **context: Any
+) -> Response[str]:
     """The whole page, or only ``block`` when htmx asks for a fragment (``HX-Request``)."""
     ctx: AppContext = request.app.state.ctx
     env: Environment = request.app.state.jinja
@@ -88,6 +90,7 @@ def render(request: Request[Any, Any, Any], template: str, **context: Any) -> Re
         cookies.append(Cookie(key=LANG_COOKIE, value=chosen, max_age=365 * 86400, samesite="lax"))
     return Response(
         html,
+        status_code=status,
         media_type="text/html; charset=utf-8",
         cookies=cookies,
         headers={"Content-Language": language.replace("_", "-"), "Vary": "Accept-Language, Cookie"},

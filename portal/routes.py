@@ -86,7 +86,7 @@ async def _show_form(
     problems: list[Problem] | None = None,
     status: int = 200,
 ) -> Response[str]:
-    response = render(
+    return render(
         request,
         "portal/submit.html",
         service=service,
@@ -97,9 +97,8 @@ async def _show_form(
         kinds=[k.value for k in CITIZEN_KINDS],
         max_files=_ctx(request).settings.max_attachments,
         max_mb=_ctx(request).settings.max_attachment_bytes // (1024 * 1024),
+        status=status,
     )
-    response.status_code = status
-    return response
 
 
 async def _service(ctx: AppContext, code: str) -> ServiceCategory:
@@ -186,11 +185,13 @@ async def track_submit(request: Req) -> Response[Any]:
             ctx.db, ctx.secret_key, number, factor, _address(request)
         )
     except LookupRefused as refused:
-        response = render(
-            request, "portal/track.html", values={"number": number}, error=refused.code
+        return render(
+            request,
+            "portal/track.html",
+            values={"number": number},
+            error=refused.code,
+            status=429 if refused.code == "too_many_attempts" else 404,
         )
-        response.status_code = 429 if refused.code == "too_many_attempts" else 404
-        return response
     request.session["verified"] = case.tracking_number
     return Redirect("/track/case", status_code=303)
 
@@ -225,7 +226,7 @@ async def _case_page(
     async with ctx.db.session() as session:
         names = {d.code: d for d in await session.scalars(select(Department))}
         service = await session.get(ServiceCategory, case.category_id) if case.category_id else None
-    response = render(
+    return render(
         request,
         "portal/case.html",
         case=case,
@@ -235,9 +236,8 @@ async def _case_page(
         can_rate=case.status in (CaseStatus.ANSWERED, CaseStatus.CLOSED) and not case.satisfaction,
         problems=problems or [],
         notice=notice,
+        status=status,
     )
-    response.status_code = status
-    return response
 
 
 @post("/track/case/info")
