@@ -11,9 +11,10 @@ from typing import Any
 import pytest
 from bs4 import BeautifulSoup
 from litestar.testing import TestClient
+from sqlalchemy import select
 
 from hotline.core.app import create_app
-from hotline.core.context import Kernel
+from hotline.core.context import AppContext, Kernel
 from hotline.core.models import ServiceCategory
 from hotline.core.settings import Settings
 from tests.conftest import seed_city, sqlite_app_settings
@@ -40,6 +41,15 @@ NOISE_ATTRIBUTES = [
 ]
 
 
+async def seed_services(ctx: AppContext) -> None:
+    """The small city, with extra questions on the noise service (as Open311 serves them)."""
+    await seed_city(ctx)
+    async with ctx.db.transaction() as s:
+        noise = await s.scalar(select(ServiceCategory).where(ServiceCategory.code == "noise"))
+        assert noise is not None
+        noise.attributes = NOISE_ATTRIBUTES
+
+
 @pytest.fixture
 def portal_settings(tmp_path: Path, sqlite_template: Path) -> Settings:
     return sqlite_app_settings(tmp_path, sqlite_template)
@@ -54,20 +64,7 @@ def kernel(portal_settings: Settings) -> Kernel:
 def client(portal_settings: Settings, kernel: Kernel) -> Iterator[TestClient[Any]]:
     with TestClient(create_app(portal_settings, kernel)) as c:
         c.headers["Accept-Language"] = "en"
-        ctx = c.app.state.ctx
-
-        async def city() -> None:
-            await seed_city(ctx)
-            async with ctx.db.transaction() as s:
-                from sqlalchemy import select
-
-                noise = await s.scalar(
-                    select(ServiceCategory).where(ServiceCategory.code == "noise")
-                )
-                assert noise is not None
-                noise.attributes = NOISE_ATTRIBUTES
-
-        c.blocking_portal.call(city)
+        c.blocking_portal.call(seed_services, c.app.state.ctx)
         yield c
 
 

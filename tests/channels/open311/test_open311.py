@@ -15,10 +15,10 @@ from sqlalchemy import select
 from hotline.core.apikeys import issue_key, revoke_key
 from hotline.core.app import create_app
 from hotline.core.intake import receive
-from hotline.core.models import Case, ServiceCategory
-from tests.conftest import seed_city, sqlite_app_settings
+from hotline.core.models import Case
+from tests.conftest import sqlite_app_settings
 from tests.factories import submission
-from tests.portal.conftest import NOISE_ATTRIBUTES
+from tests.portal.conftest import seed_services
 
 
 @pytest.fixture
@@ -27,13 +27,7 @@ def api(tmp_path: Path, sqlite_template: Path) -> Iterator[tuple[TestClient[Any]
         ctx = client.app.state.ctx
 
         async def setup() -> str:
-            await seed_city(ctx)
-            async with ctx.db.transaction() as s:
-                noise = await s.scalar(
-                    select(ServiceCategory).where(ServiceCategory.code == "noise")
-                )
-                assert noise is not None
-                noise.attributes = NOISE_ATTRIBUTES
+            await seed_services(ctx)
             return await issue_key(ctx, "Another city's app")
 
         key = client.blocking_portal.call(setup)
