@@ -1,4 +1,5 @@
-"""Supervisors search the audit trail: who read or changed which case, when, from where."""
+"""Supervisors search the audit trail: who read or changed which case or citizen's record,
+when, from where."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from typing import Any
 from litestar import Request, Response, get
 from sqlalchemy import select
 
-from hotline.core.models import Case, CaseEvent, User
+from hotline.core.models import AuditEntry, Case, CaseEvent, User
 from hotline.core.permissions import Permission
 from hotline.core.web import render
 
@@ -17,7 +18,8 @@ from .guards import ctx_of, requires
 Req = Request[Any, Any, Any]
 
 
-def _day(value: str | None, end: bool, tz: Any) -> datetime | None:
+def day(value: str | None, end: bool, tz: Any) -> datetime | None:
+    """The start (or end) of a YYYY-MM-DD day in the hotline's time zone; None when not a date."""
     try:
         day = datetime.strptime(value or "", "%Y-%m-%d").date()
     except ValueError:
@@ -41,11 +43,21 @@ async def audit_search(request: Req) -> Response[str]:
         query = query.where(User.username == params["user"].strip())
     if params.get("action"):
         query = query.where(CaseEvent.action == params["action"])
-    since, until = _day(params.get("from"), False, ctx.tz), _day(params.get("to"), True, ctx.tz)
+    since, until = day(params.get("from"), False, ctx.tz), day(params.get("to"), True, ctx.tz)
+    records = select(AuditEntry).where(AuditEntry.action.startswith("citizen_"))
     if since:
         query = query.where(CaseEvent.at >= since)
+        records = records.where(AuditEntry.at >= since)
     if until:
         query = query.where(CaseEvent.at <= until)
+        records = records.where(AuditEntry.at <= until)
+    if params.get("user"):
+        records = records.where(AuditEntry.actor_label == params["user"].strip())
     async with ctx.db.session() as session:
         rows = list(await session.execute(query.order_by(CaseEvent.at.desc()).limit(500)))
-    return render(request, "admin/audit.html", rows=rows, params=params)
+        entries = (
+            []
+            if params.get("case")
+            else list(await session.scalars(records.order_by(AuditEntry.at.desc()).limit(500)))
+        )
+    return render(request, "admin/audit.html", rows=rows, entries=entries, params=params)

@@ -15,16 +15,26 @@ from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
 from sqlalchemy import select
 
 from hotline.core import axd
+from hotline.core.context import AppContext
 from hotline.core.enums import AgentState, QueueState
 from hotline.core.events import QUEUE_CHANNEL
-from hotline.core.models import AgentPresence, Case, QueueItem, User, utcnow
+from hotline.core.models import AgentPresence, AwayReason, Case, QueueItem, User, utcnow
 from hotline.core.permissions import Permission
-from hotline.core.web import render
+from hotline.core.web import render, request_language
+from hotline.plugins.distribution import SWEEP_JOB, finish_contact
 
 from .guards import ctx_of, requires
 
 Req = Request[Any, Any, Any]
-AWAY_REASONS = ("break", "meal", "meeting", "training")
+
+
+async def away_reasons(ctx: AppContext, lang: str) -> list[tuple[str, str]]:
+    """The away reasons the administrator defined, as (code, name in ``lang``)."""
+    async with ctx.db.session() as session:
+        rows = await session.scalars(
+            select(AwayReason).where(AwayReason.active.is_(True)).order_by(AwayReason.code)
+        )
+        return [(r.code, r.name_zh if lang.startswith("zh") else r.name_en) for r in rows]
 
 
 def _user(request: Req) -> User:
@@ -66,7 +76,8 @@ async def _screen(request: Req) -> dict[str, Any]:
             for item, number in waiting
             if not skills or set(item.skills) <= skills
         ],
-        "away_reasons": AWAY_REASONS,
+        "away_reasons": await away_reasons(ctx, request_language(request)),
+        "done": request.query_params.get("done"),
     }
 
 
@@ -82,11 +93,11 @@ async def change_state(request: Req) -> Response[Any]:
     form = await request.form()
     state = str(form.get("state", ""))
     reason = str(form.get("reason", "")) or None
+    ctx, user = ctx_of(request), _user(request)
     if state not in {s.value for s in AgentState} or (
-        state == AgentState.AWAY and reason not in AWAY_REASONS
+        state == AgentState.AWAY and reason not in dict(await away_reasons(ctx, "en"))
     ):
         raise ClientException("unknown state")
-    ctx, user = ctx_of(request), _user(request)
     async with ctx.db.session() as session:
         presence = await session.get(AgentPresence, user.id)
     # Until the administrators' screens set them, an agent starts with a general profile.
@@ -110,6 +121,8 @@ async def change_state(request: Req) -> Response[Any]:
         },
         languages=None if presence else ["zh_CN", "en"],
     )
+    if state == AgentState.AVAILABLE:  # what waits is offered now, not at the next sweep
+        await ctx.jobs.aenqueue(SWEEP_JOB)
     return Redirect("/console/queue", status_code=303)
 
 
@@ -120,6 +133,8 @@ async def item_action(request: Req, item_id: FromPath[int], action: FromPath[str
         ok = await axd.accept(ctx, item_id, user.id)
     elif action == "decline":
         ok = await axd.decline(ctx, item_id, user.id)
+    elif action == "done":
+        ok = await finish_contact(ctx, item_id, user.id)
     else:
         raise ClientException("unknown action")
     if not ok:

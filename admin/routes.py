@@ -39,12 +39,15 @@ from hotline.core.permissions import ROLE_GRANTS, Permission
 from hotline.core.web import render
 
 from .audit import audit_search
+from .citizens import citizen_edit, citizen_merge, citizen_record, citizen_search
 from .guards import ctx_of as _ctx
 from .guards import current_user, from_allowed_network, requires
 from .queue import change_state, item_action, queue_screen, stream
+from .queue_settings import queue_settings, save_away_reason, save_queue
 from .record import record, record_form
 from .team import move_item, sign_agent_out, team_board
-from .workspace import classify, mailbox_letter, workspace
+from .work import my_work, team_work
+from .workspace import answer, classify, hand_over, mailbox_letter, workspace
 
 Req = Request[Any, Any, Any]
 Guard = Any
@@ -236,12 +239,23 @@ def console_router(ctx: AppContext) -> Router:
             workspace,
             mailbox_letter,
             classify,
+            answer,
+            hand_over,
             audit_search,
             team_board,
             sign_agent_out,
             move_item,
             record_form,
             record,
+            citizen_search,
+            citizen_record,
+            citizen_edit,
+            citizen_merge,
+            my_work,
+            team_work,
+            queue_settings,
+            save_queue,
+            save_away_reason,
         ],
         middleware=[
             sessions,

@@ -16,9 +16,10 @@ from hotline.core.enums import AgentState, QueueState
 from hotline.core.events import QUEUE_CHANNEL
 from hotline.core.models import AgentPresence, QueueItem, User, utcnow
 from hotline.core.permissions import Permission
-from hotline.core.web import render
+from hotline.core.web import render, request_language
 
 from .guards import ctx_of, requires
+from .queue import away_reasons
 
 Req = Request[Any, Any, Any]
 
@@ -55,7 +56,14 @@ async def team_board(request: Req) -> Response[str]:
         (user, presence, {m: n for (a, m), n in load.items() if a == user.id})
         for user, presence in agents
     ]
-    return render(request, "admin/team.html", rows=rows, waiting=waiting, now=utcnow())
+    return render(
+        request,
+        "admin/team.html",
+        rows=rows,
+        waiting=waiting,
+        now=utcnow(),
+        away_names=dict(await away_reasons(ctx, request_language(request))),
+    )
 
 
 @post("/console/team/{agent_id:int}/sign-out", guards=[requires(Permission.QUEUE_MANAGE)])

@@ -13,12 +13,21 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
 
-from hotline.core.actions import ActionRefused, do_classify
+from hotline.core.actions import ActionRefused, do_answer, do_classify, do_hand_over
 from hotline.core.actors import Actor
-from hotline.core.enums import ActorKind
-from hotline.core.models import Case, CaseEvent, Citizen, ContactPoint, Interaction, ServiceCategory
+from hotline.core.enums import ActorKind, CaseKind, QueueState
+from hotline.core.models import (
+    Case,
+    CaseEvent,
+    Citizen,
+    ContactPoint,
+    Interaction,
+    QueueItem,
+    ServiceCategory,
+)
 from hotline.core.permissions import Permission, allowed
 from hotline.core.web import render
+from hotline.plugins.distribution import finish_contact
 
 from .guards import ctx_of, requires
 
@@ -84,16 +93,28 @@ async def _show(request: Req, case: Case) -> Response[str]:
             if citizen
             else []
         )
+        others = (
+            Case.citizen_id == case.citizen_id,
+            Case.id != case.id,
+            Case.sealed.is_(False),
+        )
         history = (
             list(
                 await session.scalars(
-                    select(Case)
-                    .where(
-                        Case.citizen_id == case.citizen_id,
-                        Case.id != case.id,
-                        Case.sealed.is_(False),
-                    )
-                    .order_by(Case.created_at.desc())
+                    select(Case).where(*others).order_by(Case.created_at.desc()).limit(50)
+                )
+            )
+            if citizen
+            else []
+        )
+        # every earlier message across channels, newest first
+        earlier = (
+            list(
+                await session.execute(
+                    select(Interaction, Case.tracking_number)
+                    .join(Case, Case.id == Interaction.case_id)
+                    .where(*others)
+                    .order_by(Interaction.created_at.desc())
                     .limit(50)
                 )
             )
@@ -121,7 +142,9 @@ async def _show(request: Req, case: Case) -> Response[str]:
         citizen=citizen,
         contacts=contacts,
         history=history,
+        earlier=earlier,
         interactions=interactions,
+        kinds=[k for k in CaseKind if k != CaseKind.DIRECTOR_MAILBOX],
         services=services,
         can_edit=allowed(request.scope["state"]["user"].role, Permission.CASE_EDIT),
         error=request.query_params.get("error"),
@@ -132,8 +155,59 @@ async def _show(request: Req, case: Case) -> Response[str]:
 async def classify(request: Req, number: FromPath[str]) -> Response[Any]:
     case = await _open(request, number, sealed=False)
     form = await request.form()
+    kind = str(form.get("kind", "")) or None
+    summary = form.get("summary")
     try:
-        await do_classify(ctx_of(request), case.id, str(form.get("category", "")), _actor(request))
+        await do_classify(
+            ctx_of(request),
+            case.id,
+            str(form.get("category", "")),
+            _actor(request),
+            kind=kind,
+            summary=None if summary is None else str(summary),
+        )
     except ActionRefused:
         return Redirect(f"/console/cases/{number}?error=classify", status_code=303)
     return Redirect(f"/console/cases/{number}", status_code=303)
+
+
+async def _finish_my_contacts(request: Req, case: Case) -> None:
+    """The agent's contacts on this case are done: their wrap-up starts."""
+    ctx, user = ctx_of(request), request.scope["state"]["user"]
+    async with ctx.db.session() as session:
+        mine = list(
+            await session.scalars(
+                select(QueueItem.id).where(
+                    QueueItem.case_id == case.id,
+                    QueueItem.agent_id == user.id,
+                    QueueItem.state == QueueState.ASSIGNED,
+                )
+            )
+        )
+    for item_id in mine:
+        await finish_contact(ctx, item_id, user.id)
+
+
+@post("/console/cases/{number:str}/answer", guards=[requires(Permission.CASE_EDIT)])
+async def answer(request: Req, number: FromPath[str]) -> Response[Any]:
+    """Answer on the spot: sent through the citizen's channel, the case closed."""
+    case = await _open(request, number, sealed=False)
+    form = await request.form()
+    try:
+        await do_answer(ctx_of(request), case.id, str(form.get("answer", "")), _actor(request))
+    except ActionRefused:
+        return Redirect(f"/console/cases/{number}?error=answer", status_code=303)
+    await _finish_my_contacts(request, case)
+    return Redirect(f"/console/queue?done={number}", status_code=303)
+
+
+@post("/console/cases/{number:str}/hand-over", guards=[requires(Permission.CASE_EDIT)])
+async def hand_over(request: Req, number: FromPath[str]) -> Response[Any]:
+    """To the workflow: the case stays open with its classification, for dispatch."""
+    case = await _open(request, number, sealed=False)
+    try:
+        await do_hand_over(ctx_of(request), case.id, _actor(request))
+    except ActionRefused:
+        return Redirect(f"/console/cases/{number}?error=hand_over", status_code=303)
+    await _finish_my_contacts(request, case)
+    return Redirect(f"/console/queue?done={number}", status_code=303)

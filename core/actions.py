@@ -13,11 +13,15 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.core import tracking
 from hotline.core.actors import Actor
 from hotline.core.context import AppContext
-from hotline.core.enums import CaseStatus, Priority
+from hotline.core.enums import CaseKind, CaseStatus, Direction, Priority
 from hotline.core.events import CaseEventMessage
-from hotline.core.models import Case, CaseEvent, ServiceCategory, utcnow
+from hotline.core.models import Case, CaseEvent, ContactPoint, Interaction, ServiceCategory, utcnow
+from hotline.core.replies import enqueue_delivery, queue_reply
+
+MAX_TEXT = 10_000
 
 
 class ActionRefused(Exception):
@@ -78,8 +82,16 @@ async def do_set_priority(ctx: AppContext, case_id: int, priority: Priority, act
     return await act(ctx, case_id, actor, check, apply)
 
 
-async def do_classify(ctx: AppContext, case_id: int, category_code: str, actor: Actor) -> Case:
-    """Put the case in another service category (the agent's classification)."""
+async def do_classify(
+    ctx: AppContext,
+    case_id: int,
+    category_code: str,
+    actor: Actor,
+    *,
+    kind: str | None = None,
+    summary: str | None = None,
+) -> Case:
+    """The agent's classification: service category, and optionally kind and summary."""
     found: dict[str, ServiceCategory] = {}
 
     async def check(session: AsyncSession, case: Case) -> None:
@@ -91,11 +103,87 @@ async def do_classify(ctx: AppContext, case_id: int, category_code: str, actor: 
         )
         if category is None:
             raise ActionRefused(f"no service category {category_code!r}")
+        if kind is not None:
+            if kind not in {k.value for k in CaseKind}:
+                raise ActionRefused(f"no kind {kind!r}")
+            # a letter to the director is sealed at intake; no reclassifying into or out of it
+            if CaseKind.DIRECTOR_MAILBOX in (kind, case.kind) and kind != case.kind:
+                raise ActionRefused("a letter to the director stays one")
+        if summary is not None and len(summary) > MAX_TEXT:
+            raise ActionRefused(f"the summary is longer than {MAX_TEXT} characters")
         found["category"] = category
 
     async def apply(_s: AsyncSession, case: Case) -> tuple[str, dict[str, Any], bool]:
+        detail: dict[str, Any] = {"category": category_code}
         case.category_id = found["category"].id
-        return "classified", {"category": category_code}, False
+        if kind is not None and kind != case.kind:
+            detail["kind"], case.kind = kind, kind
+        if summary is not None and summary.strip() != case.summary:
+            detail["summary"] = case.summary = summary.strip()
+        return "classified", detail, False
+
+    return await act(ctx, case_id, actor, check, apply)
+
+
+async def reply_contact(session: AsyncSession, case: Case) -> ContactPoint | None:
+    """Where an answer goes: the contact point of the citizen's latest message on the case."""
+    return await session.scalar(
+        select(ContactPoint)
+        .join(Interaction, Interaction.contact_point_id == ContactPoint.id)
+        .where(Interaction.case_id == case.id, Interaction.direction == Direction.IN)
+        .order_by(Interaction.created_at.desc(), Interaction.id.desc())
+        .limit(1)
+    )
+
+
+async def do_answer(ctx: AppContext, case_id: int, text: str, actor: Actor) -> Case:
+    """Answer on the spot (a question the agent can settle): the answer goes to the citizen
+    through the channel of their latest message, shows on their case page, and the case is
+    closed. Without a contact point the answer is on the case page only."""
+    sent: dict[str, int] = {}
+
+    async def check(_s: AsyncSession, case: Case) -> None:
+        check_open(case)
+        if not text.strip():
+            raise ActionRefused("the answer is empty")
+        if len(text) > MAX_TEXT:
+            raise ActionRefused(f"the answer is longer than {MAX_TEXT} characters")
+
+    async def apply(session: AsyncSession, case: Case) -> tuple[str, dict[str, Any], bool]:
+        now = utcnow()
+        contact = await reply_contact(session, case)
+        if contact is not None:
+            _ = ctx.catalogs.get(case.language).gettext
+            subject = _("Answer to your case %(number)s") % {
+                "number": tracking.display(case.tracking_number)
+            }
+            reply = await queue_reply(session, case, contact, text.strip(), subject, "answer")
+            sent["interaction"] = reply.id
+        case.status, case.answered_at, case.closed_at = CaseStatus.CLOSED, now, now
+        detail = {
+            "answer": text.strip(),
+            "on_the_spot": True,
+            "to": contact.kind if contact else None,
+        }
+        return "answered", detail, True
+
+    case = await act(ctx, case_id, actor, check, apply)
+    if "interaction" in sent:
+        await enqueue_delivery(ctx, sent["interaction"])
+    return case
+
+
+async def do_hand_over(ctx: AppContext, case_id: int, actor: Actor) -> Case:
+    """The agent hands the classified case to the workflow (dispatch to a department); the
+    case stays open in the hotline with its classification until it is dispatched."""
+
+    async def check(_s: AsyncSession, case: Case) -> None:
+        check_open(case)
+        if case.category_id is None:
+            raise ActionRefused("classify the case before handing it over")
+
+    async def apply(_s: AsyncSession, case: Case) -> tuple[str, dict[str, Any], bool]:
+        return "handed_over", {}, False
 
     return await act(ctx, case_id, actor, check, apply)
 
@@ -106,8 +194,8 @@ async def do_add_note(ctx: AppContext, case_id: int, text: str, actor: Actor) ->
     async def check(_s: AsyncSession, _case: Case) -> None:
         if not text.strip():
             raise ActionRefused("the note is empty")
-        if len(text) > 10_000:
-            raise ActionRefused("the note is longer than 10000 characters")
+        if len(text) > MAX_TEXT:
+            raise ActionRefused(f"the note is longer than {MAX_TEXT} characters")
 
     async def apply(_s: AsyncSession, _case: Case) -> tuple[str, dict[str, Any], bool]:
         return "note_added", {"text": text}, False

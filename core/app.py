@@ -118,7 +118,7 @@ def create_app(settings: Settings, kernel: Kernel | None = None) -> Litestar:
         kernel.publisher = plugin_publisher(channels, asyncio.get_running_loop())
         ctx.events.publisher = kernel.publisher
         if settings.jobs_in_process:
-            kernel.jobs.start_in_process(settings.job_workers)
+            kernel.jobs.start_in_process(settings.job_workers, settings.job_poll_seconds)
 
     async def shutdown(app: Litestar) -> None:
         await asyncio.to_thread(kernel.jobs.stop)

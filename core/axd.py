@@ -16,14 +16,53 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import func, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from hotline.core.context import AppContext
 from hotline.core.enums import AgentState, Media, QueueState
 from hotline.core.events import QUEUE_CHANNEL
-from hotline.core.models import AgentPresence, QueueItem, utcnow
+from hotline.core.models import (
+    AgentPresence,
+    Case,
+    Citizen,
+    ContactPoint,
+    QueueItem,
+    SkillGroup,
+    utcnow,
+)
+from hotline.core.settings import Settings
 
-OFFER_SECONDS = 20
+REPEAT_DAYS = 30  # a citizen with this many days' worth of repeat contacts is a priority
+
+
+@dataclass(frozen=True)
+class QueueRules:
+    """How one queue (skill group) distributes: its strategy, offer time, wrap-up time, how
+    long before skill tiers widen, and the phone prefixes of its region."""
+
+    code: str
+    strategy: str
+    offer_seconds: int
+    wrap_up_seconds: int
+    widen_after_seconds: int
+    phone_prefixes: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Situation:
+    """What strategies know about the item besides the candidates."""
+
+    rules: QueueRules
+    waited_seconds: float
+    region: str | None = None  # the regional group whose prefix the citizen's phone has
+    last_agent_id: int | None = None  # who last served this citizen
+    priority_citizen: bool = False  # flagged (elderly, disabled...) or a repeat contact
+
+
+@dataclass(frozen=True)
+class Offer:
+    agent_id: int
+    seconds: int
 
 
 @dataclass(frozen=True)
@@ -36,6 +75,8 @@ class Candidate:
     load: dict[str, int]
     last_assigned_at: datetime | None = None
     today: int = 0  # contacts assigned to them since midnight (local time)
+    handled_seconds: float = 0.0  # time spent on contacts since midnight, ongoing ones included
+    groups: frozenset[str] = frozenset()  # the skill groups (queues) they belong to
 
 
 def free_for(presence: AgentPresence, load: dict[str, int], media: str) -> bool:
@@ -64,17 +105,99 @@ def _load(session: Session) -> dict[int, dict[str, int]]:
     return load
 
 
-def _today(session: Session, since: datetime) -> dict[int, int]:
+def _today(
+    session: Session, since: datetime, now: datetime
+) -> tuple[dict[int, int], dict[int, float]]:
+    """Per agent since ``since``: contacts taken, and seconds spent on them (ongoing included)."""
     rows = session.execute(
-        select(QueueItem.agent_id, func.count())
-        .where(
+        select(QueueItem.agent_id, QueueItem.assigned_at, QueueItem.done_at).where(
             QueueItem.agent_id.is_not(None),
             QueueItem.state.in_([QueueState.ASSIGNED, QueueState.DONE]),
-            QueueItem.updated_at >= since,
+            QueueItem.assigned_at >= since,
         )
-        .group_by(QueueItem.agent_id)
     )
-    return {int(agent): int(count) for agent, count in rows if agent is not None}
+    count: dict[int, int] = {}
+    spent: dict[int, float] = {}
+    for agent, assigned, done in rows:
+        if agent is None or assigned is None:
+            continue
+        count[agent] = count.get(agent, 0) + 1
+        spent[agent] = spent.get(agent, 0.0) + ((done or now) - assigned).total_seconds()
+    return count, spent
+
+
+def rules_for(session: Session, item: QueueItem, settings: Settings) -> QueueRules:
+    """The item's queue is the group of its first skill; without one, the site's defaults."""
+    group = session.get(SkillGroup, item.skills[0]) if item.skills else None
+    return QueueRules(
+        code=group.code if group else "",
+        strategy=(group.strategy if group else "") or settings.axd_strategy,
+        offer_seconds=group.offer_seconds if group else settings.axd_offer_seconds,
+        wrap_up_seconds=group.wrap_up_seconds if group else settings.axd_wrap_up_seconds,
+        widen_after_seconds=group.widen_after_seconds
+        if group
+        else settings.axd_widen_after_seconds,
+        phone_prefixes=tuple(group.phone_prefixes) if group else (),
+    )
+
+
+def _region(session: Session, citizen_id: int) -> str | None:
+    """The regional group with the longest prefix matching one of the citizen's phones."""
+    phones = list(
+        session.scalars(
+            select(ContactPoint.value).where(
+                ContactPoint.citizen_id == citizen_id, ContactPoint.kind == "phone"
+            )
+        )
+    )
+    best: tuple[int, str] | None = None
+    for code, prefixes in session.execute(select(SkillGroup.code, SkillGroup.phone_prefixes)):
+        for prefix in prefixes or []:
+            if any(p.startswith(prefix) for p in phones) and (
+                best is None or len(prefix) > best[0]
+            ):
+                best = (len(prefix), code)
+    return best[1] if best else None
+
+
+def is_priority_citizen(session: Session, citizen: Citizen, now: datetime, repeat: int) -> bool:
+    """Flagged by staff (elderly, disabled...), or contacting for the ``repeat``-th time in
+    ``REPEAT_DAYS`` days."""
+    if citizen.flags.get("priority"):
+        return True
+    recent = session.scalar(
+        select(func.count())
+        .select_from(Case)
+        .where(Case.citizen_id == citizen.id, Case.created_at >= now - timedelta(days=REPEAT_DAYS))
+    )
+    return int(recent or 0) >= repeat > 0
+
+
+def situation(session: Session, item: QueueItem, now: datetime, settings: Settings) -> Situation:
+    rules = rules_for(session, item, settings)
+    waited = (now - item.waiting_since).total_seconds()
+    citizen_id = session.scalar(select(Case.citizen_id).where(Case.id == item.case_id))
+    citizen = session.get(Citizen, citizen_id) if citizen_id else None
+    if citizen is None:
+        return Situation(rules, waited)
+    last = session.scalar(
+        select(QueueItem.agent_id)
+        .join(Case, Case.id == QueueItem.case_id)
+        .where(
+            Case.citizen_id == citizen.id,
+            QueueItem.id != item.id,
+            QueueItem.assigned_at.is_not(None),
+        )
+        .order_by(QueueItem.assigned_at.desc())
+        .limit(1)
+    )
+    return Situation(
+        rules,
+        waited,
+        region=_region(session, citizen.id),
+        last_agent_id=last,
+        priority_citizen=is_priority_citizen(session, citizen, now, settings.axd_repeat_contacts),
+    )
 
 
 def candidates(
@@ -82,7 +205,9 @@ def candidates(
 ) -> list[Candidate]:
     """Every agent who may be offered ``item`` now."""
     load = _load(session)
-    today = _today(session, midnight or now.replace(hour=0, minute=0, second=0, microsecond=0))
+    today, spent = _today(
+        session, midnight or now.replace(hour=0, minute=0, second=0, microsecond=0), now
+    )
     found = []
     for presence in session.scalars(
         select(AgentPresence).where(AgentPresence.state == AgentState.AVAILABLE)
@@ -109,39 +234,61 @@ def candidates(
                 agent_load,
                 presence.last_assigned_at,
                 today.get(presence.user_id, 0),
+                spent.get(presence.user_id, 0.0),
+                frozenset(presence.skills or {}),
             )
         )
     return found
 
 
-async def choose(ctx: AppContext, item: QueueItem, found: list[Candidate]) -> int | None:
+async def choose(
+    ctx: AppContext, item: QueueItem, found: list[Candidate], where: Situation
+) -> int | None:
     """Ask the ``choose_agent`` hook; an answer that is not among the candidates is ignored."""
     if not found:
         return None
-    answer: Any = ctx.pm.hook.choose_agent(ctx=ctx, item=item, candidates=found)
+    answer: Any = ctx.pm.hook.choose_agent(ctx=ctx, item=item, candidates=found, situation=where)
     if inspect.isawaitable(answer):
         answer = await answer
     return int(answer) if answer is not None and any(c.user_id == answer for c in found) else None
 
 
 def _pool(
-    session: Session, item_id: int, now: datetime
-) -> tuple[QueueItem | None, list[Candidate]]:
+    session: Session, item_id: int, now: datetime, settings: Settings
+) -> tuple[QueueItem, list[Candidate], Situation] | None:
     item = session.scalar(
-        select(QueueItem).where(QueueItem.id == item_id, QueueItem.state == QueueState.WAITING)
+        select(QueueItem)
+        .options(joinedload(QueueItem.case))
+        .where(QueueItem.id == item_id, QueueItem.state == QueueState.WAITING)
     )
-    return item, candidates(session, item, now) if item is not None else []
+    if item is None:
+        return None
+    found = candidates(session, item, now)
+    where = (
+        situation(session, item, now, settings)
+        if found
+        else Situation(rules_for(session, item, settings), 0.0)
+    )
+    return item, found, where
 
 
 async def offer_next(ctx: AppContext, item_id: int) -> int | None:
     """Offer a waiting item to the agent the strategy chooses; returns that agent, or None."""
+    made = await offer(ctx, item_id)
+    return made.agent_id if made else None
+
+
+async def offer(ctx: AppContext, item_id: int) -> Offer | None:
+    """Offer a waiting item to the agent its queue's strategy chooses, for its offer time."""
     now = utcnow()
-    item, pool = await ctx.db.run(lambda session: _pool(session, item_id, now), write=False)
-    if item is None:
+    pool = await ctx.db.run(lambda session: _pool(session, item_id, now, ctx.settings), write=False)
+    if pool is None:
         return None
-    agent = await choose(ctx, item, pool)
+    item, found, where = pool
+    agent = await choose(ctx, item, found, where)
     if agent is None:
         return None
+    seconds = where.rules.offer_seconds
 
     def claim(session: Session) -> bool:
         done = session.execute(
@@ -151,7 +298,7 @@ async def offer_next(ctx: AppContext, item_id: int) -> int | None:
                 state=QueueState.OFFERED,
                 agent_id=agent,
                 offered_at=now,
-                offer_expires_at=now + timedelta(seconds=OFFER_SECONDS),
+                offer_expires_at=now + timedelta(seconds=seconds),
                 updated_at=now,
             )
         )
@@ -160,10 +307,16 @@ async def offer_next(ctx: AppContext, item_id: int) -> int | None:
     if not await ctx.db.run(claim, write=True):
         return None  # another process offered it first
     ctx.events.publish(
-        {"type": "offer", "item_id": item_id, "agent_id": agent, "media": item.media},
+        {
+            "type": "offer",
+            "item_id": item_id,
+            "agent_id": agent,
+            "media": item.media,
+            "case": item.case.tracking_number,
+        },
         [QUEUE_CHANNEL],
     )
-    return agent
+    return Offer(agent, seconds)
 
 
 async def accept(ctx: AppContext, item_id: int, agent_id: int) -> bool:
@@ -179,7 +332,7 @@ async def accept(ctx: AppContext, item_id: int, agent_id: int) -> bool:
                 ((QueueItem.state == QueueState.OFFERED) & (QueueItem.agent_id == agent_id))
                 | (QueueItem.state == QueueState.WAITING),
             )
-            .values(state=QueueState.ASSIGNED, agent_id=agent_id, updated_at=now)
+            .values(state=QueueState.ASSIGNED, agent_id=agent_id, assigned_at=now, updated_at=now)
         )
         if not done.rowcount:  # type: ignore[attr-defined]
             return False
@@ -249,6 +402,65 @@ async def expire_offers(ctx: AppContext) -> list[int]:
     return back
 
 
+async def finish(ctx: AppContext, item_id: int, agent_id: int) -> int | None:
+    """The agent is done with the contact: the item closes, and the agent wraps up (after-contact
+    work) for the queue's wrap-up time before new offers. Returns those seconds (0: straight back
+    to work), or None when the item is not the agent's."""
+    now = utcnow()
+
+    def write(session: Session) -> int | None:
+        item = session.scalar(
+            select(QueueItem)
+            .where(
+                QueueItem.id == item_id,
+                QueueItem.state == QueueState.ASSIGNED,
+                QueueItem.agent_id == agent_id,
+            )
+            .with_for_update()
+        )
+        if item is None:
+            return None
+        item.state, item.done_at, item.updated_at = QueueState.DONE, now, now
+        seconds = rules_for(session, item, ctx.settings).wrap_up_seconds
+        presence = session.get(AgentPresence, agent_id)
+        if seconds and presence is not None and presence.state == AgentState.AVAILABLE:
+            presence.state, presence.since = AgentState.WRAP_UP, now
+            presence.wrap_up_until = now + timedelta(seconds=seconds)
+        return seconds
+
+    seconds = await ctx.db.run(write, write=True)
+    if seconds is not None:
+        ctx.events.publish(
+            {"type": "agent_state", "agent_id": agent_id, "state": "wrap_up" if seconds else ""},
+            [QUEUE_CHANNEL],
+        )
+    return seconds
+
+
+async def end_wrap_ups(ctx: AppContext) -> list[int]:
+    """Agents whose wrap-up time is over are available again; returns who."""
+    now = utcnow()
+
+    def write(session: Session) -> list[int]:
+        back = []
+        for presence in session.scalars(
+            select(AgentPresence)
+            .where(AgentPresence.state == AgentState.WRAP_UP, AgentPresence.wrap_up_until <= now)
+            .with_for_update()
+        ):
+            presence.state, presence.since, presence.wrap_up_until = AgentState.AVAILABLE, now, None
+            back.append(presence.user_id)
+        return back
+
+    back = await ctx.db.run(write, write=True)
+    for agent_id in back:
+        ctx.events.publish(
+            {"type": "agent_state", "agent_id": agent_id, "state": str(AgentState.AVAILABLE)},
+            [QUEUE_CHANNEL],
+        )
+    return back
+
+
 async def set_state(
     ctx: AppContext,
     user_id: int,
@@ -269,6 +481,8 @@ async def set_state(
         presence.state = state
         presence.away_reason = reason if state == AgentState.AWAY else None
         presence.since = now
+        if state != AgentState.WRAP_UP:
+            presence.wrap_up_until = None
         if capacity is not None:
             presence.capacity = capacity
         if skills is not None:

@@ -104,7 +104,7 @@ def cmd_worker(args: argparse.Namespace) -> int:
         kernel.publisher = BackendPublisher(make_backend(settings))
     kernel.new_context()  # registers the plugins' jobs
     print(f"hotline worker: {len(kernel.jobs.specs)} jobs, {args.workers} threads", flush=True)
-    kernel.jobs.run_worker(args.workers)
+    kernel.jobs.run_worker(args.workers, settings.job_poll_seconds)
     return 0
 
 

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from hotline.core import tracking
+from hotline.core.axd import is_priority_citizen
 from hotline.core.contacts import InvalidContact, normalise
 from hotline.core.context import AppContext
 from hotline.core.deadlines import deadline
@@ -32,6 +33,8 @@ from hotline.core.enums import (
     ActorKind,
     CaseKind,
     CaseStatus,
+    Channel,
+    ContactKind,
     Direction,
     Media,
     Priority,
@@ -387,7 +390,7 @@ def _write(
         direction=Direction.IN,
         channel=sub.channel,
         external_id=sub.external_id,
-        contact_point=points.get(checked.contacts[0]) if checked.contacts else None,
+        contact_point=_reached_by(sub.channel, checked.contacts, points),
         text=sub.text,
         raw_sha256=raw_digest,
         meta=meta,
@@ -407,12 +410,20 @@ def _write(
         )
     media = sub.media or MEDIA_BY_CHANNEL.get(sub.channel, Media.WEB_FORM)
     skills = list(sub.skills) or ([checked.category.code] if checked.category else [])
+    # A priority citizen (flagged by staff, or contacting again and again) is served first.
+    boost = (
+        1
+        if citizen is not None
+        and citizen.id is not None
+        and is_priority_citizen(session, citizen, now, ctx.settings.axd_repeat_contacts)
+        else 0
+    )
     session.add(
         QueueItem(
             case=case,
             interaction=interaction,
             media=media,
-            priority=Priority(case.priority).rank,
+            priority=Priority(case.priority).rank + boost,
             skills=skills,
             language=language,
             waiting_since=now,
@@ -429,6 +440,28 @@ def _write(
         lookup_code=None if appending else lookup_code(ctx.secret_key, case.tracking_number),
     )
     return result, [CaseEventMessage.of(case, event) for event in events]
+
+
+# The contact kind a message came through, for channels that have one: answers go back there.
+CHANNEL_CONTACT = {
+    Channel.EMAIL: ContactKind.EMAIL,
+    Channel.SMS: ContactKind.PHONE,
+    Channel.PHONE: ContactKind.PHONE,
+    Channel.VOICEMAIL: ContactKind.PHONE,
+    Channel.FAX: ContactKind.FAX,
+    Channel.TELEGRAM: ContactKind.TELEGRAM,
+    Channel.WEBCHAT: ContactKind.WEBCHAT,
+}
+
+
+def _reached_by(
+    channel: str, contacts: list[tuple[str, str]], points: dict[tuple[str, str], ContactPoint]
+) -> ContactPoint | None:
+    """The message's contact point: the one of its channel's kind, else the first given (on the
+    portal, the way the citizen asked to be answered)."""
+    kind = CHANNEL_CONTACT.get(Channel(channel)) if channel in set(Channel) else None
+    chosen = next((c for c in contacts if c[0] == kind), contacts[0] if contacts else None)
+    return points.get(chosen) if chosen else None
 
 
 def _rate(

@@ -138,15 +138,17 @@ class JobQueue:
     def pending(self) -> int:
         return int(self.huey.pending_count()) + int(self.huey.scheduled_count())
 
-    def start_in_process(self, workers: int) -> None:
-        """Run jobs inside this process (the embedded default)."""
+    def start_in_process(self, workers: int, poll_seconds: float = 0.05) -> None:
+        """Run jobs inside this process (the embedded default). Idle workers look for new jobs
+        every ``poll_seconds``: an offer to an agent waits at most that long for a worker."""
         self._consumer = _QuietConsumer(
             self.huey,
             workers=workers,
             worker_type="thread",
             periodic=True,
-            initial_delay=0.05,
-            max_delay=1.0,
+            initial_delay=poll_seconds,
+            backoff=1.0,
+            max_delay=poll_seconds,
             check_worker_health=False,
         )
         self._consumer.start()
@@ -156,9 +158,16 @@ class JobQueue:
             self._consumer.stop(graceful=True)
             self._consumer = None
 
-    def run_worker(self, workers: int) -> None:
+    def run_worker(self, workers: int, poll_seconds: float = 0.05) -> None:
         """Block running jobs (``hotline worker``); stops on SIGINT/SIGTERM."""
         # SIGTERM (systemd stop) lets running jobs finish; a second signal or SIGINT cuts them.
         Consumer(
-            self.huey, workers=workers, worker_type="thread", periodic=True, graceful_signal="TERM"
+            self.huey,
+            workers=workers,
+            worker_type="thread",
+            periodic=True,
+            graceful_signal="TERM",
+            initial_delay=poll_seconds,
+            backoff=1.0,
+            max_delay=poll_seconds,
         ).run()

@@ -45,11 +45,21 @@ AGENT_STATE = {
     "away": N_("Away"),
 }
 
-AWAY = {
-    "break": N_("Break"),
-    "meal": N_("Meal"),
-    "meeting": N_("Meeting"),
-    "training": N_("Training"),
+PRIORITY_REASON = {
+    "elderly": N_("Elderly"),
+    "disabled": N_("Disability"),
+    "other": N_("Other reason"),
+}
+
+STRATEGY = {
+    "longest_idle": N_("Longest idle"),
+    "round_robin": N_("Round robin"),
+    "fewest_today": N_("Fewest contacts today"),
+    "least_handling": N_("Least handling time today"),
+    "skill_level": N_("Skill tiers (best level first, widening after a wait)"),
+    "citizen_priority": N_("Priority citizens to the most skilled"),
+    "region": N_("The caller's region by phone prefix"),
+    "last_agent": N_("The agent who last served the citizen"),
 }
 
 MEDIA = {

@@ -185,6 +185,7 @@ class Case(Base):
     citizen_id: Mapped[int | None] = mapped_column(ForeignKey("citizens.id"), index=True)
     subject: Mapped[str] = mapped_column(String(300), default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    summary: Mapped[str] = mapped_column(Text, default="")  # the agent's, for departments
     location_text: Mapped[str | None] = mapped_column(String(500))
     latitude: Mapped[float | None] = mapped_column(Float)
     longitude: Mapped[float | None] = mapped_column(Float)
@@ -267,10 +268,58 @@ class QueueItem(Base):
     offer_expires_at: Mapped[datetime | None] = mapped_column()
     declined_by: Mapped[list[str]] = mapped_column(default=list)
     waiting_since: Mapped[datetime] = mapped_column(default=utcnow)
+    assigned_at: Mapped[datetime | None] = mapped_column()
+    done_at: Mapped[datetime | None] = mapped_column()
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     case: Mapped[Case] = relationship()
     interaction: Mapped[Interaction | None] = relationship()
+
+
+class SkillGroup(Base):
+    """A queue: the contacts needing one skill, and how they are distributed. An item belongs
+    to the group of its first skill; items without a group follow the site's defaults."""
+
+    __tablename__ = "skill_groups"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(100), default="")
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+    strategy: Mapped[str] = mapped_column(String(32), default="")  # empty: the site's default
+    offer_seconds: Mapped[int] = mapped_column(Integer, default=20)
+    wrap_up_seconds: Mapped[int] = mapped_column(Integer, default=30)
+    # skill tiers: the best level first, one more level allowed after each such wait
+    widen_after_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    # a regional group: callers whose number starts with one of these go to its agents first
+    phone_prefixes: Mapped[list[str]] = mapped_column(default=list)
+
+
+class AuditEntry(Base):
+    """Staff reads and changes of citizens' records outside a case (searches, profile reads,
+    edits, merges); reads within a case are CaseEvents on it."""
+
+    __tablename__ = "audit_entries"
+    __table_args__ = (Index("ix_audit_entries_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    action: Mapped[str] = mapped_column(String(50))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    actor_label: Mapped[str] = mapped_column(String(100), default="")
+    address: Mapped[str | None] = mapped_column(String(64))
+    citizen_id: Mapped[int | None] = mapped_column(Id, index=True)  # no FK: kept after a merge
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+
+
+class AwayReason(Base):
+    """Why an agent is away (break, meal, meeting, training...), defined by administrators."""
+
+    __tablename__ = "away_reasons"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
 
 
 class FailedAttempt(Base):

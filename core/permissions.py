@@ -17,7 +17,8 @@ class Permission(StrEnum):
     QUEUE_WORK = "queue.work"  # take contacts from the AXD queue
     QUEUE_MANAGE = "queue.manage"  # move items, sign agents out (team leader)
     CASE_READ = "case.read"  # read cases of the hotline (personal data is audited)
-    CASE_EDIT = "case.edit"  # classify, summarise, answer on the spot
+    CASE_EDIT = "case.edit"  # classify, summarise, answer on the spot; correct a citizen's record
+    CITIZEN_MERGE = "citizen.merge"  # merge two records of the same person
     DEPARTMENT_HANDLE = "department.handle"  # sign for, handle, reply to, return routed cases
     DEPARTMENT_APPROVE = "department.approve"  # a department head's approvals
     DIRECTOR_MAILBOX = "director.mailbox"  # read the sealed director's mailbox
@@ -36,6 +37,7 @@ ROLE_GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.QUEUE_MANAGE,
             Permission.CASE_READ,
             Permission.CASE_EDIT,
+            Permission.CITIZEN_MERGE,
         }
     ),
     Role.DEPARTMENT_OFFICER: frozenset({Permission.CONSOLE, Permission.DEPARTMENT_HANDLE}),

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     )
     jobs_in_process: bool = Field(True, description="run jobs inside `serve` (embedded default)")
     job_workers: int = Field(2, ge=1, le=64)
+    job_poll_seconds: float = Field(
+        0.05, ge=0.01, le=10, description="how often idle job workers look for new jobs"
+    )
     events_backend: Literal["memory", "redis", "postgres"] = "memory"
     redis_url: str = ""
     plugins: Annotated[list[str], NoDecode] = Field(
@@ -62,8 +65,30 @@ class Settings(BaseSettings):
     secret_key: str = Field("", repr=False, description="session signing key; generated when empty")
     rate_limit_per_minute: int = Field(120, ge=1)
     form_posts_per_minute: int = Field(10, ge=1, description="portal form posts per address")
-    axd_strategy: Literal["longest_idle", "round_robin", "fewest_today", "skill_level"] = Field(
-        "longest_idle", description="how the AXD queue picks among eligible agents"
+    axd_strategy: Literal[
+        "longest_idle",
+        "round_robin",
+        "fewest_today",
+        "least_handling",
+        "skill_level",
+        "citizen_priority",
+        "region",
+        "last_agent",
+    ] = Field(
+        "longest_idle",
+        description="how the AXD queue picks among eligible agents; each queue may choose its own",
+    )
+    axd_offer_seconds: int = Field(
+        20, ge=5, description="how long an offer waits for the agent, unless the queue says"
+    )
+    axd_wrap_up_seconds: int = Field(
+        30, ge=0, description="after-contact work before the next offer, unless the queue says"
+    )
+    axd_widen_after_seconds: int = Field(
+        60, ge=1, description="skill tiers and regions widen after each such wait"
+    )
+    axd_repeat_contacts: int = Field(
+        3, ge=0, description="cases in 30 days that make a citizen a priority; 0: never"
     )
     require_totp: bool = Field(
         False, description="administrators and the director's office must use a second factor"

@@ -51,7 +51,8 @@ def request_language(request: Request[Any, Any, Any]) -> str:
 def render(
     request: Request[Any, Any, Any], template: str, *, status: int = 200, **context: Any
 ) -> Response[str]:
-    """The whole page, or only ``block`` when htmx asks for a fragment (``HX-Request``)."""
+    """The whole page, or only ``block`` when htmx asks for a fragment (``HX-Request`` and not a
+    boosted navigation)."""
     ctx: AppContext = request.app.state.ctx
     env: Environment = request.app.state.jinja
     language = request_language(request)
@@ -72,7 +73,8 @@ def render(
         "event_label": lambda value: gettext(labels.EVENT.get(str(value), str(value))),
         "role_label": lambda value: gettext(labels.ROLE.get(str(value), str(value))),
         "agent_state_label": lambda value: gettext(labels.AGENT_STATE.get(str(value), str(value))),
-        "away_label": lambda value: gettext(labels.AWAY.get(str(value), str(value))),
+        "priority_label": lambda value: gettext(labels.PRIORITY_REASON.get(str(value), str(value))),
+        "strategy_label": lambda value: gettext(labels.STRATEGY.get(str(value), str(value))),
         "media_label": lambda value: gettext(labels.MEDIA.get(str(value), str(value))),
         "lang": language,
         "languages": SUPPORTED_LANGUAGES,
@@ -80,7 +82,9 @@ def render(
         **context,
     }
     block = context.get("block")
-    if block and request.headers.get("hx-request") == "true" and block in tpl.blocks:
+    # A fragment for htmx's own swaps; a boosted link or form (hx-boost) swaps the whole body.
+    fragment = request.headers.get("hx-request") == "true" and not request.headers.get("hx-boosted")
+    if block and fragment and block in tpl.blocks:
         html = "".join(tpl.blocks[block](tpl.new_context(values)))
     else:
         html = tpl.render(values)

@@ -1,6 +1,7 @@
 """Built-in: keep the AXD queue moving. New contacts are offered as soon as they arrive, an
-unanswered offer goes to the next agent when its time runs out, and a sweep every minute offers
-what still waits (agents become available, capacity frees up)."""
+unanswered offer goes to the next agent when its time runs out (each queue sets that time), an
+agent's wrap-up ends on time, and a sweep every minute offers what still waits (agents become
+available, capacity frees up, skill tiers and regions widen)."""
 
 from __future__ import annotations
 
@@ -18,18 +19,39 @@ from hotline.plugins.manager import hookimpl
 OFFER_JOB = "axd.offer_waiting"
 TIMEOUT_JOB = "axd.offer_timeout"
 SWEEP_JOB = "axd.sweep"
+WRAP_UP_JOB = "axd.wrap_up_end"
 
 
 async def _offer(ctx: AppContext, item_ids: list[int]) -> int:
     offered = 0
     for item_id in item_ids:
-        agent = await axd.offer_next(ctx, item_id)
-        if agent is not None:
+        made = await axd.offer(ctx, item_id)
+        if made is not None:
             offered += 1
             await ctx.jobs.aenqueue(
-                TIMEOUT_JOB, delay=axd.OFFER_SECONDS, item_id=item_id, agent_id=agent
+                TIMEOUT_JOB, delay=made.seconds, item_id=item_id, agent_id=made.agent_id
             )
     return offered
+
+
+async def finish_contact(ctx: AppContext, item_id: int, agent_id: int) -> bool:
+    """The agent is done with a contact: wrap-up starts, and its end is a job; with no wrap-up
+    the agent's freed capacity goes to what waits at once."""
+    seconds = await axd.finish(ctx, item_id, agent_id)
+    if seconds is None:
+        return False
+    if seconds:
+        await ctx.jobs.aenqueue(WRAP_UP_JOB, delay=seconds)
+    else:
+        await ctx.jobs.aenqueue(SWEEP_JOB)
+    return True
+
+
+async def wrap_up_end(ctx: AppContext) -> int:
+    """Job: wrap-ups whose time is over end, and what waits is offered."""
+    if not await axd.end_wrap_ups(ctx):
+        return 0
+    return await _offer(ctx, await _waiting(ctx))
 
 
 async def _waiting(ctx: AppContext, case_id: int | None = None) -> list[int]:
@@ -60,6 +82,7 @@ async def offer_timeout(ctx: AppContext, item_id: int, agent_id: int) -> bool:
 async def sweep(ctx: AppContext) -> int:
     """Periodic job: expired offers back, then every waiting item offered if someone can take it."""
     await axd.expire_offers(ctx)
+    await axd.end_wrap_ups(ctx)
     return await _offer(ctx, await _waiting(ctx))
 
 
@@ -69,6 +92,7 @@ def register_jobs() -> list[JobSpec]:
         JobSpec(OFFER_JOB, offer_waiting),
         JobSpec(TIMEOUT_JOB, offer_timeout, retries=2),
         JobSpec(SWEEP_JOB, sweep, periodic=crontab(minute="*")),
+        JobSpec(WRAP_UP_JOB, wrap_up_end),
     ]
 
 

@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from hotline.core.axd import Candidate
+    from hotline.core.axd import Candidate, Situation
     from hotline.core.context import AppContext
     from hotline.core.events import CaseEventMessage
     from hotline.core.jobs import JobSpec
@@ -97,15 +97,18 @@ def case_event(ctx: AppContext, event: CaseEventMessage) -> Awaitable[None] | No
 
 @hookspec(firstresult=True)
 def choose_agent(
-    ctx: AppContext, item: QueueItem, candidates: Sequence[Candidate]
+    ctx: AppContext, item: QueueItem, candidates: Sequence[Candidate], situation: Situation
 ) -> int | Awaitable[int | None] | None:
     """firstresult: the user id of the agent to offer ``item`` to, from ``candidates``.
 
     Every candidate is available, speaks the item's language, has its skills and has free
-    capacity for its medium (a call takes an agent whole). A strategy (longest idle, round
-    robin, skill tiers, the agent who last served this citizen...) answers with one of their
-    ids, or ``None`` to let the next strategy decide. The built-in answers longest idle.
-    An id that is not a candidate is ignored. Called by ``hotline.core.axd.choose``.
+    capacity for its medium (a call takes an agent whole). ``situation`` tells the item's queue
+    rules (its strategy, offer time, when tiers widen), how long it has waited, the citizen's
+    region, who last served them, and whether they are a priority citizen. A strategy answers
+    with one of the candidates' ids, or ``None`` to let the next strategy decide. The built-ins
+    (``hotline.plugins.strategies``) answer last, by the queue's strategy, and may answer
+    ``None`` when nobody suitable is free yet. An id that is not a candidate is ignored.
+    Called by ``hotline.core.axd.choose``.
     """
 
 

@@ -199,3 +199,7 @@ def drain_jobs(jobs: JobQueue, limit: int = 100) -> int:
         huey.execute(task)
         ran += 1
     return ran
+
+
+# The browser fixtures (Chromium, a served demo hotline) for the portal's and the console's tests.
+from tests.browser import browser, hotline  # noqa: E402, F401

@@ -1,10 +1,11 @@
 // The agent's screen: offers arrive by server-sent events, with a sound and a visible notice,
 // and the queue panel refreshes itself. Without JavaScript the page still works by reloading.
+// Links and forms are boosted (htmx swaps the body), so this script runs once per tab: it looks
+// its elements up when an event comes, and listens while a queue panel is on the page.
 (function () {
   "use strict";
-  var panel = document.getElementById("queue");
-  var notice = document.getElementById("offer-notice");
-  if (!panel || !window.EventSource) { return; }
+  if (!window.EventSource) { return; }
+  var source = null;
   function chime() {
     try {
       var audio = new (window.AudioContext || window.webkitAudioContext)();
@@ -17,14 +18,28 @@
     } catch (e) { /* no sound available: the visible notice still shows */ }
   }
   function refresh() {
-    if (window.htmx) { window.htmx.ajax("GET", "/console/queue", { target: "#queue", select: "#queue", swap: "outerHTML" }); }
+    if (window.htmx && document.getElementById("queue")) {
+      window.htmx.ajax("GET", "/console/queue", { target: "#queue", select: "#queue", swap: "outerHTML" });
+    }
   }
-  var source = new EventSource("/console/stream");
-  source.addEventListener("offer", function () {
+  function offered() {
     chime();
+    var notice = document.getElementById("offer-notice");
     if (notice) { notice.hidden = false; notice.focus(); }
     document.title = "● " + document.title.replace(/^● /, "");
     refresh();
-  });
-  source.addEventListener("queue", refresh);
+  }
+  function listen() {
+    var onQueue = !!document.getElementById("queue");
+    if (onQueue && !source) {
+      source = new EventSource("/console/stream");
+      source.addEventListener("offer", offered);
+      source.addEventListener("queue", refresh);
+    } else if (!onQueue && source) {
+      source.close();
+      source = null;
+    }
+  }
+  listen();
+  document.addEventListener("htmx:afterSettle", listen);
 })();

@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from hotline.core.enums import Role
 from hotline.core.intake import receive
-from hotline.core.models import QueueItem, User
+from hotline.core.models import Case, QueueItem, User
 from hotline.core.permissions import Permission, allowed
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
@@ -58,6 +58,7 @@ def test_role_against_every_console_endpoint(client: TestClient[Any], role: Role
         async with ctx.db.session() as s:
             item = await s.scalar(select(QueueItem.id).where(QueueItem.case_id == result.case_id))
             agent = await s.scalar(select(User.id).where(User.username == "agent1"))
+            citizen = await s.scalar(select(Case.citizen_id).where(Case.id == result.case_id))
         letter = await receive(ctx, submission(kind="director_mailbox", category=None))
         return {
             "letter": letter.tracking_number,
@@ -65,6 +66,7 @@ def test_role_against_every_console_endpoint(client: TestClient[Any], role: Role
             "item_id": str(item),
             "agent_id": str(agent),
             "action": "decline",
+            "citizen_id": str(citizen),
         }
 
     values = client.blocking_portal.call(data)

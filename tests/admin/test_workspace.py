@@ -11,7 +11,7 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from hotline.core.intake import receive
-from hotline.core.models import Case, CaseEvent, User
+from hotline.core.models import AgentPresence, Case, CaseEvent, Interaction, QueueItem, User
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 from tests.factories import submission
@@ -142,3 +142,102 @@ def test_the_console_can_be_closed_to_other_networks(client: TestClient[Any]) ->
     client.app.state.ctx.settings.console_networks = ["10.20.0.0/16"]
     assert client.get("/console/login").status_code == 403
     assert client.get("/").status_code == 200  # the portal stays open to everyone
+
+
+def _item_of(client: TestClient[Any], number: str) -> int:
+    async def find() -> int:
+        async with client.app.state.ctx.db.session() as s:
+            return int(
+                await s.scalar(
+                    select(QueueItem.id)
+                    .join(Case, Case.id == QueueItem.case_id)
+                    .where(Case.tracking_number == number)
+                )
+            )
+
+    return client.blocking_portal.call(find)
+
+
+def test_an_agent_answers_on_the_spot_and_the_case_closes(client: TestClient[Any]) -> None:
+    _earlier, now, _sealed = cases(client)
+    sign_in(client, "agent1")
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/console/queue").text)[1]
+    client.post("/console/state", data={"_csrf_token": csrf, "state": "available"})
+    picked = client.post(f"/console/queue/{_item_of(client, now)}/pick", data={"_csrf_token": csrf})
+    assert picked.status_code == 200
+    page = BeautifulSoup(client.get(f"/console/cases/{now}").text, "html.parser")
+    # the citizen's earlier messages on other channels are on the same screen
+    assert "上个月路灯坏了" in page.find(id="earlier").get_text()
+    saved = client.post(
+        f"/console/cases/{now}/classify",
+        data={
+            "_csrf_token": csrf,
+            "category": "pothole",
+            "kind": "consultation",
+            "summary": "市民询问坑洼修补进度",
+        },
+    )
+    assert (
+        "市民询问坑洼修补进度"
+        in BeautifulSoup(saved.text, "html.parser").find(id="summary-text").get_text()
+    )
+    answered = client.post(
+        f"/console/cases/{now}/answer",
+        data={"_csrf_token": csrf, "answer": "已安排本周内修补。"},
+        follow_redirects=False,
+    )
+    assert answered.status_code == 303 and answered.headers["location"].startswith("/console/queue")
+
+    async def after() -> tuple[Case, list[Interaction], QueueItem, AgentPresence]:
+        async with client.app.state.ctx.db.session() as s:
+            case = await s.scalar(select(Case).where(Case.tracking_number == now))
+            out = list(
+                await s.scalars(
+                    select(Interaction).where(
+                        Interaction.case_id == case.id, Interaction.direction == "out"
+                    )
+                )
+            )
+            item = await s.scalar(select(QueueItem).where(QueueItem.case_id == case.id))
+            agent = await s.scalar(select(User.id).where(User.username == "agent1"))
+            return case, out, item, await s.get(AgentPresence, agent)
+
+    case, out, item, presence = client.blocking_portal.call(after)
+    assert case.status == "closed" and case.kind == "consultation"
+    answer = [i for i in out if i.meta.get("purpose") == "answer"]
+    assert len(answer) == 1 and answer[0].text == "已安排本周内修补。"
+    assert answer[0].channel == "email"  # the channel of the citizen's latest message
+    assert item.state == "done" and item.done_at is not None
+    assert presence.state == "wrap_up"  # after-contact work before the next offer
+    queue = client.get("/console/queue").text
+    assert 'id="wrap-up"' in queue
+    # the closed case has no answer form any more
+    assert "/answer" not in client.get(f"/console/cases/{now}").text
+
+
+def test_hand_over_needs_a_classification(client: TestClient[Any]) -> None:
+    _earlier, now, _sealed = cases(client)
+
+    async def unclassified() -> str:
+        ctx = client.app.state.ctx
+        return (await receive(ctx, submission(category=None, text="不知道归谁管"))).tracking_number
+
+    other = client.blocking_portal.call(unclassified)
+    sign_in(client, "agent1")
+    page = client.get("/console/queue?lang=en").text
+    csrf = re.search(r'name="_csrf_token" value="([^"]+)"', page)[1]
+    refused = client.post(f"/console/cases/{other}/hand-over", data={"_csrf_token": csrf})
+    assert "Classify the case before handing it over" in refused.text
+    handed = client.post(
+        f"/console/cases/{now}/hand-over", data={"_csrf_token": csrf}, follow_redirects=False
+    )
+    assert handed.status_code == 303
+
+    async def events() -> tuple[str, list[str]]:
+        async with client.app.state.ctx.db.session() as s:
+            case = await s.scalar(select(Case).where(Case.tracking_number == now))
+            rows = await s.scalars(select(CaseEvent.action).where(CaseEvent.case_id == case.id))
+            return case.status, list(rows)
+
+    status, actions = client.blocking_portal.call(events)
+    assert status == "received" and "handed_over" in actions  # open, waiting for dispatch

@@ -1,0 +1,76 @@
+"""Citizens' records: search by name, phone, e-mail or tracking number; read with their cases;
+correct; merge two records of the same person. Every step is audited (core/citizens.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException
+from litestar.params import FromPath
+from litestar.response import Redirect
+
+from hotline.core import citizens
+from hotline.core.permissions import Permission, allowed
+from hotline.core.web import render
+
+from .guards import ctx_of, requires
+from .workspace import _actor
+
+Req = Request[Any, Any, Any]
+
+
+@get("/console/citizens", guards=[requires(Permission.CASE_READ)])
+async def citizen_search(request: Req) -> Response[str]:
+    query = request.query_params.get("q", "")[:200]
+    found = await citizens.search(ctx_of(request), query, _actor(request)) if query else []
+    return render(request, "admin/citizens.html", query=query, found=found, block="results")
+
+
+@get("/console/citizens/{citizen_id:int}", guards=[requires(Permission.CASE_READ)])
+async def citizen_record(request: Req, citizen_id: FromPath[int]) -> Response[str]:
+    record = await citizens.read(ctx_of(request), citizen_id, _actor(request))
+    if record is None:
+        raise NotFoundException("no such citizen")
+    found, cases = record
+    role = request.scope["state"]["user"].role
+    return render(
+        request,
+        "admin/citizen.html",
+        found=found,
+        cases=cases,
+        flags=citizens.PRIORITY_FLAGS,
+        can_edit=allowed(role, Permission.CASE_EDIT),
+        can_merge=allowed(role, Permission.CITIZEN_MERGE),
+        error=request.query_params.get("error"),
+    )
+
+
+@post("/console/citizens/{citizen_id:int}", guards=[requires(Permission.CASE_EDIT)])
+async def citizen_edit(request: Req, citizen_id: FromPath[int]) -> Response[Any]:
+    form = await request.form()
+    try:
+        await citizens.edit(
+            ctx_of(request),
+            citizen_id,
+            _actor(request),
+            name=str(form.get("name", "")).strip() or None,
+            language=str(form.get("language", "")) or None,
+            priority=str(form.get("priority", "")) or None,
+        )
+    except citizens.CitizenRefused:
+        return Redirect(f"/console/citizens/{citizen_id}?error=edit", status_code=303)
+    return Redirect(f"/console/citizens/{citizen_id}", status_code=303)
+
+
+@post("/console/citizens/{citizen_id:int}/merge", guards=[requires(Permission.CITIZEN_MERGE)])
+async def citizen_merge(request: Req, citizen_id: FromPath[int]) -> Response[Any]:
+    form = await request.form()
+    other = str(form.get("other", "")).strip()
+    try:
+        if not other.isdigit():
+            raise citizens.CitizenRefused("give the other record's number")
+        await citizens.merge(ctx_of(request), citizen_id, int(other), _actor(request))
+    except citizens.CitizenRefused:
+        return Redirect(f"/console/citizens/{citizen_id}?error=merge", status_code=303)
+    return Redirect(f"/console/citizens/{citizen_id}", status_code=303)

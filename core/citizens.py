@@ -1,0 +1,194 @@
+"""Citizens' records for staff: search by name, phone, e-mail or tracking number; edit; merge two
+records of the same person (their cases and contact points follow). Every search, read and
+change is written to the audit (``AuditEntry``): who, when, from where, which record."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.core import tracking
+from hotline.core.actors import Actor
+from hotline.core.contacts import InvalidContact, normalise
+from hotline.core.context import AppContext
+from hotline.core.enums import ContactKind
+from hotline.core.models import AuditEntry, Case, Citizen, ContactPoint, utcnow
+
+PRIORITY_FLAGS = ("elderly", "disabled", "other")  # why a citizen is served first
+LIMIT = 50
+
+
+class CitizenRefused(Exception):
+    """The change is not possible; nothing was written."""
+
+
+@dataclass(frozen=True)
+class Found:
+    citizen: Citizen
+    contacts: list[ContactPoint]
+    cases: int
+
+
+def audit(
+    session: AsyncSession, actor: Actor, action: str, citizen_id: int | None, **detail: Any
+) -> None:
+    session.add(
+        AuditEntry(
+            at=utcnow(),
+            action=action,
+            actor_id=actor.id,
+            actor_label=actor.label,
+            address=actor.address,
+            citizen_id=citizen_id,
+            detail=detail,
+        )
+    )
+
+
+def _query_kind(query: str) -> tuple[str, Any]:
+    """What the staff member typed: a tracking number, an e-mail, a phone, or a name."""
+    text = query.strip()
+    digits = tracking.clean(text)
+    if tracking.is_valid(digits):
+        return "tracking_number", digits
+    if "@" in text:
+        return "email", text.lower()
+    if digits.lstrip("+").isdigit() and len(digits.lstrip("+")) >= 4:
+        try:
+            return "phone", normalise(ContactKind.PHONE, digits)
+        except InvalidContact:
+            return "phone_part", digits.lstrip("+")
+    return "name", text
+
+
+async def search(ctx: AppContext, query: str, actor: Actor) -> list[Found]:
+    """Citizens matching ``query`` (at most ``LIMIT``); the search is audited."""
+    if not query.strip():
+        return []
+    by, value = _query_kind(query)
+    async with ctx.db.transaction() as session:
+        if by == "tracking_number":
+            where: Any = Citizen.id.in_(
+                select(Case.citizen_id).where(Case.tracking_number == value, Case.sealed.is_(False))
+            )
+        elif by == "email":
+            where = Citizen.id.in_(
+                select(ContactPoint.citizen_id).where(
+                    ContactPoint.kind == ContactKind.EMAIL, func.lower(ContactPoint.value) == value
+                )
+            )
+        elif by in ("phone", "phone_part"):
+            where = Citizen.id.in_(
+                select(ContactPoint.citizen_id).where(
+                    ContactPoint.kind == ContactKind.PHONE,
+                    ContactPoint.value == value
+                    if by == "phone"
+                    else ContactPoint.value.contains(value, autoescape=True),
+                )
+            )
+        else:
+            where = Citizen.name.contains(value, autoescape=True)
+        citizens = list(
+            await session.scalars(select(Citizen).where(where).order_by(Citizen.id).limit(LIMIT))
+        )
+        found = [await _found(session, c) for c in citizens]
+        audit(session, actor, "citizen_search", None, by=by, found=len(found))
+    return found
+
+
+async def _found(session: AsyncSession, citizen: Citizen) -> Found:
+    contacts = list(
+        await session.scalars(
+            select(ContactPoint)
+            .where(ContactPoint.citizen_id == citizen.id)
+            .order_by(ContactPoint.id)
+        )
+    )
+    cases = await session.scalar(
+        select(func.count()).select_from(Case).where(Case.citizen_id == citizen.id)
+    )
+    return Found(citizen, contacts, int(cases or 0))
+
+
+async def read(ctx: AppContext, citizen_id: int, actor: Actor) -> tuple[Found, list[Case]] | None:
+    """One citizen's record and cases (not the sealed ones), newest first; audited."""
+    async with ctx.db.transaction() as session:
+        citizen = await session.get(Citizen, citizen_id)
+        if citizen is None:
+            return None
+        found = await _found(session, citizen)
+        cases = list(
+            await session.scalars(
+                select(Case)
+                .where(Case.citizen_id == citizen_id, Case.sealed.is_(False))
+                .order_by(Case.created_at.desc())
+                .limit(200)
+            )
+        )
+        audit(session, actor, "citizen_read", citizen_id)
+    return found, cases
+
+
+async def edit(
+    ctx: AppContext,
+    citizen_id: int,
+    actor: Actor,
+    *,
+    name: str | None,
+    language: str | None,
+    priority: str | None,
+) -> None:
+    """Correct the name, the language answers are written in, and the priority flag."""
+    if name is not None and len(name) > 200:
+        raise CitizenRefused("the name is longer than 200 characters")
+    if language not in (None, "zh_CN", "en"):
+        raise CitizenRefused("unknown language")
+    if priority not in (None, *PRIORITY_FLAGS):
+        raise CitizenRefused("unknown priority reason")
+    async with ctx.db.transaction() as session:
+        citizen = await session.get(Citizen, citizen_id, with_for_update=True)
+        if citizen is None:
+            raise CitizenRefused("no such citizen")
+        flags = dict(citizen.flags)
+        if priority:
+            flags["priority"] = priority
+        else:
+            flags.pop("priority", None)
+        wanted = {"name": name or None, "language": language, "flags": flags}
+        changed = [field for field, value in wanted.items() if getattr(citizen, field) != value]
+        for field in changed:
+            setattr(citizen, field, wanted[field])
+        audit(session, actor, "citizen_edit", citizen_id, fields=changed)
+
+
+async def merge(ctx: AppContext, keep_id: int, other_id: int, actor: Actor) -> int:
+    """Two records of the same person become one: ``other``'s cases and contact points move to
+    ``keep``, its name and flags fill what ``keep`` lacks, and ``other`` is removed. All or
+    nothing. Returns how many cases moved."""
+    if keep_id == other_id:
+        raise CitizenRefused("a record cannot be merged with itself")
+    async with ctx.db.transaction() as session:
+        keep = await session.get(Citizen, keep_id, with_for_update=True)
+        other = await session.get(Citizen, other_id, with_for_update=True)
+        if keep is None or other is None:
+            raise CitizenRefused("no such citizen")
+        moved = (
+            await session.execute(
+                update(Case).where(Case.citizen_id == other_id).values(citizen_id=keep_id)
+            )
+        ).rowcount  # type: ignore[attr-defined]
+        await session.execute(
+            update(ContactPoint)
+            .where(ContactPoint.citizen_id == other_id)
+            .values(citizen_id=keep_id)
+        )
+        keep.name = keep.name or other.name
+        keep.language = keep.language or other.language
+        keep.flags = {**other.flags, **keep.flags}
+        await session.flush()
+        await session.delete(other)
+        audit(session, actor, "citizen_merge", keep_id, merged=other_id, cases=int(moved))
+    return int(moved)

@@ -1,0 +1,98 @@
+"""An agent in a real browser (Debian's Chromium): signs in, becomes available; a citizen submits
+a case on the portal in another tab; the offer arrives live on the agent's screen with a visible
+notice; the agent accepts, opens the case with the citizen's earlier case in view, and answers on
+the spot; the citizen's case page then shows the answer."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from tests.processes import ROOT, Served, env_for, hotline_bin
+
+PHONE = "13912345678"
+
+
+def submit(browser: Any, url: str, text: str) -> str:
+    from selenium.webdriver.common.by import By
+
+    browser.get(url + "/")
+    browser.find_element(By.CSS_SELECTOR, "a[href$='/services/road']").click()
+    browser.find_element(By.ID, "description").send_keys(text)
+    browser.find_element(By.ID, "phone").send_keys(PHONE)
+    browser.find_element(By.NAME, "consent").click()
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    return str(browser.find_element(By.ID, "tracking-number").text.replace(" ", ""))
+
+
+def test_an_agent_receives_accepts_and_answers_live(browser: object, hotline: Served) -> None:
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    assert isinstance(browser, WebDriver)
+    added = subprocess.run(
+        [hotline_bin(), "user", "add", "lin", "agent"],
+        env=env_for(Path(hotline.data_dir)),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    password = re.search(r"shown once\): (\S+)", added.stdout)[1]
+
+    citizen = browser.current_window_handle
+    earlier = submit(browser, hotline.url, "上周反映的井盖松动，还没有修。")
+
+    browser.switch_to.new_window("tab")
+    agent = browser.current_window_handle
+    browser.get(hotline.url + "/console/login?lang=en")
+    browser.find_element(By.ID, "username").send_keys("lin")
+    browser.find_element(By.ID, "password").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    browser.get(hotline.url + "/console/queue")
+    browser.find_element(By.CSS_SELECTOR, "button[name=state][value=available]").click()
+    wait = WebDriverWait(browser, 30)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "my-state"), "Available"))
+    # the earlier case (and the demo's waiting contacts) are offered as soon as the agent is free
+    wait.until(ec.presence_of_element_located((By.XPATH, f"//tr[contains(., '{earlier[:4]}')]")))
+
+    browser.switch_to.window(citizen)
+    number = submit(browser, hotline.url, "解放路口的坑又变大了，请尽快处理。")
+    display = " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+
+    browser.switch_to.window(agent)  # the screen was not reloaded: the offer is pushed to it
+    row = wait.until(
+        ec.presence_of_element_located(
+            (By.XPATH, f"//section[@aria-labelledby='mine-h']//tr[contains(., '{display}')]")
+        )
+    )
+    assert browser.find_element(By.ID, "offer-notice").is_displayed()
+    assert browser.title.startswith("● ")
+    row.find_element(By.CSS_SELECTOR, "form[action$='/accept'] button").click()
+    # the panel refreshes itself as the queue changes: click the case's link once it holds still
+    stable = WebDriverWait(browser, 30, ignored_exceptions=[StaleElementReferenceException])
+    stable.until(lambda d: d.find_element(By.LINK_TEXT, display).click() or True)
+    wait.until(ec.presence_of_element_located((By.ID, "interactions")))
+
+    assert "解放路口的坑又变大了" in browser.find_element(By.ID, "interactions").text
+    history = browser.find_element(By.ID, "history").text.replace(" ", "")
+    assert earlier in history  # the citizen's earlier case, on the same screen
+    assert "井盖松动" in browser.find_element(By.ID, "earlier").text
+    browser.find_element(By.ID, "answer").send_keys("已派人今晚修补，感谢反映。")
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/answer'] button").click()
+    wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, "p[role=status]"), display))
+    assert "After-contact work" in browser.find_element(By.ID, "my-state").text
+
+    browser.switch_to.window(citizen)  # the citizen's page shows the answer
+    code = browser.find_element(By.ID, "lookup-code").text.strip()
+    browser.get(hotline.url + "/track")
+    browser.find_element(By.ID, "number").send_keys(number)
+    browser.find_element(By.ID, "factor").send_keys(code)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    assert "已派人今晚修补" in browser.find_element(By.CLASS_NAME, "timeline").text

@@ -1,0 +1,71 @@
+"""Browser fixtures shared by the portal's and the console's tests: Debian's Chromium driven by
+Selenium through Debian's chromedriver (nothing downloaded), and a served demo hotline."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import need
+from tests.processes import ROOT, Served, env_for, hotline_bin
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[object]:
+    need(
+        Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
+        "Chromium and chromedriver (Debian packages chromium, chromium-driver)",
+    )
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+
+    options = webdriver.ChromeOptions()
+    options.binary_location = CHROMIUM
+    for flag in (
+        "--headless=new",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-background-timer-throttling",
+        "--disable-renderer-backgrounding",
+        "--lang=zh-CN",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ):
+        options.add_argument(flag)
+    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
+    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    driver.set_page_load_timeout(30)
+    driver.implicitly_wait(10)  # boosted links swap the page in a moment later
+    try:
+        yield driver
+    finally:
+        driver.quit()
+
+
+@pytest.fixture
+def hotline(tmp_path: Path) -> Iterator[Served]:
+    data = tmp_path / "data"
+    subprocess.run(
+        [hotline_bin(), "demo-data", "--days", "1", "--per-day", "3"],
+        env=env_for(data),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    server = Served(data)
+    try:
+        yield server
+    finally:
+        server.stop()
