@@ -5,6 +5,8 @@ available, capacity frees up, skill tiers and regions widen)."""
 
 from __future__ import annotations
 
+import logging
+
 from huey import crontab
 from sqlalchemy import select
 
@@ -15,6 +17,8 @@ from hotline.core.events import CaseEventMessage
 from hotline.core.jobs import JobSpec
 from hotline.core.models import QueueItem
 from hotline.plugins.manager import hookimpl
+
+log = logging.getLogger(__name__)
 
 OFFER_JOB = "axd.offer_waiting"
 TIMEOUT_JOB = "axd.offer_timeout"
@@ -98,5 +102,11 @@ def register_jobs() -> list[JobSpec]:
 
 @hookimpl
 async def case_event(ctx: AppContext, event: CaseEventMessage) -> None:
+    """A new contact is offered at once, in the process that received it: a job would wait for
+    a worker to look (up to ``job_poll_seconds``). If that fails, the job tries again."""
     if event.action in ("received", "information_added", "reopen_requested"):
-        await ctx.jobs.aenqueue(OFFER_JOB, case_id=event.case_id)
+        try:
+            await offer_waiting(ctx, event.case_id)
+        except Exception:
+            log.warning("offering case %s at once failed; the job will retry", event.case_id)
+            await ctx.jobs.aenqueue(OFFER_JOB, case_id=event.case_id)

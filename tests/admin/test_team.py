@@ -9,7 +9,7 @@ from bs4 import BeautifulSoup
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from hotline.core.axd import offer_next, set_state
+from hotline.core.axd import set_state
 from hotline.core.enums import AgentState, QueueState
 from hotline.core.intake import receive
 from hotline.core.models import QueueItem, User
@@ -29,9 +29,9 @@ def setup(client: TestClient[Any]) -> tuple[int, int, int]:
         await set_state(ctx, agent, AgentState.AVAILABLE, capacity={"web_form": 2}, languages=[])
         result = await receive(ctx, submission(channel="web"))
         async with ctx.db.session() as s:
-            item = await s.scalar(select(QueueItem.id).where(QueueItem.case_id == result.case_id))
-        assert await offer_next(ctx, item) == agent
-        return agent, leader, item
+            item = await s.scalar(select(QueueItem).where(QueueItem.case_id == result.case_id))
+        assert item.state == "offered" and item.agent_id == agent  # offered at once
+        return agent, leader, item.id
 
     return client.blocking_portal.call(run)
 

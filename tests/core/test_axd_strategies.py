@@ -13,7 +13,7 @@ from hotline.core.context import AppContext
 from hotline.core.enums import AgentState, QueueState
 from hotline.core.models import AgentPresence, Case, Citizen, QueueItem, SkillGroup, utcnow
 from tests.conftest import seed_city
-from tests.core.test_axd import MIXED, agents, item_for
+from tests.core.test_axd import MIXED, agents, item_for, offers_by_hand  # noqa: F401
 
 _phones = itertools.count(1000)
 
