@@ -15,7 +15,7 @@ from litestar.config.csrf import CSRFConfig
 from litestar.connection import ASGIConnection
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware
-from litestar.middleware.rate_limit import RateLimitConfig
+from litestar.middleware.rate_limit import RateLimitConfig, get_remote_address
 from litestar.middleware.session.base import SessionMiddleware
 from litestar.middleware.session.server_side import (
     ServerSideSessionBackend,
@@ -45,7 +45,7 @@ from .guards import current_user, from_allowed_network, requires
 from .queue import change_state, item_action, queue_screen, stream
 from .queue_settings import queue_settings, save_away_reason, save_queue
 from .record import record, record_form
-from .team import move_item, sign_agent_out, team_board
+from .team import agent_profile, move_item, save_agent_profile, sign_agent_out, team_board
 from .work import my_work, team_work
 from .workspace import answer, classify, hand_over, mailbox_letter, workspace
 
@@ -207,6 +207,13 @@ def _is_post(request: Req) -> bool:
     return request.method == "POST"
 
 
+def _poster(request: Req) -> str:
+    """Console posts are limited per signed-in user (a call centre's agents share one address),
+    and per address before signing in."""
+    user_id = request.session.get("user_id") if request.scope.get("session") else None
+    return f"user:{user_id}" if user_id else f"address:{get_remote_address(request)}"
+
+
 def console_router(ctx: AppContext) -> Router:
     secure = ctx.settings.url.startswith("https")
     sessions = DefineMiddleware(_sessions, secure=secure)
@@ -217,7 +224,10 @@ def console_router(ctx: AppContext) -> Router:
         cookie_secure=secure,
     )
     posts = RateLimitConfig(
-        rate_limit=("minute", 30), check_throttle_handler=_is_post, store="console_posts"
+        rate_limit=("minute", ctx.settings.console_posts_per_minute),
+        check_throttle_handler=_is_post,
+        identifier_for_request=_poster,
+        store="console_posts",
     )
     return Router(
         path="/",
@@ -245,6 +255,8 @@ def console_router(ctx: AppContext) -> Router:
             team_board,
             sign_agent_out,
             move_item,
+            agent_profile,
+            save_agent_profile,
             record_form,
             record,
             citizen_search,

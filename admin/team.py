@@ -6,13 +6,13 @@ from __future__ import annotations
 from typing import Any
 
 from litestar import Request, Response, get, post
-from litestar.exceptions import ClientException
+from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import func, select, update
 
 from hotline.core import axd
-from hotline.core.enums import AgentState, QueueState
+from hotline.core.enums import AgentState, Media, QueueState
 from hotline.core.events import QUEUE_CHANNEL
 from hotline.core.models import AgentPresence, QueueItem, User, utcnow
 from hotline.core.permissions import Permission
@@ -105,4 +105,49 @@ async def move_item(request: Req, item_id: FromPath[int]) -> Response[Any]:
     ctx.events.publish(
         {"type": "assigned", "item_id": item_id, "agent_id": target}, [QUEUE_CHANNEL]
     )
+    return Redirect("/console/team", status_code=303)
+
+
+def _profile_form(form: Any) -> tuple[dict[str, int], dict[str, int], list[str]]:
+    """Capacity per medium, ``code:level`` skills, languages; ClientException names a mistake."""
+    capacity = {}
+    for media in Media:
+        raw = str(form.get(f"capacity_{media.value}", "0") or "0")
+        if not raw.isdigit() or int(raw) > 20:
+            raise ClientException(f"capacity for {media.value}: a whole number from 0 to 20")
+        if int(raw):
+            capacity[media.value] = int(raw)
+    skills = {}
+    for part in str(form.get("skills", "")).replace("，", ",").split(","):
+        if not part.strip():
+            continue
+        code, _, level = part.strip().partition(":")
+        if not code.strip() or not (level or "1").strip().isdigit():
+            raise ClientException(f"skill {part.strip()!r}: write code:level, e.g. pothole:1")
+        skills[code.strip()] = max(1, int((level or "1").strip()))
+    languages = [lang for lang in ("zh_CN", "en") if form.get(f"lang_{lang}") == "yes"]
+    return capacity, skills, languages
+
+
+@get("/console/team/{agent_id:int}/profile", guards=[requires(Permission.QUEUE_MANAGE)])
+async def agent_profile(request: Req, agent_id: FromPath[int]) -> Response[str]:
+    ctx = ctx_of(request)
+    async with ctx.db.session() as session:
+        agent = await session.get(User, agent_id)
+        presence = await session.get(AgentPresence, agent_id)
+    if agent is None:
+        raise NotFoundException("no such agent")
+    return render(
+        request, "admin/agent_profile.html", agent=agent, presence=presence, media=list(Media)
+    )
+
+
+@post("/console/team/{agent_id:int}/profile", guards=[requires(Permission.QUEUE_MANAGE)])
+async def save_agent_profile(request: Req, agent_id: FromPath[int]) -> Response[Any]:
+    ctx = ctx_of(request)
+    async with ctx.db.session() as session:
+        if await session.get(User, agent_id) is None:
+            raise NotFoundException("no such agent")
+    capacity, skills, languages = _profile_form(await request.form())
+    await axd.set_profile(ctx, agent_id, capacity=capacity, skills=skills, languages=languages)
     return Redirect("/console/team", status_code=303)

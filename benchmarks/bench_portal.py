@@ -360,6 +360,7 @@ def server_env(data_dir: Path) -> dict[str, str]:
             # bookkeeping still runs on every request).
             "HOTLINE_FORM_POSTS_PER_MINUTE": "1000000",
             "HOTLINE_RATE_LIMIT_PER_MINUTE": "1000000",
+            "HOTLINE_CONSOLE_POSTS_PER_MINUTE": "1000000",
             "PYTHONPATH": str(ROOT),
         }
     )

@@ -26,8 +26,16 @@ QUICK = {
     "bench_portal.py": (
         "--cases 100000 --requests 1000 --c1-requests 200 --page-requests 300 --warmup 100"
     ).split(),
+    "bench_offer.py": ["--backlog", "1000", "--offers", "100", "--warmup", "10"],
+    "bench_console.py": ["--cases", "100000", "--citizens", "10000", "--requests", "100"],
 }
-SCRIPTS = ("bench_intake.py", "bench_lookup.py", "bench_portal.py")
+SCRIPTS = (
+    "bench_intake.py",
+    "bench_lookup.py",
+    "bench_portal.py",
+    "bench_offer.py",
+    "bench_console.py",
+)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -35,7 +43,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--quick", action="store_true", help="small sizes, for a fast check")
     parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
     parser.add_argument(
-        "--only", choices=("intake", "lookup", "portal"), help="run one benchmark, not all"
+        "--only",
+        choices=("intake", "lookup", "portal", "offer", "console"),
+        help="run one benchmark, not all",
     )
     args = parser.parse_args(argv)
 

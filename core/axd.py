@@ -200,6 +200,49 @@ def situation(session: Session, item: QueueItem, now: datetime, settings: Settin
     )
 
 
+def _eligible(presence: AgentPresence, load: dict[str, int], item: QueueItem) -> list[int] | None:
+    """The agent's skill levels for the item, if they may be offered it now; else None."""
+    if str(presence.user_id) in item.declined_by:
+        return None
+    if item.language and presence.languages and item.language not in presence.languages:
+        return None
+    # An agent with no skills set is a generalist: every group's contacts are theirs.
+    levels = [
+        presence.skills.get(skill, 0 if not presence.skills else None) for skill in item.skills
+    ]
+    if any(level is None for level in levels) or not free_for(presence, load, item.media):
+        return None
+    return [int(v) for v in levels if v is not None]
+
+
+def offerable(session: Session, limit: int | None = None) -> list[int]:
+    """The waiting items some available agent could take now, in queue order (priority, then
+    waiting time): what a sweep offers. One pass over agents and items, so that a long queue
+    nobody can take (a language no one on shift speaks) costs one query, not one per item."""
+    load = _load(session)
+    free = list(
+        session.scalars(select(AgentPresence).where(AgentPresence.state == AgentState.AVAILABLE))
+    )
+    if not free:
+        return []
+    query = (
+        select(QueueItem)
+        .where(QueueItem.state == QueueState.WAITING)
+        .order_by(QueueItem.priority.desc(), QueueItem.waiting_since)
+    )
+    found = []
+    seen: dict[tuple[Any, ...], bool] = {}  # items alike get the same answer
+    for item in session.scalars(query):
+        key = (item.media, item.language, tuple(item.skills), tuple(item.declined_by))
+        if key not in seen:
+            seen[key] = any(_eligible(p, load.get(p.user_id, {}), item) is not None for p in free)
+        if seen[key]:
+            found.append(item.id)
+            if limit is not None and len(found) >= limit:
+                break
+    return found
+
+
 def candidates(
     session: Session, item: QueueItem, now: datetime, midnight: datetime | None = None
 ) -> list[Candidate]:
@@ -212,25 +255,16 @@ def candidates(
     for presence in session.scalars(
         select(AgentPresence).where(AgentPresence.state == AgentState.AVAILABLE)
     ):
-        if str(presence.user_id) in item.declined_by:
-            continue
-        if item.language and presence.languages and item.language not in presence.languages:
-            continue
-        # An agent with no skills set is a generalist: every group's contacts are theirs.
-        levels = [
-            presence.skills.get(skill, 0 if not presence.skills else None) for skill in item.skills
-        ]
-        if any(level is None for level in levels):
-            continue
         agent_load = load.get(presence.user_id, {})
-        if not free_for(presence, agent_load, item.media):
+        levels = _eligible(presence, agent_load, item)
+        if levels is None:
             continue
         idle = presence.last_assigned_at or presence.since
         found.append(
             Candidate(
                 presence.user_id,
                 idle,
-                max((int(v) for v in levels if v is not None), default=0),
+                max(levels, default=0),
                 agent_load,
                 presence.last_assigned_at,
                 today.get(presence.user_id, 0),
@@ -459,6 +493,28 @@ async def end_wrap_ups(ctx: AppContext) -> list[int]:
             [QUEUE_CHANNEL],
         )
     return back
+
+
+async def set_profile(
+    ctx: AppContext,
+    user_id: int,
+    *,
+    capacity: dict[str, int],
+    skills: dict[str, int],
+    languages: list[str],
+) -> None:
+    """What an agent can take: contacts at once per medium, skill levels (1 best), languages.
+    Their state is left as it is (a new profile starts out of the queue)."""
+
+    def write(session: Session) -> None:
+        presence = session.get(AgentPresence, user_id) or AgentPresence(
+            user_id=user_id, state=AgentState.SIGNED_OUT, since=utcnow()
+        )
+        presence.capacity, presence.skills, presence.languages = capacity, skills, languages
+        session.add(presence)
+
+    await ctx.db.run(write, write=True)
+    ctx.events.publish({"type": "queue_changed"}, [QUEUE_CHANNEL])
 
 
 async def set_state(

@@ -20,6 +20,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -253,7 +254,11 @@ class QueueItem(Base):
     """A contact waiting for a person in the AXD queue (every medium in one queue)."""
 
     __tablename__ = "queue_items"
-    __table_args__ = (Index("ix_queue_items_waiting", "state", "priority", "waiting_since"),)
+    # the queue's order, one direction per column as it is read (priority first, then longest
+    # waiting), so that the head of a long queue is read off the index without a sort
+    __table_args__ = (
+        Index("ix_queue_items_waiting", "state", text("priority DESC"), "waiting_since"),
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)

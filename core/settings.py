@@ -65,6 +65,9 @@ class Settings(BaseSettings):
     secret_key: str = Field("", repr=False, description="session signing key; generated when empty")
     rate_limit_per_minute: int = Field(120, ge=1)
     form_posts_per_minute: int = Field(10, ge=1, description="portal form posts per address")
+    console_posts_per_minute: int = Field(
+        120, ge=1, description="console form posts per signed-in user (per address before)"
+    )
     axd_strategy: Literal[
         "longest_idle",
         "round_robin",

@@ -55,7 +55,7 @@ async def wrap_up_end(ctx: AppContext) -> int:
     """Job: wrap-ups whose time is over end, and what waits is offered."""
     if not await axd.end_wrap_ups(ctx):
         return 0
-    return await _offer(ctx, await _waiting(ctx))
+    return await _offer(ctx, await ctx.db.run(axd.offerable, write=False))
 
 
 async def _waiting(ctx: AppContext, case_id: int | None = None) -> list[int]:
@@ -87,7 +87,7 @@ async def sweep(ctx: AppContext) -> int:
     """Periodic job: expired offers back, then every waiting item offered if someone can take it."""
     await axd.expire_offers(ctx)
     await axd.end_wrap_ups(ctx)
-    return await _offer(ctx, await _waiting(ctx))
+    return await _offer(ctx, await ctx.db.run(axd.offerable, write=False))
 
 
 @hookimpl
@@ -100,7 +100,7 @@ def register_jobs() -> list[JobSpec]:
     ]
 
 
-@hookimpl
+@hookimpl(tryfirst=True)  # before acknowledgements and others: an agent is waiting
 async def case_event(ctx: AppContext, event: CaseEventMessage) -> None:
     """A new contact is offered at once, in the process that received it: a job would wait for
     a worker to look (up to ``job_poll_seconds``). If that fails, the job tries again."""

@@ -17,10 +17,16 @@
       tone.start(); tone.stop(audio.currentTime + 0.4);
     } catch (e) { /* no sound available: the visible notice still shows */ }
   }
+  var pending = null;
   function refresh() {
-    if (window.htmx && document.getElementById("queue")) {
-      window.htmx.ajax("GET", "/console/queue", { target: "#queue", select: "#queue", swap: "outerHTML" });
-    }
+    // a busy queue changes many times a second: one refresh per second is enough for the eye
+    if (pending) { return; }
+    pending = setTimeout(function () {
+      pending = null;
+      if (window.htmx && document.getElementById("queue")) {
+        window.htmx.ajax("GET", "/console/queue", { target: "#queue", select: "#queue", swap: "outerHTML" });
+      }
+    }, 300);
   }
   function offered() {
     chime();

@@ -155,3 +155,23 @@ def test_offers_are_pushed_live_to_the_agents_screen(tmp_path: Path) -> None:
         )
     finally:
         server.stop()
+
+
+def test_console_posts_are_limited_per_user_not_per_address(client: TestClient[Any]) -> None:
+    """A call centre's agents share one address: one agent's busy minute does not stop another."""
+    from tests.admin.conftest import sign_in
+
+    sign_in(client, "agent1")
+    token = csrf_of(client.get("/console/queue").text)
+    codes = [
+        client.post("/console/state", data={"_csrf_token": token, "state": "available"}).status_code
+        for _ in range(121)
+    ]
+    assert codes[:120] == [200] * 120 and codes[120] == 429
+    client.cookies.clear()
+    sign_in(client, "team_leader1")  # same address
+    token = csrf_of(client.get("/console/queue").text)
+    assert (
+        client.post("/console/state", data={"_csrf_token": token, "state": "available"}).status_code
+        == 200
+    )

@@ -81,3 +81,42 @@ def test_the_leader_moves_a_contact_to_another_agent(client: TestClient[Any]) ->
             return row[0], row[1]
 
     assert client.blocking_portal.call(owner) == (leader, QueueState.ASSIGNED)
+
+
+def test_the_leader_sets_an_agents_skills_and_capacity(client: TestClient[Any]) -> None:
+    from hotline.core.models import AgentPresence
+
+    agent, _leader, _item = setup(client)
+    sign_in(client, "team_leader1")
+    page = client.get(f"/console/team/{agent}/profile")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]
+    bad = client.post(
+        f"/console/team/{agent}/profile",
+        data={"_csrf_token": token, "capacity_email": "many", "skills": "noise:1"},
+    )
+    assert bad.status_code == 400
+    saved = client.post(
+        f"/console/team/{agent}/profile",
+        data={
+            "_csrf_token": token,
+            "capacity_email": "2",
+            "capacity_voice": "1",
+            "skills": "noise:1，pothole:3",
+            "lang_zh_CN": "yes",
+            "lang_en": "yes",
+        },
+    )
+    assert saved.status_code == 200
+
+    async def profile() -> AgentPresence | None:
+        async with client.app.state.ctx.db.session() as s:
+            return await s.get(AgentPresence, agent)
+
+    presence = client.blocking_portal.call(profile)
+    assert presence is not None
+    assert presence.capacity == {"email": 2, "voice": 1}
+    assert presence.skills == {"noise": 1, "pothole": 3}
+    assert presence.languages == ["zh_CN", "en"]
+    client.cookies.clear()
+    sign_in(client, "agent1")
+    assert client.get(f"/console/team/{agent}/profile").status_code == 403

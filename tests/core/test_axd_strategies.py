@@ -8,7 +8,7 @@ from datetime import timedelta
 
 from sqlalchemy import select, update
 
-from hotline.core.axd import accept, end_wrap_ups, finish, offer_next, set_state
+from hotline.core.axd import accept, end_wrap_ups, finish, offer_next, offerable, set_state
 from hotline.core.context import AppContext
 from hotline.core.enums import AgentState, QueueState
 from hotline.core.models import AgentPresence, Case, Citizen, QueueItem, SkillGroup, utcnow
@@ -214,3 +214,22 @@ async def test_wrap_up_holds_offers_for_its_time(ctx: AppContext) -> None:
         await s.execute(update(AgentPresence).values(wrap_up_until=utcnow() - timedelta(seconds=1)))
     assert await end_wrap_ups(ctx) == [ann]
     assert await offer_next(ctx, nxt) == ann
+
+
+async def test_the_sweep_offers_only_what_someone_can_take(ctx: AppContext) -> None:
+    """A long queue nobody on shift can take (a language no one speaks) is skipped in one pass;
+    what an available agent can take is offered, in queue order."""
+    from hotline.plugins.distribution import sweep
+
+    await seed_city(ctx)
+    (ann,) = await agents(ctx, "ann")
+    await set_state(ctx, ann, AgentState.AVAILABLE, capacity=MIXED, languages=["zh_CN"])
+    english = [await contact(ctx) for _ in range(3)]
+    async with ctx.db.transaction() as s:
+        await s.execute(update(QueueItem).where(QueueItem.id.in_(english)).values(language="en"))
+    chinese = await contact(ctx)
+    assert await ctx.db.run(offerable, write=False) == [chinese]
+    assert await sweep(ctx) == 1
+    async with ctx.db.session() as s:
+        states = dict((await s.execute(select(QueueItem.id, QueueItem.state))).all())
+    assert states[chinese] == "offered" and {states[i] for i in english} == {"waiting"}
