@@ -50,8 +50,18 @@ async def ensure_first_admin(ctx: AppContext) -> str | None:
     return password
 
 
-async def add_user(ctx: AppContext, username: str, role: Role, display_name: str) -> str | None:
-    """A new staff account with a generated password, returned once; None if the name is taken."""
+async def add_user(
+    ctx: AppContext,
+    username: str,
+    role: Role,
+    display_name: str,
+    *,
+    department_id: int | None = None,
+    must_change: bool = False,
+) -> str | None:
+    """A new staff account with a generated password, returned once; None if the name is taken.
+    ``must_change``: the password is to be replaced at first sign-in (accounts made in the
+    console; ``hotline user add`` hands it to its operator)."""
     password = secrets.token_urlsafe(12)
     async with ctx.db.transaction() as session:
         taken = await session.scalar(
@@ -65,8 +75,22 @@ async def add_user(ctx: AppContext, username: str, role: Role, display_name: str
                 display_name=display_name[:200],
                 role=role,
                 password_hash=hash_password(password),
+                department_id=department_id,
+                must_change_password=must_change,
             )
         )
+    return password
+
+
+async def reset_password(ctx: AppContext, user_id: int) -> str | None:
+    """A new generated password (returned once) to be replaced at the next sign-in."""
+    password = secrets.token_urlsafe(12)
+    async with ctx.db.transaction() as session:
+        user = await session.get(User, user_id)
+        if user is None:
+            return None
+        user.password_hash = hash_password(password)
+        user.must_change_password = True
     return password
 
 

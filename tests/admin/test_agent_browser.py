@@ -55,9 +55,10 @@ def test_an_agent_receives_accepts_and_answers_live(browser: object, hotline: Se
     browser.find_element(By.ID, "username").send_keys("lin")
     browser.find_element(By.ID, "password").send_keys(password)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    wait = WebDriverWait(browser, 30)
+    wait.until(lambda d: "/console/login" not in d.current_url)  # signed in (argon2 takes a while)
     browser.get(hotline.url + "/console/queue")
     browser.find_element(By.CSS_SELECTOR, "button[name=state][value=available]").click()
-    wait = WebDriverWait(browser, 30)
     wait.until(ec.text_to_be_present_in_element((By.ID, "my-state"), "Available"))
     # the earlier case (and the demo's waiting contacts) are offered as soon as the agent is free
     wait.until(ec.presence_of_element_located((By.XPATH, f"//tr[contains(., '{earlier[:4]}')]")))

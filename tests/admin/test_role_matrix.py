@@ -67,6 +67,7 @@ def test_role_against_every_console_endpoint(client: TestClient[Any], role: Role
             "agent_id": str(agent),
             "action": "decline",
             "citizen_id": str(citizen),
+            "user_id": str(agent),
         }
 
     values = client.blocking_portal.call(data)

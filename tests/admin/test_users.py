@@ -1,0 +1,79 @@
+"""Administrators manage staff accounts in the console: add (password shown once, replaced at
+first sign-in), change role or department, switch off, reset a password; all audited; the last
+administrator stays one."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from bs4 import BeautifulSoup
+from litestar.testing import TestClient
+from sqlalchemy import select
+
+from hotline.core.models import AuditEntry, User
+from tests.admin.conftest import sign_in
+
+
+def csrf(client: TestClient[Any], path: str) -> str:
+    return re.search(r'name="_csrf_token" value="([^"]+)"', client.get(path).text)[1]
+
+
+def user_id(client: TestClient[Any], name: str) -> int:
+    async def get() -> int:
+        async with client.app.state.ctx.db.session() as s:
+            return int(await s.scalar(select(User.id).where(User.username == name)))
+
+    return client.blocking_portal.call(get)
+
+
+def test_an_administrator_adds_an_agent_who_then_signs_in(client: TestClient[Any]) -> None:
+    sign_in(client, "administrator1")
+    token = csrf(client, "/console/settings/users?lang=en")
+    added = client.post(
+        "/console/settings/users",
+        data={"_csrf_token": token, "username": "zhao", "display_name": "赵敏", "role": "agent"},
+    )
+    shown = BeautifulSoup(added.text, "html.parser").find(id="new-password")
+    password = shown.find("code").get_text()
+    assert "zhao" in shown.get_text() and len(password) >= 12
+    taken = client.post(
+        "/console/settings/users", data={"_csrf_token": token, "username": "zhao", "role": "agent"}
+    )
+    assert taken.status_code == 400 and "taken" in taken.text
+    client.cookies.clear()
+    first = sign_in(client, "zhao", password)
+    assert first.status_code == 303 and first.headers["location"] == "/console/password"
+    assert client.get("/console/settings/users").status_code in (303, 403)  # not an admin
+
+    async def actions() -> list[str]:
+        async with client.app.state.ctx.db.session() as s:
+            return list(await s.scalars(select(AuditEntry.action)))
+
+    assert "user_add" in client.blocking_portal.call(actions)
+
+
+def test_role_change_switch_off_and_the_last_administrator(client: TestClient[Any]) -> None:
+    sign_in(client, "administrator1")
+    token = csrf(client, "/console/settings/users?lang=en")
+    agent = user_id(client, "agent1")
+    client.post(
+        f"/console/settings/users/{agent}",
+        data={"_csrf_token": token, "role": "team_leader", "active": "yes"},
+    )
+    client.post(f"/console/settings/users/{agent}", data={"_csrf_token": token, "role": "agent"})
+
+    async def state() -> tuple[str, bool]:
+        async with client.app.state.ctx.db.session() as s:
+            user = await s.get(User, agent)
+            return user.role, user.active
+
+    assert client.blocking_portal.call(state) == ("agent", False)
+    me = user_id(client, "administrator1")
+    kept = client.post(
+        f"/console/settings/users/{me}",
+        data={"_csrf_token": token, "role": "agent", "active": "yes"},
+    )
+    assert kept.status_code == 400 and "last active administrator" in kept.text
+    reset = client.post(f"/console/settings/users/{agent}/reset", data={"_csrf_token": token})
+    assert BeautifulSoup(reset.text, "html.parser").find(id="new-password") is not None
