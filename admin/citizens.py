@@ -11,10 +11,10 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 
 from hotline.core import citizens
-from hotline.core.permissions import Permission, allowed
+from hotline.core.permissions import Permission
 from hotline.core.web import render
 
-from .guards import ctx_of, requires
+from .guards import can, ctx_of, requires
 from .workspace import _actor
 
 Req = Request[Any, Any, Any]
@@ -33,15 +33,14 @@ async def citizen_record(request: Req, citizen_id: FromPath[int]) -> Response[st
     if record is None:
         raise NotFoundException("no such citizen")
     found, cases = record
-    role = request.scope["state"]["user"].role
     return render(
         request,
         "admin/citizen.html",
         found=found,
         cases=cases,
         flags=citizens.PRIORITY_FLAGS,
-        can_edit=allowed(role, Permission.CASE_EDIT),
-        can_merge=allowed(role, Permission.CITIZEN_MERGE),
+        can_edit=can(request, Permission.CASE_EDIT),
+        can_merge=can(request, Permission.CITIZEN_MERGE),
         error=request.query_params.get("error"),
     )
 

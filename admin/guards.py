@@ -11,7 +11,7 @@ from litestar.handlers.base import BaseRouteHandler
 
 from hotline.core.context import AppContext
 from hotline.core.models import User
-from hotline.core.permissions import Permission, allowed
+from hotline.core.permissions import Permission, effective
 
 Guard = Any
 
@@ -35,12 +35,27 @@ def address_allowed(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
 
 
 async def current_user(request: ASGIConnection[Any, Any, Any, Any]) -> User | None:
+    found = await signed_in(request)
+    return found[0] if found else None
+
+
+async def signed_in(
+    request: ASGIConnection[Any, Any, Any, Any],
+) -> tuple[User, frozenset[Permission]] | None:
+    """The signed-in, active user and what they may do (role, unit and own overrides)."""
     user_id = request.session.get("user_id") if request.scope.get("session") else None
     if not user_id:
         return None
     async with ctx_of(request).db.session() as session:
         user = await session.get(User, int(user_id))
-    return user if user is not None and user.active else None
+        if user is None or not user.active:
+            return None
+        return user, await effective(session, user)
+
+
+def can(request: ASGIConnection[Any, Any, Any, Any], permission: Permission) -> bool:
+    """For screens: may the user the guard let in do ``permission`` too?"""
+    return permission in request.scope.get("state", {}).get("permissions", frozenset())
 
 
 async def from_allowed_network(
@@ -52,20 +67,22 @@ async def from_allowed_network(
 
 
 def requires(permission: Permission) -> Guard:
-    """A guard: signed in, and the user's role is granted ``permission``."""
+    """A guard: signed in, and the user may do ``permission`` (role, unit, own overrides)."""
 
     async def guard(
         connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
     ) -> None:
-        user = await current_user(connection)
-        if user is None:
+        found = await signed_in(connection)
+        if found is None:
             raise NotAuthorizedException("sign in first")
+        user, permissions = found
         if user.must_change_password:
             # The first administrator's password was printed to a terminal: replace it first.
             raise PermissionDeniedException("change your password first")
-        if not allowed(user.role, permission):
+        if permission not in permissions:
             raise PermissionDeniedException("your role may not do this")
-        connection.scope.setdefault("state", {})["user"] = user
+        state = connection.scope.setdefault("state", {})
+        state["user"], state["permissions"] = user, permissions
 
     guard.permission = permission  # type: ignore[attr-defined]  # read by the role matrix test
     return guard

@@ -46,7 +46,7 @@ from .queue import change_state, item_action, queue_screen, stream
 from .queue_settings import queue_settings, save_away_reason, save_queue
 from .record import record, record_form
 from .team import agent_profile, move_item, save_agent_profile, sign_agent_out, team_board
-from .users import user_add, user_edit, user_reset, users
+from .users import grant_add, grant_delete, user_add, user_edit, user_reset, users
 from .work import my_work, team_work
 from .workspace import answer, classify, hand_over, mailbox_letter, workspace
 
@@ -270,6 +270,8 @@ def console_router(ctx: AppContext) -> Router:
             user_add,
             user_edit,
             user_reset,
+            grant_add,
+            grant_delete,
             queue_settings,
             save_queue,
             save_away_reason,

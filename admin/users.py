@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from hotline.core.accounts import add_user, reset_password
 from hotline.core.citizens import audit
 from hotline.core.enums import Role
-from hotline.core.models import Department, User
+from hotline.core.models import Department, PermissionGrant, User
 from hotline.core.permissions import Permission
 from hotline.core.web import render
 
@@ -33,12 +33,22 @@ async def _page(
     async with ctx.db.session() as session:
         users = list(await session.scalars(select(User).order_by(User.username)))
         departments = list(await session.scalars(select(Department).order_by(Department.code)))
+        grants = list(
+            await session.execute(
+                select(PermissionGrant, User.username)
+                .outerjoin(User, User.id == PermissionGrant.user_id)
+                .order_by(PermissionGrant.id)
+            )
+        )
     return render(
         request,
         "admin/users.html",
         users=users,
         departments=departments,
         roles=list(Role),
+        permissions=list(Permission),
+        grants=grants,
+        names={d.id: d.code for d in departments},
         password=password,
         error=error,
         status=400 if error else 200,
@@ -124,3 +134,54 @@ async def user_reset(request: Req, user_id: FromPath[int]) -> Response[Any]:
         audit(session, _actor(request), "password_reset", None, user=user.username)
         username = user.username
     return await _page(request, password=(username, password))
+
+
+@post("/console/settings/permissions", guards=[requires(Permission.ADMINISTER)])
+async def grant_add(request: Req) -> Response[Any]:
+    """An override: for a unit (and optionally one role there) or for one user."""
+    form = await request.form()
+    permission, role = str(form.get("permission", "")), str(form.get("role", "")) or None
+    department, username = (
+        _department(form.get("department")),
+        str(form.get("username", "")).strip(),
+    )
+    if permission not in {p.value for p in Permission} or (
+        role is not None and role not in {r.value for r in Role}
+    ):
+        return await _page(request, error="invalid")
+    async with ctx_of(request).db.transaction() as session:
+        user = (
+            await session.scalar(select(User).where(User.username == username))
+            if username
+            else None
+        )
+        if (username and user is None) or (user is None and department is None):
+            return await _page(request, error="grant")
+        session.add(
+            PermissionGrant(
+                department_id=None if user else department,
+                role=None if user else role,
+                user_id=user.id if user else None,
+                permission=permission,
+                allow=form.get("allow") == "yes",
+            )
+        )
+        audit(
+            session, _actor(request), "permission_override", None,
+            user=username or None, department=department, role=role, permission=permission,
+            allow=form.get("allow") == "yes",
+        )  # fmt: skip
+    return Redirect("/console/settings/users", status_code=303)
+
+
+@post(
+    "/console/settings/permissions/{grant_id:int}/delete", guards=[requires(Permission.ADMINISTER)]
+)
+async def grant_delete(request: Req, grant_id: FromPath[int]) -> Response[Any]:
+    async with ctx_of(request).db.transaction() as session:
+        grant = await session.get(PermissionGrant, grant_id)
+        if grant is None:
+            raise NotFoundException("no such override")
+        await session.delete(grant)
+        audit(session, _actor(request), "permission_override_removed", None, grant=grant_id)
+    return Redirect("/console/settings/users", status_code=303)

@@ -25,11 +25,11 @@ from hotline.core.models import (
     QueueItem,
     ServiceCategory,
 )
-from hotline.core.permissions import Permission, allowed
+from hotline.core.permissions import Permission
 from hotline.core.web import render
 from hotline.plugins.distribution import finish_contact
 
-from .guards import ctx_of, requires
+from .guards import can, ctx_of, requires
 
 Req = Request[Any, Any, Any]
 
@@ -146,7 +146,7 @@ async def _show(request: Req, case: Case) -> Response[str]:
         interactions=interactions,
         kinds=[k for k in CaseKind if k != CaseKind.DIRECTOR_MAILBOX],
         services=services,
-        can_edit=allowed(request.scope["state"]["user"].role, Permission.CASE_EDIT),
+        can_edit=can(request, Permission.CASE_EDIT),
         error=request.query_params.get("error"),
     )
 

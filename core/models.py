@@ -316,6 +316,22 @@ class AuditEntry(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
 
+class PermissionGrant(Base):
+    """An override of the role grants: for a unit (a department and its people, optionally one
+    role there) or for one user, a permission added (``allow``) or taken away. The user's own
+    override wins over their unit's, which wins over their role's."""
+
+    __tablename__ = "permission_grants"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    role: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    permission: Mapped[str] = mapped_column(String(32))
+    allow: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class AwayReason(Base):
     """Why an agent is away (break, meal, meeting, training...), defined by administrators."""
 

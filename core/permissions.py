@@ -1,15 +1,24 @@
 """What each role may do, as the hotline is organised. Least privilege: a role gets only the
 functions its work needs; the console checks every endpoint against this table.
 
-Grants are per role here; the console issue's administration screens add per-unit overrides
-(group -> role -> user) on top.
+Grants are per role here; administrators add overrides on top (``PermissionGrant``): for a
+unit (a department, optionally one role in it), then for one user. The nearer one wins: user
+over unit over role.
 """
 
 from __future__ import annotations
 
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from sqlalchemy import or_, select
 
 from hotline.core.enums import Role
+
+if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
+    from hotline.core.models import User
 
 
 class Permission(StrEnum):
@@ -57,3 +66,35 @@ def allowed(role: str, permission: Permission) -> bool:
         return permission in ROLE_GRANTS[Role(role)]
     except ValueError:
         return False
+
+
+async def effective(session: AsyncSession, user: User) -> frozenset[Permission]:
+    """What ``user`` may do: their role's grants, then their unit's overrides, then their own."""
+    from hotline.core.models import PermissionGrant
+
+    try:
+        granted = set(ROLE_GRANTS[Role(user.role)])
+    except ValueError:
+        return frozenset()
+    rows = list(
+        await session.scalars(
+            select(PermissionGrant).where(
+                or_(
+                    PermissionGrant.user_id == user.id,
+                    (PermissionGrant.user_id.is_(None))
+                    & (PermissionGrant.department_id == user.department_id)
+                    & (PermissionGrant.role.is_(None) | (PermissionGrant.role == user.role)),
+                )
+            )
+        )
+    )
+    # unit-wide first, then the unit's role, then the user's own: the nearer applies last
+    rows.sort(key=lambda g: (g.user_id is not None, g.role is not None, g.id))
+    for grant in rows:
+        if grant.permission not in {p.value for p in Permission}:
+            continue
+        if grant.allow:
+            granted.add(Permission(grant.permission))
+        else:
+            granted.discard(Permission(grant.permission))
+    return frozenset(granted)

@@ -68,6 +68,7 @@ def test_role_against_every_console_endpoint(client: TestClient[Any], role: Role
             "action": "decline",
             "citizen_id": str(citizen),
             "user_id": str(agent),
+            "grant_id": "1",
         }
 
     values = client.blocking_portal.call(data)

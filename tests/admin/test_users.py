@@ -77,3 +77,50 @@ def test_role_change_switch_off_and_the_last_administrator(client: TestClient[An
     assert kept.status_code == 400 and "last active administrator" in kept.text
     reset = client.post(f"/console/settings/users/{agent}/reset", data={"_csrf_token": token})
     assert BeautifulSoup(reset.text, "html.parser").find(id="new-password") is not None
+
+
+def test_overrides_per_department_and_per_user(client: TestClient[Any]) -> None:
+    """Department officers of the transport bureau may read hotline cases; one agent may not
+    edit them; the user's own override wins over their department's."""
+    from hotline.core.intake import receive
+    from hotline.core.models import Department
+    from tests.conftest import seed_city
+    from tests.factories import submission
+
+    async def data() -> tuple[str, int]:
+        ctx = client.app.state.ctx
+        await seed_city(ctx)
+        number = (await receive(ctx, submission())).tracking_number
+        async with ctx.db.transaction() as s:
+            roads = await s.scalar(select(Department.id).where(Department.code == "roads"))
+            officer = await s.scalar(select(User).where(User.username == "department_officer1"))
+            officer.department_id = roads
+        return number, roads
+
+    number, roads = client.blocking_portal.call(data)
+    sign_in(client, "department_officer1")
+    assert client.get(f"/console/cases/{number}").status_code == 403
+    client.cookies.clear()
+    sign_in(client, "administrator1")
+    token = csrf(client, "/console/settings/users")
+    for form in (
+        {"department": str(roads), "role": "department_officer", "permission": "case.read",
+         "allow": "yes"},
+        {"username": "agent1", "permission": "case.edit"},  # allow unticked: taken away
+        {"username": "nobody", "permission": "case.read", "allow": "yes"},
+    ):  # fmt: skip
+        client.post("/console/settings/permissions", data={"_csrf_token": token, **form})
+    grants = BeautifulSoup(client.get("/console/settings/users").text, "html.parser")
+    assert len(grants.select("#grants tbody tr")) == 2  # the unknown user's was refused
+    client.cookies.clear()
+    sign_in(client, "department_officer1")
+    assert client.get(f"/console/cases/{number}").status_code == 200
+    client.cookies.clear()
+    sign_in(client, "agent1")
+    page = client.get(f"/console/cases/{number}")
+    assert page.status_code == 200 and "/classify" not in page.text  # still reads, not edits
+    token = csrf(client, "/console/queue")
+    refused = client.post(
+        f"/console/cases/{number}/classify", data={"_csrf_token": token, "category": "noise"}
+    )
+    assert refused.status_code == 403
