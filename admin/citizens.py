@@ -14,8 +14,7 @@ from hotline.core import citizens
 from hotline.core.permissions import Permission
 from hotline.core.web import render
 
-from .guards import can, ctx_of, requires
-from .workspace import _actor
+from .guards import can, ctx_of, requires, staff_actor
 
 Req = Request[Any, Any, Any]
 
@@ -23,13 +22,13 @@ Req = Request[Any, Any, Any]
 @get("/console/citizens", guards=[requires(Permission.CASE_READ)])
 async def citizen_search(request: Req) -> Response[str]:
     query = request.query_params.get("q", "")[:200]
-    found = await citizens.search(ctx_of(request), query, _actor(request)) if query else []
+    found = await citizens.search(ctx_of(request), query, staff_actor(request)) if query else []
     return render(request, "admin/citizens.html", query=query, found=found, block="results")
 
 
 @get("/console/citizens/{citizen_id:int}", guards=[requires(Permission.CASE_READ)])
 async def citizen_record(request: Req, citizen_id: FromPath[int]) -> Response[str]:
-    record = await citizens.read(ctx_of(request), citizen_id, _actor(request))
+    record = await citizens.read(ctx_of(request), citizen_id, staff_actor(request))
     if record is None:
         raise NotFoundException("no such citizen")
     found, cases = record
@@ -52,7 +51,7 @@ async def citizen_edit(request: Req, citizen_id: FromPath[int]) -> Response[Any]
         await citizens.edit(
             ctx_of(request),
             citizen_id,
-            _actor(request),
+            staff_actor(request),
             name=str(form.get("name", "")).strip() or None,
             language=str(form.get("language", "")) or None,
             priority=str(form.get("priority", "")) or None,
@@ -69,7 +68,7 @@ async def citizen_merge(request: Req, citizen_id: FromPath[int]) -> Response[Any
     try:
         if not other.isdigit():
             raise citizens.CitizenRefused("give the other record's number")
-        await citizens.merge(ctx_of(request), citizen_id, int(other), _actor(request))
+        await citizens.merge(ctx_of(request), citizen_id, int(other), staff_actor(request))
     except citizens.CitizenRefused:
         return Redirect(f"/console/citizens/{citizen_id}?error=merge", status_code=303)
     return Redirect(f"/console/citizens/{citizen_id}", status_code=303)

@@ -9,7 +9,9 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
+from hotline.core.actors import Actor
 from hotline.core.context import AppContext
+from hotline.core.enums import ActorKind
 from hotline.core.models import User
 from hotline.core.permissions import Permission, effective
 
@@ -34,6 +36,12 @@ def address_allowed(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
     return any(address in ipaddress.ip_network(n, strict=False) for n in networks)
 
 
+def session_user_id(request: ASGIConnection[Any, Any, Any, Any]) -> int | None:
+    """Whose console session this is, if signed in (before the guard has looked them up)."""
+    user_id = request.session.get("user_id") if request.scope.get("session") else None
+    return int(user_id) if user_id else None
+
+
 async def current_user(request: ASGIConnection[Any, Any, Any, Any]) -> User | None:
     found = await signed_in(request)
     return found[0] if found else None
@@ -43,14 +51,25 @@ async def signed_in(
     request: ASGIConnection[Any, Any, Any, Any],
 ) -> tuple[User, frozenset[Permission]] | None:
     """The signed-in, active user and what they may do (role, unit and own overrides)."""
-    user_id = request.session.get("user_id") if request.scope.get("session") else None
+    user_id = session_user_id(request)
     if not user_id:
         return None
     async with ctx_of(request).db.session() as session:
-        user = await session.get(User, int(user_id))
+        user = await session.get(User, user_id)
         if user is None or not user.active:
             return None
         return user, await effective(session, user)
+
+
+def staff_actor(request: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    """The signed-in staff member (set by the guard) as the actor of what they do."""
+    user = request.scope["state"]["user"]
+    return Actor(
+        ActorKind.STAFF,
+        id=user.id,
+        label=user.username,
+        address=request.client.host if request.client else None,
+    )
 
 
 def can(request: ASGIConnection[Any, Any, Any, Any], permission: Permission) -> bool:

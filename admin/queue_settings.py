@@ -81,32 +81,31 @@ async def queue_settings(request: Req) -> Response[str]:
     return await _page(request)
 
 
-@post("/console/settings/queues", guards=[requires(Permission.ADMINISTER)])
-async def save_queue(request: Req) -> Response[Any]:
-    form = dict(await request.form())
+async def _save(
+    request: Req, form: dict[str, Any], schema: type[BaseModel], model: Any
+) -> Response[Any]:
+    """Validate ``form`` with ``schema`` and write it over the ``model`` row of its code (or a
+    new one); a mistake shows the page again with every problem."""
     try:
-        data = QueueForm.model_validate(form)
+        data = schema.model_validate(form)
     except ValidationError as error:
         return await _page(request, errors=_problems(error), status=400)
+    values = data.model_dump()
     async with ctx_of(request).db.transaction() as session:
-        group = await session.get(SkillGroup, data.code) or SkillGroup(code=data.code)
-        for name, value in data.model_dump().items():
-            setattr(group, name, value)
-        session.add(group)
+        row = await session.get(model, values["code"]) or model(code=values["code"])
+        for name, value in values.items():
+            setattr(row, name, value)
+        session.add(row)
     return Redirect("/console/settings/queues", status_code=303)
+
+
+@post("/console/settings/queues", guards=[requires(Permission.ADMINISTER)])
+async def save_queue(request: Req) -> Response[Any]:
+    return await _save(request, dict(await request.form()), QueueForm, SkillGroup)
 
 
 @post("/console/settings/away-reasons", guards=[requires(Permission.ADMINISTER)])
 async def save_away_reason(request: Req) -> Response[Any]:
-    form = dict(await request.form())
+    form: dict[str, Any] = dict(await request.form())
     form["active"] = form.get("active") == "yes"
-    try:
-        data = AwayForm.model_validate(form)
-    except ValidationError as error:
-        return await _page(request, errors=_problems(error), status=400)
-    async with ctx_of(request).db.transaction() as session:
-        reason = await session.get(AwayReason, data.code) or AwayReason(code=data.code)
-        for name, value in data.model_dump().items():
-            setattr(reason, name, value)
-        session.add(reason)
-    return Redirect("/console/settings/queues", status_code=303)
+    return await _save(request, form, AwayForm, AwayReason)

@@ -41,7 +41,7 @@ from hotline.core.web import render
 from .audit import audit_search
 from .citizens import citizen_edit, citizen_merge, citizen_record, citizen_search
 from .guards import ctx_of as _ctx
-from .guards import current_user, from_allowed_network, requires
+from .guards import current_user, from_allowed_network, requires, session_user_id
 from .queue import change_state, item_action, queue_screen, stream
 from .queue_settings import queue_settings, save_away_reason, save_queue
 from .record import record, record_form
@@ -211,7 +211,7 @@ def _is_post(request: Req) -> bool:
 def _poster(request: Req) -> str:
     """Console posts are limited per signed-in user (a call centre's agents share one address),
     and per address before signing in."""
-    user_id = request.session.get("user_id") if request.scope.get("session") else None
+    user_id = session_user_id(request)
     return f"user:{user_id}" if user_id else f"address:{get_remote_address(request)}"
 
 

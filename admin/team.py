@@ -121,10 +121,10 @@ def _profile_form(form: Any) -> tuple[dict[str, int], dict[str, int], list[str]]
     for part in str(form.get("skills", "")).replace("，", ",").split(","):
         if not part.strip():
             continue
-        code, _, level = part.strip().partition(":")
-        if not code.strip() or not (level or "1").strip().isdigit():
+        code, _, level = (x.strip() for x in part.partition(":"))
+        if not code or not (level or "1").isdigit():
             raise ClientException(f"skill {part.strip()!r}: write code:level, e.g. pothole:1")
-        skills[code.strip()] = max(1, int((level or "1").strip()))
+        skills[code] = max(1, int(level or "1"))
     languages = [lang for lang in ("zh_CN", "en") if form.get(f"lang_{lang}") == "yes"]
     return capacity, skills, languages
 

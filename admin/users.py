@@ -14,14 +14,13 @@ from litestar.response import Redirect
 from sqlalchemy import func, select
 
 from hotline.core.accounts import add_user, reset_password
-from hotline.core.citizens import audit
+from hotline.core.audit import audit
 from hotline.core.enums import Role
 from hotline.core.models import Department, PermissionGrant, User
 from hotline.core.permissions import Permission
 from hotline.core.web import render
 
-from .guards import ctx_of, requires
-from .workspace import _actor
+from .guards import ctx_of, requires, staff_actor
 
 Req = Request[Any, Any, Any]
 
@@ -84,7 +83,7 @@ async def user_add(request: Req) -> Response[Any]:
     if password is None:
         return await _page(request, error="taken")
     async with ctx.db.transaction() as session:
-        audit(session, _actor(request), "user_add", None, username=username, role=role)
+        audit(session, staff_actor(request), "user_add", None, username=username, role=role)
     return await _page(request, password=(username, password))
 
 
@@ -118,7 +117,7 @@ async def user_edit(request: Req, user_id: FromPath[int]) -> Response[Any]:
         fields = [k for k, v in changed.items() if getattr(user, k) != v]
         for field in fields:
             setattr(user, field, changed[field])
-        audit(session, _actor(request), "user_edit", None, user=user.username, fields=fields)
+        audit(session, staff_actor(request), "user_edit", None, user=user.username, fields=fields)
     return Redirect("/console/settings/users", status_code=303)
 
 
@@ -131,7 +130,7 @@ async def user_reset(request: Req, user_id: FromPath[int]) -> Response[Any]:
     async with ctx.db.transaction() as session:
         user = await session.get(User, user_id)
         assert user is not None
-        audit(session, _actor(request), "password_reset", None, user=user.username)
+        audit(session, staff_actor(request), "password_reset", None, user=user.username)
         username = user.username
     return await _page(request, password=(username, password))
 
@@ -167,7 +166,7 @@ async def grant_add(request: Req) -> Response[Any]:
             )
         )
         audit(
-            session, _actor(request), "permission_override", None,
+            session, staff_actor(request), "permission_override", None,
             user=username or None, department=department, role=role, permission=permission,
             allow=form.get("allow") == "yes",
         )  # fmt: skip
@@ -183,5 +182,5 @@ async def grant_delete(request: Req, grant_id: FromPath[int]) -> Response[Any]:
         if grant is None:
             raise NotFoundException("no such override")
         await session.delete(grant)
-        audit(session, _actor(request), "permission_override_removed", None, grant=grant_id)
+        audit(session, staff_actor(request), "permission_override_removed", None, grant=grant_id)
     return Redirect("/console/settings/users", status_code=303)

@@ -3,7 +3,7 @@ leaders and supervisors see everyone's, filtered by time, queue (skill group) an
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 from litestar import Request, Response, get
@@ -39,7 +39,8 @@ async def _records(request: Req, *, agent: int | None, everyone: bool) -> Respon
         query = query.where(QueueItem.agent_id == agent)
     elif params.get("agent"):
         query = query.where(User.username == params["agent"].strip())
-    group = params.get("group", "").strip()
+    if group := params.get("group", "").strip():  # the queue is the item's first skill
+        query = query.where(QueueItem.skills[0].as_string() == group)
     async with ctx.db.session() as session:
         found = list(
             await session.execute(query.order_by(QueueItem.assigned_at.desc()).limit(LIMIT))
@@ -48,13 +49,11 @@ async def _records(request: Req, *, agent: int | None, everyone: bool) -> Respon
     rows = []
     totals: dict[str, list[Any]] = {}
     for item, number, username in found:
-        if group and (item.skills[:1] or [""])[0] != group:
-            continue
-        spent = ((item.done_at or now) - item.assigned_at) if item.assigned_at else timedelta()
-        rows.append((item, number, username, int(spent.total_seconds())))
+        seconds = int(((item.done_at or now) - item.assigned_at).total_seconds())
+        rows.append((item, number, username, seconds))
         total = totals.setdefault(username, [0, 0])
         total[0] += 1
-        total[1] += int(spent.total_seconds())
+        total[1] += seconds
     return render(
         request,
         "admin/work.html",

@@ -14,8 +14,7 @@ from litestar.response import Redirect
 from sqlalchemy import select
 
 from hotline.core.actions import ActionRefused, do_answer, do_classify, do_hand_over
-from hotline.core.actors import Actor
-from hotline.core.enums import ActorKind, CaseKind, QueueState
+from hotline.core.enums import CaseKind, QueueState
 from hotline.core.models import (
     Case,
     CaseEvent,
@@ -29,19 +28,9 @@ from hotline.core.permissions import Permission
 from hotline.core.web import render
 from hotline.plugins.distribution import finish_contact
 
-from .guards import can, ctx_of, requires
+from .guards import can, ctx_of, requires, staff_actor
 
 Req = Request[Any, Any, Any]
-
-
-def _actor(request: Req) -> Actor:
-    user = request.scope["state"]["user"]
-    return Actor(
-        ActorKind.STAFF,
-        id=user.id,
-        label=user.username,
-        address=request.client.host if request.client else None,
-    )
 
 
 async def _open(request: Req, number: str, *, sealed: bool) -> Case:
@@ -70,7 +59,7 @@ async def mailbox_letter(request: Req, number: FromPath[str]) -> Response[str]:
 
 async def _show(request: Req, case: Case) -> Response[str]:
     ctx = ctx_of(request)
-    actor = _actor(request)
+    actor = staff_actor(request)
     async with ctx.db.transaction() as session:
         session.add(
             CaseEvent(
@@ -162,7 +151,7 @@ async def classify(request: Req, number: FromPath[str]) -> Response[Any]:
             ctx_of(request),
             case.id,
             str(form.get("category", "")),
-            _actor(request),
+            staff_actor(request),
             kind=kind,
             summary=None if summary is None else str(summary),
         )
@@ -194,7 +183,7 @@ async def answer(request: Req, number: FromPath[str]) -> Response[Any]:
     case = await _open(request, number, sealed=False)
     form = await request.form()
     try:
-        await do_answer(ctx_of(request), case.id, str(form.get("answer", "")), _actor(request))
+        await do_answer(ctx_of(request), case.id, str(form.get("answer", "")), staff_actor(request))
     except ActionRefused:
         return Redirect(f"/console/cases/{number}?error=answer", status_code=303)
     await _finish_my_contacts(request, case)
@@ -206,7 +195,7 @@ async def hand_over(request: Req, number: FromPath[str]) -> Response[Any]:
     """To the workflow: the case stays open with its classification, for dispatch."""
     case = await _open(request, number, sealed=False)
     try:
-        await do_hand_over(ctx_of(request), case.id, _actor(request))
+        await do_hand_over(ctx_of(request), case.id, staff_actor(request))
     except ActionRefused:
         return Redirect(f"/console/cases/{number}?error=hand_over", status_code=303)
     await _finish_my_contacts(request, case)

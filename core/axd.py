@@ -37,15 +37,14 @@ REPEAT_DAYS = 30  # a citizen with this many days' worth of repeat contacts is a
 
 @dataclass(frozen=True)
 class QueueRules:
-    """How one queue (skill group) distributes: its strategy, offer time, wrap-up time, how
-    long before skill tiers widen, and the phone prefixes of its region."""
+    """How one queue (skill group) distributes: its strategy, offer time, wrap-up time, and how
+    long before skill tiers and regions widen. ``code`` is the queue's (empty: site defaults)."""
 
     code: str
     strategy: str
     offer_seconds: int
     wrap_up_seconds: int
     widen_after_seconds: int
-    phone_prefixes: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -137,7 +136,6 @@ def rules_for(session: Session, item: QueueItem, settings: Settings) -> QueueRul
         widen_after_seconds=group.widen_after_seconds
         if group
         else settings.axd_widen_after_seconds,
-        phone_prefixes=tuple(group.phone_prefixes) if group else (),
     )
 
 
@@ -176,8 +174,7 @@ def is_priority_citizen(session: Session, citizen: Citizen, now: datetime, repea
 def situation(session: Session, item: QueueItem, now: datetime, settings: Settings) -> Situation:
     rules = rules_for(session, item, settings)
     waited = (now - item.waiting_since).total_seconds()
-    citizen_id = session.scalar(select(Case.citizen_id).where(Case.id == item.case_id))
-    citizen = session.get(Citizen, citizen_id) if citizen_id else None
+    citizen = session.get(Citizen, item.case.citizen_id) if item.case.citizen_id else None
     if citizen is None:
         return Situation(rules, waited)
     last = session.scalar(
@@ -215,7 +212,7 @@ def _eligible(presence: AgentPresence, load: dict[str, int], item: QueueItem) ->
     return [int(v) for v in levels if v is not None]
 
 
-def offerable(session: Session, limit: int | None = None) -> list[int]:
+def offerable(session: Session) -> list[int]:
     """The waiting items some available agent could take now, in queue order (priority, then
     waiting time): what a sweep offers. One pass over agents and items, so that a long queue
     nobody can take (a language no one on shift speaks) costs one query, not one per item."""
@@ -238,8 +235,6 @@ def offerable(session: Session, limit: int | None = None) -> list[int]:
             seen[key] = any(_eligible(p, load.get(p.user_id, {}), item) is not None for p in free)
         if seen[key]:
             found.append(item.id)
-            if limit is not None and len(found) >= limit:
-                break
     return found
 
 
@@ -290,20 +285,16 @@ async def choose(
 def _pool(
     session: Session, item_id: int, now: datetime, settings: Settings
 ) -> tuple[QueueItem, list[Candidate], Situation] | None:
+    """The waiting item, who could take it, and its situation; None when nobody can."""
     item = session.scalar(
         select(QueueItem)
         .options(joinedload(QueueItem.case))
         .where(QueueItem.id == item_id, QueueItem.state == QueueState.WAITING)
     )
-    if item is None:
+    found = candidates(session, item, now) if item is not None else []
+    if item is None or not found:
         return None
-    found = candidates(session, item, now)
-    where = (
-        situation(session, item, now, settings)
-        if found
-        else Situation(rules_for(session, item, settings), 0.0)
-    )
-    return item, found, where
+    return item, found, situation(session, item, now, settings)
 
 
 async def offer_next(ctx: AppContext, item_id: int) -> int | None:

@@ -12,10 +12,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core import tracking
 from hotline.core.actors import Actor
+from hotline.core.audit import audit
 from hotline.core.contacts import InvalidContact, normalise
 from hotline.core.context import AppContext
 from hotline.core.enums import ContactKind
-from hotline.core.models import AuditEntry, Case, Citizen, ContactPoint, utcnow
+from hotline.core.models import Case, Citizen, ContactPoint
 
 PRIORITY_FLAGS = ("elderly", "disabled", "other")  # why a citizen is served first
 LIMIT = 50
@@ -30,22 +31,6 @@ class Found:
     citizen: Citizen
     contacts: list[ContactPoint]
     cases: int
-
-
-def audit(
-    session: AsyncSession, actor: Actor, action: str, citizen_id: int | None, **detail: Any
-) -> None:
-    session.add(
-        AuditEntry(
-            at=utcnow(),
-            action=action,
-            actor_id=actor.id,
-            actor_label=actor.label,
-            address=actor.address,
-            citizen_id=citizen_id,
-            detail=detail,
-        )
-    )
 
 
 def _query_kind(query: str) -> tuple[str, Any]:
@@ -94,23 +79,29 @@ async def search(ctx: AppContext, query: str, actor: Actor) -> list[Found]:
         citizens = list(
             await session.scalars(select(Citizen).where(where).order_by(Citizen.id).limit(LIMIT))
         )
-        found = [await _found(session, c) for c in citizens]
+        found = await _found(session, citizens) if citizens else []
         audit(session, actor, "citizen_search", None, by=by, found=len(found))
     return found
 
 
-async def _found(session: AsyncSession, citizen: Citizen) -> Found:
-    contacts = list(
-        await session.scalars(
-            select(ContactPoint)
-            .where(ContactPoint.citizen_id == citizen.id)
-            .order_by(ContactPoint.id)
-        )
+async def _found(session: AsyncSession, citizens: list[Citizen]) -> list[Found]:
+    """Each citizen with their contact points and number of cases: two queries for them all."""
+    ids = [c.id for c in citizens]
+    contacts: dict[int, list[ContactPoint]] = {i: [] for i in ids}
+    for point in await session.scalars(
+        select(ContactPoint).where(ContactPoint.citizen_id.in_(ids)).order_by(ContactPoint.id)
+    ):
+        contacts[point.citizen_id].append(point)
+    counts = dict(
+        (
+            await session.execute(
+                select(Case.citizen_id, func.count())
+                .where(Case.citizen_id.in_(ids))
+                .group_by(Case.citizen_id)
+            )
+        ).all()
     )
-    cases = await session.scalar(
-        select(func.count()).select_from(Case).where(Case.citizen_id == citizen.id)
-    )
-    return Found(citizen, contacts, int(cases or 0))
+    return [Found(c, contacts[c.id], int(counts.get(c.id, 0))) for c in citizens]
 
 
 async def read(ctx: AppContext, citizen_id: int, actor: Actor) -> tuple[Found, list[Case]] | None:
@@ -119,7 +110,7 @@ async def read(ctx: AppContext, citizen_id: int, actor: Actor) -> tuple[Found, l
         citizen = await session.get(Citizen, citizen_id)
         if citizen is None:
             return None
-        found = await _found(session, citizen)
+        (found,) = await _found(session, [citizen])
         cases = list(
             await session.scalars(
                 select(Case)

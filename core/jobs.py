@@ -140,7 +140,7 @@ class JobQueue:
 
     def start_in_process(self, workers: int, poll_seconds: float = 0.05) -> None:
         """Run jobs inside this process (the embedded default). Idle workers look for new jobs
-        every ``poll_seconds``: an offer to an agent waits at most that long for a worker."""
+        every ``poll_seconds``: a new job waits at most that long for a worker."""
         self._consumer = _QuietConsumer(
             self.huey,
             workers=workers,

@@ -58,14 +58,13 @@ async def wrap_up_end(ctx: AppContext) -> int:
     return await _offer(ctx, await ctx.db.run(axd.offerable, write=False))
 
 
-async def _waiting(ctx: AppContext, case_id: int | None = None) -> list[int]:
-    query = select(QueueItem.id).where(QueueItem.state == QueueState.WAITING)
-    if case_id is not None:
-        query = query.where(QueueItem.case_id == case_id)
+async def _waiting(ctx: AppContext, case_id: int) -> list[int]:
     async with ctx.db.session() as session:
         return list(
             await session.scalars(
-                query.order_by(QueueItem.priority.desc(), QueueItem.waiting_since)
+                select(QueueItem.id)
+                .where(QueueItem.state == QueueState.WAITING, QueueItem.case_id == case_id)
+                .order_by(QueueItem.priority.desc(), QueueItem.waiting_since)
             )
         )
 
