@@ -24,7 +24,9 @@ CASES_CHANNEL = "cases"
 QUEUE_CHANNEL = "queue"
 
 # Detail keys that may hold what a person wrote or who they are: never leave the database.
-PRIVATE_KEYS = frozenset({"text", "name", "contact", "value", "address"})
+PRIVATE_KEYS = frozenset(
+    {"text", "name", "contact", "value", "address", "answer", "reason", "comment", "note"}
+)
 
 Publisher = Callable[[dict[str, Any], list[str]], None]
 

@@ -12,7 +12,6 @@ write), so SQLite does it in two thread hops rather than two per statement.
 
 from __future__ import annotations
 
-import inspect
 import logging
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
@@ -24,7 +23,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
 from hotline.core import tracking
+from hotline.core.actions import ActionRefused
+from hotline.core.actors import SYSTEM
 from hotline.core.axd import is_priority_citizen
+from hotline.core.calendar import Calendar
 from hotline.core.contacts import InvalidContact, normalise
 from hotline.core.context import AppContext
 from hotline.core.deadlines import deadline
@@ -44,6 +46,7 @@ from hotline.core.events import QUEUE_CHANNEL, CaseEventMessage
 from hotline.core.lookup import lookup_code
 from hotline.core.models import (
     Attachment,
+    CalendarDay,
     Case,
     CaseEvent,
     Citizen,
@@ -54,8 +57,10 @@ from hotline.core.models import (
     ServiceCategory,
     utcnow,
 )
+from hotline.core.routing import Route, route_case
 from hotline.core.storage import ALLOWED_TYPES, sniff
 from hotline.core.submission import IntakeRefused, Problem, Submission
+from hotline.core.workflow import do_dispatch
 
 log = logging.getLogger("hotline.intake")
 
@@ -71,6 +76,7 @@ class Checked:
     target: Case | None = None
     types: list[str] = field(default_factory=list)
     department: Department | None = None
+    calendar: Calendar | None = None
 
 
 @dataclass
@@ -210,6 +216,14 @@ async def check_submission(
     duplicate, checked.category, checked.target = await ctx.db.run(
         lambda session: _look_up(session, sub), write=False
     )
+    if checked.category is not None:
+        checked.calendar = await ctx.db.run(
+            lambda session: Calendar(
+                {d.day: d.working for d in session.scalars(select(CalendarDay))},
+                ctx.settings.holidays_country,
+            ),
+            write=False,
+        )
     if duplicate is not None:
         return duplicate, [], checked
     if sub.category and checked.category is None:
@@ -235,16 +249,6 @@ async def check_submission(
                 )
             )
     return None, problems, checked
-
-
-async def route_case(
-    ctx: AppContext, case: Case, category: ServiceCategory | None, sub: Submission
-) -> str | None:
-    """Ask the ``choose_department`` hook for a department code (checked in the write)."""
-    answer = ctx.pm.hook.choose_department(ctx=ctx, case=case, category=category, submission=sub)
-    if inspect.isawaitable(answer):
-        answer = await answer
-    return None if answer is None else str(answer)
 
 
 def _department_id(
@@ -321,7 +325,11 @@ def _open_case(
     )
     if checked.category is not None:
         case.reply_deadline = deadline(
-            now, checked.category.reply_limit, checked.category.reply_limit_unit, ctx.tz
+            now,
+            checked.category.reply_limit,
+            checked.category.reply_limit_unit,
+            ctx.tz,
+            checked.calendar,
         )
     return case
 
@@ -331,7 +339,7 @@ def _write(
     ctx: AppContext,
     sub: Submission,
     checked: Checked,
-    department_code: str | None,
+    route: Route | None,
     digests: list[str],
     raw_digest: str | None,
 ) -> tuple[IntakeResult, list[CaseEventMessage]]:
@@ -363,21 +371,24 @@ def _write(
             ]
     else:
         case = _open_case(ctx, sub, checked, citizen, language, now)
-        case.department_id = _department_id(session, department_code, checked.category)
+        case.department_id = _department_id(
+            session, route.department if route else None, checked.category
+        )
         detail = {"channel": sub.channel, "kind": sub.kind}
         if target is not None:
             detail["follows"] = target.tracking_number
         events = [
             CaseEvent(case=case, action="received", public=True, detail=detail, **citizen_event)
         ]
-        if case.department_id is not None:
+        if case.department_id is not None and route is not None:
+            case.route_reason = route.reason[:300]
             events.append(
                 CaseEvent(
                     case=case,
                     action="routed",
                     actor_kind=ActorKind.SYSTEM,
                     at=now,
-                    detail={"department": department_code},
+                    detail={"department": route.department, "reason": route.reason},
                 )
             )
         session.add(case)
@@ -470,6 +481,8 @@ def _rate(
     """The citizen's evaluation; "not satisfied" within the allowed days asks for a reopen."""
     assert sub.rating is not None
     case.satisfaction = sub.rating.satisfaction
+    if case.status == CaseStatus.ANSWERED:  # the evaluation closes the answered case (办结)
+        case.status, case.closed_at = CaseStatus.CLOSED, now
     events = [
         CaseEvent(
             case=case,
@@ -505,7 +518,7 @@ async def receive(ctx: AppContext, sub: Submission) -> IntakeResult:
     else:
         digests, raw_digest = [], None
 
-    department_code = None
+    route = None
     if checked.target is None or not CaseStatus(checked.target.status).is_open:
         draft = _open_case(
             ctx,
@@ -515,14 +528,12 @@ async def receive(ctx: AppContext, sub: Submission) -> IntakeResult:
             sub.language or ctx.settings.default_language,
             sub.received_at or utcnow(),
         )
-        department_code = await route_case(ctx, draft, checked.category, sub)
+        route = await route_case(ctx, draft, checked.category, sub)
 
     for attempt in range(TRACKING_ATTEMPTS):
         try:
             result, messages = await ctx.db.run(
-                lambda session: _write(
-                    session, ctx, sub, checked, department_code, digests, raw_digest
-                ),
+                lambda session: _write(session, ctx, sub, checked, route, digests, raw_digest),
                 write=True,
             )
             break
@@ -536,4 +547,16 @@ async def receive(ctx: AppContext, sub: Submission) -> IntakeResult:
                 raise
     await ctx.events.deliver(ctx, messages)
     ctx.events.publish({"type": "queue_changed", "case_id": result.case_id}, [QUEUE_CHANNEL])
+    if result.created and route is not None and checked.category is not None:
+        if checked.category.auto_dispatch:
+            await _dispatch_automatically(ctx, result, route)
     return result
+
+
+async def _dispatch_automatically(ctx: AppContext, result: IntakeResult, route: Route) -> None:
+    """The administrator chose automatic dispatch for the category: the suggestion goes out.
+    A refusal (the department was switched off meanwhile) leaves the case for an agent."""
+    try:
+        await do_dispatch(ctx, result.case_id, route.department, SYSTEM)
+    except ActionRefused as exc:
+        log.warning("automatic dispatch refused", extra={"reason": str(exc)})

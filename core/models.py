@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import (
     JSON,
     BigInteger,
     Boolean,
+    Date,
     DateTime,
     Dialect,
     Float,
@@ -112,6 +113,8 @@ class ServiceCategory(Base):
     reply_limit_unit: Mapped[str] = mapped_column(String(20), default=LimitUnit.WORKING_DAYS)
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # the routing suggestion is dispatched without an agent (the administrator's choice)
+    auto_dispatch: Mapped[bool] = mapped_column(Boolean, default=False)
     # Extra questions the form asks (the Open311 service definition): a list of
     # {code, datatype, required, description_zh, description_en, values: [{key, name_zh, name_en}]}
     attributes: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)
@@ -137,6 +140,7 @@ class User(Base):
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    notices_read_at: Mapped[datetime | None] = mapped_column()
 
 
 class Citizen(Base):
@@ -196,6 +200,14 @@ class Case(Base):
     # The hotline asked the citizen for more information (the portal then offers a form).
     info_requested: Mapped[bool] = mapped_column(Boolean, default=False)
     satisfaction: Mapped[str | None] = mapped_column(String(20))
+    # the workflow: why the department was suggested, supervision (督办), overdue, reopen, merge
+    route_reason: Mapped[str] = mapped_column(String(300), default="")
+    supervised: Mapped[bool] = mapped_column(Boolean, default=False)
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the department must call the citizen back itself: their contact may be shown to it
+    direct_callback: Mapped[bool] = mapped_column(Boolean, default=False)
+    reopened: Mapped[int] = mapped_column(Integer, default=0)
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
     answered_at: Mapped[datetime | None] = mapped_column()
     sign_deadline: Mapped[datetime | None] = mapped_column()
     reply_deadline: Mapped[datetime | None] = mapped_column()
@@ -408,6 +420,107 @@ class AgentPresence(Base):
     languages: Mapped[list[str]] = mapped_column(default=list)
     last_assigned_at: Mapped[datetime | None] = mapped_column()
     missed_offers: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Assignment(Base):
+    """A case with one department: the lead (主办) or a co-handler (协办), each with its own
+    deadlines, sign-for, reply, return, extension and urging. A case dispatched twice (after a
+    return) keeps both rows: the history of who had it."""
+
+    __tablename__ = "assignments"
+    __table_args__ = (
+        Index("ix_assignments_department_state", "department_id", "state"),
+        # the deadline scan: open assignments not yet overdue, by deadline
+        Index("ix_assignments_due_reply", "state", "overdue", "reply_deadline"),
+        Index("ix_assignments_due_sign", "state", "overdue", "sign_deadline"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    lead: Mapped[bool] = mapped_column(Boolean, default=True)
+    # dispatched -> accepted -> replied -> done; or returned; or closed (the lead finished)
+    state: Mapped[str] = mapped_column(String(16))
+    instructions: Mapped[str] = mapped_column(Text, default="")
+    dispatched_at: Mapped[datetime] = mapped_column(default=utcnow)
+    sign_deadline: Mapped[datetime | None] = mapped_column()
+    reply_deadline: Mapped[datetime | None] = mapped_column()
+    signed_at: Mapped[datetime | None] = mapped_column()
+    replied_at: Mapped[datetime | None] = mapped_column()
+    reply_text: Mapped[str] = mapped_column(Text, default="")
+    # why the hotline sent the reply back, or why the department returned the case
+    reason: Mapped[str] = mapped_column(Text, default="")
+    sent_back: Mapped[int] = mapped_column(Integer, default=0)
+    urged: Mapped[int] = mapped_column(Integer, default=0)
+    extension_days: Mapped[int | None] = mapped_column(Integer)
+    extension_reason: Mapped[str] = mapped_column(Text, default="")
+    extension_state: Mapped[str | None] = mapped_column(String(16))  # requested|approved|refused
+    warned_at: Mapped[datetime | None] = mapped_column()  # the due-soon notice went out
+    overdue: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    case: Mapped[Case] = relationship()
+    department: Mapped[Department] = relationship()
+
+
+class CaseLink(Base):
+    """Two cases about one matter (related), or a case split off another."""
+
+    __tablename__ = "case_links"
+    __table_args__ = (UniqueConstraint("case_id", "other_id"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    other_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # related | split
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CalendarDay(Base):
+    """An exception to the default calendar: a holiday on a weekday, or a weekend day that is
+    a working day (调休). Imported from iCalendar or CSV, or edited one by one."""
+
+    __tablename__ = "calendar_days"
+
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    working: Mapped[bool] = mapped_column(Boolean)
+    name: Mapped[str] = mapped_column(String(200), default="")
+
+
+class RoutingRule(Base):
+    """Words in a case (keyword) or in its place (district) that send it to a department."""
+
+    __tablename__ = "routing_rules"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    kind: Mapped[str] = mapped_column(String(16))  # keyword | district
+    pattern: Mapped[str] = mapped_column(String(200))
+    department_id: Mapped[int] = mapped_column(ForeignKey("departments.id"))
+    # only for cases of this service, when set
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("service_categories.id"))
+    position: Mapped[int] = mapped_column(Integer, default=100)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+    department: Mapped[Department] = relationship()
+
+
+class Notice(Base):
+    """An in-app notice (message centre): a new case, an urging, a return, a deadline, or an
+    announcement; addressed to a department, a role, one user, or everyone (all empty)."""
+
+    __tablename__ = "notices"
+    __table_args__ = (Index("ix_notices_at", "at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))
+    department_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
+    role: Mapped[str | None] = mapped_column(String(32))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    title: Mapped[str] = mapped_column(String(300), default="")
+    body: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
 
 
 class CaseEvent(Base):

@@ -103,6 +103,18 @@ class Settings(BaseSettings):
     reopen_days: int = Field(
         15, ge=0, description="days after an answer a citizen may ask to reopen"
     )
+    holidays_country: str = Field(
+        "CN",
+        max_length=2,
+        description="public holidays and adjusted working days of this country (python-holidays)"
+        " under the administrator's own calendar days; empty: weekends only",
+    )
+    deadline_warn_hours: int = Field(
+        4, ge=0, description="working hours before a deadline the department is warned"
+    )
+    evaluation_days: int = Field(
+        7, ge=1, description="days an answered case waits for the citizen's evaluation, then closes"
+    )
 
     @field_validator("console_networks")
     @classmethod

@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from hotline.core.jobs import JobSpec
     from hotline.core.models import Case, QueueItem, ServiceCategory
     from hotline.core.replies import OutboundMessage
+    from hotline.core.routing import Route
     from hotline.core.submission import Submission
 
 hookspec = pluggy.HookspecMarker("hotline")
@@ -70,15 +71,18 @@ def register_templates() -> Sequence[str]:
 
 
 @hookspec(firstresult=True)
-def choose_department(
-    ctx: AppContext, case: Case, category: ServiceCategory | None, submission: Submission
-) -> str | Awaitable[str | None] | None:
-    """firstresult: the code of the department a new case goes to, or ``None`` to pass.
+def route_case(
+    ctx: AppContext, case: Case, category: ServiceCategory | None, submission: Submission | None
+) -> Route | str | Awaitable[Route | str | None] | None:
+    """firstresult: where a new case should go: a ``Route`` (department code and the reason
+    shown to the agent), a bare department code, or ``None`` to pass.
 
-    Runs inside intake's transaction, before the case is written; do not write to the
-    database here. The built-in rule answers with the category's default department.
-    An unknown code is refused by intake (the case then waits unassigned in the hotline).
-    Called by ``hotline.core.intake.route_case``.
+    Runs before the case is written (``case`` is a draft without an id; ``submission`` is what
+    the channel sent); read what you need, write nothing. The built-in rules answer last:
+    keyword rules, district rules, then the category's default department. The agent sees the
+    suggestion; it is dispatched without an agent only where the category has automatic
+    dispatch on. An unknown code is ignored (the case waits unrouted in the hotline).
+    Called by ``hotline.core.routing.route_case``.
     """
 
 

@@ -20,6 +20,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hotline.plugins.strategies",
     "hotline.plugins.distribution",
     "hotline.plugins.outbox",
+    "hotline.plugins.timers",
     "hotline.plugins.acknowledge",
     "hotline.core.api",
     "hotline.channels.web",

@@ -64,7 +64,7 @@ def test_check_knows_settings_that_do_not_fit_together(tmp_path: Path) -> None:
 def test_plugins_lists_plugins_and_their_hooks(tmp_path: Path) -> None:
     result = run(["plugins"], tmp_path)
     assert result.returncode == 0
-    assert "hotline.plugins.routing: choose_department" in result.stdout
+    assert "hotline.plugins.routing: route_case" in result.stdout
     assert "hotline.portal: register_routes, register_templates" in result.stdout
     disabled = run(["plugins"], tmp_path, HOTLINE_DISABLED_PLUGINS="hotline.portal")
     assert "hotline.portal" not in disabled.stdout

@@ -21,6 +21,7 @@ from hotline.core.intake import receive
 from hotline.core.jobs import JobSpec
 from hotline.core.models import Case, Interaction
 from hotline.core.replies import OutboundMessage
+from hotline.core.routing import Route
 from hotline.core.settings import Settings
 from hotline.plugins import hookspecs
 from hotline.plugins.manager import build_plugin_manager, hookimpl
@@ -105,8 +106,8 @@ class Site:
         return [JobSpec("site.count", count)]
 
     @hookimpl
-    def choose_department(self, case: Case) -> str | None:
-        return "env" if "噪音" in case.description else None
+    def route_case(self, case: Case) -> Route | None:
+        return Route("env", "site: noise words") if "噪音" in case.description else None
 
     @hookimpl
     async def case_event(self, ctx: AppContext, event: CaseEventMessage) -> None:
@@ -155,7 +156,7 @@ async def test_hook_register_jobs(ctx: AppContext, kernel: Kernel, site: Site) -
     assert site.job_runs == [7]
 
 
-async def test_hook_choose_department(ctx: AppContext, site: Site) -> None:
+async def test_hook_route_case(ctx: AppContext, site: Site) -> None:
     city = await seed_city(ctx)
     noisy = await receive(ctx, submission(category="pothole", text="工地夜间施工噪音"))
     plain = await receive(ctx, submission(category="pothole"))
@@ -163,7 +164,9 @@ async def test_hook_choose_department(ctx: AppContext, site: Site) -> None:
         a, b = await s.get(Case, noisy.case_id), await s.get(Case, plain.case_id)
     assert a is not None and b is not None
     assert a.department_id == city["env"]  # the site rule answered first
+    assert a.route_reason == "site: noise words"
     assert b.department_id == city["roads"]  # the built-in rule (trylast) answered
+    assert b.route_reason == "category:pothole"
 
 
 async def test_hook_case_event(ctx: AppContext, site: Site) -> None:

@@ -1,0 +1,162 @@
+"""The deadline timers (a periodic job): warn departments and the hotline before a sign-for
+or reply deadline, mark what passed it overdue, and close answered cases whose evaluation did
+not come in the allowed days. Each pass handles a bounded batch and is safe to repeat: a
+warning or an overdue mark is written once."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.core.actors import SYSTEM
+from hotline.core.calendar import load_calendar
+from hotline.core.context import AppContext
+from hotline.core.deadlines import add_working_hours
+from hotline.core.enums import CaseStatus
+from hotline.core.events import CaseEventMessage
+from hotline.core.models import Assignment, Case, CaseEvent, utcnow
+from hotline.core.workflow import ACCEPTED, ACTIVE, DISPATCHED, HOTLINE, notify
+
+BATCH = 500
+SCAN_JOB = "workflow.scan_deadlines"
+
+
+@dataclass
+class ScanResult:
+    warned: int = 0
+    overdue: int = 0
+    closed: int = 0
+
+
+def due_queries(now: datetime, bound: datetime) -> dict[str, Any]:
+    """The scan's queries: assignments to warn (deadline before ``bound``) and overdue ones
+    (deadline before ``now``), sign-for deadlines while dispatched, reply deadlines while
+    dispatched or accepted; each reads its own index."""
+
+    def sign(limit: datetime) -> Any:
+        return select(Assignment).where(
+            Assignment.state == DISPATCHED,
+            Assignment.overdue.is_(False),
+            Assignment.sign_deadline < limit,
+        )
+
+    def reply(limit: datetime) -> Any:
+        return select(Assignment).where(
+            Assignment.state.in_((DISPATCHED, ACCEPTED)),
+            Assignment.overdue.is_(False),
+            Assignment.reply_deadline < limit,
+        )
+
+    return {
+        "sign_overdue": sign(now).limit(BATCH),
+        "reply_overdue": reply(now).limit(BATCH),
+        "sign_near": sign(bound).where(Assignment.warned_at.is_(None)).limit(BATCH),
+        "reply_near": reply(bound).where(Assignment.warned_at.is_(None)).limit(BATCH),
+    }
+
+
+def _event(case_id: int, action: str, at: datetime, detail: dict[str, Any]) -> CaseEvent:
+    return CaseEvent(
+        case_id=case_id,
+        action=action,
+        at=at,
+        actor_kind=SYSTEM.kind,
+        actor_label=SYSTEM.label,
+        detail=detail,
+    )
+
+
+async def _mark(
+    session: AsyncSession, rows: list[Assignment], which: str, now: datetime, overdue: bool
+) -> list[CaseEvent]:
+    events = []
+    cases = {
+        c.id: c
+        for c in await session.scalars(
+            select(Case).where(Case.id.in_({a.case_id for a in rows})).with_for_update()
+        )
+    }
+    for assignment in rows:
+        if assignment.state not in ACTIVE or assignment.overdue:
+            continue  # another pass got here first
+        case = cases[assignment.case_id]
+        detail = {"department_id": assignment.department_id, "deadline": which}
+        if overdue:
+            assignment.overdue = True
+            if assignment.lead:
+                case.overdue = True
+            action = "overdue"
+        else:
+            if assignment.warned_at is not None:
+                continue
+            assignment.warned_at = now
+            action = "deadline_near"
+        notify(session, action, case, department_id=assignment.department_id, detail=detail, at=now)
+        notify(session, action, case, role=HOTLINE, detail=detail, at=now)
+        events.append(_event(case.id, action, now, detail))
+    return events
+
+
+async def scan_deadlines(ctx: AppContext, now: datetime | None = None) -> ScanResult:
+    """One pass of the timers; returns what it did."""
+    now = now or utcnow()
+    result = ScanResult()
+    messages: list[CaseEventMessage] = []
+    async with ctx.db.transaction() as session:
+        cal = await load_calendar(session, ctx.settings.holidays_country)
+        hours = ctx.settings.deadline_warn_hours
+        bound = add_working_hours(now, hours, ctx.tz, cal) if hours else now
+        queries = due_queries(now, bound)
+        events: list[CaseEvent] = []
+        for name in ("sign_overdue", "reply_overdue", "sign_near", "reply_near"):
+            rows = list(await session.scalars(queries[name].with_for_update()))
+            if rows:
+                found = await _mark(
+                    session, rows, name.split("_")[0], now, name.endswith("overdue")
+                )
+                events += found
+                if name.endswith("overdue"):
+                    result.overdue += len(found)
+                else:
+                    result.warned += len(found)
+        expired = list(
+            await session.scalars(
+                select(Case)
+                .where(
+                    Case.status == CaseStatus.ANSWERED,
+                    Case.answered_at < now - timedelta(days=ctx.settings.evaluation_days),
+                )
+                .limit(BATCH)
+                .with_for_update()
+            )
+        )
+        for case in expired:
+            case.status, case.closed_at = CaseStatus.CLOSED, now
+            event = _event(case.id, "closed", now, {"reason": "no_evaluation"})
+            event.public = True
+            events.append(event)
+        result.closed = len(expired)
+        session.add_all(events)
+        await session.flush()
+        numbers = (
+            {
+                c.id: c
+                for c in await session.scalars(
+                    select(Case).where(Case.id.in_({e.case_id for e in events}))
+                )
+            }
+            if events
+            else {}
+        )
+        messages = [CaseEventMessage.of(numbers[e.case_id], e) for e in events]
+    await ctx.events.deliver(ctx, messages)
+    return result
+
+
+async def scan_job(ctx: AppContext) -> dict[str, int]:
+    result = await scan_deadlines(ctx)
+    return {"warned": result.warned, "overdue": result.overdue, "closed": result.closed}
