@@ -10,6 +10,7 @@ from litestar.exceptions import NotAuthorizedException, PermissionDeniedExceptio
 from litestar.handlers.base import BaseRouteHandler
 
 from hotline.core.actors import Actor
+from hotline.core.audit import audit
 from hotline.core.context import AppContext
 from hotline.core.enums import ActorKind
 from hotline.core.models import User
@@ -61,15 +62,18 @@ async def signed_in(
         return user, await effective(session, user)
 
 
-def staff_actor(request: ASGIConnection[Any, Any, Any, Any]) -> Actor:
-    """The signed-in staff member (set by the guard) as the actor of what they do."""
-    user = request.scope["state"]["user"]
+def actor_of(request: ASGIConnection[Any, Any, Any, Any], user: User) -> Actor:
     return Actor(
         ActorKind.STAFF,
         id=user.id,
         label=user.username,
         address=request.client.host if request.client else None,
     )
+
+
+def staff_actor(request: ASGIConnection[Any, Any, Any, Any]) -> Actor:
+    """The signed-in staff member (set by the guard) as the actor of what they do."""
+    return actor_of(request, request.scope["state"]["user"])
 
 
 def can(request: ASGIConnection[Any, Any, Any, Any], permission: Permission) -> bool:
@@ -85,8 +89,24 @@ async def from_allowed_network(
         raise PermissionDeniedException("the console is not open to this address")
 
 
-def requires(permission: Permission) -> Guard:
-    """A guard: signed in, and the user may do ``permission`` (role, unit, own overrides)."""
+async def record_refusal(
+    connection: ASGIConnection[Any, Any, Any, Any], user: User, what: str
+) -> None:
+    """A refused attempt at something sealed, kept in the audit trail (who, when, from where)."""
+    async with ctx_of(connection).db.transaction() as session:
+        audit(
+            session,
+            actor_of(connection, user),
+            "access_refused",
+            None,
+            what=what,
+            path=connection.url.path,
+        )
+
+
+def requires(permission: Permission, *, audit_refusal: bool = False) -> Guard:
+    """A guard: signed in, and the user may do ``permission`` (role, unit, own overrides).
+    With ``audit_refusal`` a signed-in user's refusal is written to the audit trail."""
 
     async def guard(
         connection: ASGIConnection[Any, Any, Any, Any], _handler: BaseRouteHandler
@@ -99,6 +119,8 @@ def requires(permission: Permission) -> Guard:
             # The first administrator's password was printed to a terminal: replace it first.
             raise PermissionDeniedException("change your password first")
         if permission not in permissions:
+            if audit_refusal:
+                await record_refusal(connection, user, permission.value)
             raise PermissionDeniedException("your role may not do this")
         state = connection.scope.setdefault("state", {})
         state["user"], state["permissions"] = user, permissions

@@ -40,14 +40,27 @@ from hotline.core.web import render
 
 from .audit import audit_search
 from .citizens import citizen_edit, citizen_merge, citizen_record, citizen_search
+from .department import department_case, department_step, todo, unmask
 from .guards import ctx_of as _ctx
 from .guards import current_user, from_allowed_network, requires, session_user_id
+from .notices import announce, notices
 from .queue import change_state, item_action, queue_screen, stream
 from .queue_settings import queue_settings, save_away_reason, save_queue
 from .record import record, record_form
+from .rules import (
+    add_rule,
+    auto_dispatch,
+    calendar_day,
+    calendar_import,
+    calendar_settings,
+    delete_rule,
+    routing_settings,
+)
+from .supervision import break_glass, mailbox_overview, supervision
 from .team import agent_profile, move_item, save_agent_profile, sign_agent_out, team_board
 from .users import grant_add, grant_delete, user_add, user_edit, user_reset, users
 from .work import my_work, team_work
+from .workflow import hotline_step, mailbox_step, supervisor_step
 from .workspace import answer, classify, hand_over, mailbox_letter, workspace
 
 Req = Request[Any, Any, Any]
@@ -275,6 +288,25 @@ def console_router(ctx: AppContext) -> Router:
             queue_settings,
             save_queue,
             save_away_reason,
+            hotline_step,
+            supervisor_step,
+            mailbox_step,
+            todo,
+            department_case,
+            department_step,
+            unmask,
+            supervision,
+            mailbox_overview,
+            break_glass,
+            notices,
+            announce,
+            routing_settings,
+            add_rule,
+            delete_rule,
+            auto_dispatch,
+            calendar_settings,
+            calendar_import,
+            calendar_day,
         ],
         middleware=[
             sessions,

@@ -14,7 +14,7 @@ from litestar.response import Redirect
 from sqlalchemy import select
 
 from hotline.core.actions import ActionRefused, do_answer, do_classify, do_hand_over
-from hotline.core.enums import CaseKind, QueueState
+from hotline.core.enums import CaseKind, QueueState, Satisfaction
 from hotline.core.models import (
     Case,
     CaseEvent,
@@ -28,7 +28,8 @@ from hotline.core.permissions import Permission
 from hotline.core.web import render
 from hotline.plugins.distribution import finish_contact
 
-from .guards import can, ctx_of, requires, staff_actor
+from .caseflow import load_flow
+from .guards import can, ctx_of, record_refusal, requires, staff_actor
 
 Req = Request[Any, Any, Any]
 
@@ -42,6 +43,8 @@ async def _open(request: Req, number: str, *, sealed: bool) -> Case:
     if case is None:
         raise NotFoundException("no such case")
     if case.sealed != sealed:
+        if case.sealed:
+            await record_refusal(request, request.scope["state"]["user"], "director_mailbox")
         raise PermissionDeniedException("this case is not yours to read")
     return case
 
@@ -51,13 +54,16 @@ async def workspace(request: Req, number: FromPath[str]) -> Response[str]:
     return await _show(request, await _open(request, number, sealed=False))
 
 
-@get("/console/mailbox/{number:str}", guards=[requires(Permission.DIRECTOR_MAILBOX)])
+@get(
+    "/console/mailbox/{number:str}",
+    guards=[requires(Permission.DIRECTOR_MAILBOX, audit_refusal=True)],
+)
 async def mailbox_letter(request: Req, number: FromPath[str]) -> Response[str]:
     """A letter to the director: only the director's office opens it (audited like any read)."""
     return await _show(request, await _open(request, number, sealed=True))
 
 
-async def _show(request: Req, case: Case) -> Response[str]:
+async def _show(request: Req, case: Case, *, glass: str = "") -> Response[str]:
     ctx = ctx_of(request)
     actor = staff_actor(request)
     async with ctx.db.transaction() as session:
@@ -124,6 +130,7 @@ async def _show(request: Req, case: Case) -> Response[str]:
                 .order_by(ServiceCategory.code)
             )
         )
+        flow = await load_flow(session, case)
     return render(
         request,
         "admin/workspace.html",
@@ -136,7 +143,14 @@ async def _show(request: Req, case: Case) -> Response[str]:
         kinds=[k for k in CaseKind if k != CaseKind.DIRECTOR_MAILBOX],
         services=services,
         can_edit=can(request, Permission.CASE_EDIT),
+        can_supervise=can(request, Permission.SUPERVISE),
+        mailbox=case.sealed,
+        glass=glass,
+        flow=flow,
+        satisfactions=list(Satisfaction),
         error=request.query_params.get("error"),
+        reason=request.query_params.get("reason", ""),
+        done=request.query_params.get("done"),
     )
 
 

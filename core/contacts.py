@@ -49,3 +49,24 @@ def normalise(kind: str, value: str, region: str = "CN") -> str:
 
 def last_digits(e164: str, n: int = 4) -> str:
     return "".join(ch for ch in e164 if ch.isdigit())[-n:]
+
+
+def mask(value: str) -> str:
+    """A contact as departments see it without the right to call the citizen themselves: an
+    e-mail keeps its first letter and domain; a long number hides four digits before its last
+    four (+86138****8000, as Chinese services print it); anything else keeps three and two."""
+    if "@" in value:
+        local, _, domain = value.partition("@")
+        return f"{local[:1]}***@{domain}"
+    if len(value) >= 11:
+        return f"{value[:-8]}****{value[-4:]}"
+    if len(value) <= 5:
+        return "*" * len(value)
+    return f"{value[:3]}{'*' * (len(value) - 5)}{value[-2:]}"
+
+
+def mask_name(name: str | None) -> str:
+    """张三 -> 张*; Jane Doe -> J*******."""
+    if not name:
+        return ""
+    return name[0] + "*" * (len(name) - 1)

@@ -30,7 +30,9 @@ class Permission(StrEnum):
     CITIZEN_MERGE = "citizen.merge"  # merge two records of the same person
     DEPARTMENT_HANDLE = "department.handle"  # sign for, handle, reply to, return routed cases
     DEPARTMENT_APPROVE = "department.approve"  # a department head's approvals
+    CONTACT_UNMASK = "contact.unmask"  # see a citizen's contact when a case needs a direct call
     DIRECTOR_MAILBOX = "director.mailbox"  # read the sealed director's mailbox
+    MAILBOX_COUNTS = "mailbox.counts"  # the director's mailbox as numbers and deadlines only
     SUPERVISE = "supervise"  # urge, supervise, approve extensions, reports, audit search
     ADMINISTER = "administer"  # users, roles, routing rules, calendars, settings
 
@@ -51,13 +53,28 @@ ROLE_GRANTS: dict[Role, frozenset[Permission]] = {
     ),
     Role.DEPARTMENT_OFFICER: frozenset({Permission.CONSOLE, Permission.DEPARTMENT_HANDLE}),
     Role.DEPARTMENT_HEAD: frozenset(
-        {Permission.CONSOLE, Permission.DEPARTMENT_HANDLE, Permission.DEPARTMENT_APPROVE}
+        {
+            Permission.CONSOLE,
+            Permission.DEPARTMENT_HANDLE,
+            Permission.DEPARTMENT_APPROVE,
+            Permission.CONTACT_UNMASK,
+        }
     ),
-    Role.DIRECTOR_OFFICE: frozenset({Permission.CONSOLE, Permission.DIRECTOR_MAILBOX}),
+    Role.DIRECTOR_OFFICE: frozenset(
+        {Permission.CONSOLE, Permission.DIRECTOR_MAILBOX, Permission.MAILBOX_COUNTS}
+    ),
     Role.SUPERVISOR: frozenset(
-        {Permission.CONSOLE, Permission.CASE_READ, Permission.SUPERVISE, Permission.QUEUE_MANAGE}
+        {
+            Permission.CONSOLE,
+            Permission.CASE_READ,
+            Permission.SUPERVISE,
+            Permission.QUEUE_MANAGE,
+            Permission.MAILBOX_COUNTS,
+        }
     ),
-    Role.ADMINISTRATOR: frozenset({Permission.CONSOLE, Permission.ADMINISTER}),
+    Role.ADMINISTRATOR: frozenset(
+        {Permission.CONSOLE, Permission.ADMINISTER, Permission.MAILBOX_COUNTS}
+    ),
 }
 
 

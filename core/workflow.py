@@ -148,6 +148,8 @@ async def do_dispatch(
             raise ActionRefused(f"case {case.tracking_number} is already with a department")
         if case.merged_into_id is not None:
             raise ActionRefused("a merged case follows the case it was merged into")
+        if case.sealed:
+            raise ActionRefused("a letter to the director is answered by the director's office")
         if case.category_id is None:
             raise ActionRefused("classify the case before dispatching it")
         codes = [c for c in dict.fromkeys(co) if c and c != lead]

@@ -8,12 +8,14 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
-from sqlalchemy import select
+from sqlalchemy import select, update
 
+from hotline.core.actors import SYSTEM
 from hotline.core.enums import Role
 from hotline.core.intake import receive
 from hotline.core.models import Case, QueueItem, User
 from hotline.core.permissions import Permission, allowed
+from hotline.core.workflow import do_dispatch
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 from tests.factories import submission
@@ -53,8 +55,16 @@ def test_role_against_every_console_endpoint(client: TestClient[Any], role: Role
     ctx = client.app.state.ctx
 
     async def data() -> dict[str, str]:
-        await seed_city(ctx)
+        city = await seed_city(ctx)
         result = await receive(ctx, submission())
+        # the case is with the department the department roles belong to
+        await do_dispatch(ctx, result.case_id, "roads", SYSTEM, direct_callback=True)
+        async with ctx.db.transaction() as s:
+            await s.execute(
+                update(User)
+                .where(User.role.in_([Role.DEPARTMENT_OFFICER, Role.DEPARTMENT_HEAD]))
+                .values(department_id=city["roads"])
+            )
         async with ctx.db.session() as s:
             item = await s.scalar(select(QueueItem.id).where(QueueItem.case_id == result.case_id))
             agent = await s.scalar(select(User.id).where(User.username == "agent1"))
@@ -69,6 +79,8 @@ def test_role_against_every_console_endpoint(client: TestClient[Any], role: Role
             "citizen_id": str(citizen),
             "user_id": str(agent),
             "grant_id": "1",
+            "step": "nothing",
+            "rule_id": "1",
         }
 
     values = client.blocking_portal.call(data)
@@ -80,7 +92,7 @@ def test_role_against_every_console_endpoint(client: TestClient[Any], role: Role
     for method, path, permission in endpoints:
         url = re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)
         if path.startswith("/console/mailbox/"):
-            url = f"/console/mailbox/{values['letter']}"
+            url = url.replace(values["number"], values["letter"])
         if method == "GET" and path == "/console/stream":
             if not allowed(role, permission):
                 outcomes[(method, path)] = client.get(url).status_code

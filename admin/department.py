@@ -1,0 +1,189 @@
+"""The department's console: its to-do list (待办) and its cases, nothing else.
+
+Officers see only cases their department has (lead or co-handling). The citizen's name and
+contacts are masked; a case that needs a direct callback may be unmasked by a role allowed to
+(``contact.unmask``), and every unmasking is audited. Steps: sign for, reply, return, ask for
+an extension."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath
+from sqlalchemy import select
+from sqlalchemy.orm import joinedload
+
+from hotline.core.audit import audit
+from hotline.core.contacts import mask, mask_name
+from hotline.core.models import Assignment, Case, CaseEvent, Citizen, ContactPoint, User, utcnow
+from hotline.core.permissions import Permission
+from hotline.core.web import render
+from hotline.core.workflow import (
+    ACTIVE,
+    do_department_reply,
+    do_request_extension,
+    do_return,
+    do_sign_for,
+)
+
+from .caseflow import load_flow
+from .guards import can, ctx_of, requires, staff_actor
+from .workflow import Step, _int, _text, run_step
+
+Req = Request[Any, Any, Any]
+DUE_SOON = timedelta(days=1)
+
+
+def _department_id(request: Req) -> int:
+    user: User = request.scope["state"]["user"]
+    if user.department_id is None:
+        raise PermissionDeniedException("your account belongs to no department")
+    return user.department_id
+
+
+@get("/console/department", guards=[requires(Permission.DEPARTMENT_HANDLE)])
+async def todo(request: Req) -> Response[str]:
+    """待办: to sign for, to handle, due soon, replies sent back, urged; then overdue."""
+    department_id = _department_id(request)
+    async with ctx_of(request).db.session() as session:
+        rows = list(
+            await session.scalars(
+                select(Assignment)
+                .where(Assignment.department_id == department_id, Assignment.state.in_(ACTIVE))
+                .options(joinedload(Assignment.case))
+                .order_by(Assignment.reply_deadline)
+                .limit(500)
+            )
+        )
+    soon = utcnow() + DUE_SOON
+    lists = {
+        "sign": [a for a in rows if a.state == "dispatched"],
+        "handle": [a for a in rows if a.state == "accepted"],
+        "soon": [
+            a
+            for a in rows
+            if a.overdue or a.warned_at or (a.reply_deadline and a.reply_deadline < soon)
+        ],
+        "sent_back": [a for a in rows if a.sent_back and a.state == "accepted"],
+        "urged": [a for a in rows if a.urged],
+    }
+    return render(request, "admin/department.html", lists=lists)
+
+
+async def _case_of_mine(request: Req, number: str) -> tuple[Case, int]:
+    department_id = _department_id(request)
+    async with ctx_of(request).db.session() as session:
+        case = await session.scalar(select(Case).where(Case.tracking_number == number))
+        mine = (
+            await session.scalar(
+                select(Assignment.id).where(
+                    Assignment.case_id == case.id, Assignment.department_id == department_id
+                )
+            )
+            if case is not None and not case.sealed
+            else None
+        )
+    if case is None:
+        raise NotFoundException("no such case")
+    if mine is None:
+        raise PermissionDeniedException("this case is not with your department")
+    return case, department_id
+
+
+async def _page(request: Req, case: Case, department_id: int, *, unmasked: bool) -> Response[str]:
+    async with ctx_of(request).db.session() as session:
+        flow = await load_flow(session, case)
+        citizen = await session.get(Citizen, case.citizen_id) if case.citizen_id else None
+        contacts = list(
+            await session.scalars(
+                select(ContactPoint).where(ContactPoint.citizen_id == case.citizen_id)
+            )
+        )
+    hidden = case.contact_hidden
+    shown = [(c.kind, c.value if unmasked else mask(c.value)) for c in contacts if not hidden]
+    name = "" if hidden or citizen is None else (citizen.name or "")
+    mine = [a for a in flow.assignments if a.department_id == department_id]
+    return render(
+        request,
+        "admin/department_case.html",
+        case=case,
+        flow=flow,
+        mine=mine[-1] if mine else None,
+        name=name if unmasked else mask_name(name),
+        contacts=shown,
+        unmasked=unmasked,
+        may_unmask=case.direct_callback and not hidden and can(request, Permission.CONTACT_UNMASK),
+        error=request.query_params.get("error"),
+        reason=request.query_params.get("reason", ""),
+        done=request.query_params.get("done"),
+    )
+
+
+@get("/console/department/cases/{number:str}", guards=[requires(Permission.DEPARTMENT_HANDLE)])
+async def department_case(request: Req, number: FromPath[str]) -> Response[str]:
+    case, department_id = await _case_of_mine(request, number)
+    return await _page(request, case, department_id, unmasked=False)
+
+
+@post(
+    "/console/department/contact/{number:str}",
+    guards=[requires(Permission.CONTACT_UNMASK)],
+)
+async def unmask(request: Req, number: FromPath[str]) -> Response[str]:
+    """Show the citizen's contact for a direct callback, once, audited on the case and in the
+    audit trail. Only for cases dispatched as needing a direct callback."""
+    case, department_id = await _case_of_mine(request, number)
+    if not case.direct_callback or case.contact_hidden:
+        raise PermissionDeniedException("this case does not need a direct callback")
+    actor = staff_actor(request)
+    async with ctx_of(request).db.transaction() as session:
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                action="personal_data_read",
+                actor_kind=actor.kind,
+                actor_id=actor.id,
+                actor_label=actor.label,
+                address=actor.address,
+                detail={"unmasked": True, "department_id": department_id},
+            )
+        )
+        audit(session, actor, "contact_unmasked", case.citizen_id, case=case.tracking_number)
+    return await _page(request, case, department_id, unmasked=True)
+
+
+def _for_department(request: Req) -> dict[str, Step]:
+    department_id = _department_id(request)
+    return {
+        "sign": lambda ctx, case, form, actor: do_sign_for(ctx, case.id, department_id, actor),
+        "reply": lambda ctx, case, form, actor: do_department_reply(
+            ctx, case.id, department_id, _text(form, "reply"), actor
+        ),
+        "return": lambda ctx, case, form, actor: do_return(
+            ctx, case.id, department_id, _text(form, "reason"), actor
+        ),
+        "extension": lambda ctx, case, form, actor: do_request_extension(
+            ctx, case.id, department_id, _int(form, "days"), _text(form, "reason"), actor
+        ),
+    }
+
+
+@post(
+    "/console/department/cases/{number:str}/{step:str}",
+    guards=[requires(Permission.DEPARTMENT_HANDLE)],
+)
+async def department_step(
+    request: Req, number: FromPath[str], step: FromPath[str]
+) -> Response[Any]:
+    await _case_of_mine(request, number)
+    return await run_step(
+        request,
+        number,
+        _for_department(request),
+        step,
+        sealed=False,
+        back=f"/console/department/cases/{number}",
+    )

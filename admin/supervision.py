@@ -1,0 +1,161 @@
+"""Supervision (督办): supervised cases with their history, overdue cases per department, and
+extension requests waiting for a decision. The director's mailbox in counts and deadlines only
+(supervisors and administrators never see a letter's content), and break-glass: a supervisor
+opens one letter with a stated reason, audited, the director's office told at once."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.response import Redirect
+from sqlalchemy import func, select
+from sqlalchemy.orm import joinedload
+
+from hotline.core import tracking
+from hotline.core.audit import audit
+from hotline.core.enums import CaseStatus, Role
+from hotline.core.models import Assignment, Case, CaseEvent, Department
+from hotline.core.permissions import Permission
+from hotline.core.web import render
+from hotline.core.workflow import ACTIVE, notify
+
+from .guards import ctx_of, requires, staff_actor
+from .workspace import _show
+
+Req = Request[Any, Any, Any]
+LIMIT = 200
+
+
+async def mailbox_counts(request: Req) -> dict[str, Any]:
+    """The sealed mailbox as numbers: letters by status, and the open ones' deadlines."""
+    async with ctx_of(request).db.session() as session:
+        by_status = dict(
+            tuple(row)
+            for row in await session.execute(
+                select(Case.status, func.count()).where(Case.sealed.is_(True)).group_by(Case.status)
+            )
+        )
+        due = list(
+            tuple(row)
+            for row in await session.execute(
+                select(Case.tracking_number, Case.reply_deadline, Case.overdue)
+                .where(Case.sealed.is_(True), Case.status != CaseStatus.CLOSED)
+                .order_by(Case.reply_deadline)
+                .limit(LIMIT)
+            )
+        )
+    return {"by_status": by_status, "due": due}
+
+
+@get("/console/supervision", guards=[requires(Permission.SUPERVISE)])
+async def supervision(request: Req) -> Response[str]:
+    async with ctx_of(request).db.session() as session:
+        supervised = list(
+            await session.scalars(
+                select(Case)
+                .where(Case.supervised.is_(True), Case.sealed.is_(False))
+                .order_by(Case.reply_deadline)
+                .limit(LIMIT)
+            )
+        )
+        overdue = list(
+            await session.scalars(
+                select(Assignment)
+                .where(Assignment.overdue.is_(True), Assignment.state.in_(ACTIVE))
+                .options(joinedload(Assignment.case), joinedload(Assignment.department))
+                .order_by(Assignment.reply_deadline)
+                .limit(LIMIT)
+            )
+        )
+        per_department = list(
+            tuple(row)
+            for row in await session.execute(
+                select(Department.code, Department.name_zh, Department.name_en, func.count())
+                .join(Assignment, Assignment.department_id == Department.id)
+                .where(Assignment.overdue.is_(True), Assignment.state.in_(ACTIVE))
+                .group_by(Department.code, Department.name_zh, Department.name_en)
+                .order_by(func.count().desc())
+            )
+        )
+        extensions = list(
+            await session.scalars(
+                select(Assignment)
+                .where(Assignment.extension_state == "requested", Assignment.state.in_(ACTIVE))
+                .options(joinedload(Assignment.case), joinedload(Assignment.department))
+                .limit(LIMIT)
+            )
+        )
+    return render(
+        request,
+        "admin/supervision.html",
+        supervised=supervised,
+        overdue=overdue,
+        per_department=per_department,
+        extensions=extensions,
+        mailbox=await mailbox_counts(request),
+    )
+
+
+@get("/console/mailbox", guards=[requires(Permission.MAILBOX_COUNTS)])
+async def mailbox_overview(request: Req) -> Response[str]:
+    """The director's office: its letters. Supervisors and administrators: counts and
+    deadlines only."""
+    permissions = request.scope["state"]["permissions"]
+    letters: list[Case] = []
+    if Permission.DIRECTOR_MAILBOX in permissions:
+        async with ctx_of(request).db.session() as session:
+            letters = list(
+                await session.scalars(
+                    select(Case)
+                    .where(Case.sealed.is_(True))
+                    .order_by(Case.status == CaseStatus.CLOSED, Case.created_at.desc())
+                    .limit(LIMIT)
+                )
+            )
+    return render(
+        request,
+        "admin/mailbox.html",
+        letters=letters,
+        full=Permission.DIRECTOR_MAILBOX in permissions,
+        can_break_glass=Permission.SUPERVISE in permissions,
+        mailbox=await mailbox_counts(request),
+    )
+
+
+@post("/console/break-glass", guards=[requires(Permission.SUPERVISE)])
+async def break_glass(request: Req) -> Response[Any]:
+    """Open one letter: a reason is required; the reading is audited on the letter and in the
+    audit trail, and the director's office is told at once."""
+    form = await request.form()
+    reason = str(form.get("reason", "")).strip()[:1000]
+    number = tracking.clean(str(form.get("number", "")))
+    if not reason:
+        return Redirect("/console/mailbox?error=reason", status_code=303)
+    ctx, actor = ctx_of(request), staff_actor(request)
+    async with ctx.db.transaction() as session:
+        case = await session.scalar(
+            select(Case).where(Case.tracking_number == number, Case.sealed.is_(True))
+        )
+        if case is None:
+            return Redirect("/console/mailbox?error=number", status_code=303)
+        session.add(
+            CaseEvent(
+                case_id=case.id,
+                action="break_glass",
+                actor_kind=actor.kind,
+                actor_id=actor.id,
+                actor_label=actor.label,
+                address=actor.address,
+                detail={"reason": reason},
+            )
+        )
+        audit(session, actor, "break_glass", case.citizen_id, case=number, reason=reason)
+        notify(
+            session,
+            "break_glass",
+            case,
+            role=Role.DIRECTOR_OFFICE,
+            detail={"by": actor.label, "reason": reason},
+        )
+    return await _show(request, case, glass=reason)
