@@ -10,19 +10,26 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import Any
 
+import anyio
 from litestar import Request, Response, get, post
+from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from hotline.core.actions import ActionRefused
+from hotline.core.actors import Actor
 from hotline.core.audit import audit
 from hotline.core.contacts import mask, mask_name
+from hotline.core.context import AppContext
 from hotline.core.models import Assignment, Case, CaseEvent, Citizen, ContactPoint, User, utcnow
 from hotline.core.permissions import Permission
+from hotline.core.storage import ALLOWED_TYPES, sniff
 from hotline.core.web import render
 from hotline.core.workflow import (
     ACTIVE,
+    StoredFile,
     do_department_reply,
     do_request_extension,
     do_return,
@@ -30,6 +37,7 @@ from hotline.core.workflow import (
 )
 
 from .caseflow import load_flow
+from .files import case_messages
 from .guards import can, ctx_of, requires, staff_actor
 from .workflow import Step, _int, _text, run_step
 
@@ -96,6 +104,7 @@ async def _case_of_mine(request: Req, number: str) -> tuple[Case, int]:
 async def _page(request: Req, case: Case, department_id: int, *, unmasked: bool) -> Response[str]:
     async with ctx_of(request).db.session() as session:
         flow = await load_flow(session, case)
+        messages = [m for m in await case_messages(session, case.id) if m.direction != "out"]
         citizen = await session.get(Citizen, case.citizen_id) if case.citizen_id else None
         contacts = list(
             await session.scalars(
@@ -112,6 +121,7 @@ async def _page(request: Req, case: Case, department_id: int, *, unmasked: bool)
         case=case,
         flow=flow,
         mine=mine[-1] if mine else None,
+        messages=messages,
         name=name if unmasked else mask_name(name),
         contacts=shown,
         unmasked=unmasked,
@@ -155,13 +165,42 @@ async def unmask(request: Req, number: FromPath[str]) -> Response[str]:
     return await _page(request, case, department_id, unmasked=True)
 
 
+async def _files(ctx: AppContext, form: FormMultiDict) -> list[StoredFile]:
+    """The reply's files, each checked (count, size, a type the hotline accepts) before any is
+    stored; a refusal stores nothing."""
+    uploads = [f for f in form.getall("files", []) if isinstance(f, UploadFile) and f.filename]
+    limit = ctx.settings.max_attachment_bytes
+    if len(uploads) > ctx.settings.max_attachments:
+        raise ActionRefused(f"at most {ctx.settings.max_attachments} files")
+    checked = []
+    for upload in uploads:
+        data = await upload.read(limit + 1)
+        if len(data) > limit:
+            raise ActionRefused(f"{upload.filename} is larger than {limit // 2**20} MiB")
+        kind = sniff(data)
+        if not data or kind not in ALLOWED_TYPES:
+            raise ActionRefused(f"{upload.filename} is not a file type the hotline accepts")
+        checked.append((upload.filename or "file", kind, data))
+    stored = []
+    for filename, kind, data in checked:
+        digest = await anyio.to_thread.run_sync(ctx.files.put, data)
+        stored.append(StoredFile(digest, len(data), kind, filename))
+    return stored
+
+
 def _for_department(request: Req) -> dict[str, Step]:
     department_id = _department_id(request)
+
+    async def reply(ctx: AppContext, case: Case, form: FormMultiDict, actor: Actor) -> Any:
+        text = _text(form, "reply")
+        if not text.strip():
+            raise ActionRefused("the reply is empty")
+        files = await _files(ctx, form)
+        return await do_department_reply(ctx, case.id, department_id, text, actor, files=files)
+
     return {
         "sign": lambda ctx, case, form, actor: do_sign_for(ctx, case.id, department_id, actor),
-        "reply": lambda ctx, case, form, actor: do_department_reply(
-            ctx, case.id, department_id, _text(form, "reply"), actor
-        ),
+        "reply": reply,
         "return": lambda ctx, case, form, actor: do_return(
             ctx, case.id, department_id, _text(form, "reason"), actor
         ),

@@ -41,6 +41,8 @@ from hotline.core.web import render
 from .audit import audit_search
 from .citizens import citizen_edit, citizen_merge, citizen_record, citizen_search
 from .department import department_case, department_step, todo, unmask
+from .desk import desk
+from .files import staff_file
 from .guards import ctx_of as _ctx
 from .guards import current_user, from_allowed_network, requires, session_user_id
 from .notices import announce, notices
@@ -291,6 +293,8 @@ def console_router(ctx: AppContext) -> Router:
             hotline_step,
             supervisor_step,
             mailbox_step,
+            desk,
+            staff_file,
             todo,
             department_case,
             department_step,

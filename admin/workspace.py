@@ -29,6 +29,7 @@ from hotline.core.web import render
 from hotline.plugins.distribution import finish_contact
 
 from .caseflow import load_flow
+from .files import case_messages
 from .guards import can, ctx_of, record_refusal, requires, staff_actor
 
 Req = Request[Any, Any, Any]
@@ -116,13 +117,7 @@ async def _show(request: Req, case: Case, *, glass: str = "") -> Response[str]:
             if citizen
             else []
         )
-        interactions = list(
-            await session.scalars(
-                select(Interaction)
-                .where(Interaction.case_id == case.id)
-                .order_by(Interaction.created_at.desc())
-            )
-        )
+        interactions = await case_messages(session, case.id)
         services = list(
             await session.scalars(
                 select(ServiceCategory)

@@ -82,13 +82,14 @@ MARK_OVERDUE = (
 
 RAW_QUERIES = (
     "SELECT * FROM assignments WHERE state = 'dispatched' AND overdue = {false}"
-    " AND sign_deadline < {now} LIMIT {batch}",
+    " AND sign_deadline < {now} ORDER BY sign_deadline LIMIT {batch}",
     "SELECT * FROM assignments WHERE state IN ('dispatched', 'accepted')"
-    " AND overdue = {false} AND reply_deadline < {now} LIMIT {batch}",
+    " AND overdue = {false} AND reply_deadline < {now} ORDER BY reply_deadline LIMIT {batch}",
     "SELECT * FROM assignments WHERE state = 'dispatched' AND overdue = {false}"
-    " AND sign_deadline < {bound} AND warned_at IS NULL LIMIT {batch}",
+    " AND sign_deadline < {bound} AND warned_at IS NULL ORDER BY sign_deadline LIMIT {batch}",
     "SELECT * FROM assignments WHERE state IN ('dispatched', 'accepted')"
-    " AND overdue = {false} AND reply_deadline < {bound} AND warned_at IS NULL LIMIT {batch}",
+    " AND overdue = {false} AND reply_deadline < {bound} AND warned_at IS NULL"
+    " ORDER BY reply_deadline LIMIT {batch}",
     "SELECT * FROM cases WHERE status = 'answered' AND answered_at < {closing} LIMIT {batch}",
 )
 

@@ -28,6 +28,7 @@ QUICK = {
     ).split(),
     "bench_offer.py": ["--backlog", "1000", "--offers", "100", "--warmup", "10"],
     "bench_console.py": ["--cases", "100000", "--citizens", "10000", "--requests", "100"],
+    "bench_deadlines.py": ["--cases", "100000", "--due", "1000", "--runs", "20"],
 }
 SCRIPTS = (
     "bench_intake.py",
@@ -35,6 +36,7 @@ SCRIPTS = (
     "bench_portal.py",
     "bench_offer.py",
     "bench_console.py",
+    "bench_deadlines.py",
 )
 
 
@@ -44,7 +46,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
     parser.add_argument(
         "--only",
-        choices=("intake", "lookup", "portal", "offer", "console"),
+        choices=("intake", "lookup", "portal", "offer", "console", "deadlines"),
         help="run one benchmark, not all",
     )
     args = parser.parse_args(argv)

@@ -93,8 +93,9 @@ MEDIA_BY_CHANNEL: dict[str, Media] = {
 
 
 class Direction(StrEnum):
-    IN = "in"
-    OUT = "out"
+    IN = "in"  # from the citizen
+    OUT = "out"  # to the citizen
+    INTERNAL = "int"  # between the hotline and departments (a department's reply and its files)
 
 
 class DeliveryStatus(StrEnum):

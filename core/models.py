@@ -176,6 +176,8 @@ class Case(Base):
     __table_args__ = (
         Index("ix_cases_status_department", "status", "department_id"),
         Index("ix_cases_reply_deadline", "reply_deadline"),
+        # the timers close answered cases whose evaluation did not come in time
+        Index("ix_cases_status_answered", "status", "answered_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -422,6 +424,10 @@ class AgentPresence(Base):
     missed_offers: Mapped[int] = mapped_column(Integer, default=0)
 
 
+OPEN_NOT_OVERDUE = "state IN ('dispatched', 'accepted') AND NOT overdue"
+DISPATCHED_NOT_OVERDUE = "state = 'dispatched' AND NOT overdue"
+
+
 class Assignment(Base):
     """A case with one department: the lead (主办) or a co-handler (协办), each with its own
     deadlines, sign-for, reply, return, extension and urging. A case dispatched twice (after a
@@ -430,9 +436,21 @@ class Assignment(Base):
     __tablename__ = "assignments"
     __table_args__ = (
         Index("ix_assignments_department_state", "department_id", "state"),
-        # the deadline scan: open assignments not yet overdue, by deadline
+        # the deadline scan: open assignments not yet overdue, by deadline. PostgreSQL's
+        # planner cannot see that few open assignments are past due and not yet marked (the
+        # columns are correlated) and reads the whole table; a partial index holds only those.
         Index("ix_assignments_due_reply", "state", "overdue", "reply_deadline"),
         Index("ix_assignments_due_sign", "state", "overdue", "sign_deadline"),
+        Index(
+            "ix_assignments_open_reply",
+            "reply_deadline",
+            postgresql_where=text(OPEN_NOT_OVERDUE),
+        ).ddl_if(dialect="postgresql"),
+        Index(
+            "ix_assignments_open_sign",
+            "sign_deadline",
+            postgresql_where=text(DISPATCHED_NOT_OVERDUE),
+        ).ddl_if(dialect="postgresql"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

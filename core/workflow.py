@@ -23,13 +23,15 @@ from hotline.core.actors import Actor
 from hotline.core.calendar import load_calendar
 from hotline.core.context import AppContext
 from hotline.core.deadlines import add_working_days, deadline
-from hotline.core.enums import CaseStatus, Satisfaction
+from hotline.core.enums import CaseStatus, Direction, Satisfaction
 from hotline.core.models import (
     Assignment,
+    Attachment,
     Case,
     CaseEvent,
     CaseLink,
     Department,
+    Interaction,
     Notice,
     ServiceCategory,
     utcnow,
@@ -213,11 +215,28 @@ async def do_sign_for(ctx: AppContext, case_id: int, department_id: int, actor: 
     return await act(ctx, case_id, actor, check, apply)
 
 
+@dataclass(frozen=True)
+class StoredFile:
+    """A file already in the file store (``ctx.files.put``), checked by the caller."""
+
+    sha256: str
+    size: int
+    content_type: str
+    filename: str
+
+
 async def do_department_reply(
-    ctx: AppContext, case_id: int, department_id: int, text: str, actor: Actor
+    ctx: AppContext,
+    case_id: int,
+    department_id: int,
+    text: str,
+    actor: Actor,
+    *,
+    files: list[StoredFile] | tuple[StoredFile, ...] = (),
 ) -> Case:
-    """回复: the department's answer. The lead's reply goes to the hotline for review; a
-    co-handler's reply is its part, read by the lead and the hotline."""
+    """回复: the department's answer, with its files. The lead's reply goes to the hotline for
+    review; a co-handler's reply is its part, read by the lead and the hotline. The reply and
+    its files are kept as an internal message on the case (never shown to the citizen as is)."""
     found = _Found()
 
     async def check(session: AsyncSession, case: Case) -> None:
@@ -229,6 +248,26 @@ async def do_department_reply(
         assignment: Assignment = found.values["a"]
         assignment.state, assignment.replied_at = REPLIED, utcnow()
         assignment.reply_text = found.values["text"]
+        message = Interaction(
+            case_id=case.id,
+            direction=Direction.INTERNAL,
+            channel="department",
+            text=assignment.reply_text,
+            meta={"department_id": department_id, "assignment_id": assignment.id},
+            created_at=assignment.replied_at,
+        )
+        session.add(message)
+        await session.flush()
+        session.add_all(
+            Attachment(
+                interaction_id=message.id,
+                sha256=f.sha256,
+                size=f.size,
+                content_type=f.content_type,
+                filename=f.filename[:255],
+            )
+            for f in files
+        )
         if assignment.lead:
             case.status = CaseStatus.REPLIED
             notify(session, "reply_to_review", case, role=HOTLINE)

@@ -25,7 +25,7 @@ from hotline.core.models import (
 )
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
-from tests.factories import submission
+from tests.factories import ELF, PDF, PNG, submission
 
 
 def run(client: TestClient[Any], coro: Any) -> Any:
@@ -402,3 +402,88 @@ def test_administrator_edits_routing_rules_and_the_calendar(client: TestClient[A
     post(client, "/console/settings/calendar/day", day="2027-02-20", working="")
     page = soup(client, "/console/settings/calendar?year=2027")
     assert not page.select('#special-days tr[data-day="2027-02-20"]')
+
+
+def test_the_desk_lists_what_waits_for_the_hotline(client: TestClient[Any]) -> None:
+    setup_city(client)
+    ctx = client.app.state.ctx
+    number = run(client, receive(ctx, submission())).tracking_number
+    unclassified = run(client, receive(ctx, submission(category=None))).tracking_number
+    sign_in(client, "agent1")
+
+    def listed(name: str) -> str:
+        table = soup(client, "/console/desk").find(id=f"desk-{name}")
+        return table.get_text().replace(" ", "") if table else ""
+
+    assert number in listed("dispatch") and unclassified not in listed("dispatch")
+    post(client, f"/console/cases/{number}/workflow/dispatch", department="roads")
+    assert number not in listed("dispatch")
+    client.cookies.clear()
+    sign_in(client, "department_officer1")
+    post(client, f"/console/department/cases/{number}/sign")
+    post(client, f"/console/department/cases/{number}/reply", reply="已处理")
+    client.cookies.clear()
+    sign_in(client, "agent1")
+    assert number in listed("review")
+    post(client, f"/console/cases/{number}/workflow/review", decision="accept")
+    assert number in listed("evaluate") and number not in listed("review")
+
+
+def test_department_reply_files_and_citizen_photos(client: TestClient[Any]) -> None:
+    city = setup_city(client)
+    ctx = client.app.state.ctx
+    photo = {"filename": "坑.png", "data": PNG}
+    number = run(client, receive(ctx, submission(attachments=[photo]))).tracking_number
+    other = run(client, receive(ctx, submission(category="noise"))).tracking_number
+    sign_in(client, "agent1")
+    post(client, f"/console/cases/{number}/workflow/dispatch", department="roads")
+    post(client, f"/console/cases/{other}/workflow/dispatch", department="env")
+    client.cookies.clear()
+    sign_in(client, "department_officer1")
+    post(client, f"/console/department/cases/{number}/sign")
+    page = soup(client, f"/console/department/cases/{number}")
+    [citizen_file] = page.select("#messages .files a")
+    opened = client.get(citizen_file["href"])
+    assert opened.status_code == 200 and opened.content == PNG
+    assert opened.headers["x-content-type-options"] == "nosniff"
+    assert "filename*=UTF-8''%E5%9D%91.png" in opened.headers["content-disposition"]
+
+    def reply(files: list[tuple[str, bytes, str]]) -> Any:
+        return client.post(
+            f"/console/department/cases/{number}/reply",
+            data={"_csrf_token": token(client), "reply": "已填平，见照片。"},
+            files=[("files", f) for f in files],
+            follow_redirects=False,
+        )
+
+    refused = reply([("修复后.png", PNG, "image/png"), ("报告.pdf", ELF, "application/pdf")])
+    assert "error=reply" in refused.headers["location"]
+    assert case_row(client, number).status == "accepted"  # nothing half-written
+    done = reply([("修复后.png", PNG, "image/png"), ("报告.pdf", PDF, "application/pdf")])
+    assert "done=reply" in done.headers["location"]
+    assert case_row(client, number).status == "replied"
+
+    # the agent reviewing sees the reply's files; another department cannot open them
+    client.cookies.clear()
+    sign_in(client, "agent1")
+    page = soup(client, f"/console/cases/{number}")
+    names = [a.get_text() for a in page.select("#interactions .files a")]
+    assert sorted(names) == ["修复后.png", "坑.png", "报告.pdf"]
+    pdf = next(
+        a["href"] for a in page.select("#interactions .files a") if a.get_text() == "报告.pdf"
+    )
+    assert client.get(pdf).headers["content-type"].startswith("application/pdf")
+
+    async def move_officer() -> None:
+        async with ctx.db.transaction() as s:
+            await s.execute(
+                update(User)
+                .where(User.username == "department_officer1")
+                .values(department_id=city["env"])
+            )
+
+    client.blocking_portal.call(move_officer)
+    client.cookies.clear()
+    sign_in(client, "department_officer1")
+    assert client.get(citizen_file["href"]).status_code == 403
+    assert client.get(pdf).status_code == 403

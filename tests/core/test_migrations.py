@@ -38,6 +38,8 @@ def _tables(conn: Connection) -> set[str]:
 # Alembic cannot reflect an index with a descending column on every database, so it always
 # reports this one as changed; ``_queue_index`` checks it instead.
 EXPRESSION_INDEXES = {"ix_queue_items_waiting"}
+# PostgreSQL-only partial indexes: absent on SQLite by design (``ddl_if``)
+POSTGRES_ONLY = {"ix_assignments_open_reply", "ix_assignments_open_sign"}
 
 
 def _diff(conn: Connection) -> list[object]:
@@ -47,7 +49,10 @@ def _diff(conn: Connection) -> list[object]:
         if not (
             isinstance(change, tuple)
             and change[0] in ("add_index", "remove_index")
-            and change[1].name in EXPRESSION_INDEXES
+            and (
+                change[1].name in EXPRESSION_INDEXES
+                or (conn.dialect.name == "sqlite" and change[1].name in POSTGRES_ONLY)
+            )
         )
     ]
 

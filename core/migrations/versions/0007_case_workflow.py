@@ -64,6 +64,9 @@ def upgrade() -> None:
         batch_op.create_index('ix_assignments_department_state', ['department_id', 'state'], unique=False)
         batch_op.create_index('ix_assignments_due_reply', ['state', 'overdue', 'reply_deadline'], unique=False)
         batch_op.create_index('ix_assignments_due_sign', ['state', 'overdue', 'sign_deadline'], unique=False)
+    if op.get_bind().dialect.name == 'postgresql':
+        op.create_index('ix_assignments_open_reply', 'assignments', ['reply_deadline'], postgresql_where=sa.text("state IN ('dispatched', 'accepted') AND NOT overdue"))
+        op.create_index('ix_assignments_open_sign', 'assignments', ['sign_deadline'], postgresql_where=sa.text("state = 'dispatched' AND NOT overdue"))
 
     op.create_table('case_links',
     sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
@@ -111,6 +114,7 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('reopened', sa.Integer(), nullable=False, server_default='0'))
         batch_op.add_column(sa.Column('merged_into_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True))
         batch_op.create_index(batch_op.f('ix_cases_merged_into_id'), ['merged_into_id'], unique=False)
+        batch_op.create_index('ix_cases_status_answered', ['status', 'answered_at'], unique=False)
         batch_op.create_foreign_key(batch_op.f('fk_cases_merged_into_id_cases'), 'cases', ['merged_into_id'], ['id'])
 
     with op.batch_alter_table('service_categories', schema=None) as batch_op:
@@ -130,6 +134,7 @@ def downgrade() -> None:
 
     with op.batch_alter_table('cases', schema=None) as batch_op:
         batch_op.drop_constraint(batch_op.f('fk_cases_merged_into_id_cases'), type_='foreignkey')
+        batch_op.drop_index('ix_cases_status_answered')
         batch_op.drop_index(batch_op.f('ix_cases_merged_into_id'))
         batch_op.drop_column('merged_into_id')
         batch_op.drop_column('reopened')
@@ -155,6 +160,9 @@ def downgrade() -> None:
         batch_op.drop_index('ix_assignments_department_state')
         batch_op.drop_index(batch_op.f('ix_assignments_case_id'))
 
+    if op.get_bind().dialect.name == 'postgresql':
+        op.drop_index('ix_assignments_open_sign', table_name='assignments')
+        op.drop_index('ix_assignments_open_reply', table_name='assignments')
     op.drop_table('assignments')
     op.drop_table('routing_rules')
     op.drop_table('calendar_days')

@@ -1,0 +1,106 @@
+"""Files on cases for staff: the citizen's photos and documents, and departments' reply files.
+
+One route serves them all, after the same checks as the case they belong to: the hotline's
+cases for ``case.read``, a department's own cases for its people, letters to the director for
+the director's office only. Each opening is a read of personal data, recorded on the case.
+Files are served with their sniffed type, never sniffed again by the browser, and in a sandbox.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+import anyio
+from litestar import Request, Response, get
+from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.params import FromPath
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from hotline.core.enums import Direction
+from hotline.core.models import Assignment, Attachment, Case, CaseEvent, Interaction, User
+from hotline.core.permissions import Permission
+
+from .guards import ctx_of, record_refusal, requires, staff_actor
+
+Req = Request[Any, Any, Any]
+INLINE = ("image/", "application/pdf", "audio/", "video/", "text/plain")
+
+
+async def case_messages(session: AsyncSession, case_id: int) -> list[Interaction]:
+    """The case's messages with their files, newest first."""
+    return list(
+        await session.scalars(
+            select(Interaction)
+            .where(Interaction.case_id == case_id)
+            .options(selectinload(Interaction.attachments))
+            .order_by(Interaction.created_at.desc(), Interaction.id.desc())
+        )
+    )
+
+
+async def _may_read(request: Req, session: AsyncSession, case: Case) -> bool:
+    user: User = request.scope["state"]["user"]
+    permissions = request.scope["state"]["permissions"]
+    if case.sealed:
+        return Permission.DIRECTOR_MAILBOX in permissions
+    if Permission.CASE_READ in permissions:
+        return True
+    if Permission.DEPARTMENT_HANDLE in permissions and user.department_id is not None:
+        mine = await session.scalar(
+            select(Assignment.id).where(
+                Assignment.case_id == case.id, Assignment.department_id == user.department_id
+            )
+        )
+        return mine is not None
+    return False
+
+
+@get("/console/files/{attachment_id:int}", guards=[requires(Permission.CONSOLE)])
+async def staff_file(request: Req, attachment_id: FromPath[int]) -> Response[bytes]:
+    ctx, actor = ctx_of(request), staff_actor(request)
+    async with ctx.db.transaction() as session:
+        found = (
+            await session.execute(
+                select(Attachment, Interaction.direction, Case)
+                .join(Interaction, Interaction.id == Attachment.interaction_id)
+                .join(Case, Case.id == Interaction.case_id)
+                .where(Attachment.id == attachment_id)
+            )
+        ).first()
+        if found is None:
+            raise NotFoundException("no such file")
+        attachment, direction, case = found
+        if not await _may_read(request, session, case):
+            if case.sealed:
+                await record_refusal(request, request.scope["state"]["user"], "director_mailbox")
+            raise PermissionDeniedException("this file is not yours to read")
+        if direction == Direction.IN:
+            session.add(
+                CaseEvent(
+                    case_id=case.id,
+                    action="personal_data_read",
+                    actor_kind=actor.kind,
+                    actor_id=actor.id,
+                    actor_label=actor.label,
+                    address=actor.address,
+                    detail={"file": attachment.id},
+                )
+            )
+    data = await anyio.to_thread.run_sync(ctx.files.get, attachment.sha256)
+    how = "inline" if attachment.content_type.startswith(INLINE) else "attachment"
+    name = attachment.filename or f"file-{attachment.id}"
+    fallback = name.encode("ascii", "replace").decode().replace('"', "").replace("\\", "")
+    return Response(
+        data,
+        media_type=attachment.content_type,
+        headers={
+            # RFC 6266: an ASCII name for old clients, the UTF-8 name (中文 file names) for others
+            "Content-Disposition": f"{how}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}",
+            "X-Content-Type-Options": "nosniff",
+            "Content-Security-Policy": "sandbox",
+            "Cache-Control": "private, no-store",
+        },
+    )
