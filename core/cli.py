@@ -145,11 +145,14 @@ def cmd_api_key(args: argparse.Namespace) -> int:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    """Add a staff account with a generated password (shown once), until the console's
-    administration screens do this."""
+    """Add a staff account with a generated password (shown once); ``--department`` for
+    department officers and heads."""
+    from sqlalchemy import select
+
     from hotline.core.accounts import add_user
     from hotline.core.context import open_context
     from hotline.core.enums import Role
+    from hotline.core.models import Department
 
     settings = _settings()
     try:
@@ -162,9 +165,27 @@ def cmd_user(args: argparse.Namespace) -> int:
 
     async def run() -> str | None:
         async with open_context(settings) as ctx:
-            return await add_user(ctx, args.username, role, args.display_name or args.username)
+            department_id = None
+            if args.department:
+                async with ctx.db.session() as session:
+                    department_id = await session.scalar(
+                        select(Department.id).where(Department.code == args.department)
+                    )
+                if department_id is None:
+                    raise LookupError(args.department)
+            return await add_user(
+                ctx,
+                args.username,
+                role,
+                args.display_name or args.username,
+                department_id=department_id,
+            )
 
-    password = asyncio.run(run())
+    try:
+        password = asyncio.run(run())
+    except LookupError:
+        print(f"no department {args.department}", file=sys.stderr)
+        return 2
     if password is None:
         print(f"user {args.username} exists already", file=sys.stderr)
         return 1
@@ -206,6 +227,7 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("username")
     user.add_argument("role")
     user.add_argument("--display-name", default="")
+    user.add_argument("--department", default="", help="the department's code (its people)")
     user.set_defaults(func=cmd_user)
     return parser
 

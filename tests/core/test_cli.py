@@ -13,7 +13,7 @@ from sqlalchemy import select
 from hotline.core import migrate
 from hotline.core.accounts import verify_password
 from hotline.core.db import Database
-from hotline.core.models import User
+from hotline.core.models import Department, User
 from tests.processes import ROOT, Served, env_for, hotline_bin
 
 
@@ -120,3 +120,28 @@ def test_api_keys_are_issued_listed_and_revoked(tmp_path: Path) -> None:
     assert run(["api-key", "revoke", prefix], tmp_path).returncode == 0
     assert "revoked" in run(["api-key", "list"], tmp_path).stdout
     assert run(["api-key", "revoke", prefix], tmp_path).returncode == 1
+
+
+def test_user_add_puts_department_people_in_their_department(tmp_path: Path) -> None:
+    assert run(["demo-data", "--days", "1", "--per-day", "1"], tmp_path).returncode == 0
+    unknown = run(["user", "add", "qian", "department_officer", "--department", "mars"], tmp_path)
+    assert unknown.returncode == 2 and "no department mars" in unknown.stderr
+    added = run(
+        ["user", "add", "qian", "department_officer", "--department", "transport"], tmp_path
+    )
+    assert added.returncode == 0, added.stderr
+
+    async def read() -> tuple[str | None, ...]:
+        db = Database(f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}")
+        try:
+            async with db.session() as s:
+                user = await s.scalar(select(User).where(User.username == "qian"))
+                assert user is not None
+                code = await s.scalar(
+                    select(Department.code).where(Department.id == user.department_id)
+                )
+                return (user.role, code)
+        finally:
+            await db.dispose()
+
+    assert asyncio.run(read()) == ("department_officer", "transport")

@@ -1,0 +1,115 @@
+"""The workflow in a real browser (Debian's Chromium), in Chinese: a citizen reports on the
+portal; the agent dispatches it from the workflow desk; the department officer signs for it
+from the to-do list and replies with a photo; the agent accepts the reply; the citizen's case
+page shows the answer."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from tests.factories import PNG
+from tests.processes import ROOT, Served, env_for, hotline_bin
+
+
+def add_user(hotline: Served, name: str, role: str, *extra: str) -> str:
+    added = subprocess.run(
+        [hotline_bin(), "user", "add", name, role, *extra],
+        env=env_for(Path(hotline.data_dir)),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    found = re.search(r"shown once\): (\S+)", added.stdout)
+    assert found, added.stdout
+    return found[1]
+
+
+def sign_in(browser: Any, url: str, name: str, password: str) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.delete_all_cookies()
+    browser.get(url + "/console/login?lang=zh_CN")
+    browser.find_element(By.ID, "username").send_keys(name)
+    browser.find_element(By.ID, "password").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    WebDriverWait(browser, 30).until(lambda d: "/console/login" not in d.current_url)
+
+
+def test_a_case_travels_the_loop_in_the_browser(
+    browser: object, hotline: Served, tmp_path: Path
+) -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support import expected_conditions as ec
+    from selenium.webdriver.support.ui import Select, WebDriverWait
+
+    assert isinstance(browser, WebDriver)
+    wait = WebDriverWait(browser, 30)
+    agent = add_user(hotline, "wang", "agent")
+    officer = add_user(hotline, "zhao", "department_officer", "--department", "transport")
+
+    # the citizen reports a pothole
+    browser.get(hotline.url + "/services/road?lang=zh_CN")
+    browser.find_element(By.ID, "description").send_keys("建设路中段有个深坑，雨天积水。")
+    browser.find_element(By.ID, "phone").send_keys("13912345678")
+    browser.find_element(By.NAME, "consent").click()
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    number = browser.find_element(By.ID, "tracking-number").text.replace(" ", "")
+    code = browser.find_element(By.ID, "lookup-code").text.strip()
+    display = " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+
+    # the agent dispatches it from the desk, to the suggested department
+    sign_in(browser, hotline.url, "wang", agent)
+    browser.get(hotline.url + "/console/desk")
+    browser.find_element(By.LINK_TEXT, display).click()
+    wait.until(ec.presence_of_element_located((By.ID, "dispatch-form")))
+    assert "建议承办单位" in browser.find_element(By.ID, "suggestion").text
+    lead = Select(browser.find_element(By.ID, "department")).first_selected_option
+    assert lead.get_attribute("value") == "transport"
+    browser.find_element(By.ID, "instructions").send_keys("请三日内处理")
+    browser.find_element(By.CSS_SELECTOR, "#dispatch-form button").click()
+    wait.until(ec.presence_of_element_located((By.ID, "done")))
+    assert "派单" in browser.find_element(By.ID, "path").text
+
+    # the department officer: to-do list, sign for, reply with a photo
+    sign_in(browser, hotline.url, "zhao", officer)
+    browser.get(hotline.url + "/console/department")
+    browser.find_element(By.CSS_SELECTOR, "#todo-sign").find_element(By.LINK_TEXT, display).click()
+    wait.until(ec.presence_of_element_located((By.ID, "sign-form")))
+    assert "13912345678" not in browser.find_element(By.ID, "contacts").text.replace(" ", "")
+    browser.find_element(By.CSS_SELECTOR, "#sign-form button").click()
+    wait.until(ec.presence_of_element_located((By.ID, "reply-form")))
+    photo = tmp_path / "修复后.png"
+    photo.write_bytes(PNG)
+    browser.find_element(By.ID, "reply").send_keys("已于今日填平压实。")
+    browser.find_element(By.ID, "reply-files").send_keys(str(photo))
+    browser.find_element(By.CSS_SELECTOR, "#reply-form button").click()
+    # the new page lists the reply with its photo (the old one showed "done" for the sign-for)
+    wait.until(ec.text_to_be_present_in_element((By.ID, "messages"), "修复后.png"))
+    assert "承办单位回复" in browser.find_element(By.ID, "messages").text
+
+    # the agent reviews from the desk and accepts
+    sign_in(browser, hotline.url, "wang", agent)
+    browser.get(hotline.url + "/console/desk")
+    browser.find_element(By.CSS_SELECTOR, "#desk-review").find_element(
+        By.LINK_TEXT, display
+    ).click()
+    wait.until(ec.presence_of_element_located((By.ID, "review-form")))
+    assert browser.find_element(By.ID, "answer-text").get_attribute("value") == "已于今日填平压实。"
+    browser.find_element(By.CSS_SELECTOR, "#review-form button[value=accept]").click()
+    wait.until(ec.presence_of_element_located((By.ID, "evaluate-form")))
+
+    # the citizen's page shows the answer and that the department took the case up
+    browser.delete_all_cookies()
+    browser.get(hotline.url + "/track?lang=zh_CN")
+    browser.find_element(By.ID, "number").send_keys(number)
+    browser.find_element(By.ID, "factor").send_keys(code)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    timeline = browser.find_element(By.CLASS_NAME, "timeline").text
+    assert "已于今日填平压实" in timeline and "承办单位已签收" in timeline
