@@ -150,17 +150,8 @@ async def unmask(request: Req, number: FromPath[str]) -> Response[str]:
         raise PermissionDeniedException("this case does not need a direct callback")
     actor = staff_actor(request)
     async with ctx_of(request).db.transaction() as session:
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                action="personal_data_read",
-                actor_kind=actor.kind,
-                actor_id=actor.id,
-                actor_label=actor.label,
-                address=actor.address,
-                detail={"unmasked": True, "department_id": department_id},
-            )
-        )
+        detail = {"unmasked": True, "department_id": department_id}
+        session.add(CaseEvent.by(actor, case.id, "personal_data_read", detail))
         audit(session, actor, "contact_unmasked", case.citizen_id, case=case.tracking_number)
     return await _page(request, case, department_id, unmasked=True)
 

@@ -78,17 +78,7 @@ async def staff_file(request: Req, attachment_id: FromPath[int]) -> Response[byt
                 await record_refusal(request, request.scope["state"]["user"], "director_mailbox")
             raise PermissionDeniedException("this file is not yours to read")
         if direction == Direction.IN:
-            session.add(
-                CaseEvent(
-                    case_id=case.id,
-                    action="personal_data_read",
-                    actor_kind=actor.kind,
-                    actor_id=actor.id,
-                    actor_label=actor.label,
-                    address=actor.address,
-                    detail={"file": attachment.id},
-                )
-            )
+            session.add(CaseEvent.by(actor, case.id, "personal_data_read", {"file": attachment.id}))
     data = await anyio.to_thread.run_sync(ctx.files.get, attachment.sha256)
     how = "inline" if attachment.content_type.startswith(INLINE) else "attachment"
     name = attachment.filename or f"file-{attachment.id}"

@@ -139,17 +139,7 @@ async def break_glass(request: Req) -> Response[Any]:
         )
         if case is None:
             return Redirect("/console/mailbox?error=number", status_code=303)
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                action="break_glass",
-                actor_kind=actor.kind,
-                actor_id=actor.id,
-                actor_label=actor.label,
-                address=actor.address,
-                detail={"reason": reason},
-            )
-        )
+        session.add(CaseEvent.by(actor, case.id, "break_glass", {"reason": reason}))
         audit(session, actor, "break_glass", case.citizen_id, case=number, reason=reason)
         notify(
             session,

@@ -68,16 +68,7 @@ async def _show(request: Req, case: Case, *, glass: str = "") -> Response[str]:
     ctx = ctx_of(request)
     actor = staff_actor(request)
     async with ctx.db.transaction() as session:
-        session.add(
-            CaseEvent(
-                case_id=case.id,
-                action="personal_data_read",
-                actor_kind=actor.kind,
-                actor_id=actor.id,
-                actor_label=actor.label,
-                address=actor.address,
-            )
-        )
+        session.add(CaseEvent.by(actor, case.id, "personal_data_read"))
     async with ctx.db.session() as session:
         citizen = await session.get(Citizen, case.citizen_id) if case.citizen_id else None
         contacts = (

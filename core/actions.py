@@ -46,17 +46,7 @@ async def act(ctx: AppContext, case_id: int, actor: Actor, check: Check, apply: 
         action, detail, public = await apply(session, case)
         now = utcnow()
         case.updated_at = now
-        event = CaseEvent(
-            case_id=case.id,
-            action=action,
-            detail=detail,
-            public=public,
-            at=now,
-            actor_kind=actor.kind,
-            actor_id=actor.id,
-            actor_label=actor.label,
-            address=actor.address,
-        )
+        event = CaseEvent.by(actor, case.id, action, detail, public=public, at=now)
         session.add(event)
         await session.flush()
         message = CaseEventMessage.of(case, event)
@@ -136,6 +126,12 @@ async def reply_contact(session: AsyncSession, case: Case) -> ContactPoint | Non
     )
 
 
+def answer_subject(ctx: AppContext, case: Case) -> str:
+    """The subject of an answer, in the case's language."""
+    _ = ctx.catalogs.get(case.language).gettext
+    return _("Answer to your case %(number)s") % {"number": tracking.display(case.tracking_number)}
+
+
 async def do_answer(ctx: AppContext, case_id: int, text: str, actor: Actor) -> Case:
     """Answer on the spot (a question the agent can settle): the answer goes to the citizen
     through the channel of their latest message, shows on their case page, and the case is
@@ -153,10 +149,7 @@ async def do_answer(ctx: AppContext, case_id: int, text: str, actor: Actor) -> C
         now = utcnow()
         contact = await reply_contact(session, case)
         if contact is not None:
-            _ = ctx.catalogs.get(case.language).gettext
-            subject = _("Answer to your case %(number)s") % {
-                "number": tracking.display(case.tracking_number)
-            }
+            subject = answer_subject(ctx, case)
             reply = await queue_reply(session, case, contact, text.strip(), subject, "answer")
             sent["interaction"] = reply.id
         case.status, case.answered_at, case.closed_at = CaseStatus.CLOSED, now, now

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import UTC, date, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import (
     JSON,
@@ -24,6 +24,9 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+if TYPE_CHECKING:
+    from hotline.core.actors import Actor
 
 from hotline.core.enums import (
     ActorKind,
@@ -559,3 +562,27 @@ class CaseEvent(Base):
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
 
     case: Mapped[Case] = relationship()
+
+    @classmethod
+    def by(
+        cls,
+        actor: Actor,
+        case_id: int,
+        action: str,
+        detail: dict[str, Any] | None = None,
+        *,
+        public: bool = False,
+        at: datetime | None = None,
+    ) -> CaseEvent:
+        """An event ``actor`` did on the case: who, from where, when."""
+        return cls(
+            case_id=case_id,
+            action=action,
+            detail=detail or {},
+            public=public,
+            at=at or utcnow(),
+            actor_kind=actor.kind,
+            actor_id=actor.id,
+            actor_label=actor.label,
+            address=actor.address,
+        )

@@ -70,17 +70,6 @@ def due_queries(now: datetime, bound: datetime) -> dict[str, Any]:
     }
 
 
-def _event(case_id: int, action: str, at: datetime, detail: dict[str, Any]) -> CaseEvent:
-    return CaseEvent(
-        case_id=case_id,
-        action=action,
-        at=at,
-        actor_kind=SYSTEM.kind,
-        actor_label=SYSTEM.label,
-        detail=detail,
-    )
-
-
 async def _mark(
     session: AsyncSession, rows: list[Assignment], which: str, now: datetime, overdue: bool
 ) -> list[CaseEvent]:
@@ -108,7 +97,7 @@ async def _mark(
             action = "deadline_near"
         notify(session, action, case, department_id=assignment.department_id, detail=detail, at=now)
         notify(session, action, case, role=HOTLINE, detail=detail, at=now)
-        events.append(_event(case.id, action, now, detail))
+        events.append(CaseEvent.by(SYSTEM, case.id, action, detail, at=now))
     return events
 
 
@@ -147,9 +136,8 @@ async def scan_deadlines(ctx: AppContext, now: datetime | None = None) -> ScanRe
         )
         for case in expired:
             case.status, case.closed_at = CaseStatus.CLOSED, now
-            event = _event(case.id, "closed", now, {"reason": "no_evaluation"})
-            event.public = True
-            events.append(event)
+            detail = {"reason": "no_evaluation"}
+            events.append(CaseEvent.by(SYSTEM, case.id, "closed", detail, public=True, at=now))
         result.closed = len(expired)
         session.add_all(events)
         await session.flush()

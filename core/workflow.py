@@ -18,7 +18,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core import tracking
-from hotline.core.actions import MAX_TEXT, ActionRefused, act, check_open, reply_contact
+from hotline.core.actions import (
+    MAX_TEXT,
+    ActionRefused,
+    act,
+    answer_subject,
+    check_open,
+    reply_contact,
+)
 from hotline.core.actors import Actor
 from hotline.core.calendar import load_calendar
 from hotline.core.context import AppContext
@@ -332,25 +339,12 @@ async def do_review(
         for target in (case, *merged):
             contact = await reply_contact(session, target)
             if contact is not None:
-                _ = ctx.catalogs.get(target.language).gettext
-                subject = _("Answer to your case %(number)s") % {
-                    "number": tracking.display(target.tracking_number)
-                }
+                subject = answer_subject(ctx, target)
                 sent.append((await queue_reply(session, target, contact, text, subject)).id)
             target.status, target.answered_at = CaseStatus.ANSWERED, now
             if target is not case:
-                session.add(
-                    CaseEvent(
-                        case_id=target.id,
-                        action="answered",
-                        public=True,
-                        at=now,
-                        actor_kind=actor.kind,
-                        actor_id=actor.id,
-                        actor_label=actor.label,
-                        detail={"answer": text, "via": case.tracking_number},
-                    )
-                )
+                detail = {"answer": text, "via": case.tracking_number}
+                session.add(CaseEvent.by(actor, target.id, "answered", detail, public=True, at=now))
         return "answered", {"answer": text, "reviewed": True}, True
 
     case = await act(ctx, case_id, actor, check, apply)
@@ -623,16 +617,7 @@ async def do_merge(ctx: AppContext, case_id: int, into: str, actor: Actor) -> Ca
                 assignment.state = CLOSED
         case.merged_into_id, case.status = target.id, target.status
         case.department_id = target.department_id
-        session.add(
-            CaseEvent(
-                case_id=target.id,
-                action="merged_from",
-                actor_kind=actor.kind,
-                actor_id=actor.id,
-                actor_label=actor.label,
-                detail={"case": case.tracking_number},
-            )
-        )
+        session.add(CaseEvent.by(actor, target.id, "merged_from", {"case": case.tracking_number}))
         return "merged", {"into": target.tracking_number}, True
 
     return await act(ctx, case_id, actor, check, apply)
@@ -703,18 +688,8 @@ async def do_split(
         session.add(part)
         await session.flush()
         session.add(CaseLink(case_id=case.id, other_id=part.id, kind="split"))
-        session.add(
-            CaseEvent(
-                case_id=part.id,
-                action="received",
-                public=True,
-                at=now,
-                actor_kind=actor.kind,
-                actor_id=actor.id,
-                actor_label=actor.label,
-                detail={"split_from": case.tracking_number, "channel": case.first_channel},
-            )
-        )
+        detail = {"split_from": case.tracking_number, "channel": case.first_channel}
+        session.add(CaseEvent.by(actor, part.id, "received", detail, public=True, at=now))
         found.values["part"] = part.id
         return "split", {"case": part.tracking_number}, True
 
