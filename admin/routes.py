@@ -45,6 +45,7 @@ from .desk import desk
 from .files import staff_file
 from .guards import ctx_of as _ctx
 from .guards import current_user, from_allowed_network, requires, session_user_id
+from .held import held_list, held_message, held_step
 from .notices import announce, notices
 from .queue import change_state, item_action, queue_screen, stream
 from .queue_settings import queue_settings, save_away_reason, save_queue
@@ -294,6 +295,9 @@ def console_router(ctx: AppContext) -> Router:
             supervisor_step,
             mailbox_step,
             desk,
+            held_list,
+            held_message,
+            held_step,
             staff_file,
             todo,
             department_case,

@@ -586,3 +586,36 @@ class CaseEvent(Base):
             actor_label=actor.label,
             address=actor.address,
         )
+
+
+class MailCursor(Base):
+    """Where reading a mailbox stopped: its UIDVALIDITY and the last UID taken, so a restart
+    fetches each new message once and skips none."""
+
+    __tablename__ = "mail_cursors"
+
+    mailbox: Mapped[str] = mapped_column(String(64), primary_key=True)
+    uidvalidity: Mapped[int] = mapped_column(BigInteger, default=0)
+    last_uid: Mapped[int] = mapped_column(BigInteger, default=0)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class HeldMessage(Base):
+    """A message a channel could not turn into a case (unreadable, refused by intake): kept
+    whole in the file store, listed for a person to retry or to make a case of by hand."""
+
+    __tablename__ = "held_messages"
+    __table_args__ = (Index("ix_held_messages_state", "state", "created_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(64), default="")  # e.g. the mailbox
+    external_id: Mapped[str | None] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    reason: Mapped[str] = mapped_column(String(500))
+    state: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting|case|dismissed
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolved_by: Mapped[str] = mapped_column(String(100), default="")

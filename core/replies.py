@@ -221,3 +221,18 @@ def jobs() -> list[JobSpec]:
         JobSpec(DELIVER_JOB, deliver, retries=MAX_ATTEMPTS, retry_delay=10, retry_backoff=2),
         JobSpec(SWEEP_JOB, sweep_outbox, periodic=crontab(minute="*/5")),
     ]
+
+
+async def mark_bounced(ctx: AppContext, interaction_id: int, reason: str) -> bool:
+    """A message of ours came back undelivered (a bounce): it failed, and the case says so.
+    False when there is no such outbound message or it was marked already."""
+    async with ctx.db.session() as session:
+        row = await session.get(Interaction, interaction_id)
+        if row is None or row.direction != Direction.OUT:
+            return False
+        if row.delivery_status == DeliveryStatus.FAILED:
+            return False
+    await _finish(
+        ctx, interaction_id, DeliveryStatus.FAILED, f"bounced: {reason}"[:500], "reply_bounced"
+    )
+    return True

@@ -112,6 +112,31 @@ class Settings(BaseSettings):
     deadline_warn_hours: int = Field(
         4, ge=0, description="working hours before a deadline the department is warned"
     )
+    mail_address: str = Field(
+        "", description="the hotline's own e-mail address: the From of every answer"
+    )
+    mail_name: str = Field("市民服务热线 Civic Hotline", description="the name shown with it")
+    smtp_url: str = Field(
+        "",
+        repr=False,
+        description="where answers are sent: smtp://user:password@host:587 (STARTTLS when the"
+        " server offers it), smtps://...:465, or smtp://host:25; empty: no e-mail out",
+    )
+    imap_public_url: str = Field(
+        "",
+        repr=False,
+        description="the public mailbox: imaps://user:password@host:993/INBOX (imap:// for"
+        " plain); its messages become cases",
+    )
+    imap_director_url: str = Field(
+        "", repr=False, description="the director's mailbox (letters to the director), as above"
+    )
+    imap_fax_url: str = Field(
+        "", repr=False, description="the fax-to-mail mailbox of the fax gateway, as above"
+    )
+    fax_spool_dir: str = Field(
+        "", description="a folder a fax server drops received faxes in (TIFF or PDF); empty: none"
+    )
     evaluation_days: int = Field(
         7, ge=1, description="days an answered case waits for the citizen's evaluation, then closes"
     )

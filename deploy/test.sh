@@ -7,12 +7,18 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 # shellcheck source=deploy/setup-python.sh
 source deploy/setup-python.sh
-# The browser tests drive Debian's Chromium through Debian's chromedriver (nothing downloads a
-# browser). As root on Debian they are installed here; elsewhere those tests skip with the reason.
+# Real components from Debian's packages: Chromium and chromedriver for the browser tests
+# (nothing downloads a browser), Dovecot for the mailbox tests. As root on Debian they are
+# installed here; elsewhere those tests skip with the reason (and fail under CI=true).
+packages=()
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
-  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
-    apt_install chromium chromium-driver fonts-noto-cjk
-  fi
+  packages+=(chromium chromium-driver fonts-noto-cjk)
+fi
+if [ ! -x /usr/sbin/dovecot ]; then
+  packages+=(dovecot-imapd)
+fi
+if [ "${#packages[@]}" -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
+  apt_install "${packages[@]}"
 fi
 "$VENV/bin/pip" install --quiet --disable-pip-version-check -e '.[test]'
 "$VENV/bin/ruff" check .

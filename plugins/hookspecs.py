@@ -86,6 +86,17 @@ def route_case(
     """
 
 
+@hookspec(firstresult=True)
+def process_held(
+    ctx: AppContext, channel: str, raw: bytes, source: str
+) -> str | Awaitable[str | None] | None:
+    """firstresult: read a held message again, when ``channel`` is yours; return what became of
+    it (``case``, ``added``, ``duplicate``, ``ignored``... or ``held`` when it still cannot be
+    read), or ``None`` for another channel's message. A person asked for it from the held
+    messages list, often after a fix. Called by ``hotline.admin.held.held_step``.
+    """
+
+
 @hookspec
 def case_event(ctx: AppContext, event: CaseEventMessage) -> Awaitable[None] | None:
     """Told of every case event after its transaction committed (never before).

@@ -24,6 +24,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hotline.plugins.acknowledge",
     "hotline.core.api",
     "hotline.channels.web",
+    "hotline.channels.email",
     "hotline.channels.open311",
     "hotline.portal",
     "hotline.admin",

@@ -1,0 +1,63 @@
+"""The e-mail channel: the hotline's mailboxes read into cases, answers sent on the thread.
+
+Hooks only: ``send_reply`` for e-mail contact points (aiosmtplib, through the outbox job with
+its retries), and a job that reads every configured mailbox each minute (aioimaplib). The
+parsing is in ``inbound``, the sending in ``outbound``, the reading in ``listener``, the
+decision per message in ``process``. See README.md for the operator's set-up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable
+
+from huey import crontab
+
+from hotline.core.context import AppContext
+from hotline.core.enums import ContactKind
+from hotline.core.jobs import JobSpec
+from hotline.core.replies import OutboundMessage
+from hotline.plugins.manager import hookimpl
+
+from . import outbound
+from .listener import read_all
+from .process import CHANNEL, process_message
+
+READ_JOB = "email.read_mailboxes"
+
+
+async def _send(ctx: AppContext, message: OutboundMessage) -> str:
+    settings = ctx.settings
+    mail = outbound.build(
+        message, sender=settings.mail_address, name=settings.mail_name, secret=ctx.secret_key
+    )
+    return await outbound.send(mail, outbound.SmtpServer.from_url(settings.smtp_url))
+
+
+@hookimpl
+def send_reply(ctx: AppContext, message: OutboundMessage) -> Awaitable[str] | None:
+    if message.contact_kind != ContactKind.EMAIL:
+        return None
+    if not ctx.settings.smtp_url or not ctx.settings.mail_address:
+        return None  # no e-mail out configured: the outbox records "no channel"
+    return _send(ctx, message)
+
+
+@hookimpl
+def process_held(ctx: AppContext, channel: str, raw: bytes, source: str) -> Awaitable[str] | None:
+    if channel != CHANNEL:
+        return None
+
+    async def again() -> str:
+        return (await process_message(ctx, raw, purpose=source or "public")).kind
+
+    return again()
+
+
+async def read_job(ctx: AppContext) -> dict[str, int]:
+    results = await read_all(ctx)
+    return {purpose: result.fetched for purpose, result in results.items()}
+
+
+@hookimpl
+def register_jobs() -> list[JobSpec]:
+    return [JobSpec(READ_JOB, read_job, periodic=crontab(minute="*"), retries=0)]

@@ -82,6 +82,7 @@ def test_role_against_every_console_endpoint(client: TestClient[Any], role: Role
             "step": "nothing",
             "rule_id": "1",
             "attachment_id": "999999",
+            "held_id": "999999",
         }
 
     values = client.blocking_portal.call(data)

@@ -82,6 +82,7 @@ class Site:
     def __init__(self) -> None:
         self.events: list[CaseEventMessage] = []
         self.sent: list[OutboundMessage] = []
+        self.retried: list[bytes] = []
         self.job_runs: list[int] = []
         self.committed_when_told: list[bool] = []
         self.ctx: AppContext | None = None
@@ -121,6 +122,13 @@ class Site:
         # a site strategy: the agent with the best skill level for this item
         best = min(candidates, key=lambda c: (c.skill_level, c.user_id), default=None)
         return best.user_id if best and best.skill_level == 1 else None
+
+    @hookimpl
+    def process_held(self, channel: str, raw: bytes) -> str | None:
+        if channel != "site":
+            return None
+        self.retried.append(raw)
+        return "case"
 
     @hookimpl
     def send_reply(self, message: OutboundMessage) -> str | None:
@@ -167,6 +175,15 @@ async def test_hook_route_case(ctx: AppContext, site: Site) -> None:
     assert a.route_reason == "site: noise words"
     assert b.department_id == city["roads"]  # the built-in rule (trylast) answered
     assert b.route_reason == "category:pothole"
+
+
+async def test_hook_process_held(ctx: AppContext, site: Site) -> None:
+    """Each channel reads its own held messages again; others pass."""
+    assert ctx.pm.hook.process_held(ctx=ctx, channel="site", raw=b"again", source="") == "case"
+    assert site.retried == [b"again"]
+    email = ctx.pm.hook.process_held(ctx=ctx, channel="email", raw=b"no headers", source="")
+    assert await email == "held"  # the e-mail channel still cannot read it, and says so
+    assert ctx.pm.hook.process_held(ctx=ctx, channel="nobody", raw=b"x", source="") is None
 
 
 async def test_hook_case_event(ctx: AppContext, site: Site) -> None:

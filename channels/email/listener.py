@@ -1,0 +1,177 @@
+"""Reading the hotline's mailboxes over IMAP (aioimaplib), each message once.
+
+A pass: select the mailbox; when its UIDVALIDITY changed, start from the first UID again (the
+Message-ID makes a second intake of the same message a duplicate, never a second case); fetch
+each UID after the stored cursor in order; turn it into a case (or hold it for a person, or
+note a bounce); only then flag it \\Seen on the server and move the cursor past it. A crash
+between the commit and the flag fetches the message again next time, and intake answers
+"duplicate". Messages already handled by another process are therefore harmless too.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass, field
+from urllib.parse import unquote, urlsplit
+
+import aioimaplib
+from sqlalchemy import select
+
+from hotline.core.context import AppContext
+from hotline.core.models import MailCursor
+
+from .process import Outcome, process_message
+
+log = logging.getLogger("hotline.channels.email")
+IMAP_TIMEOUT = 30.0
+UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
+FETCHED_UID = re.compile(rb"UID (\d+)")
+
+
+class MailboxError(RuntimeError):
+    """The mailbox could not be read; the message says why (never the password)."""
+
+
+@dataclass(frozen=True)
+class Mailbox:
+    purpose: str  # public | director | fax
+    host: str
+    port: int
+    username: str
+    password: str
+    folder: str
+    tls: bool
+
+    @classmethod
+    def from_url(cls, purpose: str, url: str) -> Mailbox:
+        parts = urlsplit(url)
+        if parts.scheme not in ("imap", "imaps") or not parts.hostname or not parts.username:
+            raise MailboxError(f"the {purpose} mailbox URL must be imaps://user:password@host/")
+        tls = parts.scheme == "imaps"
+        return cls(
+            purpose=purpose,
+            host=parts.hostname,
+            port=parts.port or (993 if tls else 143),
+            username=unquote(parts.username),
+            password=unquote(parts.password or ""),
+            folder=unquote(parts.path.strip("/")) or "INBOX",
+            tls=tls,
+        )
+
+
+@dataclass
+class PassResult:
+    fetched: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+
+    def add(self, outcome: Outcome) -> None:
+        self.fetched += 1
+        self.outcomes[outcome.kind] = self.outcomes.get(outcome.kind, 0) + 1
+
+
+def mailboxes(ctx: AppContext) -> list[Mailbox]:
+    settings = ctx.settings
+    urls = {
+        "public": settings.imap_public_url,
+        "director": settings.imap_director_url,
+        "fax": settings.imap_fax_url,
+    }
+    return [Mailbox.from_url(purpose, url) for purpose, url in urls.items() if url]
+
+
+async def _cursor(ctx: AppContext, mailbox: Mailbox) -> tuple[int, int]:
+    async with ctx.db.session() as session:
+        row = await session.get(MailCursor, mailbox.purpose)
+    return (row.uidvalidity, row.last_uid) if row else (0, 0)
+
+
+async def _advance(ctx: AppContext, mailbox: Mailbox, uidvalidity: int, uid: int) -> None:
+    async with ctx.db.transaction() as session:
+        row = await session.scalar(
+            select(MailCursor).where(MailCursor.mailbox == mailbox.purpose).with_for_update()
+        )
+        if row is None:
+            session.add(MailCursor(mailbox=mailbox.purpose, uidvalidity=uidvalidity, last_uid=uid))
+        elif row.uidvalidity != uidvalidity or uid > row.last_uid:
+            row.uidvalidity, row.last_uid = uidvalidity, uid
+
+
+def _ok(response: aioimaplib.Response, what: str) -> None:
+    if response.result != "OK":
+        raise MailboxError(f"{what} refused: {response.result}")
+
+
+async def connect(mailbox: Mailbox) -> aioimaplib.IMAP4:
+    imap_class = aioimaplib.IMAP4_SSL if mailbox.tls else aioimaplib.IMAP4
+    imap = imap_class(host=mailbox.host, port=mailbox.port, timeout=IMAP_TIMEOUT)
+    try:
+        await imap.wait_hello_from_server()
+        _ok(await imap.login(mailbox.username, mailbox.password), "login")
+    except (OSError, TimeoutError) as exc:
+        raise MailboxError(f"cannot reach {mailbox.host}:{mailbox.port}: {exc}") from exc
+    return imap
+
+
+async def read_mailbox(ctx: AppContext, mailbox: Mailbox, *, limit: int = 500) -> PassResult:
+    """One pass over one mailbox: every message after the cursor, at most ``limit``."""
+    result = PassResult()
+    imap = await connect(mailbox)
+    try:
+        selected = await imap.select(mailbox.folder)
+        _ok(selected, f"select {mailbox.folder}")
+        found = UIDVALIDITY.search(b"\n".join(_bytes(line) for line in selected.lines))
+        uidvalidity = int(found.group(1)) if found else 0
+        known_validity, last_uid = await _cursor(ctx, mailbox)
+        if known_validity != uidvalidity:
+            last_uid = 0  # the server renumbered: read all again, duplicates are recognised
+        searched = await imap.uid_search(f"UID {last_uid + 1}:*", charset=None)
+        _ok(searched, "search")
+        uids = sorted(
+            uid
+            for line in searched.lines[:-1]
+            for uid in (int(x) for x in _bytes(line).split() if x.isdigit())
+            if uid > last_uid
+        )[:limit]
+        for uid in uids:
+            fetched = await imap.uid("fetch", str(uid), "(RFC822)")
+            _ok(fetched, "fetch")
+            raw = _message_bytes(fetched.lines)
+            if raw is None:
+                continue  # expunged meanwhile
+            outcome = await process_message(ctx, raw, purpose=mailbox.purpose)
+            result.add(outcome)
+            _ok(await imap.uid("store", str(uid), "+FLAGS", "(\\Seen)"), "store")
+            await _advance(ctx, mailbox, uidvalidity, uid)
+    finally:
+        try:
+            await imap.logout()
+        except (OSError, TimeoutError, aioimaplib.Abort):
+            pass
+    if result.fetched:
+        log.info("mailbox read", extra={"mailbox": mailbox.purpose, **result.outcomes})
+    return result
+
+
+def _bytes(line: bytes | bytearray | str) -> bytes:
+    return line.encode() if isinstance(line, str) else bytes(line)
+
+
+def _message_bytes(lines: list[bytes | bytearray | str]) -> bytes | None:
+    """The literal of a FETCH response: the line after ``* n FETCH (... RFC822 {size}``."""
+    for index, line in enumerate(lines):
+        if isinstance(line, bytearray) and index > 0:
+            return bytes(line)
+    return None
+
+
+async def read_all(ctx: AppContext) -> dict[str, PassResult]:
+    """Job: one pass over every configured mailbox; one mailbox failing does not stop the
+    others (it is read again on the next pass)."""
+    results = {}
+    for mailbox in mailboxes(ctx):
+        try:
+            results[mailbox.purpose] = await read_mailbox(ctx, mailbox)
+        except (MailboxError, aioimaplib.Abort, OSError, TimeoutError) as exc:
+            log.warning("mailbox not read", extra={"mailbox": mailbox.purpose, "why": str(exc)})
+    return results

@@ -1,0 +1,112 @@
+"""Answers by e-mail: build the message, send it with aiosmtplib. I/O only.
+
+Our Message-ID names the case and the outbox row and carries a signature, so a citizen's reply
+(In-Reply-To / References) or a bounce that quotes it leads back to the case without a lookup
+table and without trusting what anyone could type: ``<hotline.<number>.<row>.<sig>@domain>``.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import re
+from dataclasses import dataclass
+from email.headerregistry import Address
+from email.message import EmailMessage
+from email.utils import format_datetime
+from urllib.parse import unquote, urlsplit
+
+import aiosmtplib
+
+from hotline.core import tracking
+from hotline.core.models import utcnow
+from hotline.core.replies import OutboundMessage
+
+SMTP_TIMEOUT = 30.0
+OUR_ID = re.compile(r"^<hotline\.(\d{13})\.(\d+)\.([0-9a-f]{16})@[^<>\s]+>$")
+
+
+class MailNotConfigured(RuntimeError):
+    """No SMTP server or From address is set."""
+
+
+@dataclass(frozen=True)
+class SmtpServer:
+    host: str
+    port: int
+    username: str | None
+    password: str | None
+    tls: bool  # implicit TLS (smtps)
+
+    @classmethod
+    def from_url(cls, url: str) -> SmtpServer:
+        parts = urlsplit(url)
+        if parts.scheme not in ("smtp", "smtps") or not parts.hostname:
+            raise MailNotConfigured("HOTLINE_SMTP_URL must be smtp://host:port or smtps://...")
+        tls = parts.scheme == "smtps"
+        return cls(
+            host=parts.hostname,
+            port=parts.port or (465 if tls else 25),
+            username=unquote(parts.username) if parts.username else None,
+            password=unquote(parts.password) if parts.password else None,
+            tls=tls,
+        )
+
+
+def _signature(secret: str, number: str, row: int) -> str:
+    return hmac.new(secret.encode(), f"{number}.{row}".encode(), hashlib.sha256).hexdigest()[:16]
+
+
+def message_id(secret: str, number: str, row: int, domain: str) -> str:
+    return f"<hotline.{number}.{row}.{_signature(secret, number, row)}@{domain}>"
+
+
+def read_message_id(secret: str, value: str) -> tuple[str, int] | None:
+    """(tracking number, outbox row) of one of our own Message-IDs, when its signature holds."""
+    found = OUR_ID.match(value.strip())
+    if found is None:
+        return None
+    number, row, signature = found.group(1), int(found.group(2)), found.group(3)
+    if not hmac.compare_digest(signature, _signature(secret, number, row)):
+        return None
+    return number, row
+
+
+def build(message: OutboundMessage, *, sender: str, name: str, secret: str) -> EmailMessage:
+    """The answer as an e-mail: the tracking number in the subject, our own Message-ID, and
+    In-Reply-To / References to the citizen's message so it lands in their thread."""
+    domain = sender.rpartition("@")[2]
+    number = tracking.display(message.tracking_number)
+    subject = message.subject or number
+    if message.tracking_number not in tracking.clean(subject):
+        subject = f"{subject} [{number}]"
+    mail = EmailMessage()
+    local, _, host = sender.partition("@")
+    mail["From"] = Address(display_name=name, username=local, domain=host)
+    mail["To"] = message.contact_value
+    mail["Subject"] = subject
+    mail["Date"] = format_datetime(utcnow())
+    mail["Message-ID"] = message_id(secret, message.tracking_number, message.interaction_id, domain)
+    if message.in_reply_to:
+        mail["In-Reply-To"] = message.in_reply_to
+        mail["References"] = message.in_reply_to
+    mail["X-Hotline-Case"] = message.tracking_number  # how we know our own mail coming back
+    mail["Content-Language"] = "zh-CN" if message.language.startswith("zh") else "en"
+    mail.set_content(message.text)
+    return mail
+
+
+async def send(mail: EmailMessage, server: SmtpServer) -> str:
+    """Hand the message to the SMTP server; returns its Message-ID. Raises when the server does
+    not take it (the outbox job then retries with backoff)."""
+    await aiosmtplib.send(
+        mail,
+        hostname=server.host,
+        port=server.port,
+        username=server.username,
+        password=server.password,
+        use_tls=server.tls,
+        start_tls=None if not server.tls else False,
+        timeout=SMTP_TIMEOUT,
+    )
+    return str(mail["Message-ID"])

@@ -1,0 +1,109 @@
+"""One raw message -> what the hotline does with it: a new case, an addition to its case, a
+bounce noted on the answer that failed, ignored (auto-replies, reports, our own mail coming
+back), or held for a person (unreadable, or refused by intake). Never dropped, never twice.
+
+Threading: a reply is appended to its case when In-Reply-To or References name a message the
+hotline sent (our signed Message-ID), or when the subject carries a tracking number of a case
+whose citizen has this sender's address. A number in the subject from anyone else starts a new
+case that mentions it (nobody adds to a stranger's case by typing its number).
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select
+
+from hotline.core.context import AppContext
+from hotline.core.enums import ContactKind
+from hotline.core.held import hold_message
+from hotline.core.intake import receive
+from hotline.core.models import Case, ContactPoint
+from hotline.core.replies import mark_bounced
+from hotline.core.submission import IntakeRefused
+
+from .inbound import Limits, MailParseError, ParsedMail, external_id, parse_mail, to_submission
+from .outbound import read_message_id
+
+log = logging.getLogger("hotline.channels.email")
+CHANNEL = "email"
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # case | added | duplicate | bounce | ignored | held
+    case_id: int | None = None
+    tracking_number: str | None = None
+
+
+async def _sender_owns(ctx: AppContext, number: str, address: str) -> bool:
+    async with ctx.db.session() as session:
+        found = await session.scalar(
+            select(Case.id)
+            .join(ContactPoint, ContactPoint.citizen_id == Case.citizen_id)
+            .where(
+                Case.tracking_number == number,
+                ContactPoint.kind == ContactKind.EMAIL,
+                ContactPoint.value == address,
+            )
+        )
+    return found is not None
+
+
+async def thread_of(ctx: AppContext, mail: ParsedMail) -> str | None:
+    """The tracking number of the case this message continues, if it may be added to it."""
+    for reference in [*mail.in_reply_to, *reversed(mail.references)]:
+        ours = read_message_id(ctx.secret_key, reference)
+        if ours is not None:
+            return ours[0]
+    for number in mail.tracking_numbers():
+        if await _sender_owns(ctx, number, mail.from_address):
+            return number
+    return None
+
+
+def _limits(ctx: AppContext) -> Limits:
+    return Limits(ctx.settings.max_attachment_bytes, ctx.settings.max_attachments)
+
+
+async def process_message(ctx: AppContext, raw: bytes, *, purpose: str) -> Outcome:
+    try:
+        mail = parse_mail(raw)
+    except MailParseError as exc:
+        await hold_message(ctx, CHANNEL, raw, f"unreadable: {exc}", source=purpose)
+        return Outcome("held")
+    own = ctx.settings.mail_address.lower()
+    if mail.automatic == "bounce":
+        for reference in mail.bounced:
+            ours = read_message_id(ctx.secret_key, reference)
+            if ours is not None:
+                await mark_bounced(ctx, ours[1], mail.bounce_reason or "returned")
+        return Outcome("bounce")
+    if mail.automatic is not None or (own and mail.from_address == own):
+        log.info("automatic mail ignored", extra={"why": mail.automatic or "loop"})
+        return Outcome("ignored")
+    number = await thread_of(ctx, mail)
+    submission = to_submission(
+        mail, raw, purpose=purpose, limits=_limits(ctx), tracking_number=number
+    )
+    if number is None and mail.tracking_numbers():
+        submission.meta["mentions"] = mail.tracking_numbers()[:5]
+    try:
+        result = await receive(ctx, submission)
+    except IntakeRefused as exc:
+        reason = "; ".join(f"{p.field}: {p.code}" for p in exc.problems)
+        await hold_message(
+            ctx,
+            CHANNEL,
+            raw,
+            f"refused: {reason}",
+            source=purpose,
+            external_id=external_id(mail, raw),
+        )
+        return Outcome("held")
+    if result.duplicate:
+        kind = "duplicate"
+    else:
+        kind = "case" if result.created else "added"
+    return Outcome(kind, result.case_id, result.tracking_number)

@@ -1,0 +1,251 @@
+"""The hotline's mailboxes on a real Dovecot, answers through a real SMTP server: messages become
+cases once, across restarts and lost cursors; replies join their case; automatic mail makes no
+case; a bounce marks the answer failed; unreadable mail waits for a person; answers wait for
+a stopped SMTP server and go out once it returns. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import aioimaplib
+import pytest
+from sqlalchemy import delete, func, select
+
+from hotline.channels.email.listener import Mailbox, read_mailbox
+from hotline.channels.email.outbound import message_id
+from hotline.core.context import AppContext, Kernel, open_context
+from hotline.core.enums import DeliveryStatus, Direction
+from hotline.core.models import (
+    Case,
+    CaseEvent,
+    ContactPoint,
+    HeldMessage,
+    Interaction,
+    MailCursor,
+)
+from hotline.core.replies import deliver, queue_reply
+from hotline.core.settings import Settings
+from tests.mailservers import Dovecot, SmtpSink
+
+FIXTURES = Path(__file__).resolve().parents[3] / "channels" / "email" / "fixtures"
+OUR_ADDRESS = "12345@hotline.example.cn"
+
+
+def fixture(name: str) -> bytes:
+    return (FIXTURES / name).read_bytes()
+
+
+@pytest.fixture
+def account(dovecot: Dovecot) -> tuple[str, str]:
+    return dovecot.add_user()
+
+
+@pytest.fixture
+async def mail_ctx(
+    settings: Settings,
+    dovecot: Dovecot,
+    account: tuple[str, str],
+    smtp_sink: SmtpSink,
+) -> AsyncIterator[AppContext]:
+    configured = settings.model_copy(
+        update={
+            "imap_public_url": dovecot.url(*account),
+            "smtp_url": smtp_sink.url,
+            "mail_address": OUR_ADDRESS,
+        }
+    )
+    async with open_context(configured, Kernel(configured)) as context:
+        yield context
+
+
+def public(ctx: AppContext) -> Mailbox:
+    return Mailbox.from_url("public", ctx.settings.imap_public_url)
+
+
+async def append(ctx: AppContext, *raws: bytes) -> None:
+    box = public(ctx)
+    imap = aioimaplib.IMAP4(host=box.host, port=box.port, timeout=10)
+    await imap.wait_hello_from_server()
+    assert (await imap.login(box.username, box.password)).result == "OK"
+    for raw in raws:
+        assert (await imap.append(raw, mailbox=box.folder)).result == "OK"
+    await imap.logout()
+
+
+async def unseen(ctx: AppContext) -> int:
+    box = public(ctx)
+    imap = aioimaplib.IMAP4(host=box.host, port=box.port, timeout=10)
+    await imap.wait_hello_from_server()
+    await imap.login(box.username, box.password)
+    await imap.select(box.folder)
+    found = await imap.search("UNSEEN", charset=None)
+    await imap.logout()
+    return len(bytes(found.lines[0]).split())
+
+
+async def count(ctx: AppContext, model: type, *where: object) -> int:
+    async with ctx.db.session() as s:
+        return int(await s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
+
+
+async def test_each_message_becomes_one_case_across_restarts(
+    mail_ctx: AppContext, city: dict[str, int]
+) -> None:
+    ctx = mail_ctx
+    await append(ctx, fixture("01_plain_zh.eml"), fixture("05_gbk_subject.eml"))
+    first = await read_mailbox(ctx, public(ctx))
+    assert (first.fetched, first.outcomes) == (2, {"case": 2})
+    assert await unseen(ctx) == 0  # flagged only after the cases were stored
+
+    again = await read_mailbox(ctx, public(ctx))  # a restart reads from the cursor
+    assert again.fetched == 0
+    await append(ctx, fixture("13_pdf_attachment.eml"))
+    assert (await read_mailbox(ctx, public(ctx))).outcomes == {"case": 1}
+
+    async with ctx.db.transaction() as s:  # the cursor is lost: everything is read again
+        await s.execute(delete(MailCursor))
+    lost = await read_mailbox(ctx, public(ctx))
+    assert (lost.fetched, lost.outcomes) == (3, {"duplicate": 3})
+    assert await count(ctx, Case) == 3
+
+    async with ctx.db.session() as s:
+        subjects = sorted(await s.scalars(select(Case.subject)))
+        sender = await s.scalar(select(ContactPoint.value).where(ContactPoint.kind == "email"))
+    assert subjects == ["Complaint letter", "投诉：下水道堵塞", "路灯不亮"]
+    assert sender in ("zhangsan@example.cn", "jane@example.org")
+
+
+async def test_automatic_mail_bounces_and_unreadable_mail(
+    mail_ctx: AppContext, city: dict[str, int]
+) -> None:
+    ctx = mail_ctx
+    await append(ctx, fixture("01_plain_zh.eml"))
+    await read_mailbox(ctx, public(ctx))
+    async with ctx.db.transaction() as s:
+        case = await s.scalar(select(Case))
+        contact = await s.scalar(select(ContactPoint).where(ContactPoint.kind == "email"))
+        assert case is not None and contact is not None
+        answer = await queue_reply(s, case, contact, "您好，已处理。", "Answer")
+        ours = message_id(ctx.secret_key, case.tracking_number, answer.id, "hotline.example.cn")
+    bounce = fixture("18_bounce_dsn.eml").replace(
+        b"<hotline.2612.42.abcdef@hotline.example.cn>", ours.encode()
+    )
+    forged = fixture("19_bounce_plain.eml")  # names a Message-ID whose signature is wrong
+    await append(
+        ctx,
+        fixture("15_auto_submitted.eml"),
+        fixture("21_read_receipt.eml"),
+        fixture("32_loop_from_ourselves.eml"),
+        bounce,
+        forged,
+        fixture("28_no_sender.eml"),
+    )
+    result = await read_mailbox(ctx, public(ctx))
+    assert result.outcomes == {"ignored": 3, "bounce": 2, "held": 1}
+    assert await count(ctx, Case) == 1  # none of them made a case
+    async with ctx.db.session() as s:
+        row = await s.get(Interaction, answer.id)
+        held = await s.scalar(select(HeldMessage))
+        events = list(await s.scalars(select(CaseEvent.action).where(CaseEvent.case_id == case.id)))
+    assert row is not None and row.delivery_status == DeliveryStatus.FAILED
+    assert "550 5.1.1" in (row.delivery_detail or "") and "reply_bounced" in events
+    assert held is not None and "no sender" in held.reason and held.source == "public"
+    assert ctx.files.get(held.sha256) == fixture("28_no_sender.eml")  # kept whole
+
+
+async def test_replies_join_their_case_and_strangers_do_not(
+    mail_ctx: AppContext, city: dict[str, int]
+) -> None:
+    ctx = mail_ctx
+    await append(ctx, fixture("01_plain_zh.eml"))
+    await read_mailbox(ctx, public(ctx))
+    async with ctx.db.transaction() as s:
+        case = await s.scalar(select(Case))
+        contact = await s.scalar(select(ContactPoint).where(ContactPoint.kind == "email"))
+        assert case is not None and contact is not None
+        answer = await queue_reply(s, case, contact, "您好，已处理。", "Answer")
+        ours = message_id(ctx.secret_key, case.tracking_number, answer.id, "hotline.example.cn")
+        number = case.tracking_number
+    reply = fixture("22_reply_to_hotline.eml").replace(
+        b"<hotline.2612.42.abcdef@hotline.example.cn>", ours.encode()
+    )
+    spaced = " ".join(number[i : i + 4] for i in range(0, 13, 4))
+
+    def more(sender: str, mid: str) -> bytes:  # the subject carries the case's number
+        return (
+            f"From: {sender}\r\nTo: {OUR_ADDRESS}\r\nSubject: More photos {spaced}\r\n"
+            f"Message-ID: <{mid}@example.net>\r\n\r\nOne more thing about my case.\r\n"
+        ).encode()
+
+    own_number = more("Zhang San <zhangsan@example.cn>", "own")
+    stranger = more("Someone <someone@example.net>", "stranger")
+    await append(ctx, reply, own_number, stranger)
+    result = await read_mailbox(ctx, public(ctx))
+    assert result.outcomes == {"added": 2, "case": 1}
+    assert (
+        await count(
+            ctx, Interaction, Interaction.case_id == case.id, Interaction.direction == Direction.IN
+        )
+        == 3
+    )
+    async with ctx.db.session() as s:
+        other = await s.scalar(select(Case).where(Case.id != case.id))
+        mention = await s.scalar(
+            select(Interaction.meta).where(Interaction.case_id == other.id)  # type: ignore[union-attr]
+        )
+    assert other is not None and mention["mentions"] == [number]
+
+
+async def test_the_directors_mailbox_makes_sealed_letters(
+    settings: Settings,
+    dovecot: Dovecot,
+    city: dict[str, int],
+) -> None:
+    account = dovecot.add_user()
+    configured = settings.model_copy(update={"imap_director_url": dovecot.url(*account)})
+    async with open_context(configured, Kernel(configured)) as ctx:
+        box = Mailbox.from_url("director", configured.imap_director_url)
+        imap = aioimaplib.IMAP4(host=box.host, port=box.port, timeout=10)
+        await imap.wait_hello_from_server()
+        await imap.login(box.username, box.password)
+        await imap.append(fixture("33_director.eml"), mailbox="INBOX")
+        await imap.logout()
+        assert (await read_mailbox(ctx, box)).outcomes == {"case": 1}
+        async with ctx.db.session() as s:
+            letter = await s.scalar(select(Case))
+        assert letter is not None and letter.sealed and letter.kind == "director_mailbox"
+
+
+async def test_answers_wait_for_the_smtp_server_and_go_out_once(
+    mail_ctx: AppContext,
+    smtp_sink: SmtpSink,
+    city: dict[str, int],
+) -> None:
+    ctx = mail_ctx
+    await append(ctx, fixture("01_plain_zh.eml"))
+    await read_mailbox(ctx, public(ctx))
+    async with ctx.db.transaction() as s:
+        case = await s.scalar(select(Case))
+        contact = await s.scalar(select(ContactPoint).where(ContactPoint.kind == "email"))
+        assert case is not None and contact is not None
+        answer = await queue_reply(s, case, contact, "您好，路灯已修复。", "答复")
+        citizen_id = await s.scalar(
+            select(Interaction.external_id).where(Interaction.direction == Direction.IN)
+        )
+    smtp_sink.stop()
+    with pytest.raises(OSError):
+        await deliver(ctx, answer.id)
+    async with ctx.db.session() as s:
+        waiting = await s.get(Interaction, answer.id)
+    assert waiting is not None and waiting.delivery_status == DeliveryStatus.PENDING
+    smtp_sink.start()
+    assert await deliver(ctx, answer.id) == "sent"
+    assert await deliver(ctx, answer.id) == "not pending"  # a second run sends nothing
+    [sent] = smtp_sink.received
+    assert sent["To"] == "zhangsan@example.cn" and OUR_ADDRESS in sent["From"]
+    assert case.tracking_number in sent["Subject"].replace(" ", "")
+    assert sent["In-Reply-To"] == citizen_id and sent["X-Hotline-Case"] == case.tracking_number
+    assert sent.get_content().strip() == "您好，路灯已修复。"
+    ours = message_id(ctx.secret_key, case.tracking_number, answer.id, "hotline.example.cn")
+    assert sent["Message-ID"] == ours
