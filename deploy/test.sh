@@ -8,14 +8,19 @@ cd "$(dirname "$0")/.."
 # shellcheck source=deploy/setup-python.sh
 source deploy/setup-python.sh
 # Real components from Debian's packages: Chromium and chromedriver for the browser tests
-# (nothing downloads a browser), Dovecot for the mailbox tests. As root on Debian they are
-# installed here; elsewhere those tests skip with the reason (and fail under CI=true).
+# (nothing downloads a browser), Dovecot for the mailbox tests, tesseract and Ghostscript for
+# the fax tests. As root on Debian they are installed here; elsewhere those tests skip with
+# the reason (and fail under CI=true).
 packages=()
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   packages+=(chromium chromium-driver fonts-noto-cjk)
 fi
 if [ ! -x /usr/sbin/dovecot ]; then
   packages+=(dovecot-imapd)
+fi
+if ! command -v tesseract >/dev/null || ! command -v gs >/dev/null \
+  || [ ! -e /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata ]; then
+  packages+=(tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng ghostscript fonts-noto-cjk)
 fi
 if [ "${#packages[@]}" -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null; then
   apt_install "${packages[@]}"

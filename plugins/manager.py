@@ -25,6 +25,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hotline.core.api",
     "hotline.channels.web",
     "hotline.channels.email",
+    "hotline.channels.fax",
     "hotline.channels.open311",
     "hotline.portal",
     "hotline.admin",

@@ -15,12 +15,16 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
+from hotline.channels.fax import receive_fax
+from hotline.channels.fax.convert import FaxUnreadable
+from hotline.channels.fax.inbound import FAX_TYPES, sender_number
 from hotline.core.context import AppContext
 from hotline.core.enums import ContactKind
 from hotline.core.held import hold_message
 from hotline.core.intake import receive
 from hotline.core.models import Case, ContactPoint
 from hotline.core.replies import mark_bounced
+from hotline.core.storage import sniff
 from hotline.core.submission import IntakeRefused
 
 from .inbound import Limits, MailParseError, ParsedMail, external_id, parse_mail, to_submission
@@ -67,6 +71,31 @@ def _limits(ctx: AppContext) -> Limits:
     return Limits(ctx.settings.max_attachment_bytes, ctx.settings.max_attachments)
 
 
+async def _fax(ctx: AppContext, mail: ParsedMail, raw: bytes) -> Outcome:
+    """A fax gateway's mail: each TIFF or PDF in it is a fax of its own (OCR in a thread)."""
+    images = [f for f in mail.files if sniff(f.data) in FAX_TYPES]
+    if not images:
+        await hold_message(ctx, CHANNEL, raw, "fax mailbox: no fax image in it", source="fax")
+        return Outcome("held")
+    sender = sender_number(mail.subject, mail.text)
+    outcome = Outcome("held")
+    for index, image in enumerate(images):
+        try:
+            result = await receive_fax(
+                ctx,
+                image.data,
+                filename=image.filename,
+                sender=sender,
+                external_id=f"{external_id(mail, raw)[:240]}#{index}",
+            )
+        except (FaxUnreadable, IntakeRefused) as exc:
+            await hold_message(ctx, CHANNEL, raw, f"fax not read: {exc}", source="fax")
+            continue
+        kind = "duplicate" if result.duplicate else "case"
+        outcome = Outcome(kind, result.case_id, result.tracking_number)
+    return outcome
+
+
 async def process_message(ctx: AppContext, raw: bytes, *, purpose: str) -> Outcome:
     try:
         mail = parse_mail(raw)
@@ -83,6 +112,8 @@ async def process_message(ctx: AppContext, raw: bytes, *, purpose: str) -> Outco
     if mail.automatic is not None or (own and mail.from_address == own):
         log.info("automatic mail ignored", extra={"why": mail.automatic or "loop"})
         return Outcome("ignored")
+    if purpose == "fax":
+        return await _fax(ctx, mail, raw)
     number = await thread_of(ctx, mail)
     submission = to_submission(
         mail, raw, purpose=purpose, limits=_limits(ctx), tracking_number=number
