@@ -29,6 +29,7 @@ QUICK = {
     "bench_offer.py": ["--backlog", "1000", "--offers", "100", "--warmup", "10"],
     "bench_console.py": ["--cases", "100000", "--citizens", "10000", "--requests", "100"],
     "bench_deadlines.py": ["--cases", "100000", "--due", "1000", "--runs", "20"],
+    "bench_mail.py": ["--messages", "1000", "--ocr-runs", "1"],
 }
 SCRIPTS = (
     "bench_intake.py",
@@ -37,6 +38,7 @@ SCRIPTS = (
     "bench_offer.py",
     "bench_console.py",
     "bench_deadlines.py",
+    "bench_mail.py",
 )
 
 
@@ -46,7 +48,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
     parser.add_argument(
         "--only",
-        choices=("intake", "lookup", "portal", "offer", "console", "deadlines"),
+        choices=("intake", "lookup", "portal", "offer", "console", "deadlines", "mail"),
         help="run one benchmark, not all",
     )
     args = parser.parse_args(argv)

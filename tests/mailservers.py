@@ -22,7 +22,6 @@ from typing import Any
 
 import pytest
 
-from tests.conftest import need
 from tests.processes import free_port
 
 DOVECOT = shutil.which("dovecot") or "/usr/sbin/dovecot"
@@ -102,10 +101,13 @@ def _listening(port: int) -> bool:
         return s.connect_ex(("127.0.0.1", port)) == 0
 
 
-@pytest.fixture(scope="session")
-def dovecot() -> Iterator[Dovecot]:
-    need(Path(DOVECOT).exists(), "Dovecot (Debian package dovecot-imapd)")
-    # not under pytest's own temporary folder: Dovecot's users must be able to reach it
+class DovecotFailed(RuntimeError):
+    """Dovecot did not start; the message holds its output and log."""
+
+
+def start_dovecot() -> Dovecot:
+    """Dovecot with a throw-away configuration on a free loopback port (``stop_dovecot`` ends
+    it). Not under pytest's temporary folder: Dovecot's own users must be able to reach it."""
     root = Path(tempfile.mkdtemp(prefix="hotline-dovecot-"))
     login, internal, uid, gid = _users()
     for sub in ("run", "state", "mail", "home", "users"):
@@ -128,15 +130,31 @@ def dovecot() -> Iterator[Dovecot]:
             output = process.stdout.read().decode() if process.stdout else ""
             log = (root / "dovecot.log").read_text() if (root / "dovecot.log").exists() else ""
             process.kill()
-            pytest.fail(f"Dovecot did not start: {output}\n{log}")
+            raise DovecotFailed(f"Dovecot did not start: {output}\n{log}")
         time.sleep(0.1)
-    yield Dovecot(root, port, process, uid, gid)
-    process.terminate()
+    return Dovecot(root, port, process, uid, gid)
+
+
+def stop_dovecot(server: Dovecot) -> None:
+    server.process.terminate()
     try:
-        process.wait(timeout=10)
+        server.process.wait(timeout=10)
     except subprocess.TimeoutExpired:
-        process.kill()
-    shutil.rmtree(root, ignore_errors=True)
+        server.process.kill()
+    shutil.rmtree(server.root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def dovecot() -> Iterator[Dovecot]:
+    from tests.conftest import need
+
+    need(Path(DOVECOT).exists(), "Dovecot (Debian package dovecot-imapd)")
+    try:
+        server = start_dovecot()
+    except DovecotFailed as exc:
+        pytest.fail(str(exc))
+    yield server
+    stop_dovecot(server)
 
 
 @dataclass
@@ -172,6 +190,8 @@ class SmtpSink:
 
 @pytest.fixture
 def smtp_sink() -> Iterator[SmtpSink]:
+    from tests.conftest import need
+
     try:
         import aiosmtpd  # noqa: F401
     except ImportError:

@@ -2,10 +2,10 @@
 
 A pass: select the mailbox; when its UIDVALIDITY changed, start from the first UID again (the
 Message-ID makes a second intake of the same message a duplicate, never a second case); fetch
-each UID after the stored cursor in order; turn it into a case (or hold it for a person, or
-note a bounce); only then flag it \\Seen on the server and move the cursor past it. A crash
-between the commit and the flag fetches the message again next time, and intake answers
-"duplicate". Messages already handled by another process are therefore harmless too.
+the UIDs after the stored cursor in order, a chunk at a time; turn each into a case (or hold it
+for a person, or note a bounce); only then flag the chunk \\Seen on the server and move the
+cursor past it. A crash before the flag fetches those messages again next time, and intake
+answers "duplicate". Messages already handled by another process are therefore harmless too.
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from .process import Outcome, process_message
 
 log = logging.getLogger("hotline.channels.email")
 IMAP_TIMEOUT = 30.0
+CHUNK = 50  # messages per FETCH; a crash re-reads at most a chunk (recognised as duplicates)
 UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
 FETCHED_UID = re.compile(rb"UID (\d+)")
 
@@ -133,16 +134,15 @@ async def read_mailbox(ctx: AppContext, mailbox: Mailbox, *, limit: int = 500) -
             for uid in (int(x) for x in _bytes(line).split() if x.isdigit())
             if uid > last_uid
         )[:limit]
-        for uid in uids:
-            fetched = await imap.uid("fetch", str(uid), "(RFC822)")
+        # a chunk at a time: one FETCH, then one STORE and one cursor move for the chunk
+        for start in range(0, len(uids), CHUNK):
+            chunk = uids[start : start + CHUNK]
+            fetched = await imap.uid("fetch", ",".join(map(str, chunk)), "(UID RFC822)")
             _ok(fetched, "fetch")
-            raw = _message_bytes(fetched.lines)
-            if raw is None:
-                continue  # expunged meanwhile
-            outcome = await process_message(ctx, raw, purpose=mailbox.purpose)
-            result.add(outcome)
-            _ok(await imap.uid("store", str(uid), "+FLAGS", "(\\Seen)"), "store")
-            await _advance(ctx, mailbox, uidvalidity, uid)
+            for _uid, raw in _messages(fetched.lines):
+                result.add(await process_message(ctx, raw, purpose=mailbox.purpose))
+            _ok(await imap.uid("store", ",".join(map(str, chunk)), "+FLAGS", "(\\Seen)"), "store")
+            await _advance(ctx, mailbox, uidvalidity, chunk[-1])
     finally:
         try:
             await imap.logout()
@@ -157,12 +157,20 @@ def _bytes(line: bytes | bytearray | str) -> bytes:
     return line.encode() if isinstance(line, str) else bytes(line)
 
 
-def _message_bytes(lines: list[bytes | bytearray | str]) -> bytes | None:
-    """The literal of a FETCH response: the line after ``* n FETCH (... RFC822 {size}``."""
-    for index, line in enumerate(lines):
-        if isinstance(line, bytearray) and index > 0:
-            return bytes(line)
-    return None
+def _messages(lines: list[bytes | bytearray | str]) -> list[tuple[int, bytes]]:
+    """(UID, message) pairs of a FETCH response: each ``n FETCH (UID u RFC822 {size}`` line is
+    followed by the message as a literal (aioimaplib gives literals as bytearrays)."""
+    found = []
+    uid = None
+    for line in lines:
+        if isinstance(line, bytearray):
+            if uid is not None:
+                found.append((uid, bytes(line)))
+            uid = None
+        else:
+            match = FETCHED_UID.search(_bytes(line))
+            uid = int(match.group(1)) if match else uid
+    return found
 
 
 async def read_all(ctx: AppContext) -> dict[str, PassResult]:
