@@ -75,6 +75,8 @@ class Kernel:
             for group in self.pm.hook.register_jobs(ctx=ctx):
                 for spec in group or ():
                     self.jobs.register(spec)
+            for group in self.pm.hook.register_listeners(ctx=ctx):
+                self.jobs.listeners.extend(group or ())
         return ctx
 
 

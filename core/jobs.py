@@ -13,6 +13,7 @@ take jobs with ``FOR UPDATE SKIP LOCKED``), so neither size needs a broker of it
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import threading
 from collections.abc import Awaitable, Callable
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from hotline.core.settings import Settings
 
 log = logging.getLogger("hotline.jobs")
+LISTENER_RESTART_SECONDS = 30
 
 JobFunc = Callable[..., Awaitable[Any]]
 
@@ -43,6 +45,16 @@ class JobSpec:
     retries: int = 6
     retry_delay: float = 5.0
     retry_backoff: float = 2.0
+
+
+@dataclass(frozen=True)
+class ListenerSpec:
+    """A long-running listener a plugin offers (IMAP IDLE, a bot's long polling): ``async def
+    listen(ctx, stop)`` that returns once ``stop`` (an ``asyncio.Event``) is set. It runs in a
+    thread of its own wherever the job workers run; it is started again after a failure."""
+
+    name: str
+    func: Callable[[AppContext, asyncio.Event], Awaitable[None]]
 
 
 def make_huey(settings: Settings) -> Huey:
@@ -87,6 +99,8 @@ class JobQueue:
         self._context_factory = context_factory
         self._local = threading.local()
         self._consumer: Consumer | None = None
+        self.listeners: list[ListenerSpec] = []
+        self._running: list[tuple[threading.Thread, asyncio.AbstractEventLoop, asyncio.Event]] = []
 
     def register(self, spec: JobSpec) -> None:
         if spec.name in self.specs:
@@ -138,6 +152,49 @@ class JobQueue:
     def pending(self) -> int:
         return int(self.huey.pending_count()) + int(self.huey.scheduled_count())
 
+    def start_listeners(self) -> None:
+        """Each listener in a thread with its own loop and context."""
+        for spec in self.listeners:
+            ready: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
+            started = threading.Event()
+
+            def run(
+                spec: ListenerSpec = spec,
+                ready: list[Any] = ready,
+                started: threading.Event = started,
+            ) -> None:
+                loop = asyncio.new_event_loop()
+                stop = asyncio.Event()
+                ready.append((loop, stop))
+                started.set()
+                loop.run_until_complete(self._listen(spec, stop))
+                loop.close()
+
+            thread = threading.Thread(target=run, name=f"listener-{spec.name}", daemon=True)
+            thread.start()
+            started.wait(5)
+            loop, stop = ready[0]
+            self._running.append((thread, loop, stop))
+
+    async def _listen(self, spec: ListenerSpec, stop: asyncio.Event) -> None:
+        ctx = self._context_factory()
+        try:
+            while not stop.is_set():
+                try:
+                    await spec.func(ctx, stop)
+                except Exception:  # a listener's failure must not end the process
+                    log.exception("listener failed", extra={"listener": spec.name})
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(stop.wait(), LISTENER_RESTART_SECONDS)
+        finally:
+            await ctx.db.dispose()
+
+    def stop_listeners(self) -> None:
+        for thread, loop, stop in self._running:
+            loop.call_soon_threadsafe(stop.set)
+            thread.join(timeout=10)
+        self._running = []
+
     def start_in_process(self, workers: int, poll_seconds: float = 0.05) -> None:
         """Run jobs inside this process (the embedded default). Idle workers look for new jobs
         every ``poll_seconds``: a new job waits at most that long for a worker."""
@@ -152,8 +209,10 @@ class JobQueue:
             check_worker_health=False,
         )
         self._consumer.start()
+        self.start_listeners()
 
     def stop(self) -> None:
+        self.stop_listeners()
         if self._consumer is not None:
             self._consumer.stop(graceful=True)
             self._consumer = None
@@ -161,6 +220,7 @@ class JobQueue:
     def run_worker(self, workers: int, poll_seconds: float = 0.05) -> None:
         """Block running jobs (``hotline worker``); stops on SIGINT/SIGTERM."""
         # SIGTERM (systemd stop) lets running jobs finish; a second signal or SIGINT cuts them.
+        self.start_listeners()
         Consumer(
             self.huey,
             workers=workers,
@@ -171,3 +231,4 @@ class JobQueue:
             backoff=1.0,
             max_delay=poll_seconds,
         ).run()
+        self.stop_listeners()

@@ -26,7 +26,7 @@ if TYPE_CHECKING:
     from hotline.core.axd import Candidate, Situation
     from hotline.core.context import AppContext
     from hotline.core.events import CaseEventMessage
-    from hotline.core.jobs import JobSpec
+    from hotline.core.jobs import JobSpec, ListenerSpec
     from hotline.core.models import Case, QueueItem, ServiceCategory
     from hotline.core.replies import OutboundMessage
     from hotline.core.routing import Route
@@ -55,6 +55,18 @@ def register_jobs(ctx: AppContext) -> Sequence[JobSpec]:
     Jobs run in-process on the embedded default and in ``hotline worker`` processes at scale;
     they must be idempotent, since a job may run again after a crash.
     Called by ``hotline.core.jobs.collect_jobs``.
+    """
+
+
+@hookspec
+def register_listeners(ctx: AppContext) -> Sequence[ListenerSpec]:
+    """Return ``ListenerSpec`` objects: long-running ``async def listen(ctx, stop)`` functions
+    (IMAP IDLE, a bot's long polling) that return once ``stop`` is set.
+
+    They run in threads of their own wherever the job workers run (inside ``serve`` on the
+    embedded default, in each ``hotline worker`` at scale), so several may run at once: what
+    they trigger must be idempotent. One that fails is started again after a pause.
+    Called by ``hotline.core.context.Kernel.new_context``.
     """
 
 

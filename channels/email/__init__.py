@@ -14,15 +14,13 @@ from huey import crontab
 
 from hotline.core.context import AppContext
 from hotline.core.enums import ContactKind
-from hotline.core.jobs import JobSpec
+from hotline.core.jobs import JobSpec, ListenerSpec
 from hotline.core.replies import OutboundMessage
 from hotline.plugins.manager import hookimpl
 
 from . import outbound
-from .listener import read_all
+from .listener import READ_JOB, mailboxes, read_all, watch_all
 from .process import CHANNEL, process_message
-
-READ_JOB = "email.read_mailboxes"
 
 
 async def _send(ctx: AppContext, message: OutboundMessage) -> str:
@@ -61,3 +59,9 @@ async def read_job(ctx: AppContext) -> dict[str, int]:
 @hookimpl
 def register_jobs() -> list[JobSpec]:
     return [JobSpec(READ_JOB, read_job, periodic=crontab(minute="*"), retries=0)]
+
+
+@hookimpl
+def register_listeners(ctx: AppContext) -> list[ListenerSpec]:
+    """IMAP IDLE while the job workers run, when a mailbox is configured."""
+    return [ListenerSpec("email.idle", watch_all)] if mailboxes(ctx) else []

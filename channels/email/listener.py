@@ -10,8 +10,11 @@ answers "duplicate". Messages already handled by another process are therefore h
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import logging
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from urllib.parse import unquote, urlsplit
 
@@ -24,6 +27,7 @@ from hotline.core.models import MailCursor
 from .process import Outcome, process_message
 
 log = logging.getLogger("hotline.channels.email")
+READ_JOB = "email.read_mailboxes"
 IMAP_TIMEOUT = 30.0
 CHUNK = 50  # messages per FETCH; a crash re-reads at most a chunk (recognised as duplicates)
 UIDVALIDITY = re.compile(rb"\[UIDVALIDITY (\d+)\]")
@@ -183,3 +187,63 @@ async def read_all(ctx: AppContext) -> dict[str, PassResult]:
         except (MailboxError, aioimaplib.Abort, OSError, TimeoutError) as exc:
             log.warning("mailbox not read", extra={"mailbox": mailbox.purpose, "why": str(exc)})
     return results
+
+
+IDLE_SECONDS = 25 * 60  # under the 29 minutes RFC 2177 allows before the server may cut it
+
+
+async def watch(
+    mailbox: Mailbox,
+    on_new: Callable[[], Awaitable[object]],
+    stop: asyncio.Event,
+    *,
+    idle_seconds: float = IDLE_SECONDS,
+) -> None:
+    """IMAP IDLE on one mailbox: call ``on_new`` whenever the server says mail arrived, until
+    ``stop`` is set. Reading stays with ``read_mailbox`` (the minute's job is the fallback when
+    the server has no IDLE or the connection drops)."""
+    imap = await connect(mailbox)
+    try:
+        _ok(await imap.select(mailbox.folder), f"select {mailbox.folder}")
+        while not stop.is_set():
+            idle = await imap.idle_start(timeout=idle_seconds)
+            arrived = False
+            while imap.has_pending_idle() and not stop.is_set():
+                try:
+                    pushed = await imap.wait_server_push(timeout=1.0)
+                except TimeoutError:
+                    continue
+                if pushed == aioimaplib.STOP_WAIT_SERVER_PUSH:
+                    break
+                lines = pushed if isinstance(pushed, list) else [pushed]
+                if any(b"EXISTS" in _bytes(line) for line in lines):
+                    arrived = True
+                    break
+            imap.idle_done()
+            await asyncio.wait_for(idle, IMAP_TIMEOUT)
+            if arrived:
+                await on_new()
+    finally:
+        try:
+            await imap.logout()
+        except (OSError, TimeoutError, aioimaplib.Abort):
+            pass
+
+
+async def watch_all(ctx: AppContext, stop: asyncio.Event) -> None:
+    """Listener: IDLE on every configured mailbox; new mail starts the reading job at once.
+    A dropped connection is opened again after a pause."""
+
+    async def one(mailbox: Mailbox) -> None:
+        async def read_now() -> object:
+            return await ctx.jobs.aenqueue(READ_JOB)
+
+        while not stop.is_set():
+            try:
+                await watch(mailbox, read_now, stop)
+            except (MailboxError, aioimaplib.Abort, OSError, TimeoutError) as exc:
+                log.warning("IDLE lost", extra={"mailbox": mailbox.purpose, "why": str(exc)})
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), 30)
+
+    await asyncio.gather(*(one(m) for m in mailboxes(ctx)))

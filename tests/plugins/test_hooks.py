@@ -18,7 +18,7 @@ from hotline.core.context import AppContext, Kernel, open_context
 from hotline.core.enums import DeliveryStatus, Direction
 from hotline.core.events import CaseEventMessage
 from hotline.core.intake import receive
-from hotline.core.jobs import JobSpec
+from hotline.core.jobs import JobSpec, ListenerSpec
 from hotline.core.models import Case, Interaction
 from hotline.core.replies import OutboundMessage
 from hotline.core.routing import Route
@@ -83,6 +83,7 @@ class Site:
         self.events: list[CaseEventMessage] = []
         self.sent: list[OutboundMessage] = []
         self.retried: list[bytes] = []
+        self.listening: list[str] = []
         self.job_runs: list[int] = []
         self.committed_when_told: list[bool] = []
         self.ctx: AppContext | None = None
@@ -122,6 +123,15 @@ class Site:
         # a site strategy: the agent with the best skill level for this item
         best = min(candidates, key=lambda c: (c.skill_level, c.user_id), default=None)
         return best.user_id if best and best.skill_level == 1 else None
+
+    @hookimpl
+    def register_listeners(self) -> list[ListenerSpec]:
+        async def listen(ctx: AppContext, stop: asyncio.Event) -> None:
+            self.listening.append("started")
+            await stop.wait()
+            self.listening.append("stopped")
+
+        return [ListenerSpec("site.listen", listen)]
 
     @hookimpl
     def process_held(self, channel: str, raw: bytes) -> str | None:
@@ -175,6 +185,22 @@ async def test_hook_route_case(ctx: AppContext, site: Site) -> None:
     assert a.route_reason == "site: noise words"
     assert b.department_id == city["roads"]  # the built-in rule (trylast) answered
     assert b.route_reason == "category:pothole"
+
+
+async def test_hook_register_listeners(ctx: AppContext, kernel: Kernel, site: Site) -> None:
+    """Listeners run in threads of their own while the workers run, and stop with them."""
+    async with open_context(ctx.settings, Kernel(ctx.settings, kernel.pm)) as other:
+        assert [s.name for s in other.jobs.listeners if s.name.startswith("site.")] == [
+            "site.listen"
+        ]
+        other.jobs.listeners = [s for s in other.jobs.listeners if s.name == "site.listen"]
+        other.jobs.start_listeners()
+        for _ in range(100):
+            if site.listening:
+                break
+            await asyncio.sleep(0.05)
+        await asyncio.to_thread(other.jobs.stop_listeners)
+    assert site.listening == ["started", "stopped"]
 
 
 async def test_hook_process_held(ctx: AppContext, site: Site) -> None:

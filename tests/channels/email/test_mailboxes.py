@@ -5,6 +5,7 @@ a stopped SMTP server and go out once it returns. On SQLite and PostgreSQL."""
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -12,7 +13,7 @@ import aioimaplib
 import pytest
 from sqlalchemy import delete, func, select
 
-from hotline.channels.email.listener import Mailbox, read_mailbox
+from hotline.channels.email.listener import Mailbox, read_mailbox, watch
 from hotline.channels.email.outbound import message_id
 from hotline.core.context import AppContext, Kernel, open_context
 from hotline.core.enums import DeliveryStatus, Direction
@@ -249,3 +250,21 @@ async def test_answers_wait_for_the_smtp_server_and_go_out_once(
     assert sent.get_content().strip() == "您好，路灯已修复。"
     ours = message_id(ctx.secret_key, case.tracking_number, answer.id, "hotline.example.cn")
     assert sent["Message-ID"] == ours
+
+
+async def test_idle_hears_new_mail_at_once(mail_ctx: AppContext) -> None:
+    """IMAP IDLE: the server's push of new mail starts a read without waiting for the minute."""
+    ctx = mail_ctx
+    heard = asyncio.Event()
+
+    async def on_new() -> None:
+        heard.set()
+
+    stop = asyncio.Event()
+    watcher = asyncio.create_task(watch(public(ctx), on_new, stop))
+    await asyncio.sleep(1.0)  # the watcher is idling now
+    assert not heard.is_set()
+    await append(ctx, fixture("01_plain_zh.eml"))
+    await asyncio.wait_for(heard.wait(), 10)
+    stop.set()
+    await asyncio.wait_for(watcher, 15)
