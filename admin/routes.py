@@ -41,6 +41,7 @@ from hotline.core.web import render
 from .audit import audit_search
 from .citizens import citizen_edit, citizen_merge, citizen_record, citizen_search
 from .department import department_case, department_step, todo, unmask
+from .departments import departments, save_departments
 from .desk import desk
 from .files import staff_file
 from .guards import ctx_of as _ctx
@@ -295,6 +296,8 @@ def console_router(ctx: AppContext) -> Router:
             supervisor_step,
             mailbox_step,
             desk,
+            departments,
+            save_departments,
             held_list,
             held_message,
             held_step,

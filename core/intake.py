@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import logging
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
 
 import anyio
@@ -149,11 +149,12 @@ def _check_content(ctx: AppContext, sub: Submission, checked: Checked) -> list[P
 
 def _look_up(
     session: Session, sub: Submission
-) -> tuple[IntakeResult | None, ServiceCategory | None, Case | None]:
-    """Read unit: an earlier intake of the same message, the category, the named case."""
+) -> tuple[IntakeResult | None, ServiceCategory | None, Case | None, dict[date, bool]]:
+    """Read unit: an earlier intake of the same message, the category, the named case, and
+    the administrator's calendar days (for the answer's deadline)."""
     duplicate = _existing(session, sub)
     if duplicate is not None:
-        return duplicate, None, None
+        return duplicate, None, None, {}
     category = None
     if sub.category:
         category = session.scalar(
@@ -167,7 +168,8 @@ def _look_up(
         # An unknown or mistyped number does not lose the message: it becomes a new case.
         if tracking.is_valid(number):
             target = session.scalar(select(Case).where(Case.tracking_number == number))
-    return None, category, target
+    days = {d.day: d.working for d in session.scalars(select(CalendarDay))} if category else {}
+    return None, category, target, days
 
 
 def _existing(session: Session, sub: Submission) -> IntakeResult | None:
@@ -213,17 +215,11 @@ async def check_submission(
     may be stored), and what was learnt on the way."""
     checked = Checked()
     problems = _check_content(ctx, sub, checked)
-    duplicate, checked.category, checked.target = await ctx.db.run(
+    duplicate, checked.category, checked.target, days = await ctx.db.run(
         lambda session: _look_up(session, sub), write=False
     )
     if checked.category is not None:
-        checked.calendar = await ctx.db.run(
-            lambda session: Calendar(
-                {d.day: d.working for d in session.scalars(select(CalendarDay))},
-                ctx.settings.holidays_country,
-            ),
-            write=False,
-        )
+        checked.calendar = Calendar(days, ctx.settings.holidays_country)
     if duplicate is not None:
         return duplicate, [], checked
     if sub.category and checked.category is None:

@@ -92,6 +92,8 @@ class Department(Base):
     name_en: Mapped[str] = mapped_column(String(200))
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("departments.id"), index=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # where its notices (new cases, urging, deadlines) are also sent, when set
+    email: Mapped[str | None] = mapped_column(String(320))
 
     parent: Mapped[Department | None] = relationship(remote_side="Department.id")
 
@@ -542,6 +544,8 @@ class Notice(Base):
     body: Mapped[str] = mapped_column(Text, default="")
     detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
     author_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    # a department's notice also went out by e-mail (or there was nothing to send it to)
+    emailed_at: Mapped[datetime | None] = mapped_column()
 
 
 class CaseEvent(Base):

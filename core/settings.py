@@ -11,6 +11,7 @@ import os
 import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal
+from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
@@ -165,6 +166,24 @@ class Settings(BaseSettings):
             raise ValueError(
                 "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (an async driver)"
             )
+        return value
+
+    @field_validator("imap_public_url", "imap_director_url", "imap_fax_url")
+    @classmethod
+    def _imap_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("imap", "imaps") or not parts.hostname):
+            raise ValueError("must be imaps://user:password@host/FOLDER (or imap:// on loopback)")
+        if value and not parts.username:
+            raise ValueError("names no mailbox user (imaps://user:password@host/)")
+        return value
+
+    @field_validator("smtp_url")
+    @classmethod
+    def _smtp_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("smtp", "smtps") or not parts.hostname):
+            raise ValueError("must be smtp://user:password@host:587 or smtps://...:465")
         return value
 
     @field_validator("timezone")

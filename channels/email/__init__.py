@@ -19,8 +19,11 @@ from hotline.core.replies import OutboundMessage
 from hotline.plugins.manager import hookimpl
 
 from . import outbound
+from .departments import mail_notices
 from .listener import READ_JOB, mailboxes, read_all, watch_all
 from .process import CHANNEL, process_message
+
+NOTICES_JOB = "email.department_notices"
 
 
 async def _send(ctx: AppContext, message: OutboundMessage) -> str:
@@ -58,7 +61,10 @@ async def read_job(ctx: AppContext) -> dict[str, int]:
 
 @hookimpl
 def register_jobs() -> list[JobSpec]:
-    return [JobSpec(READ_JOB, read_job, periodic=crontab(minute="*"), retries=0)]
+    return [
+        JobSpec(READ_JOB, read_job, periodic=crontab(minute="*"), retries=0),
+        JobSpec(NOTICES_JOB, mail_notices, periodic=crontab(minute="*"), retries=0),
+    ]
 
 
 @hookimpl

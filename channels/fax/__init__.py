@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Awaitable
 from pathlib import Path
 
 import anyio
@@ -108,6 +109,22 @@ async def read_spool(ctx: AppContext) -> dict[str, int]:
         await anyio.to_thread.run_sync(_move, path, "done")
         counts["cases"] += 1
     return counts
+
+
+@hookimpl
+def process_held(ctx: AppContext, channel: str, raw: bytes) -> Awaitable[str] | None:
+    """A fax file held from the spool, read again (a fixed file, an OCR engine installed)."""
+    if channel != CHANNEL:
+        return None
+
+    async def again() -> str:
+        try:
+            result = await receive_fax(ctx, raw, filename="fax", sender=None, external_id=None)
+        except (FaxUnreadable, IntakeRefused):
+            return "held"
+        return "duplicate" if result.duplicate else "case"
+
+    return again()
 
 
 @hookimpl

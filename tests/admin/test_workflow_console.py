@@ -487,3 +487,21 @@ def test_department_reply_files_and_citizen_photos(client: TestClient[Any]) -> N
     sign_in(client, "department_officer1")
     assert client.get(citizen_file["href"]).status_code == 403
     assert client.get(pdf).status_code == 403
+
+
+def test_administrator_sets_department_mailboxes(client: TestClient[Any]) -> None:
+    city = setup_city(client)
+    sign_in(client, "administrator1")
+    page = soup(client, "/console/settings/departments")
+    assert page.find(id=f"email-{city['roads']}") is not None
+    bad = post(
+        client,
+        "/console/settings/departments",
+        **{f"email-{city['roads']}": "roads@gov.cn", f"email-{city['env']}": "not an address"},
+    )
+    assert "error=env" in bad.headers["location"]
+    page = soup(client, "/console/settings/departments")
+    assert page.find(id=f"email-{city['roads']}")["value"] == ""  # nothing was changed
+    post(client, "/console/settings/departments", **{f"email-{city['roads']}": "Roads@Gov.CN"})
+    page = soup(client, "/console/settings/departments")
+    assert page.find(id=f"email-{city['roads']}")["value"] == "Roads@gov.cn"

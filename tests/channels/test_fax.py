@@ -116,6 +116,14 @@ async def test_a_spooled_fax_becomes_one_read_case(
     assert (await read_spool(ctx))["cases"] == 1
     async with ctx.db.session() as s:
         assert len(list(await s.scalars(select(Case.id)))) == 1
+    # a person asks for the held file again: still not a fax; the good one is known already
+    broken = (spool / "held" / "broken.tif").read_bytes()
+    assert await ctx.pm.hook.process_held(ctx=ctx, channel="fax", raw=broken, source="spool") == (
+        "held"
+    )
+    assert await ctx.pm.hook.process_held(ctx=ctx, channel="fax", raw=data, source="spool") == (
+        "duplicate"
+    )
 
 
 async def test_a_fax_by_the_gateways_mail(

@@ -145,3 +145,15 @@ def test_user_add_puts_department_people_in_their_department(tmp_path: Path) -> 
             await db.dispose()
 
     assert asyncio.run(read()) == ("department_officer", "transport")
+
+
+def test_check_names_bad_mail_settings(tmp_path: Path) -> None:
+    bad = run(
+        ["check"],
+        tmp_path,
+        HOTLINE_IMAP_PUBLIC_URL="pop3://clerk:s3cret-pw@mail.example.cn",
+        HOTLINE_SMTP_URL="mail.example.cn:25",
+    )
+    assert bad.returncode == 1
+    assert "HOTLINE_IMAP_PUBLIC_URL" in bad.stdout and "HOTLINE_SMTP_URL" in bad.stdout
+    assert "s3cret-pw" not in bad.stdout + bad.stderr  # the password is never echoed

@@ -1,0 +1,52 @@
+"""Departments' settings for administrators: the mailbox each department's notices also go to."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.response import Redirect
+from sqlalchemy import select
+
+from hotline.core.contacts import InvalidContact, normalise_email
+from hotline.core.models import Department
+from hotline.core.permissions import Permission
+from hotline.core.web import render
+
+from .guards import ctx_of, requires
+
+Req = Request[Any, Any, Any]
+
+
+@get("/console/settings/departments", guards=[requires(Permission.ADMINISTER)])
+async def departments(request: Req) -> Response[str]:
+    async with ctx_of(request).db.session() as session:
+        rows = list(await session.scalars(select(Department).order_by(Department.code)))
+    return render(
+        request,
+        "admin/departments.html",
+        departments=rows,
+        error=request.query_params.get("error"),
+        saved=request.query_params.get("saved"),
+    )
+
+
+@post("/console/settings/departments", guards=[requires(Permission.ADMINISTER)])
+async def save_departments(request: Req) -> Response[Any]:
+    """Every department's mailbox at once; one address that is not one changes nothing."""
+    form = await request.form()
+    async with ctx_of(request).db.session() as session:
+        rows = list(await session.scalars(select(Department)))
+    addresses: dict[int, str | None] = {}
+    for department in rows:
+        value = str(form.get(f"email-{department.id}", "")).strip()
+        try:
+            addresses[department.id] = normalise_email(value) if value else None
+        except InvalidContact:
+            error = f"/console/settings/departments?error={department.code}"
+            return Redirect(error, status_code=303)
+    async with ctx_of(request).db.transaction() as session:
+        for department in await session.scalars(select(Department)):
+            if department.id in addresses:
+                department.email = addresses[department.id]
+    return Redirect("/console/settings/departments?saved=1", status_code=303)
