@@ -183,3 +183,20 @@ async def merge(ctx: AppContext, keep_id: int, other_id: int, actor: Actor) -> i
         await session.delete(other)
         audit(session, actor, "citizen_merge", keep_id, merged=other_id, cases=int(moved))
     return int(moved)
+
+
+async def opt_out(ctx: AppContext, kind: str, value: str) -> bool:
+    """The citizen asked (STOP, 退订) that nothing more be sent to this contact point: later
+    messages to it are recorded as not sent. False when the hotline does not know it."""
+    try:
+        value = normalise(kind, value, ctx.settings.default_region)
+    except InvalidContact:
+        return False
+    async with ctx.db.transaction() as session:
+        point = await session.scalar(
+            select(ContactPoint).where(ContactPoint.kind == kind, ContactPoint.value == value)
+        )
+        if point is None:
+            return False
+        point.opted_out = True
+        return True

@@ -135,6 +135,18 @@ class Settings(BaseSettings):
     imap_fax_url: str = Field(
         "", repr=False, description="the fax-to-mail mailbox of the fax gateway, as above"
     )
+    sms_shared_secret: str = Field(
+        "",
+        repr=False,
+        description="the secret Kannel's get-url carries (?secret=...); empty: SMS in is off",
+    )
+    sms_networks: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["127.0.0.1/32", "::1/128"],
+        description="addresses Kannel's smsbox may call from, comma-separated CIDR; empty: any",
+    )
+    sms_per_number_per_hour: int = Field(
+        30, ge=1, description="texts one phone number may send in an hour before they are dropped"
+    )
     fax_spool_dir: str = Field(
         "", description="a folder a fax server drops received faxes in (TIFF or PDF); empty: none"
     )
@@ -142,7 +154,7 @@ class Settings(BaseSettings):
         7, ge=1, description="days an answered case waits for the citizen's evaluation, then closes"
     )
 
-    @field_validator("console_networks")
+    @field_validator("console_networks", "sms_networks")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         for network in value:
@@ -152,7 +164,9 @@ class Settings(BaseSettings):
                 raise ValueError(f"{network!r} is not an address range (CIDR)") from None
         return value
 
-    @field_validator("plugins", "disabled_plugins", "console_networks", mode="before")
+    @field_validator(
+        "plugins", "disabled_plugins", "console_networks", "sms_networks", mode="before"
+    )
     @classmethod
     def _comma_list(cls, value: object) -> object:
         if isinstance(value, str):

@@ -26,6 +26,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hotline.channels.web",
     "hotline.channels.email",
     "hotline.channels.fax",
+    "hotline.channels.sms",
     "hotline.channels.open311",
     "hotline.portal",
     "hotline.admin",

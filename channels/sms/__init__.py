@@ -1,3 +1,18 @@
-"""The SMS channel (Kannel). So far: reading smsbox's calls (``inbound``) and splitting answers
-into SMS parts (``outbound``); the HTTP endpoints, sending through sendsms, delivery reports
-and the Kannel set-up come next (see the issue's note)."""
+"""The SMS channel (Kannel): smsbox's calls read into cases (``inbound``, ``routes``), STOP and
+status questions answered at once, answers split into SMS parts (``outbound``). Sending
+through sendsms with delivery reports, and Kannel in the tests, come next."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from hotline.core.context import AppContext
+from hotline.plugins.manager import hookimpl
+
+from .routes import kannel_mo
+
+
+@hookimpl
+def register_routes(ctx: AppContext) -> Sequence[Any]:
+    return [kannel_mo]
