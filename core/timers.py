@@ -71,15 +71,19 @@ def due_queries(now: datetime, bound: datetime) -> dict[str, Any]:
 
 
 async def _mark(
-    session: AsyncSession, rows: list[Assignment], which: str, now: datetime, overdue: bool
+    session: AsyncSession,
+    rows: list[Assignment],
+    which: str,
+    now: datetime,
+    overdue: bool,
+    cases: dict[int, Case],
 ) -> list[CaseEvent]:
+    """Warn or mark ``rows``; their cases are locked once and kept in ``cases``."""
     events = []
-    cases = {
-        c.id: c
-        for c in await session.scalars(
-            select(Case).where(Case.id.in_({a.case_id for a in rows})).with_for_update()
-        )
-    }
+    missing = {a.case_id for a in rows} - set(cases)
+    if missing:
+        found = await session.scalars(select(Case).where(Case.id.in_(missing)).with_for_update())
+        cases.update((c.id, c) for c in found)
     for assignment in rows:
         if assignment.state not in ACTIVE or assignment.overdue:
             continue  # another pass got here first
@@ -112,11 +116,12 @@ async def scan_deadlines(ctx: AppContext, now: datetime | None = None) -> ScanRe
         bound = add_working_hours(now, hours, ctx.tz, cal) if hours else now
         queries = due_queries(now, bound)
         events: list[CaseEvent] = []
+        cases: dict[int, Case] = {}
         for name in ("sign_overdue", "reply_overdue", "sign_near", "reply_near"):
             rows = list(await session.scalars(queries[name].with_for_update()))
             if rows:
                 found = await _mark(
-                    session, rows, name.split("_")[0], now, name.endswith("overdue")
+                    session, rows, name.split("_")[0], now, name.endswith("overdue"), cases
                 )
                 events += found
                 if name.endswith("overdue"):
@@ -135,23 +140,14 @@ async def scan_deadlines(ctx: AppContext, now: datetime | None = None) -> ScanRe
             )
         )
         for case in expired:
+            cases[case.id] = case
             case.status, case.closed_at = CaseStatus.CLOSED, now
             detail = {"reason": "no_evaluation"}
             events.append(CaseEvent.by(SYSTEM, case.id, "closed", detail, public=True, at=now))
         result.closed = len(expired)
         session.add_all(events)
         await session.flush()
-        numbers = (
-            {
-                c.id: c
-                for c in await session.scalars(
-                    select(Case).where(Case.id.in_({e.case_id for e in events}))
-                )
-            }
-            if events
-            else {}
-        )
-        messages = [CaseEventMessage.of(numbers[e.case_id], e) for e in events]
+        messages = [CaseEventMessage.of(cases[e.case_id], e) for e in events]
     await ctx.events.deliver(ctx, messages)
     return result
 
