@@ -260,7 +260,7 @@ def parse_mail(raw: bytes) -> ParsedMail:
     message_ids = _ids(_header(msg, "Message-ID"))
     return ParsedMail(
         message_id=message_ids[0] if message_ids else None,
-        from_address=address.strip().lower(),
+        from_address=address.strip(),  # normalised by intake, as every contact is
         from_name=name.strip(),
         to=[a for _, a in getaddresses([_header(msg, "To"), _header(msg, "Cc")]) if a],
         subject=subject,

@@ -18,6 +18,7 @@ from sqlalchemy import select
 from hotline.channels.fax import receive_fax
 from hotline.channels.fax.convert import FaxUnreadable
 from hotline.channels.fax.inbound import FAX_TYPES, sender_number
+from hotline.core.contacts import InvalidContact, normalise
 from hotline.core.context import AppContext
 from hotline.core.enums import ContactKind
 from hotline.core.held import hold_message
@@ -42,6 +43,11 @@ class Outcome:
 
 
 async def _sender_owns(ctx: AppContext, number: str, address: str) -> bool:
+    """Is ``address`` a contact point of the case's citizen (stored as intake stores it)?"""
+    try:
+        address = normalise(ContactKind.EMAIL, address)
+    except InvalidContact:
+        return False
     async with ctx.db.session() as session:
         found = await session.scalar(
             select(Case.id)
@@ -109,7 +115,7 @@ async def process_message(ctx: AppContext, raw: bytes, *, purpose: str) -> Outco
             if ours is not None:
                 await mark_bounced(ctx, ours[1], mail.bounce_reason or "returned")
         return Outcome("bounce")
-    if mail.automatic is not None or (own and mail.from_address == own):
+    if mail.automatic is not None or (own and mail.from_address.lower() == own):
         log.info("automatic mail ignored", extra={"why": mail.automatic or "loop"})
         return Outcome("ignored")
     if purpose == "fax":

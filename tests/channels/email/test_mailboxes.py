@@ -17,6 +17,7 @@ from hotline.channels.email.listener import Mailbox, read_mailbox, watch
 from hotline.channels.email.outbound import message_id
 from hotline.core.context import AppContext, Kernel, open_context
 from hotline.core.enums import DeliveryStatus, Direction
+from hotline.core.intake import receive
 from hotline.core.models import (
     Case,
     CaseEvent,
@@ -27,6 +28,7 @@ from hotline.core.models import (
 )
 from hotline.core.replies import deliver, queue_reply
 from hotline.core.settings import Settings
+from tests.factories import submission
 from tests.mailservers import Dovecot, SmtpSink
 
 FIXTURES = Path(__file__).resolve().parents[3] / "channels" / "email" / "fixtures"
@@ -268,3 +270,20 @@ async def test_idle_hears_new_mail_at_once(mail_ctx: AppContext) -> None:
     await asyncio.wait_for(heard.wait(), 10)
     stop.set()
     await asyncio.wait_for(watcher, 15)
+
+
+async def test_a_citizen_known_by_another_channel_is_matched_as_intake_stores_them(
+    mail_ctx: AppContext, city: dict[str, int]
+) -> None:
+    """The portal kept the address's local part as typed; a mail from it joins the case."""
+    ctx = mail_ctx
+    first = await receive(
+        ctx, submission(contacts=[{"kind": "email", "value": "Li.Si@Example.cn"}])
+    )
+    spaced = " ".join(first.tracking_number[i : i + 4] for i in range(0, 13, 4))
+    raw = (
+        f"From: Li Si <Li.Si@example.cn>\r\nTo: {OUR_ADDRESS}\r\nSubject: Photos {spaced}\r\n"
+        "Message-ID: <lisi-1@example.cn>\r\n\r\nTwo more photos.\r\n"
+    ).encode()
+    await append(ctx, raw)
+    assert (await read_mailbox(ctx, public(ctx))).outcomes == {"added": 1}
