@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 from typing import Any
 
 from litestar.connection import ASGIConnection
@@ -15,6 +14,7 @@ from hotline.core.context import AppContext
 from hotline.core.enums import ActorKind
 from hotline.core.models import User
 from hotline.core.permissions import Permission, effective
+from hotline.core.web import from_networks
 
 Guard = Any
 
@@ -26,15 +26,7 @@ def ctx_of(request: ASGIConnection[Any, Any, Any, Any]) -> AppContext:
 
 def address_allowed(connection: ASGIConnection[Any, Any, Any, Any]) -> bool:
     """The administrator may limit the console to address ranges (HOTLINE_CONSOLE_NETWORKS)."""
-    networks = ctx_of(connection).settings.console_networks
-    if not networks:
-        return True
-    host = connection.client.host if connection.client else ""
-    try:
-        address = ipaddress.ip_address(host)
-    except ValueError:
-        return False
-    return any(address in ipaddress.ip_network(n, strict=False) for n in networks)
+    return from_networks(connection, ctx_of(connection).settings.console_networks)
 
 
 def session_user_id(request: ASGIConnection[Any, Any, Any, Any]) -> int | None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from typing import Any
 
 from jinja2 import ChoiceLoader, Environment, PackageLoader, PrefixLoader, select_autoescape
 from litestar import Request, Response
+from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.utils.scope.state import ScopeState
 
@@ -103,3 +105,15 @@ def render(
         cookies=cookies,
         headers={"Content-Language": language.replace("_", "-"), "Vary": "Accept-Language, Cookie"},
     )
+
+
+def from_networks(connection: ASGIConnection[Any, Any, Any, Any], networks: list[str]) -> bool:
+    """Does the caller's address fall in one of ``networks`` (CIDR)? An empty list allows any
+    address; a caller without an IP address (a test client, a socket) is allowed by none."""
+    if not networks:
+        return True
+    try:
+        address = ipaddress.ip_address(connection.client.host if connection.client else "")
+    except ValueError:
+        return False
+    return any(address in ipaddress.ip_network(n, strict=False) for n in networks)

@@ -8,7 +8,6 @@ smsbox does not retry junk; the log line names the reason, never the number or t
 from __future__ import annotations
 
 import hmac
-import ipaddress
 import logging
 from datetime import timedelta
 from typing import Any
@@ -23,23 +22,13 @@ from hotline.core.held import hold_message
 from hotline.core.intake import receive
 from hotline.core.lookup import LookupRefused, verified_timeline
 from hotline.core.submission import IntakeRefused
+from hotline.core.web import from_networks
 
 from .inbound import CHANNEL, SmsRefused, is_stop, parse_mo, status_question, to_submission
 
 log = logging.getLogger("hotline.channels.sms")
 Req = Request[Any, Any, Any]
 HOUR = timedelta(hours=1)
-
-
-def _allowed(ctx: AppContext, request: Req) -> bool:
-    networks = ctx.settings.sms_networks
-    if not networks:
-        return True
-    try:
-        address = ipaddress.ip_address(request.client.host if request.client else "")
-    except ValueError:
-        return False
-    return any(address in ipaddress.ip_network(n, strict=False) for n in networks)
 
 
 def _text(ctx: AppContext, language: str, message: str, **values: str) -> str:
@@ -70,7 +59,7 @@ async def kannel_mo(request: Req) -> Response[str]:
     if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
         log.warning("sms call refused: wrong or missing secret")
         return Response("", status_code=403)
-    if not _allowed(ctx, request):
+    if not from_networks(request, ctx.settings.sms_networks):
         log.warning("sms call refused: address not allowed")
         return Response("", status_code=403)
     body = await request.body() if request.method == "POST" else None
