@@ -10,9 +10,8 @@ minute.
 from __future__ import annotations
 
 import logging
-from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime, make_msgid
+from email.utils import make_msgid
 
 from sqlalchemy import select, update
 
@@ -20,7 +19,7 @@ from hotline.core import labels, tracking
 from hotline.core.context import AppContext
 from hotline.core.models import Department, Notice, utcnow
 
-from .outbound import SmtpServer, send
+from .outbound import SmtpServer, our_mail, send
 
 log = logging.getLogger("hotline.channels.email")
 NOTIFY = (
@@ -50,18 +49,13 @@ def digest(
         label = _(labels.NOTICE.get(notice.kind, notice.kind))
         link = f"{base}/console/department/cases/{number}" if number else f"{base}/console"
         lines.append(f"{label}: {tracking.display(number) if number else ''}\n  {link}")
-    mail = EmailMessage()
-    local, _at, host = sender.partition("@")
-    mail["From"] = Address(display_name=ctx.settings.mail_name, username=local, domain=host)
-    mail["To"] = department.email or ""
-    mail["Subject"] = _("%(n)s new notices for %(department)s") % {
+    subject = _("%(n)s new notices for %(department)s") % {
         "n": len(notices),
         "department": department.name(language),
     }
-    mail["Date"] = format_datetime(utcnow())
-    mail["Message-ID"] = make_msgid(domain=host)
+    mail = our_mail(sender, ctx.settings.mail_name, department.email or "", subject, "notices")
+    mail["Message-ID"] = make_msgid(domain=sender.partition("@")[2])
     mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this, please
-    mail["X-Hotline-Case"] = "notices"
     mail.set_content("\n\n".join(lines) + "\n")
     return mail
 

@@ -72,6 +72,19 @@ def read_message_id(secret: str, value: str) -> tuple[str, int] | None:
     return number, row
 
 
+def our_mail(sender: str, name: str, to: str, subject: str, marker: str) -> EmailMessage:
+    """A message from the hotline's address, with ``X-Hotline-Case`` (``marker``): the header
+    by which our own mail coming back is known and ignored."""
+    local, _, host = sender.partition("@")
+    mail = EmailMessage()
+    mail["From"] = Address(display_name=name, username=local, domain=host)
+    mail["To"] = to
+    mail["Subject"] = subject
+    mail["Date"] = format_datetime(utcnow())
+    mail["X-Hotline-Case"] = marker
+    return mail
+
+
 def build(message: OutboundMessage, *, sender: str, name: str, secret: str) -> EmailMessage:
     """The answer as an e-mail: the tracking number in the subject, our own Message-ID, and
     In-Reply-To / References to the citizen's message so it lands in their thread."""
@@ -80,17 +93,11 @@ def build(message: OutboundMessage, *, sender: str, name: str, secret: str) -> E
     subject = message.subject or number
     if message.tracking_number not in tracking.clean(subject):
         subject = f"{subject} [{number}]"
-    mail = EmailMessage()
-    local, _, host = sender.partition("@")
-    mail["From"] = Address(display_name=name, username=local, domain=host)
-    mail["To"] = message.contact_value
-    mail["Subject"] = subject
-    mail["Date"] = format_datetime(utcnow())
+    mail = our_mail(sender, name, message.contact_value, subject, message.tracking_number)
     mail["Message-ID"] = message_id(secret, message.tracking_number, message.interaction_id, domain)
     if message.in_reply_to:
         mail["In-Reply-To"] = message.in_reply_to
         mail["References"] = message.in_reply_to
-    mail["X-Hotline-Case"] = message.tracking_number  # how we know our own mail coming back
     mail["Content-Language"] = "zh-CN" if message.language.startswith("zh") else "en"
     mail.set_content(message.text)
     return mail
