@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import socket
 import subprocess
@@ -33,6 +34,22 @@ def env_for(data_dir: Path, **extra: str) -> dict[str, str]:
     )
     env.update(extra)
     return env
+
+
+def add_user(data_dir: Path, name: str, role: str, *extra: str) -> str:
+    """``hotline user add`` as an operator runs it; returns the password it shows once."""
+    added = subprocess.run(
+        [hotline_bin(), "user", "add", name, role, *extra],
+        env=env_for(data_dir),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    found = re.search(r"shown once\): (\S+)", added.stdout)
+    assert found, added.stdout
+    return found[1]
 
 
 class Served:

@@ -5,12 +5,10 @@ the spot; the citizen's case page then shows the answer."""
 
 from __future__ import annotations
 
-import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
-from tests.processes import ROOT, Served, env_for, hotline_bin
+from tests.processes import Served, add_user
 
 PHONE = "13912345678"
 
@@ -35,16 +33,7 @@ def test_an_agent_receives_accepts_and_answers_live(browser: object, hotline: Se
     from selenium.webdriver.support.ui import WebDriverWait
 
     assert isinstance(browser, WebDriver)
-    added = subprocess.run(
-        [hotline_bin(), "user", "add", "lin", "agent"],
-        env=env_for(Path(hotline.data_dir)),
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    password = re.search(r"shown once\): (\S+)", added.stdout)[1]
+    password = add_user(Path(hotline.data_dir), "lin", "agent")
 
     citizen = browser.current_window_handle
     earlier = submit(browser, hotline.url, "上周反映的井盖松动，还没有修。")

@@ -17,7 +17,7 @@ from hotline.core.intake import receive
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 from tests.factories import submission
-from tests.processes import ROOT, Served, env_for, hotline_bin
+from tests.processes import ROOT, Served, add_user, env_for, hotline_bin
 
 
 def csrf_of(html: str) -> str:
@@ -92,16 +92,7 @@ def test_offers_are_pushed_live_to_the_agents_screen(tmp_path: Path) -> None:
         capture_output=True,
         timeout=120,
     )
-    made = subprocess.run(
-        [hotline_bin(), "user", "add", "ann", "agent"],
-        env=env_for(data),
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    password = made.stdout.strip().rsplit(" ", 1)[-1]
+    password = add_user(data, "ann", "agent")
     server = Served(data)
     try:
         agent = httpx.Client(base_url=server.url, timeout=10)

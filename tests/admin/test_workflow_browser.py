@@ -5,28 +5,11 @@ page shows the answer."""
 
 from __future__ import annotations
 
-import re
-import subprocess
 from pathlib import Path
 from typing import Any
 
 from tests.factories import PNG
-from tests.processes import ROOT, Served, env_for, hotline_bin
-
-
-def add_user(hotline: Served, name: str, role: str, *extra: str) -> str:
-    added = subprocess.run(
-        [hotline_bin(), "user", "add", name, role, *extra],
-        env=env_for(Path(hotline.data_dir)),
-        cwd=ROOT,
-        check=True,
-        capture_output=True,
-        text=True,
-        timeout=60,
-    )
-    found = re.search(r"shown once\): (\S+)", added.stdout)
-    assert found, added.stdout
-    return found[1]
+from tests.processes import Served, add_user
 
 
 def sign_in(browser: Any, url: str, name: str, password: str) -> None:
@@ -51,8 +34,10 @@ def test_a_case_travels_the_loop_in_the_browser(
 
     assert isinstance(browser, WebDriver)
     wait = WebDriverWait(browser, 30)
-    agent = add_user(hotline, "wang", "agent")
-    officer = add_user(hotline, "zhao", "department_officer", "--department", "transport")
+    agent = add_user(Path(hotline.data_dir), "wang", "agent")
+    officer = add_user(
+        Path(hotline.data_dir), "zhao", "department_officer", "--department", "transport"
+    )
 
     # the citizen reports a pothole
     browser.get(hotline.url + "/services/road?lang=zh_CN")

@@ -92,6 +92,20 @@ async def count(ctx: AppContext, model: type, *where: object) -> int:
         return int(await s.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
+async def answered_by_mail(ctx: AppContext, text: str = "您好，已处理。") -> tuple[Case, int, str]:
+    """A case from fixture 01 read from the mailbox, and an answer queued to its citizen:
+    (the case, the answer's outbox row, the Message-ID the answer goes out with)."""
+    await append(ctx, fixture("01_plain_zh.eml"))
+    await read_mailbox(ctx, public(ctx))
+    async with ctx.db.transaction() as s:
+        case = await s.scalar(select(Case))
+        contact = await s.scalar(select(ContactPoint).where(ContactPoint.kind == "email"))
+        assert case is not None and contact is not None
+        answer = await queue_reply(s, case, contact, text, "Answer")
+    ours = message_id(ctx.secret_key, case.tracking_number, answer.id, "hotline.example.cn")
+    return case, answer.id, ours
+
+
 async def test_each_message_becomes_one_case_across_restarts(
     mail_ctx: AppContext, city: dict[str, int]
 ) -> None:
@@ -123,14 +137,7 @@ async def test_automatic_mail_bounces_and_unreadable_mail(
     mail_ctx: AppContext, city: dict[str, int]
 ) -> None:
     ctx = mail_ctx
-    await append(ctx, fixture("01_plain_zh.eml"))
-    await read_mailbox(ctx, public(ctx))
-    async with ctx.db.transaction() as s:
-        case = await s.scalar(select(Case))
-        contact = await s.scalar(select(ContactPoint).where(ContactPoint.kind == "email"))
-        assert case is not None and contact is not None
-        answer = await queue_reply(s, case, contact, "您好，已处理。", "Answer")
-        ours = message_id(ctx.secret_key, case.tracking_number, answer.id, "hotline.example.cn")
+    case, answer_id, ours = await answered_by_mail(ctx)
     bounce = fixture("18_bounce_dsn.eml").replace(
         b"<hotline.2612.42.abcdef@hotline.example.cn>", ours.encode()
     )
@@ -148,7 +155,7 @@ async def test_automatic_mail_bounces_and_unreadable_mail(
     assert result.outcomes == {"ignored": 3, "bounce": 2, "held": 1}
     assert await count(ctx, Case) == 1  # none of them made a case
     async with ctx.db.session() as s:
-        row = await s.get(Interaction, answer.id)
+        row = await s.get(Interaction, answer_id)
         held = await s.scalar(select(HeldMessage))
         events = list(await s.scalars(select(CaseEvent.action).where(CaseEvent.case_id == case.id)))
     assert row is not None and row.delivery_status == DeliveryStatus.FAILED
@@ -161,15 +168,8 @@ async def test_replies_join_their_case_and_strangers_do_not(
     mail_ctx: AppContext, city: dict[str, int]
 ) -> None:
     ctx = mail_ctx
-    await append(ctx, fixture("01_plain_zh.eml"))
-    await read_mailbox(ctx, public(ctx))
-    async with ctx.db.transaction() as s:
-        case = await s.scalar(select(Case))
-        contact = await s.scalar(select(ContactPoint).where(ContactPoint.kind == "email"))
-        assert case is not None and contact is not None
-        answer = await queue_reply(s, case, contact, "您好，已处理。", "Answer")
-        ours = message_id(ctx.secret_key, case.tracking_number, answer.id, "hotline.example.cn")
-        number = case.tracking_number
+    case, _answer_id, ours = await answered_by_mail(ctx)
+    number = case.tracking_number
     reply = fixture("22_reply_to_hotline.eml").replace(
         b"<hotline.2612.42.abcdef@hotline.example.cn>", ours.encode()
     )
@@ -226,31 +226,25 @@ async def test_answers_wait_for_the_smtp_server_and_go_out_once(
     city: dict[str, int],
 ) -> None:
     ctx = mail_ctx
-    await append(ctx, fixture("01_plain_zh.eml"))
-    await read_mailbox(ctx, public(ctx))
-    async with ctx.db.transaction() as s:
-        case = await s.scalar(select(Case))
-        contact = await s.scalar(select(ContactPoint).where(ContactPoint.kind == "email"))
-        assert case is not None and contact is not None
-        answer = await queue_reply(s, case, contact, "您好，路灯已修复。", "答复")
+    case, answer_id, ours = await answered_by_mail(ctx, "您好，路灯已修复。")
+    async with ctx.db.session() as s:
         citizen_id = await s.scalar(
             select(Interaction.external_id).where(Interaction.direction == Direction.IN)
         )
     smtp_sink.stop()
     with pytest.raises(OSError):
-        await deliver(ctx, answer.id)
+        await deliver(ctx, answer_id)
     async with ctx.db.session() as s:
-        waiting = await s.get(Interaction, answer.id)
+        waiting = await s.get(Interaction, answer_id)
     assert waiting is not None and waiting.delivery_status == DeliveryStatus.PENDING
     smtp_sink.start()
-    assert await deliver(ctx, answer.id) == "sent"
-    assert await deliver(ctx, answer.id) == "not pending"  # a second run sends nothing
+    assert await deliver(ctx, answer_id) == "sent"
+    assert await deliver(ctx, answer_id) == "not pending"  # a second run sends nothing
     [sent] = smtp_sink.received
     assert sent["To"] == "zhangsan@example.cn" and OUR_ADDRESS in sent["From"]
     assert case.tracking_number in sent["Subject"].replace(" ", "")
     assert sent["In-Reply-To"] == citizen_id and sent["X-Hotline-Case"] == case.tracking_number
     assert sent.get_content().strip() == "您好，路灯已修复。"
-    ours = message_id(ctx.secret_key, case.tracking_number, answer.id, "hotline.example.cn")
     assert sent["Message-ID"] == ours
 
 
