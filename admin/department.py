@@ -208,7 +208,7 @@ def _for_department(request: Req) -> dict[str, Step]:
 async def department_step(
     request: Req, number: FromPath[str], step: FromPath[str]
 ) -> Response[Any]:
-    await _case_of_mine(request, number)
+    case, _department = await _case_of_mine(request, number)
     return await run_step(
         request,
         number,
@@ -216,4 +216,5 @@ async def department_step(
         step,
         sealed=False,
         back=f"/console/department/cases/{number}",
+        case=case,
     )

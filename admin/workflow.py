@@ -127,12 +127,21 @@ MAILBOX_STEPS: dict[str, Step] = {
 
 
 async def run_step(
-    request: Req, number: str, steps: dict[str, Step], step: str, *, sealed: bool, back: str
+    request: Req,
+    number: str,
+    steps: dict[str, Step],
+    step: str,
+    *,
+    sealed: bool,
+    back: str,
+    case: Case | None = None,
 ) -> Response[Any]:
-    """Run one step; back to the case page, with the refusal's reason when refused."""
+    """Run one step on the case (opened here unless the caller has it already); back to the
+    case page, with the refusal's reason when refused."""
     if step not in steps:
         raise NotFoundException("no such step")
-    case = await _open(request, number, sealed=sealed)
+    if case is None:
+        case = await _open(request, number, sealed=sealed)
     form = await request.form()
     try:
         await steps[step](ctx_of(request), case, form, staff_actor(request))
