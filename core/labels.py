@@ -116,6 +116,16 @@ ACTION = {
     "break_glass": N_("Opened by break-glass"),
     "reply_sent": N_("Message sent to the citizen"),
     "reply_failed": N_("Message to the citizen failed"),
+    "reply_delivered": N_("Message delivered to the citizen"),
+}
+
+DELIVERY = {
+    "pending": N_("waiting to be sent"),
+    "sending": N_("being sent"),
+    "sent": N_("sent"),
+    "delivered": N_("delivered"),
+    "failed": N_("not delivered"),
+    "no_channel": N_("no channel to send it"),
 }
 
 NOTICE = {

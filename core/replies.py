@@ -28,6 +28,7 @@ DELIVER_JOB = "hotline.deliver_reply"
 SWEEP_JOB = "hotline.sweep_outbox"
 MAX_ATTEMPTS = 6
 STALE_CLAIM = timedelta(minutes=15)
+REPORTED = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)  # set by a delivery report
 
 
 @dataclass(frozen=True)
@@ -105,25 +106,56 @@ async def _message(session: AsyncSession, row: Interaction) -> OutboundMessage |
     )
 
 
+def settle(
+    session: AsyncSession,
+    case: Case,
+    row: Interaction,
+    status: DeliveryStatus,
+    detail: str | None,
+    action: str,
+) -> CaseEvent:
+    """Give an outbound message its delivery status, with an event on its case saying so.
+    In the caller's transaction; the caller delivers the event's message after commit."""
+    row.delivery_status = status
+    row.delivery_detail = detail
+    row.claimed_at = None
+    event = CaseEvent(
+        case_id=case.id,
+        action=action,
+        actor_kind=ActorKind.SYSTEM,
+        public=False,
+        detail={"interaction": row.id, "channel": row.channel, "status": str(status)},
+    )
+    session.add(event)
+    return event
+
+
+async def lock_outbound(session: AsyncSession, interaction_id: int) -> Interaction | None:
+    """The outbound message, read after taking its row's write lock: a no-op update does that on
+    PostgreSQL and on SQLite alike, so a delivery report and the end of a send never overwrite
+    each other's status."""
+    touched = await session.execute(
+        update(Interaction)
+        .where(Interaction.id == interaction_id, Interaction.direction == Direction.OUT)
+        .values(attempts=Interaction.attempts)
+    )
+    if touched.rowcount != 1:  # type: ignore[attr-defined]
+        return None
+    return await session.get(Interaction, interaction_id)
+
+
 async def _finish(
     ctx: AppContext, interaction_id: int, status: DeliveryStatus, detail: str | None, action: str
 ) -> None:
     async with ctx.db.transaction() as session:
-        row = await session.get(Interaction, interaction_id)
+        row = await lock_outbound(session, interaction_id)
         assert row is not None
-        row.delivery_status = status
-        row.delivery_detail = detail
-        row.claimed_at = None
+        if status == DeliveryStatus.SENT and row.delivery_status in REPORTED:
+            # a delivery report overtook the end of the send: keep what it said
+            status, detail = DeliveryStatus(row.delivery_status), row.delivery_detail
         case = await session.get(Case, row.case_id)
         assert case is not None
-        event = CaseEvent(
-            case_id=case.id,
-            action=action,
-            actor_kind=ActorKind.SYSTEM,
-            public=False,
-            detail={"interaction": row.id, "channel": row.channel, "status": str(status)},
-        )
-        session.add(event)
+        event = settle(session, case, row, status, detail, action)
         await session.flush()
         message = CaseEventMessage.of(case, event)
     await ctx.events.deliver(ctx, [message])

@@ -147,6 +147,29 @@ class Settings(BaseSettings):
     sms_per_number_per_hour: int = Field(
         30, ge=1, description="texts one phone number may send in an hour before they are dropped"
     )
+    sms_sendsms_url: str = Field(
+        "",
+        repr=False,
+        description="Kannel's sendsms interface with its user:"
+        " http://user:password@127.0.0.1:13013/cgi-bin/sendsms; empty: no SMS out",
+    )
+    sms_sender: str = Field("12345", description="the number answers are sent from (short code)")
+    sms_max_parts: int = Field(
+        6, ge=1, le=20, description="parts a long answer may take; longer answers are cut"
+    )
+    telegram_token: str = Field(
+        "", repr=False, description="the bot's token from @BotFather; empty: Telegram is off"
+    )
+    telegram_webhook_secret: str = Field(
+        "",
+        repr=False,
+        description="webhook mode: the secret_token given to setWebhook, checked on every call;"
+        " empty: the bot polls getUpdates instead",
+    )
+    telegram_api_url: str = Field(
+        "https://api.telegram.org",
+        description="the Bot API server (a local telegram-bot-api server, or a test stand-in)",
+    )
     fax_spool_dir: str = Field(
         "", description="a folder a fax server drops received faxes in (TIFF or PDF); empty: none"
     )
@@ -198,6 +221,14 @@ class Settings(BaseSettings):
         parts = urlsplit(value)
         if value and (parts.scheme not in ("smtp", "smtps") or not parts.hostname):
             raise ValueError("must be smtp://user:password@host:587 or smtps://...:465")
+        return value
+
+    @field_validator("sms_sendsms_url", "telegram_api_url")
+    @classmethod
+    def _http_url(cls, value: str) -> str:
+        parts = urlsplit(value)
+        if value and (parts.scheme not in ("http", "https") or not parts.hostname):
+            raise ValueError("must be an http:// or https:// address")
         return value
 
     @field_validator("timezone")

@@ -80,6 +80,7 @@ def render(
         "media_label": lambda value: gettext(labels.MEDIA.get(str(value), str(value))),
         "action_label": lambda value: gettext(labels.ACTION.get(str(value), str(value))),
         "notice_label": lambda value: gettext(labels.NOTICE.get(str(value), str(value))),
+        "delivery_label": lambda value: gettext(labels.DELIVERY.get(str(value), str(value))),
         "assignment_label": lambda value: gettext(labels.ASSIGNMENT.get(str(value), str(value))),
         "perms": request.scope.get("state", {}).get("permissions", frozenset()),
         "lang": language,

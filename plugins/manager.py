@@ -27,6 +27,8 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hotline.channels.email",
     "hotline.channels.fax",
     "hotline.channels.sms",
+    "hotline.channels.chat.telegram",
+    "hotline.channels.chat.webchat",
     "hotline.channels.open311",
     "hotline.portal",
     "hotline.admin",

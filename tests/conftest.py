@@ -204,5 +204,8 @@ def drain_jobs(jobs: JobQueue, limit: int = 100) -> int:
 # The browser fixtures (Chromium, a served demo hotline) for the portal's and the console's tests.
 from tests.browser import browser, hotline  # noqa: E402, F401
 
+# Kannel (bearerbox, smsbox, the fake SMSC) for the SMS tests.
+from tests.kannel import kannel_factory  # noqa: E402, F401
+
 # The mail servers (Dovecot, an SMTP sink) for the e-mail and fax tests.
 from tests.mailservers import dovecot, smtp_sink  # noqa: E402, F401

@@ -12,7 +12,7 @@ import logging
 from datetime import timedelta
 from typing import Any
 
-from litestar import Request, Response, route
+from litestar import Request, Response, get, route
 
 from hotline.core import attempts, labels
 from hotline.core.citizens import opt_out
@@ -20,11 +20,14 @@ from hotline.core.context import AppContext
 from hotline.core.enums import ContactKind
 from hotline.core.held import hold_message
 from hotline.core.intake import receive
+from hotline.core.labels import N_
 from hotline.core.lookup import LookupRefused, verified_timeline
 from hotline.core.submission import IntakeRefused
 from hotline.core.web import from_networks
 
 from .inbound import CHANNEL, SmsRefused, is_stop, parse_mo, status_question, to_submission
+from .outbound import UCS2, encoding_of
+from .reports import Report, record
 
 log = logging.getLogger("hotline.channels.sms")
 Req = Request[Any, Any, Any]
@@ -51,32 +54,47 @@ async def _over_limit(ctx: AppContext, sender: str, limit: int) -> bool:
     return bool(await ctx.db.run(check, write=True))
 
 
-@route("/channels/sms/kannel/mo", http_method=["GET", "POST"], include_in_schema=False)
-async def kannel_mo(request: Req) -> Response[str]:
-    ctx: AppContext = request.app.state.ctx
+def _answer(text: str, status: int) -> Response[str]:
+    """smsbox sends a text/plain body back to the phone (an empty one is not sent); Chinese goes
+    as UCS-2, which smsbox takes from the X-Kannel-Coding header (``accept-x-kannel-headers``)
+    and converts to from the body's charset (UTF-8, added by the response)."""
+    headers = {"X-Kannel-Coding": "2"} if text and encoding_of(text) is UCS2 else {}
+    return Response(text, status_code=status, media_type="text/plain", headers=headers)
+
+
+def _gateway_allowed(ctx: AppContext, request: Req) -> bool:
+    """The caller knows the shared secret and calls from an allowed address."""
     secret = ctx.settings.sms_shared_secret
     given = request.query_params.get("secret", "")
     if not secret or not hmac.compare_digest(given.encode(), secret.encode()):
         log.warning("sms call refused: wrong or missing secret")
-        return Response("", status_code=403)
+        return False
     if not from_networks(request, ctx.settings.sms_networks):
         log.warning("sms call refused: address not allowed")
-        return Response("", status_code=403)
+        return False
+    return True
+
+
+@route("/channels/sms/kannel/mo", http_method=["GET", "POST"], include_in_schema=False)
+async def kannel_mo(request: Req) -> Response[str]:
+    ctx: AppContext = request.app.state.ctx
+    if not _gateway_allowed(ctx, request):
+        return _answer("", 403)
     body = await request.body() if request.method == "POST" else None
     query = request.scope.get("query_string", b"").decode("latin-1")
     try:
         sms = parse_mo(query, dict(request.headers), body)
     except SmsRefused as refused:
         log.info("sms ignored", extra={"why": str(refused)})
-        return Response("", status_code=200)
+        return _answer("", 200)
     if await _over_limit(ctx, sms.sender, ctx.settings.sms_per_number_per_hour):
         log.info("sms ignored", extra={"why": "over the per-number limit"})
-        return Response("", status_code=200)
+        return _answer("", 200)
     language = "zh_CN" if any("\u4e00" <= c <= "\u9fff" for c in sms.text) else "en"
     if is_stop(sms):
         await opt_out(ctx, ContactKind.PHONE, sms.sender)
-        reply = _text(ctx, language, "You will receive no more messages from the hotline.")
-        return Response(reply, status_code=200)
+        reply = _text(ctx, language, N_("You will receive no more messages from the hotline."))
+        return _answer(reply, 200)
     question = status_question(sms)
     if question is not None:
         try:
@@ -84,22 +102,46 @@ async def kannel_mo(request: Req) -> Response[str]:
                 ctx.db, ctx.secret_key, question.tracking_number, question.factor, sms.sender
             )
         except LookupRefused:
-            reply = _text(ctx, language, "No case matches that number and code.")
-            return Response(reply, status_code=200)
+            reply = _text(ctx, language, N_("No case matches that number and code."))
+            return _answer(reply, 200)
         last = events[-1].action if events else "received"
         reply = _text(
             ctx,
             case.language,
-            "Case %(number)s: %(status)s (%(last)s).",
+            N_("Case %(number)s: %(status)s (%(last)s)."),
             number=question.tracking_number,
             status=_text(ctx, case.language, labels.STATUS.get(case.status, case.status)),
             last=_text(ctx, case.language, labels.EVENT.get(last, last)),
         )
-        return Response(reply, status_code=200)
+        return _answer(reply, 200)
     try:
         await receive(ctx, to_submission(sms))
     except IntakeRefused as refused:
         raw = query.encode("latin-1") if body is None else body
         reason = "; ".join(f"{p.field}: {p.code}" for p in refused.problems)
         await hold_message(ctx, CHANNEL, raw, f"refused: {reason}", source="kannel")
-    return Response("", status_code=200)
+    return _answer("", 200)
+
+
+@get("/channels/sms/kannel/dlr", include_in_schema=False)
+async def kannel_dlr(request: Req) -> Response[str]:
+    """smsbox calls the dlr-url each answer part was sent with (see ``outbound``)."""
+    ctx: AppContext = request.app.state.ctx
+    if not _gateway_allowed(ctx, request):
+        return _answer("", 403)
+    query = request.query_params
+    try:
+        report = Report(
+            interaction_id=int(query.get("id", "")),
+            part=int(query.get("part", "")),
+            of=int(query.get("of", "")),
+            kind=int(query.get("type", "")),
+            answer=str(query.get("answer", ""))[:200],
+        )
+    except ValueError:
+        log.info("sms report ignored", extra={"why": "malformed"})
+        return _answer("", 400)
+    if not report.valid() or not await record(ctx, report):
+        log.info("sms report ignored", extra={"why": "no such message or part"})
+        return _answer("", 404)
+    return _answer("", 200)

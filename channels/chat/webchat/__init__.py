@@ -1,0 +1,1 @@
+"""Live web chat on the portal: not built yet."""

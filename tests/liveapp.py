@@ -1,0 +1,59 @@
+"""The hotline app served by uvicorn in a thread of the test process, on a free loopback port,
+for peers that must call it over HTTP (Kannel's smsbox); ``call`` runs a coroutine on the
+app's own loop, so a test can act on the same context the server uses."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any, TypeVar
+
+import uvicorn
+
+from hotline.core.app import create_app
+from hotline.core.context import AppContext
+from hotline.core.settings import Settings
+from tests.processes import free_port
+
+T = TypeVar("T")
+
+
+class LiveApp:
+    def __init__(self, settings: Settings, port: int | None = None) -> None:
+        self.port = port or free_port()
+        self.url = f"http://127.0.0.1:{self.port}"
+        self.app = create_app(settings)
+        config = uvicorn.Config(self.app, host="127.0.0.1", port=self.port, log_level="warning")
+        self.server = uvicorn.Server(config)
+        self.loop = asyncio.new_event_loop()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.thread.start()
+        deadline = time.monotonic() + 30
+        while not self.server.started:
+            if not self.thread.is_alive() or time.monotonic() > deadline:
+                raise RuntimeError("the app did not start")
+            time.sleep(0.05)
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self.loop)
+        self.loop.run_until_complete(self.server.serve())
+
+    @property
+    def ctx(self) -> AppContext:
+        return self.app.state.ctx  # type: ignore[no-any-return]
+
+    def call(self, make: Callable[[AppContext], Awaitable[T]], timeout: float = 30) -> T:
+        async def run() -> T:
+            return await make(self.ctx)
+
+        return asyncio.run_coroutine_threadsafe(run(), self.loop).result(timeout)
+
+    def stop(self) -> None:
+        self.server.should_exit = True
+        self.thread.join(timeout=30)
+
+
+def serve(settings: Settings, **kwargs: Any) -> LiveApp:
+    return LiveApp(settings, **kwargs)
