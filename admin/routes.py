@@ -232,6 +232,11 @@ def _poster(request: Req) -> str:
     return f"user:{user_id}" if user_id else f"address:{get_remote_address(request)}"
 
 
+def plugin_console_routes(ctx: AppContext) -> list[Any]:
+    """Staff screens other plugins add (``register_console_routes``)."""
+    return [handler for group in ctx.pm.hook.register_console_routes(ctx=ctx) for handler in group]
+
+
 def console_router(ctx: AppContext) -> Router:
     secure = ctx.settings.url.startswith("https")
     sessions = DefineMiddleware(_sessions, secure=secure)
@@ -318,6 +323,7 @@ def console_router(ctx: AppContext) -> Router:
             calendar_settings,
             calendar_import,
             calendar_day,
+            *plugin_console_routes(ctx),
         ],
         middleware=[
             sessions,

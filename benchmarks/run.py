@@ -30,6 +30,8 @@ QUICK = {
     "bench_console.py": ["--cases", "100000", "--citizens", "10000", "--requests", "100"],
     "bench_deadlines.py": ["--cases", "100000", "--due", "1000", "--runs", "20"],
     "bench_mail.py": ["--messages", "1000", "--ocr-runs", "1"],
+    "bench_sms.py": ["--messages", "300"],
+    "bench_chat.py": ["--chats", "20", "--rounds", "3"],
 }
 SCRIPTS = (
     "bench_intake.py",
@@ -39,6 +41,8 @@ SCRIPTS = (
     "bench_console.py",
     "bench_deadlines.py",
     "bench_mail.py",
+    "bench_sms.py",
+    "bench_chat.py",
 )
 
 
@@ -48,7 +52,17 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
     parser.add_argument(
         "--only",
-        choices=("intake", "lookup", "portal", "offer", "console", "deadlines", "mail"),
+        choices=(
+            "intake",
+            "lookup",
+            "portal",
+            "offer",
+            "console",
+            "deadlines",
+            "mail",
+            "sms",
+            "chat",
+        ),
         help="run one benchmark, not all",
     )
     args = parser.parse_args(argv)

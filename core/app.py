@@ -101,7 +101,8 @@ def make_stores(settings: Settings) -> dict[str, Store]:
 
         root = RedisStore.with_client(url=settings.redis_url, namespace="hotline")
         return {
-            name: root.with_namespace(name) for name in ("sessions", "rate_limit", "portal_forms")
+            name: root.with_namespace(name)
+            for name in ("sessions", "rate_limit", "portal_forms", "webchat")
         }
     return {"sessions": FileStore(settings.data_dir / "sessions", create_directories=True)}
 
@@ -129,7 +130,8 @@ def create_app(settings: Settings, kernel: Kernel | None = None) -> Litestar:
     )
     # Per address, for strangers. Staff behind one office address would share it, so the
     # console's pages after sign-in are left to the console's own limit, per signed-in user;
-    # an SMS gateway calls from one address for a whole city: it is limited per phone number.
+    # an SMS gateway calls from one address for a whole city: it is limited per phone number;
+    # Telegram calls the webhook from its few servers, with the secret token header.
     rate_limit = RateLimitConfig(
         rate_limit=("minute", settings.rate_limit_per_minute),
         exclude=[
@@ -138,6 +140,7 @@ def create_app(settings: Settings, kernel: Kernel | None = None) -> Litestar:
             "/static",
             r"^/console/(?!login)",
             r"^/channels/sms/kannel/",
+            r"^/channels/telegram/",
         ],
     )
     app = Litestar(

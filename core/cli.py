@@ -89,7 +89,15 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _first_start(settings)
     app = create_app(settings)
     print(f"Civic Hotline is running at {settings.url}", flush=True)
-    uvicorn.run(app, host=settings.host, port=settings.port, log_config=None, access_log=False)
+    # Live screens and chats hold event streams open: a stop waits for them five seconds only.
+    uvicorn.run(
+        app,
+        host=settings.host,
+        port=settings.port,
+        log_config=None,
+        access_log=False,
+        timeout_graceful_shutdown=5,
+    )
     return 0
 
 

@@ -117,6 +117,7 @@ ACTION = {
     "reply_sent": N_("Message sent to the citizen"),
     "reply_failed": N_("Message to the citizen failed"),
     "reply_delivered": N_("Message delivered to the citizen"),
+    "chat_ended": N_("Chat ended by the agent"),
 }
 
 DELIVERY = {

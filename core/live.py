@@ -35,7 +35,10 @@ def make_backend(settings: Settings) -> ChannelsBackend:
 
 
 def make_channels_plugin(settings: Settings) -> ChannelsPlugin:
-    return ChannelsPlugin(backend=make_backend(settings), channels=LIVE_CHANNELS)
+    # Conversations (web chat) get a channel each, named by the plugin: ``chat_<case id>``.
+    return ChannelsPlugin(
+        backend=make_backend(settings), channels=LIVE_CHANNELS, arbitrary_channels_allowed=True
+    )
 
 
 def plugin_publisher(plugin: ChannelsPlugin, loop: asyncio.AbstractEventLoop) -> Publisher:

@@ -115,3 +115,20 @@ async def verified_timeline(
     if isinstance(found, str):
         raise LookupRefused(found)
     return found
+
+
+async def is_citizens_contact(db: Database, number: str, kind: str, value: str) -> bool:
+    """Is ``value`` (stored as intake stores contacts of ``kind``) a contact point of the
+    citizen of case ``number``? A channel asks before it lets a sender act on that case."""
+    async with db.session() as session:
+        found = await session.scalar(
+            select(Case.id)
+            .join(ContactPoint, ContactPoint.citizen_id == Case.citizen_id)
+            .where(
+                Case.tracking_number == number,
+                ContactPoint.kind == kind,
+                ContactPoint.value == value,
+            )
+            .limit(1)
+        )
+    return found is not None

@@ -170,6 +170,17 @@ class Settings(BaseSettings):
         "https://api.telegram.org",
         description="the Bot API server (a local telegram-bot-api server, or a test stand-in)",
     )
+    webchat_office_hours_only: bool = Field(
+        True,
+        description="web chat takes live conversations on working days in office hours only;"
+        " outside them a chat becomes a message answered later",
+    )
+    webchat_posts_per_minute: int = Field(
+        60, ge=1, description="chat lines (and chats begun) one address may send in a minute"
+    )
+    webchat_wait_seconds: int = Field(
+        120, ge=10, description="how long a chat waits for an agent before it is kept as a message"
+    )
     fax_spool_dir: str = Field(
         "", description="a folder a fax server drops received faxes in (TIFF or PDF); empty: none"
     )

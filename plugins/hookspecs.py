@@ -71,6 +71,13 @@ def register_listeners(ctx: AppContext) -> Sequence[ListenerSpec]:
 
 
 @hookspec
+def register_console_routes(ctx: AppContext) -> Sequence[Any]:
+    """Return console route handlers (staff screens) from a plugin. They are mounted in the
+    console's router, behind its staff session, CSRF check, post rate limit and network guard;
+    guard each handler with ``hotline.admin.guards.requires(permission)``."""
+
+
+@hookspec
 def register_templates() -> Sequence[str]:
     """Return names of packages whose ``templates/`` folder joins the Jinja loader.
 

@@ -307,8 +307,9 @@ def _session_middleware(app: ASGIApp, secret: bytes, secure: bool) -> ASGIApp:
     return SessionMiddleware(app=app, backend=ClientSideSessionBackend(config=config))
 
 
-def portal_router(ctx: AppContext) -> Router:
-    """The portal's pages, with their own session cookie, CSRF check and form rate limit."""
+def portal_middleware(ctx: AppContext, *, store: str, posts_per_minute: int) -> list[Any]:
+    """The portal's session cookie, CSRF check and rate limit on posts per address, for the
+    portal's pages and for plugins that add citizen pages (web chat)."""
     key = hashlib.sha256(f"portal-session:{ctx.secret_key}".encode()).digest()
     sessions = DefineMiddleware(
         _session_middleware, secret=key, secure=ctx.settings.url.startswith("https")
@@ -319,11 +320,14 @@ def portal_router(ctx: AppContext) -> Router:
         cookie_samesite="lax",
         cookie_secure=ctx.settings.url.startswith("https"),
     )
-    form_limit = RateLimitConfig(
-        rate_limit=("minute", ctx.settings.form_posts_per_minute),
-        check_throttle_handler=_is_post,
-        store="portal_forms",
+    post_limit = RateLimitConfig(
+        rate_limit=("minute", posts_per_minute), check_throttle_handler=_is_post, store=store
     )
+    return [sessions, DefineMiddleware(CSRFMiddleware, config=csrf), post_limit.middleware]
+
+
+def portal_router(ctx: AppContext) -> Router:
+    """The portal's pages, with their own session cookie, CSRF check and form rate limit."""
     return Router(
         path="/",
         route_handlers=[
@@ -341,10 +345,8 @@ def portal_router(ctx: AppContext) -> Router:
             info_index,
             info_page,
         ],
-        middleware=[
-            sessions,
-            DefineMiddleware(CSRFMiddleware, config=csrf),
-            form_limit.middleware,
-        ],
+        middleware=portal_middleware(
+            ctx, store="portal_forms", posts_per_minute=ctx.settings.form_posts_per_minute
+        ),
         include_in_schema=False,
     )

@@ -13,8 +13,6 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
-from sqlalchemy import select
-
 from hotline.channels.fax import receive_fax
 from hotline.channels.fax.convert import FaxUnreadable
 from hotline.channels.fax.inbound import FAX_TYPES, sender_number
@@ -23,7 +21,7 @@ from hotline.core.context import AppContext
 from hotline.core.enums import ContactKind
 from hotline.core.held import hold_message
 from hotline.core.intake import receive
-from hotline.core.models import Case, ContactPoint
+from hotline.core.lookup import is_citizens_contact
 from hotline.core.replies import mark_bounced
 from hotline.core.storage import sniff
 from hotline.core.submission import IntakeRefused
@@ -48,17 +46,7 @@ async def _sender_owns(ctx: AppContext, number: str, address: str) -> bool:
         address = normalise(ContactKind.EMAIL, address)
     except InvalidContact:
         return False
-    async with ctx.db.session() as session:
-        found = await session.scalar(
-            select(Case.id)
-            .join(ContactPoint, ContactPoint.citizen_id == Case.citizen_id)
-            .where(
-                Case.tracking_number == number,
-                ContactPoint.kind == ContactKind.EMAIL,
-                ContactPoint.value == address,
-            )
-        )
-    return found is not None
+    return await is_citizens_contact(ctx.db, number, ContactKind.EMAIL, address)
 
 
 async def thread_of(ctx: AppContext, mail: ParsedMail) -> str | None:

@@ -13,6 +13,7 @@ from litestar import get
 from litestar.testing import TestClient
 from sqlalchemy import select
 
+from hotline.admin.guards import requires
 from hotline.core.app import create_app
 from hotline.core.context import AppContext, Kernel, open_context
 from hotline.core.enums import DeliveryStatus, Direction
@@ -20,6 +21,7 @@ from hotline.core.events import CaseEventMessage
 from hotline.core.intake import receive
 from hotline.core.jobs import JobSpec, ListenerSpec
 from hotline.core.models import Case, Interaction
+from hotline.core.permissions import Permission
 from hotline.core.replies import OutboundMessage
 from hotline.core.routing import Route
 from hotline.core.settings import Settings
@@ -101,6 +103,14 @@ class Site:
         return ["tests.plugins"]
 
     @hookimpl
+    def register_console_routes(self) -> list[Any]:
+        @get("/console/site/secret", guards=[requires(Permission.SUPERVISE)], sync_to_thread=False)
+        def secret() -> str:
+            return "for auditors only"
+
+        return [secret]
+
+    @hookimpl
     def register_jobs(self) -> list[JobSpec]:
         async def count(ctx: AppContext, n: int) -> None:
             self.job_runs.append(n)
@@ -158,6 +168,18 @@ def site(kernel: Kernel) -> Site:
 def test_hook_register_routes(settings: Settings, kernel: Kernel, site: Site) -> None:
     with TestClient(create_app(settings, kernel)) as client:
         assert client.get("/site/hello").text == "hello from a site plugin"
+
+
+def test_hook_register_console_routes(settings: Settings, kernel: Kernel, site: Site) -> None:
+    """A plugin's staff screen sits behind the console's sign-in and its own permission."""
+    with TestClient(create_app(settings, kernel)) as client:
+        assert client.get("/console/site/secret", follow_redirects=False).status_code in (
+            302,
+            303,
+            401,
+            403,
+        )
+        assert "for auditors only" not in client.get("/console/site/secret").text
 
 
 def test_hook_register_templates(settings: Settings, kernel: Kernel, site: Site) -> None:
