@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import logging
 import re
 import sys
 import tempfile
@@ -73,7 +74,11 @@ class Listener:
         return self.arrived[text]
 
 
-async def measure(say: list[Any], listeners: list[Listener], rounds: int) -> list[float]:
+async def measure(
+    say: list[Any], listeners: list[Listener], rounds: int, burst: bool
+) -> list[float]:
+    """Each round, every chat's citizen sends a line: all at once (``burst``), or one after
+    the other (steady: one line in flight while every chat stays open)."""
     samples = []
     for r in range(rounds):
 
@@ -83,16 +88,22 @@ async def measure(say: list[Any], listeners: list[Listener], rounds: int) -> lis
             await say[i](text)
             return await listeners[i].wait(text) - start
 
-        samples += await asyncio.gather(*(one(i) for i in range(len(say))))
+        if burst:
+            samples += await asyncio.gather(*(one(i) for i in range(len(say))))
+        else:
+            samples += [await one(i) for i in range(len(say))]
     return samples
 
 
 async def timed(
     say: list[Any], listeners: list[Listener], tasks: list[Any], rounds: int, warmup: int
-) -> list[float]:
-    """Warm up, measure, then close the streams."""
-    await measure(say, listeners, warmup)
-    samples = await measure(say, listeners, rounds)
+) -> dict[str, list[float]]:
+    """Warm up, measure steady and burst, then close the streams."""
+    await measure(say, listeners, warmup, burst=False)
+    samples = {
+        "steady": await measure(say, listeners, rounds, burst=False),
+        "burst": await measure(say, listeners, rounds, burst=True),
+    }
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
@@ -102,7 +113,9 @@ async def timed(
 # --- the hotline ---------------------------------------------------------------------------
 
 
-async def hotline_round_trips(app: LiveApp, chats: int, rounds: int, warmup: int) -> list[float]:
+async def hotline_round_trips(
+    app: LiveApp, chats: int, rounds: int, warmup: int
+) -> dict[str, list[float]]:
     limits = httpx.Limits(max_connections=chats * 3)
     agent = httpx.AsyncClient(base_url=app.url, limits=limits, timeout=60)
     page = await agent.get("/console/login")
@@ -209,7 +222,7 @@ def raw_app() -> Litestar:
     return Litestar([say, stream], plugins=[plugin])
 
 
-async def raw_round_trips(url: str, chats: int, rounds: int, warmup: int) -> list[float]:
+async def raw_round_trips(url: str, chats: int, rounds: int, warmup: int) -> dict[str, list[float]]:
     client = httpx.AsyncClient(
         base_url=url, limits=httpx.Limits(max_connections=chats * 3), timeout=60
     )
@@ -247,6 +260,7 @@ def serve_raw() -> tuple[str, uvicorn.Server, threading.Thread]:
 
 
 def main() -> int:
+    logging.disable(logging.INFO)  # the app's request lines would drown the figures
     parser = argparse.ArgumentParser()
     parser.add_argument("--chats", type=int, default=100)
     parser.add_argument("--rounds", type=int, default=10)
@@ -276,15 +290,17 @@ def main() -> int:
         app_samples = asyncio.run(hotline_round_trips(app, args.chats, args.rounds, args.warmup))
         app.stop()
 
-    raw50, raw99 = pct(raw)
-    app50, app99 = pct(app_samples)
     print(f"chat_open {args.chats} chats")
-    print(f"chat_roundtrip_p50 {app50:.1f} ms")
-    print(f"chat_roundtrip_p99 {app99:.1f} ms")
-    print(f"chat_roundtrip_raw_p50 {raw50:.1f} ms")
-    print(f"chat_roundtrip_raw_p99 {raw99:.1f} ms")
-    print(f"chat_roundtrip_p50_ratio {ratio(raw50 / app50)}")
-    print(f"chat_roundtrip_p99_ratio {ratio(raw99 / app99)}")
+    for mode, label in (("steady", "one line at a time"), ("burst", "every chat at once")):
+        app50, app99 = pct(app_samples[mode])
+        raw50, raw99 = pct(raw[mode])
+        print(f"# {mode}: {label}, {len(app_samples[mode])} lines")
+        print(f"chat_roundtrip_{mode}_p50 {app50:.1f} ms")
+        print(f"chat_roundtrip_{mode}_p99 {app99:.1f} ms")
+        print(f"chat_roundtrip_{mode}_raw_p50 {raw50:.1f} ms")
+        print(f"chat_roundtrip_{mode}_raw_p99 {raw99:.1f} ms")
+        print(f"chat_roundtrip_{mode}_p50_ratio {ratio(raw50 / app50)}")
+        print(f"chat_roundtrip_{mode}_p99_ratio {ratio(raw99 / app99)}")
     return 0
 
 

@@ -13,6 +13,7 @@ that answers 200 and does nothing else (``sms_ingest_raw``); ``sms_ingest_ratio`
 from __future__ import annotations
 
 import argparse
+import logging
 import sys
 import tempfile
 import threading
@@ -121,6 +122,7 @@ def app_rate(count: int) -> float:
 
 
 def main() -> int:
+    logging.disable(logging.INFO)  # the app's request lines would drown the figures
     parser = argparse.ArgumentParser()
     parser.add_argument("--messages", type=int, default=2000)
     parser.add_argument("--skip-postgres", action="store_true", help="(SQLite only)")

@@ -24,7 +24,6 @@ from urllib.parse import unquote_to_bytes as unquote_plus_bytes
 
 import pytest
 
-from tests.conftest import need
 from tests.processes import free_port
 
 BEARERBOX = shutil.which("bearerbox") or "/usr/sbin/bearerbox"
@@ -250,6 +249,8 @@ def kannel_installed() -> bool:
 
 @pytest.fixture
 def kannel_factory() -> Iterator[object]:
+    from tests.conftest import need  # here: conftest imports this module
+
     need(kannel_installed(), "Kannel is not installed (apt-get install kannel kannel-extras)")
     started: list[Kannel] = []
 
