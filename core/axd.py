@@ -459,6 +459,7 @@ async def finish(ctx: AppContext, item_id: int, agent_id: int) -> int | None:
             {"type": "agent_state", "agent_id": agent_id, "state": "wrap_up" if seconds else ""},
             [QUEUE_CHANNEL],
         )
+        ctx.events.publish({"type": "done", "item_id": item_id}, [QUEUE_CHANNEL])
     return seconds
 
 

@@ -251,3 +251,23 @@ async def test_live_chat_is_open_in_office_hours_with_an_agent_on_shift(ctx: Any
     assert not await conversation.open_now(ctx, datetime(2026, 12, 1, 20, 0, tzinfo=tz))
     async with ctx.db.session() as s:
         assert await s.scalar(select(func.count()).select_from(Case)) == 0
+
+
+def test_an_agent_marking_the_chat_done_in_the_queue_ends_it_for_the_citizen(
+    live: LiveApp,
+) -> None:
+    agent = agent_client(live)
+    citizen, _ = start_chat(live, "请问办理居住证需要什么材料？")
+    assert wait_for(lambda: rows(live, QueueItem)[0].state == "offered", timeout=15)
+    queue_page = agent.get("/console/queue")
+    accept = re.search(r'action="(/console/queue/\d+/accept)"', queue_page.text)
+    assert accept
+    mine = agent.post(accept.group(1), data={"_csrf_token": csrf_of(queue_page.text)})
+    assert "/console/chat/" in mine.text  # the queue screen opens the chat
+    stream = Stream(citizen, "/chat/stream")
+    assert stream.next("state") == "joined"
+    done = re.search(r'action="(/console/queue/\d+/done)"', mine.text)
+    assert done, mine.text
+    agent.post(done.group(1), data={"_csrf_token": csrf_of(mine.text)})
+    assert stream.next("state") == "ended"
+    assert "话务员已结束本次交谈" in citizen.get("/chat/").text

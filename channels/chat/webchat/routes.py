@@ -174,7 +174,8 @@ async def events_for(
     ctx: AppContext, channels: ChannelsPlugin, number: str, after: int, agent: bool
 ) -> AsyncIterator[ServerSentEventMessage]:
     """The conversation's lines after ``after`` and its state, then everything as it happens:
-    lines, the agent joining (the queue's assignment of this chat), the end. For the citizen, a
+    lines, the agent joining (the queue's assignment of this chat), the end (the agent ended the
+    chat, or marked its queue item done). For the citizen, a
     chat nobody took within the wait is announced once as kept."""
     state = await chat.state_of(ctx, number)
     if state is None:
@@ -214,6 +215,8 @@ async def events_for(
                 elif kind == "assigned" and event.get("item_id") == state.item_id:
                     pending = False
                     yield ServerSentEventMessage(event="state", data="joined")
+                elif kind == "done" and event.get("item_id") == state.item_id:
+                    yield ServerSentEventMessage(event="state", data="ended")
         finally:
             task.cancel()
 
