@@ -13,7 +13,7 @@ from urllib.parse import quote
 
 import anyio
 from litestar import Request, Response, get
-from litestar.exceptions import NotFoundException, PermissionDeniedException
+from litestar.exceptions import HTTPException, NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -58,6 +58,24 @@ async def _may_read(request: Req, session: AsyncSession, case: Case) -> bool:
     return False
 
 
+def byte_range(header: str | None, size: int) -> tuple[int, int] | None:
+    """The one byte range a ``Range: bytes=a-b`` header asks for (HTML5 audio seeks this way);
+    None for the whole file. A range past the end is refused (416)."""
+    if not header or not header.startswith("bytes=") or "," in header:
+        return None
+    first, _, last = header[6:].strip().partition("-")
+    try:
+        if first == "":  # the last N bytes
+            start, end = max(0, size - int(last)), size - 1
+        else:
+            start, end = int(first), min(int(last) if last else size - 1, size - 1)
+    except ValueError:
+        return None
+    if start >= size or start > end:
+        raise HTTPException(status_code=416, detail="range not satisfiable")
+    return start, end
+
+
 @get("/console/files/{attachment_id:int}", guards=[requires(Permission.CONSOLE)])
 async def staff_file(request: Req, attachment_id: FromPath[int]) -> Response[bytes]:
     ctx, actor = ctx_of(request), staff_actor(request)
@@ -77,16 +95,26 @@ async def staff_file(request: Req, attachment_id: FromPath[int]) -> Response[byt
             if case.sealed:
                 await record_refusal(request, request.scope["state"]["user"], "director_mailbox")
             raise PermissionDeniedException("this file is not yours to read")
-        if direction == Direction.IN:
+        span = byte_range(request.headers.get("range"), attachment.size)
+        if direction == Direction.IN and (span is None or span[0] == 0):
+            # one record per opening: a player's later range requests are the same reading
             session.add(CaseEvent.by(actor, case.id, "personal_data_read", {"file": attachment.id}))
     data = await anyio.to_thread.run_sync(ctx.files.get, attachment.sha256)
+    extra: dict[str, str] = {"Accept-Ranges": "bytes"}
+    status = 200
+    if span is not None:
+        start, end = span
+        extra["Content-Range"] = f"bytes {start}-{end}/{len(data)}"
+        data, status = data[start : end + 1], 206
     how = "inline" if attachment.content_type.startswith(INLINE) else "attachment"
     name = attachment.filename or f"file-{attachment.id}"
     fallback = name.encode("ascii", "replace").decode().replace('"', "").replace("\\", "")
     return Response(
         data,
+        status_code=status,
         media_type=attachment.content_type,
         headers={
+            **extra,
             # RFC 6266: an ASCII name for old clients, the UTF-8 name (中文 file names) for others
             "Content-Disposition": f"{how}; filename=\"{fallback}\"; filename*=UTF-8''{quote(name)}",
             "X-Content-Type-Options": "nosniff",

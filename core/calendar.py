@@ -20,7 +20,9 @@ import icalendar
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core.models import CalendarDay
+from hotline.core.context import AppContext
+from hotline.core.deadlines import DAY_END, DAY_START
+from hotline.core.models import CalendarDay, utcnow
 
 WORKING_WORDS = ("班", "上班", "working", "workday", "work day", "makeup", "make-up")
 TRUE_WORDS = {"1", "true", "yes", "y", "working", "work", "是", "班", "上班"}
@@ -166,3 +168,13 @@ async def store_days(session: AsyncSession, days: list[ImportedDay], *, replace_
     session.add_all(CalendarDay(day=d.day, working=d.working, name=d.name) for d in latest.values())
     await session.flush()
     return len(latest)
+
+
+async def in_office_hours(ctx: AppContext, now: datetime | None = None) -> bool:
+    """Is ``now`` (default: now) within office hours (DAY_START to DAY_END, local time) of a
+    working day of the working calendar? Live chat and the phone line ask before they offer a
+    person."""
+    local = (now or utcnow()).astimezone(ctx.tz)
+    async with ctx.db.session() as session:
+        calendar = await load_calendar(session, ctx.settings.holidays_country)
+    return calendar.is_working_day(local.date()) and DAY_START <= local.time() < DAY_END

@@ -13,6 +13,7 @@ from hotline.core import migrate as migrations
 from hotline.core import settings as settings_mod
 from hotline.core.jobs import prepare_job_tables
 from hotline.core.logging import configure_logging
+from hotline.plugins.manager import build_plugin_manager
 
 
 def _settings() -> settings_mod.Settings:
@@ -24,8 +25,20 @@ def _settings() -> settings_mod.Settings:
         raise SystemExit(2) from None
 
 
+NOTE = "note: "
+
+
 def cmd_check(_args: argparse.Namespace) -> int:
     found = settings_mod.problems()
+    if not found:  # the plugins' own set-up (speech models...), once the settings are sound
+        settings = settings_mod.load_settings()
+        pm = build_plugin_manager(settings.plugins, settings.disabled_plugins)
+        for group in pm.hook.check_setup(settings=settings):
+            for line in group or []:
+                if line.startswith(NOTE):
+                    print(line)  # worth knowing, not a fault
+                else:
+                    found.append(line)
     for line in found:
         print(line)
     if found:
@@ -237,6 +250,8 @@ def build_parser() -> argparse.ArgumentParser:
     user.add_argument("--display-name", default="")
     user.add_argument("--department", default="", help="the department's code (its people)")
     user.set_defaults(func=cmd_user)
+    # Plugins' own commands (e.g. installing a speech model).
+    build_plugin_manager().hook.register_commands(subparsers=sub)
     return parser
 
 

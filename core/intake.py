@@ -60,6 +60,7 @@ from hotline.core.models import (
 from hotline.core.routing import Route, route_case
 from hotline.core.storage import ALLOWED_TYPES, sniff
 from hotline.core.submission import IntakeRefused, Problem, Submission
+from hotline.core.transcripts import JOB as TRANSCRIBE_JOB
 from hotline.core.workflow import do_dispatch
 
 log = logging.getLogger("hotline.intake")
@@ -543,6 +544,8 @@ async def receive(ctx: AppContext, sub: Submission) -> IntakeResult:
                 raise
     await ctx.events.deliver(ctx, messages)
     ctx.events.publish({"type": "queue_changed", "case_id": result.case_id}, [QUEUE_CHANNEL])
+    if any(kind.startswith("audio/") for kind in checked.types):
+        await ctx.jobs.aenqueue(TRANSCRIBE_JOB, interaction_id=result.interaction_id)
     if result.created and route is not None and checked.category is not None:
         if checked.category.auto_dispatch:
             await _dispatch_automatically(ctx, result, route)

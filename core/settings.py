@@ -181,6 +181,17 @@ class Settings(BaseSettings):
     webchat_wait_seconds: int = Field(
         120, ge=10, description="how long a chat waits for an agent before it is kept as a message"
     )
+    phone_engine: Literal["", "baresip"] = Field(
+        "", description="the SIP/RTP engine of the phone line; empty: no phone line"
+    )
+    phone_sip_listen: str = Field(
+        "0.0.0.0:5060", description="where the phone line takes SIP calls (address:port)"
+    )
+    speech_models_dir: Path | None = Field(
+        None,
+        description="speech models, one folder per language (zh_CN, en, fr...);"
+        " default: <data dir>/speech-models",
+    )
     fax_spool_dir: str = Field(
         "", description="a folder a fax server drops received faxes in (TIFF or PDF); empty: none"
     )
@@ -242,6 +253,14 @@ class Settings(BaseSettings):
             raise ValueError("must be an http:// or https:// address")
         return value
 
+    @field_validator("phone_sip_listen")
+    @classmethod
+    def _host_port(cls, value: str) -> str:
+        host, _, port = value.rpartition(":")
+        if not host or not port.isdigit() or not 0 < int(port) < 65536:
+            raise ValueError("must be address:port, e.g. 0.0.0.0:5060")
+        return value
+
     @field_validator("timezone")
     @classmethod
     def _known_zone(cls, value: str) -> str:
@@ -268,6 +287,10 @@ class Settings(BaseSettings):
     @property
     def is_postgres(self) -> bool:
         return self.db_url.startswith("postgresql")
+
+    @property
+    def speech_models(self) -> Path:
+        return self.speech_models_dir or self.data_dir / "speech-models"
 
     @property
     def files_dir(self) -> Path:

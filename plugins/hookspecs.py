@@ -30,7 +30,9 @@ if TYPE_CHECKING:
     from hotline.core.models import Case, QueueItem, ServiceCategory
     from hotline.core.replies import OutboundMessage
     from hotline.core.routing import Route
+    from hotline.core.settings import Settings
     from hotline.core.submission import Submission
+    from hotline.core.transcripts import Transcript
 
 hookspec = pluggy.HookspecMarker("hotline")
 
@@ -67,6 +69,25 @@ def register_listeners(ctx: AppContext) -> Sequence[ListenerSpec]:
     embedded default, in each ``hotline worker`` at scale), so several may run at once: what
     they trigger must be idempotent. One that fails is started again after a pause.
     Called by ``hotline.core.context.Kernel.new_context``.
+    """
+
+
+@hookspec
+def register_commands(subparsers: Any) -> None:
+    """Add subcommands to the ``hotline`` command line: ``subparsers`` is argparse's; call
+    ``subparsers.add_parser(name, help=...)`` and ``set_defaults(func=handler)``, where
+    ``handler(args) -> int`` is the exit status. Called by ``hotline.core.cli.build_parser``
+    with the built-in plugins and entry-point plugins (settings are not read yet).
+    """
+
+
+@hookspec
+def check_setup(settings: Settings) -> Sequence[str]:
+    """Return problems with this plugin's set-up, one line each, naming the setting to change
+    (e.g. an engine switched on but not installed). ``hotline check`` prints them after the
+    settings' own problems and exits non-zero when there are any; a line starting with
+    ``note: `` is printed as information only (e.g. a language with no speech model). Called by
+    ``hotline.core.cli.cmd_check``.
     """
 
 
@@ -157,4 +178,20 @@ def send_reply(ctx: AppContext, message: OutboundMessage) -> str | Awaitable[str
     return ``None`` synchronously when the contact kind is not yours; raise to report a
     failure (the job retries with backoff, then marks the message failed on its case).
     Called by ``hotline.core.replies.deliver``.
+    """
+
+
+# --- Speech -------------------------------------------------------------------------------
+
+
+@hookspec(firstresult=True)
+def transcribe(
+    ctx: AppContext, audio: bytes, content_type: str, language: str
+) -> Transcript | Awaitable[Transcript | None] | None:
+    """firstresult: the words spoken in ``audio`` (WAV, Ogg/Opus, ... as ``content_type``
+    says) in ``language`` (``zh_CN``, ``en``, ``fr``...), as a ``Transcript``. Return ``None``
+    synchronously when you have no engine or model for that language, so another engine may
+    answer. Heavy work must not block the event loop (run it in a thread). Called by
+    ``hotline.core.transcripts.transcribe_interaction``, a job run for every interaction that
+    arrives with audio (voicemail, Telegram voice notes).
     """

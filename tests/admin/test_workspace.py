@@ -241,3 +241,54 @@ def test_hand_over_needs_a_classification(client: TestClient[Any]) -> None:
 
     status, actions = client.blocking_portal.call(events)
     assert status == "received" and "handed_over" in actions  # open, waiting for dispatch
+
+
+def test_a_voicemail_plays_in_the_case_page_with_range_requests(client: TestClient[Any]) -> None:
+    """HTML5 audio asks for byte ranges; one opening is audited, not every range."""
+    import io
+    import wave
+
+    sound = io.BytesIO()
+    with wave.open(sound, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(b"\x10\x00\xf0\xff" * 8000)
+    ctx = client.app.state.ctx
+
+    async def arrive() -> str:
+        await seed_city(ctx)
+        sub = submission(
+            channel="phone",
+            text="",
+            category=None,
+            attachments=[{"filename": "voicemail.wav", "data": sound.getvalue()}],
+        )
+        return (await receive(ctx, sub)).tracking_number
+
+    number = client.blocking_portal.call(arrive)
+    sign_in(client, "agent1")
+    page = BeautifulSoup(client.get(f"/console/cases/{number}").text, "html.parser")
+    audio = page.find("audio")
+    assert audio is not None and audio["preload"] == "none"
+    url = audio["src"]
+    head = client.get(url, headers={"Range": "bytes=0-99"})
+    assert head.status_code == 206 and len(head.content) == 100
+    assert head.headers["content-range"] == f"bytes 0-99/{len(sound.getvalue())}"
+    tail = client.get(url, headers={"Range": "bytes=1000-"})
+    assert tail.status_code == 206 and tail.content == sound.getvalue()[1000:]
+    assert client.get(url, headers={"Range": "bytes=99999999-"}).status_code == 416
+    whole = client.get(url)
+    assert whole.status_code == 200 and whole.headers["accept-ranges"] == "bytes"
+
+    async def reads() -> int:
+        async with ctx.db.session() as s:
+            events = await s.scalars(
+                select(CaseEvent.action).where(CaseEvent.action == "personal_data_read")
+            )
+            return sum(1 for _ in events)
+
+    assert client.blocking_portal.call(reads) >= 2  # the page and the two openings from 0
+    before = client.blocking_portal.call(reads)
+    client.get(url, headers={"Range": "bytes=5000-5999"})  # a seek: the same listening
+    assert client.blocking_portal.call(reads) == before

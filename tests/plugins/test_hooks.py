@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import inspect
 import logging
+from pathlib import Path
 from typing import Any
 
 import pluggy
@@ -25,6 +26,7 @@ from hotline.core.permissions import Permission
 from hotline.core.replies import OutboundMessage
 from hotline.core.routing import Route
 from hotline.core.settings import Settings
+from hotline.core.transcripts import Transcript
 from hotline.plugins import hookspecs
 from hotline.plugins.manager import build_plugin_manager, hookimpl
 from tests.conftest import drain_jobs, seed_city
@@ -101,6 +103,21 @@ class Site:
     @hookimpl
     def register_templates(self) -> list[str]:
         return ["tests.plugins"]
+
+    @hookimpl
+    def register_commands(self, subparsers: Any) -> None:
+        greet = subparsers.add_parser("site-greet", help="say hello")
+        greet.set_defaults(func=lambda args: print("hello from the site") or 0)
+
+    @hookimpl
+    def check_setup(self, settings: Settings) -> list[str]:
+        return ["HOTLINE_SITE_THING: not set up"]
+
+    @hookimpl
+    def transcribe(self, audio: bytes, content_type: str, language: str) -> Transcript | None:
+        if language != "xx":
+            return None
+        return Transcript("the bins were not emptied", "xx", "site", seconds=2.0)
 
     @hookimpl
     def register_console_routes(self) -> list[Any]:
@@ -312,3 +329,66 @@ async def test_hook_send_reply(ctx: AppContext, site: Site) -> None:
     assert rows[by_mail.case_id].delivery_detail == f"site-{message.interaction_id}"
     # no SMS channel installed: the case says so instead of pretending
     assert rows[by_phone.case_id].delivery_status == DeliveryStatus.NO_CHANNEL
+
+
+def _site_manager(monkeypatch: pytest.MonkeyPatch, site: Site) -> None:
+    from hotline.core import cli
+
+    def with_site(*args: Any, **kwargs: Any) -> Any:
+        pm = build_plugin_manager(entry_points=False)
+        pm.register(site, name="site")
+        return pm
+
+    monkeypatch.setattr(cli, "build_plugin_manager", with_site)
+
+
+def test_hook_register_commands(
+    monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], site: Site
+) -> None:
+    from hotline.core import cli
+
+    _site_manager(monkeypatch, site)
+    assert cli.main(["site-greet"]) == 0
+    assert "hello from the site" in capsys.readouterr().out
+
+
+def test_hook_check_setup(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    site: Site,
+) -> None:
+    from hotline.core import cli
+
+    _site_manager(monkeypatch, site)
+    monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))
+    assert cli.main(["check"]) == 1
+    assert "HOTLINE_SITE_THING: not set up" in capsys.readouterr().out
+
+
+async def test_hook_transcribe(ctx: AppContext, site: Site) -> None:
+    """Recorded speech on an interaction is transcribed by whichever engine knows the language."""
+    import io
+    import wave
+
+    sound = io.BytesIO()
+    with wave.open(sound, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(8000)
+        out.writeframes(bytes(32000))
+    result = await receive(
+        ctx,
+        submission(
+            channel="phone",
+            text="",
+            category=None,
+            attachments=[{"filename": "v.wav", "data": sound.getvalue()}],
+            meta={"speech_language": "xx"},
+        ),
+    )
+    await asyncio.to_thread(drain_jobs, ctx.jobs)
+    async with ctx.db.session() as s:
+        row = await s.get(Interaction, result.interaction_id)
+    assert row is not None and row.text == "the bins were not emptied"
+    assert row.meta["transcripts"][0]["engine"] == "site"

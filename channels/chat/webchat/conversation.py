@@ -19,9 +19,8 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from hotline.core.calendar import load_calendar
+from hotline.core.calendar import in_office_hours
 from hotline.core.context import AppContext
-from hotline.core.deadlines import DAY_END, DAY_START
 from hotline.core.enums import (
     AgentState,
     ContactKind,
@@ -80,15 +79,8 @@ def clean_line(text: str) -> str:
 async def open_now(ctx: AppContext, now: datetime | None = None) -> bool:
     """Is live chat staffed now: office hours on a working day (unless the site chose always),
     and someone on shift who takes chats."""
-    now = now or utcnow()
-    if ctx.settings.webchat_office_hours_only:
-        local = now.astimezone(ctx.tz)
-        async with ctx.db.session() as session:
-            calendar = await load_calendar(session, ctx.settings.holidays_country)
-        if not calendar.is_working_day(local.date()):
-            return False
-        if not DAY_START <= local.time() < DAY_END:
-            return False
+    if ctx.settings.webchat_office_hours_only and not await in_office_hours(ctx, now):
+        return False
     async with ctx.db.session() as session:
         shift = list(
             await session.scalars(select(AgentPresence).where(AgentPresence.state.in_(ON_SHIFT)))

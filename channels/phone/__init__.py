@@ -1,0 +1,76 @@
+"""The phone line: callers hear a menu in their language (``menu.toml``, data the site can
+change), leave a complaint or a message for the director, hear a case's status by keypad, or
+ask for a call back. Hooks only: the line runs as a listener wherever the job workers run
+(``HOTLINE_PHONE_ENGINE=baresip``), the IVR (``ivr``) drives the SIP/RTP engine (``engine``,
+``baresip``) and hands what callers decide to the kernel (``desk``). See README.md."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Sequence
+
+from hotline.core.context import AppContext
+from hotline.core.jobs import ListenerSpec
+from hotline.core.settings import Settings
+from hotline.plugins.manager import hookimpl
+
+from .desk import KernelDesk
+from .engine import Engine
+from .ivr import Ivr
+from .menu import LANGUAGES, MenuError, load_menu, menu_path
+from .prompts import ESPEAK, PromptBook
+
+
+def make_engine(ctx: AppContext) -> Engine:
+    from .baresip import BaresipEngine
+
+    host, _, port = ctx.settings.phone_sip_listen.rpartition(":")
+    return BaresipEngine(
+        host=host or "127.0.0.1", port=int(port), work_dir=ctx.settings.data_dir / "phone"
+    )
+
+
+async def run_line(ctx: AppContext, stop: asyncio.Event) -> None:
+    """Listener: the phone line, until ``stop``."""
+    settings = ctx.settings
+    menu = load_menu(settings.data_dir)
+    prompts = PromptBook(settings.data_dir)
+    await prompts.warm(
+        [(name, lang, node.prompt[lang]) for name, node in menu.nodes.items() for lang in LANGUAGES]
+    )
+    await prompts.tone()
+    engine = make_engine(ctx)
+
+    def say(language: str, message: str) -> str:
+        return ctx.catalogs.get(language).gettext(message)
+
+    ivr = Ivr(
+        engine, menu, prompts, KernelDesk(ctx), say, settings.data_dir / "phone" / "recordings"
+    )
+    await engine.start(ivr.on_event)
+    try:
+        await stop.wait()
+    finally:
+        await engine.stop()
+
+
+@hookimpl
+def register_listeners(ctx: AppContext) -> Sequence[ListenerSpec]:
+    return [ListenerSpec("phone.line", run_line)] if ctx.settings.phone_engine else []
+
+
+@hookimpl
+def check_setup(settings: Settings) -> Sequence[str]:
+    if not settings.phone_engine:
+        return []
+    found = []
+    try:
+        load_menu(settings.data_dir)
+    except MenuError as exc:
+        found += [f"{menu_path(settings.data_dir)}: {line}" for line in exc.problems]
+    if not shutil.which(ESPEAK):
+        found.append("HOTLINE_PHONE_ENGINE: espeak-ng is missing (apt-get install espeak-ng)")
+    if settings.phone_engine == "baresip" and not shutil.which("baresip"):
+        found.append("HOTLINE_PHONE_ENGINE: baresip is missing (apt-get install baresip)")
+    return found

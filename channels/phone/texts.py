@@ -1,0 +1,22 @@
+"""What the line says besides the menu's own prompts (spoken by the synthesiser in the caller's
+language through the hotline's catalogs)."""
+
+from __future__ import annotations
+
+from hotline.core.labels import N_
+
+NOT_AN_OPTION = N_("Sorry, that is not one of the choices.")
+NO_MESSAGE = N_("No message was recorded. Goodbye.")
+RECEIVED = N_(
+    "Your message is received. Your case number is %(number)s. Your lookup code is %(code)s. "
+    "Again: case number %(number)s, lookup code %(code)s. Goodbye."
+)
+ENTER_CODE = N_("Now enter the lookup code, then press the hash key.")
+NO_MATCH = N_("No case matches that number and code.")
+STATUS = N_("Case %(number)s: %(status)s. Last step: %(last)s, on %(date)s.")
+WITHHELD = N_("Your number is withheld, so we cannot call you back. Please leave a message.")
+CALLBACK_NOTED = N_("Your call back request is number %(number)s.")
+GOODBYE = N_("Thank you for calling. Goodbye.")
+VOICEMAIL_SUBJECT = N_("Voicemail")
+CALLBACK_SUBJECT = N_("Call back requested")
+CALLBACK_TEXT = N_("The caller asked to be called back.")

@@ -1,0 +1,131 @@
+"""Transcripts of recorded speech (voicemail, voice notes), made off the event loop as a job.
+
+Intake enqueues ``transcribe_interaction`` for every interaction that arrives with audio. The
+job asks the ``transcribe`` hook (the speech plugins: vosk built in) for each audio file, in the
+language the channel chose (``meta['speech_language']``, else the case's), and keeps the text,
+the engine, the timing and each word's confidence on the interaction: ``meta['transcript']``,
+and as the interaction's text when it had none, so the transcript is shown and searched like
+any message. With no engine or model for the language the interaction says so
+(``meta['transcript_missing']``) and the recording stays for a person to hear.
+"""
+
+from __future__ import annotations
+
+import inspect
+import logging
+import time
+from dataclasses import dataclass, field, replace
+from typing import Any
+
+from sqlalchemy import select
+
+from hotline.core.context import AppContext
+from hotline.core.jobs import JobSpec
+from hotline.core.models import Attachment, Case, Interaction
+
+log = logging.getLogger("hotline.transcripts")
+JOB = "hotline.transcribe"
+
+
+@dataclass(frozen=True)
+class Word:
+    word: str
+    start: float  # seconds from the start of the recording
+    end: float
+    confidence: float  # 0..1
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """What an engine heard. ``seconds`` is the audio's length, ``elapsed`` the engine's time."""
+
+    text: str
+    language: str
+    engine: str
+    seconds: float
+    words: list[Word] = field(default_factory=list)
+    elapsed: float = 0.0
+
+    @property
+    def real_time_factor(self) -> float:
+        return self.elapsed / self.seconds if self.seconds else 0.0
+
+    def as_meta(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "language": self.language,
+            "engine": self.engine,
+            "seconds": round(self.seconds, 2),
+            "rtf": round(self.real_time_factor, 3),
+            "words": [
+                [w.word, round(w.start, 2), round(w.end, 2), round(w.confidence, 3)]
+                for w in self.words
+            ],
+        }
+
+
+async def transcribe(
+    ctx: AppContext, audio: bytes, content_type: str, language: str
+) -> Transcript | None:
+    """Ask the speech engines (the ``transcribe`` hook); None when none has this language."""
+    started = time.perf_counter()
+    answer: Any = ctx.pm.hook.transcribe(
+        ctx=ctx, audio=audio, content_type=content_type, language=language
+    )
+    if inspect.isawaitable(answer):
+        answer = await answer
+    if answer is None:
+        return None
+    if not isinstance(answer, Transcript):
+        raise TypeError(f"a transcribe hook answered {type(answer).__name__}, not a Transcript")
+    heard: Transcript = answer
+    if not heard.elapsed:
+        heard = replace(heard, elapsed=time.perf_counter() - started)
+    return heard
+
+
+async def transcribe_interaction(ctx: AppContext, interaction_id: int) -> str:
+    """Job: transcribe the audio files of one interaction and keep the result on it."""
+    async with ctx.db.session() as session:
+        row = await session.get(Interaction, interaction_id)
+        if row is None:
+            return "no interaction"
+        case = await session.get(Case, row.case_id)
+        files = list(
+            await session.scalars(
+                select(Attachment)
+                .where(Attachment.interaction_id == interaction_id)
+                .order_by(Attachment.id)
+            )
+        )
+    audio = [f for f in files if (f.content_type or "").startswith("audio/")]
+    if not audio or case is None:
+        return "no audio"
+    language = str((row.meta or {}).get("speech_language") or case.language)
+    heard: list[Transcript] = []
+    for attachment in audio:
+        data = ctx.files.get(attachment.sha256)
+        transcript = await transcribe(ctx, data, attachment.content_type, language)
+        if transcript is not None:
+            heard.append(transcript)
+    async with ctx.db.transaction() as session:
+        row = await session.get(Interaction, interaction_id)
+        assert row is not None
+        meta = dict(row.meta or {})
+        if not heard:
+            meta["transcript_missing"] = language
+            row.meta = meta
+            log.info("no speech engine for the language", extra={"language": language})
+            return "no engine"
+        text = " ".join(t.text for t in heard if t.text).strip()
+        meta["transcript"] = text
+        meta["transcripts"] = [t.as_meta() for t in heard]
+        meta.pop("transcript_missing", None)
+        row.meta = meta
+        if not (row.text or "").strip():
+            row.text = text
+    return "transcribed"
+
+
+def jobs() -> list[JobSpec]:
+    return [JobSpec(JOB, transcribe_interaction, retries=2, retry_delay=30)]
