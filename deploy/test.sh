@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 source deploy/setup-python.sh
 # Real components from Debian's packages: Chromium and chromedriver for the browser tests
 # (nothing downloads a browser), Dovecot for the mailbox tests, tesseract and Ghostscript for
-# the fax tests, Kannel (bearerbox, smsbox) for the SMS tests. As root on Debian they are installed here; elsewhere those tests skip with
+# the fax tests, Kannel (bearerbox, smsbox) for the SMS tests, espeak-ng for the phone's prompts. As root on Debian they are installed here; elsewhere those tests skip with
 # the reason (and fail under CI=true).
 packages=()
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
@@ -21,6 +21,9 @@ fi
 if ! command -v tesseract >/dev/null || ! command -v gs >/dev/null \
   || [ ! -e /usr/share/tesseract-ocr/5/tessdata/chi_sim.traineddata ]; then
   packages+=(tesseract-ocr tesseract-ocr-chi-sim tesseract-ocr-eng ghostscript fonts-noto-cjk)
+fi
+if ! command -v espeak-ng >/dev/null; then
+  packages+=(espeak-ng)
 fi
 if [ ! -x /usr/sbin/bearerbox ] || [ ! -x /usr/sbin/smsbox ]; then
   packages+=(kannel kannel-extras)
