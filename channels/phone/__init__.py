@@ -9,16 +9,18 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import Sequence
+from typing import Any
 
 from hotline.core.context import AppContext
 from hotline.core.jobs import ListenerSpec
 from hotline.core.settings import Settings
 from hotline.plugins.manager import hookimpl
 
+from .console import CONSOLE_ROUTES
 from .desk import KernelDesk
 from .engine import Engine
 from .ivr import Ivr
-from .menu import LANGUAGES, MenuError, load_menu, menu_path
+from .menu import LANGUAGES, MenuError, MenuFile, load_menu, menu_path
 from .prompts import ESPEAK, PromptBook
 
 
@@ -34,7 +36,8 @@ def make_engine(ctx: AppContext) -> Engine:
 async def run_line(ctx: AppContext, stop: asyncio.Event) -> None:
     """Listener: the phone line, until ``stop``."""
     settings = ctx.settings
-    menu = load_menu(settings.data_dir)
+    menus = MenuFile(settings.data_dir)
+    menu = menus.current()
     prompts = PromptBook(settings.data_dir)
     await prompts.warm(
         [(name, lang, node.prompt[lang]) for name, node in menu.nodes.items() for lang in LANGUAGES]
@@ -46,13 +49,29 @@ async def run_line(ctx: AppContext, stop: asyncio.Event) -> None:
         return ctx.catalogs.get(language).gettext(message)
 
     ivr = Ivr(
-        engine, menu, prompts, KernelDesk(ctx), say, settings.data_dir / "phone" / "recordings"
+        engine,
+        menu,
+        prompts,
+        KernelDesk(ctx),
+        say,
+        settings.data_dir / "phone" / "recordings",
+        reload=menus.current,
     )
     await engine.start(ivr.on_event)
     try:
         await stop.wait()
     finally:
         await engine.stop()
+
+
+@hookimpl
+def register_console_routes(ctx: AppContext) -> Sequence[Any]:
+    return CONSOLE_ROUTES
+
+
+@hookimpl
+def register_templates() -> list[str]:
+    return ["hotline.channels.phone"]
 
 
 @hookimpl

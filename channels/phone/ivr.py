@@ -92,6 +92,7 @@ class Ivr:
         desk: Desk,
         say: Say,
         recordings: Path,
+        reload: Callable[[], Menu] | None = None,
     ) -> None:
         self.engine, self.menu, self.prompts, self.desk, self.say = (
             engine,
@@ -101,6 +102,7 @@ class Ivr:
             say,
         )
         self.recordings = recordings
+        self.reload = reload  # the menu as saved now, read at each new call
         self.calls: dict[str, Call] = {}
         self.tasks: set[asyncio.Task[None]] = set()
 
@@ -136,6 +138,8 @@ class Ivr:
                 self.calls.pop(call.call_id, None)
 
     async def _start(self, event: CallStarted) -> None:
+        if self.reload is not None:
+            self.menu = self.reload()
         call = Call(event.call_id, event.caller, event.called)
         self.calls[call.call_id] = call
         await self.engine.answer(call.call_id)

@@ -101,3 +101,27 @@ def menu_path(data_dir: Path) -> Path:
 
 def load_menu(data_dir: Path) -> Menu:
     return parse_menu(menu_path(data_dir).read_text(encoding="utf-8"))
+
+
+class MenuFile:
+    """The menu as the line uses it: read again when the file changed (the console saves the
+    site's menu; the next call hears it). A broken file keeps the last good menu."""
+
+    def __init__(self, data_dir: Path) -> None:
+        self.data_dir = data_dir
+        self.menu = load_menu(data_dir)
+        self.seen = self._stamp()
+
+    def _stamp(self) -> tuple[str, int]:
+        path = menu_path(self.data_dir)
+        return str(path), path.stat().st_mtime_ns
+
+    def current(self) -> Menu:
+        stamp = self._stamp()
+        if stamp != self.seen:
+            self.seen = stamp
+            try:
+                self.menu = load_menu(self.data_dir)
+            except MenuError:
+                pass  # the console refuses broken menus; a hand-edited one waits to be fixed
+        return self.menu
