@@ -267,8 +267,19 @@ def test_a_voicemail_plays_in_the_case_page_with_range_requests(client: TestClie
         return (await receive(ctx, sub)).tracking_number
 
     number = client.blocking_portal.call(arrive)
+
+    async def transcribed() -> None:  # as the transcription job leaves it
+        async with ctx.db.transaction() as s:
+            row = await s.scalar(select(Interaction).order_by(Interaction.id.desc()))
+            words = [["人民路", 0.0, 0.6, 0.97], ["路灯", 0.6, 1.0, 0.91], ["坏", 1.0, 1.2, 0.31]]
+            row.meta = {**row.meta, "transcripts": [{"engine": "vosk", "words": words}]}
+
+    client.blocking_portal.call(transcribed)
     sign_in(client, "agent1")
     page = BeautifulSoup(client.get(f"/console/cases/{number}").text, "html.parser")
+    transcript = page.find(class_="transcript")
+    assert transcript is not None and "人民路 路灯" in transcript.text
+    assert [m.text for m in transcript.find_all("mark")] == ["坏"]  # the word it was unsure of
     audio = page.find("audio")
     assert audio is not None and audio["preload"] == "none"
     url = audio["src"]
