@@ -110,7 +110,10 @@ async def listen(ctx: AppContext, stop: asyncio.Event, *, poll_seconds: int = PO
                 )
             except (PollFailed, httpx.HTTPError) as exc:
                 wait = exc.wait if isinstance(exc, PollFailed) and exc.wait else PAUSE_SECONDS
-                log.warning("telegram getUpdates failed", extra={"why": str(exc)[:200]})
+                # the request URL carries the bot's token: name the error, never the URL
+                why = str(exc) if isinstance(exc, PollFailed) else type(exc).__name__
+                why = why.replace(settings.telegram_token, "<token>")[:200]
+                log.warning("telegram getUpdates failed", extra={"why": why})
                 await pause(stop, wait)
                 continue
             if not finished:
