@@ -200,6 +200,7 @@ def test_a_voice_note_is_kept_as_audio_with_its_language(tg: Stand) -> None:
     assert attachment.content_type == "audio/ogg"
     inbound = tg.call(_inbound, tg.ctx, case.id)
     assert inbound.meta["voice"] == {"language": "en", "duration": 7}
+    assert inbound.meta["speech_language"] == "en"  # the transcription job hears English
 
 
 def test_the_status_lookup_answers_and_a_wrong_pair_only_says_no_match(tg: Stand) -> None:

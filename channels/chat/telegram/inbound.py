@@ -227,8 +227,9 @@ def to_submission(contact: Contact, got: Received, data: bytes | None) -> Submis
     if data is not None:
         attachments.append(AttachmentIn(filename=contact.filename, data=data))
     if contact.voice:
-        # kept as audio; a speech engine, once installed, transcribes it in this language
+        # kept as audio; the transcription job hears it in the chat's language
         meta["voice"] = {"language": got.language, "duration": contact.duration}
+        meta["speech_language"] = got.language
     return Submission(
         channel=CHANNEL,
         external_id=external_id(got.chat_id, got.message_id),
