@@ -20,7 +20,7 @@ from .console import CONSOLE_ROUTES
 from .desk import KernelDesk
 from .engine import Engine
 from .ivr import Ivr
-from .menu import LANGUAGES, MenuError, MenuFile, load_menu, menu_path
+from .menu import MenuError, MenuFile, load_menu, menu_path
 from .prompts import ESPEAK, PromptBook
 
 
@@ -40,7 +40,11 @@ async def run_line(ctx: AppContext, stop: asyncio.Event) -> None:
     menu = menus.current()
     prompts = PromptBook(settings.data_dir)
     await prompts.warm(
-        [(name, lang, node.prompt[lang]) for name, node in menu.nodes.items() for lang in LANGUAGES]
+        [
+            (name, lang, node.prompt[lang])
+            for name, node in menu.nodes.items()
+            for lang in menu.languages
+        ]
     )
     await prompts.tone()
     engine = make_engine(ctx)

@@ -19,7 +19,7 @@ from typing import Protocol
 
 from . import texts
 from .engine import CallEnded, CallEvent, CallStarted, Digit, Engine, PlaybackDone, RecordingReady
-from .menu import LANGUAGES, Menu, Node
+from .menu import Menu, Node
 
 log = logging.getLogger("hotline.channels.phone")
 MIN_RECORDING_SECONDS = 0.7  # shorter is a tone, a breath or a hang-up: no message
@@ -68,7 +68,7 @@ class Call:
     call_id: str
     number: str
     called: str
-    language: str = LANGUAGES[0]
+    language: str = ""  # the menu's first language until the caller chooses
     node: str = ""
     mode: str = "menu"  # menu, number, code, recording, saying, ended
     tries: int = 0
@@ -140,7 +140,7 @@ class Ivr:
     async def _start(self, event: CallStarted) -> None:
         if self.reload is not None:
             self.menu = self.reload()
-        call = Call(event.call_id, event.caller, event.called)
+        call = Call(event.call_id, event.caller, event.called, language=self.menu.languages[0])
         self.calls[call.call_id] = call
         await self.engine.answer(call.call_id)
         if self.menu.hours == "office" and not await self.desk.is_open():
@@ -182,7 +182,7 @@ class Ivr:
         node = self.menu.nodes[name]
         call.node, call.tries, call.digits, call.mode = name, 0, "", "menu"
         call.path.append(name)
-        languages = LANGUAGES if both_languages else (call.language,)
+        languages = self.menu.languages if both_languages else [call.language]
         prompt = [await self.prompts.node(name, lang, node.prompt[lang]) for lang in languages]
         if node.action == "menu":
             await self._play(call, prompt, lambda: self._wait(call))

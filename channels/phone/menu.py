@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 BUILT_IN = Path(__file__).with_name("menu.toml")
-LANGUAGES = ("zh_CN", "en")
+LANGUAGES = ("zh_CN", "en")  # the hotline's own; a menu may add more (its prompts then too)
 DIGITS = set("0123456789*#")
 Action = Literal["menu", "voicemail", "status", "callback", "say", "hangup"]
 
@@ -38,6 +38,7 @@ class Menu(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     start: str
+    languages: list[str] = Field(default_factory=lambda: list(LANGUAGES), min_length=1)
     timeout_seconds: float = Field(6, gt=0, le=60)
     retries: int = Field(2, ge=0, le=5)
     fallback: str
@@ -54,7 +55,7 @@ class Menu(BaseModel):
             if name not in self.nodes:
                 problems.append(f"{name!r} is named but has no [nodes.{name}]")
         for name, node in self.nodes.items():
-            missing = [lang for lang in LANGUAGES if not node.prompt.get(lang, "").strip()]
+            missing = [lang for lang in self.languages if not node.prompt.get(lang, "").strip()]
             if missing:
                 problems.append(f"nodes.{name}: no prompt in {', '.join(missing)}")
             if node.action == "menu" and not node.options:
@@ -66,7 +67,7 @@ class Menu(BaseModel):
                     problems.append(f"nodes.{name}: {digit!r} is not a key of the keypad")
                 _, _, goal = target.rpartition(":")
                 language = target.partition(":")[0] if ":" in target else None
-                if language is not None and language not in LANGUAGES:
+                if language is not None and language not in self.languages:
                     problems.append(f"nodes.{name}: {language!r} is not a language")
                 if goal not in self.nodes:
                     problems.append(f"nodes.{name}: option {digit} goes to unknown {goal!r}")

@@ -293,3 +293,32 @@ def test_the_built_in_menu_is_valid_and_broken_menus_are_refused() -> None:
     assert "unknown 'nowhere'" in problems and "nodes.language: no prompt in en" in problems
     with pytest.raises(MenuError, match="not TOML"):
         parse_menu("start = ")
+
+
+FRENCH_MENU = """
+start = "language"
+languages = ["zh_CN", "en", "fr"]
+fallback = "complaint"
+closed = "complaint"
+hours = "always"
+timeout_seconds = 6
+[nodes.language]
+prompt = { zh_CN = "普通话请按1", en = "English press 2", fr = "Français, tapez 3" }
+options = { "1" = "zh_CN:complaint", "2" = "en:complaint", "3" = "fr:complaint" }
+[nodes.complaint]
+prompt = { zh_CN = "请留言", en = "Leave a message", fr = "Laissez un message" }
+action = "voicemail"
+"""
+
+
+async def test_a_site_may_add_a_language_to_the_menu(tmp_path: Path) -> None:
+    line = Line(tmp_path, menu_text=FRENCH_MENU)
+    await line.call()
+    assert line.heard()[:3] == ["node/zh_CN/language", "node/en/language", "node/fr/language"]
+    await line.press("3")
+    assert line.heard()[-2:] == ["node/fr/complaint", "tone"]
+    await line.ivr.on_event(RecordingReady("c1", tmp_path / "fr.wav", 4.0, "digit"))
+    await line.settle()
+    assert line.desk.voicemails[0][0].language == "fr"
+    with pytest.raises(MenuError, match="no prompt in fr"):
+        parse_menu(FRENCH_MENU.replace(', fr = "Laissez un message"', ""))
