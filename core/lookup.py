@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from hotline.core import attempts, tracking
 from hotline.core.contacts import last_digits
 from hotline.core.db import Database
-from hotline.core.enums import ContactKind
+from hotline.core.enums import CaseStatus, ContactKind
 from hotline.core.models import Case, CaseEvent, ContactPoint
 
 
@@ -132,3 +132,21 @@ async def is_citizens_contact(db: Database, number: str, kind: str, value: str) 
             .limit(1)
         )
     return found is not None
+
+
+async def awaiting_evaluation(db: Database, kind: str, value: str) -> str | None:
+    """The tracking number of the newest answered case (waiting for its evaluation) whose
+    citizen has the contact ``value`` of ``kind``; None when there is none."""
+    async with db.session() as session:
+        number = await session.scalar(
+            select(Case.tracking_number)
+            .join(ContactPoint, ContactPoint.citizen_id == Case.citizen_id)
+            .where(
+                ContactPoint.kind == kind,
+                ContactPoint.value == value,
+                Case.status == CaseStatus.ANSWERED,
+            )
+            .order_by(Case.updated_at.desc(), Case.id.desc())
+            .limit(1)
+        )
+    return str(number) if number else None

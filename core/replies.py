@@ -44,6 +44,7 @@ class OutboundMessage:
     subject: str
     text: str
     in_reply_to: str | None  # the channel's id of the last inbound message on this case
+    purpose: str = "reply"  # acknowledgement, reply (the answer after review), answer, ...
 
 
 async def queue_reply(
@@ -103,6 +104,7 @@ async def _message(session: AsyncSession, row: Interaction) -> OutboundMessage |
         subject=str(row.meta.get("subject") or ""),
         text=row.text,
         in_reply_to=last_in,
+        purpose=str(row.meta.get("purpose") or "reply"),
     )
 
 

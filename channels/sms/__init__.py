@@ -11,6 +11,7 @@ from urllib.parse import quote
 
 from hotline.core.context import AppContext
 from hotline.core.enums import ContactKind
+from hotline.core.labels import N_
 from hotline.core.replies import OutboundMessage
 from hotline.plugins.manager import hookimpl
 
@@ -23,6 +24,12 @@ def register_routes(ctx: AppContext) -> Sequence[Any]:
     return [kannel_mo, kannel_dlr]
 
 
+ANSWERS = ("reply", "answer")
+RATE_INVITATION = N_(
+    "To rate this answer, reply 1 (satisfied), 2 (basically satisfied) or 3 (not satisfied)."
+)
+
+
 def dlr_url(ctx: AppContext, interaction_id: int) -> str:
     secret = quote(ctx.settings.sms_shared_secret, safe="")
     return f"{ctx.settings.url}channels/sms/kannel/dlr?secret={secret}&id={interaction_id}"
@@ -31,11 +38,14 @@ def dlr_url(ctx: AppContext, interaction_id: int) -> str:
 async def _send(ctx: AppContext, message: OutboundMessage) -> str:
     settings = ctx.settings
     gateway = outbound.Sendsms.from_url(settings.sms_sendsms_url)
+    text = message.text
+    if message.purpose in ANSWERS:  # invite the evaluation the citizen may text back (回访)
+        text += "\n" + ctx.catalogs.get(message.language).gettext(RATE_INVITATION)
     queries = outbound.sendsms_queries(
         gateway,
         sender=settings.sms_sender,
         receiver=message.contact_value,
-        text=message.text,
+        text=text,
         reference=message.interaction_id,
         dlr_url=dlr_url(ctx, message.interaction_id),
         max_parts=settings.sms_max_parts,

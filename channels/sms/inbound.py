@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
 from hotline.core import tracking
-from hotline.core.enums import ContactKind
-from hotline.core.submission import ContactIn, Submission
+from hotline.core.enums import ContactKind, Satisfaction
+from hotline.core.submission import ContactIn, RatingIn, Submission
 
 CHANNEL = "sms"
 MAX_TEXT = 2000  # a joined SMS is never longer than a few hundred characters; more is junk
@@ -149,4 +149,37 @@ def to_submission(sms: IncomingSms) -> Submission:
         language="zh_CN" if has_chinese else "en",
         contacts=[ContactIn(kind=ContactKind.PHONE, value=sms.sender)],
         meta={"to": sms.receiver, "smsc": sms.smsc} if sms.smsc else {"to": sms.receiver},
+    )
+
+
+# The evaluation invited by an answer: "1 satisfied, 2 basically, 3 not satisfied".
+RATINGS = {
+    "1": Satisfaction.SATISFIED,
+    "2": Satisfaction.BASICALLY_SATISFIED,
+    "3": Satisfaction.NOT_SATISFIED,
+    "满意": Satisfaction.SATISFIED,
+    "基本满意": Satisfaction.BASICALLY_SATISFIED,
+    "不满意": Satisfaction.NOT_SATISFIED,
+}
+
+
+def rating_of(sms: IncomingSms) -> Satisfaction | None:
+    """A text that is only an evaluation (a digit 1-3 or the words), or None."""
+    return RATINGS.get(sms.text.strip().rstrip("。.!！").strip())
+
+
+def rating_submission(sms: IncomingSms, tracking_number: str, satisfaction: str) -> Submission:
+    """The evaluation of case ``tracking_number``; the caller checked the number is its
+    citizen's and the case waits for an evaluation."""
+    external = (
+        sms.message_id
+        or "rating:"
+        + hashlib.sha256(f"{sms.sender}\n{tracking_number}\n{sms.text}".encode()).hexdigest()
+    )
+    return Submission(
+        channel=CHANNEL,
+        external_id=external[:255],
+        tracking_number=tracking_number,
+        rating=RatingIn(satisfaction=Satisfaction(satisfaction)),
+        contacts=[ContactIn(kind=ContactKind.PHONE, value=sms.sender)],
     )

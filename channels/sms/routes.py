@@ -13,19 +13,32 @@ from datetime import timedelta
 from typing import Any
 
 from litestar import Request, Response, get, route
+from sqlalchemy import select
 
 from hotline.core import attempts, labels
 from hotline.core.citizens import opt_out
+from hotline.core.contacts import InvalidContact, normalise_phone
 from hotline.core.context import AppContext
 from hotline.core.enums import ContactKind
 from hotline.core.held import hold_message
 from hotline.core.intake import receive
 from hotline.core.labels import N_
-from hotline.core.lookup import LookupRefused, verified_timeline
+from hotline.core.lookup import LookupRefused, awaiting_evaluation, verified_timeline
+from hotline.core.models import Case
 from hotline.core.submission import IntakeRefused
 from hotline.core.web import from_networks
 
-from .inbound import CHANNEL, SmsRefused, is_stop, parse_mo, status_question, to_submission
+from .inbound import (
+    CHANNEL,
+    IncomingSms,
+    SmsRefused,
+    is_stop,
+    parse_mo,
+    rating_of,
+    rating_submission,
+    status_question,
+    to_submission,
+)
 from .outbound import UCS2, encoding_of
 from .reports import Report, record
 
@@ -75,6 +88,25 @@ def _gateway_allowed(ctx: AppContext, request: Req) -> bool:
     return True
 
 
+async def _evaluation(ctx: AppContext, sms: IncomingSms) -> str | None:
+    """A reply of 1, 2 or 3 to an answer evaluates the sender's answered case (回访); the text
+    to send back, or None when the text is not an evaluation of a waiting case."""
+    satisfaction = rating_of(sms)
+    if satisfaction is None:
+        return None
+    try:
+        number = normalise_phone(sms.sender, ctx.settings.default_region)
+    except InvalidContact:
+        return None
+    tracking_number = await awaiting_evaluation(ctx.db, ContactKind.PHONE, number)
+    if tracking_number is None:
+        return None
+    result = await receive(ctx, rating_submission(sms, tracking_number, satisfaction))
+    async with ctx.db.session() as session:
+        language = await session.scalar(select(Case.language).where(Case.id == result.case_id))
+    return _text(ctx, language or "zh_CN", N_("Thank you for your evaluation."))
+
+
 @route("/channels/sms/kannel/mo", http_method=["GET", "POST"], include_in_schema=False)
 async def kannel_mo(request: Req) -> Response[str]:
     ctx: AppContext = request.app.state.ctx
@@ -95,6 +127,9 @@ async def kannel_mo(request: Req) -> Response[str]:
         await opt_out(ctx, ContactKind.PHONE, sms.sender)
         reply = _text(ctx, language, N_("You will receive no more messages from the hotline."))
         return _answer(reply, 200)
+    rated = await _evaluation(ctx, sms)
+    if rated is not None:
+        return _answer(rated, 200)
     question = status_question(sms)
     if question is not None:
         try:

@@ -96,3 +96,39 @@ def test_forged_calls_and_floods_are_refused(sms: TestClient[Any]) -> None:
             return int(await s.scalar(select(func.count()).select_from(Case)) or 0)
 
     assert sms.blocking_portal.call(count) == 3
+
+
+def test_a_reply_of_1_2_or_3_evaluates_the_answered_case(sms: TestClient[Any]) -> None:
+    """回访 by SMS: the answer invites a digit; the digit rates the sender's answered case."""
+    from hotline.core.enums import CaseStatus, Satisfaction
+    from hotline.core.models import CaseEvent
+
+    ctx = sms.app.state.ctx
+    result = sms.blocking_portal.call(
+        lambda: receive(ctx, submission(contacts=[{"kind": "phone", "value": "+8613800138000"}]))
+    )
+    early = mo(sms, "1", id="r0")  # nothing answered yet: an ordinary message
+    assert early.text == ""
+
+    async def answered() -> None:
+        async with ctx.db.transaction() as s:
+            case = await s.get(Case, result.case_id)
+            case.status = CaseStatus.ANSWERED
+
+    sms.blocking_portal.call(answered)
+    stranger = mo(sms, "3", id="r1", sender="+8613900139000")  # not this citizen's number
+    assert stranger.text == ""
+    thanks = mo(sms, "1。", id="r2")
+    assert thanks.text == "感谢您的评价。"
+
+    async def state() -> tuple[str, str | None, list[str]]:
+        async with ctx.db.session() as s:
+            case = await s.get(Case, result.case_id)
+            actions = list(
+                await s.scalars(select(CaseEvent.action).where(CaseEvent.case_id == case.id))
+            )
+            return case.status, case.satisfaction, actions
+
+    status, satisfaction, actions = sms.blocking_portal.call(state)
+    assert status == CaseStatus.CLOSED and satisfaction == Satisfaction.SATISFIED
+    assert actions.count("rated") == 1

@@ -109,11 +109,16 @@ def test_a_long_chinese_answer_arrives_in_parts_the_phone_joins(line: Line) -> N
         return reply_id
 
     reply_id = line.app.call(answer_case)
-    parts = [line.carrier.next() for _ in range(3)]
-    assert [p.part[1:] for p in parts] == [(3, 1), (3, 2), (3, 3)]
+    parts, _ = line.carrier.message()
+    total = len(parts)
+    assert total >= 3 and [p.part[1:] for p in parts] == [(total, n) for n in range(1, total + 1)]
     assert len({p.part[0] for p in parts}) == 1  # one reference: the phone joins them
     assert all(len(p.data) <= 134 for p in parts)  # 67 UCS-2 characters each, at most
-    assert "".join(p.text() for p in parts) == answer
+    joined = "".join(p.text() for p in parts)
+    # the answer, then the invitation to rate it by a digit (回访), in the case's language
+    assert joined == answer + (
+        "\nTo rate this answer, reply 1 (satisfied), 2 (basically satisfied) or 3 (not satisfied)."
+    )
 
     def delivered() -> bool:
         [row] = line.rows(Interaction, Interaction.id == reply_id)
