@@ -32,6 +32,8 @@ QUICK = {
     "bench_mail.py": ["--messages", "1000", "--ocr-runs", "1"],
     "bench_sms.py": ["--messages", "300"],
     "bench_chat.py": ["--chats", "20", "--rounds", "3"],
+    "bench_phone.py": ["--calls", "10", "--step", "20", "--max-held", "20"],
+    "bench_speech.py": ["--rounds", "1"],
 }
 SCRIPTS = (
     "bench_intake.py",
@@ -43,6 +45,8 @@ SCRIPTS = (
     "bench_mail.py",
     "bench_sms.py",
     "bench_chat.py",
+    "bench_phone.py",
+    "bench_speech.py",
 )
 
 
@@ -62,6 +66,8 @@ def main(argv: list[str] | None = None) -> int:
             "mail",
             "sms",
             "chat",
+            "phone",
+            "speech",
         ),
         help="run one benchmark, not all",
     )

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import ipaddress
 import os
+import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal
@@ -187,6 +188,11 @@ class Settings(BaseSettings):
     phone_sip_listen: str = Field(
         "0.0.0.0:5060", description="where the phone line takes SIP calls (address:port)"
     )
+    phone_numbers: Annotated[list[str], NoDecode] = Field(
+        default_factory=lambda: ["12345"],
+        description="the numbers the line answers (the called number in the SIP request),"
+        " comma-separated",
+    )
     speech_models_dir: Path | None = Field(
         None,
         description="speech models, one folder per language (zh_CN, en, fr...);"
@@ -210,7 +216,12 @@ class Settings(BaseSettings):
         return value
 
     @field_validator(
-        "plugins", "disabled_plugins", "console_networks", "sms_networks", mode="before"
+        "plugins",
+        "disabled_plugins",
+        "console_networks",
+        "sms_networks",
+        "phone_numbers",
+        mode="before",
     )
     @classmethod
     def _comma_list(cls, value: object) -> object:
@@ -252,6 +263,14 @@ class Settings(BaseSettings):
         if value and (parts.scheme not in ("http", "https") or not parts.hostname):
             raise ValueError("must be an http:// or https:// address")
         return value
+
+    @field_validator("phone_numbers")
+    @classmethod
+    def _dialled(cls, value: list[str]) -> list[str]:
+        for number in value:
+            if not re.fullmatch(r"[0-9A-Za-z+*#._-]{1,32}", number):
+                raise ValueError(f"{number!r} is not a number the line can answer")
+        return value or ["12345"]
 
     @field_validator("phone_sip_listen")
     @classmethod

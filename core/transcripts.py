@@ -6,7 +6,9 @@ language the channel chose (``meta['speech_language']``, else the case's), and k
 the engine, the timing and each word's confidence on the interaction: ``meta['transcript']``,
 and as the interaction's text when it had none, so the transcript is shown and searched like
 any message. With no engine or model for the language the interaction says so
-(``meta['transcript_missing']``) and the recording stays for a person to hear.
+(``meta['transcript_missing']``), and audio an engine cannot read is named with the reason
+(``meta['transcript_error']``, not retried); either way the recording stays for a person to
+hear.
 """
 
 from __future__ import annotations
@@ -103,15 +105,26 @@ async def transcribe_interaction(ctx: AppContext, interaction_id: int) -> str:
         return "no audio"
     language = str((row.meta or {}).get("speech_language") or case.language)
     heard: list[Transcript] = []
+    refused: list[str] = []
     for attachment in audio:
         data = ctx.files.get(attachment.sha256)
-        transcript = await transcribe(ctx, data, attachment.content_type, language)
+        try:
+            transcript = await transcribe(ctx, data, attachment.content_type, language)
+        except ValueError as exc:  # unreadable or empty audio: trying again changes nothing
+            refused.append(f"{attachment.filename}: {exc}")
+            continue
         if transcript is not None:
             heard.append(transcript)
     async with ctx.db.transaction() as session:
         row = await session.get(Interaction, interaction_id)
         assert row is not None
         meta = dict(row.meta or {})
+        if refused:
+            meta["transcript_error"] = refused
+            log.warning("audio not transcribed", extra={"interaction": interaction_id})
+        if not heard and refused:
+            row.meta = meta
+            return "bad audio"
         if not heard:
             meta["transcript_missing"] = language
             row.meta = meta

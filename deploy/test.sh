@@ -9,8 +9,10 @@ cd "$(dirname "$0")/.."
 source deploy/setup-python.sh
 # Real components from Debian's packages: Chromium and chromedriver for the browser tests
 # (nothing downloads a browser), Dovecot for the mailbox tests, tesseract and Ghostscript for
-# the fax tests, Kannel (bearerbox, smsbox) for the SMS tests, espeak-ng for the phone's prompts. As root on Debian they are installed here; elsewhere those tests skip with
-# the reason (and fail under CI=true).
+# the fax tests, Kannel (bearerbox, smsbox) for the SMS tests; for the phone: espeak-ng (the
+# prompts), baresip with GStreamer's WAV reader (the embedded SIP engine), SIPp (package
+# sip-tester, the callers) and sox. As root on Debian they are installed here; elsewhere those
+# tests skip with the reason (and fail under CI=true).
 packages=()
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   packages+=(chromium chromium-driver fonts-noto-cjk)
@@ -24,6 +26,10 @@ if ! command -v tesseract >/dev/null || ! command -v gs >/dev/null \
 fi
 if ! command -v espeak-ng >/dev/null; then
   packages+=(espeak-ng)
+fi
+if ! command -v baresip >/dev/null || ! command -v sipp >/dev/null || ! command -v sox >/dev/null \
+  || ! compgen -G '/usr/lib/*/gstreamer-1.0/libgstwavparse.so' >/dev/null; then
+  packages+=(baresip gstreamer1.0-plugins-good sip-tester sox)
 fi
 if [ ! -x /usr/sbin/bearerbox ] || [ ! -x /usr/sbin/smsbox ]; then
   packages+=(kannel kannel-extras)

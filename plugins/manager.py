@@ -31,6 +31,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hotline.channels.chat.telegram",
     "hotline.channels.chat.webchat",
     "hotline.channels.phone",
+    "hotline.speech",
     "hotline.channels.open311",
     "hotline.portal",
     "hotline.admin",

@@ -29,7 +29,10 @@ def make_engine(ctx: AppContext) -> Engine:
 
     host, _, port = ctx.settings.phone_sip_listen.rpartition(":")
     return BaresipEngine(
-        host=host or "127.0.0.1", port=int(port), work_dir=ctx.settings.data_dir / "phone"
+        host=host or "127.0.0.1",
+        port=int(port),
+        work_dir=ctx.settings.data_dir / "phone",
+        numbers=ctx.settings.phone_numbers,
     )
 
 

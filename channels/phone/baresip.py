@@ -1,0 +1,494 @@
+"""The built-in engine: Debian's baresip (1.0.0) as a subprocess, driven over ctrl_tcp.
+
+baresip runs with a throw-away config directory and no registrar: it answers calls sent
+straight to its SIP listen address for one of the ``numbers`` (the request-URI user; one
+baresip account per hotline line). Only the G.711 codecs are loaded, so every call is
+PCMU or PCMA at 8 kHz. What baresip 1.0.0 does not do for a server with many calls is done
+around it (found by experiment; see ``baresip_media`` for the audio):
+
+* ``accept`` answers the *current* call and puts the *previous* one on hold (a re-INVITE to
+  a caller we are talking to). So each line has a *parked* call: an outgoing call to a
+  second account of ours that never answers, marked on hold. Every ``accept`` is sent as
+  one batch ``callfind parked; hold; callfind <call>; accept``: the previous call is the
+  parked one, already on hold, and nobody hears a thing. baresip "resumes" the parked call
+  whenever a call ends; the next batch holds it again (a call that never answered sends no
+  re-INVITE either way).
+* ``hangup`` and ``transfer`` act on the current call too: ``callfind parked`` comes first,
+  so a call that went away in between leaves the parked call current, never another caller.
+* Digits: ``CALL_DTMF_START`` events do not say how the digit came; baresip's log line does
+  (``received event`` for RFC 2833, ``call: received DTMF`` for SIP INFO), read from its
+  stdout in the same order as the events.
+* Each call's audio source and its ``sndfile`` dumps are made inside ``accept``; the engine
+  answers one call at a time, so the pipe gstreamer opens and the dump files that appear
+  belong to the call being answered.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import ipaddress
+import logging
+import os
+import re
+import shutil
+import signal
+import socket
+import tempfile
+import time
+from collections import deque
+from collections.abc import Coroutine, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from .baresip_ctrl import Ctrl, Message
+from .baresip_media import Feeder, PromptCache, Recorder, data_offset
+from .engine import CallEnded, CallEvent, CallStarted, Digit, OnEvent, PlaybackDone, RecordingReady
+
+log = logging.getLogger("hotline.channels.phone.baresip")
+
+MODULES = ("g711", "gst", "sndfile")  # codecs, the audio source, the per-call dumps
+APP_MODULES = ("account", "menu", "ctrl_tcp")  # accounts file, the commands, the control socket
+TICK = 0.02
+DTMF_LOG = re.compile(r"received event: '(.)' \(end=0\)|call: received DTMF: '(.)'")
+WITHHELD = {"", "anonymous", "unknown", "restricted", "private"}
+
+
+def baresip_available(binary: str = "baresip") -> bool:
+    modules = Path("/usr/lib/baresip/modules")
+    return shutil.which(binary) is not None and all(
+        (modules / f"{m}.so").exists() for m in MODULES + APP_MODULES
+    )
+
+
+def _free_port(host: str) -> int:
+    with socket.socket() as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+def _user(uri: str) -> str:
+    match = re.match(r"^(?:sips?|tel):([^@;>]*)", uri or "")
+    return match[1] if match else ""
+
+
+@dataclass
+class _Call:
+    call_id: str
+    line: str  # the account's AOR
+    caller: str
+    called: str
+    events: asyncio.Queue[CallEvent | None] = field(default_factory=asyncio.Queue)
+    feeder: Feeder | None = None
+    recorder: Recorder | None = None
+    dec_path: Path | None = None
+    enc_path: Path | None = None
+    hung_up_locally: bool = False
+    error: bool = False
+    ended: bool = False
+    task: asyncio.Task[None] | None = None
+
+
+class BaresipEngine:
+    """``Engine`` over a baresip subprocess; see the module docstring for why it is shaped so."""
+
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 5070,
+        *,
+        numbers: Sequence[str] = ("12345",),
+        rtp_ports: tuple[int, int] = (20000, 29999),
+        max_calls: int = 200,
+        binary: str = "baresip",
+        module_path: Path = Path("/usr/lib/baresip/modules"),
+        work_dir: Path | None = None,
+    ) -> None:
+        self.host, self.port = host, port
+        self.numbers = list(numbers)
+        self.rtp_ports, self.max_calls = rtp_ports, max_calls
+        self.binary, self.module_path = binary, module_path
+        self._work_dir = work_dir
+        self.dir = Path()
+        self.calls: dict[str, _Call] = {}
+        self.prompts = PromptCache()
+        self._on_event: OnEvent | None = None
+        self._proc: asyncio.subprocess.Process | None = None
+        self._ctrl = Ctrl(self._event)
+        self._answer_lock = asyncio.Lock()
+        self._parked: dict[str, str] = {}  # line AOR -> call id of its parked call
+        self._parked_waiting: dict[str, asyncio.Future[str]] = {}
+        self._dtmf: deque[tuple[str, str]] = deque(maxlen=256)
+        self._dtmf_seen = asyncio.Event()
+        self._tasks: set[asyncio.Task[None]] = set()
+        self._stopping = False
+        self._seq = 0
+
+    # --- life -------------------------------------------------------------------------
+
+    def _aor(self, user: str) -> str:
+        return f"sip:{user}@{self.host}:{self.port}"
+
+    def _write_config(self, ctrl_port: int) -> None:
+        (self.dir / "rec").mkdir()
+        (self.dir / "media").mkdir()
+        lines = [
+            "poll_method epoll",
+            f"sip_listen {self.host}:{self.port}",
+            "call_local_timeout 0",  # the parked calls ring for ever
+            f"call_max_calls {self.max_calls}",
+            f"module_path {self.module_path}",
+            *(f"module {m}.so" for m in MODULES),
+            *(f"module_app {m}.so" for m in APP_MODULES),
+            f"ctrl_tcp_listen 127.0.0.1:{ctrl_port}",
+            f"audio_source gst,file://{self.dir / 'media' / 'next.fifo'}",
+            f"snd_path {self.dir / 'rec'}",
+            f"rtp_ports {self.rtp_ports[0]}-{self.rtp_ports[1]}",
+            "rtp_timeout 60",
+            "audio_txmode thread",  # paced sending, not bursts as the source delivers
+            "audio_level no",
+        ]
+        if not ipaddress.ip_address(self.host).is_unspecified:
+            lines.append(f"net_interface {self.host}")
+        (self.dir / "config").write_text("\n".join(lines) + "\n")
+        accounts = [f"<{self._aor(n)}>;regint=0;answermode=manual" for n in self.numbers]
+        accounts += [f"<{self._aor(f'park-{n}')}>;regint=0;answermode=manual" for n in self.numbers]
+        (self.dir / "accounts").write_text("\n".join(accounts) + "\n")
+
+    async def start(self, on_event: OnEvent) -> None:
+        self._on_event = on_event
+        if self._work_dir is not None:
+            self._work_dir.mkdir(parents=True, exist_ok=True)
+        self.dir = Path(tempfile.mkdtemp(prefix="baresip-", dir=self._work_dir))
+        ctrl_port = _free_port("127.0.0.1")
+        self._write_config(ctrl_port)
+        cmd = [self.binary, "-f", str(self.dir)]
+        if shutil.which("stdbuf"):  # its log lines (digit methods) as they are written
+            cmd = ["stdbuf", "-oL", *cmd]
+        self._proc = await asyncio.create_subprocess_exec(
+            *cmd,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._spawn(self._read_stdout(), "baresip-stdout")
+        await self._ctrl.connect("127.0.0.1", ctrl_port)
+        await self._ctrl.batch([("statmode", "")])  # no status line on stdout
+        for number in self.numbers:
+            await self._park(self._aor(number))
+        self._spawn(self._media_loop(), "baresip-media")
+        self._spawn(self._watch(), "baresip-watch")
+
+    async def _park(self, line: str) -> None:
+        """Dial the line's parking account and leave that call ringing, marked on hold."""
+        loop = asyncio.get_running_loop()
+        waiting: asyncio.Future[str] = loop.create_future()
+        self._parked_waiting[line] = waiting
+        park = line.replace("sip:", "sip:park-", 1)
+        await self._ctrl.batch([("uafind", line), ("dial", park)])
+        call_id = await asyncio.wait_for(waiting, 10)
+        self._parked[line] = call_id
+        await self._ctrl.batch([("uafind", line), ("callfind", call_id), ("hold", "")])
+
+    async def stop(self) -> None:
+        self._stopping = True
+        live = [c.call_id for c in self.calls.values() if not c.ended]
+        with contextlib.suppress(Exception):  # a stuck baresip is killed below
+            await asyncio.wait_for(asyncio.gather(*(self.hangup(c) for c in live)), 5)
+        for call in self.calls.values():
+            if call.feeder is not None:
+                call.feeder.close()  # a reader blocked on the pipe sees its end
+        with contextlib.suppress(Exception):
+            await self._ctrl.close()
+        if self._proc is not None and self._proc.returncode is None:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._proc.pid, signal.SIGTERM)
+            try:
+                await asyncio.wait_for(self._proc.wait(), 5)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(self._proc.pid, signal.SIGKILL)
+                await self._proc.wait()
+        for task in list(self._tasks):
+            task.cancel()
+        for call in list(self.calls.values()):
+            if call.task is not None:
+                call.task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _watch(self) -> None:
+        assert self._proc is not None
+        await self._proc.wait()
+        if self._stopping:
+            return
+        log.error("baresip exited (%s); every call is lost", self._proc.returncode)
+        for call in list(self.calls.values()):
+            call.error = True
+            self._close(call, "baresip exited")
+
+    async def _read_stdout(self) -> None:
+        assert self._proc is not None and self._proc.stdout is not None
+        pending = b""
+        while data := await self._proc.stdout.read(65536):
+            pending += data
+            *lines, pending = re.split(rb"[\r\n]", pending)
+            for raw in lines:
+                line = raw.decode("utf-8", "replace").strip()
+                if not line or "(bit/s)" in line:
+                    continue
+                match = DTMF_LOG.search(line)
+                if match:
+                    method = "rfc2833" if match[1] else "info"
+                    self._dtmf.append((method, (match[1] or match[2]).upper()))
+                    self._dtmf_seen.set()
+                log.debug("baresip: %s", line)
+
+    async def _method(self, key: str) -> str:
+        """How the digit came: the next matching log line (it may lag the event)."""
+        deadline = time.monotonic() + 0.5
+        while True:
+            for i, (method, seen) in enumerate(self._dtmf):
+                if seen == key.upper():
+                    del self._dtmf[i]
+                    return method
+            if time.monotonic() > deadline:
+                log.warning("no log line for digit %r; taken as RFC 2833", key)
+                return "rfc2833"
+            self._dtmf_seen.clear()
+            with contextlib.suppress(asyncio.TimeoutError):
+                await asyncio.wait_for(self._dtmf_seen.wait(), 0.05)
+
+    # --- events from baresip -----------------------------------------------------------
+
+    def _event(self, msg: Message) -> None:
+        kind, call_id, line = (
+            msg.get("type"),
+            str(msg.get("id", "")),
+            str(msg.get("accountaor", "")),
+        )
+        if msg.get("direction") == "outgoing":  # our parked calls
+            waiting = self._parked_waiting.get(line)
+            if waiting is not None and not waiting.done() and call_id:
+                waiting.set_result(call_id)
+            if kind == "CALL_CLOSED" and self._parked.get(line) == call_id and not self._stopping:
+                log.warning("the parked call of %s closed; parking again", line)
+                self._spawn(self._park(line), "baresip-park")
+            return
+        if _user(line).startswith("park-"):
+            return
+        call = self.calls.get(call_id)
+        if kind == "CALL_INCOMING":
+            called = _user(line)
+            caller = _user(str(msg.get("peeruri", "")))
+            if caller.lower() in WITHHELD:
+                caller = ""
+            call = _Call(call_id, line, caller, called)
+            self.calls[call_id] = call
+            call.task = asyncio.ensure_future(self._deliver(call))
+            call.events.put_nowait(CallStarted(call_id, caller, called))
+        elif call is None:
+            return
+        elif kind == "CALL_DTMF_START":
+            key = str(msg.get("param", ""))[:1]
+            if key:
+                self._spawn(self._digit(call, key), "baresip-digit")
+        elif kind == "AUDIO_ERROR":
+            log.warning("audio error on %s: %s", call_id, msg.get("param"))
+            call.error = True
+        elif kind == "CALL_CLOSED":
+            self._close(call, str(msg.get("param", "")))
+
+    async def _digit(self, call: _Call, key: str) -> None:
+        method = await self._method(key)
+        if call.ended:
+            return
+        call.events.put_nowait(Digit(call.call_id, key, method))
+        if call.recorder is not None:
+            self._end_recording(call, "digit")
+
+    def _close(self, call: _Call, reason: str) -> None:
+        if call.ended:
+            return
+        call.ended = True
+        if call.recorder is not None:
+            self._end_recording(call, "hangup")
+        if call.feeder is not None:
+            call.feeder.close()
+        why = "local" if call.hung_up_locally else "error" if call.error else "hangup"
+        log.info("call %s ended (%s: %s)", call.call_id, why, reason)
+        call.events.put_nowait(CallEnded(call.call_id, why))
+        call.events.put_nowait(None)
+
+    async def _deliver(self, call: _Call) -> None:
+        """One task per call: its events in order, calls in parallel."""
+        assert self._on_event is not None
+        try:
+            while (event := await call.events.get()) is not None:
+                try:
+                    await self._on_event(event)
+                except Exception:
+                    log.exception("on_event failed for %s", type(event).__name__)
+        finally:
+            self.calls.pop(call.call_id, None)
+            for path in (call.dec_path, call.enc_path):
+                if path is not None:
+                    path.unlink(missing_ok=True)
+
+    # --- media clock --------------------------------------------------------------------
+
+    async def _media_loop(self) -> None:
+        n = 0
+        while True:
+            await asyncio.sleep(TICK)
+            now = time.monotonic()
+            n += 1
+            for call in list(self.calls.values()):
+                if call.ended:
+                    continue
+                if call.feeder is not None:
+                    done = call.feeder.tick(now)
+                    if done is not None:
+                        call.events.put_nowait(PlaybackDone(call.call_id, done.path))
+                if call.recorder is not None and n % 5 == 0:
+                    ended_by = call.recorder.poll(now)
+                    if ended_by is not None:
+                        self._end_recording(call, ended_by)
+
+    def _end_recording(self, call: _Call, ended_by: str) -> None:
+        recorder, call.recorder = call.recorder, None
+        if recorder is None:
+            return
+        try:
+            seconds = recorder.finish(ended_by)
+        except Exception:
+            log.exception("could not write the recording %s", recorder.path)
+            return
+        call.events.put_nowait(RecordingReady(call.call_id, recorder.path, seconds, ended_by))
+
+    # --- commands ---------------------------------------------------------------------
+
+    def _live(self, call_id: str) -> _Call | None:
+        call = self.calls.get(call_id)
+        if call is None or call.ended:
+            log.info("call %s is gone", call_id)
+            return None
+        return call
+
+    async def _on_call(self, call: _Call, *commands: tuple[str, str]) -> list[Message]:
+        """Run ``commands`` on ``call``: the parked call first, so that a call gone in the
+        meantime leaves the parked one current (never another caller)."""
+        parked = self._parked[call.line]
+        head = [("uafind", call.line), ("callfind", parked), ("callfind", call.call_id)]
+        replies = await self._ctrl.batch([*head, *commands])
+        if "not found" in str(replies[2].get("data", "")):
+            log.info("call %s was gone for %s", call.call_id, commands[0][0])
+        return replies[3:]
+
+    async def answer(self, call_id: str) -> None:
+        call = self._live(call_id)
+        if call is None or call.feeder is not None:
+            return
+        fifo = self.dir / "media" / "next.fifo"
+        rec = self.dir / "rec"
+        async with self._answer_lock:
+            os.mkfifo(fifo)
+            try:
+                parked = self._parked[call.line]
+                await self._ctrl.batch(
+                    [
+                        ("uafind", call.line),
+                        ("callfind", parked),
+                        ("hold", ""),
+                        ("callfind", call.call_id),
+                        ("accept", ""),
+                    ]
+                )
+                for dump in rec.glob("dump-*.wav"):  # made by this accept, named by the second
+                    kind = "dec" if dump.name.endswith("-dec.wav") else "enc"
+                    self._seq += 1
+                    target = rec / f"{self._seq}-{kind}.wav"
+                    dump.rename(target)
+                    if kind == "dec":
+                        call.dec_path = target
+                    else:
+                        call.enc_path = target
+                fd = await self._open_pipe(fifo)
+                if fd is None:
+                    log.warning("no audio source opened for %s", call_id)
+                    return
+                feeder = Feeder(fd)
+                if not await feeder.prime():
+                    log.warning("gstreamer did not read the audio of %s", call_id)
+                feeder.enc_path = call.enc_path
+                if call.enc_path is not None:
+                    feeder.enc_offset = data_offset(call.enc_path)
+                call.feeder = feeder
+                if call.ended:
+                    feeder.close()
+            finally:
+                fifo.unlink(missing_ok=True)
+
+    async def _open_pipe(self, fifo: Path, within: float = 5.0) -> int | None:
+        deadline = time.monotonic() + within
+        while True:
+            try:
+                return os.open(fifo, os.O_WRONLY | os.O_NONBLOCK)
+            except OSError as exc:
+                if exc.errno != 6 or time.monotonic() > deadline:  # ENXIO: no reader yet
+                    return None
+            await asyncio.sleep(0.002)
+
+    async def play(self, call_id: str, path: Path) -> None:
+        call = self._live(call_id)
+        if call is None:
+            return
+        if call.feeder is None:
+            log.warning("play before answer on %s", call_id)
+            return
+        samples = await asyncio.to_thread(self.prompts.load, Path(path))
+        call.feeder.play(Path(path), samples)
+
+    async def stop_playback(self, call_id: str) -> None:
+        call = self._live(call_id)
+        if call is not None and call.feeder is not None:
+            call.feeder.stop()
+
+    async def record(
+        self, call_id: str, path: Path, *, max_seconds: float, silence_seconds: float
+    ) -> None:
+        call = self._live(call_id)
+        if call is None:
+            return
+        if call.recorder is not None:
+            self._end_recording(call, "stopped")
+        call.recorder = Recorder.begin(Path(path), call.dec_path, max_seconds, silence_seconds)
+
+    async def stop_record(self, call_id: str) -> None:
+        call = self.calls.get(call_id)
+        if call is not None and call.recorder is not None:
+            self._end_recording(call, "stopped")
+
+    async def transfer(self, call_id: str, target: str) -> None:
+        call = self._live(call_id)
+        if call is None:
+            return
+        if not target.startswith(("sip:", "sips:", "tel:")):
+            target = f"sip:{target}@{self.host}:{self.port}"
+        replies = await self._on_call(call, ("transfer", target))
+        if not replies[0].get("ok"):
+            log.warning("transfer of %s to %s failed: %s", call_id, target, replies[0].get("data"))
+
+    async def hangup(self, call_id: str) -> None:
+        call = self._live(call_id)
+        if call is None:
+            return
+        call.hung_up_locally = True
+        await self._on_call(call, ("hangup", ""))

@@ -1,0 +1,373 @@
+"""Real SIP callers on loopback for the phone engine's tests: SIPp and a listening ear.
+
+* ``Scenario`` writes a SIPp UAC scenario: INVITE (PCMU, telephone-event 101), then steps —
+  pauses, RTP played from a pcap (the caller's voice, or SIPp's own RFC 2833 digit
+  captures), SIP INFO digits — then a BYE, or waiting for ours.
+* ``voice_pcap`` turns a WAV into a pcap of PCMU RTP packets, so SIPp speaks it.
+* ``Ear`` is the caller's ear: the SDP offer names its UDP port, so the engine's RTP comes
+  here; it keeps what arrived (by RTP timestamp) and when the first packet and the first
+  loud packet came.
+* ``similarity`` says how much two recordings sound alike (normalised cross-correlation of
+  their envelopes, so that G.711 and resampling do not matter).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import socket
+import struct
+import subprocess
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import soundfile
+import soxr
+
+SIPP_DIGITS = Path("/usr/share/sip-tester")
+
+
+def sipp_available() -> bool:
+    return shutil.which("sipp") is not None and (SIPP_DIGITS / "dtmf_2833_1.pcap").exists()
+
+
+def free_udp_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+def free_udp_pair() -> int:
+    """An even port whose next port is free too (RTP and RTCP)."""
+    while True:
+        port = free_udp_port() & ~1
+        try:
+            with (
+                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a,
+                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b,
+            ):
+                a.bind(("127.0.0.1", port))
+                b.bind(("127.0.0.1", port + 1))
+            return port
+        except OSError:
+            continue
+
+
+# --- audio ---------------------------------------------------------------------------------
+
+
+def speech(path: Path, text: str, *, voice: str = "en", pitch: int = 50) -> Path:
+    """``text`` spoken by espeak-ng into ``path`` (22.05 kHz WAV)."""
+    subprocess.run(
+        ["espeak-ng", "-v", voice, "-p", str(pitch), "-s", "170", "-w", str(path), text],
+        check=True,
+        capture_output=True,
+    )
+    return path
+
+
+def read_8k(path: Path) -> np.ndarray:
+    data, rate = soundfile.read(str(path), dtype="float32", always_2d=True)
+    mono = data.mean(axis=1)
+    out: np.ndarray = soxr.resample(mono, rate, 8000) if rate != 8000 else mono
+    return out
+
+
+def ulaw_encode(x: np.ndarray) -> bytes:
+    """G.711 mu-law of float samples in [-1, 1]."""
+    pcm = np.clip(x * 32768, -32767, 32767).astype(np.int32)
+    sign = np.where(pcm < 0, 0x80, 0)
+    mag = np.minimum(np.abs(pcm) + 0x84, 0x7FFF)
+    exponent = np.floor(np.log2(mag)).astype(np.int32) - 7
+    mantissa = (mag >> (exponent + 3)) & 0x0F
+    encoded: bytes = (~(sign | (exponent << 4) | mantissa) & 0xFF).astype(np.uint8).tobytes()
+    return encoded
+
+
+def ulaw_decode(data: bytes) -> np.ndarray:
+    u = ~np.frombuffer(data, np.uint8).astype(np.int32) & 0xFF
+    t = (((u & 0x0F) << 3) + 0x84) << ((u & 0x70) >> 4)
+    return np.where(u & 0x80, 0x84 - t, t - 0x84).astype(np.float32) / 32768
+
+
+def alaw_decode(data: bytes) -> np.ndarray:
+    a = np.frombuffer(data, np.uint8).astype(np.int32) ^ 0x55
+    seg = (a & 0x70) >> 4
+    t = (a & 0x0F) << 4
+    t = np.where(seg == 0, t + 8, np.where(seg == 1, t + 0x108, (t + 0x108) << (seg - 1)))
+    return np.where(a & 0x80, t, -t).astype(np.float32) / 32768
+
+
+def voice_pcap(wav: Path, pcap: Path, *, lead_silence: float = 0.0) -> Path:
+    """The WAV as PCMU RTP (20 ms packets) in a pcap that SIPp's play_pcap_audio replays."""
+    audio = read_8k(wav)
+    audio = np.concatenate([np.zeros(int(lead_silence * 8000), np.float32), audio])
+    audio = np.concatenate([audio, np.zeros((-len(audio)) % 160, np.float32)])
+    out = bytearray(struct.pack("<IHHiIII", 0xA1B2C3D4, 2, 4, 0, 0, 65535, 1))
+    for i in range(len(audio) // 160):
+        payload = ulaw_encode(audio[i * 160 : (i + 1) * 160])
+        rtp = struct.pack("!BBHII", 0x80, 0x80 if i == 0 else 0, i, i * 160, 0x1234ABCD) + payload
+        udp = struct.pack("!HHHH", 6000, 6000, 8 + len(rtp), 0) + rtp
+        ip = struct.pack(
+            "!BBHHHBBH4s4s",
+            0x45,
+            0,
+            20 + len(udp),
+            i & 0xFFFF,
+            0,
+            64,
+            17,
+            0,
+            socket.inet_aton("127.0.0.1"),
+            socket.inet_aton("127.0.0.1"),
+        )
+        frame = b"\0" * 12 + b"\x08\x00" + ip + udp
+        ts = i * 0.02
+        out += struct.pack("<IIII", int(ts), int((ts % 1) * 1e6), len(frame), len(frame)) + frame
+    pcap.write_bytes(bytes(out))
+    return pcap
+
+
+def envelope(x: np.ndarray, rate: int = 8000, step: float = 0.01) -> np.ndarray:
+    n = int(rate * step)
+    x = x[: len(x) // n * n].reshape(-1, n)
+    rms: np.ndarray = np.sqrt((x.astype(np.float64) ** 2).mean(axis=1))
+    return rms
+
+
+def _trim(e: np.ndarray) -> np.ndarray:
+    loud = np.nonzero(e > 0.05 * e.max())[0]
+    return e[loud[0] : loud[-1] + 1] if len(loud) else e[:0]
+
+
+def similarity(a_audio: np.ndarray, b_audio: np.ndarray) -> tuple[float, float]:
+    """(peak Pearson correlation of the 10 ms envelopes, lag in seconds of the shorter sound,
+    trimmed of its silent ends, inside the longer one). 1.0 is the same sound; different
+    sentences stay well below 0.6."""
+    a, b = _trim(envelope(a_audio)), envelope(b_audio)
+    if len(a) > len(b):
+        a, b = _trim(b), a
+    if len(a) < 10 or not b.any():
+        return 0.0, 0.0
+    a = (a - a.mean()) / (a.std() * len(a))
+    b = np.concatenate([np.zeros(len(a) // 2), b, np.zeros(len(a) // 2)])
+    best, lag = -1.0, 0
+    for i in range(len(b) - len(a) + 1):
+        w = b[i : i + len(a)]
+        sd = w.std()
+        if sd > 0:
+            c = float(np.dot(a, (w - w.mean()) / sd))
+            if c > best:
+                best, lag = c, i
+    return best, max(0, lag - len(a) // 2) * 0.01
+
+
+# --- the caller's ear ----------------------------------------------------------------------
+
+
+@dataclass
+class Ear(asyncio.DatagramProtocol):
+    """Receives the engine's RTP for one or more calls (told apart by SSRC)."""
+
+    port: int = 0
+    packets: dict[int, list[tuple[float, int, int, bytes]]] = field(default_factory=dict)
+    transport: asyncio.DatagramTransport | None = None
+
+    async def open(self) -> Ear:
+        loop = asyncio.get_running_loop()
+        self.port = self.port or free_udp_pair()
+        self.transport, _ = await loop.create_datagram_endpoint(
+            lambda: self, local_addr=("127.0.0.1", self.port)
+        )
+        return self
+
+    def datagram_received(self, data: bytes, addr: tuple[str, int]) -> None:
+        if len(data) < 12 or data[0] >> 6 != 2:
+            return
+        pt = data[1] & 0x7F
+        _, _, _seq, ts, ssrc = struct.unpack("!BBHII", data[:12])
+        self.packets.setdefault(ssrc, []).append((time.monotonic(), pt, ts, data[12:]))
+
+    def close(self) -> None:
+        if self.transport is not None:
+            self.transport.close()
+
+    def audio(self, ssrc: int | None = None) -> np.ndarray:
+        """What one stream said, laid out by RTP timestamp (gaps are silence)."""
+        if ssrc is None:
+            ssrc = max(self.packets, key=lambda s: len(self.packets[s]))
+        got = [(ts, pt, p) for _, pt, ts, p in self.packets.get(ssrc, []) if pt in (0, 8)]
+        if not got:
+            return np.zeros(0, np.float32)
+        first = min(ts for ts, _, _ in got)
+        size = max(ts - first + len(p) for ts, _, p in got)
+        out = np.zeros(size, np.float32)
+        for ts, pt, p in got:
+            out[ts - first : ts - first + len(p)] = ulaw_decode(p) if pt == 0 else alaw_decode(p)
+        return out
+
+    def first_loud(self, ssrc: int, level: float = 0.02) -> float | None:
+        """Arrival time of the first packet louder than ``level`` (RMS, full scale 1)."""
+        for at, pt, _, p in self.packets.get(ssrc, []):
+            if pt in (0, 8):
+                x = ulaw_decode(p) if pt == 0 else alaw_decode(p)
+                if float(np.sqrt((x * x).mean())) > level:
+                    return at
+        return None
+
+
+# --- SIPp ------------------------------------------------------------------------------------
+
+_HEAD = """      Via: SIP/2.0/[transport] [local_ip]:[local_port];branch=[branch]
+      From: sipp <sip:[field0]@[local_ip]:[local_port]>;tag=[pid]SIPpTag00[call_number]
+      To: <sip:[service]@[remote_ip]:[remote_port]>{peer}
+      Call-ID: [call_id]
+      CSeq: {cseq} {method}
+      Contact: sip:sipp@[local_ip]:[local_port]
+      Max-Forwards: 70"""
+
+
+def _request(method: str, cseq: int, body: str = "", ctype: str = "", peer: bool = True) -> str:
+    head = _HEAD.format(peer="[peer_tag_param]" if peer else "", cseq=cseq, method=method)
+    extra = f"\n      Content-Type: {ctype}" if ctype else ""
+    return (
+        f'  <send retrans="500">\n    <![CDATA[\n      {method} sip:[service]@[remote_ip]:[remote_port] SIP/2.0\n'
+        f"{head}{extra}\n      Content-Length: [len]\n\n{body}    ]]>\n  </send>\n"
+    )
+
+
+@dataclass
+class Scenario:
+    """A SIPp UAC call. ``steps``: ("pause", ms) | ("pcap", path) | ("info", digit) |
+    ("rfc2833", digit). It ends with our BYE (``hangup=True``) or by waiting for the
+    engine's (``hangup=False``)."""
+
+    steps: list[tuple[str, object]] = field(default_factory=list)
+    hangup: bool = False
+    rtp_port: int | None = None  # where the engine's RTP goes (an ``Ear``); SIPp's own if None
+
+    def xml(self) -> str:
+        port = str(self.rtp_port) if self.rtp_port else "[media_port]"
+        sdp = (
+            "      v=0\n      o=user1 53655765 2353687637 IN IP[local_ip_type] [local_ip]\n"
+            "      s=-\n      c=IN IP[media_ip_type] [media_ip]\n      t=0 0\n"
+            f"      m=audio {port} RTP/AVP 0 101\n      a=rtpmap:0 PCMU/8000\n"
+            "      a=rtpmap:101 telephone-event/8000\n      a=fmtp:101 0-15\n"
+        )
+        parts = ['<?xml version="1.0" encoding="ISO-8859-1" ?>\n<scenario name="caller">\n']
+        parts.append(_request("INVITE", 1, sdp, "application/sdp", peer=False))
+        parts.append('  <recv response="100" optional="true"/>\n')
+        parts.append('  <recv response="180" optional="true"/>\n')
+        parts.append('  <recv response="200" rtd="true"/>\n')
+        parts.append(
+            _request("ACK", 1).replace(' retrans="500"', "").replace("CSeq: 1 ACK", "CSeq: 1 ACK")
+        )
+        cseq = 2
+        for kind, arg in self.steps:
+            if kind == "pause":
+                parts.append(f'  <pause milliseconds="{int(arg)}"/>\n')  # type: ignore[call-overload]
+            elif kind in ("pcap", "rfc2833"):
+                path = (
+                    arg if kind == "pcap" else SIPP_DIGITS / f"dtmf_2833_{_pcap_key(str(arg))}.pcap"
+                )
+                parts.append(f'  <nop><action><exec play_pcap_audio="{path}"/></action></nop>\n')
+            elif kind == "info":
+                body = f"      Signal={arg}\n      Duration=160\n"
+                parts.append(_request("INFO", cseq, body, "application/dtmf-relay"))
+                parts.append('  <recv response="200"/>\n')
+                cseq += 1
+        if self.hangup:
+            parts.append(_request("BYE", cseq))
+            parts.append('  <recv response="200" crlf="true"/>\n')
+        else:
+            parts.append('  <recv request="BYE" timeout="30000"/>\n')
+            parts.append(
+                "  <send>\n    <![CDATA[\n      SIP/2.0 200 OK\n      [last_Via:]\n      [last_From:]\n"
+                "      [last_To:]\n      [last_Call-ID:]\n      [last_CSeq:]\n"
+                "      Contact: <sip:[local_ip]:[local_port];transport=[transport]>\n"
+                "      Content-Length: 0\n\n    ]]>\n  </send>\n"
+            )
+        parts.append("</scenario>\n")
+        return "".join(parts)
+
+
+def _pcap_key(digit: str) -> str:
+    return {"*": "star", "#": "pound"}.get(digit, digit)
+
+
+@dataclass
+class SippRun:
+    returncode: int
+    stdout: str
+    errors: str
+
+
+async def run_sipp(
+    scenario: Scenario,
+    workdir: Path,
+    target: str,
+    *,
+    service: str = "12345",
+    calls: int = 1,
+    rate: int = 10,
+    caller: str = "+8613800138000",
+    timeout: float = 60.0,
+) -> SippRun:
+    """Run ``calls`` calls of ``scenario`` at ``rate`` calls/s against ``target``; waits."""
+    workdir.mkdir(parents=True, exist_ok=True)
+    xml = workdir / f"scenario-{time.monotonic_ns()}.xml"
+    xml.write_text(scenario.xml())
+    inf = workdir / f"callers-{time.monotonic_ns()}.csv"
+    inf.write_text("SEQUENTIAL\n" + f"{caller};\n")
+    proc = await asyncio.create_subprocess_exec(
+        "sipp",
+        "-sf",
+        str(xml),
+        "-inf",
+        str(inf),
+        "-s",
+        service,
+        target,
+        "-i",
+        "127.0.0.1",
+        "-p",
+        str(free_udp_port()),
+        "-mp",
+        str(free_udp_pair()),
+        "-m",
+        str(calls),
+        "-l",
+        str(calls),
+        "-r",
+        str(rate),
+        "-nostdin",
+        "-timeout",
+        f"{int(timeout)}s",
+        "-timeout_error",
+        "-trace_err",
+        "-error_file",
+        str(workdir / "errors.log"),
+        "-max_recv_loops",
+        "1000",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        cwd=str(workdir),
+    )
+    try:
+        out, _ = await asyncio.wait_for(proc.communicate(), timeout + 10)
+    except TimeoutError:
+        proc.kill()
+        out, _ = await proc.communicate()
+    errors = workdir / "errors.log"
+    return SippRun(
+        proc.returncode or 0,
+        out.decode(errors="replace")[-3000:],
+        errors.read_text(errors="replace")[-3000:] if errors.exists() else "",
+    )
+
+
+def send_garbage(host: str, port: int, data: bytes) -> None:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.sendto(data, (host, port))
