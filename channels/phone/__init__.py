@@ -36,8 +36,9 @@ def make_engine(ctx: AppContext) -> Engine:
     )
 
 
-async def run_line(ctx: AppContext, stop: asyncio.Event) -> None:
-    """Listener: the phone line, until ``stop``."""
+async def open_line(ctx: AppContext, engine: Engine) -> Ivr:
+    """Start ``engine`` with the IVR on it: the site's menu, its prompts rendered (cached)
+    before the first call, and the kernel's desk. The caller stops the engine."""
     settings = ctx.settings
     menus = MenuFile(settings.data_dir)
     menu = menus.current()
@@ -50,7 +51,6 @@ async def run_line(ctx: AppContext, stop: asyncio.Event) -> None:
         ]
     )
     await prompts.tone()
-    engine = make_engine(ctx)
 
     def say(language: str, message: str) -> str:
         return ctx.catalogs.get(language).gettext(message)
@@ -65,6 +65,13 @@ async def run_line(ctx: AppContext, stop: asyncio.Event) -> None:
         reload=menus.current,
     )
     await engine.start(ivr.on_event)
+    return ivr
+
+
+async def run_line(ctx: AppContext, stop: asyncio.Event) -> None:
+    """Listener: the phone line, until ``stop``."""
+    engine = make_engine(ctx)
+    await open_line(ctx, engine)
     try:
         await stop.wait()
     finally:

@@ -1,0 +1,295 @@
+"""The whole phone line as a caller meets it: SIPp dials the line (baresip engine, the IVR on
+the site's menu, prompts by espeak-ng, the kernel's desk), hears the menu, presses keys (RFC
+2833 and SIP INFO) and speaks. A French voicemail becomes a case with the caller's number, the
+recording and a transcript by the real French Vosk model; the status of a case is read back to
+the caller by keypad; twenty callers at once each end in their own case."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import soundfile
+from sqlalchemy import select
+
+from hotline.channels.phone import open_line, texts
+from hotline.channels.phone.baresip import BaresipEngine, baresip_available
+from hotline.channels.phone.desk import KernelDesk
+from hotline.channels.phone.ivr import Caller, Ivr
+from hotline.channels.phone.prompts import PromptBook
+from hotline.core.context import AppContext
+from hotline.core.lookup import lookup_code
+from hotline.core.models import Attachment, Case, ContactPoint, Interaction
+from tests.conftest import drain_jobs, need
+from tests.sipcallers import (
+    Ear,
+    Scenario,
+    free_udp_port,
+    read_8k,
+    run_sipp,
+    similarity,
+    sipp_available,
+    speech,
+    voice_pcap,
+)
+from tests.speech.fixtures import (
+    FRENCH_MODEL,
+    french_available,
+    install_french,
+    reference,
+    spoken,
+    word_error_rate,
+)
+
+pytestmark = pytest.mark.slow
+
+MENU = """
+start = "language"
+languages = ["zh_CN", "en", "fr"]
+hours = "always"
+fallback = "complaint"
+closed = "complaint"
+timeout_seconds = 5
+retries = 1
+silence_seconds = 2
+voicemail_max_seconds = 20
+[nodes.language]
+prompt = { zh_CN = "普通话请按1", en = "English, press 2", fr = "Français, tapez 3" }
+options = { "1" = "zh_CN:main", "2" = "en:main", "3" = "fr:main" }
+[nodes.main]
+prompt = { zh_CN = "反映问题请按1，查询请按3", en = "Complaints 1, status 3", fr = "Plainte 1, suivi 3" }
+options = { "1" = "complaint", "3" = "status" }
+[nodes.complaint]
+prompt = { zh_CN = "请在提示音后留言", en = "Speak after the tone", fr = "Parlez après le bip" }
+action = "voicemail"
+kind = "complaint"
+[nodes.status]
+prompt = { zh_CN = "请输入工单编号", en = "Enter the case number, then hash", fr = "Numéro du dossier" }
+action = "status"
+"""
+# Measured through the whole line (the caller's PCMU, baresip, the 8 kHz recording resampled to
+# 16 kHz): fr-01 WER 0.33 on every run (3 of 9 words: "je voudrais énervé à lampadaire café dans
+# ma rue"); 0.22 at 8 kHz without G.711. The bound allows one word more, since where the
+# recording starts moves by a packet or two between runs.
+FRENCH_BOUND = 0.45
+
+
+async def cases_made(ctx: AppContext, count: int, timeout: float = 20.0) -> list[Case]:
+    """The cases, once ``count`` exist: the line makes them as each recording ends."""
+    deadline = asyncio.get_running_loop().time() + timeout
+    while True:
+        async with ctx.db.session() as s:
+            cases = list(await s.scalars(select(Case).order_by(Case.id)))
+        if len(cases) >= count or asyncio.get_running_loop().time() > deadline:
+            return cases
+        await asyncio.sleep(0.2)
+
+
+def seconds(path: Path) -> float:
+    return float(soundfile.info(str(path)).duration)
+
+
+def ms(value: float) -> int:
+    return int(value * 1000)
+
+
+@pytest.fixture
+def db_url(sqlite_template: Path, tmp_path: Path) -> str:
+    """One database is enough here: the kernel's own tests cover PostgreSQL."""
+    target = tmp_path / "data" / "hotline.db"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.copy(sqlite_template, target)
+    return f"sqlite+aiosqlite:///{target}"
+
+
+@pytest.fixture
+async def phone(ctx: AppContext) -> AsyncIterator[tuple[str, Ivr, PromptBook]]:
+    need(baresip_available(), "baresip (Debian packages baresip, gstreamer1.0-plugins-good)")
+    need(sipp_available(), "SIPp (Debian package sip-tester)")
+    need(shutil.which("espeak-ng") is not None, "espeak-ng (Debian package espeak-ng)")
+    data = ctx.settings.data_dir
+    (data / "phone-menu.toml").write_text(MENU, encoding="utf-8")
+    port = free_udp_port()
+    base = 30000 + port % 20 * 1000
+    engine = BaresipEngine("127.0.0.1", port, rtp_ports=(base, base + 999), work_dir=data / "phone")
+    ivr = await open_line(ctx, engine)
+    try:
+        yield f"127.0.0.1:{port}", ivr, PromptBook(data)
+    finally:
+        await engine.stop()
+
+
+async def prompt_of(book: PromptBook, ivr: Ivr, node: str, language: str) -> Path:
+    return await book.node(node, language, ivr.menu.nodes[node].prompt[language])
+
+
+async def voicemail_wait(book: PromptBook, ivr: Ivr, language: str) -> int:
+    """How long a caller waits, after choosing, for the tone to end (plus a breath)."""
+    prompt = await prompt_of(book, ivr, "complaint", language)
+    return ms(seconds(prompt) + seconds(await book.tone()) + 0.7)
+
+
+async def test_a_french_voicemail_becomes_a_case_with_its_transcript(
+    ctx: AppContext, phone: tuple[str, Ivr, PromptBook], tmp_path: Path
+) -> None:
+    need(french_available(), f"the French Vosk model at {FRENCH_MODEL}")
+    install_french(ctx.settings.speech_models)
+    target, ivr, book = phone
+    voice = tmp_path / "fr-01.wav"
+    voice.write_bytes(spoken("fr-01", 8000))
+    ear = await Ear().open()
+    steps = [
+        ("pause", 1800),  # hears 普通话请按1 and part of the English choice
+        ("rfc2833", "3"),
+        ("pause", 900),
+        ("info", "1"),  # during the French main menu
+        ("pause", await voicemail_wait(book, ivr, "fr")),
+        ("pcap", voice_pcap(voice, tmp_path / "voice.pcap")),
+        ("pause", ms(seconds(voice) + 3.5)),  # silence ends the recording; then hang up
+    ]
+    try:
+        run = await run_sipp(
+            Scenario(steps, hangup=True, rtp_port=ear.port),
+            tmp_path / "sipp",
+            target,
+            caller="+33612345678",
+        )
+    finally:
+        ear.close()
+    assert run.returncode == 0, run.stdout + run.errors
+    heard = ear.audio()
+    first = read_8k(await prompt_of(book, ivr, "language", "zh_CN"))
+    assert similarity(first, heard)[0] > 0.7  # the caller heard the menu
+    assert similarity(read_8k(await prompt_of(book, ivr, "main", "fr")), heard)[0] > 0.6
+
+    [case] = await cases_made(ctx, 1)
+    async with ctx.db.session() as s:
+        [point] = list(await s.scalars(select(ContactPoint)))
+        message = await s.scalar(
+            select(Interaction).where(Interaction.case_id == case.id).order_by(Interaction.id)
+        )
+        assert message is not None
+        [recording] = list(
+            await s.scalars(select(Attachment).where(Attachment.interaction_id == message.id))
+        )
+    assert case.first_channel == "phone" and case.kind == "complaint"
+    assert point.value == "+33612345678"
+    assert message.meta["menu"] == ["language", "main", "complaint"]
+    assert message.meta["speech_language"] == "fr"
+    kept = tmp_path / "kept.wav"
+    kept.write_bytes(ctx.files.get(recording.sha256))
+    assert similarity(read_8k(voice), read_8k(kept))[0] > 0.8  # what the caller said
+
+    await asyncio.to_thread(drain_jobs, ctx.jobs)
+    async with ctx.db.session() as s:
+        message = await s.get(Interaction, message.id)
+    assert message is not None
+    transcript = message.meta["transcript"]
+    assert "lampadaire" in transcript.split(), transcript
+    error = word_error_rate(reference("fr-01"), transcript)
+    assert error <= FRENCH_BOUND, (transcript, error)
+
+
+async def test_the_status_of_a_case_is_read_back_by_keypad(
+    ctx: AppContext, phone: tuple[str, Ivr, PromptBook], tmp_path: Path
+) -> None:
+    target, ivr, book = phone
+    desk = KernelDesk(ctx)
+    someone = Caller("earlier", "+8613700000000", "12345", "en", ("language", "main"))
+    number = await desk.callback(someone)
+    code = lookup_code(ctx.secret_key, number)
+    answer = await desk.status(number, code, someone)
+    assert answer is not None and number[-4:] in answer.replace(" ", "")
+    expected = await book.speak(answer, "en")
+    refused = await book.speak(ivr.say("en", texts.NOT_AN_OPTION), "en")
+
+    def keys(digits: str) -> list[tuple[str, object]]:
+        return [step for d in digits for step in (("info", d), ("pause", 120))]
+
+    ear = await Ear().open()
+    steps = [
+        ("pause", 1200),
+        ("info", "2"),  # English, during the Chinese prompt
+        ("pause", 800),
+        ("info", "3"),
+        ("pause", 600),
+        *keys("123#"),  # not a tracking number: said so, asked again
+        ("pause", ms(seconds(refused)) + 500),
+        *keys(number + "#"),
+        ("pause", 500),
+        *keys(code + "#"),
+        ("pause", ms(seconds(expected) + 1.5)),
+    ]
+    try:
+        run = await run_sipp(
+            Scenario(steps, hangup=True, rtp_port=ear.port), tmp_path, target, timeout=90
+        )
+    finally:
+        ear.close()
+    assert run.returncode == 0, run.stdout + run.errors
+    heard = ear.audio()
+    assert similarity(read_8k(refused), heard)[0] > 0.7
+    score, _ = similarity(read_8k(expected), heard)
+    assert score > 0.7, score  # the status, the case's own, was spoken to the caller
+
+
+async def test_twenty_callers_at_once_each_leave_their_own_case(
+    ctx: AppContext, phone: tuple[str, Ivr, PromptBook], tmp_path: Path
+) -> None:
+    target, ivr, book = phone
+    voices = {
+        "+8613900000001": speech(tmp_path / "a.wav", "The street light is broken.", pitch=30),
+        "+8613900000002": speech(
+            tmp_path / "b.wav", "Rubbish was not collected at all.", voice="en-us", pitch=80
+        ),
+    }
+    wait = await voicemail_wait(book, ivr, "en")
+
+    def steps(voice: Path) -> list[tuple[str, object]]:
+        return [
+            ("pause", 1200),
+            ("rfc2833", "2"),
+            ("pause", 800),
+            ("info", "1"),
+            ("pause", wait),
+            ("pcap", voice_pcap(voice, voice.with_suffix(".pcap"))),
+            ("pause", ms(seconds(voice) + 3.0)),
+        ]
+
+    runs = await asyncio.gather(
+        *(
+            run_sipp(
+                Scenario(steps(voice), hangup=True),
+                tmp_path / number,
+                target,
+                calls=10,
+                rate=20,
+                caller=number,
+                timeout=90,
+            )
+            for number, voice in voices.items()
+        )
+    )
+    for run in runs:
+        assert run.returncode == 0, run.stdout + run.errors
+    cases = await cases_made(ctx, 20)
+    async with ctx.db.session() as s:
+        rows = (
+            await s.execute(
+                select(Interaction.external_id, ContactPoint.value, Attachment.sha256)
+                .join(Case, Case.id == Interaction.case_id)
+                .join(Attachment, Attachment.interaction_id == Interaction.id)
+                .join(ContactPoint, ContactPoint.citizen_id == Case.citizen_id)
+            )
+        ).all()
+    assert len(cases) == 20 and all(c.first_channel == "phone" for c in cases)
+    assert len({external for external, _, _ in rows}) == 20  # one case per call
+    for _, number, sha in rows:
+        said = tmp_path / f"{sha}.wav"
+        said.write_bytes(ctx.files.get(sha))
+        own = similarity(read_8k(voices[number]), read_8k(said))[0]
+        other = next(v for k, v in voices.items() if k != number)
+        assert own > 0.7 and own > similarity(read_8k(other), read_8k(said))[0], (number, own)
