@@ -39,6 +39,7 @@ from hotline.core.permissions import ROLE_GRANTS, Permission
 from hotline.core.web import render
 
 from .audit import audit_search
+from .case_search import case_search
 from .citizens import citizen_edit, citizen_merge, citizen_record, citizen_search
 from .department import department_case, department_step, todo, unmask
 from .departments import departments, save_departments
@@ -283,6 +284,7 @@ def console_router(ctx: AppContext) -> Router:
             record_form,
             record,
             citizen_search,
+            case_search,
             citizen_record,
             citizen_edit,
             citizen_merge,
