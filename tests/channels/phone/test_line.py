@@ -2,7 +2,8 @@
 the site's menu, prompts by espeak-ng, the kernel's desk), hears the menu, presses keys (RFC
 2833 and SIP INFO) and speaks. A French voicemail becomes a case with the caller's number, the
 recording and a transcript by the real French Vosk model; the status of a case is read back to
-the caller by keypad; twenty callers at once each end in their own case."""
+the caller by keypad; twenty callers at once, in English and in Mandarin, each end in their own
+case (a complaint, or a sealed message for the director)."""
 
 from __future__ import annotations
 
@@ -60,12 +61,16 @@ voicemail_max_seconds = 20
 prompt = { zh_CN = "普通话请按1", en = "English, press 2", fr = "Français, tapez 3" }
 options = { "1" = "zh_CN:main", "2" = "en:main", "3" = "fr:main" }
 [nodes.main]
-prompt = { zh_CN = "反映问题请按1，查询请按3", en = "Complaints 1, status 3", fr = "Plainte 1, suivi 3" }
-options = { "1" = "complaint", "3" = "status" }
+prompt = { zh_CN = "反映问题请按1，市长信箱请按2，查询请按3", en = "Complaints 1, director 2, status 3", fr = "Plainte 1, directeur 2, suivi 3" }
+options = { "1" = "complaint", "2" = "director", "3" = "status" }
 [nodes.complaint]
 prompt = { zh_CN = "请在提示音后留言", en = "Speak after the tone", fr = "Parlez après le bip" }
 action = "voicemail"
 kind = "complaint"
+[nodes.director]
+prompt = { zh_CN = "请给市长留言", en = "Your message for the director", fr = "Message au directeur" }
+action = "voicemail"
+kind = "director_mailbox"
 [nodes.status]
 prompt = { zh_CN = "请输入工单编号", en = "Enter the case number, then hash", fr = "Numéro du dossier" }
 action = "status"
@@ -126,9 +131,9 @@ async def prompt_of(book: PromptBook, ivr: Ivr, node: str, language: str) -> Pat
     return await book.node(node, language, ivr.menu.nodes[node].prompt[language])
 
 
-async def voicemail_wait(book: PromptBook, ivr: Ivr, language: str) -> int:
+async def voicemail_wait(book: PromptBook, ivr: Ivr, language: str, node: str = "complaint") -> int:
     """How long a caller waits, after choosing, for the tone to end (plus a breath)."""
-    prompt = await prompt_of(book, ivr, "complaint", language)
+    prompt = await prompt_of(book, ivr, node, language)
     return ms(seconds(prompt) + seconds(await book.tone()) + 0.7)
 
 
@@ -239,21 +244,30 @@ async def test_the_status_of_a_case_is_read_back_by_keypad(
 async def test_twenty_callers_at_once_each_leave_their_own_case(
     ctx: AppContext, phone: tuple[str, Ivr, PromptBook], tmp_path: Path
 ) -> None:
+    """Ten English complaints and ten messages for the director in Mandarin, all at once."""
     target, ivr, book = phone
+    english, mandarin = "+8613900000001", "+8613900000002"
     voices = {
-        "+8613900000001": speech(tmp_path / "a.wav", "The street light is broken.", pitch=30),
-        "+8613900000002": speech(
-            tmp_path / "b.wav", "Rubbish was not collected at all.", voice="en-us", pitch=80
+        english: speech(tmp_path / "a.wav", "The street light is broken.", pitch=30),
+        mandarin: speech(tmp_path / "b.wav", "路灯坏了很久了", voice="cmn", pitch=80),
+    }
+    choices = {
+        english: (("rfc2833", "2"), ("info", "1"), await voicemail_wait(book, ivr, "en")),
+        mandarin: (
+            ("rfc2833", "1"),
+            ("info", "2"),
+            await voicemail_wait(book, ivr, "zh_CN", "director"),
         ),
     }
-    wait = await voicemail_wait(book, ivr, "en")
 
-    def steps(voice: Path) -> list[tuple[str, object]]:
+    def steps(number: str) -> list[tuple[str, object]]:
+        language, service, wait = choices[number]
+        voice = voices[number]
         return [
             ("pause", 1200),
-            ("rfc2833", "2"),
+            language,
             ("pause", 800),
-            ("info", "1"),
+            service,
             ("pause", wait),
             ("pcap", voice_pcap(voice, voice.with_suffix(".pcap"))),
             ("pause", ms(seconds(voice) + 3.0)),
@@ -262,7 +276,7 @@ async def test_twenty_callers_at_once_each_leave_their_own_case(
     runs = await asyncio.gather(
         *(
             run_sipp(
-                Scenario(steps(voice), hangup=True),
+                Scenario(steps(number), hangup=True),
                 tmp_path / number,
                 target,
                 calls=10,
@@ -270,7 +284,7 @@ async def test_twenty_callers_at_once_each_leave_their_own_case(
                 caller=number,
                 timeout=90,
             )
-            for number, voice in voices.items()
+            for number in voices
         )
     )
     for run in runs:
@@ -279,15 +293,19 @@ async def test_twenty_callers_at_once_each_leave_their_own_case(
     async with ctx.db.session() as s:
         rows = (
             await s.execute(
-                select(Interaction.external_id, ContactPoint.value, Attachment.sha256)
+                select(Interaction.external_id, ContactPoint.value, Attachment.sha256, Case)
                 .join(Case, Case.id == Interaction.case_id)
                 .join(Attachment, Attachment.interaction_id == Interaction.id)
                 .join(ContactPoint, ContactPoint.citizen_id == Case.citizen_id)
             )
         ).all()
     assert len(cases) == 20 and all(c.first_channel == "phone" for c in cases)
-    assert len({external for external, _, _ in rows}) == 20  # one case per call
-    for _, number, sha in rows:
+    assert len({external for external, _, _, _ in rows}) == 20  # one case per call
+    for _, number, sha, case in rows:
+        if number == mandarin:  # a sealed letter, in the caller's language
+            assert (case.kind, case.sealed, case.language) == ("director_mailbox", True, "zh_CN")
+        else:
+            assert (case.kind, case.sealed, case.language) == ("complaint", False, "en")
         said = tmp_path / f"{sha}.wav"
         said.write_bytes(ctx.files.get(sha))
         own = similarity(read_8k(voices[number]), read_8k(said))[0]
