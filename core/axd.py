@@ -12,8 +12,9 @@ from __future__ import annotations
 
 import inspect
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -238,10 +239,17 @@ def offerable(session: Session) -> list[int]:
     return found
 
 
+def local_midnight(now: datetime, timezone: str) -> datetime:
+    """The start of ``now``'s day in the hotline's time zone, as a UTC time."""
+    local = now.astimezone(ZoneInfo(timezone))
+    return local.replace(hour=0, minute=0, second=0, microsecond=0).astimezone(UTC)
+
+
 def candidates(
     session: Session, item: QueueItem, now: datetime, midnight: datetime | None = None
 ) -> list[Candidate]:
-    """Every agent who may be offered ``item`` now."""
+    """Every agent who may be offered ``item`` now; "today" counts from ``midnight``
+    (the hotline's local midnight; UTC midnight when not given)."""
     load = _load(session)
     today, spent = _today(
         session, midnight or now.replace(hour=0, minute=0, second=0, microsecond=0), now
@@ -291,7 +299,8 @@ def _pool(
         .options(joinedload(QueueItem.case))
         .where(QueueItem.id == item_id, QueueItem.state == QueueState.WAITING)
     )
-    found = candidates(session, item, now) if item is not None else []
+    midnight = local_midnight(now, settings.timezone)
+    found = candidates(session, item, now, midnight) if item is not None else []
     if item is None or not found:
         return None
     return item, found, situation(session, item, now, settings)

@@ -4,11 +4,19 @@ offer time; timed wrap-up."""
 from __future__ import annotations
 
 import itertools
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from hotline.core.axd import accept, end_wrap_ups, finish, offer_next, offerable, set_state
+from hotline.core.axd import (
+    accept,
+    end_wrap_ups,
+    finish,
+    local_midnight,
+    offer_next,
+    offerable,
+    set_state,
+)
 from hotline.core.context import AppContext
 from hotline.core.enums import AgentState, QueueState
 from hotline.core.models import AgentPresence, Case, Citizen, QueueItem, SkillGroup, utcnow
@@ -64,8 +72,11 @@ async def test_least_handling_time_today(ctx: AppContext) -> None:
         for length in minutes:
             item = await contact(ctx)
             assert await accept(ctx, item, agent)
-            async with ctx.db.transaction() as s:
-                start = utcnow() - timedelta(hours=1)
+            async with ctx.db.transaction() as s:  # earlier today, in the hotline's time zone
+                start = max(
+                    utcnow() - timedelta(hours=1),
+                    local_midnight(utcnow(), ctx.settings.timezone) + timedelta(minutes=1),
+                )
                 await s.execute(
                     update(QueueItem)
                     .where(QueueItem.id == item)
@@ -233,3 +244,10 @@ async def test_the_sweep_offers_only_what_someone_can_take(ctx: AppContext) -> N
     async with ctx.db.session() as s:
         states = dict((await s.execute(select(QueueItem.id, QueueItem.state))).all())
     assert states[chinese] == "offered" and {states[i] for i in english} == {"waiting"}
+
+
+def test_today_starts_at_the_hotlines_own_midnight() -> None:
+    # 01:00 on 3 December in Shanghai is still 2 December in UTC
+    now = datetime(2026, 12, 2, 17, 0, tzinfo=UTC)
+    assert local_midnight(now, "Asia/Shanghai") == datetime(2026, 12, 2, 16, 0, tzinfo=UTC)
+    assert local_midnight(now, "UTC") == datetime(2026, 12, 2, 0, 0, tzinfo=UTC)
