@@ -168,7 +168,8 @@ async def test_a_french_voicemail_becomes_a_case_with_its_transcript(
     heard = ear.audio()
     first = read_8k(await prompt_of(book, ivr, "language", "zh_CN"))
     assert similarity(first, heard)[0] > 0.7  # the caller heard the menu
-    assert similarity(read_8k(await prompt_of(book, ivr, "main", "fr")), heard)[0] > 0.6
+    # the French main menu is cut short by the key; the complaint prompt after it plays whole
+    assert similarity(read_8k(await prompt_of(book, ivr, "complaint", "fr")), heard)[0] > 0.7
 
     [case] = await cases_made(ctx, 1)
     async with ctx.db.session() as s:
