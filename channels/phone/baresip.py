@@ -52,6 +52,17 @@ MODULES = ("g711", "gst", "sndfile")  # codecs, the audio source, the per-call d
 APP_MODULES = ("account", "menu", "ctrl_tcp")  # accounts file, the commands, the control socket
 TICK = 0.02
 DTMF_LOG = re.compile(r"received event: '(.)' \(end=0\)|call: received DTMF: '(.)'")
+SIP_USER = re.compile(r"((?:sips?|tel):)[^@\s>;]+@")  # a caller's number in baresip's log
+
+
+def _redacted(line: str) -> str:
+    """baresip's log line without a caller's number or display name."""
+    head, found, _ = line.partition("Incoming call from:")
+    if found:
+        return f"{head}Incoming call from: (withheld in our log)"
+    return SIP_USER.sub(r"\1***@", line)
+
+
 WITHHELD = {"", "anonymous", "unknown", "restricted", "private"}
 
 
@@ -249,7 +260,7 @@ class BaresipEngine:
                     method = "rfc2833" if match[1] else "info"
                     self._dtmf.append((method, (match[1] or match[2]).upper()))
                     self._dtmf_seen.set()
-                log.debug("baresip: %s", line)
+                log.debug("baresip: %s", _redacted(line))
 
     async def _method(self, key: str) -> str:
         """How the digit came: the next matching log line (it may lag the event)."""
