@@ -1,4 +1,4 @@
-"""Real SIP callers on loopback for the phone engine's tests: SIPp and a listening ear.
+"""Real SIP callers on loopback for the phone engine's tests: SIPp, baresip, a listening ear.
 
 * ``Scenario`` writes a SIPp UAC scenario: INVITE (PCMU, telephone-event 101), then steps —
   pauses, RTP played from a pcap (the caller's voice, or SIPp's own RFC 2833 digit
@@ -7,6 +7,8 @@
 * ``Ear`` is the caller's ear: the SDP offer names its UDP port, so the engine's RTP comes
   here; it keeps what arrived (by RTP timestamp) and when the first packet and the first
   loud packet came.
+* ``BaresipCaller`` is a caller on baresip: it dials, speaks a WAV, presses keys (RFC 2833)
+  and keeps what it heard.
 * ``similarity`` says how much two recordings sound alike (normalised cross-correlation of
   their envelopes, so that G.711 and resampling do not matter).
 """
@@ -25,6 +27,8 @@ from pathlib import Path
 import numpy as np
 import soundfile
 import soxr
+
+from hotline.channels.phone.baresip_ctrl import Ctrl, Message
 
 SIPP_DIGITS = Path("/usr/share/sip-tester")
 
@@ -371,3 +375,81 @@ async def run_sipp(
 def send_garbage(host: str, port: int, data: bytes) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.sendto(data, (host, port))
+
+
+# --- baresip as the caller ---------------------------------------------------------------
+
+
+@dataclass
+class BaresipCaller:
+    """A caller on a second baresip (Debian's 1.0.0): it dials the line, says ``voice`` from
+    the moment the call is answered (``aufile``; baresip hangs up when the file ends, as a
+    caller who has finished), presses keys by RFC 2833 (the only way baresip 1.0.0 sends
+    them; SIPp sends SIP INFO) and keeps what it heard (``sndfile``'s ``-dec.wav``)."""
+
+    work: Path
+    number: str = "+8613800138000"
+
+    async def call(
+        self, target: str, voice: np.ndarray, keys: list[tuple[float, str]], *, within: float = 60
+    ) -> np.ndarray:
+        """Dial ``sip:12345@target``; ``keys`` are (seconds after the answer, digit). Returns
+        what the caller heard, 8 kHz."""
+        self.work.mkdir(parents=True, exist_ok=True)
+        said = self.work / "said.wav"
+        soundfile.write(str(said), voice, 8000, subtype="PCM_16")
+        port, ctrl_port = free_udp_port(), free_udp_port()
+        rtp = free_udp_pair()
+        (self.work / "dumps").mkdir(exist_ok=True)
+        config = [
+            f"sip_listen 127.0.0.1:{port}",
+            "module_path /usr/lib/baresip/modules",
+            *(f"module {m}.so" for m in ("g711", "aufile", "sndfile")),
+            *(f"module_app {m}.so" for m in ("account", "menu", "ctrl_tcp")),
+            f"ctrl_tcp_listen 127.0.0.1:{ctrl_port}",
+            f"audio_source aufile,{said}",
+            f"snd_path {self.work / 'dumps'}",
+            f"rtp_ports {rtp}-{rtp + 1}",
+            "net_interface 127.0.0.1",
+            "audio_txmode thread",
+            "",
+        ]
+        (self.work / "config").write_text("\n".join(config))
+        (self.work / "accounts").write_text(
+            f"<sip:{self.number}@127.0.0.1:{port}>;regint=0;answermode=manual\n"
+        )
+        loop = asyncio.get_running_loop()
+        answered: asyncio.Future[float] = loop.create_future()
+        closed: asyncio.Future[str] = loop.create_future()
+
+        def on_event(msg: Message) -> None:
+            kind = msg.get("type")
+            if kind == "CALL_ESTABLISHED" and not answered.done():
+                answered.set_result(loop.time())
+            elif kind == "CALL_CLOSED" and not closed.done():
+                closed.set_result(str(msg.get("param", "")))
+
+        with (self.work / "baresip.log").open("wb") as log:  # kept for a failing test
+            proc = await asyncio.create_subprocess_exec(
+                "baresip",
+                "-f",
+                str(self.work),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+        ctrl = Ctrl(on_event)
+        try:
+            await ctrl.connect("127.0.0.1", ctrl_port)
+            await ctrl.batch([("dial", f"sip:12345@{target}")])
+            start = await asyncio.wait_for(answered, 10)
+            for at, digit in keys:
+                await asyncio.sleep(max(0.0, start + at - loop.time()))
+                await ctrl.batch([("sndcode", digit)])
+            await asyncio.wait_for(closed, within)
+        finally:
+            await ctrl.close()
+            proc.terminate()
+            await proc.wait()
+        [heard] = (self.work / "dumps").glob("dump-*-dec.wav")
+        return read_8k(heard)
