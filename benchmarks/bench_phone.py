@@ -42,6 +42,7 @@ from tests.sipcallers import (  # noqa: E402
     Ear,
     Scenario,
     free_udp_port,
+    plain_baresip,
     read_8k,
     run_sipp,
     similarity,
@@ -100,27 +101,8 @@ async def first_prompt_raw(work: Path, prompt: Path, calls: int) -> list[float]:
         "sox", str(prompt), "-r", "8000", "-c", "1", "-b", "16", str(wav8k)
     )
     await proc_sox.wait()
-    port, ctrl_port = free_udp_port(), free_udp_port()
-    (d / "config").write_text(
-        "\n".join(
-            [
-                f"sip_listen 127.0.0.1:{port}",
-                "module_path /usr/lib/baresip/modules",
-                "module g711.so",
-                "module aufile.so",
-                "module_app account.so",
-                "module_app menu.so",
-                "module_app ctrl_tcp.so",
-                f"ctrl_tcp_listen 127.0.0.1:{ctrl_port}",
-                f"audio_source aufile,{wav8k}",
-                "rtp_ports 41000-41999",
-                "net_interface 127.0.0.1",
-                "audio_txmode thread",
-                "",
-            ]
-        )
-    )
-    (d / "accounts").write_text(f"<sip:12345@127.0.0.1:{port}>;regint=0;answermode=manual\n")
+    ctrl_port = free_udp_port()
+    port = plain_baresip(d, "12345", ctrl_port, wav8k, rtp_ports=(41000, 41999))
     proc = await asyncio.create_subprocess_exec(
         "baresip",
         "-f",

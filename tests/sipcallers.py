@@ -380,6 +380,39 @@ def send_garbage(host: str, port: int, data: bytes) -> None:
 # --- baresip as the caller ---------------------------------------------------------------
 
 
+def plain_baresip(
+    folder: Path,
+    user: str,
+    ctrl_port: int,
+    voice: Path,
+    *,
+    rtp_ports: tuple[int, int],
+    dumps: Path | None = None,
+) -> int:
+    """Write ``folder``'s config for a baresip of its own (not the hotline's engine): G.711,
+    one account ``user`` on loopback that ctrl_tcp answers or dials with, ``voice`` (a WAV at
+    8 kHz) as every call's sound by ``aufile`` and, given ``dumps``, what each call heard and
+    sent (``sndfile``). Returns its SIP port."""
+    port = free_udp_port()
+    modules = ("g711", "aufile", "sndfile") if dumps else ("g711", "aufile")
+    config = [
+        f"sip_listen 127.0.0.1:{port}",
+        "module_path /usr/lib/baresip/modules",
+        *(f"module {m}.so" for m in modules),
+        *(f"module_app {m}.so" for m in ("account", "menu", "ctrl_tcp")),
+        f"ctrl_tcp_listen 127.0.0.1:{ctrl_port}",
+        f"audio_source aufile,{voice}",
+        *([f"snd_path {dumps}"] if dumps else []),
+        f"rtp_ports {rtp_ports[0]}-{rtp_ports[1]}",
+        "net_interface 127.0.0.1",
+        "audio_txmode thread",
+        "",
+    ]
+    (folder / "config").write_text("\n".join(config))
+    (folder / "accounts").write_text(f"<sip:{user}@127.0.0.1:{port}>;regint=0;answermode=manual\n")
+    return port
+
+
 @dataclass
 class BaresipCaller:
     """A caller on a second baresip (Debian's 1.0.0): it dials the line, says ``voice`` from
@@ -398,25 +431,15 @@ class BaresipCaller:
         self.work.mkdir(parents=True, exist_ok=True)
         said = self.work / "said.wav"
         soundfile.write(str(said), voice, 8000, subtype="PCM_16")
-        port, ctrl_port = free_udp_port(), free_udp_port()
-        rtp = free_udp_pair()
+        ctrl_port, rtp = free_udp_port(), free_udp_pair()
         (self.work / "dumps").mkdir(exist_ok=True)
-        config = [
-            f"sip_listen 127.0.0.1:{port}",
-            "module_path /usr/lib/baresip/modules",
-            *(f"module {m}.so" for m in ("g711", "aufile", "sndfile")),
-            *(f"module_app {m}.so" for m in ("account", "menu", "ctrl_tcp")),
-            f"ctrl_tcp_listen 127.0.0.1:{ctrl_port}",
-            f"audio_source aufile,{said}",
-            f"snd_path {self.work / 'dumps'}",
-            f"rtp_ports {rtp}-{rtp + 1}",
-            "net_interface 127.0.0.1",
-            "audio_txmode thread",
-            "",
-        ]
-        (self.work / "config").write_text("\n".join(config))
-        (self.work / "accounts").write_text(
-            f"<sip:{self.number}@127.0.0.1:{port}>;regint=0;answermode=manual\n"
+        plain_baresip(
+            self.work,
+            self.number,
+            ctrl_port,
+            said,
+            rtp_ports=(rtp, rtp + 1),
+            dumps=self.work / "dumps",
         )
         loop = asyncio.get_running_loop()
         answered: asyncio.Future[float] = loop.create_future()

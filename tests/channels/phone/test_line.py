@@ -347,14 +347,13 @@ async def test_a_caller_on_baresip_hears_the_mandarin_menu_and_leaves_a_sealed_m
     )
     # the menu, then the prompt the keys led to, each heard whole: measured 0.96 to 1.0, where
     # the closest prompt not played scores 0.72
+    scores = {}
     for node in ("language", "director"):
         prompt = read_8k(await prompt_of(book, ivr, node, "zh_CN"))
-        assert similarity(prompt, heard)[0] > 0.9, node
+        scores[node] = similarity(prompt, heard)[0]
+        assert scores[node] > 0.9, node
     english = read_8k(await prompt_of(book, ivr, "director", "en"))
-    assert (
-        similarity(english, heard)[0]
-        < similarity(read_8k(await prompt_of(book, ivr, "director", "zh_CN")), heard)[0]
-    )
+    assert similarity(english, heard)[0] < scores["director"]
 
     [case] = await cases_made(ctx, 1)
     async with ctx.db.session() as s:
@@ -381,9 +380,10 @@ async def test_a_caller_on_baresip_hears_a_case_status_in_mandarin(
     expected = read_8k(await book.speak(answers["zh_CN"], "zh_CN"))
     english = read_8k(await book.speak(answers["en"], "en"))
 
-    keys = [(3.3, "1"), (4.3, "3")]  # 普通话, then the status of a case
+    keys, at = [(3.3, "1"), (4.3, "3")], 4.9  # 普通话, then the status of a case
     for digit in f"{number}#{code}#":
-        keys.append((keys[-1][0] + (0.6 if keys[-1][1] in "3#" else 0.2), digit))
+        keys.append((at, digit))
+        at += 0.6 if digit == "#" else 0.2
     listen = keys[-1][0] + len(expected) / 8000 + 2.0
     heard = await BaresipCaller(tmp_path / "caller").call(
         target, np.zeros(int(listen * 8000), np.float32), keys
