@@ -9,9 +9,11 @@ from typing import Any
 from litestar.static_files import create_static_files_router
 
 from hotline.core.context import AppContext
+from hotline.core.jobs import JobSpec
 from hotline.plugins.manager import hookimpl
 
 from .routes import console_router
+from .sessions import jobs as purge_jobs
 
 STATIC = Path(__file__).parent / "static"
 
@@ -27,3 +29,8 @@ def register_routes(ctx: AppContext) -> list[Any]:
 @hookimpl
 def register_templates() -> list[str]:
     return ["hotline.admin"]
+
+
+@hookimpl
+def register_jobs() -> list[JobSpec]:
+    return purge_jobs()

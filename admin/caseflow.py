@@ -81,7 +81,11 @@ async def load_flow(session: AsyncSession, case: Case) -> Flow:
         numbers = dict(
             tuple(row)
             for row in await session.execute(
-                select(Case.id, Case.tracking_number).where(Case.id.in_(list(others)))
+                select(Case.id, Case.tracking_number).where(
+                    Case.id.in_(list(others)),
+                    # a hotline case never lists a letter to the director among its links
+                    *([] if case.sealed else [Case.sealed.is_(False)]),
+                )
             )
         )
         flow.links = [(kind, numbers[i]) for i, kind in others.items() if i in numbers]

@@ -12,7 +12,7 @@ from litestar.response import Redirect
 
 from hotline.core import citizens
 from hotline.core.permissions import Permission
-from hotline.core.web import render
+from hotline.core.web import parse_id, render
 
 from .guards import can, ctx_of, requires, staff_actor
 
@@ -64,11 +64,11 @@ async def citizen_edit(request: Req, citizen_id: FromPath[int]) -> Response[Any]
 @post("/console/citizens/{citizen_id:int}/merge", guards=[requires(Permission.CITIZEN_MERGE)])
 async def citizen_merge(request: Req, citizen_id: FromPath[int]) -> Response[Any]:
     form = await request.form()
-    other = str(form.get("other", "")).strip()
+    other = parse_id(form.get("other"))
     try:
-        if not other.isdigit():
+        if other is None:
             raise citizens.CitizenRefused("give the other record's number")
-        await citizens.merge(ctx_of(request), citizen_id, int(other), staff_actor(request))
+        await citizens.merge(ctx_of(request), citizen_id, other, staff_actor(request))
     except citizens.CitizenRefused:
         return Redirect(f"/console/citizens/{citizen_id}?error=merge", status_code=303)
     return Redirect(f"/console/citizens/{citizen_id}", status_code=303)

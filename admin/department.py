@@ -21,6 +21,7 @@ from sqlalchemy.orm import joinedload
 from hotline.core.actions import ActionRefused
 from hotline.core.actors import Actor
 from hotline.core.audit import audit
+from hotline.core.case_access import department_holds
 from hotline.core.contacts import mask, mask_name
 from hotline.core.context import AppContext
 from hotline.core.models import Assignment, Case, CaseEvent, Citizen, ContactPoint, User, utcnow
@@ -40,6 +41,7 @@ from .caseflow import load_flow
 from .files import case_messages
 from .guards import can, ctx_of, requires, staff_actor
 from .workflow import Step, _int, _text, run_step
+from .workspace import take_refusal
 
 Req = Request[Any, Any, Any]
 DUE_SOON = timedelta(days=1)
@@ -85,18 +87,15 @@ async def _case_of_mine(request: Req, number: str) -> tuple[Case, int]:
     department_id = _department_id(request)
     async with ctx_of(request).db.session() as session:
         case = await session.scalar(select(Case).where(Case.tracking_number == number))
+        # the rights follow the open assignment: a case returned or finished is not read again
         mine = (
-            await session.scalar(
-                select(Assignment.id).where(
-                    Assignment.case_id == case.id, Assignment.department_id == department_id
-                )
-            )
-            if case is not None and not case.sealed
-            else None
+            case is not None
+            and not case.sealed
+            and await department_holds(session, case.id, department_id)
         )
     if case is None:
         raise NotFoundException("no such case")
-    if mine is None:
+    if not mine:
         raise PermissionDeniedException("this case is not with your department")
     return case, department_id
 
@@ -127,7 +126,7 @@ async def _page(request: Req, case: Case, department_id: int, *, unmasked: bool)
         unmasked=unmasked,
         may_unmask=case.direct_callback and not hidden and can(request, Permission.CONTACT_UNMASK),
         error=request.query_params.get("error"),
-        reason=request.query_params.get("reason", ""),
+        reason=take_refusal(request),
         done=request.query_params.get("done"),
     )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import quote
 
 from litestar import Request, Response, get, post
 from litestar.response import Redirect
@@ -26,7 +27,8 @@ async def departments(request: Req) -> Response[str]:
         request,
         "admin/departments.html",
         departments=rows,
-        error=request.query_params.get("error"),
+        # only a department's own code is named back: no text from a link reaches the page
+        error=next((d.code for d in rows if d.code == request.query_params.get("error")), None),
         saved=request.query_params.get("saved"),
     )
 
@@ -43,7 +45,7 @@ async def save_departments(request: Req) -> Response[Any]:
         try:
             addresses[department.id] = normalise_email(value) if value else None
         except InvalidContact:
-            error = f"/console/settings/departments?error={department.code}"
+            error = f"/console/settings/departments?error={quote(department.code, safe='')}"
             return Redirect(error, status_code=303)
     async with ctx_of(request).db.transaction() as session:
         for department in await session.scalars(select(Department)):

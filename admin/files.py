@@ -19,8 +19,9 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
+from hotline.core.case_access import department_holds
 from hotline.core.enums import Direction
-from hotline.core.models import Assignment, Attachment, Case, CaseEvent, Interaction, User
+from hotline.core.models import Attachment, Case, CaseEvent, Interaction, User
 from hotline.core.permissions import Permission
 
 from .guards import ctx_of, record_refusal, requires, staff_actor
@@ -49,12 +50,7 @@ async def _may_read(request: Req, session: AsyncSession, case: Case) -> bool:
     if Permission.CASE_READ in permissions:
         return True
     if Permission.DEPARTMENT_HANDLE in permissions and user.department_id is not None:
-        mine = await session.scalar(
-            select(Assignment.id).where(
-                Assignment.case_id == case.id, Assignment.department_id == user.department_id
-            )
-        )
-        return mine is not None
+        return await department_holds(session, case.id, user.department_id)
     return False
 
 
@@ -92,8 +88,9 @@ async def staff_file(request: Req, attachment_id: FromPath[int]) -> Response[byt
             raise NotFoundException("no such file")
         attachment, direction, case = found
         if not await _may_read(request, session, case):
-            if case.sealed:
+            if case.sealed:  # kept in the audit trail, answered like a file that is not there
                 await record_refusal(request, request.scope["state"]["user"], "director_mailbox")
+                raise NotFoundException("no such file")
             raise PermissionDeniedException("this file is not yours to read")
         span = byte_range(request.headers.get("range"), attachment.size)
         if direction == Direction.IN and (span is None or span[0] == 0):

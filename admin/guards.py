@@ -47,9 +47,11 @@ async def signed_in(
     user_id = session_user_id(request)
     if not user_id:
         return None
+    epoch = int(request.session.get("epoch", 0) or 0)
     async with ctx_of(request).db.session() as session:
         user = await session.get(User, user_id)
-        if user is None or not user.active:
+        # a password change or reset raised the epoch: sessions from before it are over
+        if user is None or not user.active or user.session_epoch != epoch:
             return None
         return user, await effective(session, user)
 

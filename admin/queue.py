@@ -53,6 +53,7 @@ async def _screen(request: Req) -> dict[str, Any]:
                 .where(
                     QueueItem.agent_id == user.id,
                     QueueItem.state.in_([QueueState.OFFERED, QueueState.ASSIGNED]),
+                    Case.sealed.is_(False),
                 )
                 .order_by(QueueItem.updated_at)
             )

@@ -22,22 +22,24 @@ from litestar.middleware.session.server_side import (
     ServerSideSessionConfig,
 )
 from litestar.response import Redirect
-from litestar.types import ASGIApp
+from litestar.types import ASGIApp, Empty
 
-from hotline.core.accounts import (
-    SignInRefused,
-    change_password,
-    check_second_factor,
-    enrol_totp,
-    sign_in,
-    totp_required,
-)
+from hotline.core.accounts import change_password
 from hotline.core.context import AppContext
 from hotline.core.enums import Role
 from hotline.core.models import User
 from hotline.core.permissions import ROLE_GRANTS, Permission
+from hotline.core.signin import (
+    SignInRefused,
+    enrol_totp,
+    second_factor,
+    session_data,
+    sign_in,
+    totp_required,
+)
 from hotline.core.web import render
 
+from .approvals import approval_decide, approvals
 from .audit import audit_search
 from .case_search import case_search
 from .citizens import citizen_edit, citizen_merge, citizen_record, citizen_search
@@ -47,7 +49,14 @@ from .desk import desk
 from .files import staff_file
 from .guards import ctx_of as _ctx
 from .guards import current_user, from_allowed_network, requires, session_user_id
-from .held import held_list, held_message, held_step
+from .held import (
+    held_list,
+    held_message,
+    held_step,
+    office_held_list,
+    office_held_message,
+    office_held_step,
+)
 from .notices import announce, notices
 from .queue import change_state, item_action, queue_screen, stream
 from .queue_settings import queue_settings, save_away_reason, save_queue
@@ -63,7 +72,15 @@ from .rules import (
 )
 from .supervision import break_glass, mailbox_overview, supervision
 from .team import agent_profile, move_item, save_agent_profile, sign_agent_out, team_board
-from .users import grant_add, grant_delete, user_add, user_edit, user_reset, users
+from .users import (
+    grant_add,
+    grant_delete,
+    user_add,
+    user_edit,
+    user_reset,
+    user_reset_totp,
+    users,
+)
 from .work import my_work, team_work
 from .workflow import hotline_step, mailbox_step, supervisor_step
 from .workspace import answer, classify, hand_over, mailbox_letter, workspace
@@ -86,6 +103,17 @@ class RotatingSessions(ServerSideSessionBackend):
             return str(state[ROTATE])
         return super().get_session_id(connection)
 
+    async def store_in_message(
+        self, scope_session: Any, message: Any, connection: ASGIConnection[Any, Any, Any, Any]
+    ) -> None:
+        """Nothing is stored for a stranger: an empty session writes no row or file and sets no
+        cookie (only clears one that was sent). A session exists once sign-in has begun."""
+        if not scope_session:
+            if connection.cookies.get(self.config.key):
+                await super().store_in_message(Empty, message, connection)
+            return
+        await super().store_in_message(scope_session, message, connection)
+
 
 def _sessions(app: ASGIApp, secure: bool) -> ASGIApp:
     config = ServerSideSessionConfig(
@@ -101,7 +129,7 @@ def _sessions(app: ASGIApp, secure: bool) -> ASGIApp:
 
 @get("/console/login")
 async def login_form(request: Req) -> Response[str]:
-    return render(request, "admin/login.html", error=None)
+    return render(request, "admin/login.html", error=None, wait=0)
 
 
 @post("/console/login")
@@ -113,12 +141,16 @@ async def login(request: Req) -> Response[Any]:
             _ctx(request), str(form.get("username", "")), str(form.get("password", "")), address
         )
     except SignInRefused as refused:
-        return render(
+        response = render(
             request,
             "admin/login.html",
             error=refused.code,
-            status=429 if refused.code == "locked" else 401,
+            wait=refused.wait,
+            status=401 if refused.code == "wrong" else 429,
         )
+        if refused.wait:
+            response.headers["Retry-After"] = str(refused.wait)
+        return response
     ctx = _ctx(request)
     if totp_required(ctx, user):
         # Half signed in: the password was right, the second factor is still to come.
@@ -127,7 +159,7 @@ async def login(request: Req) -> Response[Any]:
             return Redirect("/console/login/totp", status_code=303)
         await _fresh_session(request, {"enrolling": user.id, "secret": pyotp.random_base32()})
         return Redirect("/console/totp/setup", status_code=303)
-    await _fresh_session(request, {"user_id": user.id})
+    await _fresh_session(request, await session_data(ctx, user.id))
     if user.must_change_password:
         return Redirect("/console/password", status_code=303)
     return Redirect("/console", status_code=303)
@@ -156,9 +188,11 @@ async def totp_check(request: Req) -> Response[Any]:
     if not user_id:
         return Redirect("/console/login", status_code=303)
     code = str((await request.form()).get("code", ""))
-    if not await check_second_factor(ctx, int(user_id), code):
-        return render(request, "admin/totp.html", error="wrong", status=401)
-    await _fresh_session(request, {"user_id": int(user_id)})
+    problem = await second_factor(ctx, int(user_id), code)
+    if problem:
+        status = 429 if problem == "wait" else 401
+        return render(request, "admin/totp.html", error=problem, status=status)
+    await _fresh_session(request, await session_data(ctx, int(user_id)))
     return Redirect("/console", status_code=303)
 
 
@@ -183,7 +217,7 @@ async def totp_enrol(request: Req) -> Response[Any]:
         return render(
             request, "admin/totp_setup.html", secret=secret, uri="", error="wrong", status=401
         )
-    await _fresh_session(request, {"user_id": int(user_id)})
+    await _fresh_session(request, await session_data(_ctx(request), int(user_id)))
     return Redirect("/console", status_code=303)
 
 
@@ -205,7 +239,8 @@ async def password_change(request: Req) -> Response[Any]:
     )
     if problem:
         return render(request, "admin/password.html", error=problem, status=422)
-    await _fresh_session(request, {"user_id": user.id})
+    # the user's other sessions ended with the change (their epoch is old); this one goes on
+    await _fresh_session(request, await session_data(_ctx(request), user.id))
     return Redirect("/console", status_code=303)
 
 
@@ -224,6 +259,13 @@ async def console_home(request: Req) -> Response[str]:
 
 def _is_post(request: Req) -> bool:
     return request.method == "POST"
+
+
+def _is_signin_page(request: Req) -> bool:
+    """Requests from someone not signed in (the sign-in pages, or any console address they
+    try), counted per address: a stranger may not hammer them. Signed-in staff are limited
+    per user instead (a call centre's agents share one address)."""
+    return not session_user_id(request)
 
 
 def _poster(request: Req) -> str:
@@ -246,6 +288,11 @@ def console_router(ctx: AppContext) -> Router:
         cookie_name="hotline_console_csrf",
         cookie_samesite="strict",
         cookie_secure=secure,
+    )
+    signin = RateLimitConfig(
+        rate_limit=("minute", ctx.settings.signin_per_minute),
+        check_throttle_handler=_is_signin_page,
+        store="signin",
     )
     posts = RateLimitConfig(
         rate_limit=("minute", ctx.settings.console_posts_per_minute),
@@ -294,6 +341,9 @@ def console_router(ctx: AppContext) -> Router:
             user_add,
             user_edit,
             user_reset,
+            user_reset_totp,
+            approvals,
+            approval_decide,
             grant_add,
             grant_delete,
             queue_settings,
@@ -308,6 +358,9 @@ def console_router(ctx: AppContext) -> Router:
             held_list,
             held_message,
             held_step,
+            office_held_list,
+            office_held_message,
+            office_held_step,
             staff_file,
             todo,
             department_case,
@@ -331,6 +384,7 @@ def console_router(ctx: AppContext) -> Router:
             sessions,
             DefineMiddleware(CSRFMiddleware, config=csrf),
             posts.middleware,
+            signin.middleware,
         ],
         guards=[from_allowed_network],
         include_in_schema=False,

@@ -28,7 +28,8 @@ LIMIT = 200
 
 
 async def mailbox_counts(request: Req) -> dict[str, Any]:
-    """The sealed mailbox as numbers: letters by status, and the open ones' deadlines."""
+    """The sealed mailbox as numbers: letters by status, and the open ones' deadlines (no
+    tracking numbers: outside the office nothing tells which numbers are letters)."""
     async with ctx_of(request).db.session() as session:
         by_status = dict(
             tuple(row)
@@ -39,7 +40,7 @@ async def mailbox_counts(request: Req) -> dict[str, Any]:
         due = list(
             tuple(row)
             for row in await session.execute(
-                select(Case.tracking_number, Case.reply_deadline, Case.overdue)
+                select(Case.reply_deadline, Case.overdue)
                 .where(Case.sealed.is_(True), Case.status != CaseStatus.CLOSED)
                 .order_by(Case.reply_deadline)
                 .limit(LIMIT)
@@ -137,7 +138,8 @@ async def break_glass(request: Req) -> Response[Any]:
         case = await session.scalar(
             select(Case).where(Case.tracking_number == number, Case.sealed.is_(True))
         )
-        if case is None:
+        if case is None:  # every attempt is kept, the ones that found no letter too
+            audit(session, actor, "break_glass_refused", None, reason=reason)
             return Redirect("/console/mailbox?error=number", status_code=303)
         session.add(CaseEvent.by(actor, case.id, "break_glass", {"reason": reason}))
         audit(session, actor, "break_glass", case.citizen_id, case=number, reason=reason)

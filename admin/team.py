@@ -16,7 +16,7 @@ from hotline.core.enums import AgentState, Media, QueueState
 from hotline.core.events import QUEUE_CHANNEL
 from hotline.core.models import AgentPresence, QueueItem, User, utcnow
 from hotline.core.permissions import Permission
-from hotline.core.web import render, request_language
+from hotline.core.web import parse_id, render, request_language
 
 from .guards import ctx_of, requires
 from .queue import away_reasons
@@ -40,7 +40,10 @@ async def team_board(request: Req) -> Response[str]:
             (agent_id, media): count
             for agent_id, media, count in await session.execute(
                 select(QueueItem.agent_id, QueueItem.media, func.count())
-                .where(QueueItem.state.in_([QueueState.OFFERED, QueueState.ASSIGNED]))
+                .where(
+                    QueueItem.state.in_([QueueState.OFFERED, QueueState.ASSIGNED]),
+                    axd.NOT_SEALED,
+                )
                 .group_by(QueueItem.agent_id, QueueItem.media)
             )
         }
@@ -48,7 +51,7 @@ async def team_board(request: Req) -> Response[str]:
             await session.scalar(
                 select(func.count())
                 .select_from(QueueItem)
-                .where(QueueItem.state == QueueState.WAITING)
+                .where(QueueItem.state == QueueState.WAITING, axd.NOT_SEALED)
             )
             or 0
         )
@@ -70,6 +73,9 @@ async def team_board(request: Req) -> Response[str]:
 async def sign_agent_out(request: Req, agent_id: FromPath[int]) -> Response[Any]:
     """The agent leaves the queue; what was offered to them goes back to wait for others."""
     ctx = ctx_of(request)
+    async with ctx.db.session() as session:
+        if await session.get(User, agent_id) is None:
+            raise NotFoundException("no such agent")
     await axd.set_state(ctx, agent_id, AgentState.SIGNED_OUT)
     async with ctx.db.transaction() as session:
         await session.execute(
@@ -84,10 +90,9 @@ async def sign_agent_out(request: Req, agent_id: FromPath[int]) -> Response[Any]
 async def move_item(request: Req, item_id: FromPath[int]) -> Response[Any]:
     """Give a contact to a named agent (assigned to them at once)."""
     ctx = ctx_of(request)
-    try:
-        target = int(str((await request.form()).get("agent_id", "")))
-    except ValueError:
-        raise ClientException("choose an agent") from None
+    target = parse_id((await request.form()).get("agent_id"))
+    if target is None:
+        raise ClientException("choose an agent")
     async with ctx.db.transaction() as session:
         agent = await session.get(User, target)
         if agent is None or not agent.active:

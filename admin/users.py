@@ -1,7 +1,9 @@
 """Administrators manage staff accounts: add one (its generated password shown once, to be
 replaced at first sign-in), change its role, department or name, switch it off, reset its
-password. Every change is audited; the last active administrator cannot be switched off or
-demoted."""
+password or second factor, and permission overrides. Every change goes through the rules of
+separation of duties (``core.separation``): no one changes their own rights, and what would
+open the director's mailbox to someone waits for a second person of the director's office.
+Every change is audited; the last active administrator cannot be switched off or demoted."""
 
 from __future__ import annotations
 
@@ -11,13 +13,22 @@ from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
-from sqlalchemy import func, select
+from sqlalchemy import select
 
-from hotline.core.accounts import add_user, reset_password
-from hotline.core.audit import audit
 from hotline.core.enums import Role
-from hotline.core.models import Department, PermissionGrant, User
+from hotline.core.models import AccountRequest, Department, PermissionGrant, User
 from hotline.core.permissions import Permission
+from hotline.core.rights import (
+    ADD,
+    EDIT,
+    GRANT,
+    GRANT_DELETE,
+    RESET_PASSWORD,
+    RESET_TOTP,
+    Change,
+    RightsRefused,
+)
+from hotline.core.separation import PENDING, request_change
 from hotline.core.web import render
 
 from .guards import ctx_of, requires, staff_actor
@@ -26,7 +37,11 @@ Req = Request[Any, Any, Any]
 
 
 async def _page(
-    request: Req, *, password: tuple[str, str] | None = None, error: str | None = None
+    request: Req,
+    *,
+    password: tuple[str, str] | None = None,
+    error: str | None = None,
+    pending: str | None = None,
 ) -> Response[str]:
     ctx = ctx_of(request)
     async with ctx.db.session() as session:
@@ -37,6 +52,14 @@ async def _page(
                 select(PermissionGrant, User.username)
                 .outerjoin(User, User.id == PermissionGrant.user_id)
                 .order_by(PermissionGrant.id)
+            )
+        )
+        requests = list(
+            await session.execute(
+                select(AccountRequest, User.username)
+                .outerjoin(User, User.id == AccountRequest.user_id)
+                .where(AccountRequest.state == PENDING)
+                .order_by(AccountRequest.id)
             )
         )
     return render(
@@ -50,7 +73,14 @@ async def _page(
         names={d.id: d.code for d in departments},
         password=password,
         error=error,
-        status=400 if error else 200,
+        pending=pending,
+        requests=requests,
+        me=request.scope["state"]["user"].id,
+        status={"self": 403, "missing": 404}.get(error or "", 400)
+        if error
+        else 202
+        if pending
+        else 200,
     )
 
 
@@ -64,6 +94,19 @@ async def users(request: Req) -> Response[str]:
     return await _page(request)
 
 
+async def _outcome(request: Req, change: Change) -> Response[Any]:
+    """Make the change through the rules of separation of duties; show what came of it."""
+    try:
+        outcome = await request_change(ctx_of(request), staff_actor(request), change)
+    except RightsRefused as refused:
+        return await _page(request, error=refused.code)
+    if outcome.state == "pending":
+        return await _page(request, pending=change.kind)
+    if outcome.password and outcome.username:
+        return await _page(request, password=(outcome.username, outcome.password))
+    return Redirect("/console/settings/users", status_code=303)
+
+
 @post("/console/settings/users", guards=[requires(Permission.ADMINISTER)])
 async def user_add(request: Req) -> Response[Any]:
     form = await request.form()
@@ -71,29 +114,13 @@ async def user_add(request: Req) -> Response[Any]:
     role = str(form.get("role", ""))
     if not username or len(username) > 64 or role not in {r.value for r in Role}:
         return await _page(request, error="invalid")
-    ctx = ctx_of(request)
-    password = await add_user(
-        ctx,
-        username,
-        Role(role),
-        str(form.get("display_name", "")).strip() or username,
-        department_id=_department(form.get("department")),
-        must_change=True,
-    )
-    if password is None:
-        return await _page(request, error="taken")
-    async with ctx.db.transaction() as session:
-        audit(session, staff_actor(request), "user_add", None, username=username, role=role)
-    return await _page(request, password=(username, password))
-
-
-async def _last_admin(session: Any, user: User) -> bool:
-    others = await session.scalar(
-        select(func.count())
-        .select_from(User)
-        .where(User.role == Role.ADMINISTRATOR, User.active.is_(True), User.id != user.id)
-    )
-    return user.role == Role.ADMINISTRATOR and not others
+    detail = {
+        "username": username,
+        "role": role,
+        "display_name": str(form.get("display_name", "")).strip() or username,
+        "department_id": _department(form.get("department")),
+    }
+    return await _outcome(request, Change(ADD, None, detail))
 
 
 @post("/console/settings/users/{user_id:int}", guards=[requires(Permission.ADMINISTER)])
@@ -102,37 +129,29 @@ async def user_edit(request: Req, user_id: FromPath[int]) -> Response[Any]:
     role, active = str(form.get("role", "")), form.get("active") == "yes"
     if role not in {r.value for r in Role}:
         return await _page(request, error="invalid")
-    async with ctx_of(request).db.transaction() as session:
-        user = await session.get(User, user_id, with_for_update=True)
-        if user is None:
-            raise NotFoundException("no such user")
-        if (role != Role.ADMINISTRATOR or not active) and await _last_admin(session, user):
-            return await _page(request, error="last_admin")
-        changed = {
-            "role": role,
-            "active": active,
-            "department_id": _department(form.get("department")),
-            "display_name": str(form.get("display_name", "")).strip()[:200] or user.display_name,
-        }
-        fields = [k for k, v in changed.items() if getattr(user, k) != v]
-        for field in fields:
-            setattr(user, field, changed[field])
-        audit(session, staff_actor(request), "user_edit", None, user=user.username, fields=fields)
-    return Redirect("/console/settings/users", status_code=303)
+    async with ctx_of(request).db.session() as session:
+        user = await session.get(User, user_id)
+    if user is None:
+        raise NotFoundException("no such user")
+    detail = {
+        "role": role,
+        "active": active,
+        "department_id": _department(form.get("department")),
+        "display_name": str(form.get("display_name", "")).strip()[:200] or user.display_name,
+    }
+    return await _outcome(request, Change(EDIT, user_id, detail))
 
 
 @post("/console/settings/users/{user_id:int}/reset", guards=[requires(Permission.ADMINISTER)])
 async def user_reset(request: Req, user_id: FromPath[int]) -> Response[Any]:
-    ctx = ctx_of(request)
-    password = await reset_password(ctx, user_id)
-    if password is None:
-        raise NotFoundException("no such user")
-    async with ctx.db.transaction() as session:
-        user = await session.get(User, user_id)
-        assert user is not None
-        audit(session, staff_actor(request), "password_reset", None, user=user.username)
-        username = user.username
-    return await _page(request, password=(username, password))
+    """A new password, shown once, replaced at the next sign-in; the account's sessions end."""
+    return await _outcome(request, Change(RESET_PASSWORD, user_id))
+
+
+@post("/console/settings/users/{user_id:int}/reset-totp", guards=[requires(Permission.ADMINISTER)])
+async def user_reset_totp(request: Req, user_id: FromPath[int]) -> Response[Any]:
+    """The second factor removed (a lost phone): set up again at the next sign-in."""
+    return await _outcome(request, Change(RESET_TOTP, user_id))
 
 
 @post("/console/settings/permissions", guards=[requires(Permission.ADMINISTER)])
@@ -148,39 +167,28 @@ async def grant_add(request: Req) -> Response[Any]:
         role is not None and role not in {r.value for r in Role}
     ):
         return await _page(request, error="invalid")
-    async with ctx_of(request).db.transaction() as session:
+    async with ctx_of(request).db.session() as session:
         user = (
             await session.scalar(select(User).where(User.username == username))
             if username
             else None
         )
-        if (username and user is None) or (user is None and department is None):
-            return await _page(request, error="grant")
-        session.add(
-            PermissionGrant(
-                department_id=None if user else department,
-                role=None if user else role,
-                user_id=user.id if user else None,
-                permission=permission,
-                allow=form.get("allow") == "yes",
-            )
-        )
-        audit(
-            session, staff_actor(request), "permission_override", None,
-            user=username or None, department=department, role=role, permission=permission,
-            allow=form.get("allow") == "yes",
-        )  # fmt: skip
-    return Redirect("/console/settings/users", status_code=303)
+    if (username and user is None) or (user is None and department is None):
+        return await _page(request, error="grant")
+    detail = {
+        "department_id": None if user else department,
+        "role": None if user else role,
+        "permission": permission,
+        "allow": form.get("allow") == "yes",
+    }
+    return await _outcome(request, Change(GRANT, user.id if user else None, detail))
 
 
 @post(
     "/console/settings/permissions/{grant_id:int}/delete", guards=[requires(Permission.ADMINISTER)]
 )
 async def grant_delete(request: Req, grant_id: FromPath[int]) -> Response[Any]:
-    async with ctx_of(request).db.transaction() as session:
-        grant = await session.get(PermissionGrant, grant_id)
-        if grant is None:
+    async with ctx_of(request).db.session() as session:
+        if await session.get(PermissionGrant, grant_id) is None:
             raise NotFoundException("no such override")
-        await session.delete(grant)
-        audit(session, staff_actor(request), "permission_override_removed", None, grant=grant_id)
-    return Redirect("/console/settings/users", status_code=303)
+    return await _outcome(request, Change(GRANT_DELETE, None, {"grant_id": grant_id}))

@@ -5,6 +5,7 @@ director's office, on their own sealed route. A refused step changes nothing and
 
 from __future__ import annotations
 
+import re
 from collections.abc import Awaitable, Callable
 from typing import Any
 from urllib.parse import quote
@@ -36,7 +37,7 @@ from hotline.core.workflow import (
 )
 
 from .guards import ctx_of, requires, staff_actor
-from .workspace import _open
+from .workspace import REFUSAL, _open
 
 Req = Request[Any, Any, Any]
 Step = Callable[[AppContext, Case, FormMultiDict, Actor], Awaitable[Any]]
@@ -47,10 +48,11 @@ def _text(form: FormMultiDict, name: str) -> str:
 
 
 def _int(form: FormMultiDict, name: str) -> int:
-    try:
-        return int(str(form.get(name, "")))
-    except ValueError as exc:
-        raise ActionRefused(f"{name} must be a number") from exc
+    """A whole number from the form, one the database can hold (an id, a count of days)."""
+    value = str(form.get(name, "")).strip()
+    if not re.fullmatch(r"-?[0-9]{1,18}", value):
+        raise ActionRefused(f"{name} must be a number")
+    return int(value)
 
 
 def _satisfaction(form: FormMultiDict) -> Satisfaction:
@@ -146,7 +148,9 @@ async def run_step(
     try:
         await steps[step](ctx_of(request), case, form, staff_actor(request))
     except ActionRefused as refused:
-        return Redirect(f"{back}?error={step}&reason={quote(str(refused))}", status_code=303)
+        # The reason goes by the session, never the link: a page shows no text a link brought.
+        request.session[REFUSAL] = str(refused)[:500]
+        return Redirect(f"{back}?error={quote(step, safe='')}", status_code=303)
     return Redirect(f"{back}?done={step}", status_code=303)
 
 

@@ -33,6 +33,14 @@ from .files import case_messages
 from .guards import can, ctx_of, record_refusal, requires, staff_actor
 
 Req = Request[Any, Any, Any]
+REFUSAL = "refusal"  # the session key run_step leaves a refused step's reason under
+
+
+def take_refusal(request: Req) -> str:
+    """Why the last step was refused, said once (set by ``run_step``)."""
+    if not request.query_params.get("error") or "session" not in request.scope:
+        return ""
+    return str(request.session.pop(REFUSAL, "") or "")
 
 
 async def _open(request: Req, number: str, *, sealed: bool) -> Case:
@@ -45,7 +53,10 @@ async def _open(request: Req, number: str, *, sealed: bool) -> Case:
         raise NotFoundException("no such case")
     if case.sealed != sealed:
         if case.sealed:
+            # the attempt is kept in the audit trail; the answer is the one for a number that
+            # does not exist, so that nothing tells that this number is a letter
             await record_refusal(request, request.scope["state"]["user"], "director_mailbox")
+            raise NotFoundException("no such case")
         raise PermissionDeniedException("this case is not yours to read")
     return case
 
@@ -135,7 +146,7 @@ async def _show(request: Req, case: Case, *, glass: str = "") -> Response[str]:
         flow=flow,
         satisfactions=list(Satisfaction),
         error=request.query_params.get("error"),
-        reason=request.query_params.get("reason", ""),
+        reason=take_refusal(request),
         done=request.query_params.get("done"),
     )
 

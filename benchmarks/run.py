@@ -26,19 +26,25 @@ QUICK = {
     "bench_portal.py": (
         "--cases 100000 --requests 1000 --c1-requests 200 --page-requests 300 --warmup 100"
     ).split(),
+    "bench_open311.py": ["--requests", "300", "--warmup", "30"],
     "bench_offer.py": ["--backlog", "1000", "--offers", "100", "--warmup", "10"],
     "bench_console.py": ["--cases", "100000", "--citizens", "10000", "--requests", "100"],
     "bench_deadlines.py": ["--cases", "100000", "--due", "1000", "--runs", "20"],
-    "bench_mail.py": ["--messages", "1000", "--ocr-runs", "1"],
+    "bench_mail.py": ["--messages", "1000", "--ocr-runs", "1", "--parse-rounds", "3"],
     "bench_sms.py": ["--messages", "300"],
     "bench_chat.py": ["--chats", "20", "--rounds", "3"],
     "bench_phone.py": ["--calls", "10", "--step", "20", "--max-held", "20"],
     "bench_speech.py": ["--rounds", "1"],
+    "bench_uploads.py": ["--photos", "4", "--megapixels", "10"],
+    "bench_signin.py": ["--rounds", "5", "--concurrency", "4"],
+    "bench_faults.py": ["--per-round", "12", "--load", "60"],
+    "bench_connections.py": ["--requests", "400", "--header-timeout", "10"],
 }
 SCRIPTS = (
     "bench_intake.py",
     "bench_lookup.py",
     "bench_portal.py",
+    "bench_open311.py",
     "bench_offer.py",
     "bench_console.py",
     "bench_deadlines.py",
@@ -47,6 +53,10 @@ SCRIPTS = (
     "bench_chat.py",
     "bench_phone.py",
     "bench_speech.py",
+    "bench_uploads.py",
+    "bench_signin.py",
+    "bench_faults.py",
+    "bench_connections.py",
 )
 
 
@@ -60,6 +70,7 @@ def main(argv: list[str] | None = None) -> int:
             "intake",
             "lookup",
             "portal",
+            "open311",
             "offer",
             "console",
             "deadlines",
@@ -68,6 +79,10 @@ def main(argv: list[str] | None = None) -> int:
             "chat",
             "phone",
             "speech",
+            "uploads",
+            "signin",
+            "faults",
+            "connections",
         ),
         help="run one benchmark, not all",
     )

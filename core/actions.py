@@ -19,7 +19,7 @@ from hotline.core.context import AppContext
 from hotline.core.enums import CaseKind, CaseStatus, Direction, Priority
 from hotline.core.events import CaseEventMessage
 from hotline.core.models import Case, CaseEvent, ContactPoint, Interaction, ServiceCategory, utcnow
-from hotline.core.replies import enqueue_delivery, queue_reply
+from hotline.core.replies import queue_reply
 
 MAX_TEXT = 10_000
 
@@ -136,7 +136,6 @@ async def do_answer(ctx: AppContext, case_id: int, text: str, actor: Actor) -> C
     """Answer on the spot (a question the agent can settle): the answer goes to the citizen
     through the channel of their latest message, shows on their case page, and the case is
     closed. Without a contact point the answer is on the case page only."""
-    sent: dict[str, int] = {}
 
     async def check(_s: AsyncSession, case: Case) -> None:
         check_open(case)
@@ -150,8 +149,7 @@ async def do_answer(ctx: AppContext, case_id: int, text: str, actor: Actor) -> C
         contact = await reply_contact(session, case)
         if contact is not None:
             subject = answer_subject(ctx, case)
-            reply = await queue_reply(session, case, contact, text.strip(), subject, "answer")
-            sent["interaction"] = reply.id
+            await queue_reply(session, case, contact, text.strip(), subject, "answer")
         case.status, case.answered_at, case.closed_at = CaseStatus.CLOSED, now, now
         detail = {
             "answer": text.strip(),
@@ -160,10 +158,8 @@ async def do_answer(ctx: AppContext, case_id: int, text: str, actor: Actor) -> C
         }
         return "answered", detail, True
 
-    case = await act(ctx, case_id, actor, check, apply)
-    if "interaction" in sent:
-        await enqueue_delivery(ctx, sent["interaction"])
-    return case
+    # the answer's delivery job was written with it, and goes to a worker after the commit
+    return await act(ctx, case_id, actor, check, apply)
 
 
 async def do_hand_over(ctx: AppContext, case_id: int, actor: Actor) -> Case:

@@ -80,7 +80,9 @@ async def list_departments(request: Request[Any, Any, Any]) -> list[DepartmentOu
 async def case_status(request: Request[Any, Any, Any], number: FromPath[str]) -> CaseStatusOut:
     """Public timeline only; the number alone never shows personal data or the case's text."""
     found = await public_timeline(_ctx(request).db, number)
-    if found is None:
+    if found is None or found[0].sealed:
+        # a letter to the director is answered like an unknown number (as Open311 does): its
+        # writer follows it with the lookup code on the portal
         raise NotFoundException("no such case")
     case, events = found
     return CaseStatusOut(

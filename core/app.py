@@ -3,80 +3,35 @@
 from __future__ import annotations
 
 import asyncio
-import logging
-import time
-import uuid
+import os
+import tempfile
 from pathlib import Path
 from typing import Any
 
+import anyio
 from litestar import Litestar, Request, Response
 from litestar.config.compression import CompressionConfig
-from litestar.datastructures import MutableScopeHeaders
+from litestar.exceptions import HTTPException
 from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.openapi.config import OpenAPIConfig
 from litestar.openapi.plugins import JsonRenderPlugin
 from litestar.static_files import create_static_files_router
-from litestar.stores.base import Store
+from litestar.stores.base import StorageObject, Store
 from litestar.stores.file import FileStore
-from litestar.types import ASGIApp, Message, Receive, Scope, Send
 
+from hotline.core.access_log import with_request_context
 from hotline.core.context import AppContext, Kernel
+from hotline.core.errors import (
+    http_exception_handler,
+    sane_input,
+    unhandled_exception_handler,
+)
+from hotline.core.faults import FaultLog
 from hotline.core.health import healthz, readyz
 from hotline.core.live import make_channels_plugin, plugin_publisher
-from hotline.core.logging import request_id
 from hotline.core.settings import Settings, ensure_secret_key
 from hotline.core.submission import IntakeRefused
 from hotline.core.web import make_environment
-
-log = logging.getLogger("hotline.http")
-
-SECURITY_HEADERS = {
-    "x-content-type-options": "nosniff",
-    "referrer-policy": "same-origin",
-    "x-frame-options": "DENY",
-    "content-security-policy": "default-src 'self'; img-src 'self' data:; frame-ancestors 'none'",
-}
-
-
-def request_context_middleware(app: ASGIApp) -> ASGIApp:
-    """A request id for every request (kept from X-Request-ID when sane), security headers,
-    and one access-log line: method, route, status, duration. Never the query string."""
-
-    async def middleware(scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":  # type: ignore[comparison-overlap]
-            await app(scope, receive, send)
-            return
-        given = dict(scope["headers"]).get(b"x-request-id", b"").decode("latin-1")
-        rid = given if given.isalnum() and len(given) <= 64 else uuid.uuid4().hex
-        token = request_id.set(rid)
-        started = time.perf_counter()
-        status = {"code": 500}
-
-        async def send_wrapper(message: Message) -> None:
-            if message["type"] == "http.response.start":
-                status["code"] = message["status"]
-                headers = MutableScopeHeaders.from_message(message)
-                headers["x-request-id"] = rid
-                for key, value in SECURITY_HEADERS.items():
-                    if key not in headers:
-                        headers[key] = value
-            await send(message)
-
-        try:
-            await app(scope, receive, send_wrapper)
-        finally:
-            log.info(
-                "request",
-                extra={
-                    "method": scope.get("method"),
-                    "path": scope.get("path"),
-                    "status": status["code"],
-                    "ms": round((time.perf_counter() - started) * 1000, 1),
-                },
-            )
-            request_id.reset(token)
-
-    return middleware
 
 
 def intake_refused_handler(_request: Request[Any, Any, Any], exc: IntakeRefused) -> Response[Any]:
@@ -93,6 +48,24 @@ def plugin_routes(ctx: AppContext) -> list[Any]:
     return routes
 
 
+class StrictFileStore(FileStore):
+    """Litestar's file store, except that a write that fails (a full disk) fails the request
+    (503 with Retry-After) instead of passing in silence: a staff member whose session could
+    not be kept is told so, not sent back to the sign-in page without a word."""
+
+    def _write_sync(self, target_file: anyio.Path, storage_obj: StorageObject) -> None:
+        fd, tmp_name = tempfile.mkstemp(dir=self.path, prefix=f"{target_file.name}.tmp")
+        try:
+            try:
+                os.write(fd, storage_obj.to_bytes())
+            finally:
+                os.close(fd)
+            os.replace(tmp_name, target_file)
+        except BaseException:
+            os.unlink(tmp_name)
+            raise
+
+
 def make_stores(settings: Settings) -> dict[str, Store]:
     """Server-side state shared by every app process: staff sessions and rate-limit counters.
     Files in the data directory on one machine; Redis when the hotline has one."""
@@ -104,7 +77,7 @@ def make_stores(settings: Settings) -> dict[str, Store]:
             name: root.with_namespace(name)
             for name in ("sessions", "rate_limit", "portal_forms", "webchat")
         }
-    return {"sessions": FileStore(settings.data_dir / "sessions", create_directories=True)}
+    return {"sessions": StrictFileStore(settings.data_dir / "sessions", create_directories=True)}
 
 
 def create_app(settings: Settings, kernel: Kernel | None = None) -> Litestar:
@@ -146,10 +119,15 @@ def create_app(settings: Settings, kernel: Kernel | None = None) -> Litestar:
     app = Litestar(
         route_handlers=[healthz, readyz, static, *plugin_routes(ctx)],
         plugins=[channels],
-        middleware=[request_context_middleware, rate_limit.middleware],
+        middleware=[rate_limit.middleware],
+        before_request=sane_input,
         on_startup=[startup],
         on_shutdown=[shutdown],
-        exception_handlers={IntakeRefused: intake_refused_handler},
+        exception_handlers={
+            IntakeRefused: intake_refused_handler,
+            HTTPException: http_exception_handler,
+            Exception: unhandled_exception_handler,
+        },
         openapi_config=OpenAPIConfig(
             title="Civic Hotline API",
             version="1",
@@ -159,12 +137,19 @@ def create_app(settings: Settings, kernel: Kernel | None = None) -> Litestar:
             render_plugins=[JsonRenderPlugin()],
             description="Public API of the hotline. Open311 GeoReport v2 arrives with the portal.",
         ),
-        compression_config=CompressionConfig(backend="gzip", minimum_size=1024),
+        # Not files staff open (photos, PDFs, recordings are compressed already, and gzip on
+        # the event loop would hold it for as long as a big one takes; ranges stay ranges).
+        compression_config=CompressionConfig(
+            backend="gzip", minimum_size=1024, exclude=[r"^/console/files/"]
+        ),
         logging_config=None,
         request_max_body_size=settings.max_request_bytes,
         stores=make_stores(settings),
     )
     app.state.ctx = ctx
+    app.state.faults = faults = FaultLog()
+    # Outside Litestar's own exception handling, so it sees every answer (see core.access_log).
+    app.asgi_handler = with_request_context(app.asgi_handler, faults)
     app.state.kernel = kernel
     app.state.jinja = make_environment(ctx)
     return app

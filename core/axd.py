@@ -16,7 +16,7 @@ from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select, update
+from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
 from hotline.core.context import AppContext
@@ -34,6 +34,11 @@ from hotline.core.models import (
 from hotline.core.settings import Settings
 
 REPEAT_DAYS = 30  # a citizen with this many days' worth of repeat contacts is a priority
+
+# A letter to the director is read by the director's office alone: it never enters this queue.
+# Intake makes no queue item for one; every read of the queue also leaves them out, so an
+# item made before (or by a plugin) is never offered, picked, counted or shown.
+NOT_SEALED = ~exists().where(Case.id == QueueItem.case_id, Case.sealed.is_(True))
 
 
 @dataclass(frozen=True)
@@ -167,7 +172,11 @@ def is_priority_citizen(session: Session, citizen: Citizen, now: datetime, repea
     recent = session.scalar(
         select(func.count())
         .select_from(Case)
-        .where(Case.citizen_id == citizen.id, Case.created_at >= now - timedelta(days=REPEAT_DAYS))
+        .where(
+            Case.citizen_id == citizen.id,
+            Case.created_at >= now - timedelta(days=REPEAT_DAYS),
+            Case.sealed.is_(False),
+        )
     )
     return int(recent or 0) >= repeat > 0
 
@@ -225,7 +234,7 @@ def offerable(session: Session) -> list[int]:
         return []
     query = (
         select(QueueItem)
-        .where(QueueItem.state == QueueState.WAITING)
+        .where(QueueItem.state == QueueState.WAITING, NOT_SEALED)
         .order_by(QueueItem.priority.desc(), QueueItem.waiting_since)
     )
     found = []
@@ -297,7 +306,7 @@ def _pool(
     item = session.scalar(
         select(QueueItem)
         .options(joinedload(QueueItem.case))
-        .where(QueueItem.id == item_id, QueueItem.state == QueueState.WAITING)
+        .where(QueueItem.id == item_id, QueueItem.state == QueueState.WAITING, NOT_SEALED)
     )
     midnight = local_midnight(now, settings.timezone)
     found = candidates(session, item, now, midnight) if item is not None else []
@@ -327,7 +336,7 @@ async def offer(ctx: AppContext, item_id: int) -> Offer | None:
     def claim(session: Session) -> bool:
         done = session.execute(
             update(QueueItem)
-            .where(QueueItem.id == item_id, QueueItem.state == QueueState.WAITING)
+            .where(QueueItem.id == item_id, QueueItem.state == QueueState.WAITING, NOT_SEALED)
             .values(
                 state=QueueState.OFFERED,
                 agent_id=agent,
@@ -365,6 +374,7 @@ async def accept(ctx: AppContext, item_id: int, agent_id: int) -> bool:
                 QueueItem.id == item_id,
                 ((QueueItem.state == QueueState.OFFERED) & (QueueItem.agent_id == agent_id))
                 | (QueueItem.state == QueueState.WAITING),
+                NOT_SEALED,
             )
             .values(state=QueueState.ASSIGNED, agent_id=agent_id, assigned_at=now, updated_at=now)
         )

@@ -22,6 +22,15 @@ PRIORITY_FLAGS = ("elderly", "disabled", "other")  # why a citizen is served fir
 LIMIT = 50
 
 
+def letter_writer_only() -> Any:
+    """Citizens known only as writers of letters to the director: no other case of theirs.
+    Outside the director's office such a record does not show at all (its contacts and its
+    very existence would tell that they wrote to the director)."""
+    return Citizen.id.in_(select(Case.citizen_id).where(Case.sealed.is_(True))) & ~Citizen.id.in_(
+        select(Case.citizen_id).where(Case.sealed.is_(False), Case.citizen_id.is_not(None))
+    )
+
+
 class CitizenRefused(Exception):
     """The change is not possible; nothing was written."""
 
@@ -77,7 +86,12 @@ async def search(ctx: AppContext, query: str, actor: Actor) -> list[Found]:
         else:
             where = Citizen.name.contains(value, autoescape=True)
         citizens = list(
-            await session.scalars(select(Citizen).where(where).order_by(Citizen.id).limit(LIMIT))
+            await session.scalars(
+                select(Citizen)
+                .where(where, ~letter_writer_only())
+                .order_by(Citizen.id)
+                .limit(LIMIT)
+            )
         )
         found = await _found(session, citizens) if citizens else []
         audit(session, actor, "citizen_search", None, by=by, found=len(found))
@@ -96,7 +110,7 @@ async def _found(session: AsyncSession, citizens: list[Citizen]) -> list[Found]:
         (
             await session.execute(
                 select(Case.citizen_id, func.count())
-                .where(Case.citizen_id.in_(ids))
+                .where(Case.citizen_id.in_(ids), Case.sealed.is_(False))
                 .group_by(Case.citizen_id)
             )
         ).all()
@@ -107,7 +121,9 @@ async def _found(session: AsyncSession, citizens: list[Citizen]) -> list[Found]:
 async def read(ctx: AppContext, citizen_id: int, actor: Actor) -> tuple[Found, list[Case]] | None:
     """One citizen's record and cases (not the sealed ones), newest first; audited."""
     async with ctx.db.transaction() as session:
-        citizen = await session.get(Citizen, citizen_id)
+        citizen = await session.scalar(
+            select(Citizen).where(Citizen.id == citizen_id, ~letter_writer_only())
+        )
         if citizen is None:
             return None
         (found,) = await _found(session, [citizen])
@@ -140,7 +156,9 @@ async def edit(
     if priority not in (None, *PRIORITY_FLAGS):
         raise CitizenRefused("unknown priority reason")
     async with ctx.db.transaction() as session:
-        citizen = await session.get(Citizen, citizen_id, with_for_update=True)
+        citizen = await session.scalar(
+            select(Citizen).where(Citizen.id == citizen_id, ~letter_writer_only()).with_for_update()
+        )
         if citizen is None:
             raise CitizenRefused("no such citizen")
         flags = dict(citizen.flags)
@@ -162,15 +180,20 @@ async def merge(ctx: AppContext, keep_id: int, other_id: int, actor: Actor) -> i
     if keep_id == other_id:
         raise CitizenRefused("a record cannot be merged with itself")
     async with ctx.db.transaction() as session:
-        keep = await session.get(Citizen, keep_id, with_for_update=True)
-        other = await session.get(Citizen, other_id, with_for_update=True)
+        visible = select(Citizen).where(~letter_writer_only())
+        keep = await session.scalar(visible.where(Citizen.id == keep_id).with_for_update())
+        other = await session.scalar(visible.where(Citizen.id == other_id).with_for_update())
         if keep is None or other is None:
             raise CitizenRefused("no such citizen")
-        moved = (
-            await session.execute(
-                update(Case).where(Case.citizen_id == other_id).values(citizen_id=keep_id)
-            )
-        ).rowcount  # type: ignore[attr-defined]
+        # the letters to the director move with their writer, but are not counted here
+        moved = await session.scalar(
+            select(func.count())
+            .select_from(Case)
+            .where(Case.citizen_id == other_id, Case.sealed.is_(False))
+        )
+        await session.execute(
+            update(Case).where(Case.citizen_id == other_id).values(citizen_id=keep_id)
+        )
         await session.execute(
             update(ContactPoint)
             .where(ContactPoint.citizen_id == other_id)
@@ -181,8 +204,8 @@ async def merge(ctx: AppContext, keep_id: int, other_id: int, actor: Actor) -> i
         keep.flags = {**other.flags, **keep.flags}
         await session.flush()
         await session.delete(other)
-        audit(session, actor, "citizen_merge", keep_id, merged=other_id, cases=int(moved))
-    return int(moved)
+        audit(session, actor, "citizen_merge", keep_id, merged=other_id, cases=int(moved or 0))
+    return int(moved or 0)
 
 
 async def opt_out(ctx: AppContext, kind: str, value: str) -> bool:

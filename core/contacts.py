@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import unicodedata
+
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
@@ -32,8 +34,9 @@ def normalise_email(value: str) -> str:
 
 
 def normalise(kind: str, value: str, region: str = "CN") -> str:
-    """The stored form of a contact value, so the same person matches across channels."""
-    value = value.strip()
+    """The stored form of a contact value, so the same person matches across channels.
+    Full-width digits and letters (NFKC) are the ASCII ones."""
+    value = unicodedata.normalize("NFKC", value).strip()
     if not value:
         raise InvalidContact("empty")
     if kind in (ContactKind.PHONE, ContactKind.FAX):

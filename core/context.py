@@ -12,7 +12,7 @@ import pluggy
 from hotline.core.db import Database
 from hotline.core.events import EventBus, Publisher
 from hotline.core.i18n import Catalogs, load_catalogs
-from hotline.core.jobs import JobQueue, make_huey
+from hotline.core.jobs import JobQueue, ListenerSpec, make_huey
 from hotline.core.settings import Settings, ensure_secret_key
 from hotline.core.storage import FileStore
 from hotline.plugins.manager import build_plugin_manager
@@ -60,10 +60,11 @@ class Kernel:
 
     def new_context(self) -> AppContext:
         bus = EventBus(self.publisher) if self.publisher else EventBus()
+        db = Database(self.settings.db_url, self.settings.db_lock_timeout_seconds)
         ctx = AppContext(
             settings=self.settings,
             pm=self.pm,
-            db=Database(self.settings.db_url),
+            db=db,
             files=self.files,
             jobs=self.jobs,
             events=bus,
@@ -77,6 +78,13 @@ class Kernel:
                     self.jobs.register(spec)
             for group in self.pm.hook.register_listeners(ctx=ctx):
                 self.jobs.listeners.extend(group or ())
+            from hotline.core.followups import relay_loop
+
+            self.jobs.own_listeners = [ListenerSpec("hotline.relay", relay_loop)]
+        # the job outbox: rows for the jobs that follow case events, handed over after commit
+        db.outbox.follow = self.jobs.follows()
+        db.outbox.grace_seconds = self.settings.job_lease_seconds
+        db.on_commit = self.jobs.ahand_over
         return ctx
 
 

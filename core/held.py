@@ -22,15 +22,16 @@ async def hold_message(
     source: str = "",
     external_id: str | None = None,
 ) -> int:
-    """Keep ``raw`` for a person; the same message held twice is one entry."""
+    """Keep ``raw`` for a person; the same message held twice is one entry, and one a person
+    resolved already (made a case of, or dismissed) does not wait for them again when the
+    same bytes come back (a mailbox read again)."""
     digest = await anyio.to_thread.run_sync(ctx.files.put, raw)
     async with ctx.db.transaction() as session:
         known = await session.scalar(
-            select(HeldMessage.id).where(
-                HeldMessage.channel == channel,
-                HeldMessage.sha256 == digest,
-                HeldMessage.state == "waiting",
-            )
+            select(HeldMessage.id)
+            .where(HeldMessage.channel == channel, HeldMessage.sha256 == digest)
+            .order_by(HeldMessage.id)
+            .limit(1)
         )
         if known is not None:
             return known

@@ -2,9 +2,11 @@
 
 ``receive`` checks everything first (``check_submission``: every problem, nothing stored), then
 stores attachment bytes, asks the routing plugins, then writes citizen, case, interaction, queue
-item and events in one transaction, then tells plugins and screens after commit. It is
+item and events in one transaction, with the follow-up work they call for (the jobs that
+follow its events, such as the acknowledgement; a transcription: ``core/outbox.py``), then
+tells plugins and screens after commit. It is
 idempotent on ``(channel, external_id)``: a re-poll, a gateway retry or a double click returns
-the first result.
+the first result, and writes any follow-up work the first one lacks (``followups.reconcile``).
 
 The database work is plain ORM code run as two units through ``Database.run`` (one read, one
 write), so SQLite does it in two thread hops rather than two per statement.
@@ -22,7 +24,7 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from hotline.core import tracking
+from hotline.core import outbox, tracking
 from hotline.core.actions import ActionRefused
 from hotline.core.actors import SYSTEM
 from hotline.core.axd import is_priority_citizen
@@ -43,6 +45,7 @@ from hotline.core.enums import (
     Satisfaction,
 )
 from hotline.core.events import QUEUE_CHANNEL, CaseEventMessage
+from hotline.core.followups import reconcile
 from hotline.core.lookup import lookup_code
 from hotline.core.models import (
     Attachment,
@@ -57,10 +60,12 @@ from hotline.core.models import (
     ServiceCategory,
     utcnow,
 )
+from hotline.core.office import notify_office
 from hotline.core.routing import Route, route_case
 from hotline.core.storage import ALLOWED_TYPES, sniff
-from hotline.core.submission import IntakeRefused, Problem, Submission
+from hotline.core.submission import IntakeRefused, Problem, Submission, text_problems
 from hotline.core.transcripts import JOB as TRANSCRIBE_JOB
+from hotline.core.transcripts import transcribe_key
 from hotline.core.workflow import do_dispatch
 
 log = logging.getLogger("hotline.intake")
@@ -93,7 +98,7 @@ class IntakeResult:
 def _check_content(ctx: AppContext, sub: Submission, checked: Checked) -> list[Problem]:
     """Problems visible without the database: text, contacts, attachments."""
     settings = ctx.settings
-    problems: list[Problem] = []
+    problems: list[Problem] = text_problems(sub)
     if len(sub.text) > settings.max_text_chars:
         problems.append(
             Problem(
@@ -215,6 +220,9 @@ async def check_submission(
     """An earlier intake of the same message, or every reason to refuse ``sub`` (empty when it
     may be stored), and what was learnt on the way."""
     checked = Checked()
+    unreadable = text_problems(sub)
+    if unreadable:  # not text: refused before any query, alike on SQLite and PostgreSQL
+        return None, unreadable, checked
     problems = _check_content(ctx, sub, checked)
     duplicate, checked.category, checked.target, days = await ctx.db.run(
         lambda session: _look_up(session, sub), write=False
@@ -416,30 +424,45 @@ def _write(
                 created_at=now,
             )
         )
-    media = sub.media or MEDIA_BY_CHANNEL.get(sub.channel, Media.WEB_FORM)
-    skills = list(sub.skills) or ([checked.category.code] if checked.category else [])
-    # A priority citizen (flagged by staff, or contacting again and again) is served first.
-    boost = (
-        1
-        if citizen is not None
-        and citizen.id is not None
-        and is_priority_citizen(session, citizen, now, ctx.settings.axd_repeat_contacts)
-        else 0
-    )
-    session.add(
-        QueueItem(
-            case=case,
-            interaction=interaction,
-            media=media,
-            priority=Priority(case.priority).rank + boost,
-            skills=skills,
-            language=language,
-            waiting_since=now,
-            updated_at=now,
+    if not case.sealed:  # a letter to the director never enters the agents' queue
+        media = sub.media or MEDIA_BY_CHANNEL.get(sub.channel, Media.WEB_FORM)
+        skills = list(sub.skills) or ([checked.category.code] if checked.category else [])
+        # A priority citizen (flagged by staff, or contacting again and again) is served first.
+        boost = (
+            1
+            if citizen is not None
+            and citizen.id is not None
+            and is_priority_citizen(session, citizen, now, ctx.settings.axd_repeat_contacts)
+            else 0
         )
-    )
+        session.add(
+            QueueItem(
+                case=case,
+                interaction=interaction,
+                media=media,
+                priority=Priority(case.priority).rank + boost,
+                skills=skills,
+                language=language,
+                waiting_since=now,
+                updated_at=now,
+            )
+        )
     session.add_all(events)
     session.flush()
+    if case.sealed:
+        # A letter to the director (or more from its writer) goes to the director's office
+        # alone, never to the agents' queue: the office is told in its message centre.
+        kind = "letter_added" if appending else "letter_received"
+        notify_office(session, kind, case_id=case.id, number=case.tracking_number, at=now)
+    if any(kind.startswith("audio/") for kind in checked.types):
+        # follow-up work, in this transaction: transcribed even if we die right after commit
+        outbox.add(
+            session,
+            TRANSCRIBE_JOB,
+            key=transcribe_key(interaction.id),
+            args={"interaction_id": interaction.id},
+            case_id=case.id,
+        )
     result = IntakeResult(
         case_id=case.id,
         tracking_number=case.tracking_number,
@@ -502,6 +525,8 @@ async def receive(ctx: AppContext, sub: Submission) -> IntakeResult:
     """Store one submission as a new case or as an addition to an open one. See module doc."""
     duplicate, problems, checked = await check_submission(ctx, sub)
     if duplicate is not None:
+        # a retry: whatever should have followed the first (its acknowledgement) exists
+        await reconcile(ctx, case_id=duplicate.case_id)
         return duplicate
     if problems:
         raise IntakeRefused(problems)
@@ -539,13 +564,12 @@ async def receive(ctx: AppContext, sub: Submission) -> IntakeResult:
             # new contact point or tracking number: the first wins; we read or draw again.
             found = await ctx.db.run(lambda session: _existing(session, sub), write=False)
             if found is not None:
+                await reconcile(ctx, case_id=found.case_id)
                 return found
             if attempt == TRACKING_ATTEMPTS - 1:
                 raise
     await ctx.events.deliver(ctx, messages)
     ctx.events.publish({"type": "queue_changed", "case_id": result.case_id}, [QUEUE_CHANNEL])
-    if any(kind.startswith("audio/") for kind in checked.types):
-        await ctx.jobs.aenqueue(TRANSCRIBE_JOB, interaction_id=result.interaction_id)
     if result.created and route is not None and checked.category is not None:
         if checked.category.auto_dispatch:
             await _dispatch_automatically(ctx, result, route)

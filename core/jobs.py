@@ -8,6 +8,13 @@ engine belongs to one loop). Arguments must be JSON-like: ids, not objects.
 Why huey: it is maintained, has a persistent SQLite storage (a job enqueued before a
 ``kill -9`` runs after restart) and a PostgreSQL storage (several ``hotline worker`` processes
 take jobs with ``FOR UPDATE SKIP LOCKED``), so neither size needs a broker of its own.
+
+Huey takes a task off its queue before it runs it, and nothing enqueued after a commit survives
+a crash between the two. Work that must not be lost (follow-up work: acknowledgements, replies,
+transcriptions, notices) is therefore a row of the job outbox (``core/outbox.py``), written with
+the change that causes it; huey carries only ``hotline.follow_up(key)``, a nudge to run that row
+(``core/followups.py``), and the relay hands again what huey lost. Plain ``enqueue`` stays for
+work whose state lives elsewhere and that a periodic sweep redoes (the AXD queue's offers).
 """
 
 from __future__ import annotations
@@ -16,8 +23,10 @@ import asyncio
 import contextlib
 import logging
 import threading
-from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+import time
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import anyio
@@ -25,19 +34,45 @@ from huey import Huey, PostgresHuey, SqliteHuey
 from huey.consumer import Consumer
 from sqlalchemy.engine import make_url
 
+from hotline.core.ratelog import rate_limit_job_logs
+
 if TYPE_CHECKING:
+    from sqlalchemy.ext.asyncio import AsyncSession
+
     from hotline.core.context import AppContext
     from hotline.core.settings import Settings
 
 log = logging.getLogger("hotline.jobs")
 LISTENER_RESTART_SECONDS = 30
+FOLLOW_UP_TASK = "hotline.follow_up"
+STORE_PAUSE_SECONDS = 5.0
 
 JobFunc = Callable[..., Awaitable[Any]]
 
 
 @dataclass(frozen=True)
+class Missing:
+    """Follow-up work the reconciliation found missing: the outbox row it writes."""
+
+    key: str
+    case_id: int | None
+    args: dict[str, Any] = field(default_factory=dict)
+    rearm: bool = False  # a row with this key that is done runs again (the work is not done)
+
+
+# (session, oldest time to look at, one case or all) -> what is missing
+Reconcile = Callable[["AsyncSession", datetime, int | None], Awaitable[list[Missing]]]
+
+
+@dataclass(frozen=True)
 class JobSpec:
-    """A job a plugin offers. ``periodic`` is a huey ``crontab(...)`` for scheduled jobs."""
+    """A job a plugin offers. ``periodic`` is a huey ``crontab(...)`` for scheduled jobs.
+
+    As follow-up work (``core/outbox.py``) a job runs from an outbox row: ``on_events`` writes
+    one with every case event of those actions (arguments ``case_id``, ``event_id``);
+    ``reconcile`` finds the work that should exist and does not (see ``Reconcile``);
+    ``retries`` and the backoff apply there too, and ``lease_seconds`` overrides
+    ``HOTLINE_JOB_LEASE_SECONDS`` for jobs that hold a worker long."""
 
     name: str
     func: JobFunc
@@ -45,6 +80,9 @@ class JobSpec:
     retries: int = 6
     retry_delay: float = 5.0
     retry_backoff: float = 2.0
+    on_events: tuple[str, ...] = ()
+    reconcile: Reconcile | None = None
+    lease_seconds: float | None = None
 
 
 @dataclass(frozen=True)
@@ -99,8 +137,27 @@ class JobQueue:
         self._context_factory = context_factory
         self._local = threading.local()
         self._consumer: Consumer | None = None
-        self.listeners: list[ListenerSpec] = []
+        self.listeners: list[ListenerSpec] = []  # the plugins'
+        self.own_listeners: list[ListenerSpec] = []  # the kernel's (the outbox relay)
         self._running: list[tuple[threading.Thread, asyncio.AbstractEventLoop, asyncio.Event]] = []
+        self._store_down_until = 0.0
+        rate_limit_job_logs()
+
+        def follow_up(key: str) -> Any:
+            from hotline.core import followups
+
+            loop, ctx = self._thread_state()
+            return loop.run_until_complete(followups.run(ctx, key))
+
+        self._follow_up = huey.task(name=FOLLOW_UP_TASK, retries=0)(follow_up)
+
+    def follows(self) -> dict[str, tuple[str, ...]]:
+        """Which jobs follow which case event (``JobSpec.on_events``)."""
+        found: dict[str, tuple[str, ...]] = {}
+        for spec in self.specs.values():
+            for action in spec.on_events:
+                found[action] = (*found.get(action, ()), spec.name)
+        return found
 
     def register(self, spec: JobSpec) -> None:
         if spec.name in self.specs:
@@ -149,12 +206,37 @@ class JobQueue:
     async def aenqueue(self, name: str, *, delay: float | None = None, **kwargs: Any) -> str:
         return await anyio.to_thread.run_sync(lambda: self.enqueue(name, delay=delay, **kwargs))
 
+    def hand_over(self, rows: Sequence[tuple[str, float]], *, force: bool = False) -> int:
+        """Nudge a worker to run these outbox rows (key, seconds until due). What fails here
+        (the job store locked, the disk full) is logged once a minute and left to the relay:
+        the rows are committed already. After a failure the next ``STORE_PAUSE_SECONDS`` of
+        hand-overs are left to the relay too (``force``: the relay's own, which probe), so
+        requests do not each wait out the store's lock timeout. Returns how many were handed."""
+        if not force and time.monotonic() < self._store_down_until:
+            return 0
+        handed = 0
+        for key, delay in rows:
+            try:
+                if delay > 0:
+                    self.huey.add_schedule(self._follow_up.s(key=key, delay=delay))
+                else:
+                    self._follow_up(key=key)
+            except Exception:
+                self._store_down_until = time.monotonic() + STORE_PAUSE_SECONDS
+                log.warning("follow-up work not handed to the job store; the relay will")
+                break
+            handed += 1
+        return handed
+
+    async def ahand_over(self, rows: Sequence[tuple[str, float]], *, force: bool = False) -> int:
+        return await anyio.to_thread.run_sync(lambda: self.hand_over(rows, force=force))
+
     def pending(self) -> int:
         return int(self.huey.pending_count()) + int(self.huey.scheduled_count())
 
     def start_listeners(self) -> None:
         """Each listener in a thread with its own loop and context."""
-        for spec in self.listeners:
+        for spec in [*self.own_listeners, *self.listeners]:
             ready: list[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = []
             started = threading.Event()
 

@@ -118,6 +118,7 @@ ACTION = {
     "reply_failed": N_("Message to the citizen failed"),
     "reply_delivered": N_("Message delivered to the citizen"),
     "chat_ended": N_("Chat ended by the agent"),
+    "follow_up_failed": N_("Follow-up work failed after its last try (see hotline jobs)"),
 }
 
 DELIVERY = {
@@ -145,6 +146,18 @@ NOTICE = {
     "overdue": N_("A deadline has passed"),
     "not_satisfied": N_("A citizen is not satisfied"),
     "break_glass": N_("A letter to the director was opened by break-glass"),
+    "letter_received": N_("A new letter to the director"),
+    "letter_added": N_("The writer of a letter sent more"),
+    "rights_request": N_("A change of rights waits for a second person of the office"),
+    "rights_approved": N_("A change of rights was approved"),
+    "rights_refused": N_("A change of rights was refused"),
+    "rights_changed": N_("The rights of the director's office changed"),
+    "rights:edit": N_("Account changed (role, department or active)"),
+    "rights:add": N_("New account"),
+    "rights:grant": N_("Permission override added"),
+    "rights:grant_delete": N_("Permission override removed"),
+    "rights:reset_password": N_("New password"),
+    "rights:reset_totp": N_("Second factor removed"),
     "announcement": N_("Announcement"),
 }
 

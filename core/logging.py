@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import logging
 import sys
+import threading
+import time
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from typing import Any
@@ -52,6 +54,37 @@ class RequestIdFilter(logging.Filter):
         return True
 
 
+# What uvicorn warns about once per bad request: a flood of them is one line a minute.
+REPEATED_WARNINGS = ("Exceeded concurrency limit.", "Invalid HTTP request received.")
+
+
+class OncePerInterval(logging.Filter):
+    """Lets each of ``messages`` through once per ``interval`` seconds; the next one that
+    passes counts the ones held back (``suppressed``). Other messages pass untouched."""
+
+    def __init__(self, messages: tuple[str, ...], interval: float = 60.0) -> None:
+        super().__init__()
+        self.messages = messages
+        self.interval = interval
+        self._last: dict[str, float] = {}
+        self._held: dict[str, int] = {}
+        self._lock = threading.Lock()
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        message = record.getMessage()
+        if message not in self.messages:
+            return True
+        now = time.monotonic()
+        with self._lock:
+            last = self._last.get(message)
+            if last is not None and now - last < self.interval:
+                self._held[message] = self._held.get(message, 0) + 1
+                return False
+            self._last[message] = now
+            record.suppressed = self._held.pop(message, 0)
+        return True
+
+
 def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     handler = logging.StreamHandler(sys.stderr)
     if fmt == "json":
@@ -69,3 +102,6 @@ def configure_logging(level: str = "INFO", fmt: str = "json") -> None:
     for name in QUIET_LOGGERS:
         logging.getLogger(name).setLevel(logging.WARNING)
     logging.getLogger("uvicorn.access").disabled = True
+    server = logging.getLogger("uvicorn.error")
+    server.filters[:] = [f for f in server.filters if not isinstance(f, OncePerInterval)]
+    server.addFilter(OncePerInterval(REPEATED_WARNINGS))

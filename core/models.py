@@ -144,6 +144,10 @@ class User(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     must_change_password: Mapped[bool] = mapped_column(Boolean, default=False)
     totp_secret: Mapped[str | None] = mapped_column(String(64))
+    # the last TOTP time step accepted: a code of that step or an earlier one is refused
+    totp_last_step: Mapped[int | None] = mapped_column(BigInteger)
+    # raised when the password or second factor changes: sessions of an older epoch end
+    session_epoch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     notices_read_at: Mapped[datetime | None] = mapped_column()
 
@@ -351,6 +355,26 @@ class PermissionGrant(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class AccountRequest(Base):
+    """A change to staff rights that needs a second person of the director's office: granting
+    ``director.mailbox``, moving someone into the office (or adding an office account),
+    resetting an office account's password or second factor. An administrator asks; another
+    person of the office (not the one asking, not the one concerned) approves or refuses."""
+
+    __tablename__ = "account_requests"
+    __table_args__ = (Index("ix_account_requests_state", "state", "at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(32))  # grant | role | add | reset_password | ...
+    requested_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))  # the account concerned
+    detail: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    state: Mapped[str] = mapped_column(String(16), default="pending")  # approved|refused|...
+    decided_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    decided_at: Mapped[datetime | None] = mapped_column()
+
+
 class AwayReason(Base):
     """Why an agent is away (break, meal, meeting, training...), defined by administrators."""
 
@@ -374,15 +398,30 @@ class FailedAttempt(Base):
     at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
+class EdgeCount(Base):
+    """Something a stranger did that a limit counts (a chat begun, per address and per contact;
+    a proof of work spent), so every app process sees the same count. Purged after two days."""
+
+    __tablename__ = "edge_counts"
+    __table_args__ = (Index("ix_edge_counts_key_at", "key", "at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(120))
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
 class ApiClient(Base):
-    """An app allowed to post requests through Open311; its key is stored hashed."""
+    """An app allowed to post requests through Open311. Its key is kept as a keyed digest
+    (``key_digest``); keys issued before digests have only an argon2 ``key_hash`` until their
+    next use (see ``core/apikeys.py``)."""
 
     __tablename__ = "api_clients"
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     key_prefix: Mapped[str] = mapped_column(String(16), unique=True)
-    key_hash: Mapped[str] = mapped_column(String(200))
+    key_hash: Mapped[str | None] = mapped_column(String(200))
+    key_digest: Mapped[str | None] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
@@ -548,6 +587,31 @@ class Notice(Base):
     emailed_at: Mapped[datetime | None] = mapped_column()
 
 
+class OutboxJob(Base):
+    """Follow-up work (an acknowledgement, a reply's delivery, a transcription...) written in
+    the same transaction as the change that causes it: the transactional outbox. A row leaves
+    the queue only when its job finished (``done``) or gave up (``dead``, shown to staff); a
+    runner holds it with a lease (``lease_until``) and ``claim`` names that run. See
+    ``core/outbox.py``."""
+
+    __tablename__ = "job_outbox"
+    __table_args__ = (Index("ix_job_outbox_state_lease", "state", "lease_until"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    key: Mapped[str] = mapped_column(String(200), unique=True)  # the idempotency key
+    job: Mapped[str] = mapped_column(String(100))
+    args: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    state: Mapped[str] = mapped_column(String(12), default="pending")  # running|done|dead
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_try_at: Mapped[datetime] = mapped_column(default=utcnow)
+    lease_until: Mapped[datetime | None] = mapped_column()
+    claim: Mapped[str | None] = mapped_column(String(32))
+    last_error: Mapped[str | None] = mapped_column(String(500))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    finished_at: Mapped[datetime | None] = mapped_column()
+
+
 class CaseEvent(Base):
     """The audit trail and the case timeline: who did what, when, from where."""
 
@@ -621,5 +685,38 @@ class HeldMessage(Base):
     state: Mapped[str] = mapped_column(String(16), default="waiting")  # waiting|case|dismissed
     case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    resolved_at: Mapped[datetime | None] = mapped_column()
+    resolved_by: Mapped[str] = mapped_column(String(100), default="")
+
+
+class MessageTrace(Base):
+    """A message that made no case of its own, kept visible for a set time: mail no person
+    wrote to the hotline (auto-replies, bulk and list mail, reports, bounces, our own mail
+    coming back) and second copies of a message already taken (duplicates). Its bytes are in
+    the file store; a person may make a case of one wrongly ignored."""
+
+    __tablename__ = "message_traces"
+    __table_args__ = (
+        Index("ix_message_traces_source", "source", "created_at"),
+        Index("ix_message_traces_sha256", "sha256"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(64), default="")  # e.g. the mailbox
+    reason: Mapped[str] = mapped_column(
+        String(32)
+    )  # auto_reply|bulk|list|report|bounce|loop|duplicate
+    detail: Mapped[str] = mapped_column(String(500), default="")  # the header that shows it
+    sender: Mapped[str] = mapped_column(String(320), default="")
+    subject: Mapped[str] = mapped_column(String(300), default="")
+    message_id: Mapped[str | None] = mapped_column(String(255))
+    sha256: Mapped[str] = mapped_column(String(64))
+    size: Mapped[int] = mapped_column(BigInteger)
+    times: Mapped[int] = mapped_column(Integer, default=1)  # the same bytes seen again
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"))  # the original, or made
+    state: Mapped[str] = mapped_column(String(16), default="kept")  # kept|case
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(default=utcnow)
     resolved_at: Mapped[datetime | None] = mapped_column()
     resolved_by: Mapped[str] = mapped_column(String(100), default="")

@@ -1,9 +1,18 @@
-"""Replies to citizens: an outbound Interaction (the outbox row) and a job that delivers it.
+"""Replies to citizens: an outbound Interaction and the job that delivers it.
 
-The row is written in the caller's transaction, so a reply exists exactly when the change that
-caused it committed. ``deliver`` claims the row before sending, so two runs never both send;
-the ``send_reply`` hook picks the channel that owns the contact kind. A crash mid-send leaves
-the row ``sending``; the sweep job puts it back after ``STALE_CLAIM`` (at-least-once then).
+``queue_reply`` writes the message and its delivery job (a row of the job outbox,
+``core/outbox.py``) in the caller's transaction, so a reply exists, and will be sent, exactly
+when the change that caused it committed. ``deliver`` claims the message before sending, so two
+runs never both send; the ``send_reply`` hook picks the channel that owns the contact kind. A
+crash mid-send leaves the message ``sending``: once its claim is older than the job lease the
+next run sends it again with the same idempotency key (e-mail: the same Message-ID), so a
+message is sent at least once and never twice unless the crash fell between the channel taking
+it and our marking it sent. The reconciliation writes the job for any pending message without
+one (messages from before the outbox, say).
+
+A message may say where the lookup code goes (``LOOKUP_CODE_MASK`` in the text and
+``meta['lookup_code']``): the stored text, which staff read, never holds the code; it is put in
+only as the message leaves.
 """
 
 from __future__ import annotations
@@ -11,24 +20,26 @@ from __future__ import annotations
 import inspect
 import logging
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 
-from sqlalchemy import select, update
+from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.core import crashpoints, outbox
 from hotline.core.context import AppContext
 from hotline.core.enums import ActorKind, DeliveryStatus, Direction
 from hotline.core.events import CaseEventMessage
-from hotline.core.jobs import JobSpec
-from hotline.core.models import Case, CaseEvent, ContactPoint, Interaction, utcnow
+from hotline.core.followups import TryLater
+from hotline.core.jobs import JobSpec, Missing
+from hotline.core.lookup import lookup_code
+from hotline.core.models import Case, CaseEvent, ContactPoint, Interaction, OutboxJob, utcnow
 
 log = logging.getLogger("hotline.replies")
 
 DELIVER_JOB = "hotline.deliver_reply"
-SWEEP_JOB = "hotline.sweep_outbox"
 MAX_ATTEMPTS = 6
-STALE_CLAIM = timedelta(minutes=15)
 REPORTED = (DeliveryStatus.DELIVERED, DeliveryStatus.FAILED)  # set by a delivery report
+LOOKUP_CODE_MASK = "******"  # where the lookup code goes in a stored text (never the code)
 
 
 @dataclass(frozen=True)
@@ -45,6 +56,12 @@ class OutboundMessage:
     text: str
     in_reply_to: str | None  # the channel's id of the last inbound message on this case
     purpose: str = "reply"  # acknowledgement, reply (the answer after review), answer, ...
+    # the same for every attempt at this message: a peer that can deduplicate should use it
+    idempotency_key: str = ""
+
+
+def deliver_key(interaction_id: int) -> str:
+    return f"{DELIVER_JOB}:{interaction_id}"
 
 
 async def queue_reply(
@@ -54,8 +71,12 @@ async def queue_reply(
     text: str,
     subject: str = "",
     purpose: str = "reply",
+    *,
+    with_lookup_code: bool = False,
 ) -> Interaction:
-    """Add an outbound message to ``case`` in the caller's transaction (the outbox row)."""
+    """Add an outbound message to ``case`` and its delivery job, in the caller's transaction.
+    ``with_lookup_code``: the text holds ``LOOKUP_CODE_MASK`` where the case's lookup code goes
+    when it is sent."""
     status = DeliveryStatus.FAILED if contact.opted_out else DeliveryStatus.PENDING
     interaction = Interaction(
         case_id=case.id,
@@ -65,18 +86,43 @@ async def queue_reply(
         text=text,
         delivery_status=status,
         delivery_detail="the citizen opted out" if contact.opted_out else None,
-        meta={"subject": subject, "purpose": purpose},
+        meta={"subject": subject, "purpose": purpose, "lookup_code": with_lookup_code},
     )
     session.add(interaction)
     await session.flush()
+    if status == DeliveryStatus.PENDING:
+        outbox.add(
+            session,
+            DELIVER_JOB,
+            key=deliver_key(interaction.id),
+            args={"interaction_id": interaction.id},
+            case_id=case.id,
+        )
     return interaction
 
 
 async def enqueue_delivery(ctx: AppContext, interaction_id: int) -> None:
-    await ctx.jobs.aenqueue(DELIVER_JOB, interaction_id=interaction_id)
+    """Nudge a worker to deliver a message now (its job was written with it; the relay would
+    hand it over anyway)."""
+    await ctx.jobs.ahand_over([(deliver_key(interaction_id), 0.0)])
 
 
-async def _message(session: AsyncSession, row: Interaction) -> OutboundMessage | None:
+def as_sent(secret_key: str, tracking_number: str, row: Interaction) -> str:
+    """An outbound message's text as its citizen gets it: the lookup code in its place. Only
+    for the citizen's own eyes (the channel sending it, the citizen's own chat page)."""
+    if (row.meta or {}).get("lookup_code"):
+        return with_code(secret_key, tracking_number, row.text)
+    return row.text
+
+
+def with_code(secret_key: str, tracking_number: str, text: str) -> str:
+    """``text`` with the case's lookup code where the mask stands."""
+    return text.replace(LOOKUP_CODE_MASK, lookup_code(secret_key, tracking_number), 1)
+
+
+async def _message(
+    ctx: AppContext, session: AsyncSession, row: Interaction
+) -> OutboundMessage | None:
     case = await session.get(Case, row.case_id)
     contact = (
         await session.get(ContactPoint, row.contact_point_id) if row.contact_point_id else None
@@ -94,6 +140,7 @@ async def _message(session: AsyncSession, row: Interaction) -> OutboundMessage |
         .order_by(Interaction.id.desc())
         .limit(1)
     )
+    text = as_sent(ctx.secret_key, case.tracking_number, row)
     return OutboundMessage(
         interaction_id=row.id,
         case_id=case.id,
@@ -102,9 +149,10 @@ async def _message(session: AsyncSession, row: Interaction) -> OutboundMessage |
         contact_kind=contact.kind,
         contact_value=contact.value,
         subject=str(row.meta.get("subject") or ""),
-        text=row.text,
+        text=text,
         in_reply_to=last_in,
         purpose=str(row.meta.get("purpose") or "reply"),
+        idempotency_key=deliver_key(row.id),
     )
 
 
@@ -164,13 +212,23 @@ async def _finish(
 
 
 async def deliver(ctx: AppContext, interaction_id: int) -> str:
-    """Job: send one pending outbound message through the ``send_reply`` hook."""
+    """Job: send one outbound message through the ``send_reply`` hook. A message another run
+    claimed less than a job lease ago waits (``TryLater``); an older claim is a run that died,
+    and this one sends again."""
+    stale = utcnow() - timedelta(seconds=ctx.settings.job_lease_seconds)
     async with ctx.db.transaction() as session:
         claimed = await session.execute(
             update(Interaction)
             .where(
                 Interaction.id == interaction_id,
-                Interaction.delivery_status == DeliveryStatus.PENDING,
+                Interaction.direction == Direction.OUT,
+                or_(
+                    Interaction.delivery_status == DeliveryStatus.PENDING,
+                    and_(
+                        Interaction.delivery_status == DeliveryStatus.SENDING,
+                        Interaction.claimed_at < stale,
+                    ),
+                ),
             )
             .values(
                 delivery_status=DeliveryStatus.SENDING,
@@ -179,10 +237,13 @@ async def deliver(ctx: AppContext, interaction_id: int) -> str:
             )
         )
         if claimed.rowcount != 1:  # type: ignore[attr-defined]
+            row = await session.get(Interaction, interaction_id)
+            if row is not None and row.delivery_status == DeliveryStatus.SENDING:
+                raise TryLater(ctx.settings.job_lease_seconds, "another run is sending it")
             return "not pending"
         row = await session.get(Interaction, interaction_id)
         assert row is not None
-        message = await _message(session, row)
+        message = await _message(ctx, session, row)
         attempts = row.attempts
     if message is None:
         await _finish(
@@ -208,6 +269,7 @@ async def deliver(ctx: AppContext, interaction_id: int) -> str:
             )
         log.warning("reply not sent, will retry", extra={"interaction": interaction_id})
         raise
+    crashpoints.crash_point("reply.sent")
     if answer is None:
         await _finish(
             ctx,
@@ -221,39 +283,44 @@ async def deliver(ctx: AppContext, interaction_id: int) -> str:
     return "sent"
 
 
-async def sweep_outbox(ctx: AppContext) -> int:
-    """Periodic job: put stale claims back and enqueue what waits (after a crash, say)."""
-    now = utcnow()
-    async with ctx.db.transaction() as session:
-        await session.execute(
-            update(Interaction)
-            .where(
-                Interaction.delivery_status == DeliveryStatus.SENDING,
-                Interaction.claimed_at < now - STALE_CLAIM,
-            )
-            .values(delivery_status=DeliveryStatus.PENDING, claimed_at=None)
-        )
-        waiting = list(
-            await session.scalars(
-                select(Interaction.id).where(
-                    Interaction.delivery_status == DeliveryStatus.PENDING,
-                    Interaction.direction == Direction.OUT,
-                    Interaction.created_at < now - timedelta(minutes=2),
-                    Interaction.attempts < MAX_ATTEMPTS,
-                )
+async def missing_deliveries(
+    session: AsyncSession, _since: datetime, case_id: int | None
+) -> list[Missing]:
+    """Reconciliation: messages waiting to be sent (or cut off mid-send) with no live job."""
+    query = select(Interaction.id, Interaction.case_id).where(
+        Interaction.direction == Direction.OUT,
+        Interaction.delivery_status.in_([DeliveryStatus.PENDING, DeliveryStatus.SENDING]),
+        Interaction.attempts < MAX_ATTEMPTS,
+    )
+    if case_id is not None:
+        query = query.where(Interaction.case_id == case_id)
+    waiting = {deliver_key(i): (i, c) for i, c in await session.execute(query.limit(1000))}
+    if not waiting:
+        return []
+    live = set(
+        await session.scalars(
+            select(OutboxJob.key).where(
+                OutboxJob.key.in_(list(waiting)), OutboxJob.state.in_(outbox.LIVE)
             )
         )
-    for interaction_id in waiting:
-        await enqueue_delivery(ctx, interaction_id)
-    return len(waiting)
+    )
+    return [
+        Missing(key, case, {"interaction_id": row}, rearm=True)
+        for key, (row, case) in waiting.items()
+        if key not in live
+    ]
 
 
 def jobs() -> list[JobSpec]:
-    from huey import crontab
-
     return [
-        JobSpec(DELIVER_JOB, deliver, retries=MAX_ATTEMPTS, retry_delay=10, retry_backoff=2),
-        JobSpec(SWEEP_JOB, sweep_outbox, periodic=crontab(minute="*/5")),
+        JobSpec(
+            DELIVER_JOB,
+            deliver,
+            retries=MAX_ATTEMPTS + 2,  # ``deliver`` gives up itself, visibly, after MAX_ATTEMPTS
+            retry_delay=10,
+            retry_backoff=2,
+            reconcile=missing_deliveries,
+        ),
     ]
 
 

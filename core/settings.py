@@ -47,6 +47,27 @@ class Settings(BaseSettings):
     job_poll_seconds: float = Field(
         0.05, ge=0.01, le=10, description="how often idle job workers look for new jobs"
     )
+    job_lease_seconds: float = Field(
+        60,
+        ge=1,
+        le=3600,
+        description="how long a follow-up job (acknowledgement, reply, transcription) is held by"
+        " the worker running it, renewed while it runs; a job whose worker died runs again after",
+    )
+    job_relay_seconds: float = Field(
+        5,
+        ge=0.1,
+        le=600,
+        description="how often job workers hand again follow-up work that was never handed over"
+        " or whose worker died",
+    )
+    job_reconcile_seconds: float = Field(
+        300,
+        ge=1,
+        le=86400,
+        description="how often job workers look for cases lacking their follow-up work (an"
+        " acknowledgement, a transcription, a reply's delivery) and write it",
+    )
     events_backend: Literal["memory", "redis", "postgres"] = "memory"
     redis_url: str = ""
     plugins: Annotated[list[str], NoDecode] = Field(
@@ -65,6 +86,32 @@ class Settings(BaseSettings):
         64 * 1024 * 1024, ge=64 * 1024, description="largest request body the app reads"
     )
     secret_key: str = Field("", repr=False, description="session signing key; generated when empty")
+    trusted_proxies: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="reverse proxies (CIDR, comma-separated) whose X-Forwarded-For and"
+        " X-Forwarded-Proto are believed; empty: none, the peer's own address counts",
+    )
+    header_timeout_seconds: float = Field(
+        10, gt=0, le=300, description="a connection must send a request's headers within this"
+    )
+    keepalive_seconds: float = Field(
+        5, gt=0, le=300, description="an idle kept-alive connection is closed after this"
+    )
+    max_connections: int = Field(
+        1000,
+        ge=10,
+        description="open connections and requests one `serve` process takes; more get a 503",
+    )
+    max_header_bytes: int = Field(
+        16 * 1024, ge=4096, le=1024 * 1024, description="largest request line and headers"
+    )
+    db_lock_timeout_seconds: float = Field(
+        10,
+        gt=0,
+        le=600,
+        description="how long a write waits for a lock (SQLite busy timeout, PostgreSQL"
+        " lock_timeout) before the request is answered 503",
+    )
     rate_limit_per_minute: int = Field(120, ge=1)
     form_posts_per_minute: int = Field(10, ge=1, description="portal form posts per address")
     console_posts_per_minute: int = Field(
@@ -136,6 +183,12 @@ class Settings(BaseSettings):
     imap_fax_url: str = Field(
         "", repr=False, description="the fax-to-mail mailbox of the fax gateway, as above"
     )
+    mail_trace_days: int = Field(
+        90,
+        ge=1,
+        description="days ignored mail (auto-replies, lists, reports) and duplicates stay"
+        " listed for staff before they are purged",
+    )
     sms_shared_secret: str = Field(
         "",
         repr=False,
@@ -201,11 +254,48 @@ class Settings(BaseSettings):
     fax_spool_dir: str = Field(
         "", description="a folder a fax server drops received faxes in (TIFF or PDF); empty: none"
     )
+    open311_retry_minutes: int = Field(
+        10,
+        ge=1,
+        le=1440,
+        description="an Open311 app posting the identical request again within this many"
+        " minutes gets the first request's id back (a retry), not a second request",
+    )
     evaluation_days: int = Field(
         7, ge=1, description="days an answered case waits for the citizen's evaluation, then closes"
     )
+    # The public edge: what one stranger may cost (see README, "Limits at the public edge").
+    lookup_free_attempts: int = Field(
+        5, ge=1, description="wrong lookups on one case before each next try waits"
+    )
+    lookup_delay_seconds: float = Field(
+        2.0, gt=0, description="the first wait after those; it doubles with each wrong try"
+    )
+    lookup_max_delay_seconds: float = Field(900.0, gt=0, description="the longest such wait")
+    lookup_failures_per_address: int = Field(
+        20, ge=1, description="wrong lookups one address may make in an hour, on any case"
+    )
+    max_image_pixels: int = Field(
+        50_000_000, ge=1_000_000, description="largest photo (width x height) decoded"
+    )
+    image_workers: int = Field(1, ge=1, le=16, description="photos decoded at once per process")
+    signin_per_minute: int = Field(
+        120, ge=1, description="console requests per address per minute before signing in"
+    )
+    chat_starts_free: int = Field(
+        3, ge=0, description="chats one address begins in an hour before a proof of work"
+    )
+    chat_starts_per_address: int = Field(
+        20, ge=1, description="chats one address may begin in an hour, at most"
+    )
+    chat_starts_per_contact: int = Field(
+        5, ge=1, description="chats begun with one phone or e-mail in a day, at most"
+    )
+    chat_pow_bits: int = Field(
+        18, ge=1, le=28, description="the proof of work: leading zero bits of SHA-256"
+    )
 
-    @field_validator("console_networks", "sms_networks")
+    @field_validator("console_networks", "sms_networks", "trusted_proxies")
     @classmethod
     def _networks(cls, value: list[str]) -> list[str]:
         for network in value:
@@ -220,6 +310,7 @@ class Settings(BaseSettings):
         "disabled_plugins",
         "console_networks",
         "sms_networks",
+        "trusted_proxies",
         "phone_numbers",
         mode="before",
     )

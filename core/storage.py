@@ -62,6 +62,7 @@ class FileStore:
         digest = sha256(data)
         target = self.path(digest)
         if target.exists():
+            os.utime(target)  # in use again: a purge that began before now leaves it
             return digest
         target.parent.mkdir(parents=True, exist_ok=True)
         fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
@@ -75,6 +76,16 @@ class FileStore:
             Path(tmp).unlink(missing_ok=True)
             raise
         return digest
+
+    def discard(self, digest: str, unused_since: float) -> None:
+        """Remove content no record refers to any more (the caller checked), unless it was
+        stored again after ``unused_since`` (a time.time())."""
+        target = self.path(digest)
+        try:
+            if target.stat().st_mtime < unused_since:
+                target.unlink()
+        except FileNotFoundError:
+            pass
 
     def get(self, digest: str) -> bytes:
         return self.path(digest).read_bytes()

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from hotline.core import text as edge_text
 from hotline.core.enums import CaseKind, ContactKind, Media, Priority, Satisfaction
 
 
@@ -15,6 +16,12 @@ class ContactIn(BaseModel):
 
     kind: ContactKind
     value: str = Field(max_length=320)
+
+    @field_validator("value", mode="before")
+    @classmethod
+    def _typed_as_seen(cls, value: object) -> object:
+        """Full-width digits and letters (a Chinese input method's) are the ASCII ones."""
+        return edge_text.nfkc(value).strip() if isinstance(value, str) else value
 
 
 class AttachmentIn(BaseModel):
@@ -71,6 +78,16 @@ class Submission(BaseModel):
     received_at: datetime | None = None
     meta: dict[str, Any] = Field(default_factory=dict)
 
+    @field_validator("tracking_number", mode="before")
+    @classmethod
+    def _number_as_typed(cls, value: object) -> object:
+        return edge_text.code(value) if isinstance(value, str) else value
+
+    @field_validator("category", mode="before")
+    @classmethod
+    def _code_as_typed(cls, value: object) -> object:
+        return edge_text.nfkc(value).strip() if isinstance(value, str) else value
+
 
 class Problem(BaseModel):
     """One reason a submission was refused: which field, a stable code, and a sentence."""
@@ -97,6 +114,41 @@ def problems_from_validation(exc: ValidationError) -> list[Problem]:
         )
         for err in exc.errors(include_input=False)
     ]
+
+
+# Fields of one line: a line break there is as wrong as any other control character.
+ONE_LINE_FIELDS: tuple[str, ...] = ("channel", "external_id", "subject", "category")
+ONE_LINE_FIELDS += ("citizen_name", "tracking_number", "address")
+
+
+def text_problems(sub: Submission) -> list[Problem]:
+    """Every field holding what is not text (NUL, other control characters, lone surrogates):
+    the same refusal on SQLite and PostgreSQL, for every channel, before anything is stored."""
+    problems: list[Problem] = []
+
+    def check(field: str, value: str, one_line: bool = False) -> None:
+        problem = edge_text.bad_text(value, one_line=one_line)
+        if problem:
+            problems.append(Problem(field=field, code=problem, message=f"{field}: {problem}"))
+
+    for name in ONE_LINE_FIELDS:
+        value = getattr(sub, name)
+        if isinstance(value, str):
+            check(name, value, one_line=True)
+    check("text", sub.text)
+    for index, contact in enumerate(sub.contacts):
+        check(f"contacts.{index}", contact.value, one_line=True)
+    for index, attachment in enumerate(sub.attachments):
+        check(f"attachments.{index}", attachment.filename, one_line=True)
+    if sub.location is not None and sub.location.text:
+        check("location", sub.location.text)
+    if sub.rating is not None:
+        check("rating.comment", sub.rating.comment)
+    for index, skill in enumerate(sub.skills):
+        check(f"skills.{index}", skill, one_line=True)
+    for where, value in edge_text.walk(sub.meta, "meta"):
+        check(where, value)
+    return problems
 
 
 def parse_submission(data: dict[str, Any]) -> Submission:

@@ -14,8 +14,10 @@ from datetime import datetime
 
 from stdnum import damm
 
+from hotline.core import text
+
 LENGTH = 13
-_DIGITS = re.compile(r"^\d{13}$")
+_DIGITS = re.compile(r"^[0-9]{13}$")
 
 
 def new_tracking_number(now: datetime) -> str:
@@ -24,8 +26,9 @@ def new_tracking_number(now: datetime) -> str:
 
 
 def clean(value: str) -> str:
-    """Strip the spaces and dashes people type or read out."""
-    return re.sub(r"[\s\-]", "", value)
+    """Strip the spaces and dashes people type or read out; full-width digits (a Chinese input
+    method's) become ASCII ones (NFKC)."""
+    return text.code(value)
 
 
 def is_valid(value: str) -> bool:

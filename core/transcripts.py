@@ -1,7 +1,8 @@
 """Transcripts of recorded speech (voicemail, voice notes), made off the event loop as a job.
 
-Intake enqueues ``transcribe_interaction`` for every interaction that arrives with audio. The
-job asks the ``transcribe`` hook (the speech plugins: vosk built in) for each audio file, in the
+Intake writes a ``transcribe_interaction`` job (a row of the job outbox, in the intake's own
+transaction) for every interaction that arrives with audio; the reconciliation writes one for
+any recording of the last days that has neither a result nor a job. The job asks the ``transcribe`` hook (the speech plugins: vosk built in) for each audio file, in the
 language the channel chose (``meta['speech_language']``, else the case's), and keeps the text,
 the engine, the timing and each word's confidence on the interaction: ``meta['transcript']``,
 and as the interaction's text when it had none, so the transcript is shown and searched like
@@ -17,16 +18,24 @@ import inspect
 import logging
 import time
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.context import AppContext
-from hotline.core.jobs import JobSpec
-from hotline.core.models import Attachment, Case, Interaction
+from hotline.core.enums import Direction
+from hotline.core.jobs import JobSpec, Missing
+from hotline.core.models import Attachment, Case, Interaction, OutboxJob
 
 log = logging.getLogger("hotline.transcripts")
 JOB = "hotline.transcribe"
+RESULTS = ("transcript", "transcript_missing", "transcript_error")
+
+
+def transcribe_key(interaction_id: int) -> str:
+    return f"{JOB}:{interaction_id}"
 
 
 @dataclass(frozen=True)
@@ -140,5 +149,39 @@ async def transcribe_interaction(ctx: AppContext, interaction_id: int) -> str:
     return "transcribed"
 
 
+async def missing_transcripts(
+    session: AsyncSession, since: datetime, case_id: int | None
+) -> list[Missing]:
+    """Reconciliation: recordings since ``since`` with no result and no job."""
+    query = (
+        select(Interaction.id, Interaction.case_id, Interaction.meta)
+        .join(Attachment, Attachment.interaction_id == Interaction.id)
+        .where(
+            Interaction.direction == Direction.IN,
+            Interaction.created_at >= since,
+            Attachment.content_type.like("audio/%"),
+        )
+    )
+    if case_id is not None:
+        query = query.where(Interaction.case_id == case_id)
+    heard = {
+        transcribe_key(row): (row, case)
+        for row, case, meta in await session.execute(query.limit(1000))
+        if not any(key in (meta or {}) for key in RESULTS)
+    }
+    if not heard:
+        return []
+    known = set(await session.scalars(select(OutboxJob.key).where(OutboxJob.key.in_(list(heard)))))
+    return [
+        Missing(key, case, {"interaction_id": row})
+        for key, (row, case) in heard.items()
+        if key not in known
+    ]
+
+
 def jobs() -> list[JobSpec]:
-    return [JobSpec(JOB, transcribe_interaction, retries=2, retry_delay=30)]
+    return [
+        JobSpec(
+            JOB, transcribe_interaction, retries=2, retry_delay=30, reconcile=missing_transcripts
+        )
+    ]

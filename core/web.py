@@ -108,6 +108,18 @@ def render(
     )
 
 
+MAX_ID = 2**63 - 1  # ids are signed 64-bit integers in the database
+
+
+def parse_id(text: object) -> int | None:
+    """A row id typed into a form or a query: a whole number a row can have, else None."""
+    value = str(text or "").strip()
+    if not value.isascii() or not value.isdigit() or len(value) > 19:
+        return None
+    number = int(value)
+    return number if 0 < number <= MAX_ID else None
+
+
 def from_networks(connection: ASGIConnection[Any, Any, Any, Any], networks: list[str]) -> bool:
     """Does the caller's address fall in one of ``networks`` (CIDR)? An empty list allows any
     address; a caller without an IP address (a test client, a socket) is allowed by none."""

@@ -43,7 +43,7 @@ from hotline.core.models import (
     ServiceCategory,
     utcnow,
 )
-from hotline.core.replies import enqueue_delivery, queue_reply
+from hotline.core.replies import queue_reply
 
 Result = tuple[str, dict[str, Any], bool]
 
@@ -59,6 +59,7 @@ DISPATCHED, ACCEPTED, REPLIED, DONE, RETURNED, CLOSED = (
 ACTIVE = (DISPATCHED, ACCEPTED)
 OPEN_STATES = (DISPATCHED, ACCEPTED, REPLIED)
 HOTLINE = "hotline"  # a notice's audience: agents, team leaders and supervisors
+DIRECTOR_OFFICE = "director_office"
 MAX_EXTENSION_DAYS = 30
 
 
@@ -72,7 +73,10 @@ def notify(
     detail: dict[str, Any] | None = None,
     at: datetime | None = None,
 ) -> None:
-    """A notice in the message centre, written with the change that caused it."""
+    """A notice in the message centre, written with the change that caused it. A letter to the
+    director is told to the director's office only, whoever the notice was meant for."""
+    if case is not None and case.sealed:
+        department_id, role = None, DIRECTOR_OFFICE
     session.add(
         Notice(
             kind=kind,
@@ -299,7 +303,6 @@ async def do_review(
     citizen of every case merged into this one, through the channel each used), or sends it
     back to the department with a reason."""
     found = _Found()
-    sent: list[int] = []
 
     async def check(session: AsyncSession, case: Case) -> None:
         if case.status != CaseStatus.REPLIED:
@@ -340,17 +343,15 @@ async def do_review(
             contact = await reply_contact(session, target)
             if contact is not None:
                 subject = answer_subject(ctx, target)
-                sent.append((await queue_reply(session, target, contact, text, subject)).id)
+                await queue_reply(session, target, contact, text, subject)
             target.status, target.answered_at = CaseStatus.ANSWERED, now
             if target is not case:
                 detail = {"answer": text, "via": case.tracking_number}
                 session.add(CaseEvent.by(actor, target.id, "answered", detail, public=True, at=now))
         return "answered", {"answer": text, "reviewed": True}, True
 
-    case = await act(ctx, case_id, actor, check, apply)
-    for interaction_id in sent:
-        await enqueue_delivery(ctx, interaction_id)
-    return case
+    # each answer's delivery job was written with it, and goes to a worker after the commit
+    return await act(ctx, case_id, actor, check, apply)
 
 
 async def do_return(
@@ -583,7 +584,9 @@ async def _other(session: AsyncSession, number: str, case: Case) -> Case:
     other = await session.scalar(
         select(Case).where(Case.tracking_number == tracking.clean(number)).with_for_update()
     )
-    if other is None:
+    if other is None or (other.sealed and not case.sealed):
+        # a hotline case never learns that a number is a letter to the director: the same
+        # answer as for a number that does not exist
         raise ActionRefused(f"no case {number}")
     if other.id == case.id:
         raise ActionRefused("that is this case")

@@ -2,39 +2,61 @@
 
 The acknowledgement goes to the contact point the case came from, through whichever channel
 owns that contact kind (``send_reply``); with none installed the case records that.
+
+It is follow-up work of the job outbox (``core/outbox.py``): the job's row is written in the
+same transaction as the case's ``received`` event, so a committed case always gets one, even
+when the process dies right after the commit. The job writes the acknowledgement and its
+delivery job in one transaction, once per case whatever the number of runs. The reconciliation
+(``missing_acknowledgements``) finds a case from a contact point with neither an
+acknowledgement nor a job for one (cases from before the outbox) and writes the job.
+
+The stored text never holds the lookup code (every agent reads it); the message carries it
+when it leaves (``LOOKUP_CODE_MASK``).
 """
 
 from __future__ import annotations
 
-from sqlalchemy import select
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import and_, exists, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+from sqlalchemy.sql.expression import Exists
 
 from hotline.core import tracking
 from hotline.core.context import AppContext
 from hotline.core.enums import Direction
-from hotline.core.events import CaseEventMessage
-from hotline.core.jobs import JobSpec
-from hotline.core.lookup import lookup_code
-from hotline.core.models import Case, ContactPoint, Interaction
-from hotline.core.replies import enqueue_delivery, queue_reply
+from hotline.core.jobs import JobSpec, Missing
+from hotline.core.models import Case, ContactPoint, Interaction, OutboxJob
+from hotline.core.replies import LOOKUP_CODE_MASK, queue_reply
 from hotline.plugins.manager import hookimpl
 
 JOB = "hotline.acknowledge"
+PURPOSE = "acknowledgement"
 
 
-async def acknowledge(ctx: AppContext, case_id: int) -> str:
-    """Job: write the acknowledgement to the outbox once, then deliver it."""
+def _acknowledged(case_id: Any) -> Exists:
+    return exists().where(
+        Interaction.case_id == case_id,
+        Interaction.direction == Direction.OUT,
+        Interaction.meta["purpose"].as_string() == PURPOSE,
+    )
+
+
+async def acknowledge(ctx: AppContext, case_id: int, event_id: int | None = None) -> str:
+    """Job: write the acknowledgement (and its delivery job) once."""
     async with ctx.db.transaction() as session:
-        case = await session.get(Case, case_id)
-        if case is None:
-            return "no case"
-        done = await session.scalar(
-            select(Interaction.id).where(
-                Interaction.case_id == case_id,
-                Interaction.direction == Direction.OUT,
-                Interaction.meta["purpose"].as_string() == "acknowledgement",
-            )
+        # the case's write lock first (a no-op update, on SQLite as on PostgreSQL): two runs
+        # at once (a lapsed lease) write one acknowledgement
+        locked = await session.execute(
+            update(Case).where(Case.id == case_id).values(updated_at=Case.updated_at)
         )
-        if done is not None:
+        if locked.rowcount != 1:  # type: ignore[attr-defined]
+            return "no case"
+        case = await session.get(Case, case_id)
+        assert case is not None
+        if await session.scalar(select(_acknowledged(case_id))):
             return "already acknowledged"
         first = await session.scalar(
             select(Interaction)
@@ -53,19 +75,37 @@ async def acknowledge(ctx: AppContext, case_id: int) -> str:
             "The hotline received your message. Your tracking number is %(number)s and your "
             "lookup code is %(code)s. Keep them to follow your case; we will answer through "
             "this channel."
-        ) % {"number": number, "code": lookup_code(ctx.secret_key, case.tracking_number)}
-        reply = await queue_reply(session, case, contact, text, subject, purpose="acknowledgement")
-        reply_id = reply.id
-    await enqueue_delivery(ctx, reply_id)
+        ) % {"number": number, "code": LOOKUP_CODE_MASK}
+        await queue_reply(
+            session, case, contact, text, subject, purpose=PURPOSE, with_lookup_code=True
+        )
     return "queued"
+
+
+async def missing_acknowledgements(
+    session: AsyncSession, since: datetime, case_id: int | None
+) -> list[Missing]:
+    """Cases since ``since`` that came from a contact point and have neither an
+    acknowledgement nor a job to make one."""
+    inbound = aliased(Interaction)
+    query = select(Case.id).where(
+        Case.created_at >= since,
+        exists().where(
+            and_(
+                inbound.case_id == Case.id,
+                inbound.direction == Direction.IN,
+                inbound.contact_point_id.is_not(None),
+            )
+        ),
+        ~_acknowledged(Case.id),
+        ~exists().where(and_(OutboxJob.case_id == Case.id, OutboxJob.job == JOB)),
+    )
+    if case_id is not None:
+        query = query.where(Case.id == case_id)
+    found = await session.scalars(query.order_by(Case.id).limit(1000))
+    return [Missing(f"{JOB}:case:{case}", case, {"case_id": case}) for case in found]
 
 
 @hookimpl
 def register_jobs() -> list[JobSpec]:
-    return [JobSpec(JOB, acknowledge)]
-
-
-@hookimpl
-async def case_event(ctx: AppContext, event: CaseEventMessage) -> None:
-    if event.action == "received":
-        await ctx.jobs.aenqueue(JOB, case_id=event.case_id)
+    return [JobSpec(JOB, acknowledge, on_events=("received",), reconcile=missing_acknowledgements)]

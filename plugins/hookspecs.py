@@ -54,9 +54,16 @@ def register_jobs(ctx: AppContext) -> Sequence[JobSpec]:
     """Return ``JobSpec`` objects: plain ``async def job(ctx, **kwargs)`` functions, optionally
     periodic (a huey ``crontab``).
 
+    Work that must not be lost is follow-up work of the job outbox (``core/outbox.py``): a
+    spec with ``on_events=("received", ...)`` runs once for every case event of those actions,
+    its row written in the event's own transaction (arguments ``case_id``, ``event_id``); or
+    core code writes a row with ``outbox.add(session, job, key=...)``. Such a job is removed
+    only when it returned; ``reconcile`` lets the reconciliation find work that should exist
+    and does not. Raise ``hotline.core.followups.TryLater`` to be run again later uncounted.
+
     Jobs run in-process on the embedded default and in ``hotline worker`` processes at scale;
     they must be idempotent, since a job may run again after a crash.
-    Called by ``hotline.core.jobs.collect_jobs``.
+    Called by ``hotline.core.context.Kernel.new_context``.
     """
 
 
@@ -142,8 +149,11 @@ def case_event(ctx: AppContext, event: CaseEventMessage) -> Awaitable[None] | No
     """Told of every case event after its transaction committed (never before).
 
     ``event`` carries the case id, tracking number, action and public detail, never personal
-    data. Use it to send acknowledgements, start timers, update screens. Failures are logged
-    and do not undo the committed change. Called by ``hotline.core.events.EventBus.deliver``.
+    data. Use it for what may be missed now and then: live screens, offering a contact at
+    once. It is told once, by the process that committed, and not at all if that process dies
+    right after the commit: what must happen (an acknowledgement, a message) is a job with
+    ``on_events`` (see ``register_jobs``). Failures are logged and do not undo the committed
+    change. Called by ``hotline.core.events.EventBus.deliver``.
     """
 
 

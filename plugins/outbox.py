@@ -1,4 +1,5 @@
-"""Built-in: the outbox jobs that deliver replies (``deliver_reply``, ``sweep_outbox``)."""
+"""Built-in: the job that delivers replies (``deliver_reply``), follow-up work of the job
+outbox with its reconciliation (messages waiting without a job are given one)."""
 
 from __future__ import annotations
 

@@ -8,6 +8,7 @@ submission goes through the web channel (channels/web) to the one intake.
 from __future__ import annotations
 
 import hashlib
+import re
 from typing import Any
 
 from litestar import Request, Response, Router, get, post
@@ -25,16 +26,24 @@ from sqlalchemy import select
 
 from hotline.channels.web import submit_form
 from hotline.channels.web.inbound import CITIZEN_KINDS
+from hotline.core import text
 from hotline.core.context import AppContext
 from hotline.core.enums import CaseStatus
 from hotline.core.intake import receive
-from hotline.core.lookup import LookupRefused, public_timeline, verified_timeline
+from hotline.core.lookup import (
+    LookupLimits,
+    LookupRefused,
+    public_timeline,
+    verified_timeline,
+)
 from hotline.core.models import Department, Page, ServiceCategory
 from hotline.core.services import public_services
 from hotline.core.submission import IntakeRefused, Problem, parse_submission
 from hotline.core.web import render, request_language
+from hotline.core.webforms import edge_form_middleware, read_form, refusal_status
 
 Req = Request[Any, Any, Any]
+LOOKUP_STATUS = {"too_many_attempts": 429, "wait": 429, "name_needed": 400}
 
 
 def _ctx(request: Req) -> AppContext:
@@ -46,18 +55,8 @@ def _address(request: Req) -> str:
     return request.client.host if request.client else "unknown"
 
 
-async def _form_fields(request: Req) -> tuple[dict[str, list[str]], list[tuple[str, bytes]]]:
-    form = await request.form()
-    fields: dict[str, list[str]] = {}
-    files: list[tuple[str, bytes]] = []
-    for key, value in form.multi_items():
-        if hasattr(value, "read"):
-            data = await value.read()
-            if data or value.filename:
-                files.append((value.filename or "", data))
-        else:
-            fields.setdefault(key, []).append(str(value))
-    return fields, files
+# What a code or a slug in an address may be; anything else is not found, never queried.
+_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 
 
 async def _published_pages(ctx: AppContext, limit: int | None = None) -> list[Page]:
@@ -102,6 +101,9 @@ async def _show_form(
 
 
 async def _service(ctx: AppContext, code: str) -> ServiceCategory:
+    code = text.nfkc(code).strip()
+    if not _CODE.match(code):
+        raise NotFoundException("no such service")
     async with ctx.db.session() as session:
         service = await session.scalar(
             select(ServiceCategory).where(
@@ -137,21 +139,26 @@ async def director_submit(request: Req) -> Response[Any]:
 
 async def _submit(request: Req, service: ServiceCategory | None) -> Response[Any]:
     ctx = _ctx(request)
-    fields, files = await _form_fields(request)
+    form = await read_form(request)
+    fields = form.fields
     if any(v.strip() for v in fields.get("website", [])):
         # The honeypot: people never see this field, robots fill it. Say nothing useful.
         return Redirect("/", status_code=303)
+    if form.problem is not None:
+        problem = form.problem
+        return await _show_form(request, service, values=fields, problems=[problem], status=400)
     outcome = await submit_form(
         ctx,
         fields,
-        files,
+        form.files,
         service=service,
         language=request_language(request),
         address=_address(request),
     )
     if outcome.problems:
+        status = refusal_status(outcome.problems)
         return await _show_form(
-            request, service, values=fields, problems=outcome.problems, status=422
+            request, service, values=fields, problems=outcome.problems, status=status
         )
     request.session["receipt"] = {
         "number": outcome.tracking_number,
@@ -177,20 +184,34 @@ async def track_form(request: Req) -> Response[str]:
 @post("/track")
 async def track_submit(request: Req) -> Response[Any]:
     ctx = _ctx(request)
-    fields, _files = await _form_fields(request)
-    number = (fields.get("number") or [""])[0]
-    factor = (fields.get("factor") or [""])[0]
+    form = await read_form(request)
+    number, factor, name = form.one("number"), form.one("factor"), form.one("name")
+    if form.problem is not None or max(len(number), len(factor), len(name)) > 200:
+        return render(
+            request,
+            "portal/track.html",
+            values={"number": number[:200], "name": name[:200]},
+            error="not_text",
+            status=400,
+        )
     try:
         case, _events = await verified_timeline(
-            ctx.db, ctx.secret_key, number, factor, _address(request)
+            ctx.db,
+            ctx.secret_key,
+            number,
+            factor,
+            _address(request),
+            second=name,
+            limits=LookupLimits.from_settings(ctx.settings),
         )
     except LookupRefused as refused:
         return render(
             request,
             "portal/track.html",
-            values={"number": number},
+            values={"number": number, "name": name},
             error=refused.code,
-            status=429 if refused.code == "too_many_attempts" else 404,
+            wait=refused.wait_seconds,
+            status=LOOKUP_STATUS.get(refused.code, 404),
         )
     request.session["verified"] = case.tracking_number
     return Redirect("/track/case", status_code=303)
@@ -255,7 +276,10 @@ async def _follow_up(request: Req, *, rating: bool) -> Response[Any]:
     number = await _verified(request)
     if number is None:
         return Redirect("/track", status_code=303)
-    fields, _files = await _form_fields(request)
+    form = await read_form(request)
+    if form.problem is not None:
+        return await _case_page(request, ctx, number, problems=[form.problem], status=400)
+    fields = form.fields
     text = (fields.get("text") or [""])[0].strip()
     data: dict[str, Any] = {
         "channel": "web",
@@ -269,7 +293,8 @@ async def _follow_up(request: Req, *, rating: bool) -> Response[Any]:
     try:
         await receive(ctx, parse_submission(data))
     except IntakeRefused as refused:
-        return await _case_page(request, ctx, number, problems=refused.problems, status=422)
+        status = refusal_status(refused.problems)
+        return await _case_page(request, ctx, number, problems=refused.problems, status=status)
     return await _case_page(request, ctx, number, notice="rated" if rating else "added")
 
 
@@ -282,6 +307,9 @@ async def info_index(request: Req) -> Response[str]:
 @get("/info/{slug:str}")
 async def info_page(request: Req, slug: FromPath[str]) -> Response[str]:
     ctx = _ctx(request)
+    slug = text.nfkc(slug).strip()
+    if not _CODE.match(slug):
+        raise NotFoundException("no such page")
     async with ctx.db.session() as session:
         page = await session.scalar(select(Page).where(Page.slug == slug, Page.published.is_(True)))
     if page is None:
@@ -323,7 +351,8 @@ def portal_middleware(ctx: AppContext, *, store: str, posts_per_minute: int) -> 
     post_limit = RateLimitConfig(
         rate_limit=("minute", posts_per_minute), check_throttle_handler=_is_post, store=store
     )
-    return [sessions, DefineMiddleware(CSRFMiddleware, config=csrf), post_limit.middleware]
+    csrf_check = DefineMiddleware(CSRFMiddleware, config=csrf)
+    return [edge_form_middleware, sessions, csrf_check, post_limit.middleware]
 
 
 def portal_router(ctx: AppContext) -> Router:

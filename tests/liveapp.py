@@ -14,6 +14,7 @@ import uvicorn
 
 from hotline.core.app import create_app
 from hotline.core.context import AppContext
+from hotline.core.serving import server_config
 from hotline.core.settings import Settings
 from tests.processes import free_port
 
@@ -25,8 +26,9 @@ class LiveApp:
         self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.app = create_app(settings)
-        config = uvicorn.Config(
+        config = server_config(
             self.app,
+            settings,
             host="127.0.0.1",
             port=self.port,
             log_level="warning",

@@ -55,9 +55,9 @@ def add_user(data_dir: Path, name: str, role: str, *extra: str) -> str:
 class Served:
     """``hotline serve`` on a free port; ``stdout`` holds what it printed before it was ready."""
 
-    def __init__(self, data_dir: Path, **env: str) -> None:
+    def __init__(self, data_dir: Path, port: int | None = None, **env: str) -> None:
         self.data_dir = data_dir
-        self.port = free_port()
+        self.port = port or free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         self.proc = subprocess.Popen(
             [hotline_bin(), "serve", "--port", str(self.port)],

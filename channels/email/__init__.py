@@ -8,7 +8,8 @@ decision per message in ``process``. See README.md for the operator's set-up.
 
 from __future__ import annotations
 
-from collections.abc import Awaitable
+from collections.abc import Awaitable, Sequence
+from typing import Any
 
 from huey import crontab
 
@@ -16,14 +17,16 @@ from hotline.core.context import AppContext
 from hotline.core.enums import ContactKind
 from hotline.core.jobs import JobSpec, ListenerSpec
 from hotline.core.replies import OutboundMessage
+from hotline.core.traces import purge_traces
 from hotline.plugins.manager import hookimpl
 
 from . import outbound
-from .departments import mail_notices
+from .departments import DIGEST_JOB, mail_notices, send_digest
 from .listener import READ_JOB, mailboxes, read_all, watch_all
 from .process import CHANNEL, process_message
 
 NOTICES_JOB = "email.department_notices"
+PURGE_JOB = "email.purge_traces"
 
 
 async def _send(ctx: AppContext, message: OutboundMessage) -> str:
@@ -64,7 +67,28 @@ def register_jobs() -> list[JobSpec]:
     return [
         JobSpec(READ_JOB, read_job, periodic=crontab(minute="*"), retries=0),
         JobSpec(NOTICES_JOB, mail_notices, periodic=crontab(minute="*"), retries=0),
+        JobSpec(PURGE_JOB, purge_traces, periodic=crontab(minute="17", hour="3"), retries=1),
+        JobSpec(DIGEST_JOB, send_digest, retries=8, retry_delay=60, retry_backoff=2),
     ]
+
+
+@hookimpl
+def register_console_routes(ctx: AppContext) -> Sequence[Any]:
+    from .console import CONSOLE_ROUTES
+
+    return CONSOLE_ROUTES
+
+
+@hookimpl
+def register_templates() -> list[str]:
+    return ["hotline.channels.email"]
+
+
+@hookimpl
+def register_commands(subparsers: Any) -> None:
+    from .importer import add_command
+
+    add_command(subparsers)
 
 
 @hookimpl

@@ -1,21 +1,24 @@
 """Departments' notices by e-mail: the message centre's notices for a department (a new case,
 urging, a reply sent back, deadlines, supervision) also go to its mailbox when it has one.
 
-A job each minute claims the notices not yet sent, groups them per department and sends one
-message each, in the hotline's language, with case numbers and links to the department's
-console and nothing personal about citizens. A failed send puts the claim back for the next
-minute.
+A job each minute takes the notices not yet sent and, in the same transaction, writes one
+digest job per department (a row of the job outbox, ``core/outbox.py``) naming them; the digest
+job sends one message, in the hotline's language, with case numbers and links to the
+department's console and nothing personal about citizens. So a notice is never marked sent
+without a job that sends it: a crash, a stopped SMTP server or a full disk delays it (the job
+retries with backoff, and after its last try it is counted in ``hotline check``), never loses
+it. The Message-ID is the same at every try, so a mail system can drop a second copy.
 """
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from email.message import EmailMessage
-from email.utils import make_msgid
 
 from sqlalchemy import select, update
 
-from hotline.core import labels, tracking
+from hotline.core import labels, outbox, tracking
 from hotline.core.context import AppContext
 from hotline.core.models import Department, Notice, utcnow
 
@@ -35,10 +38,11 @@ NOTIFY = (
     "co_returned",
 )
 BATCH = 200
+DIGEST_JOB = "email.notice_digest"
 
 
 def digest(
-    ctx: AppContext, department: Department, notices: list[Notice], sender: str
+    ctx: AppContext, department: Department, notices: list[Notice], sender: str, key: str = ""
 ) -> EmailMessage:
     language = ctx.settings.default_language
     _ = ctx.catalogs.get(language).gettext
@@ -54,14 +58,15 @@ def digest(
         "department": department.name(language),
     }
     mail = our_mail(sender, ctx.settings.mail_name, department.email or "", subject, "notices")
-    mail["Message-ID"] = make_msgid(domain=sender.partition("@")[2])
+    stable = hashlib.sha256(f"{ctx.secret_key}:{key}".encode()).hexdigest()[:24]
+    mail["Message-ID"] = f"<hotline.notices.{stable}@{sender.partition('@')[2]}>"
     mail["Auto-Submitted"] = "auto-generated"  # RFC 3834: no auto-replies to this, please
     mail.set_content("\n\n".join(lines) + "\n")
     return mail
 
 
 async def mail_notices(ctx: AppContext) -> int:
-    """Job: send what waits; returns how many departments were written to."""
+    """Job: a digest job per department for the notices that wait; returns how many."""
     settings = ctx.settings
     if not settings.smtp_url or not settings.mail_address:
         return 0
@@ -76,26 +81,40 @@ async def mail_notices(ctx: AppContext) -> int:
             .with_for_update(of=Notice)
         )
         rows = [(notice, department) for notice, department in found]
-        # claimed: sent now, or put back below; departments without a mailbox are done too
+        waiting: dict[int, list[int]] = {}
+        for notice, department in rows:
+            if department.email:
+                waiting.setdefault(department.id, []).append(notice.id)
+        for department_id, notice_ids in waiting.items():
+            outbox.add(
+                session,
+                DIGEST_JOB,
+                key=f"{DIGEST_JOB}:{notice_ids[0]}",
+                args={"department_id": department_id, "notice_ids": notice_ids},
+            )
+        # with their digest job, in one commit; departments without a mailbox are done too
         await session.execute(
             update(Notice).where(Notice.id.in_([n.id for n, _d in rows])).values(emailed_at=now)
         )
-    waiting: dict[int, tuple[Department, list[Notice]]] = {}
-    for notice, department in rows:
-        if department.email:
-            waiting.setdefault(department.id, (department, []))[1].append(notice)
-    server = SmtpServer.from_url(settings.smtp_url)
-    sent = 0
-    for department, notices in waiting.values():
-        try:
-            await send(digest(ctx, department, notices, settings.mail_address), server)
-            sent += 1
-        except Exception as exc:  # any failure: put the claim back, the next minute tries again
-            log.warning("department notices not sent", extra={"why": type(exc).__name__})
-            async with ctx.db.transaction() as session:
-                await session.execute(
-                    update(Notice)
-                    .where(Notice.id.in_([n.id for n in notices]))
-                    .values(emailed_at=None)
-                )
-    return sent
+    return len(waiting)
+
+
+async def send_digest(ctx: AppContext, department_id: int, notice_ids: list[int]) -> str:
+    """Job (from the outbox): one department's digest. Raises when the server does not take
+    it; the outbox tries again with backoff."""
+    settings = ctx.settings
+    if not settings.smtp_url or not settings.mail_address:
+        return "no mail out configured"
+    async with ctx.db.session() as session:
+        department = await session.get(Department, department_id)
+        notices = list(
+            await session.scalars(
+                select(Notice).where(Notice.id.in_(notice_ids)).order_by(Notice.id)
+            )
+        )
+    if department is None or not department.email or not notices:
+        return "nothing to send"
+    key = f"{DIGEST_JOB}:{notice_ids[0]}"
+    mail = digest(ctx, department, notices, settings.mail_address, key)
+    await send(mail, SmtpServer.from_url(settings.smtp_url))
+    return "sent"

@@ -1,7 +1,8 @@
 """Reading the hotline's mailboxes over IMAP (aioimaplib), each message once.
 
-A pass: select the mailbox; when its UIDVALIDITY changed, start from the first UID again (the
-Message-ID makes a second intake of the same message a duplicate, never a second case); fetch
+A pass: select the mailbox; when its UIDVALIDITY changed, start from the first UID again (a
+message's Message-ID and content digest make a second intake of it a duplicate, traced, never
+a second case); fetch
 the UIDs after the stored cursor in order, a chunk at a time; turn each into a case (or hold it
 for a person, or note a bounce); only then flag the chunk \\Seen on the server and move the
 cursor past it. A crash before the flag fetches those messages again next time, and intake
@@ -143,9 +144,22 @@ async def read_mailbox(ctx: AppContext, mailbox: Mailbox, *, limit: int = 500) -
             chunk = uids[start : start + CHUNK]
             fetched = await imap.uid("fetch", ",".join(map(str, chunk)), "(UID RFC822)")
             _ok(fetched, "fetch")
-            for _uid, raw in _messages(fetched.lines):
+            messages = _messages(fetched.lines)
+            for _uid, raw in messages:
                 result.add(await process_message(ctx, raw, purpose=mailbox.purpose))
             _ok(await imap.uid("store", ",".join(map(str, chunk)), "+FLAGS", "(\\Seen)"), "store")
+            returned = {uid for uid, _ in messages}
+            missing = [uid for uid in chunk if uid not in returned]
+            if missing:
+                # listed by SEARCH, not given by FETCH (expunged meanwhile, or a server fault):
+                # the cursor stays before it, so the next pass asks again; an operator is told
+                log.warning(
+                    "messages not returned by the server",
+                    extra={"mailbox": mailbox.purpose, "count": len(missing)},
+                )
+                result.outcomes["not_returned"] = len(missing)
+                await _advance(ctx, mailbox, uidvalidity, missing[0] - 1)
+                break
             await _advance(ctx, mailbox, uidvalidity, chunk[-1])
     finally:
         try:

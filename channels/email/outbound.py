@@ -95,9 +95,11 @@ def build(message: OutboundMessage, *, sender: str, name: str, secret: str) -> E
         subject = f"{subject} [{number}]"
     mail = our_mail(sender, name, message.contact_value, subject, message.tracking_number)
     mail["Message-ID"] = message_id(secret, message.tracking_number, message.interaction_id, domain)
-    if message.in_reply_to:
-        mail["In-Reply-To"] = message.in_reply_to
-        mail["References"] = message.in_reply_to
+    # the citizen's Message-ID, from the id intake keeps for their message
+    replied = re.findall(r"<[^<>\s]+>", message.in_reply_to or "")
+    if replied:
+        mail["In-Reply-To"] = replied[-1]
+        mail["References"] = replied[-1]
     mail["Content-Language"] = "zh-CN" if message.language.startswith("zh") else "en"
     mail.set_content(message.text)
     return mail

@@ -1,6 +1,8 @@
 """One raw message -> what the hotline does with it: a new case, an addition to its case, a
-bounce noted on the answer that failed, ignored (auto-replies, reports, our own mail coming
-back), or held for a person (unreadable, or refused by intake). Never dropped, never twice.
+bounce noted on the answer that failed, ignored (auto-replies, bulk and list mail, reports,
+our own mail coming back), or held for a person (unreadable, or refused by intake). Never
+dropped, never twice: what is ignored, and every second copy of a message already taken,
+leaves a trace staff can see (``core.traces``), with the reason.
 
 Threading: a reply is appended to its case when In-Reply-To or References name a message the
 hotline sent (our signed Message-ID), or when the subject carries a tracking number of a case
@@ -13,6 +15,9 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 
+import anyio
+from sqlalchemy import select
+
 from hotline.channels.fax import receive_fax
 from hotline.channels.fax.convert import FaxUnreadable
 from hotline.channels.fax.inbound import FAX_TYPES, sender_number
@@ -22,11 +27,21 @@ from hotline.core.enums import ContactKind
 from hotline.core.held import hold_message
 from hotline.core.intake import receive
 from hotline.core.lookup import is_citizens_contact
+from hotline.core.models import Case, Interaction
 from hotline.core.replies import mark_bounced
 from hotline.core.storage import sniff
 from hotline.core.submission import IntakeRefused
+from hotline.core.traces import DUPLICATE, Trace, record_trace
 
-from .inbound import Limits, MailParseError, ParsedMail, external_id, parse_mail, to_submission
+from .inbound import (
+    Limits,
+    MailParseError,
+    ParsedMail,
+    content_digest,
+    external_id,
+    parse_mail,
+    to_submission,
+)
 from .outbound import read_message_id
 
 log = logging.getLogger("hotline.channels.email")
@@ -38,6 +53,7 @@ class Outcome:
     kind: str  # case | added | duplicate | bounce | ignored | held
     case_id: int | None = None
     tracking_number: str | None = None
+    reason: str = ""  # why it was ignored or held
 
 
 async def _sender_owns(ctx: AppContext, number: str, address: str) -> bool:
@@ -62,17 +78,41 @@ async def thread_of(ctx: AppContext, mail: ParsedMail) -> str | None:
 
 
 def _limits(ctx: AppContext) -> Limits:
-    return Limits(ctx.settings.max_attachment_bytes, ctx.settings.max_attachments)
+    settings = ctx.settings
+    return Limits(settings.max_attachment_bytes, settings.max_attachments, settings.max_text_chars)
+
+
+async def _trace(
+    ctx: AppContext,
+    mail: ParsedMail,
+    raw: bytes,
+    purpose: str,
+    reason: str,
+    detail: str,
+    case_id: int | None = None,
+) -> None:
+    trace = Trace(
+        channel=CHANNEL,
+        source=purpose,
+        reason=reason,
+        detail=detail,
+        sender=mail.from_address,
+        subject=mail.subject,
+        message_id=mail.message_id,
+        case_id=case_id,
+    )
+    await record_trace(ctx, trace, raw)
 
 
 async def _fax(ctx: AppContext, mail: ParsedMail, raw: bytes) -> Outcome:
     """A fax gateway's mail: each TIFF or PDF in it is a fax of its own (OCR in a thread)."""
     images = [f for f in mail.files if sniff(f.data) in FAX_TYPES]
     if not images:
-        await hold_message(ctx, CHANNEL, raw, "fax mailbox: no fax image in it", source="fax")
-        return Outcome("held")
+        reason = "fax mailbox: no fax image in it"
+        await hold_message(ctx, CHANNEL, raw, reason, source="fax")
+        return Outcome("held", reason=reason)
     sender = sender_number(mail.subject, mail.text)
-    outcome = Outcome("held")
+    outcome = Outcome("held", reason="fax not read")
     for index, image in enumerate(images):
         try:
             result = await receive_fax(
@@ -80,55 +120,117 @@ async def _fax(ctx: AppContext, mail: ParsedMail, raw: bytes) -> Outcome:
                 image.data,
                 filename=image.filename,
                 sender=sender,
-                external_id=f"{external_id(mail, raw)[:240]}#{index}",
+                external_id=f"{external_id(mail, 'fax')[:240]}#{index}",
             )
         except (FaxUnreadable, IntakeRefused) as exc:
             await hold_message(ctx, CHANNEL, raw, f"fax not read: {exc}", source="fax")
             continue
+        if result.duplicate:
+            detail = f"same fax as case {result.tracking_number}"
+            await _trace(ctx, mail, raw, "fax", DUPLICATE, detail, result.case_id)
         kind = "duplicate" if result.duplicate else "case"
         outcome = Outcome(kind, result.case_id, result.tracking_number)
     return outcome
 
 
-async def process_message(ctx: AppContext, raw: bytes, *, purpose: str) -> Outcome:
+async def _taken_before(ctx: AppContext, mail: ParsedMail, purpose: str) -> tuple[int, str] | None:
+    """(case id, tracking number) when this very message is a case already: by its intake id
+    (Message-ID and content digest), or, for one taken before the id carried the digest (the
+    bare Message-ID then), by the same content read from the raw message kept with it."""
+    legacy = mail.message_id or ""
+    async with ctx.db.session() as session:
+        rows = (
+            await session.execute(
+                select(
+                    Interaction.external_id, Interaction.raw_sha256, Case.id, Case.tracking_number
+                )
+                .join(Case, Case.id == Interaction.case_id)
+                .where(
+                    Interaction.channel == CHANNEL,
+                    Interaction.external_id.in_([external_id(mail, purpose), legacy]),
+                )
+            )
+        ).all()
+    for known, raw_sha256, case_id, number in rows:
+        if known != legacy:
+            return case_id, number
+        try:
+            kept = await anyio.to_thread.run_sync(ctx.files.get, raw_sha256) if raw_sha256 else b""
+        except OSError:
+            continue
+        if kept and content_digest(kept) == mail.digest:
+            return case_id, number
+    return None
+
+
+async def _duplicate(
+    ctx: AppContext, mail: ParsedMail, raw: bytes, purpose: str, case_id: int, number: str
+) -> Outcome:
+    await _trace(ctx, mail, raw, purpose, DUPLICATE, f"same message as case {number}", case_id)
+    return Outcome("duplicate", case_id, number, reason=DUPLICATE)
+
+
+async def process_message(
+    ctx: AppContext,
+    raw: bytes,
+    *,
+    purpose: str,
+    by_person: dict[str, object] | None = None,
+) -> Outcome:
+    """What becomes of one message. ``by_person``: a person made a case of it by hand (from
+    the traces list): it is taken as a citizen's writing whatever its headers say, and this is
+    noted on the case."""
     try:
         mail = parse_mail(raw)
     except MailParseError as exc:
-        await hold_message(ctx, CHANNEL, raw, f"unreadable: {exc}", source=purpose)
-        return Outcome("held")
+        reason = f"unreadable: {exc}"
+        await hold_message(ctx, CHANNEL, raw, reason, source=purpose)
+        return Outcome("held", reason=reason)
+    except Exception as exc:  # a fault of ours: the message waits, the mailbox goes on
+        log.error("message not parsed", extra={"error": type(exc).__name__}, exc_info=False)
+        reason = f"unreadable: the parser failed ({type(exc).__name__}); try again after an update"
+        await hold_message(ctx, CHANNEL, raw, reason, source=purpose)
+        return Outcome("held", reason=reason)
+    if purpose == "fax" and any(sniff(f.data) in FAX_TYPES for f in mail.files):
+        return await _fax(ctx, mail, raw)  # a gateway's mail is machine-made: the image counts
+    earlier = await _taken_before(ctx, mail, purpose)
+    if earlier is not None:  # read again (or made a case of by a person before)
+        return await _duplicate(ctx, mail, raw, purpose, *earlier)
     own = ctx.settings.mail_address.lower()
-    if mail.automatic == "bounce":
+    automatic, why = mail.automatic, mail.automatic_why
+    if automatic is None and own and mail.from_address.lower() == own:
+        automatic, why = "loop", f"From: {mail.from_address}"
+    if automatic == "bounce" and by_person is None:
         for reference in mail.bounced:
             ours = read_message_id(ctx.secret_key, reference)
             if ours is not None:
                 await mark_bounced(ctx, ours[1], mail.bounce_reason or "returned")
-        return Outcome("bounce")
-    if mail.automatic is not None or (own and mail.from_address.lower() == own):
-        log.info("automatic mail ignored", extra={"why": mail.automatic or "loop"})
-        return Outcome("ignored")
+        detail = "; ".join(x for x in (why, mail.bounce_reason) if x)
+        await _trace(ctx, mail, raw, purpose, "bounce", detail)
+        return Outcome("bounce", reason="bounce")
+    if automatic is not None and by_person is None:
+        log.info("automatic mail ignored", extra={"why": automatic})
+        await _trace(ctx, mail, raw, purpose, automatic, why)
+        return Outcome("ignored", reason=automatic)
     if purpose == "fax":
-        return await _fax(ctx, mail, raw)
+        return await _fax(ctx, mail, raw)  # no fax image in it: held for a person
     number = await thread_of(ctx, mail)
     submission = to_submission(
         mail, raw, purpose=purpose, limits=_limits(ctx), tracking_number=number
     )
     if number is None and mail.tracking_numbers():
         submission.meta["mentions"] = mail.tracking_numbers()[:5]
+    if by_person:
+        submission.meta.update(by_person)
     try:
         result = await receive(ctx, submission)
     except IntakeRefused as exc:
-        reason = "; ".join(f"{p.field}: {p.code}" for p in exc.problems)
+        reason = "refused: " + "; ".join(f"{p.field}: {p.code}" for p in exc.problems)
         await hold_message(
-            ctx,
-            CHANNEL,
-            raw,
-            f"refused: {reason}",
-            source=purpose,
-            external_id=external_id(mail, raw),
+            ctx, CHANNEL, raw, reason, source=purpose, external_id=submission.external_id
         )
-        return Outcome("held")
-    if result.duplicate:
-        kind = "duplicate"
-    else:
-        kind = "case" if result.created else "added"
+        return Outcome("held", reason=reason)
+    if result.duplicate:  # another worker took it a moment ago
+        return await _duplicate(ctx, mail, raw, purpose, result.case_id, result.tracking_number)
+    kind = "case" if result.created else "added"
     return Outcome(kind, result.case_id, result.tracking_number)

@@ -1,39 +1,68 @@
-"""Open311 GeoReport v2 answers in JSON or XML, errors in the specification's shape."""
+"""Open311 GeoReport v2 answers in JSON or XML, and errors in the specification's shape.
+
+Every answer goes through ``answer`` and every error through ``error``, so the rules hold for
+all of them: the exact media types clients check (``application/json``, ``text/xml`` with one
+``charset``), and XML that parses whatever text the database holds (characters XML 1.0 cannot
+carry, such as a vertical tab from an old e-mail, become U+FFFD instead of breaking the whole
+document).
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from datetime import datetime
 from typing import Any
 from xml.etree import ElementTree as ET
 
-from litestar import Response
+from litestar.response.base import ASGIResponse
 
-FORMATS = {"json": "application/json; charset=utf-8", "xml": "text/xml; charset=utf-8"}
+JSON_TYPE = "application/json"
+XML_TYPE = "text/xml; charset=utf-8"
+MEDIA_TYPES = {"json": JSON_TYPE, "xml": XML_TYPE}
+FORMATS = ("json", "xml")
+
+# What XML 1.0 cannot carry (its Char production), in text and in attribute values alike.
+NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
 
 
 class Open311Error(Exception):
-    def __init__(self, status: int, description: str) -> None:
+    """Refused with an Open311 error document (``code`` and ``description``)."""
+
+    def __init__(
+        self, status: int, description: str, headers: dict[str, str] | None = None
+    ) -> None:
         self.status = status
         self.description = description
+        self.headers = headers or {}
         super().__init__(description)
 
 
 def split_format(name: str) -> tuple[str, str]:
-    """``"services.json"`` -> ``("services", "json")``; an unknown format is a 400... in JSON."""
+    """``"services.json"`` -> ``("services", "json")``."""
     stem, dot, fmt = name.rpartition(".")
     if not dot or fmt not in FORMATS:
-        raise Open311Error(400, "the format must be .json or .xml")
+        raise Open311Error(404, "not found: the path must end in .json or .xml")
     return stem, fmt
+
+
+def guess_format(path: str) -> str:
+    """The format an error on ``path`` is answered in: XML for ``.xml`` paths, else JSON."""
+    return "xml" if path.rstrip("/").lower().endswith(".xml") else "json"
 
 
 def w3c(value: datetime | None) -> str | None:
     return value.isoformat(timespec="seconds") if value else None
 
 
+def xml_safe(text: str) -> str:
+    return NOT_XML.sub("\ufffd", text)
+
+
 def _text(value: Any) -> str:
     if isinstance(value, bool):
         return "true" if value else "false"
-    return "" if value is None else str(value)
+    return "" if value is None else xml_safe(str(value))
 
 
 def _element(parent: ET.Element, tag: str, value: Any, item_tags: dict[str, str]) -> None:
@@ -60,7 +89,12 @@ def to_xml(
     else:
         for entry in data:
             _element(top, item, entry, tags)
-    return b'<?xml version="1.0" encoding="utf-8"?>\n' + ET.tostring(top, encoding="utf-8")
+    document: bytes = ET.tostring(top, encoding="utf-8", xml_declaration=False)
+    return b'<?xml version="1.0" encoding="utf-8"?>\n' + document
+
+
+def to_json(data: Any) -> bytes:
+    return json.dumps(data, ensure_ascii=False, separators=(",", ":")).encode()
 
 
 def answer(
@@ -71,15 +105,29 @@ def answer(
     *,
     status: int = 200,
     item_tags: dict[str, str] | None = None,
-) -> Response[Any]:
-    if fmt == "xml":
-        return Response(
-            to_xml(root, item, data, item_tags), media_type=FORMATS["xml"], status_code=status
-        )
-    return Response(data, media_type=FORMATS["json"], status_code=status)
+    headers: dict[str, str] | None = None,
+) -> ASGIResponse:
+    body = to_xml(root, item, data, item_tags) if fmt == "xml" else to_json(data)
+    return ASGIResponse(
+        body=body,
+        status_code=status,
+        headers={"content-type": MEDIA_TYPES[fmt], **(headers or {})},
+    )
 
 
-def error(fmt: str, status: int, description: str) -> Response[Any]:
+def error_document(fmt: str, status: int, description: str) -> bytes:
+    data = [{"code": status, "description": description}]
+    return to_xml("errors", "error", data) if fmt == "xml" else to_json(data)
+
+
+def error(
+    fmt: str, status: int, description: str, headers: dict[str, str] | None = None
+) -> ASGIResponse:
     return answer(
-        fmt, [{"code": status, "description": description}], "errors", "error", status=status
+        fmt,
+        [{"code": status, "description": description}],
+        "errors",
+        "error",
+        status=status,
+        headers=headers,
     )

@@ -1,35 +1,57 @@
-"""Open311 GeoReport v2 under ``/open311/v2/`` and the discovery document at ``/open311/``.
+"""Open311 GeoReport v2 under ``/open311/``: one mounted ASGI app that owns every path below
+it, so every answer, errors included (404, 405, 413, 429, 500, 503), is an Open311 document
+in the format the path asks for (``.xml`` -> XML, else JSON).
 
-GET answers carry public fields only: no names, contacts or the citizen's own words, and no
-director's-mailbox case at all. Posting needs an API key (``hotline api-key add NAME``).
+Read endpoints allow any origin (CORS: public data, no credentials); posting does not (its key
+must not live in a web page). ``OPTIONS`` lists each path's methods; ``HEAD`` works wherever
+``GET`` does.
 """
 
 from __future__ import annotations
 
-import hashlib
-from datetime import datetime, timedelta
+import logging
+import re
+from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import unquote_to_bytes
 
-from litestar import Request, Response, Router, get, post
-from litestar.params import FromPath
-from sqlalchemy import select
+import anyio
+from litestar import Request, Response, Router, asgi
+from litestar.exceptions import HTTPException
+from litestar.response.base import ASGIResponse
+from litestar.types import Receive, Scope, Send
+from sqlalchemy.exc import InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from hotline.core.apikeys import check_key
 from hotline.core.context import AppContext
-from hotline.core.enums import CaseStatus
-from hotline.core.intake import receive
-from hotline.core.models import Case, Department, ServiceCategory, utcnow
-from hotline.core.services import public_services
-from hotline.core.submission import IntakeRefused, parse_submission
-from hotline.core.web import request_language
+from hotline.core.i18n import choose_language
 
-from .formats import Open311Error, answer, error, split_format, w3c
+from . import discovery, reading
+from .formats import MEDIA_TYPES, Open311Error, answer, error, error_document, guess_format
+from .params import Params, check_text, read_params
+from .posting import post_request
+
+log = logging.getLogger("hotline.open311")
 
 Req = Request[Any, Any, Any]
-SPEC = "http://wiki.open311.org/GeoReport_v2"
-DEFAULT_DAYS = 90
-MAX_RESULTS = 1000
-ATTRIBUTE_TAGS = {"attributes": "attribute", "values": "value", "keywords": "keyword"}
+Handler = Callable[[Req, AppContext, Params, tuple[str, ...]], Awaitable[ASGIResponse]]
+ATTRIBUTE_TAGS = {"attributes": "attribute", "values": "value"}
+READ_CORS = {
+    "access-control-allow-origin": "*",
+    "access-control-expose-headers": "retry-after",
+}
+PREFLIGHT = {
+    **READ_CORS,
+    "access-control-allow-methods": "GET, HEAD, OPTIONS",
+    "access-control-allow-headers": "accept, accept-language",
+    "access-control-max-age": "86400",
+}
+HTTP_TEXT = {
+    404: "not found",
+    405: "method not allowed",
+    413: "the request is too large",
+    429: "too many requests: wait and try again",
+}
 
 
 def _ctx(request: Req) -> AppContext:
@@ -37,338 +59,205 @@ def _ctx(request: Req) -> AppContext:
     return ctx
 
 
-def _zh(request: Req) -> bool:
-    return request_language(request).startswith("zh")
-
-
-def _service(category: ServiceCategory, zh: bool) -> dict[str, Any]:
-    return {
-        "service_code": category.code,
-        "service_name": category.name_zh if zh else category.name_en,
-        "description": category.description_zh if zh else category.description_en,
-        "metadata": bool(category.attributes),
-        "type": "realtime",
-        "keywords": "",
-        "group": "",
-    }
-
-
-def _definition(category: ServiceCategory, zh: bool) -> dict[str, Any]:
-    attributes = []
-    for order, attr in enumerate(category.attributes, start=1):
-        attributes.append(
-            {
-                "variable": True,
-                "code": attr["code"],
-                "datatype": attr.get("datatype", "string"),
-                "required": bool(attr.get("required")),
-                "datatype_description": attr.get("datatype_description", ""),
-                "order": order,
-                "description": attr.get("description_zh" if zh else "description_en", ""),
-                "values": [
-                    {"key": v["key"], "name": v.get("name_zh" if zh else "name_en", "")}
-                    for v in attr.get("values", [])
-                ],
-            }
-        )
-    return {"service_code": category.code, "attributes": attributes}
-
-
-def _status(case: Case) -> str:
-    return "closed" if case.status == CaseStatus.CLOSED else "open"
-
-
-def _request(
-    case: Case, categories: dict[int, ServiceCategory], departments: dict[int, Department], zh: bool
-) -> dict[str, Any]:
-    category = categories.get(case.category_id or 0)
-    department = departments.get(case.department_id or 0)
-    return {
-        "service_request_id": case.tracking_number,
-        "status": _status(case),
-        "status_notes": "",
-        "service_name": (category.name_zh if zh else category.name_en) if category else "",
-        "service_code": category.code if category else "",
-        "description": "",  # the citizen's own words may hold personal data: never published
-        "agency_responsible": department.name("zh" if zh else "en") if department else "",
-        "service_notice": "",
-        "requested_datetime": w3c(case.created_at),
-        "updated_datetime": w3c(case.updated_at),
-        "expected_datetime": w3c(case.reply_deadline),
-        "address": case.location_text or "",
-        "address_id": "",
-        "zipcode": "",
-        "lat": case.latitude,
-        "long": case.longitude,
-        "media_url": "",
-    }
-
-
-@get("/open311/{name:str}")
-async def discovery(request: Req, name: FromPath[str]) -> Response[Any]:
-    stem, fmt = split_format(name)
-    if stem != "discovery":
-        raise Open311Error(404, "not found")
+def _zh(request: Req, params: Params) -> bool:
     ctx = _ctx(request)
-    base = (ctx.settings.public_url or str(request.base_url)).rstrip("/")
-    data = {
-        "changeset": "2026-11-23T00:00:00Z",
-        "contact": "Civic Hotline",
-        "key_service": "Ask the hotline's administrator for an API key.",
-        "endpoints": [
-            {
-                "specification": SPEC,
-                "url": f"{base}/open311/v2",
-                "changeset": "2026-11-23T00:00:00Z",
-                "type": "production",
-                "formats": ["text/xml", "application/json"],
-            }
-        ],
-    }
-    return answer(
-        fmt, data, "discovery", None, item_tags={"endpoints": "endpoint", "formats": "format"}
+    language = choose_language(
+        params.one("lang") or None,
+        request.headers.get("accept-language"),
+        ctx.settings.default_language,
     )
+    return language.startswith("zh")
 
 
-@get("/open311/v2/{name:str}")
-async def collection(request: Req, name: FromPath[str]) -> Response[Any]:
-    stem, fmt = split_format(name)
-    ctx = _ctx(request)
-    if stem == "services":
-        services = [_service(c, _zh(request)) for c in await public_services(ctx)]
-        return answer(fmt, services, "services", "service")
-    if stem == "requests":
-        return answer(fmt, await _find_requests(request, ctx), "service_requests", "request")
-    raise Open311Error(404, "not found")
+async def _discovery(request: Req, ctx: AppContext, _p: Params, g: tuple[str, ...]) -> ASGIResponse:
+    document = await anyio.to_thread.run_sync(discovery.document, ctx)
+    return answer(g[-1], document, "discovery", None, item_tags=discovery.ITEM_TAGS)
 
 
-@get("/open311/v2/services/{name:str}")
-async def service_definition(request: Req, name: FromPath[str]) -> Response[Any]:
-    code, fmt = split_format(name)
-    for category in await public_services(_ctx(request)):
-        if category.code == code:
-            return answer(
-                fmt,
-                _definition(category, _zh(request)),
-                "service_definition",
-                None,
-                item_tags=ATTRIBUTE_TAGS,
-            )
-    raise Open311Error(404, f"service_code {code} not found")
+async def _services(request: Req, ctx: AppContext, p: Params, g: tuple[str, ...]) -> ASGIResponse:
+    return answer(g[-1], await reading.services(ctx, _zh(request, p)), "services", "service")
 
 
-@get("/open311/v2/requests/{name:str}")
-async def one_request(request: Req, name: FromPath[str]) -> Response[Any]:
-    number, fmt = split_format(name)
-    found = await _find_requests(request, _ctx(request), ids=[number])
+async def _definition(request: Req, ctx: AppContext, p: Params, g: tuple[str, ...]) -> ASGIResponse:
+    found = await reading.service_definition(ctx, g[0], _zh(request, p))
+    return answer(g[-1], found, "service_definition", None, item_tags=ATTRIBUTE_TAGS)
+
+
+async def _requests(request: Req, ctx: AppContext, p: Params, g: tuple[str, ...]) -> ASGIResponse:
+    found = await reading.find_requests(ctx, p, _zh(request, p))
+    return answer(g[-1], found, "service_requests", "request")
+
+
+async def _one_request(
+    request: Req, ctx: AppContext, p: Params, g: tuple[str, ...]
+) -> ASGIResponse:
+    found = await reading.find_requests(ctx, p, _zh(request, p), ids=[g[0]])
     if not found:
-        raise Open311Error(404, f"service_request_id {number} not found")
-    return answer(fmt, found, "service_requests", "request")
+        raise Open311Error(404, "service_request_id not found")
+    return answer(g[-1], found, "service_requests", "request")
 
 
-@get("/open311/v2/tokens/{name:str}")
-async def token(request: Req, name: FromPath[str]) -> Response[Any]:
+async def _token(request: Req, ctx: AppContext, p: Params, g: tuple[str, ...]) -> ASGIResponse:
     """Requests get their id at once, so a token is the request id itself."""
-    number, fmt = split_format(name)
-    found = await _find_requests(request, _ctx(request), ids=[number])
+    found = await reading.find_requests(ctx, p, _zh(request, p), ids=[g[0]])
     if not found:
-        raise Open311Error(404, f"token {number} not found")
-    return answer(
-        fmt, [{"service_request_id": number, "token": number}], "service_requests", "request"
+        raise Open311Error(404, "token not found")
+    body = [{"service_request_id": g[0], "token": g[0]}]
+    return answer(g[-1], body, "service_requests", "request")
+
+
+async def _post(request: Req, ctx: AppContext, p: Params, g: tuple[str, ...]) -> ASGIResponse:
+    posted = await post_request(
+        ctx,
+        p,
+        language="zh_CN" if _zh(request, p) else "en",
+        address=request.client.host if request.client else None,
     )
-
-
-def _date(value: str | None, field: str) -> datetime | None:
-    if not value:
-        return None
-    try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
-    except ValueError:
-        raise Open311Error(400, f"{field} must be a W3C date and time") from None
-    if parsed.tzinfo is None:
-        raise Open311Error(400, f"{field} must include a time zone")
-    return parsed
-
-
-async def _find_requests(
-    request: Req, ctx: AppContext, ids: list[str] | None = None
-) -> list[dict[str, Any]]:
-    params = request.query_params
-    ids = ids or [
-        i.strip() for i in (params.get("service_request_id") or "").split(",") if i.strip()
-    ]
-    query = select(Case).where(Case.sealed.is_(False))
-    if ids:
-        query = query.where(Case.tracking_number.in_(ids[:MAX_RESULTS]))
-    else:
-        start = _date(params.get("start_date"), "start_date")
-        end = _date(params.get("end_date"), "end_date")
-        if start is None and end is None:
-            start = utcnow() - timedelta(days=DEFAULT_DAYS)
-        if start is not None:
-            query = query.where(Case.created_at >= start)
-        if end is not None:
-            query = query.where(Case.created_at <= end)
-        status = params.get("status")
-        if status == "closed":
-            query = query.where(Case.status == CaseStatus.CLOSED)
-        elif status == "open":
-            query = query.where(Case.status != CaseStatus.CLOSED)
-        elif status:
-            raise Open311Error(400, "status must be open or closed")
-    async with ctx.db.session() as session:
-        categories = {c.id: c for c in await session.scalars(select(ServiceCategory))}
-        departments = {d.id: d for d in await session.scalars(select(Department))}
-        codes = [c.strip() for c in (params.get("service_code") or "").split(",") if c.strip()]
-        if codes:
-            query = query.where(
-                Case.category_id.in_([c.id for c in categories.values() if c.code in codes])
-            )
-        cases = await session.scalars(query.order_by(Case.created_at.desc()).limit(MAX_RESULTS))
-        return [_request(case, categories, departments, _zh(request)) for case in cases]
-
-
-def _attribute_answers(
-    definition: list[dict[str, Any]], form: dict[str, list[str]]
-) -> dict[str, Any]:
-    answers: dict[str, Any] = {}
-    for attr in definition:
-        code = str(attr["code"])
-        values = [
-            v
-            for v in form.get(f"attribute[{code}][]", []) + form.get(f"attribute[{code}]", [])
-            if v
-        ]
-        allowed = {str(v["key"]) for v in attr.get("values", [])}
-        if not values:
-            if attr.get("required"):
-                raise Open311Error(400, f"attribute {code} is required")
-            continue
-        datatype = attr.get("datatype", "string")
-        if datatype in ("singlevaluelist", "multivaluelist") and not set(values) <= allowed:
-            raise Open311Error(400, f"attribute {code} must be one of {', '.join(sorted(allowed))}")
-        if datatype == "number":
-            try:
-                float(values[0])
-            except ValueError:
-                raise Open311Error(400, f"attribute {code} must be a number") from None
-        answers[code] = values if datatype == "multivaluelist" else values[0]
-    return answers
-
-
-@post("/open311/v2/{name:str}", opt={"exclude_from_csrf": True})
-async def create_request(request: Req, name: FromPath[str]) -> Response[Any]:
-    stem, fmt = split_format(name)
-    if stem != "requests":
-        raise Open311Error(404, "not found")
-    ctx = _ctx(request)
-    form: dict[str, list[str]] = {}
-    for key, value in (await request.form()).multi_items():
-        form.setdefault(key, []).append(str(value))
-
-    def one(key: str) -> str:
-        return (form.get(key) or [""])[0].strip()
-
-    client = await check_key(ctx, one("api_key"))
-    if client is None:
-        raise Open311Error(403, "api_key is missing, unknown or revoked")
-    category = next((c for c in await public_services(ctx) if c.code == one("service_code")), None)
-    if category is None:
-        raise Open311Error(
-            404 if one("service_code") else 400,
-            "service_code not found" if one("service_code") else "service_code is required",
-        )
-    lat, lon = one("lat"), one("long")
-    if not ((lat and lon) or one("address_string") or one("address_id")):
-        raise Open311Error(
-            400, "a location is required: lat and long, address_string or address_id"
-        )
-    try:
-        latitude = float(lat) if lat else None
-        longitude = float(lon) if lon else None
-    except ValueError:
-        raise Open311Error(400, "lat and long must be numbers") from None
-    answers = _attribute_answers(category.attributes, form)
-    fields = {
-        k: one(k)
-        for k in (
-            "service_code",
-            "lat",
-            "long",
-            "address_string",
-            "address_id",
-            "email",
-            "device_id",
-            "account_id",
-            "first_name",
-            "last_name",
-            "phone",
-            "description",
-            "media_url",
-        )
-    }
-    # A client retrying the identical request must not make a second case.
-    identity = repr((client.key_prefix, sorted(fields.items()), sorted(answers.items())))
-    name_parts = [one("first_name"), one("last_name")]
-    contacts = [{"kind": "email", "value": one("email")}] if one("email") else []
-    if one("phone"):
-        contacts.append({"kind": "phone", "value": one("phone")})
-    data = {
-        "channel": "open311",
-        "external_id": hashlib.sha256(identity.encode()).hexdigest()[:40],
-        "kind": "report",
-        "text": one("description") or category.name_zh,
-        "category": category.code,
-        "citizen_name": " ".join(p for p in name_parts if p) or None,
-        "contacts": contacts,
-        "location": {
-            "text": one("address_string") or None,
-            "latitude": latitude,
-            "longitude": longitude,
-        },
-        "meta": {
-            "open311": {
-                "client": client.name,
-                "device_id": one("device_id"),
-                "account_id": one("account_id"),
-                "media_url": one("media_url"),
-                "attributes": answers,
-            }
-        },
-        "address": request.client.host if request.client else None,
-    }
-    try:
-        result = await receive(ctx, parse_submission(data))
-    except IntakeRefused as refused:
-        raise Open311Error(
-            400, "; ".join(f"{p.field}: {p.message}" for p in refused.problems)
-        ) from None
     body = [
         {
-            "service_request_id": result.tracking_number,
+            "service_request_id": posted.tracking_number,
             "service_notice": "",
-            "account_id": one("account_id") or None,
+            "account_id": posted.account_id or None,
         }
     ]
-    return answer(fmt, body, "service_requests", "request", status=201 if result.created else 200)
+    status = 201 if posted.created else 200
+    return answer(g[-1], body, "service_requests", "request", status=status)
 
 
-def _error_handler(request: Req, exc: Open311Error) -> Response[Any]:
-    fmt = "xml" if request.url.path.endswith(".xml") else "json"
-    return error(fmt, exc.status, exc.description)
+FMT = r"\.(json|xml)"
+ROUTES: list[tuple[re.Pattern[str], dict[str, Handler]]] = [
+    (re.compile(rf"/discovery{FMT}"), {"GET": _discovery}),
+    (re.compile(rf"/v2/services{FMT}"), {"GET": _services}),
+    (re.compile(rf"/v2/services/([^/]+){FMT}"), {"GET": _definition}),
+    (re.compile(rf"/v2/requests{FMT}"), {"GET": _requests, "POST": _post}),
+    (re.compile(rf"/v2/requests/([^/]+){FMT}"), {"GET": _one_request}),
+    (re.compile(rf"/v2/tokens/([^/]+){FMT}"), {"GET": _token}),
+]
+
+
+def _method(scope: Scope) -> str:
+    return str(scope.get("method", "GET"))
+
+
+def _path(scope: Scope) -> str:
+    """The path below /open311, from the raw bytes: strictly UTF-8, XML-safe."""
+    raw = scope.get("raw_path") or scope["path"].encode("utf-8", "surrogateescape")
+    raw = raw.partition(b"?")[0]  # some servers leave the query string on raw_path
+    try:
+        path = unquote_to_bytes(raw).decode("utf-8")
+    except UnicodeDecodeError:
+        raise Open311Error(400, "the path is not valid UTF-8") from None
+    check_text("the path", path)
+    _, found, rest = path.partition("/open311")
+    return rest if found else path
+
+
+async def _body(scope: Scope, receive: Receive, limit: int) -> bytes:
+    """The request body, refused past ``limit`` bytes before more is read."""
+    if _method(scope) != "POST":
+        return b""
+    declared = dict(scope["headers"]).get(b"content-length", b"0")
+    if declared.isdigit() and int(declared) > limit:
+        raise Open311Error(413, HTTP_TEXT[413])
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            raise Open311Error(400, "the client went away")
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise Open311Error(413, HTTP_TEXT[413])
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _allow(methods: dict[str, Handler]) -> str:
+    return ", ".join(sorted({*methods, "HEAD", "OPTIONS"}))
+
+
+async def _dispatch(request: Req, scope: Scope) -> ASGIResponse:
+    path = _path(scope)
+    method = _method(scope)
+    for pattern, methods in ROUTES:
+        match = pattern.fullmatch(path)
+        if match is None:
+            continue
+        if method == "OPTIONS":
+            return ASGIResponse(status_code=204, headers={"allow": _allow(methods), **PREFLIGHT})
+        handler = methods.get("GET" if method == "HEAD" else method)
+        if handler is None:
+            raise Open311Error(405, HTTP_TEXT[405], headers={"allow": _allow(methods)})
+        ctx = _ctx(request)
+        body = await _body(scope, request.receive, ctx.settings.max_request_bytes)
+        params = await read_params(
+            scope.get("query_string", b""),
+            body,
+            request.headers.get("content-type", ""),
+            ctx.settings.max_attachment_bytes,
+        )
+        return await handler(request, ctx, params, match.groups())
+    raise Open311Error(404, HTTP_TEXT[404])
+
+
+def _as_head(response: ASGIResponse) -> ASGIResponse:
+    """The GET answer's status and headers (its length included), without its body."""
+    headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in response.headers.headers]
+    return ASGIResponse(status_code=response.status_code, headers=headers, is_head_response=True)
+
+
+@asgi("/open311", is_mount=True, copy_scope=True)
+async def open311_app(scope: Scope, receive: Receive, send: Send) -> None:
+    request: Req = Request(scope, receive)
+    fmt = guess_format(scope["path"])
+    try:
+        response = await _dispatch(request, scope)
+    except Open311Error as exc:
+        response = error(fmt, exc.status, exc.description, exc.headers)
+    except HTTPException as exc:  # raised by the framework: the body too large...
+        text = HTTP_TEXT.get(exc.status_code, "the request was refused")
+        response = error(fmt, exc.status_code, text, dict(exc.headers or {}))
+    except (OperationalError, InterfaceError, PoolTimeout, OSError) as exc:
+        log.error("open311: the database is unavailable", extra={"error": type(exc).__name__})
+        response = error(
+            fmt, 503, "the service is unavailable: try again later", {"retry-after": "30"}
+        )
+    except Exception:
+        log.exception("open311: unexpected error")
+        response = error(fmt, 500, "an unexpected error: the hotline's staff have been told")
+    if _method(scope) in ("GET", "HEAD"):
+        for key, value in READ_CORS.items():
+            response.headers[key] = value
+    if _method(scope) == "HEAD":
+        response = _as_head(response)
+    await response(scope, receive, send)
+
+
+def _framework_error(request: Req, exc: HTTPException) -> Response[bytes]:
+    """What the app's middleware raises before the mount runs (the rate limit's 429)."""
+    text = HTTP_TEXT.get(exc.status_code, "the request was refused")
+    headers = {k: v for k, v in (exc.headers or {}).items() if k.lower().startswith("ratelimit")}
+    reset = {k.lower(): v for k, v in headers.items()}.get("ratelimit-reset")
+    if exc.status_code == 429:
+        headers["retry-after"] = str(max(1, int(reset))) if reset and reset.isdigit() else "60"
+    if request.method in ("GET", "HEAD"):
+        headers.update(READ_CORS)
+    fmt = guess_format(request.url.path)
+    document = error_document(fmt, exc.status_code, text)
+    return Response(
+        document,
+        status_code=exc.status_code,
+        media_type=MEDIA_TYPES[fmt].partition(";")[0],  # litestar adds the charset
+        headers=headers,
+    )
 
 
 def open311_router() -> Router:
     return Router(
         path="/",
-        route_handlers=[
-            discovery,
-            collection,
-            service_definition,
-            one_request,
-            token,
-            create_request,
-        ],
-        exception_handlers={Open311Error: _error_handler},
-        tags=["open311"],
+        route_handlers=[open311_app],
+        exception_handlers={HTTPException: _framework_error},
+        include_in_schema=False,
     )

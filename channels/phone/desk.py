@@ -14,7 +14,7 @@ from hotline.core.contacts import InvalidContact, normalise_phone
 from hotline.core.context import AppContext
 from hotline.core.enums import CaseKind, ContactKind, Media
 from hotline.core.intake import receive
-from hotline.core.lookup import LookupRefused, verified_timeline
+from hotline.core.lookup import LookupLimits, LookupRefused, verified_timeline
 from hotline.core.submission import AttachmentIn, ContactIn, Submission
 
 from . import texts
@@ -87,7 +87,13 @@ class KernelDesk:
     async def status(self, number: str, code: str, caller: Caller) -> str | None:
         try:
             case, events = await verified_timeline(
-                self.ctx.db, self.ctx.secret_key, number, code, f"phone:{caller.number or '-'}"
+                self.ctx.db,
+                self.ctx.secret_key,
+                number,
+                code,
+                f"phone:{caller.number or '-'}",
+                second=caller.number,  # the caller's own number: the second fact with 4 digits
+                limits=LookupLimits.from_settings(self.ctx.settings),
             )
         except LookupRefused:
             return None

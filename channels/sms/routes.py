@@ -23,7 +23,7 @@ from hotline.core.enums import ContactKind
 from hotline.core.held import hold_message
 from hotline.core.intake import receive
 from hotline.core.labels import N_
-from hotline.core.lookup import LookupRefused, awaiting_evaluation, verified_timeline
+from hotline.core.lookup import LookupLimits, LookupRefused, awaiting_evaluation, verified_timeline
 from hotline.core.models import Case
 from hotline.core.submission import IntakeRefused
 from hotline.core.web import from_networks
@@ -134,7 +134,13 @@ async def kannel_mo(request: Req) -> Response[str]:
     if question is not None:
         try:
             case, events = await verified_timeline(
-                ctx.db, ctx.secret_key, question.tracking_number, question.factor, sms.sender
+                ctx.db,
+                ctx.secret_key,
+                question.tracking_number,
+                question.factor,
+                sms.sender,
+                second=sms.sender,  # the sender's own number: the second fact with 4 digits
+                limits=LookupLimits.from_settings(ctx.settings),
             )
         except LookupRefused:
             reply = _text(ctx, language, N_("No case matches that number and code."))

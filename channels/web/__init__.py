@@ -42,7 +42,12 @@ async def submit_form(
     problems: list[Problem] = []
     cleaned = await anyio.to_thread.run_sync(
         lambda: clean_files(
-            files, settings.max_attachments, settings.max_attachment_bytes, problems
+            files,
+            settings.max_attachments,
+            settings.max_attachment_bytes,
+            problems,
+            max_pixels=settings.max_image_pixels,
+            workers=settings.image_workers,
         )
     )
     answers = answer_attributes(service.attributes if service else [], fields, problems)
@@ -59,6 +64,9 @@ async def submit_form(
         data["kind"] = CaseKind.DIRECTOR_MAILBOX
     if answers:
         data["meta"] = {"attributes": answers}
+    if service is not None and (fields.get("publish_location") or [""])[0] == "yes":
+        # the citizen agreed to a rounded place on the public Open311 list (nothing else)
+        data.setdefault("meta", {})["public_location"] = "coarse"
     who = next((c["value"] for c in data["contacts"]), None) or address or ""
     keys = duplicate_key(who, data["text"], utcnow())
     earlier = await find_intake(ctx, "web", keys)

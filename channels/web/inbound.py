@@ -10,7 +10,7 @@ from typing import Any
 from hotline.core.enums import CaseKind
 from hotline.core.submission import AttachmentIn, Problem
 
-from .uploads import CleanFile, UploadRefused, clean_upload
+from .uploads import MAX_PIXELS, CleanFile, UploadRefused, clean_upload
 
 CITIZEN_KINDS = (
     CaseKind.COMPLAINT,
@@ -71,7 +71,13 @@ def answer_attributes(
 
 
 def clean_files(
-    files: list[tuple[str, bytes]], max_files: int, max_bytes: int, problems: list[Problem]
+    files: list[tuple[str, bytes]],
+    max_files: int,
+    max_bytes: int,
+    problems: list[Problem],
+    *,
+    max_pixels: int = MAX_PIXELS,
+    workers: int = 1,
 ) -> list[CleanFile]:
     """Every file checked; a refused file is named, and nothing is kept when any is refused."""
     files = [(name, data) for name, data in files if name or data]
@@ -81,7 +87,11 @@ def clean_files(
     cleaned = []
     for name, data in files:
         try:
-            cleaned.append(clean_upload(name or "file", data, max_bytes))
+            cleaned.append(
+                clean_upload(
+                    name or "file", data, max_bytes, max_pixels=max_pixels, workers=workers
+                )
+            )
         except UploadRefused as exc:
             problems.append(Problem(field="files", code=exc.code, message=exc.filename))
     return cleaned
@@ -133,7 +143,7 @@ def form_to_submission(
     return {
         "channel": "web",
         "kind": kind,
-        "subject": one("subject")[:300],
+        "subject": one("subject"),
         "text": one("description"),
         "category": category,
         "language": language,

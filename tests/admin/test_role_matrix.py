@@ -83,6 +83,9 @@ def test_role_against_every_console_endpoint(client: TestClient[Any], role: Role
             "rule_id": "1",
             "attachment_id": "999999",
             "held_id": "999999",
+            "trace_id": "999999",
+            "request_id": "999999",
+            "decision": "approve",
         }
 
     values = client.blocking_portal.call(data)
@@ -110,3 +113,44 @@ def test_role_against_every_console_endpoint(client: TestClient[Any], role: Role
         else:
             assert response.status_code == 403, (role, method, path)
     assert outcomes
+
+
+UNKNOWN_NUMBER = "2099010100001"
+
+
+@pytest.mark.parametrize("role", [r for r in Role if not allowed(r, Permission.DIRECTOR_MAILBOX)])
+def test_a_letters_number_is_answered_like_an_unknown_one(
+    client: TestClient[Any], role: Role
+) -> None:
+    """Every endpoint that takes a case number, for every role outside the director's office:
+    a letter's number gets the answer an unknown number gets (nothing tells it is a letter),
+    and nothing of the letter is in it."""
+    ctx = client.app.state.ctx
+
+    async def data() -> str:
+        await seed_city(ctx)
+        letter = await receive(
+            ctx, submission(kind="director_mailbox", category=None, text="举报信：局长受贿")
+        )
+        return letter.tracking_number
+
+    letter = client.blocking_portal.call(data)
+    assert sign_in(client, f"{role.value}1").status_code == 303
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/console").text).group(1)
+    checked = 0
+    for method, path, _permission in console_endpoints(client):
+        if "{number:str}" not in path or path.endswith("/stream"):
+            continue
+        answers = []
+        for number in (letter, UNKNOWN_NUMBER):
+            url = re.sub(r"\{(\w+):\w+\}", lambda m, n=number: n if m[1] == "number" else "x", path)
+            response = (
+                client.get(url)
+                if method == "GET"
+                else client.post(url, data={"_csrf_token": token}, follow_redirects=False)
+            )
+            assert "受贿" not in response.text, (role, method, path)
+            answers.append(response.status_code)
+        assert answers[0] == answers[1], (role, method, path, answers)
+        checked += 1
+    assert checked >= 8

@@ -75,7 +75,8 @@ def test_screen_pop_shows_the_citizen_and_history_and_is_audited(client: TestCli
 def test_who_may_open_what(client: TestClient[Any]) -> None:
     _earlier, now, sealed = cases(client)
     sign_in(client, "agent1")
-    assert client.get(f"/console/cases/{sealed}").status_code == 403  # a letter is not a case page
+    # a letter is not a case page: answered like a number that does not exist
+    assert client.get(f"/console/cases/{sealed}").status_code == 404
     client.cookies.clear()
     expected = {
         "agent1": (200, 403),

@@ -23,6 +23,7 @@ from hotline.channels.chat.webchat import conversation
 from hotline.core import axd
 from hotline.core.accounts import hash_password
 from hotline.core.enums import AgentState, ContactKind, Media, Role
+from hotline.core.lookup import lookup_code
 from hotline.core.models import (
     Case,
     CaseEvent,
@@ -31,6 +32,7 @@ from hotline.core.models import (
     QueueItem,
     User,
 )
+from hotline.core.replies import LOOKUP_CODE_MASK
 from tests.conftest import sqlite_app_settings
 from tests.liveapp import LiveApp
 from tests.processes import wait_for
@@ -195,6 +197,38 @@ def test_a_chat_is_offered_to_an_agent_and_lines_go_both_ways_live(live: LiveApp
     assert "还在吗" not in [i.text for i in rows(live, Interaction)]
 
 
+def test_the_acknowledgement_shows_the_lookup_code_to_its_citizen_only(live: LiveApp) -> None:
+    agent = agent_client(live)
+    citizen, started = start_chat(live, "你好，垃圾桶三天没有清运了")
+    assert started.status_code == 200
+    [case] = rows(live, Case)
+
+    async def code_of(ctx: Any) -> str:
+        return lookup_code(ctx.secret_key, case.tracking_number)
+
+    code = live.call(code_of)
+    # the citizen's own page, live and after a reload, shows the code...
+    citizen_stream = Stream(citizen, "/chat/stream")
+    assert code in citizen_stream.next("line") or code in citizen_stream.next("line")
+    assert wait_for(lambda: code in citizen.get("/chat/").text, timeout=15)
+    # ...which no stored text holds, and no agent sees
+    out = rows(live, Interaction, Interaction.case_id == case.id, Interaction.direction == "out")
+    assert out and all(code not in row.text for row in out)
+    assert any(LOOKUP_CODE_MASK in row.text for row in out)
+    assert wait_for(lambda: rows(live, QueueItem)[0].state == "offered", timeout=15)
+    queue_page = agent.get("/console/queue")
+    accept = re.search(r'action="(/console/queue/\d+/accept)"', queue_page.text)
+    assert accept, queue_page.text
+    agent.post(accept.group(1), data={"_csrf_token": csrf_of(queue_page.text)})
+    chat_page = agent.get(f"/console/chat/{case.tracking_number}")
+    assert chat_page.status_code == 200 and code not in chat_page.text
+    agent_stream = Stream(agent, f"/console/chat/{case.tracking_number}/stream")
+    hotline_line = json.loads(agent_stream.next("line"))
+    while hotline_line["who"] != "hotline":
+        hotline_line = json.loads(agent_stream.next("line"))
+    assert code not in hotline_line["text"] and LOOKUP_CODE_MASK in hotline_line["text"]
+
+
 def test_with_no_agent_the_chat_becomes_a_message_answered_later(live: LiveApp) -> None:
     citizen, started = start_chat(
         live, "Bins on Elm Street were not emptied this week.", contact="resident@example.org"
@@ -211,7 +245,8 @@ def test_with_no_agent_the_chat_becomes_a_message_answered_later(live: LiveApp) 
 
 
 def test_bad_lines_and_forged_calls_store_nothing(live: LiveApp) -> None:
-    for text, status in (("", 422), ("x" * 2001, 422), ("bad\x00\x01bytes", 422)):
+    bad = (("", 422), ("x" * 2001, 400), ("bad\x00\x01bytes", 400), ("c1\x85", 400))
+    for text, status in bad:
         _, answer = start_chat(live, text)
         assert answer.status_code == status, text[:20]
     assert rows(live, Case) == []

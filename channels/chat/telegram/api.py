@@ -13,6 +13,7 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import timedelta
 
+import anyio
 from telegram import Bot
 from telegram.error import RetryAfter
 from telegram.request import HTTPXRequest
@@ -48,7 +49,8 @@ def make_bot(settings: Settings) -> tuple[Bot, list[HTTPXRequest]]:
 @asynccontextmanager
 async def open_bot(settings: Settings) -> AsyncIterator[Bot]:
     """A Bot for one piece of work. Not ``async with bot``: that calls getMe every time."""
-    bot, requests = make_bot(settings)
+    # off the event loop: each request object builds an SSL context (the CA store is read)
+    bot, requests = await anyio.to_thread.run_sync(make_bot, settings)
     try:
         yield bot
     finally:

@@ -20,7 +20,7 @@ from hotline.core.context import AppContext
 from hotline.core.enums import ContactKind
 from hotline.core.held import hold_message
 from hotline.core.intake import find_intake, receive
-from hotline.core.lookup import LookupRefused, is_citizens_contact, verified_timeline
+from hotline.core.lookup import LookupLimits, LookupRefused, is_citizens_contact, verified_timeline
 from hotline.core.submission import IntakeRefused
 
 from . import texts
@@ -138,9 +138,10 @@ async def _status(ctx: AppContext, chat_id: int, question: StatusQuestion, langu
             question.tracking_number,
             question.factor,
             f"telegram:{chat_id}",
+            limits=LookupLimits.from_settings(ctx.settings),
         )
     except LookupRefused as refused:
-        if refused.code == "too_many_attempts":
+        if refused.code in ("too_many_attempts", "wait"):
             return _(texts.TOO_MANY_TRIES)
         return _(texts.NO_MATCH)
     last = events[-1].action if events else "received"

@@ -65,7 +65,14 @@ async def _answer_to(ctx: AppContext, case_id: int) -> tuple[str, str] | None:
 
 
 async def _show(ctx: AppContext, message: OutboundMessage) -> str:
-    line = chat.Line(message.interaction_id, "hotline", message.text, chat.utcnow())
+    async with ctx.db.session() as session:
+        row = await session.get(Interaction, message.interaction_id)
+    # the stored text: an agent watching the chat sees no lookup code; the citizen's page does
+    line = (
+        chat.line_of(row)
+        if row is not None
+        else chat.Line(message.interaction_id, "hotline", message.text, chat.utcnow())
+    )
     chat.publish_line(ctx, message.case_id, line)
     done = "shown in the chat"
     elsewhere = await _answer_to(ctx, message.case_id)

@@ -13,7 +13,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, ServerSentEvent
 from sqlalchemy import select
 
-from hotline.admin.guards import actor_of, ctx_of, requires
+from hotline.admin.guards import actor_of, ctx_of, record_refusal, requires
 from hotline.core.enums import Media, QueueState
 from hotline.core.models import CaseEvent, QueueItem, User
 from hotline.core.permissions import Permission
@@ -29,6 +29,11 @@ Req = Request[Any, Any, Any]
 async def _chat(request: Req, number: str, *, write: bool) -> tuple[chat.State, User]:
     ctx, user = ctx_of(request), request.scope["state"]["user"]
     state = await chat.state_of(ctx, number)
+    if state is not None and state.sealed:
+        # a letter to the director is the office's alone: the attempt is audited, and the
+        # answer is the one for a chat that does not exist
+        await record_refusal(request, user, "director_mailbox")
+        raise NotFoundException()
     if state is None or not state.live:
         raise NotFoundException()
     mine = state.agent_id == user.id and state.queue == QueueState.ASSIGNED

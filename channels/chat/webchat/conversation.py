@@ -13,12 +13,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import func, select
 
+from hotline.core import text as text_rules
 from hotline.core.calendar import in_office_hours
 from hotline.core.context import AppContext
 from hotline.core.enums import (
@@ -30,6 +31,7 @@ from hotline.core.enums import (
     QueueState,
 )
 from hotline.core.models import AgentPresence, Case, ContactPoint, Interaction, QueueItem, utcnow
+from hotline.core.replies import with_code
 
 CHANNEL = "webchat"
 MAX_TEXT = 2000
@@ -71,7 +73,7 @@ def clean_line(text: str) -> str:
         raise ChatRefused("empty")
     if len(text) > MAX_TEXT:
         raise ChatRefused("too_long")
-    if any(ord(c) < 32 and c not in "\n\t" for c in text) or "\ufffd" in text:
+    if text_rules.bad_text(text) or "\ufffd" in text:  # controls, surrogates, garbled bytes
         raise ChatRefused("not_text")
     return text
 
@@ -94,17 +96,33 @@ class Line:
     who: str  # citizen, agent, hotline (acknowledgements, answers sent later)
     text: str
     at: datetime
+    with_code: bool = False  # the text holds the lookup code's mask (its citizen sees the code)
 
     def as_json(self) -> dict[str, Any]:
-        return {"id": self.id, "who": self.who, "text": self.text, "at": self.at.isoformat()}
+        return {
+            "id": self.id,
+            "who": self.who,
+            "text": self.text,
+            "at": self.at.isoformat(),
+            "with_code": self.with_code,
+        }
 
 
 def line_of(row: Interaction) -> Line:
+    """A stored line as staff see it: an acknowledgement's lookup code stays masked."""
+    meta = row.meta or {}
     if row.direction == Direction.IN:
         who = "citizen"
     else:
-        who = "agent" if (row.meta or {}).get("purpose") == "chat" else "hotline"
-    return Line(row.id, who, row.text, row.created_at)
+        who = "agent" if meta.get("purpose") == "chat" else "hotline"
+    return Line(row.id, who, row.text, row.created_at, bool(meta.get("lookup_code")))
+
+
+def for_citizen(ctx: AppContext, number: str, line: Line) -> Line:
+    """The line as the chat's own citizen sees it: the lookup code in its place."""
+    if not line.with_code:
+        return line
+    return replace(line, text=with_code(ctx.secret_key, number, line.text), with_code=False)
 
 
 @dataclass(frozen=True)
@@ -117,6 +135,7 @@ class State:
     agent_id: int | None
     waited: float  # seconds since the conversation began
     live: bool  # a live conversation (not a message left while no one was there)
+    sealed: bool = False  # a letter to the director: no agent ever opens it
 
     @property
     def ended(self) -> bool:
@@ -143,10 +162,16 @@ async def state_of(ctx: AppContext, number: str) -> State | None:
         agent_id=item.agent_id if item else None,
         waited=(utcnow() - case.created_at).total_seconds(),
         live=item is not None,
+        sealed=case.sealed,
     )
 
 
-async def transcript(ctx: AppContext, case_id: int, after: int = 0) -> list[Line]:
+async def transcript(
+    ctx: AppContext, case_id: int, after: int = 0, *, citizen_number: str | None = None
+) -> list[Line]:
+    """The conversation's lines after ``after``. For the citizen's own page
+    (``citizen_number``, the case's number) the acknowledgement shows the lookup code that the
+    stored text, which staff read, never holds."""
     async with ctx.db.session() as session:
         rows = await session.scalars(
             select(Interaction)
@@ -157,7 +182,10 @@ async def transcript(ctx: AppContext, case_id: int, after: int = 0) -> list[Line
             )
             .order_by(Interaction.id)
         )
-        return [line_of(row) for row in rows]
+        lines = [line_of(row) for row in rows]
+    if citizen_number is None:
+        return lines
+    return [for_citizen(ctx, citizen_number, line) for line in lines]
 
 
 async def say(ctx: AppContext, case_id: int, text: str, *, agent_id: int | None = None) -> Line:

@@ -17,17 +17,26 @@ from typing import Any
 from litestar import Request, Response, Router, get, post
 from litestar.channels import ChannelsPlugin
 from litestar.datastructures import Cookie
+from litestar.exceptions import ClientException
 from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
+from pydantic import ValidationError
 
 from hotline.core.context import AppContext
 from hotline.core.enums import CaseKind, ContactKind, Media, QueueState
 from hotline.core.events import QUEUE_CHANNEL
 from hotline.core.intake import receive
-from hotline.core.submission import IntakeRefused, Problem, Submission
+from hotline.core.submission import (
+    IntakeRefused,
+    Problem,
+    Submission,
+    problems_from_validation,
+)
 from hotline.core.web import render, request_language
+from hotline.core.webforms import read_form, refusal_status
 from hotline.portal.routes import portal_middleware
 
 from . import conversation as chat
+from . import gate
 
 log = logging.getLogger("hotline.channels.webchat")
 Req = Request[Any, Any, Any]
@@ -46,6 +55,10 @@ async def _current(request: Req) -> chat.State | None:
     return await chat.state_of(ctx, number) if number else None
 
 
+def _address(request: Req) -> str:
+    return request.client.host if request.client else "unknown"
+
+
 def _cookie(ctx: AppContext, number: str | None) -> Cookie:
     return Cookie(
         key=COOKIE,
@@ -60,8 +73,10 @@ def _cookie(ctx: AppContext, number: str | None) -> Cookie:
 
 async def _page(request: Req, state: chat.State | None, **extra: Any) -> Response[str]:
     ctx = _ctx(request)
-    lines = await chat.transcript(ctx, state.case_id) if state else []
+    lines = await chat.transcript(ctx, state.case_id, citizen_number=state.number) if state else []
     status = extra.pop("status", 200)
+    if state is None and "challenge" not in extra:
+        extra["challenge"] = await gate.challenge_for(ctx, _address(request))
     return render(
         request,
         "webchat/chat.html",
@@ -71,6 +86,7 @@ async def _page(request: Req, state: chat.State | None, **extra: Any) -> Respons
         wait_seconds=ctx.settings.webchat_wait_seconds,
         state_word=state_word,
         max_text=chat.MAX_TEXT,
+        pow_bits=ctx.settings.chat_pow_bits,
         status=status,
         **extra,
     )
@@ -96,14 +112,30 @@ def _contacts(token: str, given: str) -> tuple[list[dict[str, str]], dict[str, A
 @post("/start")
 async def chat_start(request: Req) -> Response[Any]:
     ctx = _ctx(request)
-    form = await request.form()
-    values = {k: str(form.get(k, "")) for k in ("name", "contact", "text", "website")}
+    form = await read_form(request)
+    values = {k: form.one(k) for k in ("name", "contact", "text", "website")}
     if values["website"].strip():  # the honeypot
         return Redirect("/chat/", status_code=303)
+    if form.problem is not None:
+        return await _page(request, None, values=values, refused="not_text", status=400)
     try:
         text = chat.clean_line(values["text"])
     except chat.ChatRefused as refused:
-        return await _page(request, None, values=values, refused=str(refused), status=422)
+        status = 422 if str(refused) == "empty" else 400
+        return await _page(request, None, values=values, refused=str(refused), status=status)
+    address = _address(request)
+    allowed = await gate.check(
+        ctx, address, values["contact"], form.one("pow_challenge"), form.one("pow_nonce")
+    )
+    if allowed.refused:
+        return await _page(
+            request,
+            None,
+            values=values,
+            gate=allowed.refused,
+            challenge=allowed.challenge,
+            status=429,
+        )
     live = await chat.open_now(ctx)
     token = chat.new_token()
     contacts, meta = _contacts(token, values["contact"])
@@ -114,20 +146,27 @@ async def chat_start(request: Req) -> Response[Any]:
                 "external_id": f"webchat:{token}",
                 "kind": CaseKind.CONSULTATION,
                 "text": text,
-                "citizen_name": values["name"].strip()[:200] or None,
+                "citizen_name": values["name"].strip() or None,
                 "contacts": contacts,
                 "language": request_language(request),
                 "media": Media.CHAT if live else Media.WEB_FORM,
-                "address": request.client.host if request.client else None,
+                "address": address,
                 "meta": {**meta, "live": live},
             }
         )
         result = await receive(ctx, submission)
     except IntakeRefused as refused:
-        return await _page(request, None, values=values, problems=refused.problems, status=422)
+        status = refusal_status(refused.problems)
+        return await _page(request, None, values=values, problems=refused.problems, status=status)
+    except ValidationError as invalid:
+        problems = problems_from_validation(invalid)
+        return await _page(
+            request, None, values=values, problems=problems, status=refusal_status(problems)
+        )
     except ValueError:
         problem = Problem(field="contact", code="invalid", message="not a phone or e-mail")
         return await _page(request, None, values=values, problems=[problem], status=422)
+    await gate.count_start(ctx, address, values["contact"])
     response = Redirect("/chat/", status_code=303)
     response.cookies.append(_cookie(ctx, result.tracking_number))
     return response
@@ -137,14 +176,17 @@ async def chat_start(request: Req) -> Response[Any]:
 async def chat_say(request: Req) -> Response[Any]:
     ctx = _ctx(request)
     state = await _current(request)
-    form = await request.form()
+    form = await read_form(request)
     if state is None or state.ended:
         return Redirect("/chat/", status_code=303)
     try:
-        text = chat.clean_line(str(form.get("text", "")))
+        if form.problem is not None:
+            raise chat.ChatRefused("not_text")
+        text = chat.clean_line(form.one("text"))
     except chat.ChatRefused as refused:
         log.info("chat line refused", extra={"why": str(refused)})
-        return await _page(request, state, refused=str(refused), status=422)
+        status = 422 if str(refused) == "empty" else 400
+        return await _page(request, state, refused=str(refused), status=status)
     line = await chat.say(ctx, state.case_id, text)
     if request.headers.get("accept", "").startswith("application/json"):
         return Response(line.as_json(), status_code=201)
@@ -192,7 +234,9 @@ async def events_for(
         task = asyncio.create_task(pump())
         try:
             yield ServerSentEventMessage(event="state", data=state_word(state, wait))
-            for line in await chat.transcript(ctx, state.case_id, after):
+            for line in await chat.transcript(
+                ctx, state.case_id, after, citizen_number=None if agent else state.number
+            ):
                 yield ServerSentEventMessage(event="line", data=json.dumps(line.as_json()))
             pending = not agent and state_word(state, wait) == "waiting"
             while True:
@@ -208,6 +252,9 @@ async def events_for(
                     continue
                 kind = event.get("type")
                 if kind == "line":
+                    if not agent and event.get("with_code"):
+                        event["text"] = chat.with_code(ctx.secret_key, number, event["text"])
+                        event["with_code"] = False
                     yield ServerSentEventMessage(event="line", data=json.dumps(event))
                 elif kind == "state":
                     pending = False
@@ -227,7 +274,10 @@ async def chat_stream(request: Req) -> Response[Any]:
     state = await _current(request)
     if state is None:
         return Response("", status_code=404)
-    after = int(request.query_params.get("after", "0") or 0)
+    given = request.query_params.get("after", "0") or "0"
+    if not (given.isascii() and given.isdigit() and len(given) < 19):
+        raise ClientException("after: the number of the last line seen")
+    after = int(given)
     channels = request.app.plugins.get(ChannelsPlugin)
     return ServerSentEvent(events_for(ctx, channels, state.number, after, agent=False))
 

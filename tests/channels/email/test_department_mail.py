@@ -1,6 +1,7 @@
 """Departments' notices by e-mail: a dispatch, an urging, a deadline reach the department's
 mailbox once, with links and no citizen's personal data; departments without a mailbox are
-skipped; a stopped SMTP server delays them, never loses them."""
+skipped; a stopped SMTP server delays them (the digest job waits in the outbox and retries),
+never loses them, and a retry sends the same Message-ID."""
 
 from __future__ import annotations
 
@@ -9,12 +10,13 @@ from collections.abc import AsyncIterator
 import pytest
 from sqlalchemy import func, select, update
 
-from hotline.channels.email.departments import mail_notices
+from hotline.channels.email.departments import DIGEST_JOB, mail_notices
+from hotline.core import followups
 from hotline.core.actors import Actor
 from hotline.core.context import AppContext, Kernel, open_context
 from hotline.core.enums import ActorKind
 from hotline.core.intake import receive
-from hotline.core.models import Department, Notice
+from hotline.core.models import Department, Notice, OutboxJob, utcnow
 from hotline.core.settings import Settings
 from hotline.core.workflow import do_dispatch, do_urge
 from tests.factories import submission
@@ -50,12 +52,22 @@ async def test_department_notices_go_to_its_mailbox_once(
     await do_urge(ctx, case.case_id, "请尽快办理", AGENT)
 
     smtp_sink.stop()
-    assert await mail_notices(ctx) == 0  # the server is down: nothing lost
+    assert await mail_notices(ctx) == 1  # one digest job, for roads
+    assert await mail_notices(ctx) == 0  # each notice in one digest
+    async with ctx.db.session() as s:
+        [job] = await s.scalars(select(OutboxJob).where(OutboxJob.job == DIGEST_JOB))
+    assert await followups.run(ctx, job.key) == "retry"  # the server is down: nothing lost
+    async with ctx.db.transaction() as s:  # its next try is due (as a minute later)
+        row = await s.get(OutboxJob, job.id)
+        assert row is not None and row.state == "pending" and "Error" in (row.last_error or "")
+        row.next_try_at = utcnow()
     smtp_sink.start()
-    assert await mail_notices(ctx) == 1
-    assert await mail_notices(ctx) == 0  # each notice once
+    assert await followups.run(ctx, job.key) == "sent"
+    assert await followups.run(ctx, job.key) == "not due"  # done: never sent twice
+    assert await followups.relay(ctx) == 0
 
     [mail] = smtp_sink.received
+    assert mail["Message-ID"].startswith("<hotline.notices.")
     body = mail.get_content()
     assert mail["To"] == "roads@gov.cn" and mail["Auto-Submitted"] == "auto-generated"
     assert "贵单位有新派工单" in body and "催办" in body

@@ -31,7 +31,8 @@ def _plain_zh(m: ParsedMail) -> None:
     assert m.subject == "路灯不亮" and m.text == "人民路路灯坏了三天，晚上很黑。"
     s = sub(m, "01_plain_zh.eml")
     assert s.language == "zh_CN" and s.contacts[0].value == "zhangsan@example.cn"
-    assert s.external_id == m.message_id and s.raw is not None
+    assert s.external_id == f"public:{m.digest} {m.message_id}" and s.raw is not None
+    assert s.meta["message_id"] == m.message_id
 
 
 def _plain_en(m: ParsedMail) -> None:
@@ -178,7 +179,7 @@ CHECKS: dict[str, Callable[[ParsedMail], None]] = {
     "14_forwarded.eml": _forwarded,
     "15_auto_submitted.eml": _auto("auto_reply"),
     "16_out_of_office_zh.eml": _auto("auto_reply"),
-    "17_precedence_bulk.eml": _auto("auto_reply"),
+    "17_precedence_bulk.eml": _auto("bulk"),
     "18_bounce_dsn.eml": _bounce,
     "19_bounce_plain.eml": _bounce_plain,
     "20_dsn_delayed.eml": _auto("report"),  # a delay is not a failure

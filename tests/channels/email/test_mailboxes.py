@@ -6,7 +6,6 @@ a stopped SMTP server and go out once it returns. On SQLite and PostgreSQL."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 from pathlib import Path
 
 import aioimaplib
@@ -28,52 +27,15 @@ from hotline.core.models import (
 )
 from hotline.core.replies import deliver, queue_reply
 from hotline.core.settings import Settings
+from tests.channels.email.conftest import OUR_ADDRESS, append, public
 from tests.factories import submission
 from tests.mailservers import Dovecot, SmtpSink
 
 FIXTURES = Path(__file__).resolve().parents[3] / "channels" / "email" / "fixtures"
-OUR_ADDRESS = "12345@hotline.example.cn"
 
 
 def fixture(name: str) -> bytes:
     return (FIXTURES / name).read_bytes()
-
-
-@pytest.fixture
-def account(dovecot: Dovecot) -> tuple[str, str]:
-    return dovecot.add_user()
-
-
-@pytest.fixture
-async def mail_ctx(
-    settings: Settings,
-    dovecot: Dovecot,
-    account: tuple[str, str],
-    smtp_sink: SmtpSink,
-) -> AsyncIterator[AppContext]:
-    configured = settings.model_copy(
-        update={
-            "imap_public_url": dovecot.url(*account),
-            "smtp_url": smtp_sink.url,
-            "mail_address": OUR_ADDRESS,
-        }
-    )
-    async with open_context(configured, Kernel(configured)) as context:
-        yield context
-
-
-def public(ctx: AppContext) -> Mailbox:
-    return Mailbox.from_url("public", ctx.settings.imap_public_url)
-
-
-async def append(ctx: AppContext, *raws: bytes) -> None:
-    box = public(ctx)
-    imap = aioimaplib.IMAP4(host=box.host, port=box.port, timeout=10)
-    await imap.wait_hello_from_server()
-    assert (await imap.login(box.username, box.password)).result == "OK"
-    for raw in raws:
-        assert (await imap.append(raw, mailbox=box.folder)).result == "OK"
-    await imap.logout()
 
 
 async def unseen(ctx: AppContext) -> int:
@@ -243,7 +205,9 @@ async def test_answers_wait_for_the_smtp_server_and_go_out_once(
     [sent] = smtp_sink.received
     assert sent["To"] == "zhangsan@example.cn" and OUR_ADDRESS in sent["From"]
     assert case.tracking_number in sent["Subject"].replace(" ", "")
-    assert sent["In-Reply-To"] == citizen_id and sent["X-Hotline-Case"] == case.tracking_number
+    assert citizen_id is not None and citizen_id.endswith(" <7906312732964086746@example.cn>")
+    assert sent["In-Reply-To"] == "<7906312732964086746@example.cn>"
+    assert sent["X-Hotline-Case"] == case.tracking_number
     assert sent.get_content().strip() == "您好，路灯已修复。"
     assert sent["Message-ID"] == ours
 
@@ -281,3 +245,26 @@ async def test_a_citizen_known_by_another_channel_is_matched_as_intake_stores_th
     ).encode()
     await append(ctx, raw)
     assert (await read_mailbox(ctx, public(ctx))).outcomes == {"added": 1}
+
+
+async def test_a_message_the_server_does_not_return_is_asked_for_again(
+    mail_ctx: AppContext, city: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """SEARCH lists a message that FETCH does not give (a server fault): the cursor stays
+    before it, the next pass reads it; nothing is skipped for good."""
+    from hotline.channels.email import listener
+
+    ctx = mail_ctx
+    await append(ctx, fixture("01_plain_zh.eml"), fixture("05_gbk_subject.eml"))
+    real = listener._messages
+
+    def drops_the_first(lines: list[bytes | bytearray | str]) -> list[tuple[int, bytes]]:
+        return real(lines)[1:]
+
+    monkeypatch.setattr(listener, "_messages", drops_the_first)
+    first = await read_mailbox(ctx, public(ctx))
+    assert first.outcomes == {"case": 1, "not_returned": 1}
+    monkeypatch.setattr(listener, "_messages", real)
+    again = await read_mailbox(ctx, public(ctx))
+    assert again.outcomes == {"case": 1, "duplicate": 1}  # the one read before is traced
+    assert await count(ctx, Case) == 2

@@ -1,0 +1,77 @@
+"""The director's office approves or refuses changes of rights that concern it (core.separation):
+a pending request from an administrator, decided by a second person of the office (not the
+one who asked, not the one concerned). An approved reset's new password is shown here, once,
+to the person of the office who approved it, who hands it to their colleague."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from litestar import Request, Response, get, post
+from litestar.exceptions import ClientException
+from litestar.params import FromPath
+from sqlalchemy import select
+from sqlalchemy.orm import aliased
+
+from hotline.core.models import AccountRequest, Department, User
+from hotline.core.permissions import Permission
+from hotline.core.rights import RightsRefused
+from hotline.core.separation import PENDING, decide
+from hotline.core.web import render
+
+from .guards import ctx_of, requires, staff_actor
+
+Req = Request[Any, Any, Any]
+
+
+async def _page(
+    request: Req, *, password: tuple[str, str] | None = None, error: str | None = None
+) -> Response[str]:
+    asker, concerned = aliased(User), aliased(User)
+    async with ctx_of(request).db.session() as session:
+        rows = list(
+            await session.execute(
+                select(AccountRequest, asker.username, concerned.username)
+                .join(asker, asker.id == AccountRequest.requested_by)
+                .outerjoin(concerned, concerned.id == AccountRequest.user_id)
+                .order_by(AccountRequest.state != PENDING, AccountRequest.id.desc())
+                .limit(100)
+            )
+        )
+        departments = {d.id: d for d in await session.scalars(select(Department))}
+    return render(
+        request,
+        "admin/approvals.html",
+        rows=rows,
+        departments=departments,
+        me=request.scope["state"]["user"].id,
+        password=password,
+        error=error,
+        status={"decided": 409, "missing": 404, "same_person": 403}.get(error or "", 400)
+        if error
+        else 200,
+    )
+
+
+@get("/console/approvals", guards=[requires(Permission.DIRECTOR_MAILBOX, audit_refusal=True)])
+async def approvals(request: Req) -> Response[str]:
+    return await _page(request)
+
+
+@post(
+    "/console/approvals/{request_id:int}/{decision:str}",
+    guards=[requires(Permission.DIRECTOR_MAILBOX, audit_refusal=True)],
+)
+async def approval_decide(
+    request: Req, request_id: FromPath[int], decision: FromPath[str]
+) -> Response[str]:
+    if decision not in ("approve", "refuse"):
+        raise ClientException("approve or refuse")
+    try:
+        outcome = await decide(
+            ctx_of(request), staff_actor(request), request_id, decision == "approve"
+        )
+    except RightsRefused as refused:
+        return await _page(request, error=refused.code)
+    shown = (outcome.username, outcome.password) if outcome.password and outcome.username else None
+    return await _page(request, password=shown)

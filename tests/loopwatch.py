@@ -1,0 +1,138 @@
+"""Serve the hotline with a watch on its event loop, for the blocking test.
+
+``python -m tests.loopwatch REPORT PORT`` serves the app (settings from the environment) on
+uvicorn with asyncio's debug mode and ``slow_callback_duration`` at ``LOOPWATCH_MS``
+milliseconds. Every callback of the loop is timed, in wall time and in the loop thread's own
+CPU time, and a sampler thread records where the loop thread is while a callback runs long.
+A callback that used more than the threshold of CPU (Pillow, hashing, a big template), or that
+held the loop past ten times the threshold while the sampler found it inside the project's
+code (file I/O, a sleep), is written to REPORT as one JSON line: what asyncio calls the
+callback, its times, and the project's frames it was in, innermost first.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import uvicorn
+
+ROOT = Path(__file__).resolve().parents[1]
+VENV = str(ROOT / ".venv")
+
+
+class Watch:
+    def __init__(self, report: Path, threshold: float) -> None:
+        self.report = report
+        self.threshold = threshold
+        self.loop_thread = 0
+        self.current: tuple[Any, float] | None = None
+        self.samples: dict[int, tuple[list[str], list[str]]] = {}
+        self.lock = threading.Lock()
+        self.original: Any = None
+
+    def stack(self) -> tuple[list[str], list[str]]:
+        """The loop thread's frames now, innermost first: the project's, and all of them."""
+        frame = sys._current_frames().get(self.loop_thread)
+        ours, every = [], []
+        while frame is not None:
+            name = frame.f_code.co_filename
+            rel = os.path.relpath(name, ROOT) if name.startswith(str(ROOT)) else name
+            where = f"{rel}:{frame.f_lineno} in {frame.f_code.co_name}"
+            every.append(where.replace(VENV + "/lib/python3.11/site-packages/", ""))
+            if name.startswith(str(ROOT)) and not name.startswith(VENV) and "loopwatch" not in name:
+                ours.append(where)
+            frame = frame.f_back
+        return ours, every[:12]
+
+    def sample(self) -> None:
+        while True:
+            time.sleep(0.001)
+            current = self.current
+            if current is None or time.monotonic() - current[1] < self.threshold / 2:
+                continue
+            ours, every = self.stack()
+            if ours:
+                with self.lock:
+                    self.samples.setdefault(id(current[0]), (ours, every))
+
+    def write(self, entry: dict[str, Any]) -> None:
+        with self.lock, self.report.open("a", encoding="utf-8") as fh:
+            fh.write(json.dumps(entry, ensure_ascii=False) + "\n")
+
+    def install(self, loop: asyncio.AbstractEventLoop) -> None:
+        """Time every callback: asyncio's Handle._run, wrapped."""
+        watch = self
+        original = self.original = asyncio.events.Handle._run
+        watch.loop_thread = threading.get_ident()
+
+        def timed(handle: asyncio.Handle) -> None:
+            if threading.get_ident() != watch.loop_thread:
+                original(handle)
+                return
+            started, cpu = time.monotonic(), time.thread_time()
+            watch.current = (handle, started)
+            try:
+                original(handle)
+            finally:
+                watch.current = None
+                wall, used = time.monotonic() - started, time.thread_time() - cpu
+                with watch.lock:
+                    frames, stack = watch.samples.pop(id(handle), ([], []))
+                if used >= watch.threshold or (wall >= 10 * watch.threshold and frames):
+                    watch.write(
+                        {
+                            "callback": asyncio.base_events._format_handle(handle),  # type: ignore[attr-defined]
+                            "wall_ms": round(wall * 1000, 1),
+                            "cpu_ms": round(used * 1000, 1),
+                            "frames": frames,
+                            "stack": stack,
+                        }
+                    )
+
+        asyncio.events.Handle._run = timed  # type: ignore[method-assign]
+        threading.Thread(target=watch.sample, daemon=True).start()
+
+
+class SlowCallbacks(logging.Handler):
+    """asyncio's own debug report ("Executing <...> took 0.123 seconds"), kept beside ours."""
+
+    def __init__(self, watch: Watch) -> None:
+        super().__init__(logging.WARNING)
+        self.watch = watch
+
+    def emit(self, record: logging.LogRecord) -> None:
+        if record.getMessage().startswith("Executing"):
+            self.watch.write({"asyncio": record.getMessage()[:500]})
+
+
+def main() -> None:
+    from hotline.core.app import create_app
+    from hotline.core.serving import server_config
+    from hotline.core.settings import load_settings
+
+    report, port = Path(sys.argv[1]), int(sys.argv[2])
+    threshold = float(os.environ.get("LOOPWATCH_MS", "10")) / 1000
+    settings = load_settings(port=port)
+    watch = Watch(report, threshold)
+    logging.getLogger("asyncio").addHandler(SlowCallbacks(watch))
+    app = create_app(settings)
+    server = uvicorn.Server(server_config(app, settings, log_level="warning"))
+
+    loop = asyncio.new_event_loop()
+    loop.set_debug(True)
+    loop.slow_callback_duration = threshold
+    asyncio.set_event_loop(loop)
+    watch.install(loop)
+    loop.run_until_complete(server.serve())
+
+
+if __name__ == "__main__":
+    main()
