@@ -5,10 +5,10 @@ and changes. Hashing runs off the event loop (``core.passwords``); signing in is
 from __future__ import annotations
 
 import secrets
+from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from hotline.core.context import AppContext
 from hotline.core.enums import Role
 from hotline.core.models import User
 from hotline.core.passwords import (
@@ -29,6 +29,9 @@ from hotline.core.signin import (
     totp_ok,
     totp_required,
 )
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",

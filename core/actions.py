@@ -8,18 +8,20 @@ on the same pattern: ``act(ctx, case_id, actor, check, apply)``.
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core import tracking
 from hotline.core.actors import Actor
-from hotline.core.context import AppContext
 from hotline.core.enums import CaseKind, CaseStatus, Direction, Priority
 from hotline.core.events import CaseEventMessage
 from hotline.core.models import Case, CaseEvent, ContactPoint, Interaction, ServiceCategory, utcnow
 from hotline.core.replies import queue_reply
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
 
 MAX_TEXT = 10_000
 

@@ -23,6 +23,7 @@ import re
 import secrets
 import time
 import weakref
+from typing import TYPE_CHECKING
 
 import anyio
 from sqlalchemy import select
@@ -30,9 +31,11 @@ from sqlalchemy import select
 from hotline.core.accounts import verify_password
 from hotline.core.actors import SYSTEM, Actor
 from hotline.core.audit import audit
-from hotline.core.context import AppContext
 from hotline.core.models import ApiClient, utcnow
 from hotline.core.settings import Settings
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
 
 log = logging.getLogger("hotline.apikeys")
 

@@ -13,13 +13,12 @@ from __future__ import annotations
 import inspect
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from hotline.core.context import AppContext
 from hotline.core.enums import AgentState, Media, QueueState
 from hotline.core.events import QUEUE_CHANNEL
 from hotline.core.models import (
@@ -32,6 +31,9 @@ from hotline.core.models import (
     utcnow,
 )
 from hotline.core.settings import Settings
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
 
 REPEAT_DAYS = 30  # a citizen with this many days' worth of repeat contacts is a priority
 

@@ -14,15 +14,18 @@ import io
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from functools import lru_cache
+from typing import TYPE_CHECKING
 
 import holidays
 import icalendar
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core.context import AppContext
 from hotline.core.deadlines import DAY_END, DAY_START
 from hotline.core.models import CalendarDay, utcnow
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
 
 WORKING_WORDS = ("班", "上班", "working", "workday", "work day", "makeup", "make-up")
 TRUE_WORDS = {"1", "true", "yes", "y", "working", "work", "是", "班", "上班"}

@@ -7,13 +7,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, select
 
 from hotline.core.actors import Actor
 from hotline.core.audit import audit
-from hotline.core.context import AppContext
 from hotline.core.models import Case, Interaction
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
 
 MAX_TERMS = 5
 MAX_RESULTS = 50

@@ -5,7 +5,7 @@ change is written to the audit (``AuditEntry``): who, when, from where, which re
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -14,9 +14,11 @@ from hotline.core import tracking
 from hotline.core.actors import Actor
 from hotline.core.audit import audit
 from hotline.core.contacts import InvalidContact, normalise
-from hotline.core.context import AppContext
 from hotline.core.enums import ContactKind
 from hotline.core.models import Case, Citizen, ContactPoint
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
 
 PRIORITY_FLAGS = ("elderly", "disabled", "other")  # why a citizen is served first
 LIMIT = 50

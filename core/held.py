@@ -4,11 +4,15 @@ hand, or dismissed. Nothing a citizen sent is dropped."""
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import anyio
 from sqlalchemy import select
 
-from hotline.core.context import AppContext
 from hotline.core.models import HeldMessage, utcnow
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
 
 REASON_CHARS = 500
 

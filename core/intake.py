@@ -17,7 +17,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import anyio
 from sqlalchemy import select, tuple_
@@ -30,7 +30,6 @@ from hotline.core.actors import SYSTEM
 from hotline.core.axd import is_priority_citizen
 from hotline.core.calendar import Calendar
 from hotline.core.contacts import InvalidContact, normalise
-from hotline.core.context import AppContext
 from hotline.core.deadlines import deadline
 from hotline.core.enums import (
     MEDIA_BY_CHANNEL,
@@ -67,6 +66,9 @@ from hotline.core.submission import IntakeRefused, Problem, Submission, text_pro
 from hotline.core.transcripts import JOB as TRANSCRIBE_JOB
 from hotline.core.transcripts import transcribe_key
 from hotline.core.workflow import do_dispatch
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
 
 log = logging.getLogger("hotline.intake")
 

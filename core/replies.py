@@ -21,18 +21,21 @@ import inspect
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core import crashpoints, outbox
-from hotline.core.context import AppContext
 from hotline.core.enums import ActorKind, DeliveryStatus, Direction
 from hotline.core.events import CaseEventMessage
 from hotline.core.followups import TryLater
 from hotline.core.jobs import JobSpec, Missing
 from hotline.core.lookup import lookup_code
 from hotline.core.models import Case, CaseEvent, ContactPoint, Interaction, OutboxJob, utcnow
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
 
 log = logging.getLogger("hotline.replies")
 

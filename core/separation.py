@@ -20,13 +20,12 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.actors import Actor
 from hotline.core.audit import audit
-from hotline.core.context import AppContext
 from hotline.core.enums import Role
 from hotline.core.models import AccountRequest, Notice, PermissionGrant, User, utcnow
 from hotline.core.office import notify_office
@@ -45,6 +44,9 @@ from hotline.core.rights import (
     covers,
     permissions_of,
 )
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
 
 PENDING, APPROVED, REFUSED = "pending", "approved", "refused"
 AUDIT_ACTION = {

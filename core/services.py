@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from sqlalchemy import select
 
-from hotline.core.context import AppContext
 from hotline.core.models import ServiceCategory
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
 
 
 async def public_services(ctx: AppContext) -> list[ServiceCategory]:

@@ -16,17 +16,19 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import pyotp
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hotline.core import attempts
-from hotline.core.context import AppContext
 from hotline.core.enums import Role
 from hotline.core.models import User, utcnow
 from hotline.core.passwords import hasher, verify_password_async
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
 
 WINDOW = timedelta(minutes=15)
 FREE_FAILURES = 3  # per account, before the delays begin

@@ -7,19 +7,21 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import false, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.actors import SYSTEM
 from hotline.core.calendar import load_calendar
-from hotline.core.context import AppContext
 from hotline.core.deadlines import add_working_hours
 from hotline.core.enums import CaseStatus
 from hotline.core.events import CaseEventMessage
 from hotline.core.models import Assignment, Case, CaseEvent, utcnow
 from hotline.core.workflow import ACCEPTED, ACTIVE, DISPATCHED, HOTLINE, notify
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
 
 BATCH = 500
 SCAN_JOB = "workflow.scan_deadlines"

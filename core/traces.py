@@ -10,14 +10,17 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass
 from datetime import timedelta
+from typing import TYPE_CHECKING
 
 import anyio
 from sqlalchemy import delete, select
 
 from hotline.core.actors import SYSTEM, Actor
 from hotline.core.audit import audit
-from hotline.core.context import AppContext
 from hotline.core.models import Attachment, HeldMessage, Interaction, MessageTrace, utcnow
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
 
 DUPLICATE = "duplicate"
 

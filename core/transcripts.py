@@ -19,15 +19,17 @@ import logging
 import time
 from dataclasses import dataclass, field, replace
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core.context import AppContext
 from hotline.core.enums import Direction
 from hotline.core.jobs import JobSpec, Missing
 from hotline.core.models import Attachment, Case, Interaction, OutboxJob
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
 
 log = logging.getLogger("hotline.transcripts")
 JOB = "hotline.transcribe"

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -28,7 +28,6 @@ from hotline.core.actions import (
 )
 from hotline.core.actors import Actor
 from hotline.core.calendar import load_calendar
-from hotline.core.context import AppContext
 from hotline.core.deadlines import add_working_days, deadline
 from hotline.core.enums import CaseStatus, Direction, Satisfaction
 from hotline.core.models import (
@@ -44,6 +43,9 @@ from hotline.core.models import (
     utcnow,
 )
 from hotline.core.replies import queue_reply
+
+if TYPE_CHECKING:
+    from hotline.core.context import AppContext
 
 Result = tuple[str, dict[str, Any], bool]
 
