@@ -8,9 +8,9 @@ from typing import Any
 
 from litestar.static_files import create_static_files_router
 
-from hotline.core.context import AppContext
-from hotline.core.jobs import JobSpec
-from hotline.plugins.manager import hookimpl
+from hotline.core.delivery.jobs import JobSpec
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.shell.context import AppContext
 
 from .routes import console_router
 from .sessions import jobs as purge_jobs

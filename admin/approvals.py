@@ -13,11 +13,11 @@ from litestar.params import FromPath
 from sqlalchemy import select
 from sqlalchemy.orm import aliased
 
-from hotline.core.models import AccountRequest, Department, User
-from hotline.core.permissions import Permission
-from hotline.core.rights import RightsRefused
-from hotline.core.separation import PENDING, decide
-from hotline.core.web import render
+from hotline.core.people.permissions import Permission
+from hotline.core.people.rights import RightsRefused
+from hotline.core.people.separation import PENDING, decide
+from hotline.core.shell.web import render
+from hotline.core.storage.models import AccountRequest, Department, User
 
 from .guards import ctx_of, requires, staff_actor
 

@@ -9,9 +9,9 @@ from typing import Any
 from litestar import Request, Response, get
 from sqlalchemy import select
 
-from hotline.core.models import AuditEntry, Case, CaseEvent, User
-from hotline.core.permissions import Permission
-from hotline.core.web import render
+from hotline.core.people.permissions import Permission
+from hotline.core.shell.web import render
+from hotline.core.storage.models import AuditEntry, Case, CaseEvent, User
 
 from .guards import can, ctx_of, requires
 

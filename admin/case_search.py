@@ -6,9 +6,9 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from hotline.core.case_search import search_cases
-from hotline.core.permissions import Permission
-from hotline.core.web import render
+from hotline.core.cases.search import search_cases
+from hotline.core.people.permissions import Permission
+from hotline.core.shell.web import render
 
 from .guards import ctx_of, requires, staff_actor
 

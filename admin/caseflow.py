@@ -11,8 +11,8 @@ from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
-from hotline.core.labels import N_
-from hotline.core.models import Assignment, Case, CaseEvent, CaseLink, Department
+from hotline.core.reference.labels import N_
+from hotline.core.storage.models import Assignment, Case, CaseEvent, CaseLink, Department
 
 # The path a case travels, in order; a step is reached when one of its events happened.
 PATH = (

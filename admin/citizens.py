@@ -10,9 +10,9 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from hotline.core import citizens
-from hotline.core.permissions import Permission
-from hotline.core.web import parse_id, render
+from hotline.core.cases import citizens
+from hotline.core.people.permissions import Permission
+from hotline.core.shell.web import parse_id, render
 
 from .guards import can, ctx_of, requires, staff_actor
 

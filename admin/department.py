@@ -18,17 +18,25 @@ from litestar.params import FromPath
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from hotline.core.actions import ActionRefused
-from hotline.core.actors import Actor
-from hotline.core.audit import audit
-from hotline.core.case_access import department_holds
-from hotline.core.contacts import mask, mask_name
-from hotline.core.context import AppContext
-from hotline.core.models import Assignment, Case, CaseEvent, Citizen, ContactPoint, User, utcnow
-from hotline.core.permissions import Permission
-from hotline.core.storage import ALLOWED_TYPES, sniff
-from hotline.core.web import render
-from hotline.core.workflow import (
+from hotline.core.cases.actions import ActionRefused
+from hotline.core.cases.contacts import mask, mask_name
+from hotline.core.people.audit import audit
+from hotline.core.people.permissions import Permission
+from hotline.core.shell.context import AppContext
+from hotline.core.shell.web import render
+from hotline.core.storage.actors import Actor
+from hotline.core.storage.files import ALLOWED_TYPES, sniff
+from hotline.core.storage.models import (
+    Assignment,
+    Case,
+    CaseEvent,
+    Citizen,
+    ContactPoint,
+    User,
+    utcnow,
+)
+from hotline.core.workflow.access import department_holds
+from hotline.core.workflow.dispatch import (
     ACTIVE,
     StoredFile,
     do_department_reply,

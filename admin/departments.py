@@ -9,10 +9,10 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect
 from sqlalchemy import select
 
-from hotline.core.contacts import InvalidContact, normalise_email
-from hotline.core.models import Department
-from hotline.core.permissions import Permission
-from hotline.core.web import render
+from hotline.core.cases.contacts import InvalidContact, normalise_email
+from hotline.core.people.permissions import Permission
+from hotline.core.shell.web import render
+from hotline.core.storage.models import Department
 
 from .guards import ctx_of, requires
 

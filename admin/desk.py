@@ -10,10 +10,10 @@ from litestar import Request, Response, get
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from hotline.core.enums import CaseStatus
-from hotline.core.models import Case
-from hotline.core.permissions import Permission
-from hotline.core.web import render
+from hotline.core.people.permissions import Permission
+from hotline.core.shell.web import render
+from hotline.core.storage.enums import CaseStatus
+from hotline.core.storage.models import Case
 
 from .guards import ctx_of, requires
 

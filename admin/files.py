@@ -19,10 +19,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
-from hotline.core.case_access import department_holds
-from hotline.core.enums import Direction
-from hotline.core.models import Attachment, Case, CaseEvent, Interaction, User
-from hotline.core.permissions import Permission
+from hotline.core.people.permissions import Permission
+from hotline.core.storage.enums import Direction
+from hotline.core.storage.models import Attachment, Case, CaseEvent, Interaction, User
+from hotline.core.workflow.access import department_holds
 
 from .guards import ctx_of, record_refusal, requires, staff_actor
 

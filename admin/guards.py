@@ -8,13 +8,13 @@ from litestar.connection import ASGIConnection
 from litestar.exceptions import NotAuthorizedException, PermissionDeniedException
 from litestar.handlers.base import BaseRouteHandler
 
-from hotline.core.actors import Actor
-from hotline.core.audit import audit
-from hotline.core.context import AppContext
-from hotline.core.enums import ActorKind
-from hotline.core.models import User
-from hotline.core.permissions import Permission, effective
-from hotline.core.web import from_networks
+from hotline.core.people.audit import audit
+from hotline.core.people.permissions import Permission, effective
+from hotline.core.shell.context import AppContext
+from hotline.core.shell.web import from_networks
+from hotline.core.storage.actors import Actor
+from hotline.core.storage.enums import ActorKind
+from hotline.core.storage.models import User
 
 Guard = Any
 

@@ -19,15 +19,15 @@ from litestar.response import Redirect
 from sqlalchemy import select
 
 from hotline.channels.email.charsets import decode_text
-from hotline.core.audit import audit
-from hotline.core.enums import CaseKind
-from hotline.core.held import resolve
-from hotline.core.intake import receive
-from hotline.core.models import HeldMessage
-from hotline.core.office import SEALED_HELD_SOURCES
-from hotline.core.permissions import Permission
-from hotline.core.submission import IntakeRefused, Submission
-from hotline.core.web import render
+from hotline.core.intake.held import resolve
+from hotline.core.intake.receive import receive
+from hotline.core.intake.submission import IntakeRefused, Submission
+from hotline.core.people.audit import audit
+from hotline.core.people.office import SEALED_HELD_SOURCES
+from hotline.core.people.permissions import Permission
+from hotline.core.shell.web import render
+from hotline.core.storage.enums import CaseKind
+from hotline.core.storage.models import HeldMessage
 
 from .guards import ctx_of, record_refusal, requires, staff_actor
 

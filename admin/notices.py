@@ -10,11 +10,11 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect
 from sqlalchemy import and_, or_, select, update
 
-from hotline.core.enums import Role
-from hotline.core.models import Department, Notice, User, utcnow
-from hotline.core.permissions import Permission
-from hotline.core.web import render
-from hotline.core.workflow import HOTLINE
+from hotline.core.people.permissions import Permission
+from hotline.core.shell.web import render
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models import Department, Notice, User, utcnow
+from hotline.core.workflow.dispatch import HOTLINE
 
 from .guards import can, ctx_of, requires
 

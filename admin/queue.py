@@ -14,13 +14,13 @@ from litestar.params import FromPath
 from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
 from sqlalchemy import select
 
-from hotline.core import axd
-from hotline.core.context import AppContext
-from hotline.core.enums import AgentState, QueueState
-from hotline.core.events import QUEUE_CHANNEL
-from hotline.core.models import AgentPresence, AwayReason, Case, QueueItem, User, utcnow
-from hotline.core.permissions import Permission
-from hotline.core.web import render, request_language
+from hotline.core.axd import selection as axd
+from hotline.core.delivery.events import QUEUE_CHANNEL
+from hotline.core.people.permissions import Permission
+from hotline.core.shell.context import AppContext
+from hotline.core.shell.web import render, request_language
+from hotline.core.storage.enums import AgentState, QueueState
+from hotline.core.storage.models import AgentPresence, AwayReason, Case, QueueItem, User, utcnow
 from hotline.plugins.distribution import SWEEP_JOB, finish_contact
 
 from .guards import ctx_of, requires

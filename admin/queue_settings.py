@@ -10,9 +10,9 @@ from litestar.response import Redirect
 from pydantic import BaseModel, Field, ValidationError, field_validator
 from sqlalchemy import select
 
-from hotline.core.models import AwayReason, SkillGroup
-from hotline.core.permissions import Permission
-from hotline.core.web import render
+from hotline.core.people.permissions import Permission
+from hotline.core.shell.web import render
+from hotline.core.storage.models import AwayReason, SkillGroup
 from hotline.plugins.strategies import STRATEGIES
 
 from .guards import ctx_of, requires

@@ -10,11 +10,11 @@ from litestar import Request, Response, get, post
 from litestar.response import Redirect
 from sqlalchemy import select
 
-from hotline.core.intake import receive
-from hotline.core.models import ServiceCategory
-from hotline.core.permissions import Permission
-from hotline.core.submission import IntakeRefused, parse_submission
-from hotline.core.web import render
+from hotline.core.intake.receive import receive
+from hotline.core.intake.submission import IntakeRefused, parse_submission
+from hotline.core.people.permissions import Permission
+from hotline.core.shell.web import render
+from hotline.core.storage.models import ServiceCategory
 
 from .guards import ctx_of, requires
 

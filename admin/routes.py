@@ -24,12 +24,9 @@ from litestar.middleware.session.server_side import (
 from litestar.response import Redirect
 from litestar.types import ASGIApp, Empty
 
-from hotline.core.accounts import change_password
-from hotline.core.context import AppContext
-from hotline.core.enums import Role
-from hotline.core.models import User
-from hotline.core.permissions import ROLE_GRANTS, Permission
-from hotline.core.signin import (
+from hotline.core.people.accounts import change_password
+from hotline.core.people.permissions import ROLE_GRANTS, Permission
+from hotline.core.people.signin import (
     SignInRefused,
     enrol_totp,
     second_factor,
@@ -37,7 +34,10 @@ from hotline.core.signin import (
     sign_in,
     totp_required,
 )
-from hotline.core.web import render
+from hotline.core.shell.context import AppContext
+from hotline.core.shell.web import render
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models import User
 
 from .approvals import approval_decide, approvals
 from .audit import audit_search

@@ -13,15 +13,15 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import delete, select
 
-from hotline.core.calendar import (
+from hotline.core.people.permissions import Permission
+from hotline.core.reference.calendar import (
     CalendarImportError,
     load_calendar,
     parse_calendar_file,
     store_days,
 )
-from hotline.core.models import CalendarDay, Department, RoutingRule, ServiceCategory
-from hotline.core.permissions import Permission
-from hotline.core.web import render
+from hotline.core.shell.web import render
+from hotline.core.storage.models import CalendarDay, Department, RoutingRule, ServiceCategory
 
 from .guards import ctx_of, requires
 

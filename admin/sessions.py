@@ -11,9 +11,10 @@ from datetime import timedelta
 from huey import crontab
 from litestar.stores.file import FileStore
 
-from hotline.core import delays, edge_counts
-from hotline.core.context import AppContext
-from hotline.core.jobs import JobSpec
+from hotline.core.delivery.jobs import JobSpec
+from hotline.core.people import delays
+from hotline.core.shell import edge_counts
+from hotline.core.shell.context import AppContext
 
 log = logging.getLogger("hotline.console.sessions")
 PURGE_JOB = "purge_expired_sessions"

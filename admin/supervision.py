@@ -12,13 +12,13 @@ from litestar.response import Redirect
 from sqlalchemy import func, select
 from sqlalchemy.orm import joinedload
 
-from hotline.core import tracking
-from hotline.core.audit import audit
-from hotline.core.enums import CaseStatus, Role
-from hotline.core.models import Assignment, Case, CaseEvent, Department
-from hotline.core.permissions import Permission
-from hotline.core.web import render
-from hotline.core.workflow import ACTIVE, notify
+from hotline.core.cases import tracking
+from hotline.core.people.audit import audit
+from hotline.core.people.permissions import Permission
+from hotline.core.shell.web import render
+from hotline.core.storage.enums import CaseStatus, Role
+from hotline.core.storage.models import Assignment, Case, CaseEvent, Department
+from hotline.core.workflow.dispatch import ACTIVE, notify
 
 from .guards import ctx_of, requires, staff_actor
 from .workspace import _show

@@ -11,12 +11,12 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import func, select, update
 
-from hotline.core import axd
-from hotline.core.enums import AgentState, Media, QueueState
-from hotline.core.events import QUEUE_CHANNEL
-from hotline.core.models import AgentPresence, QueueItem, User, utcnow
-from hotline.core.permissions import Permission
-from hotline.core.web import parse_id, render, request_language
+from hotline.core.axd import selection as axd
+from hotline.core.delivery.events import QUEUE_CHANNEL
+from hotline.core.people.permissions import Permission
+from hotline.core.shell.web import parse_id, render, request_language
+from hotline.core.storage.enums import AgentState, Media, QueueState
+from hotline.core.storage.models import AgentPresence, QueueItem, User, utcnow
 
 from .guards import ctx_of, requires
 from .queue import away_reasons

@@ -15,10 +15,8 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
 
-from hotline.core.enums import Role
-from hotline.core.models import AccountRequest, Department, PermissionGrant, User
-from hotline.core.permissions import Permission
-from hotline.core.rights import (
+from hotline.core.people.permissions import Permission
+from hotline.core.people.rights import (
     ADD,
     EDIT,
     GRANT,
@@ -28,8 +26,10 @@ from hotline.core.rights import (
     Change,
     RightsRefused,
 )
-from hotline.core.separation import PENDING, request_change
-from hotline.core.web import render
+from hotline.core.people.separation import PENDING, request_change
+from hotline.core.shell.web import render
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models import AccountRequest, Department, PermissionGrant, User
 
 from .guards import ctx_of, requires, staff_actor
 

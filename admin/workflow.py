@@ -16,13 +16,13 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
 
-from hotline.core.actions import ActionRefused, do_answer
-from hotline.core.actors import Actor
-from hotline.core.context import AppContext
-from hotline.core.enums import Satisfaction
-from hotline.core.models import Case
-from hotline.core.permissions import Permission
-from hotline.core.workflow import (
+from hotline.core.cases.actions import ActionRefused, do_answer
+from hotline.core.people.permissions import Permission
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.actors import Actor
+from hotline.core.storage.enums import Satisfaction
+from hotline.core.storage.models import Case
+from hotline.core.workflow.dispatch import (
     do_close,
     do_decide_extension,
     do_dispatch,

@@ -13,9 +13,11 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import select
 
-from hotline.core.actions import ActionRefused, do_answer, do_classify, do_hand_over
-from hotline.core.enums import CaseKind, QueueState, Satisfaction
-from hotline.core.models import (
+from hotline.core.cases.actions import ActionRefused, do_answer, do_classify, do_hand_over
+from hotline.core.people.permissions import Permission
+from hotline.core.shell.web import render
+from hotline.core.storage.enums import CaseKind, QueueState, Satisfaction
+from hotline.core.storage.models import (
     Case,
     CaseEvent,
     Citizen,
@@ -24,8 +26,6 @@ from hotline.core.models import (
     QueueItem,
     ServiceCategory,
 )
-from hotline.core.permissions import Permission
-from hotline.core.web import render
 from hotline.plugins.distribution import finish_contact
 
 from .caseflow import load_flow

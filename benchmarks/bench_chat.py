@@ -36,11 +36,12 @@ from litestar.channels.backends.memory import MemoryChannelsBackend  # noqa: E40
 from litestar.response import ServerSentEvent, ServerSentEventMessage  # noqa: E402
 
 from benchmarks.common import ratio  # noqa: E402
-from hotline.core import axd, migrate  # noqa: E402
-from hotline.core.accounts import hash_password  # noqa: E402
-from hotline.core.enums import AgentState, Role  # noqa: E402
-from hotline.core.models import QueueItem, User  # noqa: E402
-from hotline.core.settings import Settings  # noqa: E402
+from hotline.core.axd import selection as axd  # noqa: E402
+from hotline.core.foundation.settings import Settings  # noqa: E402
+from hotline.core.people.accounts import hash_password  # noqa: E402
+from hotline.core.storage import migrate  # noqa: E402
+from hotline.core.storage.enums import AgentState, Role  # noqa: E402
+from hotline.core.storage.models import QueueItem, User  # noqa: E402
 from tests.liveapp import LiveApp  # noqa: E402
 from tests.processes import free_port  # noqa: E402
 
@@ -136,7 +137,7 @@ async def hotline_round_trips(
         async with ctx.db.session() as s:
             from sqlalchemy import select
 
-            from hotline.core.models import Case
+            from hotline.core.storage.models import Case
 
             items = list(
                 await s.execute(

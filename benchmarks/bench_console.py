@@ -35,7 +35,7 @@ from bench_portal import ROOT, Server, hotline_bin, percentile, server_env
 
 def load(data: Path, args: argparse.Namespace) -> list[str]:
     sys.path.insert(0, str(ROOT))
-    from hotline.core.accounts import hash_password
+    from hotline.core.people.accounts import hash_password
 
     subprocess.run(
         [hotline_bin(), "migrate"], env=server_env(data), cwd=ROOT, check=True, capture_output=True

@@ -36,10 +36,10 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench_lookup import load_postgres, load_sqlite, make_cases, percentile
 
 from benchmarks.common import ratio, scratch_postgres
-from hotline.core import migrate
-from hotline.core.context import Kernel, open_context
-from hotline.core.settings import Settings
-from hotline.core.timers import BATCH, scan_deadlines
+from hotline.core.foundation.settings import Settings
+from hotline.core.shell.context import Kernel, open_context
+from hotline.core.storage import migrate
+from hotline.core.workflow.timers import BATCH, scan_deadlines
 
 DEPARTMENT = (
     "INSERT INTO departments (id, code, name_zh, name_en, active) VALUES"

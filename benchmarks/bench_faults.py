@@ -2,7 +2,7 @@
 
 **Kill rounds** (``tests/faultload.py``): a real ``hotline serve`` takes citizens' messages
 (threads posting to ``tests.intakeprobe``, each retrying its own message with the same id until
-answered) and is killed five times: at each crash point of ``hotline.core.crashpoints`` (after a
+answered) and is killed five times: at each crash point of ``hotline.core.foundation.crashpoints`` (after a
 commit before its hand-over to the job store; a job claimed, not run; the SMTP server took the
 acknowledgement, not yet marked sent; a job ran, not yet marked done) and once by ``kill -9`` at
 a random moment. A clean server then settles, and the SMTP sink is counted against the

@@ -1,4 +1,4 @@
-"""Intake throughput: ``hotline.core.intake.receive`` against plain SQL, on SQLite and PostgreSQL.
+"""Intake throughput: ``hotline.core.intake.receive.receive`` against plain SQL, on SQLite and PostgreSQL.
 
 Each submission is a phone call: a category code, a phone number (about 30% of calls come from
 numbers seen before), a short Chinese text. The app path is the whole of ``receive``: the
@@ -34,15 +34,16 @@ from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
 from benchmarks.common import ratio, scratch_postgres
-from hotline.core import migrate, tracking
-from hotline.core.context import AppContext, open_context
-from hotline.core.deadlines import deadline
-from hotline.core.enums import MEDIA_BY_CHANNEL, ContactKind, LimitUnit, Priority
-from hotline.core.intake import receive
-from hotline.core.jobs import prepare_job_tables
-from hotline.core.models import Department, ServiceCategory
-from hotline.core.settings import Settings
-from hotline.core.submission import ContactIn, Submission
+from hotline.core.cases import tracking
+from hotline.core.delivery.jobs import prepare_job_tables
+from hotline.core.foundation.settings import Settings
+from hotline.core.intake.receive import receive
+from hotline.core.intake.submission import ContactIn, Submission
+from hotline.core.reference.deadlines import deadline
+from hotline.core.shell.context import AppContext, open_context
+from hotline.core.storage import migrate
+from hotline.core.storage.enums import MEDIA_BY_CHANNEL, ContactKind, LimitUnit, Priority
+from hotline.core.storage.models import Department, ServiceCategory
 
 CHANNEL = "phone"
 CATEGORY = "road_damage"

@@ -4,7 +4,7 @@ Loads ``--cases`` cases (default 1,000,000) with valid tracking numbers spread o
 into a migrated SQLite database (and PostgreSQL when reachable), then times single lookups of
 random existing numbers:
 
-* app: ``hotline.core.lookup.find_case``, what the API and the channels use to find a case:
+* app: ``hotline.core.cases.lookup.find_case``, what the API and the channels use to find a case:
   ``tracking.clean``, ``tracking.is_valid``, then ``select(Case)`` by number in one
   ``Database.run`` read unit (a worker thread on the sqlite3 driver on SQLite, the async
   session on PostgreSQL);
@@ -33,11 +33,12 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
 from benchmarks.common import ratio, scratch_postgres
-from hotline.core import migrate, tracking
-from hotline.core.db import Database
-from hotline.core.enums import CaseKind, CaseStatus, Channel
-from hotline.core.lookup import find_case
-from hotline.core.models import Case
+from hotline.core.cases import tracking
+from hotline.core.cases.lookup import find_case
+from hotline.core.storage import migrate
+from hotline.core.storage.db import Database
+from hotline.core.storage.enums import CaseKind, CaseStatus, Channel
+from hotline.core.storage.models import Case
 
 DAYS = 3 * 365
 BLOCK = 100

@@ -38,10 +38,10 @@ sys.path.insert(0, str(ROOT))
 import aioimaplib  # noqa: E402
 
 from benchmarks.common import ratio, scratch_postgres  # noqa: E402
-from hotline.core import migrate  # noqa: E402
-from hotline.core.context import Kernel, open_context  # noqa: E402
-from hotline.core.jobs import prepare_job_tables  # noqa: E402
-from hotline.core.settings import Settings  # noqa: E402
+from hotline.core.delivery.jobs import prepare_job_tables  # noqa: E402
+from hotline.core.foundation.settings import Settings  # noqa: E402
+from hotline.core.shell.context import Kernel, open_context  # noqa: E402
+from hotline.core.storage import migrate  # noqa: E402
 
 FIXTURES = ROOT / "channels" / "email" / "fixtures"
 TEMPLATES = (

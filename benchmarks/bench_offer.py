@@ -44,8 +44,14 @@ def load(data_dir: Path, agents: int, backlog: int) -> None:
     sys.path.insert(0, str(ROOT))
     from sqlalchemy import create_engine
 
-    from hotline.core.accounts import hash_password
-    from hotline.core.models import AgentPresence, Case, QueueItem, ServiceCategory, User
+    from hotline.core.people.accounts import hash_password
+    from hotline.core.storage.models import (
+        AgentPresence,
+        Case,
+        QueueItem,
+        ServiceCategory,
+        User,
+    )
 
     env = server_env(data_dir)
     subprocess.run([hotline_bin(), "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)

@@ -56,7 +56,7 @@ from benchmarks.bench_portal import (  # noqa: E402
 
 
 def key_digest(secret: str, key: str) -> str:
-    """``hotline.core.apikeys.key_digest``, copied so the raw server imports nothing of the app
+    """``hotline.core.people.apikeys.key_digest``, copied so the raw server imports nothing of the app
     (a wrong copy would show: every raw post would answer 403 and the run would fail)."""
     derived = hmac.new(secret.encode(), b"hotline open311 api key digest v1", hashlib.sha256)
     return hmac.new(derived.digest(), key.encode(), hashlib.sha256).hexdigest()

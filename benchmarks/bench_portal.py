@@ -59,7 +59,7 @@ AIM_RPS_RATIO = 0.5
 
 
 def lookup_code(secret: str, number: str) -> str:
-    """``hotline.core.lookup.lookup_code``, copied so that the raw server imports nothing of the
+    """``hotline.core.cases.lookup.lookup_code``, copied so that the raw server imports nothing of the
     app (a wrong copy would show: every raw lookup would answer 404 and the run would fail)."""
     digest = hmac.new(secret.encode(), f"lookup:{number}".encode(), hashlib.sha256).digest()
     return f"{int.from_bytes(digest[:8], 'big') % 1_000_000:06d}"

@@ -53,13 +53,13 @@ async def _stalls(work: Callable[[], Awaitable[object]]) -> tuple[float, float, 
 async def run(args: argparse.Namespace) -> None:
     from sqlalchemy import func, select
 
-    from hotline.core import migrate
-    from hotline.core.context import open_context
-    from hotline.core.enums import Role
-    from hotline.core.models import User
-    from hotline.core.passwords import hash_password, verify_password
-    from hotline.core.settings import Settings
-    from hotline.core.signin import sign_in
+    from hotline.core.foundation.settings import Settings
+    from hotline.core.people.passwords import hash_password, verify_password
+    from hotline.core.people.signin import sign_in
+    from hotline.core.shell.context import open_context
+    from hotline.core.storage import migrate
+    from hotline.core.storage.enums import Role
+    from hotline.core.storage.models import User
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"

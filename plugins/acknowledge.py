@@ -24,13 +24,13 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 from sqlalchemy.sql.expression import Exists
 
-from hotline.core import tracking
-from hotline.core.context import AppContext
-from hotline.core.enums import Direction
-from hotline.core.jobs import JobSpec, Missing
-from hotline.core.models import Case, ContactPoint, Interaction, OutboxJob
-from hotline.core.replies import LOOKUP_CODE_MASK, queue_reply
-from hotline.plugins.manager import hookimpl
+from hotline.core.cases import tracking
+from hotline.core.cases.replies import LOOKUP_CODE_MASK, queue_reply
+from hotline.core.delivery.jobs import JobSpec, Missing
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import Direction
+from hotline.core.storage.models import Case, ContactPoint, Interaction, OutboxJob
 
 JOB = "hotline.acknowledge"
 PURPOSE = "acknowledgement"

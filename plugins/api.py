@@ -12,11 +12,11 @@ from litestar.params import FromPath
 from pydantic import BaseModel
 from sqlalchemy import select
 
-from hotline.core.context import AppContext
-from hotline.core.lookup import public_timeline
-from hotline.core.models import Department
-from hotline.core.services import public_services
-from hotline.plugins.manager import hookimpl
+from hotline.core.cases.lookup import public_timeline
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.reference.services import public_services
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.models import Department
 
 
 class ServiceOut(BaseModel):

@@ -10,13 +10,13 @@ import logging
 from huey import crontab
 from sqlalchemy import select
 
-from hotline.core import axd
-from hotline.core.context import AppContext
-from hotline.core.enums import QueueState
-from hotline.core.events import CaseEventMessage
-from hotline.core.jobs import JobSpec
-from hotline.core.models import QueueItem
-from hotline.plugins.manager import hookimpl
+from hotline.core.axd import selection as axd
+from hotline.core.delivery.events import CaseEventMessage
+from hotline.core.delivery.jobs import JobSpec
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import QueueState
+from hotline.core.storage.models import QueueItem
 
 log = logging.getLogger(__name__)
 

@@ -3,9 +3,9 @@ outbox with its reconciliation (messages waiting without a job are given one).""
 
 from __future__ import annotations
 
-from hotline.core import replies
-from hotline.core.jobs import JobSpec
-from hotline.plugins.manager import hookimpl
+from hotline.core.cases import replies
+from hotline.core.delivery.jobs import JobSpec
+from hotline.core.plugin_host.manager import hookimpl
 
 
 @hookimpl

@@ -10,10 +10,10 @@ from collections.abc import Awaitable
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
-from hotline.core.context import AppContext
-from hotline.core.models import Case, Department, RoutingRule, ServiceCategory
-from hotline.core.routing import Route
-from hotline.plugins.manager import hookimpl
+from hotline.core.intake.routing import Route
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.models import Case, Department, RoutingRule, ServiceCategory
 
 KEYWORD, DISTRICT = "keyword", "district"
 

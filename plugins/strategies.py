@@ -22,9 +22,9 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
 
-from hotline.core.axd import Candidate, Situation
-from hotline.core.context import AppContext
-from hotline.plugins.manager import hookimpl
+from hotline.core.axd.selection import Candidate, Situation
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.shell.context import AppContext
 
 NEVER = datetime.min.replace(tzinfo=UTC)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from huey import crontab
 
-from hotline.core.jobs import JobSpec
-from hotline.core.timers import SCAN_JOB, scan_job
-from hotline.plugins.manager import hookimpl
+from hotline.core.delivery.jobs import JobSpec
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.workflow.timers import SCAN_JOB, scan_job
 
 
 @hookimpl

@@ -6,8 +6,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from hotline.core.context import AppContext
-from hotline.plugins.manager import hookimpl
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.shell.context import AppContext
 
 from .routes import portal_router
 

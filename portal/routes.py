@@ -26,21 +26,21 @@ from sqlalchemy import select
 
 from hotline.channels.web import submit_form
 from hotline.channels.web.inbound import CITIZEN_KINDS
-from hotline.core import text
-from hotline.core.context import AppContext
-from hotline.core.enums import CaseStatus
-from hotline.core.intake import receive
-from hotline.core.lookup import (
+from hotline.core.cases.lookup import (
     LookupLimits,
     LookupRefused,
     public_timeline,
     verified_timeline,
 )
-from hotline.core.models import Department, Page, ServiceCategory
-from hotline.core.services import public_services
-from hotline.core.submission import IntakeRefused, Problem, parse_submission
-from hotline.core.web import render, request_language
-from hotline.core.webforms import edge_form_middleware, read_form, refusal_status
+from hotline.core.foundation import text
+from hotline.core.intake.receive import receive
+from hotline.core.intake.submission import IntakeRefused, Problem, parse_submission
+from hotline.core.reference.services import public_services
+from hotline.core.shell.context import AppContext
+from hotline.core.shell.web import render, request_language
+from hotline.core.shell.webforms import edge_form_middleware, read_form, refusal_status
+from hotline.core.storage.enums import CaseStatus
+from hotline.core.storage.models import Department, Page, ServiceCategory
 
 Req = Request[Any, Any, Any]
 LOOKUP_STATUS = {"too_many_attempts": 429, "wait": 429, "name_needed": 400}

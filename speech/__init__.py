@@ -13,10 +13,10 @@ from collections.abc import Awaitable, Sequence
 from pathlib import Path
 from typing import Any
 
-from hotline.core.context import AppContext
-from hotline.core.settings import Settings
-from hotline.core.transcripts import Transcript
-from hotline.plugins.manager import hookimpl
+from hotline.core.cases.transcripts import Transcript
+from hotline.core.foundation.settings import Settings
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.shell.context import AppContext
 
 from . import models
 
@@ -43,7 +43,7 @@ def check_setup(settings: Settings) -> Sequence[str]:
 
 
 def _list(_args: argparse.Namespace) -> int:
-    from hotline.core.settings import load_settings
+    from hotline.core.foundation.settings import load_settings
 
     root = load_settings().speech_models
     found = models.installed(root)
@@ -55,7 +55,7 @@ def _list(_args: argparse.Namespace) -> int:
 
 
 def _install(args: argparse.Namespace) -> int:
-    from hotline.core.settings import load_settings
+    from hotline.core.foundation.settings import load_settings
 
     root = load_settings().speech_models
     try:

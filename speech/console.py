@@ -7,8 +7,8 @@ from typing import Any
 from litestar import Request, Response, get
 
 from hotline.admin.guards import ctx_of, requires
-from hotline.core.permissions import Permission
-from hotline.core.web import render
+from hotline.core.people.permissions import Permission
+from hotline.core.shell.web import render
 
 from . import models
 

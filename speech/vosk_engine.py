@@ -17,7 +17,7 @@ from typing import Any
 import anyio.to_thread
 import vosk
 
-from hotline.core.transcripts import Transcript, Word
+from hotline.core.cases.transcripts import Transcript, Word
 
 from . import models
 from .audio import to_pcm16

@@ -16,12 +16,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import text
 
-from hotline.core import migrate
-from hotline.core.context import AppContext, Kernel, open_context
-from hotline.core.enums import LimitUnit
-from hotline.core.jobs import JobQueue, prepare_job_tables
-from hotline.core.models import Base, Department, ServiceCategory
-from hotline.core.settings import Settings
+from hotline.core.delivery.jobs import JobQueue, prepare_job_tables
+from hotline.core.foundation.settings import Settings
+from hotline.core.shell.context import AppContext, Kernel, open_context
+from hotline.core.storage import migrate
+from hotline.core.storage.enums import LimitUnit
+from hotline.core.storage.models import Base, Department, ServiceCategory
 
 PG_ADMIN_DSN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

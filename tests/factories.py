@@ -5,7 +5,7 @@ from __future__ import annotations
 import itertools
 from typing import Any
 
-from hotline.core.submission import Submission
+from hotline.core.intake.submission import Submission
 
 _seq = itertools.count(1)
 

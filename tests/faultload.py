@@ -3,7 +3,7 @@
 Citizens (threads) submit messages with an e-mail address through ``tests.intakeprobe``; one
 that gets no answer (the server died, or failed) sends the same message again, with the same
 ``external_id``, until it gets its receipt. Meanwhile the server is killed (``kill -9``, or a
-crash point of ``hotline.core.crashpoints``), its job store or database is locked, or its disk is
+crash point of ``hotline.core.foundation.crashpoints``), its job store or database is locked, or its disk is
 full. Afterwards a clean server settles and the count is made: every committed case must have
 exactly one acknowledgement at the SMTP sink (one Message-ID; a second copy with the same
 Message-ID is a resend a mail system drops), every receipt a case, every message one case.
@@ -25,12 +25,18 @@ import httpx
 from sqlalchemy import create_engine, select, text
 from sqlalchemy.engine import Engine, make_url
 
-from hotline.core import migrate
-from hotline.core.enums import Direction
-from hotline.core.jobs import prepare_job_tables
-from hotline.core.models import Case, ContactPoint, Department, Interaction, ServiceCategory
-from hotline.core.replies import LOOKUP_CODE_MASK
-from hotline.core.settings import Settings
+from hotline.core.cases.replies import LOOKUP_CODE_MASK
+from hotline.core.delivery.jobs import prepare_job_tables
+from hotline.core.foundation.settings import Settings
+from hotline.core.storage import migrate
+from hotline.core.storage.enums import Direction
+from hotline.core.storage.models import (
+    Case,
+    ContactPoint,
+    Department,
+    Interaction,
+    ServiceCategory,
+)
 from tests.mailservers import SmtpSink
 from tests.processes import Served, free_port, wait_for
 

@@ -10,9 +10,9 @@ from typing import Any
 
 from litestar import Request, post
 
-from hotline.core.intake import receive
-from hotline.core.submission import Submission
-from hotline.plugins.manager import hookimpl
+from hotline.core.intake.receive import receive
+from hotline.core.intake.submission import Submission
+from hotline.core.plugin_host.manager import hookimpl
 
 
 @post("/probe/submit")

@@ -7,10 +7,10 @@ from typing import Any
 
 from litestar import Request, post
 
-from hotline.core.context import AppContext
-from hotline.core.events import QUEUE_CHANNEL
-from hotline.core.jobs import JobSpec
-from hotline.plugins.manager import hookimpl
+from hotline.core.delivery.events import QUEUE_CHANNEL
+from hotline.core.delivery.jobs import JobSpec
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.shell.context import AppContext
 
 
 async def touch(ctx: AppContext, marker: str, word: str = "ran") -> None:

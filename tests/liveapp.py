@@ -12,10 +12,10 @@ from typing import Any, TypeVar
 
 import uvicorn
 
-from hotline.core.app import create_app
-from hotline.core.context import AppContext
-from hotline.core.serving import server_config
-from hotline.core.settings import Settings
+from hotline.core.foundation.settings import Settings
+from hotline.core.shell.app import create_app
+from hotline.core.shell.context import AppContext
+from hotline.core.shell.serving import server_config
 from tests.processes import free_port
 
 T = TypeVar("T")

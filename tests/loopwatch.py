@@ -114,9 +114,9 @@ class SlowCallbacks(logging.Handler):
 
 
 def main() -> None:
-    from hotline.core.app import create_app
-    from hotline.core.serving import server_config
-    from hotline.core.settings import load_settings
+    from hotline.core.foundation.settings import load_settings
+    from hotline.core.shell.app import create_app
+    from hotline.core.shell.serving import server_config
 
     report, port = Path(sys.argv[1]), int(sys.argv[2])
     threshold = float(os.environ.get("LOOPWATCH_MS", "10")) / 1000

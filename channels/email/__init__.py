@@ -13,12 +13,12 @@ from typing import Any
 
 from huey import crontab
 
-from hotline.core.context import AppContext
-from hotline.core.enums import ContactKind
-from hotline.core.jobs import JobSpec, ListenerSpec
-from hotline.core.replies import OutboundMessage
-from hotline.core.traces import purge_traces
-from hotline.plugins.manager import hookimpl
+from hotline.core.cases.replies import OutboundMessage
+from hotline.core.delivery.jobs import JobSpec, ListenerSpec
+from hotline.core.intake.traces import purge_traces
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import ContactKind
 
 from . import outbound
 from .departments import DIGEST_JOB, mail_notices, send_digest

@@ -20,12 +20,12 @@ from litestar.response import Redirect
 from sqlalchemy import select
 
 from hotline.admin.guards import ctx_of, requires, staff_actor
-from hotline.core.audit import audit
-from hotline.core.labels import N_
-from hotline.core.models import Case, MessageTrace
-from hotline.core.permissions import Permission
-from hotline.core.traces import DUPLICATE, made_case
-from hotline.core.web import render
+from hotline.core.intake.traces import DUPLICATE, made_case
+from hotline.core.people.audit import audit
+from hotline.core.people.permissions import Permission
+from hotline.core.reference.labels import N_
+from hotline.core.shell.web import render
+from hotline.core.storage.models import Case, MessageTrace
 
 from .charsets import decode_text
 from .process import process_message

@@ -18,9 +18,11 @@ from email.message import EmailMessage
 
 from sqlalchemy import select, update
 
-from hotline.core import labels, outbox, tracking
-from hotline.core.context import AppContext
-from hotline.core.models import Department, Notice, utcnow
+from hotline.core.cases import tracking
+from hotline.core.reference import labels
+from hotline.core.shell.context import AppContext
+from hotline.core.storage import outbox
+from hotline.core.storage.models import Department, Notice, utcnow
 
 from .outbound import SmtpServer, our_mail, send
 

@@ -83,8 +83,8 @@ def summary(counts: Counter[str]) -> str:
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hotline.core import settings as settings_mod
-    from hotline.core.context import open_context
+    from hotline.core.foundation import settings as settings_mod
+    from hotline.core.shell.context import open_context
 
     paths = [Path(p) for p in args.paths]
     missing = [str(p) for p in paths if not p.exists()]

@@ -19,10 +19,10 @@ from datetime import datetime
 from email.utils import getaddresses, parsedate_to_datetime
 from typing import Any
 
-from hotline.core import tracking
-from hotline.core.enums import CaseKind, ContactKind
-from hotline.core.storage import ALLOWED_TYPES, sniff
-from hotline.core.submission import AttachmentIn, ContactIn, Submission
+from hotline.core.cases import tracking
+from hotline.core.intake.submission import AttachmentIn, ContactIn, Submission
+from hotline.core.storage.enums import CaseKind, ContactKind
+from hotline.core.storage.files import ALLOWED_TYPES, sniff
 
 from .automatic import bounced, classify, ids
 from .charsets import header_bytes, header_text

@@ -22,8 +22,8 @@ from urllib.parse import unquote, urlsplit
 import aioimaplib
 from sqlalchemy import select
 
-from hotline.core.context import AppContext
-from hotline.core.models import MailCursor
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.models import MailCursor
 
 from .process import Outcome, process_message
 

@@ -18,9 +18,9 @@ from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
 
-from hotline.core import tracking
-from hotline.core.models import utcnow
-from hotline.core.replies import OutboundMessage
+from hotline.core.cases import tracking
+from hotline.core.cases.replies import OutboundMessage
+from hotline.core.storage.models import utcnow
 
 SMTP_TIMEOUT = 30.0
 OUR_ID = re.compile(r"^<hotline\.(\d{13})\.(\d+)\.([0-9a-f]{16})@[^<>\s]+>$")

@@ -21,17 +21,17 @@ from sqlalchemy import select
 from hotline.channels.fax import receive_fax
 from hotline.channels.fax.convert import FaxUnreadable
 from hotline.channels.fax.inbound import FAX_TYPES, sender_number
-from hotline.core.contacts import InvalidContact, normalise
-from hotline.core.context import AppContext
-from hotline.core.enums import ContactKind
-from hotline.core.held import hold_message
-from hotline.core.intake import receive
-from hotline.core.lookup import is_citizens_contact
-from hotline.core.models import Case, Interaction
-from hotline.core.replies import mark_bounced
-from hotline.core.storage import sniff
-from hotline.core.submission import IntakeRefused
-from hotline.core.traces import DUPLICATE, Trace, record_trace
+from hotline.core.cases.contacts import InvalidContact, normalise
+from hotline.core.cases.lookup import is_citizens_contact
+from hotline.core.cases.replies import mark_bounced
+from hotline.core.intake.held import hold_message
+from hotline.core.intake.receive import receive
+from hotline.core.intake.submission import IntakeRefused
+from hotline.core.intake.traces import DUPLICATE, Trace, record_trace
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import ContactKind
+from hotline.core.storage.files import sniff
+from hotline.core.storage.models import Case, Interaction
 
 from .inbound import (
     Limits,

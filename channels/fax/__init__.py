@@ -17,13 +17,13 @@ from pathlib import Path
 import anyio
 from huey import crontab
 
-from hotline.core.context import AppContext
-from hotline.core.held import hold_message
-from hotline.core.intake import IntakeResult, receive
-from hotline.core.jobs import JobSpec
-from hotline.core.storage import sniff
-from hotline.core.submission import IntakeRefused
-from hotline.plugins.manager import hookimpl
+from hotline.core.delivery.jobs import JobSpec
+from hotline.core.intake.held import hold_message
+from hotline.core.intake.receive import IntakeResult, receive
+from hotline.core.intake.submission import IntakeRefused
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.files import sniff
 
 from .convert import FaxUnreadable, read_text, to_pdf
 from .inbound import CHANNEL, FAX_TYPES, fax_submission

@@ -7,9 +7,9 @@ from __future__ import annotations
 import hashlib
 import re
 
-from hotline.core.contacts import InvalidContact, normalise
-from hotline.core.enums import CaseKind, ContactKind
-from hotline.core.submission import AttachmentIn, ContactIn, Submission
+from hotline.core.cases.contacts import InvalidContact, normalise
+from hotline.core.intake.submission import AttachmentIn, ContactIn, Submission
+from hotline.core.storage.enums import CaseKind, ContactKind
 
 from .convert import Reading
 

@@ -7,9 +7,9 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from hotline.core.apikeys import legacy_key_notes
-from hotline.core.settings import Settings
-from hotline.plugins.manager import hookimpl
+from hotline.core.foundation.settings import Settings
+from hotline.core.people.apikeys import legacy_key_notes
+from hotline.core.plugin_host.manager import hookimpl
 
 from .routes import open311_router
 

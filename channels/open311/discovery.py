@@ -14,8 +14,8 @@ import os
 from pathlib import Path
 from typing import Any
 
-from hotline.core.context import AppContext
-from hotline.core.models import utcnow
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.models import utcnow
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 FORMATS = ["text/xml", "application/json"]

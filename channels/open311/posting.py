@@ -21,13 +21,13 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from hotline.core.apikeys import check_key
-from hotline.core.context import AppContext
-from hotline.core.enums import CaseKind
-from hotline.core.intake import find_intake, receive
-from hotline.core.models import ApiClient, ServiceCategory, utcnow
-from hotline.core.services import public_services
-from hotline.core.submission import IntakeRefused, Problem, parse_submission
+from hotline.core.intake.receive import find_intake, receive
+from hotline.core.intake.submission import IntakeRefused, Problem, parse_submission
+from hotline.core.people.apikeys import check_key
+from hotline.core.reference.services import public_services
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import CaseKind
+from hotline.core.storage.models import ApiClient, ServiceCategory, utcnow
 
 from .formats import Open311Error
 from .params import Params

@@ -16,9 +16,10 @@ from urllib.parse import urlsplit
 
 from sqlalchemy import select
 
-from hotline.core.context import AppContext
-from hotline.core.enums import CaseStatus, Direction
-from hotline.core.models import (
+from hotline.core.reference.services import public_services
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import CaseStatus, Direction
+from hotline.core.storage.models import (
     Case,
     Department,
     Interaction,
@@ -26,7 +27,6 @@ from hotline.core.models import (
     ServiceCategory,
     utcnow,
 )
-from hotline.core.services import public_services
 
 from .formats import Open311Error, w3c
 from .params import Params, parse_date

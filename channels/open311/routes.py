@@ -23,8 +23,8 @@ from litestar.types import Receive, Scope, Send
 from sqlalchemy.exc import InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 
-from hotline.core.context import AppContext
-from hotline.core.i18n import choose_language
+from hotline.core.shell.context import AppContext
+from hotline.core.shell.i18n import choose_language
 
 from . import discovery, reading
 from .formats import MEDIA_TYPES, Open311Error, answer, error, error_document, guess_format

@@ -11,10 +11,10 @@ import shutil
 from collections.abc import Sequence
 from typing import Any
 
-from hotline.core.context import AppContext
-from hotline.core.jobs import ListenerSpec
-from hotline.core.settings import Settings
-from hotline.plugins.manager import hookimpl
+from hotline.core.delivery.jobs import ListenerSpec
+from hotline.core.foundation.settings import Settings
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.shell.context import AppContext
 
 from .console import CONSOLE_ROUTES
 from .desk import KernelDesk

@@ -11,9 +11,9 @@ import anyio
 from litestar import Request, Response, get, post
 
 from hotline.admin.guards import ctx_of, requires, staff_actor
-from hotline.core.audit import audit
-from hotline.core.permissions import Permission
-from hotline.core.web import render
+from hotline.core.people.audit import audit
+from hotline.core.people.permissions import Permission
+from hotline.core.shell.web import render
 
 from .menu import MenuError, menu_path, parse_menu
 

@@ -8,14 +8,15 @@ from pathlib import Path
 
 import anyio
 
-from hotline.core import labels, tracking
-from hotline.core.calendar import in_office_hours
-from hotline.core.contacts import InvalidContact, normalise_phone
-from hotline.core.context import AppContext
-from hotline.core.enums import CaseKind, ContactKind, Media
-from hotline.core.intake import receive
-from hotline.core.lookup import LookupLimits, LookupRefused, verified_timeline
-from hotline.core.submission import AttachmentIn, ContactIn, Submission
+from hotline.core.cases import tracking
+from hotline.core.cases.contacts import InvalidContact, normalise_phone
+from hotline.core.cases.lookup import LookupLimits, LookupRefused, verified_timeline
+from hotline.core.intake.receive import receive
+from hotline.core.intake.submission import AttachmentIn, ContactIn, Submission
+from hotline.core.reference import labels
+from hotline.core.reference.calendar import in_office_hours
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import CaseKind, ContactKind, Media
 
 from . import texts
 from .ivr import Caller

@@ -3,7 +3,7 @@ language through the hotline's catalogs)."""
 
 from __future__ import annotations
 
-from hotline.core.labels import N_
+from hotline.core.reference.labels import N_
 
 NOT_AN_OPTION = N_("Sorry, that is not one of the choices.")
 NO_MESSAGE = N_("No message was recorded. Goodbye.")

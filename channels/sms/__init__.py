@@ -9,11 +9,11 @@ from collections.abc import Awaitable, Sequence
 from typing import Any
 from urllib.parse import quote
 
-from hotline.core.context import AppContext
-from hotline.core.enums import ContactKind
-from hotline.core.labels import N_
-from hotline.core.replies import OutboundMessage
-from hotline.plugins.manager import hookimpl
+from hotline.core.cases.replies import OutboundMessage
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.reference.labels import N_
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import ContactKind
 
 from . import outbound
 from .routes import kannel_dlr, kannel_mo

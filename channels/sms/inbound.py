@@ -18,9 +18,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from urllib.parse import parse_qsl
 
-from hotline.core import tracking
-from hotline.core.enums import ContactKind, Satisfaction
-from hotline.core.submission import ContactIn, RatingIn, Submission
+from hotline.core.cases import tracking
+from hotline.core.intake.submission import ContactIn, RatingIn, Submission
+from hotline.core.storage.enums import ContactKind, Satisfaction
 
 CHANNEL = "sms"
 MAX_TEXT = 2000  # a joined SMS is never longer than a few hundred characters; more is junk

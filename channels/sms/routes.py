@@ -15,18 +15,24 @@ from typing import Any
 from litestar import Request, Response, get, route
 from sqlalchemy import select
 
-from hotline.core import attempts, labels
-from hotline.core.citizens import opt_out
-from hotline.core.contacts import InvalidContact, normalise_phone
-from hotline.core.context import AppContext
-from hotline.core.enums import ContactKind
-from hotline.core.held import hold_message
-from hotline.core.intake import receive
-from hotline.core.labels import N_
-from hotline.core.lookup import LookupLimits, LookupRefused, awaiting_evaluation, verified_timeline
-from hotline.core.models import Case
-from hotline.core.submission import IntakeRefused
-from hotline.core.web import from_networks
+from hotline.core.cases.citizens import opt_out
+from hotline.core.cases.contacts import InvalidContact, normalise_phone
+from hotline.core.cases.lookup import (
+    LookupLimits,
+    LookupRefused,
+    awaiting_evaluation,
+    verified_timeline,
+)
+from hotline.core.intake.held import hold_message
+from hotline.core.intake.receive import receive
+from hotline.core.intake.submission import IntakeRefused
+from hotline.core.people import attempts
+from hotline.core.reference import labels
+from hotline.core.reference.labels import N_
+from hotline.core.shell.context import AppContext
+from hotline.core.shell.web import from_networks
+from hotline.core.storage.enums import ContactKind
+from hotline.core.storage.models import Case
 
 from .inbound import (
     CHANNEL,

@@ -10,12 +10,12 @@ from dataclasses import dataclass, field
 
 import anyio
 
-from hotline.core.context import AppContext
-from hotline.core.enums import CaseKind
-from hotline.core.intake import check_content, find_intake, receive
-from hotline.core.lookup import lookup_code
-from hotline.core.models import ServiceCategory, utcnow
-from hotline.core.submission import IntakeRefused, Problem, parse_submission
+from hotline.core.cases.lookup import lookup_code
+from hotline.core.intake.receive import check_content, find_intake, receive
+from hotline.core.intake.submission import IntakeRefused, Problem, parse_submission
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import CaseKind
+from hotline.core.storage.models import ServiceCategory, utcnow
 
 from .inbound import answer_attributes, clean_files, duplicate_key, form_to_submission
 

@@ -7,8 +7,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from hotline.core.enums import CaseKind
-from hotline.core.submission import AttachmentIn, Problem
+from hotline.core.intake.submission import AttachmentIn, Problem
+from hotline.core.storage.enums import CaseKind
 
 from .uploads import MAX_PIXELS, CleanFile, UploadRefused, clean_upload
 

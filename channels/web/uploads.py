@@ -19,7 +19,7 @@ from dataclasses import dataclass
 
 from PIL import Image, ImageOps, UnidentifiedImageError
 
-from hotline.core.storage import sniff
+from hotline.core.storage.files import sniff
 
 PHOTO_TYPES = {"image/jpeg": "JPEG", "image/png": "PNG", "image/webp": "WEBP", "image/gif": "PNG"}
 # The decoder each sniffed type may use: a file sniffed as PNG is never parsed as anything else.

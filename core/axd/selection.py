@@ -19,9 +19,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, func, select, update
 from sqlalchemy.orm import Session, joinedload
 
-from hotline.core.enums import AgentState, Media, QueueState
-from hotline.core.events import QUEUE_CHANNEL
-from hotline.core.models import (
+from hotline.core.delivery.events import QUEUE_CHANNEL
+from hotline.core.foundation.settings import Settings
+from hotline.core.storage.enums import AgentState, Media, QueueState
+from hotline.core.storage.models import (
     AgentPresence,
     Case,
     Citizen,
@@ -30,10 +31,9 @@ from hotline.core.models import (
     SkillGroup,
     utcnow,
 )
-from hotline.core.settings import Settings
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 REPEAT_DAYS = 30  # a citizen with this many days' worth of repeat contacts is a priority
 

@@ -13,15 +13,22 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core import tracking
-from hotline.core.actors import Actor
-from hotline.core.enums import CaseKind, CaseStatus, Direction, Priority
-from hotline.core.events import CaseEventMessage
-from hotline.core.models import Case, CaseEvent, ContactPoint, Interaction, ServiceCategory, utcnow
-from hotline.core.replies import queue_reply
+from hotline.core.cases import tracking
+from hotline.core.cases.replies import queue_reply
+from hotline.core.delivery.events import CaseEventMessage
+from hotline.core.storage.actors import Actor
+from hotline.core.storage.enums import CaseKind, CaseStatus, Direction, Priority
+from hotline.core.storage.models import (
+    Case,
+    CaseEvent,
+    ContactPoint,
+    Interaction,
+    ServiceCategory,
+    utcnow,
+)
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 MAX_TEXT = 10_000
 

@@ -10,15 +10,15 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core import tracking
-from hotline.core.actors import Actor
-from hotline.core.audit import audit
-from hotline.core.contacts import InvalidContact, normalise
-from hotline.core.enums import ContactKind
-from hotline.core.models import Case, Citizen, ContactPoint
+from hotline.core.cases import tracking
+from hotline.core.cases.contacts import InvalidContact, normalise
+from hotline.core.people.audit import audit
+from hotline.core.storage.actors import Actor
+from hotline.core.storage.enums import ContactKind
+from hotline.core.storage.models import Case, Citizen, ContactPoint
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 PRIORITY_FLAGS = ("elderly", "disabled", "other")  # why a citizen is served first
 LIMIT = 50

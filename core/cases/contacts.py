@@ -7,7 +7,7 @@ import unicodedata
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
 
-from hotline.core.enums import ContactKind
+from hotline.core.storage.enums import ContactKind
 
 
 class InvalidContact(ValueError):

@@ -15,12 +15,14 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.core import attempts, delays, text, tracking
-from hotline.core.contacts import last_digits
-from hotline.core.db import Database
-from hotline.core.delays import Delay
-from hotline.core.enums import CaseStatus, ContactKind
-from hotline.core.models import Case, CaseEvent, Citizen, ContactPoint
+from hotline.core.cases import tracking
+from hotline.core.cases.contacts import last_digits
+from hotline.core.foundation import text
+from hotline.core.people import attempts, delays
+from hotline.core.people.delays import Delay
+from hotline.core.storage.db import Database
+from hotline.core.storage.enums import CaseStatus, ContactKind
+from hotline.core.storage.models import Case, CaseEvent, Citizen, ContactPoint
 
 
 def _find(session: Session, number: str) -> Case | None:

@@ -26,16 +26,24 @@ from typing import TYPE_CHECKING
 from sqlalchemy import and_, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core import crashpoints, outbox
-from hotline.core.enums import ActorKind, DeliveryStatus, Direction
-from hotline.core.events import CaseEventMessage
-from hotline.core.followups import TryLater
-from hotline.core.jobs import JobSpec, Missing
-from hotline.core.lookup import lookup_code
-from hotline.core.models import Case, CaseEvent, ContactPoint, Interaction, OutboxJob, utcnow
+from hotline.core.cases.lookup import lookup_code
+from hotline.core.delivery.events import CaseEventMessage
+from hotline.core.delivery.followups import TryLater
+from hotline.core.delivery.jobs import JobSpec, Missing
+from hotline.core.foundation import crashpoints
+from hotline.core.storage import outbox
+from hotline.core.storage.enums import ActorKind, DeliveryStatus, Direction
+from hotline.core.storage.models import (
+    Case,
+    CaseEvent,
+    ContactPoint,
+    Interaction,
+    OutboxJob,
+    utcnow,
+)
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 log = logging.getLogger("hotline.replies")
 

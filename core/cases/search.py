@@ -11,12 +11,12 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import and_, or_, select
 
-from hotline.core.actors import Actor
-from hotline.core.audit import audit
-from hotline.core.models import Case, Interaction
+from hotline.core.people.audit import audit
+from hotline.core.storage.actors import Actor
+from hotline.core.storage.models import Case, Interaction
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 MAX_TERMS = 5
 MAX_RESULTS = 50

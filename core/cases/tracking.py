@@ -14,7 +14,7 @@ from datetime import datetime
 
 from stdnum import damm
 
-from hotline.core import text
+from hotline.core.foundation import text
 
 LENGTH = 13
 _DIGITS = re.compile(r"^[0-9]{13}$")

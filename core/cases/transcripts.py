@@ -24,12 +24,12 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core.enums import Direction
-from hotline.core.jobs import JobSpec, Missing
-from hotline.core.models import Attachment, Case, Interaction, OutboxJob
+from hotline.core.delivery.jobs import JobSpec, Missing
+from hotline.core.storage.enums import Direction
+from hotline.core.storage.models import Attachment, Case, Interaction, OutboxJob
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 log = logging.getLogger("hotline.transcripts")
 JOB = "hotline.transcribe"

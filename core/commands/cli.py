@@ -10,12 +10,12 @@ from collections.abc import Sequence
 
 from pydantic import ValidationError
 
-from hotline.core import migrate as migrations
-from hotline.core import settings as settings_mod
-from hotline.core.jobs import prepare_job_tables
-from hotline.core.logging import configure_logging
-from hotline.core.serving import private_files
-from hotline.plugins.manager import build_plugin_manager
+from hotline.core.delivery.jobs import prepare_job_tables
+from hotline.core.foundation import settings as settings_mod
+from hotline.core.foundation.logging import configure_logging
+from hotline.core.plugin_host.manager import build_plugin_manager
+from hotline.core.shell.serving import private_files
+from hotline.core.storage import migrate as migrations
 
 
 def _settings() -> settings_mod.Settings:
@@ -42,7 +42,7 @@ def cmd_check(_args: argparse.Namespace) -> int:
                 else:
                     found.append(line)
     if not found:  # follow-up work that gave up is an operator's to look at
-        from hotline.core.jobs_cli import dead_line
+        from hotline.core.commands.jobs import dead_line
 
         line = dead_line(settings_mod.load_settings())
         if line:
@@ -69,8 +69,8 @@ def cmd_migrate(args: argparse.Namespace) -> int:
 
 
 def cmd_plugins(_args: argparse.Namespace) -> int:
-    from hotline.core.context import plugin_manager_for
-    from hotline.plugins.manager import describe
+    from hotline.core.plugin_host.manager import describe
+    from hotline.core.shell.context import plugin_manager_for
 
     for name, hooks in describe(plugin_manager_for(_settings())):
         print(f"{name}: {', '.join(hooks) if hooks else '(no hooks)'}")
@@ -92,8 +92,8 @@ def _private_data_dir(settings: settings_mod.Settings) -> None:
 
 def _first_start(settings: settings_mod.Settings) -> None:
     """Create the data directory, migrate, and make the first administrator."""
-    from hotline.core.accounts import ensure_first_admin
-    from hotline.core.context import open_context
+    from hotline.core.people.accounts import ensure_first_admin
+    from hotline.core.shell.context import open_context
 
     first = not settings.data_dir.exists()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -116,8 +116,8 @@ def _first_start(settings: settings_mod.Settings) -> None:
 def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
-    from hotline.core.app import create_app
-    from hotline.core.serving import raise_open_files_limit, server_config
+    from hotline.core.shell.app import create_app
+    from hotline.core.shell.serving import raise_open_files_limit, server_config
 
     private_files()
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
@@ -134,8 +134,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
 
 
 def cmd_worker(args: argparse.Namespace) -> int:
-    from hotline.core.context import Kernel
-    from hotline.core.live import BackendPublisher, make_backend
+    from hotline.core.shell.context import Kernel
+    from hotline.core.shell.live import BackendPublisher, make_backend
 
     private_files()
     settings = _settings()
@@ -151,13 +151,13 @@ def cmd_worker(args: argparse.Namespace) -> int:
 
 
 def cmd_jobs(args: argparse.Namespace) -> int:
-    from hotline.core.jobs_cli import cmd_jobs as run
+    from hotline.core.commands.jobs import cmd_jobs as run
 
     return run(_settings(), args)
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from hotline.core.demo import load_demo
+    from hotline.core.commands.demo import load_demo
 
     settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
@@ -169,8 +169,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_api_key(args: argparse.Namespace) -> int:
     """Issue, revoke or list the keys of apps that post through Open311."""
-    from hotline.core import apikeys
-    from hotline.core.context import open_context
+    from hotline.core.people import apikeys
+    from hotline.core.shell.context import open_context
 
     private_files()
     settings = _settings()
@@ -197,7 +197,7 @@ def cmd_api_key(args: argparse.Namespace) -> int:
 
 def cmd_user(args: argparse.Namespace) -> int:
     """Staff accounts at the command line (``core.cli_users``)."""
-    from hotline.core.cli_users import cmd_user as run_user
+    from hotline.core.commands.users import cmd_user as run_user
 
     private_files()
     return run_user(args, _settings())
@@ -232,11 +232,11 @@ def build_parser() -> argparse.ArgumentParser:
         "name", nargs="?", default="", help="client name (add) or key prefix (revoke)"
     )
     keys.set_defaults(func=cmd_api_key)
-    from hotline.core.cli_users import add_parser as add_user_parser
+    from hotline.core.commands.users import add_parser as add_user_parser
 
     add_user_parser(sub)
     sub.choices["user"].set_defaults(func=cmd_user)
-    from hotline.core.jobs_cli import add_parser as jobs_parser
+    from hotline.core.commands.jobs import add_parser as jobs_parser
 
     jobs_parser(sub).set_defaults(func=cmd_jobs)
     # Plugins' own commands (e.g. installing a speech model).

@@ -11,12 +11,12 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
-from hotline.core.context import open_context
-from hotline.core.enums import CaseKind, LimitUnit, Priority
-from hotline.core.intake import receive
-from hotline.core.models import Department, Page, ServiceCategory, utcnow
-from hotline.core.settings import Settings
-from hotline.core.submission import Submission
+from hotline.core.foundation.settings import Settings
+from hotline.core.intake.receive import receive
+from hotline.core.intake.submission import Submission
+from hotline.core.shell.context import open_context
+from hotline.core.storage.enums import CaseKind, LimitUnit, Priority
+from hotline.core.storage.models import Department, Page, ServiceCategory, utcnow
 
 # code, parent code, Chinese name, English name
 DEPARTMENTS: tuple[tuple[str, str | None, str, str], ...] = (

@@ -8,11 +8,11 @@ import argparse
 import asyncio
 from typing import Any
 
-from hotline.core.settings import Settings
+from hotline.core.foundation.settings import Settings
 
 
 def _run(settings: Settings, work: Any) -> Any:
-    from hotline.core.context import open_context
+    from hotline.core.shell.context import open_context
 
     async def run() -> Any:
         async with open_context(settings) as ctx:
@@ -29,9 +29,9 @@ def dead_line(settings: Settings) -> str | None:
     from sqlalchemy import func, select
     from sqlalchemy.engine import make_url
 
-    from hotline.core.db import Database
-    from hotline.core.models import OutboxJob
-    from hotline.core.outbox import DEAD
+    from hotline.core.storage.db import Database
+    from hotline.core.storage.models import OutboxJob
+    from hotline.core.storage.outbox import DEAD
 
     url = make_url(settings.db_url)
     if url.get_backend_name() == "sqlite" and not Path(url.database or "").exists():
@@ -62,7 +62,7 @@ def dead_line(settings: Settings) -> str | None:
 
 
 def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
-    from hotline.core import followups
+    from hotline.core.delivery import followups
 
     if args.action == "retry":
         print(f"{_run(settings, followups.retry_dead)} follow-up jobs will be tried again")

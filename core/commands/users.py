@@ -12,11 +12,9 @@ import sys
 
 from sqlalchemy import func, select
 
-from hotline.core.context import AppContext
-from hotline.core.enums import Role
-from hotline.core.models import Department, PermissionGrant, User
-from hotline.core.permissions import Permission
-from hotline.core.rights import (
+from hotline.core.foundation.settings import Settings
+from hotline.core.people.permissions import Permission
+from hotline.core.people.rights import (
     ADD,
     EDIT,
     GRANT,
@@ -26,7 +24,9 @@ from hotline.core.rights import (
     Change,
     RightsRefused,
 )
-from hotline.core.settings import Settings
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models import Department, PermissionGrant, User
 
 ACTIONS = (
     "add",
@@ -132,8 +132,8 @@ async def _list(ctx: AppContext) -> None:
 
 
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
-    from hotline.core.context import open_context
-    from hotline.core.separation import change_at_command_line
+    from hotline.core.people.separation import change_at_command_line
+    from hotline.core.shell.context import open_context
 
     async def run() -> int:
         async with open_context(settings) as ctx:

@@ -13,10 +13,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from hotline.core.models import Case, CaseEvent
+from hotline.core.storage.models import Case, CaseEvent
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 log = logging.getLogger("hotline.events")
 

@@ -30,15 +30,15 @@ from sqlalchemy import and_, delete, func, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core import crashpoints
-from hotline.core.enums import ActorKind
-from hotline.core.events import CaseEventMessage
-from hotline.core.jobs import JobSpec
-from hotline.core.models import Case, CaseEvent, OutboxJob, utcnow
-from hotline.core.outbox import DEAD, DONE, LIVE, PENDING, RUNNING, add, remember
+from hotline.core.delivery.events import CaseEventMessage
+from hotline.core.delivery.jobs import JobSpec
+from hotline.core.foundation import crashpoints
+from hotline.core.storage.enums import ActorKind
+from hotline.core.storage.models import Case, CaseEvent, OutboxJob, utcnow
+from hotline.core.storage.outbox import DEAD, DONE, LIVE, PENDING, RUNNING, add, remember
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 log = logging.getLogger("hotline.followups")  # failures: one line a minute per kind
 counted = logging.getLogger("hotline.reconcile")  # what the reconciliation wrote, each time

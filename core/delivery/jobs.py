@@ -34,13 +34,13 @@ from huey import Huey, PostgresHuey, SqliteHuey
 from huey.consumer import Consumer
 from sqlalchemy.engine import make_url
 
-from hotline.core.ratelog import rate_limit_job_logs
+from hotline.core.foundation.ratelog import rate_limit_job_logs
 
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from hotline.core.context import AppContext
-    from hotline.core.settings import Settings
+    from hotline.core.foundation.settings import Settings
+    from hotline.core.shell.context import AppContext
 
 log = logging.getLogger("hotline.jobs")
 LISTENER_RESTART_SECONDS = 30
@@ -144,7 +144,7 @@ class JobQueue:
         rate_limit_job_logs()
 
         def follow_up(key: str) -> Any:
-            from hotline.core import followups
+            from hotline.core.delivery import followups
 
             loop, ctx = self._thread_state()
             return loop.run_until_complete(followups.run(ctx, key))

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING
 import anyio
 from sqlalchemy import select
 
-from hotline.core.models import HeldMessage, utcnow
+from hotline.core.storage.models import HeldMessage, utcnow
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 REASON_CHARS = 500
 

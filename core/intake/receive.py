@@ -24,14 +24,23 @@ from sqlalchemy import select, tuple_
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload
 
-from hotline.core import outbox, tracking
-from hotline.core.actions import ActionRefused
-from hotline.core.actors import SYSTEM
-from hotline.core.axd import is_priority_citizen
-from hotline.core.calendar import Calendar
-from hotline.core.contacts import InvalidContact, normalise
-from hotline.core.deadlines import deadline
-from hotline.core.enums import (
+from hotline.core.axd.selection import is_priority_citizen
+from hotline.core.cases import tracking
+from hotline.core.cases.actions import ActionRefused
+from hotline.core.cases.contacts import InvalidContact, normalise
+from hotline.core.cases.lookup import lookup_code
+from hotline.core.cases.transcripts import JOB as TRANSCRIBE_JOB
+from hotline.core.cases.transcripts import transcribe_key
+from hotline.core.delivery.events import QUEUE_CHANNEL, CaseEventMessage
+from hotline.core.delivery.followups import reconcile
+from hotline.core.intake.routing import Route, route_case
+from hotline.core.intake.submission import IntakeRefused, Problem, Submission, text_problems
+from hotline.core.people.office import notify_office
+from hotline.core.reference.calendar import Calendar
+from hotline.core.reference.deadlines import deadline
+from hotline.core.storage import outbox
+from hotline.core.storage.actors import SYSTEM
+from hotline.core.storage.enums import (
     MEDIA_BY_CHANNEL,
     ActorKind,
     CaseKind,
@@ -43,10 +52,8 @@ from hotline.core.enums import (
     Priority,
     Satisfaction,
 )
-from hotline.core.events import QUEUE_CHANNEL, CaseEventMessage
-from hotline.core.followups import reconcile
-from hotline.core.lookup import lookup_code
-from hotline.core.models import (
+from hotline.core.storage.files import ALLOWED_TYPES, sniff
+from hotline.core.storage.models import (
     Attachment,
     CalendarDay,
     Case,
@@ -59,16 +66,10 @@ from hotline.core.models import (
     ServiceCategory,
     utcnow,
 )
-from hotline.core.office import notify_office
-from hotline.core.routing import Route, route_case
-from hotline.core.storage import ALLOWED_TYPES, sniff
-from hotline.core.submission import IntakeRefused, Problem, Submission, text_problems
-from hotline.core.transcripts import JOB as TRANSCRIBE_JOB
-from hotline.core.transcripts import transcribe_key
-from hotline.core.workflow import do_dispatch
+from hotline.core.workflow.dispatch import do_dispatch
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 log = logging.getLogger("hotline.intake")
 

@@ -11,9 +11,9 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
-    from hotline.core.models import Case, ServiceCategory
-    from hotline.core.submission import Submission
+    from hotline.core.intake.submission import Submission
+    from hotline.core.shell.context import AppContext
+    from hotline.core.storage.models import Case, ServiceCategory
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-from hotline.core import text as edge_text
-from hotline.core.enums import CaseKind, ContactKind, Media, Priority, Satisfaction
+from hotline.core.foundation import text as edge_text
+from hotline.core.storage.enums import CaseKind, ContactKind, Media, Priority, Satisfaction
 
 
 class ContactIn(BaseModel):

@@ -15,12 +15,18 @@ from typing import TYPE_CHECKING
 import anyio
 from sqlalchemy import delete, select
 
-from hotline.core.actors import SYSTEM, Actor
-from hotline.core.audit import audit
-from hotline.core.models import Attachment, HeldMessage, Interaction, MessageTrace, utcnow
+from hotline.core.people.audit import audit
+from hotline.core.storage.actors import SYSTEM, Actor
+from hotline.core.storage.models import (
+    Attachment,
+    HeldMessage,
+    Interaction,
+    MessageTrace,
+    utcnow,
+)
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 DUPLICATE = "duplicate"
 

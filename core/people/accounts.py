@@ -9,9 +9,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select
 
-from hotline.core.enums import Role
-from hotline.core.models import User
-from hotline.core.passwords import (
+from hotline.core.people.passwords import (
     MIN_PASSWORD_LENGTH,
     hash_password,
     hash_password_async,
@@ -19,7 +17,7 @@ from hotline.core.passwords import (
     verify_password,
     verify_password_async,
 )
-from hotline.core.signin import (
+from hotline.core.people.signin import (
     TOTP_ROLES,
     SignInRefused,
     check_second_factor,
@@ -29,9 +27,11 @@ from hotline.core.signin import (
     totp_ok,
     totp_required,
 )
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models import User
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 __all__ = [
     "MIN_PASSWORD_LENGTH",

@@ -28,14 +28,14 @@ from typing import TYPE_CHECKING
 import anyio
 from sqlalchemy import select
 
-from hotline.core.accounts import verify_password
-from hotline.core.actors import SYSTEM, Actor
-from hotline.core.audit import audit
-from hotline.core.models import ApiClient, utcnow
-from hotline.core.settings import Settings
+from hotline.core.foundation.settings import Settings
+from hotline.core.people.accounts import verify_password
+from hotline.core.people.audit import audit
+from hotline.core.storage.actors import SYSTEM, Actor
+from hotline.core.storage.models import ApiClient, utcnow
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 log = logging.getLogger("hotline.apikeys")
 
@@ -156,7 +156,7 @@ async def _store_digest(ctx: AppContext, client_id: int, key: str) -> None:
 
 def legacy_key_notes(settings: Settings) -> list[str]:
     """``hotline check``'s lines about argon2 keys. Runs its own event loop: call outside one."""
-    from hotline.core.db import Database
+    from hotline.core.storage.db import Database
 
     async def read() -> list[str]:
         db = Database(settings.db_url)

@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from hotline.core.models import FailedAttempt, utcnow
+from hotline.core.storage.models import FailedAttempt, utcnow
 
 
 def over_limit(session: Session, limits: dict[str, int], window: timedelta) -> bool:

@@ -7,8 +7,8 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core.actors import Actor
-from hotline.core.models import AuditEntry, utcnow
+from hotline.core.storage.actors import Actor
+from hotline.core.storage.models import AuditEntry, utcnow
 
 
 def audit(

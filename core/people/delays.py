@@ -17,7 +17,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from hotline.core.models import FailedAttempt, utcnow
+from hotline.core.storage.models import FailedAttempt, utcnow
 
 
 @dataclass(frozen=True)

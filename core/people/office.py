@@ -11,8 +11,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from hotline.core.enums import Role
-from hotline.core.models import Notice, utcnow
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models import Notice, utcnow
 
 OFFICE = Role.DIRECTOR_OFFICE.value
 # Held messages from these sources (the director's mailbox) are letters all the same: for the

@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core.enums import Role
-from hotline.core.models import PermissionGrant, User
-from hotline.core.permissions import Permission, effective
+from hotline.core.people.permissions import Permission, effective
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models import PermissionGrant, User
 
 # what a change is
 EDIT = "edit"  # role, department, active, display name of an account

@@ -24,14 +24,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core.actors import Actor
-from hotline.core.audit import audit
-from hotline.core.enums import Role
-from hotline.core.models import AccountRequest, Notice, PermissionGrant, User, utcnow
-from hotline.core.office import notify_office
-from hotline.core.passwords import hash_password_async
-from hotline.core.permissions import Permission, effective
-from hotline.core.rights import (
+from hotline.core.people.audit import audit
+from hotline.core.people.office import notify_office
+from hotline.core.people.passwords import hash_password_async
+from hotline.core.people.permissions import Permission, effective
+from hotline.core.people.rights import (
     ADD,
     EDIT,
     GRANT,
@@ -44,9 +41,12 @@ from hotline.core.rights import (
     covers,
     permissions_of,
 )
+from hotline.core.storage.actors import Actor
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models import AccountRequest, Notice, PermissionGrant, User, utcnow
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 PENDING, APPROVED, REFUSED = "pending", "approved", "refused"
 AUDIT_ACTION = {
@@ -259,7 +259,7 @@ async def decide(ctx: AppContext, actor: Actor, request_id: int, approve: bool) 
 async def change_at_command_line(ctx: AppContext, change: Change, operator: str) -> Outcome:
     """``hotline user ...``: made at once by whoever runs the server's command line; audited
     (``cli:<operator>``) and told to the director's office when it touches its rights."""
-    from hotline.core.enums import ActorKind
+    from hotline.core.storage.enums import ActorKind
 
     actor = Actor(ActorKind.SYSTEM, label=f"cli:{operator}"[:100])
     password, password_hash = await _secret_for(change)

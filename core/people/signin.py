@@ -22,13 +22,13 @@ import pyotp
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from hotline.core import attempts
-from hotline.core.enums import Role
-from hotline.core.models import User, utcnow
-from hotline.core.passwords import hasher, verify_password_async
+from hotline.core.people import attempts
+from hotline.core.people.passwords import hasher, verify_password_async
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models import User, utcnow
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 WINDOW = timedelta(minutes=15)
 FREE_FAILURES = 3  # per account, before the delays begin

@@ -1,7 +1,7 @@
 """Every hook of Civic Hotline: the plugin author's reference.
 
 Implement a hook by decorating a function with ``hookimpl`` (``from hotline.plugins import
-hookimpl``... see ``hotline.plugins.manager.hookimpl``) and listing the module in
+hookimpl``... see ``hotline.core.plugin_host.manager.hookimpl``) and listing the module in
 ``DEFAULT_PLUGINS`` (ours) or in the ``hotline`` entry-point group of your distribution (yours).
 
 Conventions:
@@ -23,16 +23,16 @@ from typing import TYPE_CHECKING, Any
 import pluggy
 
 if TYPE_CHECKING:
-    from hotline.core.axd import Candidate, Situation
-    from hotline.core.context import AppContext
-    from hotline.core.events import CaseEventMessage
-    from hotline.core.jobs import JobSpec, ListenerSpec
-    from hotline.core.models import Case, QueueItem, ServiceCategory
-    from hotline.core.replies import OutboundMessage
-    from hotline.core.routing import Route
-    from hotline.core.settings import Settings
-    from hotline.core.submission import Submission
-    from hotline.core.transcripts import Transcript
+    from hotline.core.axd.selection import Candidate, Situation
+    from hotline.core.cases.replies import OutboundMessage
+    from hotline.core.cases.transcripts import Transcript
+    from hotline.core.delivery.events import CaseEventMessage
+    from hotline.core.delivery.jobs import JobSpec, ListenerSpec
+    from hotline.core.foundation.settings import Settings
+    from hotline.core.intake.routing import Route
+    from hotline.core.intake.submission import Submission
+    from hotline.core.shell.context import AppContext
+    from hotline.core.storage.models import Case, QueueItem, ServiceCategory
 
 hookspec = pluggy.HookspecMarker("hotline")
 
@@ -45,7 +45,7 @@ def register_routes(ctx: AppContext) -> Sequence[Any]:
 
     A channel's inbound webhook, the portal's pages and the console's screens arrive here.
     Handlers reach the kernel through ``request.app.state.ctx`` (an ``AppContext``).
-    Called by ``hotline.core.app.plugin_routes``.
+    Called by ``hotline.core.shell.app.plugin_routes``.
     """
 
 
@@ -59,11 +59,11 @@ def register_jobs(ctx: AppContext) -> Sequence[JobSpec]:
     its row written in the event's own transaction (arguments ``case_id``, ``event_id``); or
     core code writes a row with ``outbox.add(session, job, key=...)``. Such a job is removed
     only when it returned; ``reconcile`` lets the reconciliation find work that should exist
-    and does not. Raise ``hotline.core.followups.TryLater`` to be run again later uncounted.
+    and does not. Raise ``hotline.core.delivery.followups.TryLater`` to be run again later uncounted.
 
     Jobs run in-process on the embedded default and in ``hotline worker`` processes at scale;
     they must be idempotent, since a job may run again after a crash.
-    Called by ``hotline.core.context.Kernel.new_context``.
+    Called by ``hotline.core.shell.context.Kernel.new_context``.
     """
 
 
@@ -75,7 +75,7 @@ def register_listeners(ctx: AppContext) -> Sequence[ListenerSpec]:
     They run in threads of their own wherever the job workers run (inside ``serve`` on the
     embedded default, in each ``hotline worker`` at scale), so several may run at once: what
     they trigger must be idempotent. One that fails is started again after a pause.
-    Called by ``hotline.core.context.Kernel.new_context``.
+    Called by ``hotline.core.shell.context.Kernel.new_context``.
     """
 
 
@@ -83,7 +83,7 @@ def register_listeners(ctx: AppContext) -> Sequence[ListenerSpec]:
 def register_commands(subparsers: Any) -> None:
     """Add subcommands to the ``hotline`` command line: ``subparsers`` is argparse's; call
     ``subparsers.add_parser(name, help=...)`` and ``set_defaults(func=handler)``, where
-    ``handler(args) -> int`` is the exit status. Called by ``hotline.core.cli.build_parser``
+    ``handler(args) -> int`` is the exit status. Called by ``hotline.core.commands.cli.build_parser``
     with the built-in plugins and entry-point plugins (settings are not read yet).
     """
 
@@ -94,7 +94,7 @@ def check_setup(settings: Settings) -> Sequence[str]:
     (e.g. an engine switched on but not installed). ``hotline check`` prints them after the
     settings' own problems and exits non-zero when there are any; a line starting with
     ``note: `` is printed as information only (e.g. a language with no speech model). Called by
-    ``hotline.core.cli.cmd_check``.
+    ``hotline.core.commands.cli.cmd_check``.
     """
 
 
@@ -110,7 +110,7 @@ def register_templates() -> Sequence[str]:
     """Return names of packages whose ``templates/`` folder joins the Jinja loader.
 
     Templates are addressed as ``<package last part>/<file>``, e.g. ``portal/home.html``.
-    Called by ``hotline.core.web.template_packages``.
+    Called by ``hotline.core.shell.web.template_packages``.
     """
 
 
@@ -129,7 +129,7 @@ def route_case(
     keyword rules, district rules, then the category's default department. The agent sees the
     suggestion; it is dispatched without an agent only where the category has automatic
     dispatch on. An unknown code is ignored (the case waits unrouted in the hotline).
-    Called by ``hotline.core.routing.route_case``.
+    Called by ``hotline.core.intake.routing.route_case``.
     """
 
 
@@ -153,7 +153,7 @@ def case_event(ctx: AppContext, event: CaseEventMessage) -> Awaitable[None] | No
     once. It is told once, by the process that committed, and not at all if that process dies
     right after the commit: what must happen (an acknowledgement, a message) is a job with
     ``on_events`` (see ``register_jobs``). Failures are logged and do not undo the committed
-    change. Called by ``hotline.core.events.EventBus.deliver``.
+    change. Called by ``hotline.core.delivery.events.EventBus.deliver``.
     """
 
 
@@ -173,7 +173,7 @@ def choose_agent(
     with one of the candidates' ids, or ``None`` to let the next strategy decide. The built-ins
     (``hotline.plugins.strategies``) answer last, by the queue's strategy, and may answer
     ``None`` when nobody suitable is free yet. An id that is not a candidate is ignored.
-    Called by ``hotline.core.axd.choose``.
+    Called by ``hotline.core.axd.selection.choose``.
     """
 
 
@@ -187,7 +187,7 @@ def send_reply(ctx: AppContext, message: OutboundMessage) -> str | Awaitable[str
     Return the channel's delivery id (any non-``None`` string) once the gateway accepted it;
     return ``None`` synchronously when the contact kind is not yours; raise to report a
     failure (the job retries with backoff, then marks the message failed on its case).
-    Called by ``hotline.core.replies.deliver``.
+    Called by ``hotline.core.cases.replies.deliver``.
     """
 
 
@@ -202,6 +202,6 @@ def transcribe(
     says) in ``language`` (``zh_CN``, ``en``, ``fr``...), as a ``Transcript``. Return ``None``
     synchronously when you have no engine or model for that language, so another engine may
     answer. Heavy work must not block the event loop (run it in a thread). Called by
-    ``hotline.core.transcripts.transcribe_interaction``, a job run for every interaction that
+    ``hotline.core.cases.transcripts.transcribe_interaction``, a job run for every interaction that
     arrives with audio (voicemail, Telegram voice notes).
     """

@@ -10,7 +10,7 @@ from typing import Any
 import pluggy
 from pluggy import HookImpl, Result
 
-from hotline.plugins import hookspecs
+from hotline.core.plugin_host import hookspecs
 
 hookimpl = pluggy.HookimplMarker("hotline")
 
@@ -23,7 +23,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hotline.plugins.timers",
     "hotline.plugins.acknowledge",
     "hotline.plugins.transcription",
-    "hotline.core.api",
+    "hotline.plugins.api",
     "hotline.channels.web",
     "hotline.channels.email",
     "hotline.channels.fax",

@@ -21,11 +21,11 @@ import icalendar
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core.deadlines import DAY_END, DAY_START
-from hotline.core.models import CalendarDay, utcnow
+from hotline.core.reference.deadlines import DAY_END, DAY_START
+from hotline.core.storage.models import CalendarDay, utcnow
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 WORKING_WORDS = ("班", "上班", "working", "workday", "work day", "makeup", "make-up")
 TRUE_WORDS = {"1", "true", "yes", "y", "working", "work", "是", "班", "上班"}

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from hotline.core.enums import LimitUnit
+from hotline.core.storage.enums import LimitUnit
 
 DAY_START = time(9, 0)
 DAY_END = time(17, 30)

@@ -6,10 +6,10 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from hotline.core.models import ServiceCategory
+from hotline.core.storage.models import ServiceCategory
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 
 async def public_services(ctx: AppContext) -> list[ServiceCategory]:

@@ -28,9 +28,9 @@ from litestar.types import (
     Send,
 )
 
-from hotline.core.errors import log_unhandled
-from hotline.core.faults import RETRY_AFTER, FaultLog, classify
-from hotline.core.logging import request_id
+from hotline.core.foundation.logging import request_id
+from hotline.core.shell.errors import log_unhandled
+from hotline.core.shell.faults import RETRY_AFTER, FaultLog, classify
 
 log = logging.getLogger("hotline.http")
 

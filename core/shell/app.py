@@ -19,19 +19,19 @@ from litestar.static_files import create_static_files_router
 from litestar.stores.base import StorageObject, Store
 from litestar.stores.file import FileStore
 
-from hotline.core.access_log import with_request_context
-from hotline.core.context import AppContext, Kernel
-from hotline.core.errors import (
+from hotline.core.foundation.settings import Settings, ensure_secret_key
+from hotline.core.intake.submission import IntakeRefused
+from hotline.core.shell.access_log import with_request_context
+from hotline.core.shell.context import AppContext, Kernel
+from hotline.core.shell.errors import (
     http_exception_handler,
     sane_input,
     unhandled_exception_handler,
 )
-from hotline.core.faults import FaultLog
-from hotline.core.health import healthz, readyz
-from hotline.core.live import make_channels_plugin, plugin_publisher
-from hotline.core.settings import Settings, ensure_secret_key
-from hotline.core.submission import IntakeRefused
-from hotline.core.web import make_environment
+from hotline.core.shell.faults import FaultLog
+from hotline.core.shell.health import healthz, readyz
+from hotline.core.shell.live import make_channels_plugin, plugin_publisher
+from hotline.core.shell.web import make_environment
 
 
 def intake_refused_handler(_request: Request[Any, Any, Any], exc: IntakeRefused) -> Response[Any]:

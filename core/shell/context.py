@@ -9,13 +9,13 @@ from zoneinfo import ZoneInfo
 
 import pluggy
 
-from hotline.core.db import Database
-from hotline.core.events import EventBus, Publisher
-from hotline.core.i18n import Catalogs, load_catalogs
-from hotline.core.jobs import JobQueue, ListenerSpec, make_huey
-from hotline.core.settings import Settings, ensure_secret_key
-from hotline.core.storage import FileStore
-from hotline.plugins.manager import build_plugin_manager
+from hotline.core.delivery.events import EventBus, Publisher
+from hotline.core.delivery.jobs import JobQueue, ListenerSpec, make_huey
+from hotline.core.foundation.settings import Settings, ensure_secret_key
+from hotline.core.plugin_host.manager import build_plugin_manager
+from hotline.core.shell.i18n import Catalogs, load_catalogs
+from hotline.core.storage.db import Database
+from hotline.core.storage.files import FileStore
 
 
 @dataclass
@@ -78,7 +78,7 @@ class Kernel:
                     self.jobs.register(spec)
             for group in self.pm.hook.register_listeners(ctx=ctx):
                 self.jobs.listeners.extend(group or ())
-            from hotline.core.followups import relay_loop
+            from hotline.core.delivery.followups import relay_loop
 
             self.jobs.own_listeners = [ListenerSpec("hotline.relay", relay_loop)]
         # the job outbox: rows for the jobs that follow case events, handed over after commit

@@ -8,8 +8,8 @@ from datetime import timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from hotline.core.db import Database
-from hotline.core.models import EdgeCount, utcnow
+from hotline.core.storage.db import Database
+from hotline.core.storage.models import EdgeCount, utcnow
 
 
 def _counts(session: Session, keys: list[str], window: timedelta) -> dict[str, int]:

@@ -29,9 +29,9 @@ from litestar.exceptions.responses import create_exception_response
 from litestar.utils.empty import value_or_default
 from litestar.utils.scope.state import ScopeState
 
-from hotline.core.faults import RETRY_AFTER, Fault, FaultLog, classify, exception_chain
-from hotline.core.logging import request_id
-from hotline.core.web import MAX_ID, render
+from hotline.core.foundation.logging import request_id
+from hotline.core.shell.faults import RETRY_AFTER, Fault, FaultLog, classify, exception_chain
+from hotline.core.shell.web import MAX_ID, render
 
 log = logging.getLogger("hotline.http")
 

@@ -13,8 +13,8 @@ from typing import Any
 import anyio
 from litestar import Request, Response, get
 
-from hotline.core.context import AppContext
-from hotline.core.migrate import current_revision, head_revision
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.migrate import current_revision, head_revision
 
 # The migrations on disk do not change while the process runs; reading them is file I/O.
 expected_revision = functools.cache(head_revision)

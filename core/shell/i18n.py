@@ -15,9 +15,9 @@ from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 from babel.support import NullTranslations, Translations
 
-from hotline.core.settings import SUPPORTED_LANGUAGES
+from hotline.core.foundation.settings import SUPPORTED_LANGUAGES
 
-LOCALE_DIR = Path(__file__).parent / "locale"
+LOCALE_DIR = Path(__file__).parents[1] / "locale"
 
 
 @dataclass

@@ -17,8 +17,8 @@ from litestar.channels.backends.memory import MemoryChannelsBackend
 from litestar.channels.backends.redis import RedisChannelsPubSubBackend
 from sqlalchemy.engine import make_url
 
-from hotline.core.events import CASES_CHANNEL, QUEUE_CHANNEL, Publisher
-from hotline.core.settings import Settings
+from hotline.core.delivery.events import CASES_CHANNEL, QUEUE_CHANNEL, Publisher
+from hotline.core.foundation.settings import Settings
 
 LIVE_CHANNELS = [CASES_CHANNEL, QUEUE_CHANNEL]
 

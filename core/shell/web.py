@@ -11,10 +11,11 @@ from litestar.connection import ASGIConnection
 from litestar.datastructures import Cookie
 from litestar.utils.scope.state import ScopeState
 
-from hotline.core import labels, tracking
-from hotline.core.context import AppContext
-from hotline.core.i18n import choose_language
-from hotline.core.settings import SUPPORTED_LANGUAGES
+from hotline.core.cases import tracking
+from hotline.core.foundation.settings import SUPPORTED_LANGUAGES
+from hotline.core.reference import labels
+from hotline.core.shell.context import AppContext
+from hotline.core.shell.i18n import choose_language
 
 LANG_COOKIE = "hotline_lang"
 
@@ -31,7 +32,9 @@ def make_environment(ctx: AppContext) -> Environment:
         name.rsplit(".", 1)[-1]: PackageLoader(name, "templates") for name in template_packages(ctx)
     }
     env = Environment(
-        loader=ChoiceLoader([PrefixLoader(prefixes), PackageLoader("hotline.core", "templates")]),
+        loader=ChoiceLoader(
+            [PrefixLoader(prefixes), PackageLoader("hotline.core.shell", "templates")]
+        ),
         autoescape=select_autoescape(default=True, default_for_string=True),
         extensions=["jinja2.ext.i18n"],
     )

@@ -22,8 +22,8 @@ from litestar.exceptions import ClientException
 from litestar.types import ASGIApp, Receive, Scope, Send
 from litestar.utils.scope.state import ScopeState
 
-from hotline.core import text
-from hotline.core.submission import Problem
+from hotline.core.foundation import text
+from hotline.core.intake.submission import Problem
 
 BAD_FORM = "hotline_bad_form"
 # What a refused field says: the text classes (400), not a question of content (422).

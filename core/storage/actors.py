@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from hotline.core.enums import ActorKind
+from hotline.core.storage.enums import ActorKind
 
 
 @dataclass(frozen=True)

@@ -27,8 +27,8 @@ from sqlalchemy.ext.asyncio import (
 )
 from sqlalchemy.orm import Session, sessionmaker
 
-from hotline.core import crashpoints
-from hotline.core.outbox import CONFIG, OutboxConfig, new_rows
+from hotline.core.foundation import crashpoints
+from hotline.core.storage.outbox import CONFIG, OutboxConfig, new_rows
 
 T = TypeVar("T")
 log = logging.getLogger("hotline.db")

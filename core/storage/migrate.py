@@ -10,7 +10,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy.engine import Connection
 
-from hotline.core.db import Database
+from hotline.core.storage.db import Database
 
 MIGRATIONS = Path(__file__).parent / "migrations"
 

@@ -26,9 +26,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 if TYPE_CHECKING:
-    from hotline.core.actors import Actor
+    from hotline.core.storage.actors import Actor
 
-from hotline.core.enums import (
+from hotline.core.storage.enums import (
     ActorKind,
     AgentState,
     CaseStatus,

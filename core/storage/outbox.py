@@ -29,7 +29,7 @@ from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from hotline.core.models import CaseEvent, OutboxJob, utcnow
+from hotline.core.storage.models import CaseEvent, OutboxJob, utcnow
 
 PENDING, RUNNING, DONE, DEAD = "pending", "running", "done", "dead"
 LIVE = (PENDING, RUNNING)

@@ -8,8 +8,8 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core.models import Assignment
-from hotline.core.workflow import OPEN_STATES
+from hotline.core.storage.models import Assignment
+from hotline.core.workflow.dispatch import OPEN_STATES
 
 
 async def department_holds(session: AsyncSession, case_id: int, department_id: int) -> bool:

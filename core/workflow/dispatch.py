@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core import tracking
-from hotline.core.actions import (
+from hotline.core.cases import tracking
+from hotline.core.cases.actions import (
     MAX_TEXT,
     ActionRefused,
     act,
@@ -26,11 +26,12 @@ from hotline.core.actions import (
     check_open,
     reply_contact,
 )
-from hotline.core.actors import Actor
-from hotline.core.calendar import load_calendar
-from hotline.core.deadlines import add_working_days, deadline
-from hotline.core.enums import CaseStatus, Direction, Satisfaction
-from hotline.core.models import (
+from hotline.core.cases.replies import queue_reply
+from hotline.core.reference.calendar import load_calendar
+from hotline.core.reference.deadlines import add_working_days, deadline
+from hotline.core.storage.actors import Actor
+from hotline.core.storage.enums import CaseStatus, Direction, Satisfaction
+from hotline.core.storage.models import (
     Assignment,
     Attachment,
     Case,
@@ -42,10 +43,9 @@ from hotline.core.models import (
     ServiceCategory,
     utcnow,
 )
-from hotline.core.replies import queue_reply
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 Result = tuple[str, dict[str, Any], bool]
 

@@ -12,16 +12,16 @@ from typing import TYPE_CHECKING, Any
 from sqlalchemy import false, literal_column, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core.actors import SYSTEM
-from hotline.core.calendar import load_calendar
-from hotline.core.deadlines import add_working_hours
-from hotline.core.enums import CaseStatus
-from hotline.core.events import CaseEventMessage
-from hotline.core.models import Assignment, Case, CaseEvent, utcnow
-from hotline.core.workflow import ACCEPTED, ACTIVE, DISPATCHED, HOTLINE, notify
+from hotline.core.delivery.events import CaseEventMessage
+from hotline.core.reference.calendar import load_calendar
+from hotline.core.reference.deadlines import add_working_hours
+from hotline.core.storage.actors import SYSTEM
+from hotline.core.storage.enums import CaseStatus
+from hotline.core.storage.models import Assignment, Case, CaseEvent, utcnow
+from hotline.core.workflow.dispatch import ACCEPTED, ACTIVE, DISPATCHED, HOTLINE, notify
 
 if TYPE_CHECKING:
-    from hotline.core.context import AppContext
+    from hotline.core.shell.context import AppContext
 
 BATCH = 500
 SCAN_JOB = "workflow.scan_deadlines"

@@ -12,7 +12,7 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from hotline.admin.sessions import purge_expired
-from hotline.core.models import EdgeCount, FailedAttempt, utcnow
+from hotline.core.storage.models import EdgeCount, FailedAttempt, utcnow
 from tests.admin.conftest import sign_in
 
 

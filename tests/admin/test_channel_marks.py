@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 from litestar.testing import TestClient
 
 from hotline.channels.email.inbound import Limits, parse_mail, to_submission
-from hotline.core.intake import receive
+from hotline.core.intake.receive import receive
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 from tests.factories import submission

@@ -10,8 +10,8 @@ from bs4 import BeautifulSoup
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
-from hotline.core.intake import receive
-from hotline.core.models import AuditEntry, Case, Citizen, QueueItem
+from hotline.core.intake.receive import receive
+from hotline.core.storage.models import AuditEntry, Case, Citizen, QueueItem
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 from tests.factories import submission

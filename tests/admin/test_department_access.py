@@ -13,11 +13,11 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select, update
 
-from hotline.core.actors import SYSTEM
-from hotline.core.enums import Role
-from hotline.core.intake import receive
-from hotline.core.models import Assignment, Attachment, Interaction, User
-from hotline.core.workflow import (
+from hotline.core.intake.receive import receive
+from hotline.core.storage.actors import SYSTEM
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models import Assignment, Attachment, Interaction, User
+from hotline.core.workflow.dispatch import (
     do_department_reply,
     do_dispatch,
     do_merge,

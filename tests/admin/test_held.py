@@ -11,8 +11,8 @@ from bs4 import BeautifulSoup
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from hotline.core.held import hold_message, resolve
-from hotline.core.models import AuditEntry, Case, HeldMessage
+from hotline.core.intake.held import hold_message, resolve
+from hotline.core.storage.models import AuditEntry, Case, HeldMessage
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 

@@ -13,7 +13,7 @@ from typing import Any
 import httpx
 from litestar.testing import TestClient
 
-from hotline.core.intake import receive
+from hotline.core.intake.receive import receive
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 from tests.factories import submission
@@ -72,7 +72,7 @@ def test_picking_what_someone_else_took_says_so(client: TestClient[Any]) -> None
     assert pick
 
     # another agent takes it first
-    from hotline.core.axd import accept as take
+    from hotline.core.axd.selection import accept as take
 
     client.blocking_portal.call(take, ctx, int(pick.group(2)), 2)
     late = client.post(pick.group(1), data={"_csrf_token": csrf_of(screen.text)})

@@ -10,12 +10,12 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select, update
 
-from hotline.core.actors import SYSTEM
-from hotline.core.enums import Role
-from hotline.core.intake import receive
-from hotline.core.models import Case, QueueItem, User
-from hotline.core.permissions import Permission, allowed
-from hotline.core.workflow import do_dispatch
+from hotline.core.intake.receive import receive
+from hotline.core.people.permissions import Permission, allowed
+from hotline.core.storage.actors import SYSTEM
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models import Case, QueueItem, User
+from hotline.core.workflow.dispatch import do_dispatch
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 from tests.factories import submission

@@ -12,10 +12,18 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
-from hotline.core import axd
-from hotline.core.enums import AgentState, Media, QueueState, Role
-from hotline.core.intake import receive
-from hotline.core.models import Attachment, Case, Citizen, Interaction, Notice, QueueItem, User
+from hotline.core.axd import selection as axd
+from hotline.core.intake.receive import receive
+from hotline.core.storage.enums import AgentState, Media, QueueState, Role
+from hotline.core.storage.models import (
+    Attachment,
+    Case,
+    Citizen,
+    Interaction,
+    Notice,
+    QueueItem,
+    User,
+)
 from tests.admin.conftest import sign_in
 from tests.admin.test_role_matrix import console_endpoints
 from tests.conftest import seed_city
@@ -298,14 +306,14 @@ def test_counts_leave_letters_out(client: TestClient[Any]) -> None:
 
 
 def _now() -> Any:
-    from hotline.core.models import utcnow
+    from hotline.core.storage.models import utcnow
 
     return utcnow()
 
 
 def test_an_unreadable_letter_is_held_for_the_office_alone(client: TestClient[Any]) -> None:
     """What the director's mailbox could not read is a letter all the same."""
-    from hotline.core.held import hold_message
+    from hotline.core.intake.held import hold_message
 
     ctx = client.app.state.ctx
     raw = "Subject: 举报\r\n\r\n举报某局长受贿一百万".encode()

@@ -15,10 +15,16 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from hotline.core.enums import Role
-from hotline.core.models import AccountRequest, AuditEntry, Notice, PermissionGrant, User
-from hotline.core.passwords import hash_password
-from hotline.core.permissions import Permission, effective
+from hotline.core.people.passwords import hash_password
+from hotline.core.people.permissions import Permission, effective
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models import (
+    AccountRequest,
+    AuditEntry,
+    Notice,
+    PermissionGrant,
+    User,
+)
 from tests.admin.conftest import PASSWORD, sign_in
 from tests.conftest import seed_city
 

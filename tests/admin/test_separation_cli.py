@@ -10,8 +10,8 @@ from typing import Any
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from hotline.core.models import AuditEntry, Notice
-from hotline.core.permissions import Permission
+from hotline.core.people.permissions import Permission
+from hotline.core.storage.models import AuditEntry, Notice
 from tests.admin.conftest import sign_in
 from tests.admin.test_separation import call, db, office_notices, permissions, setup
 
@@ -19,8 +19,8 @@ from tests.admin.test_separation import call, db, office_notices, permissions, s
 def test_the_command_line_does_it_at_once_audited_and_tells_the_office(
     client: TestClient[Any], tmp_path: Path
 ) -> None:
-    from hotline.core.rights import EDIT, GRANT, RESET_PASSWORD, Change
-    from hotline.core.separation import change_at_command_line
+    from hotline.core.people.rights import EDIT, GRANT, RESET_PASSWORD, Change
+    from hotline.core.people.separation import change_at_command_line
 
     ids = setup(client)
     ctx = client.app.state.ctx
@@ -79,7 +79,7 @@ def test_hotline_user_commands(tmp_path: Path) -> None:
 
     import asyncio
 
-    from hotline.core.db import Database
+    from hotline.core.storage.db import Database
 
     async def read() -> tuple[list[str], list[str]]:
         base = Database(f"sqlite+aiosqlite:///{tmp_path / 'hotline.db'}")

@@ -9,8 +9,8 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from hotline.core.enums import Role
-from hotline.core.permissions import ROLE_GRANTS, Permission, allowed
+from hotline.core.people.permissions import ROLE_GRANTS, Permission, allowed
+from hotline.core.storage.enums import Role
 from tests.admin.conftest import PASSWORD, sign_in
 
 
@@ -71,7 +71,7 @@ def test_least_privilege_grants() -> None:
 def test_a_generated_password_must_be_changed_first(client: TestClient[Any]) -> None:
     from sqlalchemy import update
 
-    from hotline.core.models import User
+    from hotline.core.storage.models import User
 
     async def flag() -> None:
         async with client.app.state.ctx.db.transaction() as s:

@@ -17,10 +17,10 @@ from hypothesis import strategies as st
 from litestar.testing import TestClient
 from sqlalchemy import select, update
 
-from hotline.core import passwords
-from hotline.core.enums import Role
-from hotline.core.models import FailedAttempt, User
-from hotline.core.signin import FREE_FAILURES, MAX_DELAY, delay_after
+from hotline.core.people import passwords
+from hotline.core.people.signin import FREE_FAILURES, MAX_DELAY, delay_after
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models import FailedAttempt, User
 from tests.admin.conftest import PASSWORD, sign_in
 
 

@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from hotline.core.models import AuditEntry, User
+from hotline.core.storage.models import AuditEntry, User
 from tests.admin.conftest import sign_in
 
 
@@ -82,8 +82,8 @@ def test_role_change_switch_off_and_the_last_administrator(client: TestClient[An
 def test_overrides_per_department_and_per_user(client: TestClient[Any]) -> None:
     """Department officers of the transport bureau may read hotline cases; one agent may not
     edit them; the user's own override wins over their department's."""
-    from hotline.core.intake import receive
-    from hotline.core.models import Department
+    from hotline.core.intake.receive import receive
+    from hotline.core.storage.models import Department
     from tests.conftest import seed_city
     from tests.factories import submission
 

@@ -10,9 +10,9 @@ from bs4 import BeautifulSoup
 from litestar.testing import TestClient
 from sqlalchemy import select, update
 
-from hotline.core.axd import accept, finish
-from hotline.core.intake import receive
-from hotline.core.models import QueueItem, User, utcnow
+from hotline.core.axd.selection import accept, finish
+from hotline.core.intake.receive import receive
+from hotline.core.storage.models import QueueItem, User, utcnow
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 from tests.factories import submission

@@ -11,9 +11,9 @@ from bs4 import BeautifulSoup
 from litestar.testing import TestClient
 from sqlalchemy import select, update
 
-from hotline.core.enums import Role
-from hotline.core.intake import receive
-from hotline.core.models import (
+from hotline.core.intake.receive import receive
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models import (
     AuditEntry,
     Case,
     CaseEvent,

@@ -10,8 +10,15 @@ from bs4 import BeautifulSoup
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from hotline.core.intake import receive
-from hotline.core.models import AgentPresence, Case, CaseEvent, Interaction, QueueItem, User
+from hotline.core.intake.receive import receive
+from hotline.core.storage.models import (
+    AgentPresence,
+    Case,
+    CaseEvent,
+    Interaction,
+    QueueItem,
+    User,
+)
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 from tests.factories import submission

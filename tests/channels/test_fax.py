@@ -19,9 +19,9 @@ from sqlalchemy import select
 
 from hotline.channels.email.listener import Mailbox, read_mailbox
 from hotline.channels.fax import read_spool
-from hotline.core.context import AppContext, Kernel, open_context
-from hotline.core.models import Attachment, Case, ContactPoint, HeldMessage, Interaction
-from hotline.core.settings import Settings
+from hotline.core.foundation.settings import Settings
+from hotline.core.shell.context import AppContext, Kernel, open_context
+from hotline.core.storage.models import Attachment, Case, ContactPoint, HeldMessage, Interaction
 from tests.conftest import need
 from tests.mailservers import Dovecot
 

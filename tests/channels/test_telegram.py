@@ -20,15 +20,26 @@ from hotline.channels.chat.telegram.api import SECRET_HEADER, WEBHOOK_PATH, set_
 from hotline.channels.chat.telegram.inbound import read_button
 from hotline.channels.chat.telegram.outbound import split_text
 from hotline.channels.chat.telegram.texts import language_of
-from hotline.core import tracking
-from hotline.core.actions import do_answer, do_classify
-from hotline.core.actors import Actor
-from hotline.core.app import create_app
-from hotline.core.enums import ActorKind, CaseStatus, DeliveryStatus, Direction, Satisfaction
-from hotline.core.intake import receive
-from hotline.core.lookup import lookup_code
-from hotline.core.models import Attachment, Case, ContactPoint, HeldMessage, Interaction
-from hotline.core.workflow import do_department_reply, do_dispatch, do_review, do_sign_for
+from hotline.core.cases import tracking
+from hotline.core.cases.actions import do_answer, do_classify
+from hotline.core.cases.lookup import lookup_code
+from hotline.core.intake.receive import receive
+from hotline.core.shell.app import create_app
+from hotline.core.storage.actors import Actor
+from hotline.core.storage.enums import (
+    ActorKind,
+    CaseStatus,
+    DeliveryStatus,
+    Direction,
+    Satisfaction,
+)
+from hotline.core.storage.models import Attachment, Case, ContactPoint, HeldMessage, Interaction
+from hotline.core.workflow.dispatch import (
+    do_department_reply,
+    do_dispatch,
+    do_review,
+    do_sign_for,
+)
 from tests.conftest import count_rows, drain_jobs, seed_city, sqlite_app_settings
 from tests.factories import PNG, submission
 from tests.telegram_api import TelegramStandIn, button_press, message, running

@@ -20,11 +20,12 @@ import pytest
 from sqlalchemy import func, select
 
 from hotline.channels.chat.webchat import conversation
-from hotline.core import axd
-from hotline.core.accounts import hash_password
-from hotline.core.enums import AgentState, ContactKind, Media, Role
-from hotline.core.lookup import lookup_code
-from hotline.core.models import (
+from hotline.core.axd import selection as axd
+from hotline.core.cases.lookup import lookup_code
+from hotline.core.cases.replies import LOOKUP_CODE_MASK
+from hotline.core.people.accounts import hash_password
+from hotline.core.storage.enums import AgentState, ContactKind, Media, Role
+from hotline.core.storage.models import (
     Case,
     CaseEvent,
     ContactPoint,
@@ -32,7 +33,6 @@ from hotline.core.models import (
     QueueItem,
     User,
 )
-from hotline.core.replies import LOOKUP_CODE_MASK
 from tests.conftest import sqlite_app_settings
 from tests.liveapp import LiveApp
 from tests.processes import wait_for

@@ -12,7 +12,7 @@ import pytest
 from litestar.testing import TestClient
 
 from hotline.channels.chat.webchat import proof
-from hotline.core.app import create_app
+from hotline.core.shell.app import create_app
 from tests.conftest import count_rows, seed_city, sqlite_app_settings
 
 

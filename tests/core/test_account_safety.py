@@ -10,15 +10,15 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from hotline.core.actors import Actor
-from hotline.core.context import AppContext
-from hotline.core.enums import ActorKind, Role
-from hotline.core.intake import receive
-from hotline.core.models import AccountRequest, FailedAttempt, Notice, QueueItem, User
-from hotline.core.passwords import hash_password
-from hotline.core.rights import EDIT, RESET_PASSWORD, Change, RightsRefused
-from hotline.core.separation import decide, request_change
-from hotline.core.signin import FREE_FAILURES, SignInRefused, second_factor, sign_in
+from hotline.core.intake.receive import receive
+from hotline.core.people.passwords import hash_password
+from hotline.core.people.rights import EDIT, RESET_PASSWORD, Change, RightsRefused
+from hotline.core.people.separation import decide, request_change
+from hotline.core.people.signin import FREE_FAILURES, SignInRefused, second_factor, sign_in
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.actors import Actor
+from hotline.core.storage.enums import ActorKind, Role
+from hotline.core.storage.models import AccountRequest, FailedAttempt, Notice, QueueItem, User
 from tests.factories import submission
 
 PASSWORD = "quiet river lamp 47"
@@ -150,8 +150,8 @@ async def test_a_new_account_gets_only_its_own_units_overrides(
 ) -> None:
     """An ordinary account added to a department is made at once, even when another
     department's people may read the mailbox; one added to that department waits."""
-    from hotline.core.models import PermissionGrant
-    from hotline.core.rights import ADD
+    from hotline.core.people.rights import ADD
+    from hotline.core.storage.models import PermissionGrant
 
     ids = await staff(ctx)
     async with ctx.db.transaction() as s:

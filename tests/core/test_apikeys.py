@@ -11,13 +11,13 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-import hotline.core.apikeys as apikeys
-from hotline.core import migrate
-from hotline.core.accounts import hash_password
-from hotline.core.apikeys import check_key, issue_key, legacy_key_notes, revoke_key
-from hotline.core.context import AppContext, open_context
-from hotline.core.models import ApiClient, AuditEntry
-from hotline.core.settings import Settings
+import hotline.core.people.apikeys as apikeys
+from hotline.core.foundation.settings import Settings
+from hotline.core.people.accounts import hash_password
+from hotline.core.people.apikeys import check_key, issue_key, legacy_key_notes, revoke_key
+from hotline.core.shell.context import AppContext, open_context
+from hotline.core.storage import migrate
+from hotline.core.storage.models import ApiClient, AuditEntry
 
 
 async def _client(ctx: AppContext, prefix: str) -> ApiClient:

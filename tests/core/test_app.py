@@ -9,12 +9,12 @@ import logging
 import pytest
 from litestar.testing import TestClient
 
-from hotline.core import migrate
-from hotline.core.app import create_app
-from hotline.core.context import Kernel
-from hotline.core.intake import receive
-from hotline.core.logging import JsonFormatter, configure_logging
-from hotline.core.settings import Settings
+from hotline.core.foundation.logging import JsonFormatter, configure_logging
+from hotline.core.foundation.settings import Settings
+from hotline.core.intake.receive import receive
+from hotline.core.shell.app import create_app
+from hotline.core.shell.context import Kernel
+from hotline.core.storage import migrate
 from tests.conftest import seed_city
 from tests.factories import submission
 
@@ -103,7 +103,7 @@ def test_home_page_speaks_the_visitors_language(client: TestClient) -> None:
 
 def test_pages_are_escaped(client: TestClient) -> None:
     async def evil() -> None:
-        from hotline.core.models import ServiceCategory
+        from hotline.core.storage.models import ServiceCategory
 
         async with client.app.state.ctx.db.transaction() as s:
             s.add(

@@ -9,12 +9,12 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from hotline.core.accounts import hash_password
-from hotline.core.axd import accept, decline, expire_offers, offer_next, set_state
-from hotline.core.context import AppContext
-from hotline.core.enums import AgentState, QueueState
-from hotline.core.intake import receive
-from hotline.core.models import AgentPresence, QueueItem, User, utcnow
+from hotline.core.axd.selection import accept, decline, expire_offers, offer_next, set_state
+from hotline.core.intake.receive import receive
+from hotline.core.people.accounts import hash_password
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import AgentState, QueueState
+from hotline.core.storage.models import AgentPresence, QueueItem, User, utcnow
 from tests.conftest import seed_city
 from tests.factories import submission
 

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from hotline.core.axd import (
+from hotline.core.axd.selection import (
     accept,
     end_wrap_ups,
     finish,
@@ -17,9 +17,16 @@ from hotline.core.axd import (
     offerable,
     set_state,
 )
-from hotline.core.context import AppContext
-from hotline.core.enums import AgentState, QueueState
-from hotline.core.models import AgentPresence, Case, Citizen, QueueItem, SkillGroup, utcnow
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import AgentState, QueueState
+from hotline.core.storage.models import (
+    AgentPresence,
+    Case,
+    Citizen,
+    QueueItem,
+    SkillGroup,
+    utcnow,
+)
 from tests.conftest import seed_city
 from tests.core.test_axd import MIXED, agents, item_for, offers_by_hand  # noqa: F401
 

@@ -19,14 +19,14 @@ import httpx
 import pytest
 from sqlalchemy import select, update
 
-from hotline.core.accounts import hash_password
-from hotline.core.actors import SYSTEM
-from hotline.core.enums import Role
-from hotline.core.intake import receive
-from hotline.core.models import Case, QueueItem, User
-from hotline.core.permissions import allowed
-from hotline.core.settings import Settings
-from hotline.core.workflow import do_dispatch
+from hotline.core.foundation.settings import Settings
+from hotline.core.intake.receive import receive
+from hotline.core.people.accounts import hash_password
+from hotline.core.people.permissions import allowed
+from hotline.core.storage.actors import SYSTEM
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models import Case, QueueItem, User
+from hotline.core.workflow.dispatch import do_dispatch
 from tests.conftest import seed_city
 from tests.factories import PNG, submission
 from tests.liveapp import LiveApp

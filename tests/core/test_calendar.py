@@ -7,16 +7,16 @@ from datetime import date, datetime
 import pytest
 from sqlalchemy import select
 
-from hotline.core.calendar import (
+from hotline.core.reference.calendar import (
     Calendar,
     CalendarImportError,
     load_calendar,
     parse_calendar_file,
     store_days,
 )
-from hotline.core.context import AppContext
-from hotline.core.deadlines import deadline
-from hotline.core.models import CalendarDay
+from hotline.core.reference.deadlines import deadline
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.models import CalendarDay
 
 ICS = b"""BEGIN:VCALENDAR
 VERSION:2.0

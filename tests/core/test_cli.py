@@ -10,10 +10,10 @@ from pathlib import Path
 import httpx
 from sqlalchemy import select
 
-from hotline.core import migrate
-from hotline.core.accounts import verify_password
-from hotline.core.db import Database
-from hotline.core.models import Department, User
+from hotline.core.people.accounts import verify_password
+from hotline.core.storage import migrate
+from hotline.core.storage.db import Database
+from hotline.core.storage.models import Department, User
 from tests.processes import ROOT, Served, env_for, hotline_bin
 
 

@@ -8,10 +8,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from hotline.core.cli import main
-from hotline.core.context import AppContext
-from hotline.core.demo import load_demo
-from hotline.core.models import Case, Department, ServiceCategory
+from hotline.core.commands.cli import main
+from hotline.core.commands.demo import load_demo
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.models import Case, Department, ServiceCategory
 
 
 async def test_demo_city_has_a_tree_services_and_a_week_of_cases(ctx: AppContext) -> None:

@@ -27,11 +27,11 @@ import httpx
 import pytest
 from bs4 import BeautifulSoup
 
-from hotline.core.accounts import hash_password
-from hotline.core.context import open_context
-from hotline.core.enums import Role
-from hotline.core.models import User
-from hotline.core.settings import Settings
+from hotline.core.foundation.settings import Settings
+from hotline.core.people.accounts import hash_password
+from hotline.core.shell.context import open_context
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models import User
 from tests.conftest import seed_city
 from tests.processes import ROOT, env_for, free_port
 from tests.telegram_api import running

@@ -29,10 +29,10 @@ import pytest
 from bs4 import BeautifulSoup
 from sqlalchemy import select
 
-from hotline.core.accounts import hash_password
-from hotline.core.enums import Role
-from hotline.core.models import Case, User
-from hotline.core.settings import Settings
+from hotline.core.foundation.settings import Settings
+from hotline.core.people.accounts import hash_password
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models import Case, User
 from tests.conftest import need, seed_city, sqlite_app_settings
 from tests.liveapp import LiveApp
 
@@ -337,7 +337,7 @@ def test_full_disk_answers_503_is_not_ready_and_recovers(
 
 
 def test_fault_log_writes_one_line_per_kind_per_interval(caplog: pytest.LogCaptureFixture) -> None:
-    from hotline.core.faults import Fault, FaultLog
+    from hotline.core.shell.faults import Fault, FaultLog
 
     faults = FaultLog(interval=0.3)
     error = OSError(28, "No space left on device")

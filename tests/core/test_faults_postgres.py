@@ -16,8 +16,8 @@ from bs4 import BeautifulSoup
 from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
-from hotline.core.models import Case
-from hotline.core.settings import Settings
+from hotline.core.foundation.settings import Settings
+from hotline.core.storage.models import Case
 from tests.conftest import _truncate_pg
 from tests.core.test_faults import (
     _quiet,

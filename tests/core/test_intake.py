@@ -8,13 +8,14 @@ import pytest
 from sqlalchemy import select
 from stdnum import damm
 
-from hotline.core import tracking
-from hotline.core.actions import do_set_priority
-from hotline.core.actors import SYSTEM
-from hotline.core.context import AppContext
-from hotline.core.enums import CaseStatus, Media, Priority, QueueState
-from hotline.core.intake import receive
-from hotline.core.models import (
+from hotline.core.cases import tracking
+from hotline.core.cases.actions import do_set_priority
+from hotline.core.intake.receive import receive
+from hotline.core.intake.submission import IntakeRefused
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.actors import SYSTEM
+from hotline.core.storage.enums import CaseStatus, Media, Priority, QueueState
+from hotline.core.storage.models import (
     Attachment,
     Case,
     CaseEvent,
@@ -23,7 +24,6 @@ from hotline.core.models import (
     Interaction,
     QueueItem,
 )
-from hotline.core.submission import IntakeRefused
 from tests.conftest import count_rows
 from tests.factories import ELF, PDF, PNG, submission
 

@@ -12,9 +12,9 @@ import httpx
 import pytest
 from litestar.channels.backends.asyncpg import AsyncPgChannelsBackend
 
-from hotline.core.context import Kernel
-from hotline.core.events import QUEUE_CHANNEL
-from hotline.core.settings import Settings
+from hotline.core.delivery.events import QUEUE_CHANNEL
+from hotline.core.foundation.settings import Settings
+from hotline.core.shell.context import Kernel
 from tests.processes import ROOT, Served, env_for, hotline_bin, wait_for
 
 PROBE = {"HOTLINE_PLUGINS": "tests.jobprobe"}

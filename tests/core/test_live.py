@@ -8,11 +8,11 @@ import json
 from litestar.channels import ChannelsPlugin
 from litestar.testing import TestClient
 
-from hotline.core.app import create_app
-from hotline.core.context import Kernel
-from hotline.core.events import CASES_CHANNEL, QUEUE_CHANNEL
-from hotline.core.intake import receive
-from hotline.core.settings import Settings
+from hotline.core.delivery.events import CASES_CHANNEL, QUEUE_CHANNEL
+from hotline.core.foundation.settings import Settings
+from hotline.core.intake.receive import receive
+from hotline.core.shell.app import create_app
+from hotline.core.shell.context import Kernel
 from tests.conftest import seed_city
 from tests.factories import submission
 

@@ -8,19 +8,19 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 
-from hotline.core.context import AppContext
-from hotline.core.delays import Delay
-from hotline.core.enums import CaseStatus
-from hotline.core.intake import receive
-from hotline.core.lookup import (
+from hotline.core.cases.lookup import (
     MAX_FAILURES_PER_ADDRESS,
     MAX_FAILURES_PER_NUMBER,
     LookupRefused,
     lookup_code,
     verified_timeline,
 )
-from hotline.core.models import Case, CaseEvent, FailedAttempt
-from hotline.core.submission import IntakeRefused
+from hotline.core.intake.receive import receive
+from hotline.core.intake.submission import IntakeRefused
+from hotline.core.people.delays import Delay
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import CaseStatus
+from hotline.core.storage.models import Case, CaseEvent, FailedAttempt
 from tests.conftest import count_rows, seed_city
 from tests.factories import submission
 

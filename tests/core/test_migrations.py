@@ -13,9 +13,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import inspect
 from sqlalchemy.engine import Connection
 
-from hotline.core import migrate
-from hotline.core.db import Database
-from hotline.core.models import Base
+from hotline.core.storage import migrate
+from hotline.core.storage.db import Database
+from hotline.core.storage.models import Base
 from tests.conftest import _pg_execute
 
 

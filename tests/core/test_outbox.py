@@ -15,18 +15,20 @@ from typing import Any
 import pytest
 from sqlalchemy import delete, select, update
 
-from hotline.core import cli, followups, outbox
-from hotline.core.context import AppContext, Kernel
-from hotline.core.enums import Direction
-from hotline.core.intake import receive
-from hotline.core.jobs import JobSpec
-from hotline.core.jobs_cli import dead_line
-from hotline.core.lookup import lookup_code
-from hotline.core.models import CaseEvent, Interaction, OutboxJob, utcnow
-from hotline.core.replies import LOOKUP_CODE_MASK, OutboundMessage
-from hotline.core.settings import Settings
+from hotline.core.cases.lookup import lookup_code
+from hotline.core.cases.replies import LOOKUP_CODE_MASK, OutboundMessage
+from hotline.core.commands import cli
+from hotline.core.commands.jobs import dead_line
+from hotline.core.delivery import followups
+from hotline.core.delivery.jobs import JobSpec
+from hotline.core.foundation.settings import Settings
+from hotline.core.intake.receive import receive
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.shell.context import AppContext, Kernel
+from hotline.core.storage import outbox
+from hotline.core.storage.enums import Direction
+from hotline.core.storage.models import CaseEvent, Interaction, OutboxJob, utcnow
 from hotline.plugins.acknowledge import JOB as ACK_JOB
-from hotline.plugins.manager import hookimpl
 from tests.conftest import drain_jobs, seed_city
 from tests.factories import submission
 
@@ -297,7 +299,7 @@ def test_job_store_failures_are_logged_once_a_minute(
 ) -> None:
     """Workers polling a job store that fails at every look (here: a damaged file) log it once
     per kind of failure, not once per poll."""
-    from hotline.core.jobs import JobQueue, make_huey
+    from hotline.core.delivery.jobs import JobQueue, make_huey
 
     settings = Settings(data_dir=tmp_path, secret_key="x" * 32)
     queue = JobQueue(make_huey(settings), lambda: None)  # type: ignore[arg-type, return-value]

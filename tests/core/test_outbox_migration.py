@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from hotline.core.models import utcnow
-from hotline.core.replies import LOOKUP_CODE_MASK
+from hotline.core.cases.replies import LOOKUP_CODE_MASK
+from hotline.core.storage.models import utcnow
 from tests.core.test_migrations import empty_db  # noqa: F401 (a fixture)
 
 OLD_ACKS = {
@@ -21,7 +21,7 @@ def test_upgrading_takes_the_lookup_code_out_of_stored_acknowledgements(
     a waiting one gets the code when it is sent), and leaves every other message alone."""
     import sqlalchemy as sa
 
-    from hotline.core import migrate
+    from hotline.core.storage import migrate
     from tests.faultload import sync_url
 
     migrate.upgrade(empty_db, "0009")

@@ -9,14 +9,21 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import delete, select, update
 
-from hotline.core import replies
-from hotline.core.context import AppContext, Kernel
-from hotline.core.enums import DeliveryStatus
-from hotline.core.followups import TryLater, reconcile
-from hotline.core.intake import receive
-from hotline.core.models import Case, CaseEvent, ContactPoint, Interaction, OutboxJob, utcnow
-from hotline.core.replies import OutboundMessage, deliver, deliver_key, queue_reply
-from hotline.plugins.manager import hookimpl
+from hotline.core.cases import replies
+from hotline.core.cases.replies import OutboundMessage, deliver, deliver_key, queue_reply
+from hotline.core.delivery.followups import TryLater, reconcile
+from hotline.core.intake.receive import receive
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.shell.context import AppContext, Kernel
+from hotline.core.storage.enums import DeliveryStatus
+from hotline.core.storage.models import (
+    Case,
+    CaseEvent,
+    ContactPoint,
+    Interaction,
+    OutboxJob,
+    utcnow,
+)
 from tests.conftest import seed_city
 from tests.factories import submission
 

@@ -6,13 +6,18 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from hotline.core.actors import Actor
-from hotline.core.context import AppContext
-from hotline.core.enums import ActorKind, CaseStatus
-from hotline.core.intake import receive
-from hotline.core.models import Assignment, Case, CaseEvent, Notice
-from hotline.core.timers import scan_deadlines
-from hotline.core.workflow import do_department_reply, do_dispatch, do_review, do_sign_for
+from hotline.core.intake.receive import receive
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.actors import Actor
+from hotline.core.storage.enums import ActorKind, CaseStatus
+from hotline.core.storage.models import Assignment, Case, CaseEvent, Notice
+from hotline.core.workflow.dispatch import (
+    do_department_reply,
+    do_dispatch,
+    do_review,
+    do_sign_for,
+)
+from hotline.core.workflow.timers import scan_deadlines
 from tests.factories import submission
 
 AGENT = Actor(ActorKind.STAFF, label="agent1")

@@ -10,12 +10,12 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from hotline.core import tracking
-from hotline.core.contacts import InvalidContact, normalise
-from hotline.core.deadlines import deadline
-from hotline.core.i18n import choose_language, load_catalogs
-from hotline.core.settings import Settings, ensure_secret_key
-from hotline.core.storage import FileStore, sniff
+from hotline.core.cases import tracking
+from hotline.core.cases.contacts import InvalidContact, normalise
+from hotline.core.foundation.settings import Settings, ensure_secret_key
+from hotline.core.reference.deadlines import deadline
+from hotline.core.shell.i18n import choose_language, load_catalogs
+from hotline.core.storage.files import FileStore, sniff
 from tests.factories import ELF, PDF, PNG
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")

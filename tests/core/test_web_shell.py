@@ -17,14 +17,14 @@ from bs4 import BeautifulSoup
 from litestar import get
 from litestar.testing import TestClient
 
-from hotline.core.accounts import hash_password
-from hotline.core.actors import SYSTEM
-from hotline.core.app import create_app
-from hotline.core.enums import Role
-from hotline.core.intake import receive
-from hotline.core.models import User
-from hotline.core.permissions import allowed
-from hotline.core.workflow import do_dispatch
+from hotline.core.intake.receive import receive
+from hotline.core.people.accounts import hash_password
+from hotline.core.people.permissions import allowed
+from hotline.core.shell.app import create_app
+from hotline.core.storage.actors import SYSTEM
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models import User
+from hotline.core.workflow.dispatch import do_dispatch
 from tests.conftest import seed_city, sqlite_app_settings
 from tests.core.test_bad_params import fill, permission_of, routes
 from tests.factories import submission

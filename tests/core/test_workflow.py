@@ -8,15 +8,15 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from hotline.core.actions import ActionRefused
-from hotline.core.actors import Actor
-from hotline.core.calendar import load_calendar
-from hotline.core.context import AppContext
-from hotline.core.deadlines import add_working_days, deadline
-from hotline.core.enums import ActorKind, CaseStatus, Direction, Satisfaction
-from hotline.core.intake import receive
-from hotline.core.lookup import public_timeline
-from hotline.core.models import (
+from hotline.core.cases.actions import ActionRefused
+from hotline.core.cases.lookup import public_timeline
+from hotline.core.intake.receive import receive
+from hotline.core.reference.calendar import load_calendar
+from hotline.core.reference.deadlines import add_working_days, deadline
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.actors import Actor
+from hotline.core.storage.enums import ActorKind, CaseStatus, Direction, Satisfaction
+from hotline.core.storage.models import (
     Assignment,
     Case,
     CaseEvent,
@@ -25,7 +25,7 @@ from hotline.core.models import (
     Notice,
     ServiceCategory,
 )
-from hotline.core.workflow import (
+from hotline.core.workflow.dispatch import (
     do_decide_extension,
     do_department_reply,
     do_dispatch,

@@ -15,20 +15,20 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from hotline.admin.guards import requires
-from hotline.core.app import create_app
-from hotline.core.context import AppContext, Kernel, open_context
-from hotline.core.enums import DeliveryStatus, Direction
-from hotline.core.events import CaseEventMessage
-from hotline.core.intake import receive
-from hotline.core.jobs import JobSpec, ListenerSpec
-from hotline.core.models import Case, Interaction
-from hotline.core.permissions import Permission
-from hotline.core.replies import OutboundMessage
-from hotline.core.routing import Route
-from hotline.core.settings import Settings
-from hotline.core.transcripts import Transcript
-from hotline.plugins import hookspecs
-from hotline.plugins.manager import build_plugin_manager, hookimpl
+from hotline.core.cases.replies import OutboundMessage
+from hotline.core.cases.transcripts import Transcript
+from hotline.core.delivery.events import CaseEventMessage
+from hotline.core.delivery.jobs import JobSpec, ListenerSpec
+from hotline.core.foundation.settings import Settings
+from hotline.core.intake.receive import receive
+from hotline.core.intake.routing import Route
+from hotline.core.people.permissions import Permission
+from hotline.core.plugin_host import hookspecs
+from hotline.core.plugin_host.manager import build_plugin_manager, hookimpl
+from hotline.core.shell.app import create_app
+from hotline.core.shell.context import AppContext, Kernel, open_context
+from hotline.core.storage.enums import DeliveryStatus, Direction
+from hotline.core.storage.models import Case, Interaction
 from tests.conftest import drain_jobs, seed_city
 from tests.factories import submission
 
@@ -261,9 +261,9 @@ async def test_hook_case_event(ctx: AppContext, site: Site) -> None:
 
 
 async def test_hook_choose_agent(ctx: AppContext, site: Site) -> None:
-    from hotline.core.axd import set_state
-    from hotline.core.enums import AgentState
-    from hotline.core.models import QueueItem, User
+    from hotline.core.axd.selection import set_state
+    from hotline.core.storage.enums import AgentState
+    from hotline.core.storage.models import QueueItem, User
 
     await seed_city(ctx)
     async with ctx.db.transaction() as s:
@@ -332,7 +332,7 @@ async def test_hook_send_reply(ctx: AppContext, site: Site) -> None:
 
 
 def _site_manager(monkeypatch: pytest.MonkeyPatch, site: Site) -> None:
-    from hotline.core import cli
+    from hotline.core.commands import cli
 
     def with_site(*args: Any, **kwargs: Any) -> Any:
         pm = build_plugin_manager(entry_points=False)
@@ -345,7 +345,7 @@ def _site_manager(monkeypatch: pytest.MonkeyPatch, site: Site) -> None:
 def test_hook_register_commands(
     monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], site: Site
 ) -> None:
-    from hotline.core import cli
+    from hotline.core.commands import cli
 
     _site_manager(monkeypatch, site)
     assert cli.main(["site-greet"]) == 0
@@ -358,7 +358,7 @@ def test_hook_check_setup(
     tmp_path: Path,
     site: Site,
 ) -> None:
-    from hotline.core import cli
+    from hotline.core.commands import cli
 
     _site_manager(monkeypatch, site)
     monkeypatch.setenv("HOTLINE_DATA_DIR", str(tmp_path))

@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from sqlalchemy import select, update
 
-from hotline.core.context import AppContext
-from hotline.core.enums import CaseStatus
-from hotline.core.intake import receive
-from hotline.core.models import Assignment, Case, RoutingRule, ServiceCategory
+from hotline.core.intake.receive import receive
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import CaseStatus
+from hotline.core.storage.models import Assignment, Case, RoutingRule, ServiceCategory
 from tests.factories import submission
 
 

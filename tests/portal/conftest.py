@@ -13,10 +13,10 @@ from bs4 import BeautifulSoup
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from hotline.core.app import create_app
-from hotline.core.context import AppContext, Kernel
-from hotline.core.models import ServiceCategory
-from hotline.core.settings import Settings
+from hotline.core.foundation.settings import Settings
+from hotline.core.shell.app import create_app
+from hotline.core.shell.context import AppContext, Kernel
+from hotline.core.storage.models import ServiceCategory
 from tests.conftest import seed_city, sqlite_app_settings
 
 NOISE_ATTRIBUTES = [

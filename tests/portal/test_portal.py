@@ -11,10 +11,10 @@ from litestar.testing import TestClient
 from PIL import Image
 from sqlalchemy import select
 
-from hotline.core.enums import CaseStatus
-from hotline.core.models import Attachment, Case, CaseEvent, FailedAttempt, Page
-from hotline.core.replies import OutboundMessage
-from hotline.plugins.manager import hookimpl
+from hotline.core.cases.replies import OutboundMessage
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.storage.enums import CaseStatus
+from hotline.core.storage.models import Attachment, Case, CaseEvent, FailedAttempt, Page
 from tests.conftest import count_rows, drain_jobs
 from tests.factories import ELF
 from tests.portal.conftest import csrf, page, text_of

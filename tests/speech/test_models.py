@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from hotline.core.cli import main
+from hotline.core.commands.cli import main
 from tests.admin.conftest import client, sign_in  # noqa: F401
 
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Sequence
 from typing import Any
 
-from hotline.core.context import AppContext
-from hotline.core.enums import ContactKind
-from hotline.core.jobs import ListenerSpec
-from hotline.core.replies import OutboundMessage
-from hotline.plugins.manager import hookimpl
+from hotline.core.cases.replies import OutboundMessage
+from hotline.core.delivery.jobs import ListenerSpec
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import ContactKind
 
 from . import outbound
 from .api import open_bot

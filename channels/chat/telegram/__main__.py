@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import sys
 
-from hotline.core.settings import load_settings
+from hotline.core.foundation.settings import load_settings
 
 from .api import set_up
 

@@ -19,7 +19,7 @@ from telegram.error import RetryAfter
 from telegram.request import HTTPXRequest
 from telegram.warnings import PTBDeprecationWarning
 
-from hotline.core.settings import Settings
+from hotline.core.foundation.settings import Settings
 
 WEBHOOK_PATH = "/channels/telegram/webhook"
 SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"  # noqa: S105 (a header name)

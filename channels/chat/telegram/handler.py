@@ -15,13 +15,19 @@ import logging
 from telegram import Bot, CallbackQuery, ForceReply, InlineKeyboardMarkup, Message
 from telegram.error import TelegramError
 
-from hotline.core import labels, tracking
-from hotline.core.context import AppContext
-from hotline.core.enums import ContactKind
-from hotline.core.held import hold_message
-from hotline.core.intake import find_intake, receive
-from hotline.core.lookup import LookupLimits, LookupRefused, is_citizens_contact, verified_timeline
-from hotline.core.submission import IntakeRefused
+from hotline.core.cases import tracking
+from hotline.core.cases.lookup import (
+    LookupLimits,
+    LookupRefused,
+    is_citizens_contact,
+    verified_timeline,
+)
+from hotline.core.intake.held import hold_message
+from hotline.core.intake.receive import find_intake, receive
+from hotline.core.intake.submission import IntakeRefused
+from hotline.core.reference import labels
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import ContactKind
 
 from . import texts
 from .api import MAX_DOWNLOAD_BYTES

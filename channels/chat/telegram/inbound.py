@@ -22,9 +22,15 @@ from typing import Any
 from telegram import Message, Update
 from telegram.warnings import PTBDeprecationWarning
 
-from hotline.core import tracking
-from hotline.core.enums import ContactKind, Satisfaction
-from hotline.core.submission import AttachmentIn, ContactIn, LocationIn, RatingIn, Submission
+from hotline.core.cases import tracking
+from hotline.core.intake.submission import (
+    AttachmentIn,
+    ContactIn,
+    LocationIn,
+    RatingIn,
+    Submission,
+)
+from hotline.core.storage.enums import ContactKind, Satisfaction
 
 CHANNEL = "telegram"
 HANDLED = ("message", "callback_query")

@@ -22,7 +22,7 @@ from typing import Any, TypeVar
 import anyio
 import httpx
 
-from hotline.core.context import AppContext
+from hotline.core.shell.context import AppContext
 
 from .api import ALLOWED_UPDATES, api_base, open_bot
 from .handler import handle

@@ -17,11 +17,11 @@ from typing import TypeVar
 from telegram import Bot, ForceReply, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import RetryAfter
 
-from hotline.core import tracking
-from hotline.core.context import AppContext
-from hotline.core.enums import Satisfaction
-from hotline.core.models import Interaction
-from hotline.core.replies import OutboundMessage
+from hotline.core.cases import tracking
+from hotline.core.cases.replies import OutboundMessage
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import Satisfaction
+from hotline.core.storage.models import Interaction
 
 from . import texts
 from .api import open_bot, retry_seconds

@@ -16,7 +16,7 @@ from typing import Any
 
 from litestar import Request, Response, post
 
-from hotline.core.context import AppContext
+from hotline.core.shell.context import AppContext
 
 from .api import SECRET_HEADER, WEBHOOK_PATH, open_bot
 from .handler import handle

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from hotline.core.context import AppContext
-from hotline.core.labels import N_
+from hotline.core.reference.labels import N_
+from hotline.core.shell.context import AppContext
 
 Gettext = Callable[[str], str]
 

@@ -18,11 +18,11 @@ from typing import Any
 from litestar.static_files import create_static_files_router
 from sqlalchemy import select
 
-from hotline.core.context import AppContext
-from hotline.core.enums import ContactKind, Direction
-from hotline.core.models import Interaction
-from hotline.core.replies import OutboundMessage
-from hotline.plugins.manager import hookimpl
+from hotline.core.cases.replies import OutboundMessage
+from hotline.core.plugin_host.manager import hookimpl
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import ContactKind, Direction
+from hotline.core.storage.models import Interaction
 
 from . import conversation as chat
 from .console import CONSOLE_ROUTES

@@ -14,10 +14,10 @@ from litestar.response import Redirect, ServerSentEvent
 from sqlalchemy import select
 
 from hotline.admin.guards import actor_of, ctx_of, record_refusal, requires
-from hotline.core.enums import Media, QueueState
-from hotline.core.models import CaseEvent, QueueItem, User
-from hotline.core.permissions import Permission
-from hotline.core.web import render
+from hotline.core.people.permissions import Permission
+from hotline.core.shell.web import render
+from hotline.core.storage.enums import Media, QueueState
+from hotline.core.storage.models import CaseEvent, QueueItem, User
 from hotline.plugins.distribution import finish_contact
 
 from . import conversation as chat

@@ -19,10 +19,11 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from hotline.core import text as text_rules
-from hotline.core.calendar import in_office_hours
-from hotline.core.context import AppContext
-from hotline.core.enums import (
+from hotline.core.cases.replies import with_code
+from hotline.core.foundation import text as text_rules
+from hotline.core.reference.calendar import in_office_hours
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import (
     AgentState,
     ContactKind,
     DeliveryStatus,
@@ -30,8 +31,14 @@ from hotline.core.enums import (
     Media,
     QueueState,
 )
-from hotline.core.models import AgentPresence, Case, ContactPoint, Interaction, QueueItem, utcnow
-from hotline.core.replies import with_code
+from hotline.core.storage.models import (
+    AgentPresence,
+    Case,
+    ContactPoint,
+    Interaction,
+    QueueItem,
+    utcnow,
+)
 
 CHANNEL = "webchat"
 MAX_TEXT = 2000

@@ -9,10 +9,10 @@ import logging
 from dataclasses import dataclass
 from datetime import timedelta
 
-from hotline.core import edge_counts
-from hotline.core.contacts import InvalidContact, normalise
-from hotline.core.context import AppContext
-from hotline.core.enums import ContactKind
+from hotline.core.cases.contacts import InvalidContact, normalise
+from hotline.core.shell import edge_counts
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import ContactKind
 
 from . import proof
 

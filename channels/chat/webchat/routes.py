@@ -21,18 +21,18 @@ from litestar.exceptions import ClientException
 from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
 from pydantic import ValidationError
 
-from hotline.core.context import AppContext
-from hotline.core.enums import CaseKind, ContactKind, Media, QueueState
-from hotline.core.events import QUEUE_CHANNEL
-from hotline.core.intake import receive
-from hotline.core.submission import (
+from hotline.core.delivery.events import QUEUE_CHANNEL
+from hotline.core.intake.receive import receive
+from hotline.core.intake.submission import (
     IntakeRefused,
     Problem,
     Submission,
     problems_from_validation,
 )
-from hotline.core.web import render, request_language
-from hotline.core.webforms import read_form, refusal_status
+from hotline.core.shell.context import AppContext
+from hotline.core.shell.web import render, request_language
+from hotline.core.shell.webforms import read_form, refusal_status
+from hotline.core.storage.enums import CaseKind, ContactKind, Media, QueueState
 from hotline.portal.routes import portal_middleware
 
 from . import conversation as chat

@@ -8,8 +8,8 @@ from typing import Any, Literal
 from alembic import context
 from sqlalchemy.engine import Connection
 
-from hotline.core.db import make_engine
-from hotline.core.models import Base, UTCDateTime
+from hotline.core.storage.db import make_engine
+from hotline.core.storage.models import Base, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata

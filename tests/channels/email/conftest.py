@@ -8,8 +8,8 @@ import aioimaplib
 import pytest
 
 from hotline.channels.email.listener import Mailbox
-from hotline.core.context import AppContext, Kernel, open_context
-from hotline.core.settings import Settings
+from hotline.core.foundation.settings import Settings
+from hotline.core.shell.context import AppContext, Kernel, open_context
 from tests.admin.conftest import client  # noqa: F401  (the console on SQLite, one account per role)
 from tests.mailservers import Dovecot, SmtpSink
 

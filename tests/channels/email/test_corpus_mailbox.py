@@ -13,8 +13,8 @@ from sqlalchemy import delete, select
 
 from hotline.channels.email.inbound import content_digest
 from hotline.channels.email.listener import read_mailbox
-from hotline.core.context import AppContext
-from hotline.core.models import (
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.models import (
     Attachment,
     Case,
     Citizen,

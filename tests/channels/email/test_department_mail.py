@@ -11,14 +11,14 @@ import pytest
 from sqlalchemy import func, select, update
 
 from hotline.channels.email.departments import DIGEST_JOB, mail_notices
-from hotline.core import followups
-from hotline.core.actors import Actor
-from hotline.core.context import AppContext, Kernel, open_context
-from hotline.core.enums import ActorKind
-from hotline.core.intake import receive
-from hotline.core.models import Department, Notice, OutboxJob, utcnow
-from hotline.core.settings import Settings
-from hotline.core.workflow import do_dispatch, do_urge
+from hotline.core.delivery import followups
+from hotline.core.foundation.settings import Settings
+from hotline.core.intake.receive import receive
+from hotline.core.shell.context import AppContext, Kernel, open_context
+from hotline.core.storage.actors import Actor
+from hotline.core.storage.enums import ActorKind
+from hotline.core.storage.models import Department, Notice, OutboxJob, utcnow
+from hotline.core.workflow.dispatch import do_dispatch, do_urge
 from tests.factories import submission
 from tests.mailservers import SmtpSink
 

@@ -9,10 +9,10 @@ import pytest
 from sqlalchemy import select
 
 from hotline.channels.email.process import process_message
-from hotline.core.context import AppContext
-from hotline.core.intake import receive
-from hotline.core.models import Case, HeldMessage, MessageTrace
-from hotline.core.submission import ContactIn, Submission
+from hotline.core.intake.receive import receive
+from hotline.core.intake.submission import ContactIn, Submission
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.models import Case, HeldMessage, MessageTrace
 
 
 def mail(mid: str, body: str, relay: str = "") -> bytes:

@@ -12,10 +12,10 @@ from pathlib import Path
 import pytest
 from sqlalchemy import func, select
 
-from hotline.core.cli import main
-from hotline.core.context import open_context
-from hotline.core.models import Case, MessageTrace
-from hotline.core.settings import Settings
+from hotline.core.commands.cli import main
+from hotline.core.foundation.settings import Settings
+from hotline.core.shell.context import open_context
+from hotline.core.storage.models import Case, MessageTrace
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 

@@ -15,7 +15,7 @@ from hotline.channels.email.inbound import (
     parse_mail,
     to_submission,
 )
-from hotline.core import tracking
+from hotline.core.cases import tracking
 
 FIXTURES = Path(__file__).resolve().parents[3] / "channels" / "email" / "fixtures"
 OURS = "<hotline.2612.42.abcdef@hotline.example.cn>"

@@ -14,10 +14,12 @@ from sqlalchemy import delete, func, select
 
 from hotline.channels.email.listener import Mailbox, read_mailbox, watch
 from hotline.channels.email.outbound import message_id
-from hotline.core.context import AppContext, Kernel, open_context
-from hotline.core.enums import DeliveryStatus, Direction
-from hotline.core.intake import receive
-from hotline.core.models import (
+from hotline.core.cases.replies import deliver, queue_reply
+from hotline.core.foundation.settings import Settings
+from hotline.core.intake.receive import receive
+from hotline.core.shell.context import AppContext, Kernel, open_context
+from hotline.core.storage.enums import DeliveryStatus, Direction
+from hotline.core.storage.models import (
     Case,
     CaseEvent,
     ContactPoint,
@@ -25,8 +27,6 @@ from hotline.core.models import (
     Interaction,
     MailCursor,
 )
-from hotline.core.replies import deliver, queue_reply
-from hotline.core.settings import Settings
 from tests.channels.email.conftest import OUR_ADDRESS, append, public
 from tests.factories import submission
 from tests.mailservers import Dovecot, SmtpSink

@@ -16,8 +16,8 @@ from litestar.testing import TestClient
 from sqlalchemy import select, update
 
 from hotline.channels.email.process import process_message
-from hotline.core.models import AuditEntry, Case, Interaction, MessageTrace, utcnow
-from hotline.core.traces import purge_traces
+from hotline.core.intake.traces import purge_traces
+from hotline.core.storage.models import AuditEntry, Case, Interaction, MessageTrace, utcnow
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 

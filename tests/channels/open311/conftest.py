@@ -12,10 +12,10 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
-from hotline.core.apikeys import issue_key
-from hotline.core.app import create_app
-from hotline.core.models import Case, Interaction
-from hotline.core.settings import Settings
+from hotline.core.foundation.settings import Settings
+from hotline.core.people.apikeys import issue_key
+from hotline.core.shell.app import create_app
+from hotline.core.storage.models import Case, Interaction
 from tests.portal.conftest import seed_services
 
 

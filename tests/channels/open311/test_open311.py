@@ -9,9 +9,9 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select
 
-from hotline.core.apikeys import revoke_key
-from hotline.core.intake import receive
-from hotline.core.models import Case, Interaction, RoutingRule, ServiceCategory, utcnow
+from hotline.core.intake.receive import receive
+from hotline.core.people.apikeys import revoke_key
+from hotline.core.storage.models import Case, Interaction, RoutingRule, ServiceCategory, utcnow
 from tests.channels.open311.conftest import Api
 from tests.channels.open311.spec import check
 from tests.factories import submission
@@ -296,7 +296,7 @@ def _png() -> bytes:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_a_media_file_becomes_the_cases_attachment(api: Api, fmt: str) -> None:
-    from hotline.core.models import Attachment
+    from hotline.core.storage.models import Attachment
 
     posted = api.client.post(
         f"/open311/v2/requests.{fmt}", data=api.fields(), files={"media": ("a.png", _png())}

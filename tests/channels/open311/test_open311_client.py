@@ -13,7 +13,7 @@ import httpx
 import pytest
 from georeport import GeoReport
 
-from hotline.core.apikeys import issue_key
+from hotline.core.people.apikeys import issue_key
 from tests.channels.open311.conftest import open311_settings
 from tests.liveapp import LiveApp, serve
 from tests.portal.conftest import seed_services

@@ -13,9 +13,9 @@ from litestar.testing import TestClient
 from lxml import etree
 from sqlalchemy import select
 
-from hotline.core.app import create_app
-from hotline.core.intake import receive
-from hotline.core.models import Case, Department, ServiceCategory
+from hotline.core.intake.receive import receive
+from hotline.core.shell.app import create_app
+from hotline.core.storage.models import Case, Department, ServiceCategory
 from tests.channels.open311.conftest import Api, open311_settings
 from tests.channels.open311.spec import check
 from tests.factories import submission

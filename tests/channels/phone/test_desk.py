@@ -13,10 +13,10 @@ from sqlalchemy import select
 
 from hotline.channels.phone.desk import KernelDesk
 from hotline.channels.phone.ivr import Caller
-from hotline.core.context import AppContext
-from hotline.core.enums import Media
-from hotline.core.lookup import lookup_code
-from hotline.core.models import Attachment, Case, ContactPoint, Interaction, QueueItem
+from hotline.core.cases.lookup import lookup_code
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import Media
+from hotline.core.storage.models import Attachment, Case, ContactPoint, Interaction, QueueItem
 from tests.conftest import drain_jobs
 
 

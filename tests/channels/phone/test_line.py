@@ -24,9 +24,9 @@ from hotline.channels.phone.baresip import BaresipEngine, baresip_available
 from hotline.channels.phone.desk import KernelDesk
 from hotline.channels.phone.ivr import Caller, Ivr
 from hotline.channels.phone.prompts import PromptBook
-from hotline.core.context import AppContext
-from hotline.core.lookup import lookup_code
-from hotline.core.models import Attachment, Case, ContactPoint, Interaction
+from hotline.core.cases.lookup import lookup_code
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.models import Attachment, Case, ContactPoint, Interaction
 from tests.conftest import drain_jobs, need
 from tests.sipcallers import (
     BaresipCaller,

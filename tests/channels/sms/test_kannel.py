@@ -13,10 +13,10 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from hotline.core.enums import ContactKind, DeliveryStatus, Direction
-from hotline.core.lookup import lookup_code
-from hotline.core.models import Case, CaseEvent, ContactPoint, Interaction
-from hotline.core.replies import enqueue_delivery, queue_reply
+from hotline.core.cases.lookup import lookup_code
+from hotline.core.cases.replies import enqueue_delivery, queue_reply
+from hotline.core.storage.enums import ContactKind, DeliveryStatus, Direction
+from hotline.core.storage.models import Case, CaseEvent, ContactPoint, Interaction
 from tests.conftest import sqlite_app_settings
 from tests.kannel import Carrier, Kannel
 from tests.liveapp import LiveApp

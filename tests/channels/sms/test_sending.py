@@ -6,11 +6,11 @@ from __future__ import annotations
 import pytest
 from sqlalchemy import select
 
-from hotline.core.context import AppContext
-from hotline.core.enums import DeliveryStatus
-from hotline.core.intake import receive
-from hotline.core.models import Case, CaseEvent, ContactPoint, Interaction
-from hotline.core.replies import MAX_ATTEMPTS, deliver, queue_reply
+from hotline.core.cases.replies import MAX_ATTEMPTS, deliver, queue_reply
+from hotline.core.intake.receive import receive
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import DeliveryStatus
+from hotline.core.storage.models import Case, CaseEvent, ContactPoint, Interaction
 from tests.factories import submission
 from tests.processes import free_port
 

@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from hotline.core.app import create_app
-from hotline.core.context import Kernel
-from hotline.core.settings import Settings
+from hotline.core.foundation.settings import Settings
+from hotline.core.shell.app import create_app
+from hotline.core.shell.context import Kernel
 from tests.conftest import count_rows
 from tests.portal.conftest import seed_services
 

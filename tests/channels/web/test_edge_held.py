@@ -10,9 +10,9 @@ from typing import Any
 import pytest
 from litestar.testing import TestClient
 
-from hotline.core.context import AppContext
-from hotline.core.intake import receive
-from hotline.core.submission import IntakeRefused, parse_submission
+from hotline.core.intake.receive import receive
+from hotline.core.intake.submission import IntakeRefused, parse_submission
+from hotline.core.shell.context import AppContext
 from tests.channels.web.conftest import csrf, stored
 from tests.conftest import count_rows, seed_city
 from tests.factories import submission
