@@ -12,6 +12,7 @@ lint:
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy -p hotline.core -p hotline.plugins
+	VENV=$(VENV) bash deploy/lint-imports.sh
 
 bench:
 	$(VENV)/bin/python benchmarks/run.py

@@ -41,4 +41,5 @@ fi
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
 "$VENV/bin/mypy" -p hotline.core -p hotline.plugins
+VENV="$VENV" bash deploy/lint-imports.sh
 exec "$VENV/bin/pytest" -q -p no:cacheprovider "$@"
