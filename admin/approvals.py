@@ -17,7 +17,8 @@ from hotline.core.people.permissions import Permission
 from hotline.core.people.rights import RightsRefused
 from hotline.core.people.separation import PENDING, decide
 from hotline.core.shell.web import render
-from hotline.core.storage.models import AccountRequest, Department, User
+from hotline.core.storage.models.people import AccountRequest, User
+from hotline.core.storage.models.reference import Department
 
 from .guards import ctx_of, requires, staff_actor
 

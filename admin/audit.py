@@ -11,7 +11,8 @@ from sqlalchemy import select
 
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render
-from hotline.core.storage.models import AuditEntry, Case, CaseEvent, User
+from hotline.core.storage.models.cases import Case, CaseEvent
+from hotline.core.storage.models.people import AuditEntry, User
 
 from .guards import can, ctx_of, requires
 

@@ -12,7 +12,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import joinedload
 
 from hotline.core.reference.labels import N_
-from hotline.core.storage.models import Assignment, Case, CaseEvent, CaseLink, Department
+from hotline.core.storage.models.cases import Case, CaseEvent, CaseLink
+from hotline.core.storage.models.reference import Department
+from hotline.core.storage.models.workflow import Assignment
 
 # The path a case travels, in order; a step is reached when one of its events happened.
 PATH = (

@@ -26,15 +26,10 @@ from hotline.core.shell.context import AppContext
 from hotline.core.shell.web import render
 from hotline.core.storage.actors import Actor
 from hotline.core.storage.files import ALLOWED_TYPES, sniff
-from hotline.core.storage.models import (
-    Assignment,
-    Case,
-    CaseEvent,
-    Citizen,
-    ContactPoint,
-    User,
-    utcnow,
-)
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import Case, CaseEvent, Citizen, ContactPoint
+from hotline.core.storage.models.people import User
+from hotline.core.storage.models.workflow import Assignment
 from hotline.core.workflow.access import department_holds
 from hotline.core.workflow.dispatch import (
     ACTIVE,

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from hotline.core.cases.contacts import InvalidContact, normalise_email
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render
-from hotline.core.storage.models import Department
+from hotline.core.storage.models.reference import Department
 
 from .guards import ctx_of, requires
 

@@ -13,7 +13,7 @@ from sqlalchemy.orm import joinedload
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render
 from hotline.core.storage.enums import CaseStatus
-from hotline.core.storage.models import Case
+from hotline.core.storage.models.cases import Case
 
 from .guards import ctx_of, requires
 

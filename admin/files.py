@@ -21,7 +21,8 @@ from sqlalchemy.orm import selectinload
 
 from hotline.core.people.permissions import Permission
 from hotline.core.storage.enums import Direction
-from hotline.core.storage.models import Attachment, Case, CaseEvent, Interaction, User
+from hotline.core.storage.models.cases import Attachment, Case, CaseEvent, Interaction
+from hotline.core.storage.models.people import User
 from hotline.core.workflow.access import department_holds
 
 from .guards import ctx_of, record_refusal, requires, staff_actor

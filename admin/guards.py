@@ -14,7 +14,7 @@ from hotline.core.shell.context import AppContext
 from hotline.core.shell.web import from_networks
 from hotline.core.storage.actors import Actor
 from hotline.core.storage.enums import ActorKind
-from hotline.core.storage.models import User
+from hotline.core.storage.models.people import User
 
 Guard = Any
 

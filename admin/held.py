@@ -27,7 +27,7 @@ from hotline.core.people.office import SEALED_HELD_SOURCES
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render
 from hotline.core.storage.enums import CaseKind
-from hotline.core.storage.models import HeldMessage
+from hotline.core.storage.models.intake import HeldMessage
 
 from .guards import ctx_of, record_refusal, requires, staff_actor
 

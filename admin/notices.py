@@ -13,7 +13,10 @@ from sqlalchemy import and_, or_, select, update
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import Department, Notice, User, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.people import User
+from hotline.core.storage.models.reference import Department
+from hotline.core.storage.models.workflow import Notice
 from hotline.core.workflow.dispatch import HOTLINE
 
 from .guards import can, ctx_of, requires

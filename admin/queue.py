@@ -20,7 +20,10 @@ from hotline.core.people.permissions import Permission
 from hotline.core.shell.context import AppContext
 from hotline.core.shell.web import render, request_language
 from hotline.core.storage.enums import AgentState, QueueState
-from hotline.core.storage.models import AgentPresence, AwayReason, Case, QueueItem, User, utcnow
+from hotline.core.storage.models.axd import AgentPresence, AwayReason, QueueItem
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import Case
+from hotline.core.storage.models.people import User
 from hotline.plugins.distribution import SWEEP_JOB, finish_contact
 
 from .guards import ctx_of, requires

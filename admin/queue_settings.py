@@ -12,7 +12,7 @@ from sqlalchemy import select
 
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render
-from hotline.core.storage.models import AwayReason, SkillGroup
+from hotline.core.storage.models.axd import AwayReason, SkillGroup
 from hotline.plugins.strategies import STRATEGIES
 
 from .guards import ctx_of, requires

@@ -14,7 +14,7 @@ from hotline.core.intake.receive import receive
 from hotline.core.intake.submission import IntakeRefused, parse_submission
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render
-from hotline.core.storage.models import ServiceCategory
+from hotline.core.storage.models.reference import ServiceCategory
 
 from .guards import ctx_of, requires
 

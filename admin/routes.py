@@ -37,7 +37,7 @@ from hotline.core.people.signin import (
 from hotline.core.shell.context import AppContext
 from hotline.core.shell.web import render
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import User
+from hotline.core.storage.models.people import User
 
 from .approvals import approval_decide, approvals
 from .audit import audit_search

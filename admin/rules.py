@@ -21,7 +21,12 @@ from hotline.core.reference.calendar import (
     store_days,
 )
 from hotline.core.shell.web import render
-from hotline.core.storage.models import CalendarDay, Department, RoutingRule, ServiceCategory
+from hotline.core.storage.models.reference import (
+    CalendarDay,
+    Department,
+    RoutingRule,
+    ServiceCategory,
+)
 
 from .guards import ctx_of, requires
 

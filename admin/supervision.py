@@ -17,7 +17,9 @@ from hotline.core.people.audit import audit
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render
 from hotline.core.storage.enums import CaseStatus, Role
-from hotline.core.storage.models import Assignment, Case, CaseEvent, Department
+from hotline.core.storage.models.cases import Case, CaseEvent
+from hotline.core.storage.models.reference import Department
+from hotline.core.storage.models.workflow import Assignment
 from hotline.core.workflow.dispatch import ACTIVE, notify
 
 from .guards import ctx_of, requires, staff_actor

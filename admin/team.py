@@ -16,7 +16,9 @@ from hotline.core.delivery.events import QUEUE_CHANNEL
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import parse_id, render, request_language
 from hotline.core.storage.enums import AgentState, Media, QueueState
-from hotline.core.storage.models import AgentPresence, QueueItem, User, utcnow
+from hotline.core.storage.models.axd import AgentPresence, QueueItem
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.people import User
 
 from .guards import ctx_of, requires
 from .queue import away_reasons

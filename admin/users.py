@@ -29,7 +29,8 @@ from hotline.core.people.rights import (
 from hotline.core.people.separation import PENDING, request_change
 from hotline.core.shell.web import render
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import AccountRequest, Department, PermissionGrant, User
+from hotline.core.storage.models.people import AccountRequest, PermissionGrant, User
+from hotline.core.storage.models.reference import Department
 
 from .guards import ctx_of, requires, staff_actor
 

@@ -11,7 +11,10 @@ from sqlalchemy import select
 
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render
-from hotline.core.storage.models import Case, QueueItem, User, utcnow
+from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import Case
+from hotline.core.storage.models.people import User
 
 from .audit import day
 from .guards import ctx_of, requires

@@ -21,7 +21,7 @@ from hotline.core.people.permissions import Permission
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.actors import Actor
 from hotline.core.storage.enums import Satisfaction
-from hotline.core.storage.models import Case
+from hotline.core.storage.models.cases import Case
 from hotline.core.workflow.dispatch import (
     do_close,
     do_decide_extension,

@@ -17,15 +17,15 @@ from hotline.core.cases.actions import ActionRefused, do_answer, do_classify, do
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render
 from hotline.core.storage.enums import CaseKind, QueueState, Satisfaction
-from hotline.core.storage.models import (
+from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.cases import (
     Case,
     CaseEvent,
     Citizen,
     ContactPoint,
     Interaction,
-    QueueItem,
-    ServiceCategory,
 )
+from hotline.core.storage.models.reference import ServiceCategory
 from hotline.plugins.distribution import finish_contact
 
 from .caseflow import load_flow

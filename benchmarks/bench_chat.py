@@ -41,7 +41,8 @@ from hotline.core.foundation.settings import Settings  # noqa: E402
 from hotline.core.people.accounts import hash_password  # noqa: E402
 from hotline.core.storage import migrate  # noqa: E402
 from hotline.core.storage.enums import AgentState, Role  # noqa: E402
-from hotline.core.storage.models import QueueItem, User  # noqa: E402
+from hotline.core.storage.models.axd import QueueItem  # noqa: E402
+from hotline.core.storage.models.people import User  # noqa: E402
 from tests.liveapp import LiveApp  # noqa: E402
 from tests.processes import free_port  # noqa: E402
 
@@ -137,7 +138,7 @@ async def hotline_round_trips(
         async with ctx.db.session() as s:
             from sqlalchemy import select
 
-            from hotline.core.storage.models import Case
+            from hotline.core.storage.models.cases import Case
 
             items = list(
                 await s.execute(

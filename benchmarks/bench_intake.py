@@ -43,7 +43,7 @@ from hotline.core.reference.deadlines import deadline
 from hotline.core.shell.context import AppContext, open_context
 from hotline.core.storage import migrate
 from hotline.core.storage.enums import MEDIA_BY_CHANNEL, ContactKind, LimitUnit, Priority
-from hotline.core.storage.models import Department, ServiceCategory
+from hotline.core.storage.models.reference import Department, ServiceCategory
 
 CHANNEL = "phone"
 CATEGORY = "road_damage"

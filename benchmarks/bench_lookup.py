@@ -38,7 +38,7 @@ from hotline.core.cases.lookup import find_case
 from hotline.core.storage import migrate
 from hotline.core.storage.db import Database
 from hotline.core.storage.enums import CaseKind, CaseStatus, Channel
-from hotline.core.storage.models import Case
+from hotline.core.storage.models.cases import Case
 
 DAYS = 3 * 365
 BLOCK = 100

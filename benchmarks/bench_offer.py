@@ -45,13 +45,10 @@ def load(data_dir: Path, agents: int, backlog: int) -> None:
     from sqlalchemy import create_engine
 
     from hotline.core.people.accounts import hash_password
-    from hotline.core.storage.models import (
-        AgentPresence,
-        Case,
-        QueueItem,
-        ServiceCategory,
-        User,
-    )
+    from hotline.core.storage.models.axd import AgentPresence, QueueItem
+    from hotline.core.storage.models.cases import Case
+    from hotline.core.storage.models.people import User
+    from hotline.core.storage.models.reference import ServiceCategory
 
     env = server_env(data_dir)
     subprocess.run([hotline_bin(), "migrate"], env=env, cwd=ROOT, check=True, capture_output=True)

@@ -59,7 +59,7 @@ async def run(args: argparse.Namespace) -> None:
     from hotline.core.shell.context import open_context
     from hotline.core.storage import migrate
     from hotline.core.storage.enums import Role
-    from hotline.core.storage.models import User
+    from hotline.core.storage.models.people import User
 
     with tempfile.TemporaryDirectory() as tmp:
         data = Path(tmp) / "data"

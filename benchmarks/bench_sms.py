@@ -31,7 +31,7 @@ from sqlalchemy import func, select  # noqa: E402
 from benchmarks.common import ratio  # noqa: E402
 from hotline.core.foundation.settings import Settings  # noqa: E402
 from hotline.core.storage import migrate  # noqa: E402
-from hotline.core.storage.models import Case  # noqa: E402
+from hotline.core.storage.models.cases import Case  # noqa: E402
 from tests.kannel import kannel_installed, start_kannel, stop_kannel  # noqa: E402
 from tests.liveapp import LiveApp  # noqa: E402
 from tests.processes import free_port  # noqa: E402

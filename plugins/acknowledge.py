@@ -30,7 +30,8 @@ from hotline.core.delivery.jobs import JobSpec, Missing
 from hotline.core.plugin_host.manager import hookimpl
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import Direction
-from hotline.core.storage.models import Case, ContactPoint, Interaction, OutboxJob
+from hotline.core.storage.models.cases import Case, ContactPoint, Interaction
+from hotline.core.storage.models.delivery import OutboxJob
 
 JOB = "hotline.acknowledge"
 PURPOSE = "acknowledgement"

@@ -16,7 +16,7 @@ from hotline.core.cases.lookup import public_timeline
 from hotline.core.plugin_host.manager import hookimpl
 from hotline.core.reference.services import public_services
 from hotline.core.shell.context import AppContext
-from hotline.core.storage.models import Department
+from hotline.core.storage.models.reference import Department
 
 
 class ServiceOut(BaseModel):

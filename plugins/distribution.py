@@ -16,7 +16,7 @@ from hotline.core.delivery.jobs import JobSpec
 from hotline.core.plugin_host.manager import hookimpl
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import QueueState
-from hotline.core.storage.models import QueueItem
+from hotline.core.storage.models.axd import QueueItem
 
 log = logging.getLogger(__name__)
 

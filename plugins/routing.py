@@ -13,7 +13,8 @@ from sqlalchemy.orm import joinedload
 from hotline.core.intake.routing import Route
 from hotline.core.plugin_host.manager import hookimpl
 from hotline.core.shell.context import AppContext
-from hotline.core.storage.models import Case, Department, RoutingRule, ServiceCategory
+from hotline.core.storage.models.cases import Case
+from hotline.core.storage.models.reference import Department, RoutingRule, ServiceCategory
 
 KEYWORD, DISTRICT = "keyword", "district"
 

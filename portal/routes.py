@@ -40,7 +40,7 @@ from hotline.core.shell.context import AppContext
 from hotline.core.shell.web import render, request_language
 from hotline.core.shell.webforms import edge_form_middleware, read_form, refusal_status
 from hotline.core.storage.enums import CaseStatus
-from hotline.core.storage.models import Department, Page, ServiceCategory
+from hotline.core.storage.models.reference import Department, Page, ServiceCategory
 
 Req = Request[Any, Any, Any]
 LOOKUP_STATUS = {"too_many_attempts": 429, "wait": 429, "name_needed": 400}

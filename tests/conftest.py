@@ -21,7 +21,8 @@ from hotline.core.foundation.settings import Settings
 from hotline.core.shell.context import AppContext, Kernel, open_context
 from hotline.core.storage import migrate
 from hotline.core.storage.enums import LimitUnit
-from hotline.core.storage.models import Base, Department, ServiceCategory
+from hotline.core.storage.models.base import Base
+from hotline.core.storage.models.reference import Department, ServiceCategory
 
 PG_ADMIN_DSN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")

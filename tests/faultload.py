@@ -30,13 +30,8 @@ from hotline.core.delivery.jobs import prepare_job_tables
 from hotline.core.foundation.settings import Settings
 from hotline.core.storage import migrate
 from hotline.core.storage.enums import Direction
-from hotline.core.storage.models import (
-    Case,
-    ContactPoint,
-    Department,
-    Interaction,
-    ServiceCategory,
-)
+from hotline.core.storage.models.cases import Case, ContactPoint, Interaction
+from hotline.core.storage.models.reference import Department, ServiceCategory
 from tests.mailservers import SmtpSink
 from tests.processes import Served, free_port, wait_for
 

@@ -25,7 +25,8 @@ from hotline.core.people.audit import audit
 from hotline.core.people.permissions import Permission
 from hotline.core.reference.labels import N_
 from hotline.core.shell.web import render
-from hotline.core.storage.models import Case, MessageTrace
+from hotline.core.storage.models.cases import Case
+from hotline.core.storage.models.intake import MessageTrace
 
 from .charsets import decode_text
 from .process import process_message

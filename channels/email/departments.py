@@ -22,7 +22,9 @@ from hotline.core.cases import tracking
 from hotline.core.reference import labels
 from hotline.core.shell.context import AppContext
 from hotline.core.storage import outbox
-from hotline.core.storage.models import Department, Notice, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.reference import Department
+from hotline.core.storage.models.workflow import Notice
 
 from .outbound import SmtpServer, our_mail, send
 

@@ -23,7 +23,7 @@ import aioimaplib
 from sqlalchemy import select
 
 from hotline.core.shell.context import AppContext
-from hotline.core.storage.models import MailCursor
+from hotline.core.storage.models.intake import MailCursor
 
 from .process import Outcome, process_message
 

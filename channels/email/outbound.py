@@ -20,7 +20,7 @@ import aiosmtplib
 
 from hotline.core.cases import tracking
 from hotline.core.cases.replies import OutboundMessage
-from hotline.core.storage.models import utcnow
+from hotline.core.storage.models.base import utcnow
 
 SMTP_TIMEOUT = 30.0
 OUR_ID = re.compile(r"^<hotline\.(\d{13})\.(\d+)\.([0-9a-f]{16})@[^<>\s]+>$")

@@ -31,7 +31,7 @@ from hotline.core.intake.traces import DUPLICATE, Trace, record_trace
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import ContactKind
 from hotline.core.storage.files import sniff
-from hotline.core.storage.models import Case, Interaction
+from hotline.core.storage.models.cases import Case, Interaction
 
 from .inbound import (
     Limits,

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from hotline.core.shell.context import AppContext
-from hotline.core.storage.models import utcnow
+from hotline.core.storage.models.base import utcnow
 
 SPEC = "http://wiki.open311.org/GeoReport_v2"
 FORMATS = ["text/xml", "application/json"]

@@ -27,7 +27,9 @@ from hotline.core.people.apikeys import check_key
 from hotline.core.reference.services import public_services
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import CaseKind
-from hotline.core.storage.models import ApiClient, ServiceCategory, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.people import ApiClient
+from hotline.core.storage.models.reference import ServiceCategory
 
 from .formats import Open311Error
 from .params import Params

@@ -19,14 +19,9 @@ from sqlalchemy import select
 from hotline.core.reference.services import public_services
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import CaseStatus, Direction
-from hotline.core.storage.models import (
-    Case,
-    Department,
-    Interaction,
-    RoutingRule,
-    ServiceCategory,
-    utcnow,
-)
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import Case, Interaction
+from hotline.core.storage.models.reference import Department, RoutingRule, ServiceCategory
 
 from .formats import Open311Error, w3c
 from .params import Params, parse_date

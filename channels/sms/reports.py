@@ -12,7 +12,7 @@ from hotline.core.cases.replies import lock_outbound, settle
 from hotline.core.delivery.events import CaseEventMessage
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import DeliveryStatus
-from hotline.core.storage.models import Case
+from hotline.core.storage.models.cases import Case
 
 # Kannel's report types (%d in the dlr-url)
 KINDS = {1: "delivered", 2: "failed", 4: "buffered", 8: "accepted", 16: "refused"}

@@ -32,7 +32,7 @@ from hotline.core.reference.labels import N_
 from hotline.core.shell.context import AppContext
 from hotline.core.shell.web import from_networks
 from hotline.core.storage.enums import ContactKind
-from hotline.core.storage.models import Case
+from hotline.core.storage.models.cases import Case
 
 from .inbound import (
     CHANNEL,

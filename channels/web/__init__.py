@@ -15,7 +15,8 @@ from hotline.core.intake.receive import check_content, find_intake, receive
 from hotline.core.intake.submission import IntakeRefused, Problem, parse_submission
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import CaseKind
-from hotline.core.storage.models import ServiceCategory, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.reference import ServiceCategory
 
 from .inbound import answer_attributes, clean_files, duplicate_key, form_to_submission
 

@@ -22,15 +22,9 @@ from sqlalchemy.orm import Session, joinedload
 from hotline.core.delivery.events import QUEUE_CHANNEL
 from hotline.core.foundation.settings import Settings
 from hotline.core.storage.enums import AgentState, Media, QueueState
-from hotline.core.storage.models import (
-    AgentPresence,
-    Case,
-    Citizen,
-    ContactPoint,
-    QueueItem,
-    SkillGroup,
-    utcnow,
-)
+from hotline.core.storage.models.axd import AgentPresence, QueueItem, SkillGroup
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import Case, Citizen, ContactPoint
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext

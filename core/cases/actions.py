@@ -18,14 +18,9 @@ from hotline.core.cases.replies import queue_reply
 from hotline.core.delivery.events import CaseEventMessage
 from hotline.core.storage.actors import Actor
 from hotline.core.storage.enums import CaseKind, CaseStatus, Direction, Priority
-from hotline.core.storage.models import (
-    Case,
-    CaseEvent,
-    ContactPoint,
-    Interaction,
-    ServiceCategory,
-    utcnow,
-)
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import Case, CaseEvent, ContactPoint, Interaction
+from hotline.core.storage.models.reference import ServiceCategory
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext

@@ -15,7 +15,7 @@ from hotline.core.cases.contacts import InvalidContact, normalise
 from hotline.core.people.audit import audit
 from hotline.core.storage.actors import Actor
 from hotline.core.storage.enums import ContactKind
-from hotline.core.storage.models import Case, Citizen, ContactPoint
+from hotline.core.storage.models.cases import Case, Citizen, ContactPoint
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext

@@ -22,7 +22,7 @@ from hotline.core.people import attempts, delays
 from hotline.core.people.delays import Delay
 from hotline.core.storage.db import Database
 from hotline.core.storage.enums import CaseStatus, ContactKind
-from hotline.core.storage.models import Case, CaseEvent, Citizen, ContactPoint
+from hotline.core.storage.models.cases import Case, CaseEvent, Citizen, ContactPoint
 
 
 def _find(session: Session, number: str) -> Case | None:

@@ -33,14 +33,9 @@ from hotline.core.delivery.jobs import JobSpec, Missing
 from hotline.core.foundation import crashpoints
 from hotline.core.storage import outbox
 from hotline.core.storage.enums import ActorKind, DeliveryStatus, Direction
-from hotline.core.storage.models import (
-    Case,
-    CaseEvent,
-    ContactPoint,
-    Interaction,
-    OutboxJob,
-    utcnow,
-)
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import Case, CaseEvent, ContactPoint, Interaction
+from hotline.core.storage.models.delivery import OutboxJob
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext

@@ -13,7 +13,7 @@ from sqlalchemy import and_, or_, select
 
 from hotline.core.people.audit import audit
 from hotline.core.storage.actors import Actor
-from hotline.core.storage.models import Case, Interaction
+from hotline.core.storage.models.cases import Case, Interaction
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext

@@ -26,7 +26,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.delivery.jobs import JobSpec, Missing
 from hotline.core.storage.enums import Direction
-from hotline.core.storage.models import Attachment, Case, Interaction, OutboxJob
+from hotline.core.storage.models.cases import Attachment, Case, Interaction
+from hotline.core.storage.models.delivery import OutboxJob
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext

@@ -16,7 +16,8 @@ from hotline.core.intake.receive import receive
 from hotline.core.intake.submission import Submission
 from hotline.core.shell.context import open_context
 from hotline.core.storage.enums import CaseKind, LimitUnit, Priority
-from hotline.core.storage.models import Department, Page, ServiceCategory, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.reference import Department, Page, ServiceCategory
 
 # code, parent code, Chinese name, English name
 DEPARTMENTS: tuple[tuple[str, str | None, str, str], ...] = (

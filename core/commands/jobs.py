@@ -30,7 +30,7 @@ def dead_line(settings: Settings) -> str | None:
     from sqlalchemy.engine import make_url
 
     from hotline.core.storage.db import Database
-    from hotline.core.storage.models import OutboxJob
+    from hotline.core.storage.models.delivery import OutboxJob
     from hotline.core.storage.outbox import DEAD
 
     url = make_url(settings.db_url)

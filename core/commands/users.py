@@ -26,7 +26,8 @@ from hotline.core.people.rights import (
 )
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import Department, PermissionGrant, User
+from hotline.core.storage.models.people import PermissionGrant, User
+from hotline.core.storage.models.reference import Department
 
 ACTIONS = (
     "add",

@@ -13,7 +13,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from hotline.core.storage.models import Case, CaseEvent
+from hotline.core.storage.models.cases import Case, CaseEvent
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext

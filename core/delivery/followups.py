@@ -34,7 +34,9 @@ from hotline.core.delivery.events import CaseEventMessage
 from hotline.core.delivery.jobs import JobSpec
 from hotline.core.foundation import crashpoints
 from hotline.core.storage.enums import ActorKind
-from hotline.core.storage.models import Case, CaseEvent, OutboxJob, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import Case, CaseEvent
+from hotline.core.storage.models.delivery import OutboxJob
 from hotline.core.storage.outbox import DEAD, DONE, LIVE, PENDING, RUNNING, add, remember
 
 if TYPE_CHECKING:

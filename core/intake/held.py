@@ -9,7 +9,8 @@ from typing import TYPE_CHECKING
 import anyio
 from sqlalchemy import select
 
-from hotline.core.storage.models import HeldMessage, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.intake import HeldMessage
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext

@@ -53,19 +53,17 @@ from hotline.core.storage.enums import (
     Satisfaction,
 )
 from hotline.core.storage.files import ALLOWED_TYPES, sniff
-from hotline.core.storage.models import (
+from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import (
     Attachment,
-    CalendarDay,
     Case,
     CaseEvent,
     Citizen,
     ContactPoint,
-    Department,
     Interaction,
-    QueueItem,
-    ServiceCategory,
-    utcnow,
 )
+from hotline.core.storage.models.reference import CalendarDay, Department, ServiceCategory
 from hotline.core.workflow.dispatch import do_dispatch
 
 if TYPE_CHECKING:

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING
 if TYPE_CHECKING:
     from hotline.core.intake.submission import Submission
     from hotline.core.shell.context import AppContext
-    from hotline.core.storage.models import Case, ServiceCategory
+    from hotline.core.storage.models.cases import Case
+    from hotline.core.storage.models.reference import ServiceCategory
 
 
 @dataclass(frozen=True)

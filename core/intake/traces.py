@@ -17,13 +17,9 @@ from sqlalchemy import delete, select
 
 from hotline.core.people.audit import audit
 from hotline.core.storage.actors import SYSTEM, Actor
-from hotline.core.storage.models import (
-    Attachment,
-    HeldMessage,
-    Interaction,
-    MessageTrace,
-    utcnow,
-)
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import Attachment, Interaction
+from hotline.core.storage.models.intake import HeldMessage, MessageTrace
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext

@@ -28,7 +28,7 @@ from hotline.core.people.signin import (
     totp_required,
 )
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import User
+from hotline.core.storage.models.people import User
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext

@@ -32,7 +32,8 @@ from hotline.core.foundation.settings import Settings
 from hotline.core.people.accounts import verify_password
 from hotline.core.people.audit import audit
 from hotline.core.storage.actors import SYSTEM, Actor
-from hotline.core.storage.models import ApiClient, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.people import ApiClient
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext

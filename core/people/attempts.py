@@ -7,7 +7,8 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from hotline.core.storage.models import FailedAttempt, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.people import FailedAttempt
 
 
 def over_limit(session: Session, limits: dict[str, int], window: timedelta) -> bool:

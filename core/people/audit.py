@@ -8,7 +8,8 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.storage.actors import Actor
-from hotline.core.storage.models import AuditEntry, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.people import AuditEntry
 
 
 def audit(

@@ -17,7 +17,8 @@ from datetime import datetime, timedelta
 from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
-from hotline.core.storage.models import FailedAttempt, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.people import FailedAttempt
 
 
 @dataclass(frozen=True)

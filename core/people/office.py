@@ -12,7 +12,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import Notice, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.workflow import Notice
 
 OFFICE = Role.DIRECTOR_OFFICE.value
 # Held messages from these sources (the director's mailbox) are letters all the same: for the

@@ -18,7 +18,7 @@ from hotline.core.storage.enums import Role
 if TYPE_CHECKING:
     from sqlalchemy.ext.asyncio import AsyncSession
 
-    from hotline.core.storage.models import User
+    from hotline.core.storage.models.people import User
 
 
 class Permission(StrEnum):
@@ -87,7 +87,7 @@ def allowed(role: str, permission: Permission) -> bool:
 
 async def effective(session: AsyncSession, user: User) -> frozenset[Permission]:
     """What ``user`` may do: their role's grants, then their unit's overrides, then their own."""
-    from hotline.core.storage.models import PermissionGrant
+    from hotline.core.storage.models.people import PermissionGrant
 
     try:
         granted = set(ROLE_GRANTS[Role(user.role)])

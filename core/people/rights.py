@@ -12,7 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.people.permissions import Permission, effective
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import PermissionGrant, User
+from hotline.core.storage.models.people import PermissionGrant, User
 
 # what a change is
 EDIT = "edit"  # role, department, active, display name of an account

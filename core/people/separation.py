@@ -43,7 +43,9 @@ from hotline.core.people.rights import (
 )
 from hotline.core.storage.actors import Actor
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import AccountRequest, Notice, PermissionGrant, User, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.people import AccountRequest, PermissionGrant, User
+from hotline.core.storage.models.workflow import Notice
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext

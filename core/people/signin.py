@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 from hotline.core.people import attempts
 from hotline.core.people.passwords import hasher, verify_password_async
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import User, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.people import User
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext

@@ -32,7 +32,9 @@ if TYPE_CHECKING:
     from hotline.core.intake.routing import Route
     from hotline.core.intake.submission import Submission
     from hotline.core.shell.context import AppContext
-    from hotline.core.storage.models import Case, QueueItem, ServiceCategory
+    from hotline.core.storage.models.axd import QueueItem
+    from hotline.core.storage.models.cases import Case
+    from hotline.core.storage.models.reference import ServiceCategory
 
 hookspec = pluggy.HookspecMarker("hotline")
 

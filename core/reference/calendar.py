@@ -22,7 +22,8 @@ from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.reference.deadlines import DAY_END, DAY_START
-from hotline.core.storage.models import CalendarDay, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.reference import CalendarDay
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext

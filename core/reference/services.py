@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy import select
 
-from hotline.core.storage.models import ServiceCategory
+from hotline.core.storage.models.reference import ServiceCategory
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext

@@ -9,7 +9,8 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session
 
 from hotline.core.storage.db import Database
-from hotline.core.storage.models import EdgeCount, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.people import EdgeCount
 
 
 def _counts(session: Session, keys: list[str], window: timedelta) -> dict[str, int]:

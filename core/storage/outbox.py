@@ -29,7 +29,9 @@ from sqlalchemy import event, insert
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import Session
 
-from hotline.core.storage.models import CaseEvent, OutboxJob, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import CaseEvent
+from hotline.core.storage.models.delivery import OutboxJob
 
 PENDING, RUNNING, DONE, DEAD = "pending", "running", "done", "dead"
 LIVE = (PENDING, RUNNING)

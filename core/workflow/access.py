@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core.storage.models import Assignment
+from hotline.core.storage.models.workflow import Assignment
 from hotline.core.workflow.dispatch import OPEN_STATES
 
 

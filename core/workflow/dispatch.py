@@ -31,18 +31,10 @@ from hotline.core.reference.calendar import load_calendar
 from hotline.core.reference.deadlines import add_working_days, deadline
 from hotline.core.storage.actors import Actor
 from hotline.core.storage.enums import CaseStatus, Direction, Satisfaction
-from hotline.core.storage.models import (
-    Assignment,
-    Attachment,
-    Case,
-    CaseEvent,
-    CaseLink,
-    Department,
-    Interaction,
-    Notice,
-    ServiceCategory,
-    utcnow,
-)
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import Attachment, Case, CaseEvent, CaseLink, Interaction
+from hotline.core.storage.models.reference import Department, ServiceCategory
+from hotline.core.storage.models.workflow import Assignment, Notice
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext

@@ -17,7 +17,9 @@ from hotline.core.reference.calendar import load_calendar
 from hotline.core.reference.deadlines import add_working_hours
 from hotline.core.storage.actors import SYSTEM
 from hotline.core.storage.enums import CaseStatus
-from hotline.core.storage.models import Assignment, Case, CaseEvent, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import Case, CaseEvent
+from hotline.core.storage.models.workflow import Assignment
 from hotline.core.workflow.dispatch import ACCEPTED, ACTIVE, DISPATCHED, HOTLINE, notify
 
 if TYPE_CHECKING:

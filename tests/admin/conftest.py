@@ -13,7 +13,7 @@ from litestar.testing import TestClient
 from hotline.core.people.accounts import hash_password
 from hotline.core.shell.app import create_app
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import User
+from hotline.core.storage.models.people import User
 from tests.conftest import sqlite_app_settings
 
 PASSWORD = "correct horse battery staple"

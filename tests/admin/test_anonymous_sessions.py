@@ -12,7 +12,8 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from hotline.admin.sessions import purge_expired
-from hotline.core.storage.models import EdgeCount, FailedAttempt, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.people import EdgeCount, FailedAttempt
 from tests.admin.conftest import sign_in
 
 

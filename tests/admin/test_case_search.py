@@ -11,7 +11,8 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from hotline.core.intake.receive import receive
-from hotline.core.storage.models import AuditEntry, Interaction
+from hotline.core.storage.models.cases import Interaction
+from hotline.core.storage.models.people import AuditEntry
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 from tests.factories import submission

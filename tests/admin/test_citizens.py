@@ -11,7 +11,9 @@ from litestar.testing import TestClient
 from sqlalchemy import func, select
 
 from hotline.core.intake.receive import receive
-from hotline.core.storage.models import AuditEntry, Case, Citizen, QueueItem
+from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.cases import Case, Citizen
+from hotline.core.storage.models.people import AuditEntry
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 from tests.factories import submission

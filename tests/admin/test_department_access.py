@@ -16,7 +16,9 @@ from sqlalchemy import select, update
 from hotline.core.intake.receive import receive
 from hotline.core.storage.actors import SYSTEM
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import Assignment, Attachment, Interaction, User
+from hotline.core.storage.models.cases import Attachment, Interaction
+from hotline.core.storage.models.people import User
+from hotline.core.storage.models.workflow import Assignment
 from hotline.core.workflow.dispatch import (
     do_department_reply,
     do_dispatch,

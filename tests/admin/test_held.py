@@ -12,7 +12,9 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from hotline.core.intake.held import hold_message, resolve
-from hotline.core.storage.models import AuditEntry, Case, HeldMessage
+from hotline.core.storage.models.cases import Case
+from hotline.core.storage.models.intake import HeldMessage
+from hotline.core.storage.models.people import AuditEntry
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 

@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from hotline.core.storage.models import AwayReason, SkillGroup
+from hotline.core.storage.models.axd import AwayReason, SkillGroup
 from tests.admin.conftest import sign_in
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from hotline.core.storage.models import Attachment, Case, ContactPoint, Interaction
+from hotline.core.storage.models.cases import Attachment, Case, ContactPoint, Interaction
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 from tests.factories import PDF

@@ -14,7 +14,9 @@ from hotline.core.intake.receive import receive
 from hotline.core.people.permissions import Permission, allowed
 from hotline.core.storage.actors import SYSTEM
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import Case, QueueItem, User
+from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.cases import Case
+from hotline.core.storage.models.people import User
 from hotline.core.workflow.dispatch import do_dispatch
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city

@@ -15,15 +15,10 @@ from sqlalchemy import func, select
 from hotline.core.axd import selection as axd
 from hotline.core.intake.receive import receive
 from hotline.core.storage.enums import AgentState, Media, QueueState, Role
-from hotline.core.storage.models import (
-    Attachment,
-    Case,
-    Citizen,
-    Interaction,
-    Notice,
-    QueueItem,
-    User,
-)
+from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.cases import Attachment, Case, Citizen, Interaction
+from hotline.core.storage.models.people import User
+from hotline.core.storage.models.workflow import Notice
 from tests.admin.conftest import sign_in
 from tests.admin.test_role_matrix import console_endpoints
 from tests.conftest import seed_city
@@ -306,7 +301,7 @@ def test_counts_leave_letters_out(client: TestClient[Any]) -> None:
 
 
 def _now() -> Any:
-    from hotline.core.storage.models import utcnow
+    from hotline.core.storage.models.base import utcnow
 
     return utcnow()
 

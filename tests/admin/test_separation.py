@@ -18,13 +18,8 @@ from sqlalchemy import select
 from hotline.core.people.passwords import hash_password
 from hotline.core.people.permissions import Permission, effective
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import (
-    AccountRequest,
-    AuditEntry,
-    Notice,
-    PermissionGrant,
-    User,
-)
+from hotline.core.storage.models.people import AccountRequest, AuditEntry, PermissionGrant, User
+from hotline.core.storage.models.workflow import Notice
 from tests.admin.conftest import PASSWORD, sign_in
 from tests.conftest import seed_city
 

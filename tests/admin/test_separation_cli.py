@@ -11,7 +11,8 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from hotline.core.people.permissions import Permission
-from hotline.core.storage.models import AuditEntry, Notice
+from hotline.core.storage.models.people import AuditEntry
+from hotline.core.storage.models.workflow import Notice
 from tests.admin.conftest import sign_in
 from tests.admin.test_separation import call, db, office_notices, permissions, setup
 

@@ -71,7 +71,7 @@ def test_least_privilege_grants() -> None:
 def test_a_generated_password_must_be_changed_first(client: TestClient[Any]) -> None:
     from sqlalchemy import update
 
-    from hotline.core.storage.models import User
+    from hotline.core.storage.models.people import User
 
     async def flag() -> None:
         async with client.app.state.ctx.db.transaction() as s:

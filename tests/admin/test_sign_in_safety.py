@@ -20,7 +20,7 @@ from sqlalchemy import select, update
 from hotline.core.people import passwords
 from hotline.core.people.signin import FREE_FAILURES, MAX_DELAY, delay_after
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import FailedAttempt, User
+from hotline.core.storage.models.people import FailedAttempt, User
 from tests.admin.conftest import PASSWORD, sign_in
 
 

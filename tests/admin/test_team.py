@@ -12,7 +12,8 @@ from sqlalchemy import select
 from hotline.core.axd.selection import set_state
 from hotline.core.intake.receive import receive
 from hotline.core.storage.enums import AgentState, QueueState
-from hotline.core.storage.models import QueueItem, User
+from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.people import User
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 from tests.factories import submission
@@ -52,7 +53,7 @@ def test_the_leader_sees_states_and_load_and_signs_an_agent_out(client: TestClie
     async def after() -> tuple[str, str]:
         async with client.app.state.ctx.db.session() as s:
             state = await s.scalar(select(QueueItem.state).where(QueueItem.id == item))
-            from hotline.core.storage.models import AgentPresence
+            from hotline.core.storage.models.axd import AgentPresence
 
             presence = await s.get(AgentPresence, agent)
             return state, presence.state
@@ -84,7 +85,7 @@ def test_the_leader_moves_a_contact_to_another_agent(client: TestClient[Any]) ->
 
 
 def test_the_leader_sets_an_agents_skills_and_capacity(client: TestClient[Any]) -> None:
-    from hotline.core.storage.models import AgentPresence
+    from hotline.core.storage.models.axd import AgentPresence
 
     agent, _leader, _item = setup(client)
     sign_in(client, "team_leader1")

@@ -10,7 +10,7 @@ import pyotp
 from litestar.testing import TestClient
 from sqlalchemy import select, update
 
-from hotline.core.storage.models import User
+from hotline.core.storage.models.people import User
 from tests.admin.conftest import sign_in
 
 

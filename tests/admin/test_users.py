@@ -11,7 +11,7 @@ from bs4 import BeautifulSoup
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from hotline.core.storage.models import AuditEntry, User
+from hotline.core.storage.models.people import AuditEntry, User
 from tests.admin.conftest import sign_in
 
 
@@ -83,7 +83,7 @@ def test_overrides_per_department_and_per_user(client: TestClient[Any]) -> None:
     """Department officers of the transport bureau may read hotline cases; one agent may not
     edit them; the user's own override wins over their department's."""
     from hotline.core.intake.receive import receive
-    from hotline.core.storage.models import Department
+    from hotline.core.storage.models.reference import Department
     from tests.conftest import seed_city
     from tests.factories import submission
 

@@ -12,7 +12,9 @@ from sqlalchemy import select, update
 
 from hotline.core.axd.selection import accept, finish
 from hotline.core.intake.receive import receive
-from hotline.core.storage.models import QueueItem, User, utcnow
+from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.people import User
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 from tests.factories import submission

@@ -13,16 +13,10 @@ from sqlalchemy import select, update
 
 from hotline.core.intake.receive import receive
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import (
-    AuditEntry,
-    Case,
-    CaseEvent,
-    Interaction,
-    Notice,
-    RoutingRule,
-    ServiceCategory,
-    User,
-)
+from hotline.core.storage.models.cases import Case, CaseEvent, Interaction
+from hotline.core.storage.models.people import AuditEntry, User
+from hotline.core.storage.models.reference import RoutingRule, ServiceCategory
+from hotline.core.storage.models.workflow import Notice
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 from tests.factories import ELF, PDF, PNG, submission

@@ -11,14 +11,9 @@ from litestar.testing import TestClient
 from sqlalchemy import select
 
 from hotline.core.intake.receive import receive
-from hotline.core.storage.models import (
-    AgentPresence,
-    Case,
-    CaseEvent,
-    Interaction,
-    QueueItem,
-    User,
-)
+from hotline.core.storage.models.axd import AgentPresence, QueueItem
+from hotline.core.storage.models.cases import Case, CaseEvent, Interaction
+from hotline.core.storage.models.people import User
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 from tests.factories import submission

@@ -21,7 +21,8 @@ from hotline.channels.email.listener import Mailbox, read_mailbox
 from hotline.channels.fax import read_spool
 from hotline.core.foundation.settings import Settings
 from hotline.core.shell.context import AppContext, Kernel, open_context
-from hotline.core.storage.models import Attachment, Case, ContactPoint, HeldMessage, Interaction
+from hotline.core.storage.models.cases import Attachment, Case, ContactPoint, Interaction
+from hotline.core.storage.models.intake import HeldMessage
 from tests.conftest import need
 from tests.mailservers import Dovecot
 

@@ -33,7 +33,8 @@ from hotline.core.storage.enums import (
     Direction,
     Satisfaction,
 )
-from hotline.core.storage.models import Attachment, Case, ContactPoint, HeldMessage, Interaction
+from hotline.core.storage.models.cases import Attachment, Case, ContactPoint, Interaction
+from hotline.core.storage.models.intake import HeldMessage
 from hotline.core.workflow.dispatch import (
     do_department_reply,
     do_dispatch,

@@ -15,7 +15,7 @@ from sqlalchemy import select
 from hotline.channels.chat.telegram.listener import listen, load_offset
 from hotline.core.cases import tracking
 from hotline.core.shell.context import AppContext, Kernel, open_context
-from hotline.core.storage.models import Case
+from hotline.core.storage.models.cases import Case
 from tests.conftest import drain_jobs, seed_city, sqlite_app_settings
 from tests.telegram_api import TelegramStandIn, message, running
 

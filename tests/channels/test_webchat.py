@@ -25,14 +25,9 @@ from hotline.core.cases.lookup import lookup_code
 from hotline.core.cases.replies import LOOKUP_CODE_MASK
 from hotline.core.people.accounts import hash_password
 from hotline.core.storage.enums import AgentState, ContactKind, Media, Role
-from hotline.core.storage.models import (
-    Case,
-    CaseEvent,
-    ContactPoint,
-    Interaction,
-    QueueItem,
-    User,
-)
+from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.cases import Case, CaseEvent, ContactPoint, Interaction
+from hotline.core.storage.models.people import User
 from tests.conftest import sqlite_app_settings
 from tests.liveapp import LiveApp
 from tests.processes import wait_for

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from hotline.core.storage.models import QueueItem
+from hotline.core.storage.models.axd import QueueItem
 from tests.channels.test_webchat import Stream, agent_client, csrf_of, live, rows  # noqa: F401
 from tests.liveapp import LiveApp
 from tests.processes import wait_for

@@ -18,7 +18,9 @@ from hotline.core.people.signin import FREE_FAILURES, SignInRefused, second_fact
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.actors import Actor
 from hotline.core.storage.enums import ActorKind, Role
-from hotline.core.storage.models import AccountRequest, FailedAttempt, Notice, QueueItem, User
+from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.people import AccountRequest, FailedAttempt, User
+from hotline.core.storage.models.workflow import Notice
 from tests.factories import submission
 
 PASSWORD = "quiet river lamp 47"
@@ -151,7 +153,7 @@ async def test_a_new_account_gets_only_its_own_units_overrides(
     """An ordinary account added to a department is made at once, even when another
     department's people may read the mailbox; one added to that department waits."""
     from hotline.core.people.rights import ADD
-    from hotline.core.storage.models import PermissionGrant
+    from hotline.core.storage.models.people import PermissionGrant
 
     ids = await staff(ctx)
     async with ctx.db.transaction() as s:

@@ -17,7 +17,7 @@ from hotline.core.people.accounts import hash_password
 from hotline.core.people.apikeys import check_key, issue_key, legacy_key_notes, revoke_key
 from hotline.core.shell.context import AppContext, open_context
 from hotline.core.storage import migrate
-from hotline.core.storage.models import ApiClient, AuditEntry
+from hotline.core.storage.models.people import ApiClient, AuditEntry
 
 
 async def _client(ctx: AppContext, prefix: str) -> ApiClient:

@@ -103,7 +103,7 @@ def test_home_page_speaks_the_visitors_language(client: TestClient) -> None:
 
 def test_pages_are_escaped(client: TestClient) -> None:
     async def evil() -> None:
-        from hotline.core.storage.models import ServiceCategory
+        from hotline.core.storage.models.reference import ServiceCategory
 
         async with client.app.state.ctx.db.transaction() as s:
             s.add(

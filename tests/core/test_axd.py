@@ -14,7 +14,9 @@ from hotline.core.intake.receive import receive
 from hotline.core.people.accounts import hash_password
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import AgentState, QueueState
-from hotline.core.storage.models import AgentPresence, QueueItem, User, utcnow
+from hotline.core.storage.models.axd import AgentPresence, QueueItem
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.people import User
 from tests.conftest import seed_city
 from tests.factories import submission
 

@@ -19,14 +19,9 @@ from hotline.core.axd.selection import (
 )
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import AgentState, QueueState
-from hotline.core.storage.models import (
-    AgentPresence,
-    Case,
-    Citizen,
-    QueueItem,
-    SkillGroup,
-    utcnow,
-)
+from hotline.core.storage.models.axd import AgentPresence, QueueItem, SkillGroup
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import Case, Citizen
 from tests.conftest import seed_city
 from tests.core.test_axd import MIXED, agents, item_for, offers_by_hand  # noqa: F401
 

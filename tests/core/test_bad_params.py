@@ -25,7 +25,9 @@ from hotline.core.people.accounts import hash_password
 from hotline.core.people.permissions import allowed
 from hotline.core.storage.actors import SYSTEM
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import Case, QueueItem, User
+from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.cases import Case
+from hotline.core.storage.models.people import User
 from hotline.core.workflow.dispatch import do_dispatch
 from tests.conftest import seed_city
 from tests.factories import PNG, submission

@@ -16,7 +16,7 @@ from hotline.core.reference.calendar import (
 )
 from hotline.core.reference.deadlines import deadline
 from hotline.core.shell.context import AppContext
-from hotline.core.storage.models import CalendarDay
+from hotline.core.storage.models.reference import CalendarDay
 
 ICS = b"""BEGIN:VCALENDAR
 VERSION:2.0

@@ -13,7 +13,8 @@ from sqlalchemy import select
 from hotline.core.people.accounts import verify_password
 from hotline.core.storage import migrate
 from hotline.core.storage.db import Database
-from hotline.core.storage.models import Department, User
+from hotline.core.storage.models.people import User
+from hotline.core.storage.models.reference import Department
 from tests.processes import ROOT, Served, env_for, hotline_bin
 
 

@@ -11,7 +11,8 @@ from sqlalchemy import func, select
 from hotline.core.commands.cli import main
 from hotline.core.commands.demo import load_demo
 from hotline.core.shell.context import AppContext
-from hotline.core.storage.models import Case, Department, ServiceCategory
+from hotline.core.storage.models.cases import Case
+from hotline.core.storage.models.reference import Department, ServiceCategory
 
 
 async def test_demo_city_has_a_tree_services_and_a_week_of_cases(ctx: AppContext) -> None:

@@ -31,7 +31,7 @@ from hotline.core.foundation.settings import Settings
 from hotline.core.people.accounts import hash_password
 from hotline.core.shell.context import open_context
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import User
+from hotline.core.storage.models.people import User
 from tests.conftest import seed_city
 from tests.processes import ROOT, env_for, free_port
 from tests.telegram_api import running

@@ -32,7 +32,8 @@ from sqlalchemy import select
 from hotline.core.foundation.settings import Settings
 from hotline.core.people.accounts import hash_password
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import Case, User
+from hotline.core.storage.models.cases import Case
+from hotline.core.storage.models.people import User
 from tests.conftest import need, seed_city, sqlite_app_settings
 from tests.liveapp import LiveApp
 

@@ -17,7 +17,7 @@ from sqlalchemy import func, select
 from sqlalchemy.engine import make_url
 
 from hotline.core.foundation.settings import Settings
-from hotline.core.storage.models import Case
+from hotline.core.storage.models.cases import Case
 from tests.conftest import _truncate_pg
 from tests.core.test_faults import (
     _quiet,

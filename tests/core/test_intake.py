@@ -15,14 +15,14 @@ from hotline.core.intake.submission import IntakeRefused
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.actors import SYSTEM
 from hotline.core.storage.enums import CaseStatus, Media, Priority, QueueState
-from hotline.core.storage.models import (
+from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.cases import (
     Attachment,
     Case,
     CaseEvent,
     Citizen,
     ContactPoint,
     Interaction,
-    QueueItem,
 )
 from tests.conftest import count_rows
 from tests.factories import ELF, PDF, PNG, submission

@@ -20,7 +20,8 @@ from hotline.core.intake.submission import IntakeRefused
 from hotline.core.people.delays import Delay
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import CaseStatus
-from hotline.core.storage.models import Case, CaseEvent, FailedAttempt
+from hotline.core.storage.models.cases import Case, CaseEvent
+from hotline.core.storage.models.people import FailedAttempt
 from tests.conftest import count_rows, seed_city
 from tests.factories import submission
 

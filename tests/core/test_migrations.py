@@ -15,7 +15,7 @@ from sqlalchemy.engine import Connection
 
 from hotline.core.storage import migrate
 from hotline.core.storage.db import Database
-from hotline.core.storage.models import Base
+from hotline.core.storage.models.base import Base
 from tests.conftest import _pg_execute
 
 

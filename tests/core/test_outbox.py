@@ -27,7 +27,9 @@ from hotline.core.plugin_host.manager import hookimpl
 from hotline.core.shell.context import AppContext, Kernel
 from hotline.core.storage import outbox
 from hotline.core.storage.enums import Direction
-from hotline.core.storage.models import CaseEvent, Interaction, OutboxJob, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import CaseEvent, Interaction
+from hotline.core.storage.models.delivery import OutboxJob
 from hotline.plugins.acknowledge import JOB as ACK_JOB
 from tests.conftest import drain_jobs, seed_city
 from tests.factories import submission

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from hotline.core.cases.replies import LOOKUP_CODE_MASK
-from hotline.core.storage.models import utcnow
+from hotline.core.storage.models.base import utcnow
 from tests.core.test_migrations import empty_db  # noqa: F401 (a fixture)
 
 OLD_ACKS = {

@@ -16,14 +16,9 @@ from hotline.core.intake.receive import receive
 from hotline.core.plugin_host.manager import hookimpl
 from hotline.core.shell.context import AppContext, Kernel
 from hotline.core.storage.enums import DeliveryStatus
-from hotline.core.storage.models import (
-    Case,
-    CaseEvent,
-    ContactPoint,
-    Interaction,
-    OutboxJob,
-    utcnow,
-)
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import Case, CaseEvent, ContactPoint, Interaction
+from hotline.core.storage.models.delivery import OutboxJob
 from tests.conftest import seed_city
 from tests.factories import submission
 

@@ -10,7 +10,8 @@ from hotline.core.intake.receive import receive
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.actors import Actor
 from hotline.core.storage.enums import ActorKind, CaseStatus
-from hotline.core.storage.models import Assignment, Case, CaseEvent, Notice
+from hotline.core.storage.models.cases import Case, CaseEvent
+from hotline.core.storage.models.workflow import Assignment, Notice
 from hotline.core.workflow.dispatch import (
     do_department_reply,
     do_dispatch,

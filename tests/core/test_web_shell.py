@@ -23,7 +23,7 @@ from hotline.core.people.permissions import allowed
 from hotline.core.shell.app import create_app
 from hotline.core.storage.actors import SYSTEM
 from hotline.core.storage.enums import Role
-from hotline.core.storage.models import User
+from hotline.core.storage.models.people import User
 from hotline.core.workflow.dispatch import do_dispatch
 from tests.conftest import seed_city, sqlite_app_settings
 from tests.core.test_bad_params import fill, permission_of, routes

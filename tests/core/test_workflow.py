@@ -16,15 +16,9 @@ from hotline.core.reference.deadlines import add_working_days, deadline
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.actors import Actor
 from hotline.core.storage.enums import ActorKind, CaseStatus, Direction, Satisfaction
-from hotline.core.storage.models import (
-    Assignment,
-    Case,
-    CaseEvent,
-    CaseLink,
-    Interaction,
-    Notice,
-    ServiceCategory,
-)
+from hotline.core.storage.models.cases import Case, CaseEvent, CaseLink, Interaction
+from hotline.core.storage.models.reference import ServiceCategory
+from hotline.core.storage.models.workflow import Assignment, Notice
 from hotline.core.workflow.dispatch import (
     do_decide_extension,
     do_department_reply,

@@ -19,7 +19,7 @@ from hotline.core.foundation.settings import Settings
 from hotline.core.shell.app import create_app
 from hotline.core.shell.context import Kernel
 from hotline.core.storage.enums import DeliveryStatus, Direction
-from hotline.core.storage.models import Case, Interaction
+from hotline.core.storage.models.cases import Case, Interaction
 from tests.conftest import drain_jobs
 
 FIXTURE = Path(__file__).parents[1] / "fixtures" / "kiosk_channel"

@@ -28,7 +28,7 @@ from hotline.core.plugin_host.manager import build_plugin_manager, hookimpl
 from hotline.core.shell.app import create_app
 from hotline.core.shell.context import AppContext, Kernel, open_context
 from hotline.core.storage.enums import DeliveryStatus, Direction
-from hotline.core.storage.models import Case, Interaction
+from hotline.core.storage.models.cases import Case, Interaction
 from tests.conftest import drain_jobs, seed_city
 from tests.factories import submission
 
@@ -263,7 +263,8 @@ async def test_hook_case_event(ctx: AppContext, site: Site) -> None:
 async def test_hook_choose_agent(ctx: AppContext, site: Site) -> None:
     from hotline.core.axd.selection import set_state
     from hotline.core.storage.enums import AgentState
-    from hotline.core.storage.models import QueueItem, User
+    from hotline.core.storage.models.axd import QueueItem
+    from hotline.core.storage.models.people import User
 
     await seed_city(ctx)
     async with ctx.db.transaction() as s:

@@ -8,7 +8,9 @@ from sqlalchemy import select, update
 from hotline.core.intake.receive import receive
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import CaseStatus
-from hotline.core.storage.models import Assignment, Case, RoutingRule, ServiceCategory
+from hotline.core.storage.models.cases import Case
+from hotline.core.storage.models.reference import RoutingRule, ServiceCategory
+from hotline.core.storage.models.workflow import Assignment
 from tests.factories import submission
 
 

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from hotline.core.foundation.settings import Settings
 from hotline.core.shell.app import create_app
 from hotline.core.shell.context import AppContext, Kernel
-from hotline.core.storage.models import ServiceCategory
+from hotline.core.storage.models.reference import ServiceCategory
 from tests.conftest import seed_city, sqlite_app_settings
 
 NOISE_ATTRIBUTES = [

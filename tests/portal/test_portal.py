@@ -14,7 +14,9 @@ from sqlalchemy import select
 from hotline.core.cases.replies import OutboundMessage
 from hotline.core.plugin_host.manager import hookimpl
 from hotline.core.storage.enums import CaseStatus
-from hotline.core.storage.models import Attachment, Case, CaseEvent, FailedAttempt, Page
+from hotline.core.storage.models.cases import Attachment, Case, CaseEvent
+from hotline.core.storage.models.people import FailedAttempt
+from hotline.core.storage.models.reference import Page
 from tests.conftest import count_rows, drain_jobs
 from tests.factories import ELF
 from tests.portal.conftest import csrf, page, text_of

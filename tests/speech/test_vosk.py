@@ -17,7 +17,7 @@ from hotline.channels.phone.desk import KernelDesk
 from hotline.channels.phone.ivr import Caller
 from hotline.core.cases.transcripts import transcribe
 from hotline.core.shell.context import AppContext
-from hotline.core.storage.models import Interaction
+from hotline.core.storage.models.cases import Interaction
 from hotline.speech.audio import AudioError, to_pcm16
 from tests.conftest import drain_jobs, need
 from tests.speech.fixtures import (

@@ -21,7 +21,7 @@ from hotline.core.cases import tracking
 from hotline.core.cases.replies import OutboundMessage
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import Satisfaction
-from hotline.core.storage.models import Interaction
+from hotline.core.storage.models.cases import Interaction
 
 from . import texts
 from .api import open_bot, retry_seconds

@@ -22,7 +22,7 @@ from hotline.core.cases.replies import OutboundMessage
 from hotline.core.plugin_host.manager import hookimpl
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import ContactKind, Direction
-from hotline.core.storage.models import Interaction
+from hotline.core.storage.models.cases import Interaction
 
 from . import conversation as chat
 from .console import CONSOLE_ROUTES

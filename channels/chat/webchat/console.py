@@ -17,7 +17,9 @@ from hotline.admin.guards import actor_of, ctx_of, record_refusal, requires
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render
 from hotline.core.storage.enums import Media, QueueState
-from hotline.core.storage.models import CaseEvent, QueueItem, User
+from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.cases import CaseEvent
+from hotline.core.storage.models.people import User
 from hotline.plugins.distribution import finish_contact
 
 from . import conversation as chat

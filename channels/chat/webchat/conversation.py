@@ -31,14 +31,9 @@ from hotline.core.storage.enums import (
     Media,
     QueueState,
 )
-from hotline.core.storage.models import (
-    AgentPresence,
-    Case,
-    ContactPoint,
-    Interaction,
-    QueueItem,
-    utcnow,
-)
+from hotline.core.storage.models.axd import AgentPresence, QueueItem
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import Case, ContactPoint, Interaction
 
 CHANNEL = "webchat"
 MAX_TEXT = 2000

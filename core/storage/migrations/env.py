@@ -9,7 +9,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 
 from hotline.core.storage.db import make_engine
-from hotline.core.storage.models import Base, UTCDateTime
+from hotline.core.storage.models.base import Base, UTCDateTime
 
 config = context.config
 target_metadata = Base.metadata

@@ -14,15 +14,8 @@ from sqlalchemy import delete, select
 from hotline.channels.email.inbound import content_digest
 from hotline.channels.email.listener import read_mailbox
 from hotline.core.shell.context import AppContext
-from hotline.core.storage.models import (
-    Attachment,
-    Case,
-    Citizen,
-    HeldMessage,
-    Interaction,
-    MailCursor,
-    MessageTrace,
-)
+from hotline.core.storage.models.cases import Attachment, Case, Citizen, Interaction
+from hotline.core.storage.models.intake import HeldMessage, MailCursor, MessageTrace
 from tests.channels.email.conftest import append, public
 
 HERE = Path(__file__).resolve().parent

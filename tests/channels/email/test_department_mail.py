@@ -17,7 +17,10 @@ from hotline.core.intake.receive import receive
 from hotline.core.shell.context import AppContext, Kernel, open_context
 from hotline.core.storage.actors import Actor
 from hotline.core.storage.enums import ActorKind
-from hotline.core.storage.models import Department, Notice, OutboxJob, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.delivery import OutboxJob
+from hotline.core.storage.models.reference import Department
+from hotline.core.storage.models.workflow import Notice
 from hotline.core.workflow.dispatch import do_dispatch, do_urge
 from tests.factories import submission
 from tests.mailservers import SmtpSink

@@ -12,7 +12,8 @@ from hotline.channels.email.process import process_message
 from hotline.core.intake.receive import receive
 from hotline.core.intake.submission import ContactIn, Submission
 from hotline.core.shell.context import AppContext
-from hotline.core.storage.models import Case, HeldMessage, MessageTrace
+from hotline.core.storage.models.cases import Case
+from hotline.core.storage.models.intake import HeldMessage, MessageTrace
 
 
 def mail(mid: str, body: str, relay: str = "") -> bytes:

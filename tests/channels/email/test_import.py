@@ -15,7 +15,8 @@ from sqlalchemy import func, select
 from hotline.core.commands.cli import main
 from hotline.core.foundation.settings import Settings
 from hotline.core.shell.context import open_context
-from hotline.core.storage.models import Case, MessageTrace
+from hotline.core.storage.models.cases import Case
+from hotline.core.storage.models.intake import MessageTrace
 
 CORPUS = Path(__file__).resolve().parent / "corpus"
 

@@ -19,14 +19,8 @@ from hotline.core.foundation.settings import Settings
 from hotline.core.intake.receive import receive
 from hotline.core.shell.context import AppContext, Kernel, open_context
 from hotline.core.storage.enums import DeliveryStatus, Direction
-from hotline.core.storage.models import (
-    Case,
-    CaseEvent,
-    ContactPoint,
-    HeldMessage,
-    Interaction,
-    MailCursor,
-)
+from hotline.core.storage.models.cases import Case, CaseEvent, ContactPoint, Interaction
+from hotline.core.storage.models.intake import HeldMessage, MailCursor
 from tests.channels.email.conftest import OUR_ADDRESS, append, public
 from tests.factories import submission
 from tests.mailservers import Dovecot, SmtpSink

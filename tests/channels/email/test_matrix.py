@@ -9,7 +9,7 @@ from sqlalchemy import select
 from hotline.channels.email.inbound import Limits, parse_mail, to_submission
 from hotline.channels.email.listener import read_mailbox
 from hotline.core.shell.context import AppContext
-from hotline.core.storage.models import Attachment, Case, Citizen, Interaction
+from hotline.core.storage.models.cases import Attachment, Case, Citizen, Interaction
 from tests.channels.email.conftest import append, public
 from tests.channels.email.matrix import CHARSETS, made
 

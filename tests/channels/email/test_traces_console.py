@@ -17,7 +17,10 @@ from sqlalchemy import select, update
 
 from hotline.channels.email.process import process_message
 from hotline.core.intake.traces import purge_traces
-from hotline.core.storage.models import AuditEntry, Case, Interaction, MessageTrace, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import Case, Interaction
+from hotline.core.storage.models.intake import MessageTrace
+from hotline.core.storage.models.people import AuditEntry
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 

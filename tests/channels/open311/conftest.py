@@ -15,7 +15,7 @@ from sqlalchemy import func, select
 from hotline.core.foundation.settings import Settings
 from hotline.core.people.apikeys import issue_key
 from hotline.core.shell.app import create_app
-from hotline.core.storage.models import Case, Interaction
+from hotline.core.storage.models.cases import Case, Interaction
 from tests.portal.conftest import seed_services
 
 

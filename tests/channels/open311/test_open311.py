@@ -11,7 +11,9 @@ from sqlalchemy import select
 
 from hotline.core.intake.receive import receive
 from hotline.core.people.apikeys import revoke_key
-from hotline.core.storage.models import Case, Interaction, RoutingRule, ServiceCategory, utcnow
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import Case, Interaction
+from hotline.core.storage.models.reference import RoutingRule, ServiceCategory
 from tests.channels.open311.conftest import Api
 from tests.channels.open311.spec import check
 from tests.factories import submission
@@ -296,7 +298,7 @@ def _png() -> bytes:
 
 @pytest.mark.parametrize("fmt", FORMATS)
 def test_a_media_file_becomes_the_cases_attachment(api: Api, fmt: str) -> None:
-    from hotline.core.storage.models import Attachment
+    from hotline.core.storage.models.cases import Attachment
 
     posted = api.client.post(
         f"/open311/v2/requests.{fmt}", data=api.fields(), files={"media": ("a.png", _png())}

@@ -15,7 +15,8 @@ from sqlalchemy import select
 
 from hotline.core.intake.receive import receive
 from hotline.core.shell.app import create_app
-from hotline.core.storage.models import Case, Department, ServiceCategory
+from hotline.core.storage.models.cases import Case
+from hotline.core.storage.models.reference import Department, ServiceCategory
 from tests.channels.open311.conftest import Api, open311_settings
 from tests.channels.open311.spec import check
 from tests.factories import submission

@@ -16,7 +16,8 @@ from hotline.channels.phone.ivr import Caller
 from hotline.core.cases.lookup import lookup_code
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import Media
-from hotline.core.storage.models import Attachment, Case, ContactPoint, Interaction, QueueItem
+from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.cases import Attachment, Case, ContactPoint, Interaction
 from tests.conftest import drain_jobs
 
 

@@ -26,7 +26,7 @@ from hotline.channels.phone.ivr import Caller, Ivr
 from hotline.channels.phone.prompts import PromptBook
 from hotline.core.cases.lookup import lookup_code
 from hotline.core.shell.context import AppContext
-from hotline.core.storage.models import Attachment, Case, ContactPoint, Interaction
+from hotline.core.storage.models.cases import Attachment, Case, ContactPoint, Interaction
 from tests.conftest import drain_jobs, need
 from tests.sipcallers import (
     BaresipCaller,

@@ -16,7 +16,7 @@ from sqlalchemy import func, select
 from hotline.core.cases.lookup import lookup_code
 from hotline.core.intake.receive import receive
 from hotline.core.shell.app import create_app
-from hotline.core.storage.models import Case, ContactPoint
+from hotline.core.storage.models.cases import Case, ContactPoint
 from tests.conftest import seed_city, sqlite_app_settings
 from tests.factories import submission
 
@@ -101,7 +101,7 @@ def test_forged_calls_and_floods_are_refused(sms: TestClient[Any]) -> None:
 def test_a_reply_of_1_2_or_3_evaluates_the_answered_case(sms: TestClient[Any]) -> None:
     """回访 by SMS: the answer invites a digit; the digit rates the sender's answered case."""
     from hotline.core.storage.enums import CaseStatus, Satisfaction
-    from hotline.core.storage.models import CaseEvent
+    from hotline.core.storage.models.cases import CaseEvent
 
     ctx = sms.app.state.ctx
     result = sms.blocking_portal.call(

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from hotline.core.cases.lookup import lookup_code
 from hotline.core.cases.replies import enqueue_delivery, queue_reply
 from hotline.core.storage.enums import ContactKind, DeliveryStatus, Direction
-from hotline.core.storage.models import Case, CaseEvent, ContactPoint, Interaction
+from hotline.core.storage.models.cases import Case, CaseEvent, ContactPoint, Interaction
 from tests.conftest import sqlite_app_settings
 from tests.kannel import Carrier, Kannel
 from tests.liveapp import LiveApp

@@ -10,7 +10,7 @@ from hotline.core.cases.replies import MAX_ATTEMPTS, deliver, queue_reply
 from hotline.core.intake.receive import receive
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import DeliveryStatus
-from hotline.core.storage.models import Case, CaseEvent, ContactPoint, Interaction
+from hotline.core.storage.models.cases import Case, CaseEvent, ContactPoint, Interaction
 from tests.factories import submission
 from tests.processes import free_port
 

@@ -15,7 +15,7 @@ from hypothesis import strategies as st
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from hotline.core.storage.models import Case, ContactPoint
+from hotline.core.storage.models.cases import Case, ContactPoint
 from tests.channels.web.conftest import csrf, multipart, stored
 
 # One example of each class, as it reaches a field.

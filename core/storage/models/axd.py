@@ -1,0 +1,94 @@
+"""Tables of the AXD queue: queue items, skill groups, agents' presence and away reasons."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import TYPE_CHECKING, Any
+
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from hotline.core.storage.enums import AgentState, QueueState
+from hotline.core.storage.models.base import Base, Id, utcnow
+
+if TYPE_CHECKING:
+    from hotline.core.storage.models.cases import Case, Interaction
+
+
+class QueueItem(Base):
+    """A contact waiting for a person in the AXD queue (every medium in one queue)."""
+
+    __tablename__ = "queue_items"
+    # the queue's order, one direction per column as it is read (priority first, then longest
+    # waiting), so that the head of a long queue is read off the index without a sort
+    __table_args__ = (
+        Index("ix_queue_items_waiting", "state", text("priority DESC"), "waiting_since"),
+    )
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"), index=True)
+    interaction_id: Mapped[int | None] = mapped_column(ForeignKey("interactions.id"))
+    media: Mapped[str] = mapped_column(String(16))
+    priority: Mapped[int] = mapped_column(Integer, default=1)
+    skills: Mapped[list[str]] = mapped_column(default=list)
+    language: Mapped[str] = mapped_column(String(10))
+    state: Mapped[str] = mapped_column(String(16), default=QueueState.WAITING)
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    offered_at: Mapped[datetime | None] = mapped_column()
+    offer_expires_at: Mapped[datetime | None] = mapped_column()
+    declined_by: Mapped[list[str]] = mapped_column(default=list)
+    waiting_since: Mapped[datetime] = mapped_column(default=utcnow)
+    assigned_at: Mapped[datetime | None] = mapped_column()
+    done_at: Mapped[datetime | None] = mapped_column()
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    case: Mapped[Case] = relationship()
+    interaction: Mapped[Interaction | None] = relationship()
+
+
+class SkillGroup(Base):
+    """A queue: the contacts needing one skill, and how they are distributed. An item belongs
+    to the group of its first skill; items without a group follow the site's defaults."""
+
+    __tablename__ = "skill_groups"
+
+    code: Mapped[str] = mapped_column(String(64), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(100), default="")
+    name_en: Mapped[str] = mapped_column(String(100), default="")
+    strategy: Mapped[str] = mapped_column(String(32), default="")  # empty: the site's default
+    offer_seconds: Mapped[int] = mapped_column(Integer, default=20)
+    wrap_up_seconds: Mapped[int] = mapped_column(Integer, default=30)
+    # skill tiers: the best level first, one more level allowed after each such wait
+    widen_after_seconds: Mapped[int] = mapped_column(Integer, default=60)
+    # a regional group: callers whose number starts with one of these go to its agents first
+    phone_prefixes: Mapped[list[str]] = mapped_column(default=list)
+
+
+class AwayReason(Base):
+    """Why an agent is away (break, meal, meeting, training...), defined by administrators."""
+
+    __tablename__ = "away_reasons"
+
+    code: Mapped[str] = mapped_column(String(32), primary_key=True)
+    name_zh: Mapped[str] = mapped_column(String(100))
+    name_en: Mapped[str] = mapped_column(String(100))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AgentPresence(Base):
+    """An agent's state and what they can take, for the AXD queue."""
+
+    __tablename__ = "agent_presence"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    state: Mapped[str] = mapped_column(String(16), default=AgentState.SIGNED_OUT)
+    away_reason: Mapped[str | None] = mapped_column(String(32))
+    since: Mapped[datetime] = mapped_column(default=utcnow)
+    wrap_up_until: Mapped[datetime | None] = mapped_column()
+    # contacts at once per medium, e.g. {"voice": 1, "chat": 3, "email": 5}
+    capacity: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    # skill -> level (1 best), e.g. {"noise": 1, "road": 2}
+    skills: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    languages: Mapped[list[str]] = mapped_column(default=list)
+    last_assigned_at: Mapped[datetime | None] = mapped_column()
+    missed_offers: Mapped[int] = mapped_column(Integer, default=0)
