@@ -31,14 +31,14 @@ from hotline.core.storage.models.cases import Case, CaseEvent, Citizen, ContactP
 from hotline.core.storage.models.people import User
 from hotline.core.storage.models.workflow import Assignment
 from hotline.core.workflow.access import department_holds
+from hotline.core.workflow.common import ACTIVE
 from hotline.core.workflow.dispatch import (
-    ACTIVE,
     StoredFile,
     do_department_reply,
-    do_request_extension,
     do_return,
     do_sign_for,
 )
+from hotline.core.workflow.oversight import do_request_extension
 
 from .caseflow import load_flow
 from .files import case_messages

@@ -17,7 +17,7 @@ from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.people import User
 from hotline.core.storage.models.reference import Department
 from hotline.core.storage.models.workflow import Notice
-from hotline.core.workflow.dispatch import HOTLINE
+from hotline.core.workflow.common import HOTLINE
 
 from .guards import can, ctx_of, requires
 

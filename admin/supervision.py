@@ -20,7 +20,7 @@ from hotline.core.storage.enums import CaseStatus, Role
 from hotline.core.storage.models.cases import Case, CaseEvent
 from hotline.core.storage.models.reference import Department
 from hotline.core.storage.models.workflow import Assignment
-from hotline.core.workflow.dispatch import ACTIVE, notify
+from hotline.core.workflow.common import ACTIVE, notify
 
 from .guards import ctx_of, requires, staff_actor
 from .workspace import _show

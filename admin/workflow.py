@@ -22,19 +22,10 @@ from hotline.core.shell.context import AppContext
 from hotline.core.storage.actors import Actor
 from hotline.core.storage.enums import Satisfaction
 from hotline.core.storage.models.cases import Case
-from hotline.core.workflow.dispatch import (
-    do_close,
-    do_decide_extension,
-    do_dispatch,
-    do_evaluate,
-    do_link,
-    do_merge,
-    do_reopen,
-    do_review,
-    do_split,
-    do_supervise,
-    do_urge,
-)
+from hotline.core.workflow.closing import do_close, do_evaluate, do_reopen
+from hotline.core.workflow.dispatch import do_dispatch, do_review
+from hotline.core.workflow.linking import do_link, do_merge, do_split
+from hotline.core.workflow.oversight import do_decide_extension, do_supervise, do_urge
 
 from .guards import ctx_of, requires, staff_actor
 from .workspace import REFUSAL, _open

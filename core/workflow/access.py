@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.storage.models.workflow import Assignment
-from hotline.core.workflow.dispatch import OPEN_STATES
+from hotline.core.workflow.common import OPEN_STATES
 
 
 async def department_holds(session: AsyncSession, case_id: int, department_id: int) -> bool:

@@ -20,7 +20,7 @@ from hotline.core.storage.enums import CaseStatus
 from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.cases import Case, CaseEvent
 from hotline.core.storage.models.workflow import Assignment
-from hotline.core.workflow.dispatch import ACCEPTED, ACTIVE, DISPATCHED, HOTLINE, notify
+from hotline.core.workflow.common import ACCEPTED, ACTIVE, DISPATCHED, HOTLINE, notify
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext

@@ -22,11 +22,11 @@ from hotline.core.storage.models.workflow import Assignment
 from hotline.core.workflow.dispatch import (
     do_department_reply,
     do_dispatch,
-    do_merge,
     do_return,
     do_review,
     do_sign_for,
 )
+from hotline.core.workflow.linking import do_merge
 from tests.admin.conftest import sign_in
 from tests.conftest import seed_city
 from tests.factories import PNG, submission

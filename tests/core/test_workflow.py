@@ -19,19 +19,18 @@ from hotline.core.storage.enums import ActorKind, CaseStatus, Direction, Satisfa
 from hotline.core.storage.models.cases import Case, CaseEvent, CaseLink, Interaction
 from hotline.core.storage.models.reference import ServiceCategory
 from hotline.core.storage.models.workflow import Assignment, Notice
+from hotline.core.workflow.closing import do_evaluate, do_reopen
 from hotline.core.workflow.dispatch import (
-    do_decide_extension,
     do_department_reply,
     do_dispatch,
-    do_evaluate,
-    do_link,
-    do_merge,
-    do_reopen,
-    do_request_extension,
     do_return,
     do_review,
     do_sign_for,
-    do_split,
+)
+from hotline.core.workflow.linking import do_link, do_merge, do_split
+from hotline.core.workflow.oversight import (
+    do_decide_extension,
+    do_request_extension,
     do_supervise,
     do_urge,
 )

@@ -21,7 +21,8 @@ from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.delivery import OutboxJob
 from hotline.core.storage.models.reference import Department
 from hotline.core.storage.models.workflow import Notice
-from hotline.core.workflow.dispatch import do_dispatch, do_urge
+from hotline.core.workflow.dispatch import do_dispatch
+from hotline.core.workflow.oversight import do_urge
 from tests.factories import submission
 from tests.mailservers import SmtpSink
 
