@@ -14,7 +14,7 @@ from litestar.params import FromPath
 from litestar.response import Redirect, ServerSentEvent, ServerSentEventMessage
 from sqlalchemy import select
 
-from hotline.core.axd import selection as axd
+from hotline.core.axd import state as axd_state
 from hotline.core.delivery.events import QUEUE_CHANNEL
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.context import AppContext
@@ -105,7 +105,7 @@ async def change_state(request: Req) -> Response[Any]:
     async with ctx.db.session() as session:
         presence = await session.get(AgentPresence, user.id)
     # Until the administrators' screens set them, an agent starts with a general profile.
-    await axd.set_state(
+    await axd_state.set_state(
         ctx,
         user.id,
         AgentState(state),
@@ -134,9 +134,9 @@ async def change_state(request: Req) -> Response[Any]:
 async def item_action(request: Req, item_id: FromPath[int], action: FromPath[str]) -> Response[Any]:
     ctx, user = ctx_of(request), _user(request)
     if action in ("accept", "pick"):
-        ok = await axd.accept(ctx, item_id, user.id)
+        ok = await axd_state.accept(ctx, item_id, user.id)
     elif action == "decline":
-        ok = await axd.decline(ctx, item_id, user.id)
+        ok = await axd_state.decline(ctx, item_id, user.id)
     elif action == "done":
         ok = await finish_contact(ctx, item_id, user.id)
     else:

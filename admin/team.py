@@ -11,7 +11,8 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import func, select, update
 
-from hotline.core.axd import selection as axd
+from hotline.core.axd import selection as axd_selection
+from hotline.core.axd import state as axd_state
 from hotline.core.delivery.events import QUEUE_CHANNEL
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import parse_id, render, request_language
@@ -44,7 +45,7 @@ async def team_board(request: Req) -> Response[str]:
                 select(QueueItem.agent_id, QueueItem.media, func.count())
                 .where(
                     QueueItem.state.in_([QueueState.OFFERED, QueueState.ASSIGNED]),
-                    axd.NOT_SEALED,
+                    axd_selection.NOT_SEALED,
                 )
                 .group_by(QueueItem.agent_id, QueueItem.media)
             )
@@ -53,7 +54,7 @@ async def team_board(request: Req) -> Response[str]:
             await session.scalar(
                 select(func.count())
                 .select_from(QueueItem)
-                .where(QueueItem.state == QueueState.WAITING, axd.NOT_SEALED)
+                .where(QueueItem.state == QueueState.WAITING, axd_selection.NOT_SEALED)
             )
             or 0
         )
@@ -78,7 +79,7 @@ async def sign_agent_out(request: Req, agent_id: FromPath[int]) -> Response[Any]
     async with ctx.db.session() as session:
         if await session.get(User, agent_id) is None:
             raise NotFoundException("no such agent")
-    await axd.set_state(ctx, agent_id, AgentState.SIGNED_OUT)
+    await axd_state.set_state(ctx, agent_id, AgentState.SIGNED_OUT)
     async with ctx.db.transaction() as session:
         await session.execute(
             update(QueueItem)
@@ -156,5 +157,7 @@ async def save_agent_profile(request: Req, agent_id: FromPath[int]) -> Response[
         if await session.get(User, agent_id) is None:
             raise NotFoundException("no such agent")
     capacity, skills, languages = _profile_form(await request.form())
-    await axd.set_profile(ctx, agent_id, capacity=capacity, skills=skills, languages=languages)
+    await axd_state.set_profile(
+        ctx, agent_id, capacity=capacity, skills=skills, languages=languages
+    )
     return Redirect("/console/team", status_code=303)

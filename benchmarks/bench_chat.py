@@ -36,7 +36,7 @@ from litestar.channels.backends.memory import MemoryChannelsBackend  # noqa: E40
 from litestar.response import ServerSentEvent, ServerSentEventMessage  # noqa: E402
 
 from benchmarks.common import ratio  # noqa: E402
-from hotline.core.axd import selection as axd  # noqa: E402
+from hotline.core.axd import state as axd_state  # noqa: E402
 from hotline.core.foundation.settings import Settings  # noqa: E402
 from hotline.core.people.accounts import hash_password  # noqa: E402
 from hotline.core.storage import migrate  # noqa: E402
@@ -149,8 +149,8 @@ async def hotline_round_trips(
             )
             agent_id = await s.scalar(select(User.id).where(User.username == "agent1"))
         for item_id, _ in items:
-            await axd.offer(ctx, item_id)
-            await axd.accept(ctx, item_id, agent_id)
+            await axd_state.offer(ctx, item_id)
+            await axd_state.accept(ctx, item_id, agent_id)
         return [number for _, number in items]
 
     numbers = await asyncio.to_thread(app.call, take_all, 120)
@@ -190,7 +190,7 @@ def staff(app: LiveApp, chats: int) -> None:
             s.add(user)
             await s.flush()
             user_id = user.id
-        await axd.set_state(
+        await axd_state.set_state(
             ctx, user_id, AgentState.AVAILABLE, capacity={"chat": chats}, languages=["zh_CN", "en"]
         )
 

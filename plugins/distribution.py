@@ -10,7 +10,8 @@ import logging
 from huey import crontab
 from sqlalchemy import select
 
-from hotline.core.axd import selection as axd
+from hotline.core.axd import selection as axd_selection
+from hotline.core.axd import state as axd_state
 from hotline.core.delivery.events import CaseEventMessage
 from hotline.core.delivery.jobs import JobSpec
 from hotline.core.plugin_host.manager import hookimpl
@@ -29,7 +30,7 @@ WRAP_UP_JOB = "axd.wrap_up_end"
 async def _offer(ctx: AppContext, item_ids: list[int]) -> int:
     offered = 0
     for item_id in item_ids:
-        made = await axd.offer(ctx, item_id)
+        made = await axd_state.offer(ctx, item_id)
         if made is not None:
             offered += 1
             await ctx.jobs.aenqueue(
@@ -41,7 +42,7 @@ async def _offer(ctx: AppContext, item_ids: list[int]) -> int:
 async def finish_contact(ctx: AppContext, item_id: int, agent_id: int) -> bool:
     """The agent is done with a contact: wrap-up starts, and its end is a job; with no wrap-up
     the agent's freed capacity goes to what waits at once."""
-    seconds = await axd.finish(ctx, item_id, agent_id)
+    seconds = await axd_state.finish(ctx, item_id, agent_id)
     if seconds is None:
         return False
     if seconds:
@@ -53,9 +54,9 @@ async def finish_contact(ctx: AppContext, item_id: int, agent_id: int) -> bool:
 
 async def wrap_up_end(ctx: AppContext) -> int:
     """Job: wrap-ups whose time is over end, and what waits is offered."""
-    if not await axd.end_wrap_ups(ctx):
+    if not await axd_state.end_wrap_ups(ctx):
         return 0
-    return await _offer(ctx, await ctx.db.run(axd.offerable, write=False))
+    return await _offer(ctx, await ctx.db.run(axd_selection.offerable, write=False))
 
 
 async def _waiting(ctx: AppContext, case_id: int) -> list[int]:
@@ -76,7 +77,7 @@ async def offer_waiting(ctx: AppContext, case_id: int) -> int:
 
 async def offer_timeout(ctx: AppContext, item_id: int, agent_id: int) -> bool:
     """Job: the offer's time ran out unanswered: a miss, and the next agent."""
-    if not await axd.decline(ctx, item_id, agent_id, missed=True):
+    if not await axd_state.decline(ctx, item_id, agent_id, missed=True):
         return False  # accepted or declined in time
     await _offer(ctx, [item_id])
     return True
@@ -84,9 +85,9 @@ async def offer_timeout(ctx: AppContext, item_id: int, agent_id: int) -> bool:
 
 async def sweep(ctx: AppContext) -> int:
     """Periodic job: expired offers back, then every waiting item offered if someone can take it."""
-    await axd.expire_offers(ctx)
-    await axd.end_wrap_ups(ctx)
-    return await _offer(ctx, await ctx.db.run(axd.offerable, write=False))
+    await axd_state.expire_offers(ctx)
+    await axd_state.end_wrap_ups(ctx)
+    return await _offer(ctx, await ctx.db.run(axd_selection.offerable, write=False))
 
 
 @hookimpl

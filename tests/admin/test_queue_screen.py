@@ -72,7 +72,7 @@ def test_picking_what_someone_else_took_says_so(client: TestClient[Any]) -> None
     assert pick
 
     # another agent takes it first
-    from hotline.core.axd.selection import accept as take
+    from hotline.core.axd.state import accept as take
 
     client.blocking_portal.call(take, ctx, int(pick.group(2)), 2)
     late = client.post(pick.group(1), data={"_csrf_token": csrf_of(screen.text)})

@@ -12,7 +12,8 @@ import pytest
 from litestar.testing import TestClient
 from sqlalchemy import func, select
 
-from hotline.core.axd import selection as axd
+from hotline.core.axd import selection as axd_selection
+from hotline.core.axd import state as axd_state
 from hotline.core.intake.receive import receive
 from hotline.core.storage.enums import AgentState, Media, QueueState, Role
 from hotline.core.storage.models.axd import QueueItem
@@ -125,17 +126,19 @@ def test_a_letter_item_is_never_offered_picked_or_counted(client: TestClient[Any
                 await s.scalars(select(User.id).where(User.role.in_(["agent", "team_leader"])))
             )
         for user_id in ids:
-            await axd.set_state(
+            await axd_state.set_state(
                 ctx, user_id, AgentState.AVAILABLE, capacity={"chat": 3, "web_form": 5}
             )
 
     client.blocking_portal.call(agents_on_shift)
     assert made["planted"] not in client.blocking_portal.call(
-        lambda: ctx.db.run(axd.offerable, write=False)
+        lambda: ctx.db.run(axd_selection.offerable, write=False)
     )
-    assert client.blocking_portal.call(lambda: axd.offer(ctx, made["planted"])) is None
+    assert client.blocking_portal.call(lambda: axd_state.offer(ctx, made["planted"])) is None
     agent = client.blocking_portal.call(lambda: _user_id(ctx, "agent1"))
-    assert client.blocking_portal.call(lambda: axd.accept(ctx, made["planted"], agent)) is False
+    assert (
+        client.blocking_portal.call(lambda: axd_state.accept(ctx, made["planted"], agent)) is False
+    )
     sign_in(client, "agent1")
     token = re.search(r'name="_csrf_token" value="([^"]+)"', client.get("/console").text)[1]
     picked = client.post(f"/console/queue/{made['planted']}/pick", data={"_csrf_token": token})
@@ -292,7 +295,7 @@ def test_counts_leave_letters_out(client: TestClient[Any]) -> None:
 
     async def priority() -> bool:
         return await ctx.db.run(
-            lambda s: axd.is_priority_citizen(s, s.get(Citizen, person.id), _now(), 2),
+            lambda s: axd_selection.is_priority_citizen(s, s.get(Citizen, person.id), _now(), 2),
             write=False,
         )
 

@@ -9,7 +9,7 @@ from bs4 import BeautifulSoup
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from hotline.core.axd.selection import set_state
+from hotline.core.axd.state import set_state
 from hotline.core.intake.receive import receive
 from hotline.core.storage.enums import AgentState, QueueState
 from hotline.core.storage.models.axd import QueueItem

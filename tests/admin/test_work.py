@@ -10,7 +10,7 @@ from bs4 import BeautifulSoup
 from litestar.testing import TestClient
 from sqlalchemy import select, update
 
-from hotline.core.axd.selection import accept, finish
+from hotline.core.axd.state import accept, finish
 from hotline.core.intake.receive import receive
 from hotline.core.storage.models.axd import QueueItem
 from hotline.core.storage.models.base import utcnow

@@ -20,7 +20,7 @@ import pytest
 from sqlalchemy import func, select
 
 from hotline.channels.chat.webchat import conversation
-from hotline.core.axd import selection as axd
+from hotline.core.axd import state as axd_state
 from hotline.core.cases.lookup import lookup_code
 from hotline.core.cases.replies import LOOKUP_CODE_MASK
 from hotline.core.people.accounts import hash_password
@@ -275,7 +275,7 @@ async def test_live_chat_is_open_in_office_hours_with_an_agent_on_shift(ctx: Any
         s.add(user)
         await s.flush()
         user_id = user.id
-    await axd.set_state(ctx, user_id, AgentState.AVAILABLE, capacity={"chat": 2})
+    await axd_state.set_state(ctx, user_id, AgentState.AVAILABLE, capacity={"chat": 2})
     assert await conversation.open_now(ctx, tuesday)
     assert not await conversation.open_now(ctx, datetime(2026, 12, 5, 10, 0, tzinfo=tz))  # Sat
     assert not await conversation.open_now(ctx, datetime(2026, 12, 1, 20, 0, tzinfo=tz))

@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from hotline.core.axd.selection import accept, decline, expire_offers, offer_next, set_state
+from hotline.core.axd.state import accept, decline, expire_offers, offer_next, set_state
 from hotline.core.intake.receive import receive
 from hotline.core.people.accounts import hash_password
 from hotline.core.shell.context import AppContext

@@ -8,15 +8,8 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select, update
 
-from hotline.core.axd.selection import (
-    accept,
-    end_wrap_ups,
-    finish,
-    local_midnight,
-    offer_next,
-    offerable,
-    set_state,
-)
+from hotline.core.axd.selection import local_midnight, offerable
+from hotline.core.axd.state import accept, end_wrap_ups, finish, offer_next, set_state
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import AgentState, QueueState
 from hotline.core.storage.models.axd import AgentPresence, QueueItem, SkillGroup

@@ -261,7 +261,7 @@ async def test_hook_case_event(ctx: AppContext, site: Site) -> None:
 
 
 async def test_hook_choose_agent(ctx: AppContext, site: Site) -> None:
-    from hotline.core.axd.selection import set_state
+    from hotline.core.axd.state import set_state
     from hotline.core.storage.enums import AgentState
     from hotline.core.storage.models.axd import QueueItem
     from hotline.core.storage.models.people import User

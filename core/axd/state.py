@@ -1,0 +1,269 @@
+"""The AXD queue's state changes: offers, accepts and declines, expiry, finishing and wrap-up,
+agents' profiles and presence. An offer is accepted by exactly one agent: the state change is
+a conditional UPDATE, so two accepts race safely on any number of app processes."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from hotline.core.delivery.events import QUEUE_CHANNEL
+from hotline.core.storage.enums import AgentState, QueueState
+from hotline.core.storage.models.axd import AgentPresence, QueueItem
+from hotline.core.storage.models.base import utcnow
+
+if TYPE_CHECKING:
+    from hotline.core.shell.context import AppContext
+from hotline.core.axd.selection import NOT_SEALED, Offer, _pool, choose, rules_for
+
+
+async def offer_next(ctx: AppContext, item_id: int) -> int | None:
+    """Offer a waiting item to the agent the strategy chooses; returns that agent, or None."""
+    made = await offer(ctx, item_id)
+    return made.agent_id if made else None
+
+
+async def offer(ctx: AppContext, item_id: int) -> Offer | None:
+    """Offer a waiting item to the agent its queue's strategy chooses, for its offer time."""
+    now = utcnow()
+    pool = await ctx.db.run(lambda session: _pool(session, item_id, now, ctx.settings), write=False)
+    if pool is None:
+        return None
+    item, found, where = pool
+    agent = await choose(ctx, item, found, where)
+    if agent is None:
+        return None
+    seconds = where.rules.offer_seconds
+
+    def claim(session: Session) -> bool:
+        done = session.execute(
+            update(QueueItem)
+            .where(QueueItem.id == item_id, QueueItem.state == QueueState.WAITING, NOT_SEALED)
+            .values(
+                state=QueueState.OFFERED,
+                agent_id=agent,
+                offered_at=now,
+                offer_expires_at=now + timedelta(seconds=seconds),
+                updated_at=now,
+            )
+        )
+        return bool(done.rowcount)  # type: ignore[attr-defined]
+
+    if not await ctx.db.run(claim, write=True):
+        return None  # another process offered it first
+    ctx.events.publish(
+        {
+            "type": "offer",
+            "item_id": item_id,
+            "agent_id": agent,
+            "media": item.media,
+            "case": item.case.tracking_number,
+        },
+        [QUEUE_CHANNEL],
+    )
+    return Offer(agent, seconds)
+
+
+async def accept(ctx: AppContext, item_id: int, agent_id: int) -> bool:
+    """The agent takes the item: an offer made to them, or a waiting item they pick.
+    Exactly one of several agents accepting at once wins."""
+    now = utcnow()
+
+    def take(session: Session) -> bool:
+        done = session.execute(
+            update(QueueItem)
+            .where(
+                QueueItem.id == item_id,
+                ((QueueItem.state == QueueState.OFFERED) & (QueueItem.agent_id == agent_id))
+                | (QueueItem.state == QueueState.WAITING),
+                NOT_SEALED,
+            )
+            .values(state=QueueState.ASSIGNED, agent_id=agent_id, assigned_at=now, updated_at=now)
+        )
+        if not done.rowcount:  # type: ignore[attr-defined]
+            return False
+        session.execute(
+            update(AgentPresence)
+            .where(AgentPresence.user_id == agent_id)
+            .values(last_assigned_at=now)
+        )
+        return True
+
+    won = await ctx.db.run(take, write=True)
+    if won:
+        ctx.events.publish(
+            {"type": "assigned", "item_id": item_id, "agent_id": agent_id}, [QUEUE_CHANNEL]
+        )
+    return won
+
+
+async def decline(ctx: AppContext, item_id: int, agent_id: int, *, missed: bool = False) -> bool:
+    """The agent says no (or let the offer time run out): the item waits again, and will not be
+    offered to them again; a timeout counts as a miss."""
+
+    def give_back(session: Session) -> bool:
+        item = session.scalar(
+            select(QueueItem)
+            .where(
+                QueueItem.id == item_id,
+                QueueItem.state == QueueState.OFFERED,
+                QueueItem.agent_id == agent_id,
+            )
+            .with_for_update()
+        )
+        if item is None:
+            return False
+        item.state = QueueState.WAITING
+        item.agent_id = None
+        item.offered_at = item.offer_expires_at = None
+        item.declined_by = [*item.declined_by, str(agent_id)]
+        if missed:
+            session.execute(
+                update(AgentPresence)
+                .where(AgentPresence.user_id == agent_id)
+                .values(missed_offers=AgentPresence.missed_offers + 1)
+            )
+        return True
+
+    return await ctx.db.run(give_back, write=True)
+
+
+async def expire_offers(ctx: AppContext) -> list[int]:
+    """Offers nobody answered in time go back to the queue (and count as misses)."""
+    now = utcnow()
+    expired = await ctx.db.run(
+        lambda s: list(
+            s.execute(
+                select(QueueItem.id, QueueItem.agent_id).where(
+                    QueueItem.state == QueueState.OFFERED, QueueItem.offer_expires_at < now
+                )
+            )
+        ),
+        write=False,
+    )
+    back = []
+    for item_id, agent_id in expired:
+        if agent_id is not None and await decline(ctx, item_id, agent_id, missed=True):
+            back.append(int(item_id))
+    return back
+
+
+async def finish(ctx: AppContext, item_id: int, agent_id: int) -> int | None:
+    """The agent is done with the contact: the item closes, and the agent wraps up (after-contact
+    work) for the queue's wrap-up time before new offers. Returns those seconds (0: straight back
+    to work), or None when the item is not the agent's."""
+    now = utcnow()
+
+    def write(session: Session) -> int | None:
+        item = session.scalar(
+            select(QueueItem)
+            .where(
+                QueueItem.id == item_id,
+                QueueItem.state == QueueState.ASSIGNED,
+                QueueItem.agent_id == agent_id,
+            )
+            .with_for_update()
+        )
+        if item is None:
+            return None
+        item.state, item.done_at, item.updated_at = QueueState.DONE, now, now
+        seconds = rules_for(session, item, ctx.settings).wrap_up_seconds
+        presence = session.get(AgentPresence, agent_id)
+        if seconds and presence is not None and presence.state == AgentState.AVAILABLE:
+            presence.state, presence.since = AgentState.WRAP_UP, now
+            presence.wrap_up_until = now + timedelta(seconds=seconds)
+        return seconds
+
+    seconds = await ctx.db.run(write, write=True)
+    if seconds is not None:
+        ctx.events.publish(
+            {"type": "agent_state", "agent_id": agent_id, "state": "wrap_up" if seconds else ""},
+            [QUEUE_CHANNEL],
+        )
+        ctx.events.publish({"type": "done", "item_id": item_id}, [QUEUE_CHANNEL])
+    return seconds
+
+
+async def end_wrap_ups(ctx: AppContext) -> list[int]:
+    """Agents whose wrap-up time is over are available again; returns who."""
+    now = utcnow()
+
+    def write(session: Session) -> list[int]:
+        back = []
+        for presence in session.scalars(
+            select(AgentPresence)
+            .where(AgentPresence.state == AgentState.WRAP_UP, AgentPresence.wrap_up_until <= now)
+            .with_for_update()
+        ):
+            presence.state, presence.since, presence.wrap_up_until = AgentState.AVAILABLE, now, None
+            back.append(presence.user_id)
+        return back
+
+    back = await ctx.db.run(write, write=True)
+    for agent_id in back:
+        ctx.events.publish(
+            {"type": "agent_state", "agent_id": agent_id, "state": str(AgentState.AVAILABLE)},
+            [QUEUE_CHANNEL],
+        )
+    return back
+
+
+async def set_profile(
+    ctx: AppContext,
+    user_id: int,
+    *,
+    capacity: dict[str, int],
+    skills: dict[str, int],
+    languages: list[str],
+) -> None:
+    """What an agent can take: contacts at once per medium, skill levels (1 best), languages.
+    Their state is left as it is (a new profile starts out of the queue)."""
+
+    def write(session: Session) -> None:
+        presence = session.get(AgentPresence, user_id) or AgentPresence(
+            user_id=user_id, state=AgentState.SIGNED_OUT, since=utcnow()
+        )
+        presence.capacity, presence.skills, presence.languages = capacity, skills, languages
+        session.add(presence)
+
+    await ctx.db.run(write, write=True)
+    ctx.events.publish({"type": "queue_changed"}, [QUEUE_CHANNEL])
+
+
+async def set_state(
+    ctx: AppContext,
+    user_id: int,
+    state: AgentState,
+    *,
+    reason: str | None = None,
+    capacity: dict[str, int] | None = None,
+    skills: dict[str, int] | None = None,
+    languages: list[str] | None = None,
+) -> None:
+    """Sign in, become available, go away (with a reason), wrap up, sign out."""
+    now = utcnow()
+
+    def write(session: Session) -> None:
+        presence = session.get(AgentPresence, user_id) or AgentPresence(
+            user_id=user_id, capacity={}, skills={}, languages=[]
+        )
+        presence.state = state
+        presence.away_reason = reason if state == AgentState.AWAY else None
+        presence.since = now
+        if state != AgentState.WRAP_UP:
+            presence.wrap_up_until = None
+        if capacity is not None:
+            presence.capacity = capacity
+        if skills is not None:
+            presence.skills = skills
+        if languages is not None:
+            presence.languages = languages
+        session.add(presence)
+
+    await ctx.db.run(write, write=True)
+    ctx.events.publish(
+        {"type": "agent_state", "agent_id": user_id, "state": str(state)}, [QUEUE_CHANNEL]
+    )
