@@ -18,8 +18,9 @@ import anyio
 from huey import crontab
 
 from hotline.core.delivery.jobs import JobSpec
+from hotline.core.intake.checks import IntakeResult
 from hotline.core.intake.held import hold_message
-from hotline.core.intake.receive import IntakeResult, receive
+from hotline.core.intake.receive import receive
 from hotline.core.intake.submission import IntakeRefused
 from hotline.core.plugin_host.manager import hookimpl
 from hotline.core.shell.context import AppContext

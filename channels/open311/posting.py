@@ -21,7 +21,8 @@ from datetime import date, datetime
 from typing import Any
 from urllib.parse import urlsplit
 
-from hotline.core.intake.receive import find_intake, receive
+from hotline.core.intake.checks import find_intake
+from hotline.core.intake.receive import receive
 from hotline.core.intake.submission import IntakeRefused, Problem, parse_submission
 from hotline.core.people.apikeys import check_key
 from hotline.core.reference.services import public_services

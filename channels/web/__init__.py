@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 import anyio
 
 from hotline.core.cases.lookup import lookup_code
-from hotline.core.intake.receive import check_content, find_intake, receive
+from hotline.core.intake.checks import check_content, find_intake
+from hotline.core.intake.receive import receive
 from hotline.core.intake.submission import IntakeRefused, Problem, parse_submission
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import CaseKind

@@ -22,8 +22,9 @@ from hotline.core.cases.lookup import (
     is_citizens_contact,
     verified_timeline,
 )
+from hotline.core.intake.checks import find_intake
 from hotline.core.intake.held import hold_message
-from hotline.core.intake.receive import find_intake, receive
+from hotline.core.intake.receive import receive
 from hotline.core.intake.submission import IntakeRefused
 from hotline.core.reference import labels
 from hotline.core.shell.context import AppContext
