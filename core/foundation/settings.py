@@ -8,20 +8,20 @@ from __future__ import annotations
 
 import ipaddress
 import os
-import re
 import secrets
 from pathlib import Path
 from typing import Annotated, Any, Literal
-from urllib.parse import urlsplit
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from pydantic import Field, ValidationError, field_validator, model_validator
-from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+from pydantic_settings import NoDecode, SettingsConfigDict
+
+from hotline.core.foundation.channel_settings import ChannelSettings
 
 SUPPORTED_LANGUAGES = ("zh_CN", "en")
 
 
-class Settings(BaseSettings):
+class Settings(ChannelSettings):
     """Everything the hotline can be told. Field docs are what ``hotline check`` prints."""
 
     model_config = SettingsConfigDict(
@@ -161,106 +161,6 @@ class Settings(BaseSettings):
     deadline_warn_hours: int = Field(
         4, ge=0, description="working hours before a deadline the department is warned"
     )
-    mail_address: str = Field(
-        "", description="the hotline's own e-mail address: the From of every answer"
-    )
-    mail_name: str = Field("市民服务热线 Civic Hotline", description="the name shown with it")
-    smtp_url: str = Field(
-        "",
-        repr=False,
-        description="where answers are sent: smtp://user:password@host:587 (STARTTLS when the"
-        " server offers it), smtps://...:465, or smtp://host:25; empty: no e-mail out",
-    )
-    imap_public_url: str = Field(
-        "",
-        repr=False,
-        description="the public mailbox: imaps://user:password@host:993/INBOX (imap:// for"
-        " plain); its messages become cases",
-    )
-    imap_director_url: str = Field(
-        "", repr=False, description="the director's mailbox (letters to the director), as above"
-    )
-    imap_fax_url: str = Field(
-        "", repr=False, description="the fax-to-mail mailbox of the fax gateway, as above"
-    )
-    mail_trace_days: int = Field(
-        90,
-        ge=1,
-        description="days ignored mail (auto-replies, lists, reports) and duplicates stay"
-        " listed for staff before they are purged",
-    )
-    sms_shared_secret: str = Field(
-        "",
-        repr=False,
-        description="the secret Kannel's get-url carries (?secret=...); empty: SMS in is off",
-    )
-    sms_networks: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["127.0.0.1/32", "::1/128"],
-        description="addresses Kannel's smsbox may call from, comma-separated CIDR; empty: any",
-    )
-    sms_per_number_per_hour: int = Field(
-        30, ge=1, description="texts one phone number may send in an hour before they are dropped"
-    )
-    sms_sendsms_url: str = Field(
-        "",
-        repr=False,
-        description="Kannel's sendsms interface with its user:"
-        " http://user:password@127.0.0.1:13013/cgi-bin/sendsms; empty: no SMS out",
-    )
-    sms_sender: str = Field("12345", description="the number answers are sent from (short code)")
-    sms_max_parts: int = Field(
-        6, ge=1, le=20, description="parts a long answer may take; longer answers are cut"
-    )
-    telegram_token: str = Field(
-        "", repr=False, description="the bot's token from @BotFather; empty: Telegram is off"
-    )
-    telegram_webhook_secret: str = Field(
-        "",
-        repr=False,
-        description="webhook mode: the secret_token given to setWebhook, checked on every call;"
-        " empty: the bot polls getUpdates instead",
-    )
-    telegram_api_url: str = Field(
-        "https://api.telegram.org",
-        description="the Bot API server (a local telegram-bot-api server, or a test stand-in)",
-    )
-    webchat_office_hours_only: bool = Field(
-        True,
-        description="web chat takes live conversations on working days in office hours only;"
-        " outside them a chat becomes a message answered later",
-    )
-    webchat_posts_per_minute: int = Field(
-        60, ge=1, description="chat lines (and chats begun) one address may send in a minute"
-    )
-    webchat_wait_seconds: int = Field(
-        120, ge=10, description="how long a chat waits for an agent before it is kept as a message"
-    )
-    phone_engine: Literal["", "baresip"] = Field(
-        "", description="the SIP/RTP engine of the phone line; empty: no phone line"
-    )
-    phone_sip_listen: str = Field(
-        "0.0.0.0:5060", description="where the phone line takes SIP calls (address:port)"
-    )
-    phone_numbers: Annotated[list[str], NoDecode] = Field(
-        default_factory=lambda: ["12345"],
-        description="the numbers the line answers (the called number in the SIP request),"
-        " comma-separated",
-    )
-    speech_models_dir: Path | None = Field(
-        None,
-        description="speech models, one folder per language (zh_CN, en, fr...);"
-        " default: <data dir>/speech-models",
-    )
-    fax_spool_dir: str = Field(
-        "", description="a folder a fax server drops received faxes in (TIFF or PDF); empty: none"
-    )
-    open311_retry_minutes: int = Field(
-        10,
-        ge=1,
-        le=1440,
-        description="an Open311 app posting the identical request again within this many"
-        " minutes gets the first request's id back (a retry), not a second request",
-    )
     evaluation_days: int = Field(
         7, ge=1, description="days an answered case waits for the citizen's evaluation, then closes"
     )
@@ -327,48 +227,6 @@ class Settings(BaseSettings):
             raise ValueError(
                 "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (an async driver)"
             )
-        return value
-
-    @field_validator("imap_public_url", "imap_director_url", "imap_fax_url")
-    @classmethod
-    def _imap_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if value and (parts.scheme not in ("imap", "imaps") or not parts.hostname):
-            raise ValueError("must be imaps://user:password@host/FOLDER (or imap:// on loopback)")
-        if value and not parts.username:
-            raise ValueError("names no mailbox user (imaps://user:password@host/)")
-        return value
-
-    @field_validator("smtp_url")
-    @classmethod
-    def _smtp_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if value and (parts.scheme not in ("smtp", "smtps") or not parts.hostname):
-            raise ValueError("must be smtp://user:password@host:587 or smtps://...:465")
-        return value
-
-    @field_validator("sms_sendsms_url", "telegram_api_url")
-    @classmethod
-    def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if value and (parts.scheme not in ("http", "https") or not parts.hostname):
-            raise ValueError("must be an http:// or https:// address")
-        return value
-
-    @field_validator("phone_numbers")
-    @classmethod
-    def _dialled(cls, value: list[str]) -> list[str]:
-        for number in value:
-            if not re.fullmatch(r"[0-9A-Za-z+*#._-]{1,32}", number):
-                raise ValueError(f"{number!r} is not a number the line can answer")
-        return value or ["12345"]
-
-    @field_validator("phone_sip_listen")
-    @classmethod
-    def _host_port(cls, value: str) -> str:
-        host, _, port = value.rpartition(":")
-        if not host or not port.isdigit() or not 0 < int(port) < 65536:
-            raise ValueError("must be address:port, e.g. 0.0.0.0:5060")
         return value
 
     @field_validator("timezone")
