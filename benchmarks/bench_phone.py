@@ -30,8 +30,9 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks.common import ratio  # noqa: E402
-from hotline.channels.phone.baresip import BaresipEngine, baresip_available  # noqa: E402
+from hotline.channels.phone.baresip import BaresipEngine  # noqa: E402
 from hotline.channels.phone.baresip_ctrl import Ctrl, Message  # noqa: E402
+from hotline.channels.phone.baresip_process import baresip_available  # noqa: E402
 from hotline.channels.phone.engine import (  # noqa: E402
     CallEvent,
     CallStarted,

@@ -26,57 +26,26 @@ around it (found by experiment; see ``baresip_media`` for the audio):
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import ipaddress
 import logging
 import os
 import re
-import shutil
-import signal
-import socket
-import tempfile
 import time
 from collections import deque
-from collections.abc import Coroutine, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
 from .baresip_ctrl import Ctrl, Message
 from .baresip_media import Feeder, PromptCache, Recorder, data_offset
+from .baresip_process import BaresipProcess
 from .engine import CallEnded, CallEvent, CallStarted, Digit, OnEvent, PlaybackDone, RecordingReady
 
 log = logging.getLogger("hotline.channels.phone.baresip")
 
-MODULES = ("g711", "gst", "sndfile")  # codecs, the audio source, the per-call dumps
-APP_MODULES = ("account", "menu", "ctrl_tcp")  # accounts file, the commands, the control socket
 TICK = 0.02
-DTMF_LOG = re.compile(r"received event: '(.)' \(end=0\)|call: received DTMF: '(.)'")
-SIP_USER = re.compile(r"((?:sips?|tel):)[^@\s>;]+@")  # a caller's number in baresip's log
-
-
-def _redacted(line: str) -> str:
-    """baresip's log line without a caller's number or display name."""
-    head, found, _ = line.partition("Incoming call from:")
-    if found:
-        return f"{head}Incoming call from: (withheld in our log)"
-    return SIP_USER.sub(r"\1***@", line)
 
 
 WITHHELD = {"", "anonymous", "unknown", "restricted", "private"}
-
-
-def baresip_available(binary: str = "baresip") -> bool:
-    modules = Path("/usr/lib/baresip/modules")
-    return shutil.which(binary) is not None and all(
-        (modules / f"{m}.so").exists() for m in MODULES + APP_MODULES
-    )
-
-
-def _free_port(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
 
 
 def _user(uri: str) -> str:
@@ -101,7 +70,7 @@ class _Call:
     task: asyncio.Task[None] | None = None
 
 
-class BaresipEngine:
+class BaresipEngine(BaresipProcess):
     """``Engine`` over a baresip subprocess; see the module docstring for why it is shaped so."""
 
     def __init__(
@@ -135,147 +104,6 @@ class BaresipEngine:
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._seq = 0
-
-    # --- life -------------------------------------------------------------------------
-
-    def _aor(self, user: str) -> str:
-        return f"sip:{user}@{self.host}:{self.port}"
-
-    def _write_config(self, ctrl_port: int) -> None:
-        (self.dir / "rec").mkdir()
-        (self.dir / "media").mkdir()
-        lines = [
-            "poll_method epoll",
-            f"sip_listen {self.host}:{self.port}",
-            "call_local_timeout 0",  # the parked calls ring for ever
-            f"call_max_calls {self.max_calls}",
-            f"module_path {self.module_path}",
-            *(f"module {m}.so" for m in MODULES),
-            *(f"module_app {m}.so" for m in APP_MODULES),
-            f"ctrl_tcp_listen 127.0.0.1:{ctrl_port}",
-            f"audio_source gst,file://{self.dir / 'media' / 'next.fifo'}",
-            f"snd_path {self.dir / 'rec'}",
-            f"rtp_ports {self.rtp_ports[0]}-{self.rtp_ports[1]}",
-            "rtp_timeout 60",
-            "audio_txmode thread",  # paced sending, not bursts as the source delivers
-            "audio_level no",
-        ]
-        if not ipaddress.ip_address(self.host).is_unspecified:
-            lines.append(f"net_interface {self.host}")
-        (self.dir / "config").write_text("\n".join(lines) + "\n")
-        accounts = [f"<{self._aor(n)}>;regint=0;answermode=manual" for n in self.numbers]
-        accounts += [f"<{self._aor(f'park-{n}')}>;regint=0;answermode=manual" for n in self.numbers]
-        (self.dir / "accounts").write_text("\n".join(accounts) + "\n")
-
-    async def start(self, on_event: OnEvent) -> None:
-        self._on_event = on_event
-        if self._work_dir is not None:
-            self._work_dir.mkdir(parents=True, exist_ok=True)
-        self.dir = Path(tempfile.mkdtemp(prefix="baresip-", dir=self._work_dir))
-        ctrl_port = _free_port("127.0.0.1")
-        self._write_config(ctrl_port)
-        cmd = [self.binary, "-f", str(self.dir)]
-        if shutil.which("stdbuf"):  # its log lines (digit methods) as they are written
-            cmd = ["stdbuf", "-oL", *cmd]
-        self._proc = await asyncio.create_subprocess_exec(
-            *cmd,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.STDOUT,
-            start_new_session=True,
-        )
-        self._spawn(self._read_stdout(), "baresip-stdout")
-        await self._ctrl.connect("127.0.0.1", ctrl_port)
-        await self._ctrl.batch([("statmode", "")])  # no status line on stdout
-        for number in self.numbers:
-            await self._park(self._aor(number))
-        self._spawn(self._media_loop(), "baresip-media")
-        self._spawn(self._watch(), "baresip-watch")
-
-    async def _park(self, line: str) -> None:
-        """Dial the line's parking account and leave that call ringing, marked on hold."""
-        loop = asyncio.get_running_loop()
-        waiting: asyncio.Future[str] = loop.create_future()
-        self._parked_waiting[line] = waiting
-        park = line.replace("sip:", "sip:park-", 1)
-        await self._ctrl.batch([("uafind", line), ("dial", park)])
-        call_id = await asyncio.wait_for(waiting, 10)
-        self._parked[line] = call_id
-        await self._ctrl.batch([("uafind", line), ("callfind", call_id), ("hold", "")])
-
-    async def stop(self) -> None:
-        self._stopping = True
-        live = [c.call_id for c in self.calls.values() if not c.ended]
-        with contextlib.suppress(Exception):  # a stuck baresip is killed below
-            await asyncio.wait_for(asyncio.gather(*(self.hangup(c) for c in live)), 5)
-        for call in self.calls.values():
-            if call.feeder is not None:
-                call.feeder.close()  # a reader blocked on the pipe sees its end
-        with contextlib.suppress(Exception):
-            await self._ctrl.close()
-        if self._proc is not None and self._proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._proc.pid, signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self._proc.wait(), 5)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self._proc.pid, signal.SIGKILL)
-                await self._proc.wait()
-        for task in list(self._tasks):
-            task.cancel()
-        for call in list(self.calls.values()):
-            if call.task is not None:
-                call.task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
-        shutil.rmtree(self.dir, ignore_errors=True)
-
-    def _spawn(self, coro: Coroutine[Any, Any, None], name: str) -> None:
-        task = asyncio.create_task(coro, name=name)
-        self._tasks.add(task)
-        task.add_done_callback(self._tasks.discard)
-
-    async def _watch(self) -> None:
-        assert self._proc is not None
-        await self._proc.wait()
-        if self._stopping:
-            return
-        log.error("baresip exited (%s); every call is lost", self._proc.returncode)
-        for call in list(self.calls.values()):
-            call.error = True
-            self._close(call, "baresip exited")
-
-    async def _read_stdout(self) -> None:
-        assert self._proc is not None and self._proc.stdout is not None
-        pending = b""
-        while data := await self._proc.stdout.read(65536):
-            pending += data
-            *lines, pending = re.split(rb"[\r\n]", pending)
-            for raw in lines:
-                line = raw.decode("utf-8", "replace").strip()
-                if not line or "(bit/s)" in line:
-                    continue
-                match = DTMF_LOG.search(line)
-                if match:
-                    method = "rfc2833" if match[1] else "info"
-                    self._dtmf.append((method, (match[1] or match[2]).upper()))
-                    self._dtmf_seen.set()
-                log.debug("baresip: %s", _redacted(line))
-
-    async def _method(self, key: str) -> str:
-        """How the digit came: the next matching log line (it may lag the event)."""
-        deadline = time.monotonic() + 0.5
-        while True:
-            for i, (method, seen) in enumerate(self._dtmf):
-                if seen == key.upper():
-                    del self._dtmf[i]
-                    return method
-            if time.monotonic() > deadline:
-                log.warning("no log line for digit %r; taken as RFC 2833", key)
-                return "rfc2833"
-            self._dtmf_seen.clear()
-            with contextlib.suppress(asyncio.TimeoutError):
-                await asyncio.wait_for(self._dtmf_seen.wait(), 0.05)
 
     # --- events from baresip -----------------------------------------------------------
 

@@ -16,7 +16,8 @@ from typing import Any
 
 import pytest
 
-from hotline.channels.phone.baresip import BaresipEngine, baresip_available
+from hotline.channels.phone.baresip import BaresipEngine
+from hotline.channels.phone.baresip_process import baresip_available
 from hotline.channels.phone.engine import (
     CallEnded,
     CallEvent,

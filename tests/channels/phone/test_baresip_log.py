@@ -1,6 +1,6 @@
 """baresip's own log lines reach ours at debug level without a caller's number or name."""
 
-from hotline.channels.phone.baresip import _redacted
+from hotline.channels.phone.baresip_process import _redacted
 
 
 def test_callers_are_not_in_our_log() -> None:

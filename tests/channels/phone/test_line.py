@@ -20,7 +20,8 @@ import soundfile
 from sqlalchemy import select
 
 from hotline.channels.phone import open_line, texts
-from hotline.channels.phone.baresip import BaresipEngine, baresip_available
+from hotline.channels.phone.baresip import BaresipEngine
+from hotline.channels.phone.baresip_process import baresip_available
 from hotline.channels.phone.desk import KernelDesk
 from hotline.channels.phone.ivr import Caller, Ivr
 from hotline.channels.phone.prompts import PromptBook
