@@ -1,4 +1,4 @@
-"""The director's office approves or refuses changes of rights that concern it (core.separation):
+"""The director's office approves or refuses changes of rights that concern it (core.people.separation):
 a pending request from an administrator, decided by a second person of the office (not the
 one who asked, not the one concerned). An approved reset's new password is shown here, once,
 to the person of the office who approved it, who hands it to their colleague."""

@@ -1,4 +1,4 @@
-"""Cases found by what was said in them (core/case_search.py): for the people who read cases."""
+"""Cases found by what was said in them (core/cases/search.py): for the people who read cases."""
 
 from __future__ import annotations
 

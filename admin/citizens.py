@@ -1,5 +1,5 @@
 """Citizens' records: search by name, phone, e-mail or tracking number; read with their cases;
-correct; merge two records of the same person. Every step is audited (core/citizens.py)."""
+correct; merge two records of the same person. Every step is audited (core/cases/citizens.py)."""
 
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Administrators manage staff accounts: add one (its generated password shown once, to be
 replaced at first sign-in), change its role, department or name, switch it off, reset its
 password or second factor, and permission overrides. Every change goes through the rules of
-separation of duties (``core.separation``): no one changes their own rights, and what would
+separation of duties (``core.people.separation``): no one changes their own rights, and what would
 open the director's mailbox to someone waits for a second person of the director's office.
 Every change is audited; the last active administrator cannot be switched off or demoted."""
 

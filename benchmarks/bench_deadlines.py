@@ -6,7 +6,7 @@ department assignment each: four in five closed long ago, one in ten with the de
 deadlines five days after the case came in; the open ones past their deadline are already marked
 overdue except ``--due`` of them (default 5,000), which the scan has to find and mark.
 
-* ``deadline_scan_busy``: one pass of ``core.timers.scan_deadlines`` while overdue work waits
+* ``deadline_scan_busy``: one pass of ``core.workflow.timers.scan_deadlines`` while overdue work waits
   (each pass marks a batch: the overdue flags, a case event and two notices per assignment);
   repeated until nothing is left, the mean per pass and the assignments marked per second.
 * ``deadline_scan_idle``: one pass when nothing is due, the every-minute cost, p50 and p99;

@@ -1,7 +1,7 @@
 """Signing in does not stall the server: argon2 runs in worker threads, off the event loop.
 
 Migrates a temporary SQLite database, adds ``--users`` staff accounts, and signs them in
-``--rounds`` times, ``--concurrency`` at once, through ``core.signin.sign_in`` (the console's
+``--rounds`` times, ``--concurrency`` at once, through ``core.people.signin.sign_in`` (the console's
 sign-in). Meanwhile a ticker on the same event loop sleeps 1 ms again and again and records by
 how much each sleep overran: the time the loop could serve nobody else.
 

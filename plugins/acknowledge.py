@@ -3,7 +3,7 @@
 The acknowledgement goes to the contact point the case came from, through whichever channel
 owns that contact kind (``send_reply``); with none installed the case records that.
 
-It is follow-up work of the job outbox (``core/outbox.py``): the job's row is written in the
+It is follow-up work of the job outbox (``core/storage/outbox.py``): the job's row is written in the
 same transaction as the case's ``received`` event, so a committed case always gets one, even
 when the process dies right after the commit. The job writes the acknowledgement and its
 delivery job in one transaction, once per case whatever the number of runs. The reconciliation

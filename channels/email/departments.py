@@ -2,7 +2,7 @@
 urging, a reply sent back, deadlines, supervision) also go to its mailbox when it has one.
 
 A job each minute takes the notices not yet sent and, in the same transaction, writes one
-digest job per department (a row of the job outbox, ``core/outbox.py``) naming them; the digest
+digest job per department (a row of the job outbox, ``core/storage/outbox.py``) naming them; the digest
 job sends one message, in the hotline's language, with case numbers and links to the
 department's console and nothing personal about citizens. So a notice is never marked sent
 without a job that sends it: a crash, a stopped SMTP server or a full disk delays it (the job

@@ -2,7 +2,7 @@
 bounce noted on the answer that failed, ignored (auto-replies, bulk and list mail, reports,
 our own mail coming back), or held for a person (unreadable, or refused by intake). Never
 dropped, never twice: what is ignored, and every second copy of a message already taken,
-leaves a trace staff can see (``core.traces``), with the reason.
+leaves a trace staff can see (``core.intake.traces``), with the reason.
 
 Threading: a reply is appended to its case when In-Reply-To or References name a message the
 hotline sent (our signed Message-ID), or when the subject carries a tracking number of a case

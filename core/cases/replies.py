@@ -1,7 +1,7 @@
 """Replies to citizens: an outbound Interaction and the job that delivers it.
 
 ``queue_reply`` writes the message and its delivery job (a row of the job outbox,
-``core/outbox.py``) in the caller's transaction, so a reply exists, and will be sent, exactly
+``core/storage/outbox.py``) in the caller's transaction, so a reply exists, and will be sent, exactly
 when the change that caused it committed. ``deliver`` claims the message before sending, so two
 runs never both send; the ``send_reply`` hook picks the channel that owns the contact kind. A
 crash mid-send leaves the message ``sending``: once its claim is older than the job lease the

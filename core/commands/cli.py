@@ -196,7 +196,7 @@ def cmd_api_key(args: argparse.Namespace) -> int:
 
 
 def cmd_user(args: argparse.Namespace) -> int:
-    """Staff accounts at the command line (``core.cli_users``)."""
+    """Staff accounts at the command line (``core.commands.users``)."""
     from hotline.core.commands.users import cmd_user as run_user
 
     private_files()

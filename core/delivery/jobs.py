@@ -11,9 +11,9 @@ take jobs with ``FOR UPDATE SKIP LOCKED``), so neither size needs a broker of it
 
 Huey takes a task off its queue before it runs it, and nothing enqueued after a commit survives
 a crash between the two. Work that must not be lost (follow-up work: acknowledgements, replies,
-transcriptions, notices) is therefore a row of the job outbox (``core/outbox.py``), written with
+transcriptions, notices) is therefore a row of the job outbox (``core/storage/outbox.py``), written with
 the change that causes it; huey carries only ``hotline.follow_up(key)``, a nudge to run that row
-(``core/followups.py``), and the relay hands again what huey lost. Plain ``enqueue`` stays for
+(``core/delivery/followups.py``), and the relay hands again what huey lost. Plain ``enqueue`` stays for
 work whose state lives elsewhere and that a periodic sweep redoes (the AXD queue's offers).
 """
 
@@ -68,7 +68,7 @@ Reconcile = Callable[["AsyncSession", datetime, int | None], Awaitable[list[Miss
 class JobSpec:
     """A job a plugin offers. ``periodic`` is a huey ``crontab(...)`` for scheduled jobs.
 
-    As follow-up work (``core/outbox.py``) a job runs from an outbox row: ``on_events`` writes
+    As follow-up work (``core/storage/outbox.py``) a job runs from an outbox row: ``on_events`` writes
     one with every case event of those actions (arguments ``case_id``, ``event_id``);
     ``reconcile`` finds the work that should exist and does not (see ``Reconcile``);
     ``retries`` and the backoff apply there too, and ``lease_seconds`` overrides

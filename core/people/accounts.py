@@ -1,6 +1,6 @@
 """Staff accounts: the first administrator made on first start, new accounts, password resets
-and changes. Hashing runs off the event loop (``core.passwords``); signing in is
-``core.signin`` (its names are here too, for callers that import them from here)."""
+and changes. Hashing runs off the event loop (``core.people.passwords``); signing in is
+``core.people.signin`` (its names are here too, for callers that import them from here)."""
 
 from __future__ import annotations
 
@@ -109,7 +109,7 @@ async def add_user(
 
 async def reset_password(ctx: AppContext, user_id: int) -> str | None:
     """A new generated password (returned once) to be replaced at the next sign-in; the
-    account's sessions end. Who may reset whose password is ``core.separation``'s to say."""
+    account's sessions end. Who may reset whose password is ``core.people.separation``'s to say."""
     password = secrets.token_urlsafe(12)
     password_hash = await hash_password_async(password)
     async with ctx.db.transaction() as session:

@@ -5,7 +5,7 @@ next try waits ``base * 2**(n - free)`` seconds after the last wrong one, at mos
 refused for waiting is not counted, so a stranger cannot push the wait up faster than it
 runs out, and the citizen with the right code gets in once the wait is over: there is no
 state in which the right answer is refused for long. The failures are the ``FailedAttempt``
-rows ``core.attempts`` writes, so every app process sees the same delay.
+rows ``core.people.attempts`` writes, so every app process sees the same delay.
 """
 
 from __future__ import annotations

@@ -1,7 +1,7 @@
 """The director's office as an audience: what concerns its sealed mailbox and its people is
 told to it in the message centre (a notice to the role), written in the same transaction as
 the change that caused it. Intake, the workflow, break-glass readings and changes to staff
-rights (``core.separation``) all tell the office through here."""
+rights (``core.people.separation``) all tell the office through here."""
 
 from __future__ import annotations
 

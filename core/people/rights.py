@@ -1,6 +1,6 @@
 """Changes to staff accounts and their rights, as data (``Change``) and as the one function that
 applies them (``apply``). Who may make which change, and when a second person of the director's
-office must approve it, is ``core.separation``'s to decide; nothing else writes these rows."""
+office must approve it, is ``core.people.separation``'s to decide; nothing else writes these rows."""
 
 from __future__ import annotations
 

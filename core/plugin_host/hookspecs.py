@@ -56,7 +56,7 @@ def register_jobs(ctx: AppContext) -> Sequence[JobSpec]:
     """Return ``JobSpec`` objects: plain ``async def job(ctx, **kwargs)`` functions, optionally
     periodic (a huey ``crontab``).
 
-    Work that must not be lost is follow-up work of the job outbox (``core/outbox.py``): a
+    Work that must not be lost is follow-up work of the job outbox (``core/storage/outbox.py``): a
     spec with ``on_events=("received", ...)`` runs once for every case event of those actions,
     its row written in the event's own transaction (arguments ``case_id``, ``event_id``); or
     core code writes a row with ``outbox.add(session, job, key=...)``. Such a job is removed

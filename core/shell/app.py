@@ -148,7 +148,7 @@ def create_app(settings: Settings, kernel: Kernel | None = None) -> Litestar:
     )
     app.state.ctx = ctx
     app.state.faults = faults = FaultLog()
-    # Outside Litestar's own exception handling, so it sees every answer (see core.access_log).
+    # Outside Litestar's own exception handling, so it sees every answer (see core.shell.access_log).
     app.asgi_handler = with_request_context(app.asgi_handler, faults)
     app.state.kernel = kernel
     app.state.jinja = make_environment(ctx)

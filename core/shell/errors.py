@@ -1,6 +1,6 @@
 """How the web shell answers what went wrong, in the format of the path that asked.
 
-- A machine fault (``core.faults``: a locked or unreachable database, a full disk) is a 503
+- A machine fault (``core.shell.faults``: a locked or unreachable database, a full disk) is a 503
   with ``Retry-After``: an HTML page on the portal and the console that keeps what was typed in
   a form to send again, JSON on the API, Open311's error list on ``/open311/``; logged once per
   fault kind per minute.

@@ -6,7 +6,7 @@ Litestar reads a url-encoded body as Latin-1 and replaces bytes that are not UTF
 U+FFFD, and a multipart field that is not UTF-8 (or names an unknown charset) raises deep in
 the parser: a garbled case, or a 500. Here the body is decoded as UTF-8 or refused with a 400
 before the CSRF check or a handler sees it, and every field name and value is checked for what
-is not text (``core.text``): the handler gets the problem and answers 400 with its form kept.
+is not text (``core.foundation.text``): the handler gets the problem and answers 400 with its form kept.
 """
 
 from __future__ import annotations

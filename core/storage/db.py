@@ -5,7 +5,7 @@ through the async session (asyncpg); on SQLite it runs in a worker thread on the
 ``sqlite3`` driver, one thread hop for the whole unit instead of several per statement
 (aiosqlite's cost), which is what makes intake fast on the embedded default.
 
-A transaction that wrote follow-up work (``core.outbox``) hands it to the job queue once it
+A transaction that wrote follow-up work (``core.storage.outbox``) hands it to the job queue once it
 committed (``on_commit``, set by the kernel); a failure there is logged and left to the relay.
 """
 

@@ -6,7 +6,7 @@ delivery, a transcription, department notices by e-mail) is an ``OutboxJob`` row
 cause's own transaction: it exists exactly when the change committed. After the commit the
 rows are handed to huey at once (``Database`` calls ``on_commit``: the fast path); huey's task
 only nudges. Running, leases, retries, the relay and the reconciliation are in
-``core/followups.py``.
+``core/delivery/followups.py``.
 
 Two ways to write a row:
 

@@ -1,4 +1,4 @@
-"""core.intake.receive: the only way a channel creates or adds to a case."""
+"""core.intake.receive.receive: the only way a channel creates or adds to a case."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Every hook in plugins/hookspecs.py is documented and has a test here (a meta-test checks)."""
+"""Every hook in core/plugin_host/hookspecs.py is documented and has a test here (a meta-test checks)."""
 
 from __future__ import annotations
 

@@ -31,8 +31,8 @@ from .texts import Gettext
 log = logging.getLogger("hotline.channels.telegram")
 MAX_CHARS = 4096  # per message, counted in UTF-16 units as Telegram counts
 MAX_RETRY_WAIT = 30.0
-# Outbox purposes that carry the answer to the case (core.workflow.do_review queues "reply",
-# core.actions.do_answer "answer"): these get the rating buttons.
+# Outbox purposes that carry the answer to the case (core.workflow.dispatch.do_review queues "reply",
+# core.cases.actions.do_answer "answer"): these get the rating buttons.
 ANSWER_PURPOSES = frozenset({"reply", "answer"})
 BREAKS = ("\n", "。！？.!?", "；;，,、 ")  # the best place to cut first
 

@@ -1,7 +1,7 @@
 """Who may begin a chat: a cap on new chats (each one a case) per address an hour and per
 phone or e-mail a day, and a proof of work (``proof``) after the first few from an address.
 The limits are settings (``HOTLINE_CHAT_STARTS_*``, ``HOTLINE_CHAT_POW_BITS``); the counts
-live in the database (``core.edge_counts``) so every app process sees them."""
+live in the database (``core.shell.edge_counts``) so every app process sees them."""
 
 from __future__ import annotations
 

@@ -6,7 +6,7 @@ an HMAC of the three under the site's secret key, so the server keeps nothing un
 spent. The browser (``static/pow.js``, with the vendored js-sha256) finds a ``nonce`` such that
 SHA-256 of ``challenge:nonce`` begins with ``bits`` zero bits: about 2**bits hashes, a second
 or two at the default 18 bits, and the server checks it with one hash. A challenge is good for
-ten minutes and once (``core.edge_counts.spend_once``). Without JavaScript the page says to
+ten minutes and once (``core.shell.edge_counts.spend_once``). Without JavaScript the page says to
 wait: the free starts come back within the hour.
 """
 

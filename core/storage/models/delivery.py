@@ -16,7 +16,7 @@ class OutboxJob(Base):
     the same transaction as the change that causes it: the transactional outbox. A row leaves
     the queue only when its job finished (``done``) or gave up (``dead``, shown to staff); a
     runner holds it with a lease (``lease_until``) and ``claim`` names that run. See
-    ``core/outbox.py``."""
+    ``core/storage/outbox.py``."""
 
     __tablename__ = "job_outbox"
     __table_args__ = (Index("ix_job_outbox_state_lease", "state", "lease_until"),)

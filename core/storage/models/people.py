@@ -114,7 +114,7 @@ class EdgeCount(Base):
 class ApiClient(Base):
     """An app allowed to post requests through Open311. Its key is kept as a keyed digest
     (``key_digest``); keys issued before digests have only an argon2 ``key_hash`` until their
-    next use (see ``core/apikeys.py``)."""
+    next use (see ``core/people/apikeys.py``)."""
 
     __tablename__ = "api_clients"
 
