@@ -40,6 +40,7 @@ from hotline.core.enums import (
     Channel,
     ContactKind,
     Direction,
+    LimitUnit,
     Media,
     Priority,
     Satisfaction,
@@ -174,7 +175,9 @@ def _look_up(
         # An unknown or mistyped number does not lose the message: it becomes a new case.
         if tracking.is_valid(number):
             target = session.scalar(select(Case).where(Case.tracking_number == number))
-    days = {d.day: d.working for d in session.scalars(select(CalendarDay))} if category else {}
+    # Working days for the answer's deadline: a service's, or the director's mailbox's.
+    timed = category is not None or sub.kind == CaseKind.DIRECTOR_MAILBOX
+    days = {d.day: d.working for d in session.scalars(select(CalendarDay))} if timed else {}
     return None, category, target, days
 
 
@@ -227,7 +230,7 @@ async def check_submission(
     duplicate, checked.category, checked.target, days = await ctx.db.run(
         lambda session: _look_up(session, sub), write=False
     )
-    if checked.category is not None:
+    if checked.category is not None or sub.kind == CaseKind.DIRECTOR_MAILBOX:
         checked.calendar = Calendar(days, ctx.settings.holidays_country)
     if duplicate is not None:
         return duplicate, [], checked
@@ -335,6 +338,10 @@ def _open_case(
             checked.category.reply_limit_unit,
             ctx.tz,
             checked.calendar,
+        )
+    elif case.sealed:  # a letter to the director has no service, but a deadline all the same
+        case.reply_deadline = deadline(
+            now, ctx.settings.director_reply_days, LimitUnit.WORKING_DAYS, ctx.tz, checked.calendar
         )
     return case
 

@@ -98,10 +98,17 @@ def test_the_form_is_built_from_the_service_definition(client: TestClient[Any]) 
 
 def test_a_citizen_submits_with_a_photo_and_gets_a_receipt(client: TestClient[Any]) -> None:
     response = submit(client, files={"files": ("IMG_0001.JPG", photo_with_gps(), "image/jpeg")})
-    assert response.status_code == 303 and response.headers["location"] == "/receipt"
+    assert response.status_code == 303 and response.headers["location"].startswith("/receipt/")
     number, code = receipt(client)
     assert len(number) == 13 and len(code) == 6
-    assert client.get("/receipt", follow_redirects=False).status_code == 303  # shown once
+    assert response.headers["location"] == f"/receipt/{number}"  # the receipt's own address
+    again = client.get(f"/receipt/{number}")  # a reload shows it again, never cached
+    assert again.status_code == 200 and code in again.text
+    assert again.headers["cache-control"] == "no-store"
+    # no SMS gateway is set up: the receipt does not claim a copy was sent
+    said = text_of(page(again))
+    assert "We sent a copy" not in said and "on its way" not in said
+    assert "We cannot send you a copy at the moment" in said
 
     async def stored() -> tuple[Case | None, Attachment | None, bytes]:
         ctx = client.app.state.ctx
@@ -194,10 +201,18 @@ def test_lookup_shows_the_public_timeline_only(client: TestClient[Any]) -> None:
         follow_redirects=False,
     )
     assert right.status_code == 303
-    shown = text_of(page(client.get("/track/case?lang=en")))
+    assert right.headers["location"] == f"/cases/{number}"  # the case's own address
+    shown = text_of(page(client.get(f"/cases/{number}?lang=en")))
     assert "Received" in shown and "Road damage" in shown
-    for private in ("韩梅梅", "meimei", "13800138000", "下水道", "roads"):
+    # the case page repeats what they wrote (they proved it is theirs), never their name,
+    # contacts or internal codes
+    assert "What you wrote" in shown and "我家门口的下水道堵了" in shown
+    for private in ("韩梅梅", "meimei", "13800138000", "roads"):
         assert private not in shown
+    # another browser at the same address is asked for the lookup code
+    stranger = TestClient(client.app)
+    asked = text_of(page(stranger.get(f"/cases/{number}?lang=en")))
+    assert "give its lookup code" in asked and "下水道" not in asked
     # the last four digits of the phone work too, with the name as given
     client.cookies.clear()
     alone = client.post(
@@ -281,15 +296,13 @@ def test_adding_information_when_the_hotline_asks(client: TestClient[Any]) -> No
         page(client.get("/track/case")).find("form", attrs={"action": "/track/case/info"}) is None
     )
     set_case(client, number, info_requested=True)
-    assert (
-        page(client.get("/track/case")).find("form", attrs={"action": "/track/case/info"})
-        is not None
-    )
+    action = f"/cases/{number}/info"
+    assert page(client.get("/track/case")).find("form", attrs={"action": action}) is not None
     done = client.post(
-        "/track/case/info",
-        data={"_csrf_token": csrf(client, "/track/case"), "text": "坑大约一米宽"},
+        action, data={"_csrf_token": csrf(client, "/track/case"), "text": "坑大约一米宽"}
     )
     assert done.status_code == 200 and "information was added" in done.text
+    assert str(done.url).endswith(f"/cases/{number}?notice=added")  # a reload sends nothing
     assert events_of(client, number)[-1] == "information_added"
     assert (
         page(client.get("/track/case")).find("form", attrs={"action": "/track/case/info"}) is None
@@ -302,10 +315,11 @@ def test_rating_once_answered_and_asking_for_a_reopen(client: TestClient[Any]) -
         page(client.get("/track/case")).find("form", attrs={"action": "/track/case/rate"}) is None
     )
     set_case(client, number, status=CaseStatus.ANSWERED)
-    form = page(client.get("/track/case")).find("form", attrs={"action": "/track/case/rate"})
+    action = f"/cases/{number}/rate"
+    form = page(client.get("/track/case")).find("form", attrs={"action": action})
     assert form is not None
     done = client.post(
-        "/track/case/rate",
+        action,
         data={
             "_csrf_token": csrf(client, "/track/case"),
             "satisfaction": "not_satisfied",
@@ -314,7 +328,7 @@ def test_rating_once_answered_and_asking_for_a_reopen(client: TestClient[Any]) -
     )
     assert done.status_code == 200 and "Thank you for your evaluation" in done.text
     assert events_of(client, number)[-2:] == ["rated", "reopen_requested"]
-    assert page(done).find("form", attrs={"action": "/track/case/rate"}) is None  # rated once
+    assert page(done).find("form", attrs={"action": action}) is None  # rated once
 
 
 def test_the_directors_mailbox(client: TestClient[Any]) -> None:
