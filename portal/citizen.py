@@ -105,10 +105,14 @@ class Written:
 
 
 def _answer_text(attr: dict[str, Any], value: Any, zh: bool) -> str:
-    names = {str(v["key"]): v.get("name_zh" if zh else "name_en", "") for v in attr.get("values", [])}
+    names = {
+        str(v["key"]): v.get("name_zh" if zh else "name_en", "") for v in attr.get("values", [])
+    }
     values = value if isinstance(value, list) else [value]
-    return "、".join(names.get(str(v), str(v)) for v in values) if zh else ", ".join(
-        names.get(str(v), str(v)) for v in values
+    return (
+        "、".join(names.get(str(v), str(v)) for v in values)
+        if zh
+        else ", ".join(names.get(str(v), str(v)) for v in values)
     )
 
 

@@ -15,6 +15,7 @@ from urllib.parse import urlsplit
 
 from litestar import Request, Response, Router, get, post
 from litestar.config.csrf import CSRFConfig
+from litestar.datastructures import Cookie
 from litestar.exceptions import NotFoundException
 from litestar.middleware import DefineMiddleware
 from litestar.middleware.csrf import CSRFMiddleware, generate_csrf_hash, generate_csrf_token
@@ -22,10 +23,9 @@ from litestar.middleware.rate_limit import RateLimitConfig
 from litestar.middleware.session.base import SessionMiddleware
 from litestar.middleware.session.client_side import ClientSideSessionBackend, CookieBackendConfig
 from litestar.params import FromPath
-from litestar.datastructures import Cookie
-from litestar.utils.scope.state import ScopeState
 from litestar.response import Redirect
 from litestar.types import ASGIApp
+from litestar.utils.scope.state import ScopeState
 from sqlalchemy import select
 
 from hotline.channels.web import submit_form
@@ -36,8 +36,8 @@ from hotline.core.enums import CaseStatus
 from hotline.core.intake import receive
 from hotline.core.lookup import (
     LookupLimits,
-    find_case,
     LookupRefused,
+    find_case,
     public_timeline,
     verified_timeline,
 )
@@ -468,7 +468,7 @@ async def _follow_up(
 ) -> Response[Any]:
     ctx = _ctx(request)
     form = await read_form(request)
-    if number is None or not _is_verified(request, number) and own_address:
+    if number is None or (not _is_verified(request, number) and own_address):
         # The session lapsed while they typed: ask for the code again, keep what they wrote.
         if number is None:
             return Redirect("/track", status_code=303)

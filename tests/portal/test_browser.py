@@ -51,7 +51,7 @@ def test_a_citizen_submits_tracks_and_rates_in_a_browser(
     browser.refresh()
     browser.find_element(By.CSS_SELECTOR, "input[name=satisfaction][value=satisfied]").click()
     browser.find_element(By.ID, "rate-text").send_keys("处理得很快，谢谢")
-    browser.find_element(By.CSS_SELECTOR, "form[action='/track/case/rate'] button").click()
+    browser.find_element(By.CSS_SELECTOR, "form[action$='/rate'] button").click()
     assert "感谢您的评价" in browser.find_element(By.CLASS_NAME, "notice").text
     assert "您评价了答复" in browser.find_element(By.CLASS_NAME, "timeline").text
 

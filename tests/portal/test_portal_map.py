@@ -49,7 +49,7 @@ class TileServer:
         self.asked = asked
 
         class Handler(BaseHTTPRequestHandler):
-            def do_GET(self) -> None:  # noqa: N802 (the stdlib's name)
+            def do_GET(self) -> None:
                 asked.append(self.path)
                 self.send_response(200)
                 self.send_header("Content-Type", "image/png")
@@ -107,6 +107,7 @@ def mapped(tmp_path: Path, tiles: TileServer) -> Iterator[Served]:
 def _shot(browser: Any, name: str, width: int) -> Path:
     """A whole-page screenshot at ``width``, kept as a test artefact."""
     ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    browser.set_window_size(width, 700)
     height = browser.execute_script("return document.documentElement.scrollHeight")
     browser.set_window_size(width, min(max(height, 700), 5000))
     path = ARTEFACTS / f"{name}-{width}.png"
@@ -141,7 +142,11 @@ def test_a_citizen_sets_a_pin_sends_a_photo_and_finds_the_case_by_its_address(
     browser.get(mapped.url + "/services/road?lang=zh_CN")
     canvas = browser.find_element(By.ID, "map")
     assert canvas.is_displayed()
-    wait.until(lambda b: b.execute_script("return document.querySelectorAll('.leaflet-tile-loaded').length") > 0)
+    wait.until(
+        lambda b: (
+            b.execute_script("return document.querySelectorAll('.leaflet-tile-loaded').length") > 0
+        )
+    )
     assert tiles.asked and all(p.endswith(".png") for p in tiles.asked)
     # nobody types a latitude: the coordinates are hidden fields the map fills
     assert browser.find_element(By.ID, "latitude").get_attribute("type") == "hidden"
@@ -210,9 +215,7 @@ def test_a_citizen_sets_a_pin_sends_a_photo_and_finds_the_case_by_its_address(
     assert not browser.find_elements(By.CSS_SELECTOR, ".portal-nearby-table tbody tr")
 
 
-def test_a_lapsed_form_token_gives_the_form_back_filled_in(
-    browser: object, mapped: Served
-) -> None:
+def test_a_lapsed_form_token_gives_the_form_back_filled_in(browser: object, mapped: Served) -> None:
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
     from selenium.webdriver.support.ui import WebDriverWait
@@ -299,3 +302,47 @@ def test_every_portal_page_passes_axe_at_both_widths_in_both_languages(
                 _shot(browser, f"{name}-{lang[:2]}", width)
                 browser.set_window_size(width, 900)
     assert found == {}
+
+
+def test_use_my_location_and_the_public_list_shows_only_what_was_agreed(
+    browser: object, mapped: Served
+) -> None:
+    """Two citizens pin the same corner; only the one who agreed to publish is listed near it,
+    rounded, without words; "use my location" (the browser's geolocation) finds it."""
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    assert isinstance(browser, WebDriver)
+    wait = WebDriverWait(browser, 15)
+    here = {"latitude": 39.91234, "longitude": 116.40123, "accuracy": 10}
+    browser.execute_cdp_cmd(
+        "Browser.grantPermissions", {"origin": mapped.url, "permissions": ["geolocation"]}
+    )
+    browser.execute_cdp_cmd("Emulation.setGeolocationOverride", here)
+    browser.set_window_size(1366, 900)
+    for words, publish in (("路灯不亮，第一位", True), ("路灯不亮，第二位", False)):
+        browser.get(mapped.url + "/services/lights?lang=zh_CN")
+        browser.find_element(By.ID, "use-location").click()
+        wait.until(lambda b: b.find_element(By.ID, "latitude").get_attribute("value"))
+        assert float(browser.find_element(By.ID, "latitude").get_attribute("value")) == (
+            pytest.approx(here["latitude"], abs=1e-5)
+        )
+        browser.find_element(By.ID, "description").send_keys(words)
+        if publish:
+            browser.find_element(By.ID, "publish_location").click()
+        browser.find_element(By.ID, "consent").click()
+        browser.find_element(By.CSS_SELECTOR, "form.portal-form button[type=submit]").click()
+        wait.until(lambda b: "/receipt/" in b.current_url)
+        assert len(_cases(mapped.data_dir, words)) == 1
+
+    browser.get(mapped.url + "/nearby?lang=zh_CN")
+    browser.find_element(By.ID, "use-location").click()
+    wait.until(lambda b: b.find_elements(By.CSS_SELECTOR, ".portal-nearby-table tbody tr"))
+    rows = browser.find_elements(By.CSS_SELECTOR, ".portal-nearby-table tbody tr")
+    assert len(rows) == 1 and "路灯故障" in rows[0].text
+    assert rows[0].get_attribute("data-lat") == "39.912"  # rounded to about 100 m
+    assert "路灯不亮" not in browser.page_source
+    assert "lat=39.912" in browser.current_url
+    _shot(browser, "nearby-found-zh", 1366)
+    _shot(browser, "nearby-found-zh", 390)
