@@ -304,6 +304,8 @@ async def receipt(request: Req, number: FromPath[str]) -> Response[Any]:
         "portal/receipt.html",
         receipt={"number": number, "code": shown["code"], "director": shown["director"]},
         copy=await receipt_copy(ctx, number),
+        case_address=(ctx.settings.public_url or str(request.base_url)).rstrip("/")
+        + f"/cases/{number}",
         deadline=case.reply_deadline,
         private=True,
     )

@@ -309,6 +309,31 @@ def test_adding_information_when_the_hotline_asks(client: TestClient[Any]) -> No
     )
 
 
+def test_a_lapsed_session_keeps_the_information_being_typed(client: TestClient[Any]) -> None:
+    """The session ends while the citizen types more information: they are asked for the
+    lookup code again, and what they typed comes back in the box, not lost."""
+    submit(client)
+    number, code = receipt(client)
+    set_case(client, number, info_requested=True)
+    token = csrf(client, f"/cases/{number}")
+    client.cookies.delete("hotline_portal")  # the session lapsed (an hour, a closed browser)
+    asked = client.post(f"/cases/{number}/info", data={"_csrf_token": token, "text": "坑有一米宽"})
+    assert asked.status_code == 401
+    shown = page(asked)
+    assert "give the lookup code again" in text_of(shown) and "坑有一米宽" in text_of(shown)
+    assert events_of(client, number)[-1] != "information_added"
+    back = client.post(
+        f"/cases/{number}",
+        data={
+            "_csrf_token": token,
+            "factor": code,
+            "pending_text": shown.find("input", attrs={"name": "pending_text"})["value"],
+        },
+    )
+    assert str(back.url).endswith(f"/cases/{number}")
+    assert page(back).find("textarea", attrs={"name": "text"}).get_text() == "坑有一米宽"
+
+
 def test_rating_once_answered_and_asking_for_a_reopen(client: TestClient[Any]) -> None:
     number = verify(client)
     assert (

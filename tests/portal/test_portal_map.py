@@ -193,6 +193,13 @@ def test_a_citizen_sets_a_pin_sends_a_photo_and_finds_the_case_by_its_address(
     browser.refresh()  # a reload shows the same receipt
     assert browser.find_element(By.ID, "tracking-number").text.replace(" ", "") == number
     assert browser.find_element(By.ID, "lookup-code").text.strip() == code
+    # printed (or saved as PDF): the number and code, without the menus and buttons
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": "print"})
+    assert not browser.find_element(By.CSS_SELECTOR, ".govuk-service-navigation").is_displayed()
+    assert not browser.find_element(By.ID, "case-link").is_displayed()
+    assert browser.find_element(By.ID, "lookup-code").is_displayed()
+    _shot(browser, "receipt-print-zh", 1366)
+    browser.execute_cdp_cmd("Emulation.setEmulatedMedia", {"media": ""})
     browser.find_element(By.ID, "case-link").click()
     wait.until(lambda b: b.current_url.endswith(f"/cases/{number}"))
     assert words in browser.find_element(By.ID, "written-text").text
@@ -346,3 +353,77 @@ def test_use_my_location_and_the_public_list_shows_only_what_was_agreed(
     assert "lat=39.912" in browser.current_url
     _shot(browser, "nearby-found-zh", 1366)
     _shot(browser, "nearby-found-zh", 390)
+
+
+class Sendsms:
+    """Kannel's sendsms interface as the SMS channel calls it (loopback): keeps each query."""
+
+    def __init__(self) -> None:
+        got: list[str] = []
+        self.got = got
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:  # the stdlib's name
+                got.append(self.path)
+                body = b"0: Accepted for delivery"
+                self.send_response(202)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", free_port()), Handler)
+        port = self.server.server_address[1]
+        self.url = f"http://tester:secret@127.0.0.1:{port}/cgi-bin/sendsms"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+def test_the_receipt_says_a_copy_went_by_sms_only_when_it_did(tmp_path: Path) -> None:
+    """With an SMS gateway set up, the receipt says the copy went (and it did: the gateway
+    got the number and code); without a phone number it says nobody can send one."""
+    import httpx
+    from bs4 import BeautifulSoup
+
+    gateway = Sendsms()
+    data = tmp_path / "data"
+    subprocess.run(
+        [hotline_bin(), "demo-data", "--days", "1", "--per-day", "1"],
+        env=env_for(data),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    server = Served(data, HOTLINE_SMS_SENDSMS_URL=gateway.url)
+    try:
+        for phone in ("13800138000", ""):
+            with httpx.Client(base_url=server.url, follow_redirects=True, timeout=30) as web:
+                form = BeautifulSoup(web.get("/services/road?lang=en").text, "html.parser")
+                token = form.find("input", attrs={"name": "_csrf_token"})["value"]
+                shown = web.post(
+                    "/services/road",
+                    data={
+                        "_csrf_token": token,
+                        "description": f"Broken kerb, phone {bool(phone)}",
+                        "phone": phone,
+                        "consent": "yes",
+                    },
+                )
+                assert "/receipt/" in str(shown.url)
+                receipt = BeautifulSoup(shown.text, "html.parser")
+                code = receipt.find(id="lookup-code").get_text(strip=True)
+                said = receipt.find(id="copy").get_text(" ", strip=True)
+                if phone:
+                    assert "by SMS to +86138****8000" in said
+                    assert "We sent a copy" in said or "on its way" in said
+                    deadline = time.monotonic() + 20
+                    while not any(code in q for q in gateway.got) and time.monotonic() < deadline:
+                        time.sleep(0.2)
+                    assert any(code in q for q in gateway.got)  # it really went
+                else:
+                    assert "SMS" not in said and "nobody can send you a copy" in said
+    finally:
+        server.stop()
+        gateway.server.shutdown()
