@@ -449,3 +449,28 @@ def test_an_oversized_photo_is_refused_by_name(client: TestClient[Any]) -> None:
     assert response.status_code == 422
     assert "street.png is too large." in page(response).find(id="problems").get_text()
     assert call(client, count_rows, client.app.state.ctx) == before
+
+
+def test_the_map_is_the_citys_setting(client: TestClient[Any], portal_settings: Any) -> None:
+    """No tile server set: no map on the form, nothing but our own images allowed. With one
+    set: the map is on the form and its tiles' origin (any subdomain) is allowed."""
+    plain = client.get("/services/pothole")
+    assert page(plain).find(id="map") is None and "leaflet" not in plain.text
+    assert "img-src 'self' data:;" in plain.headers["content-security-policy"]
+    # nobody types coordinates: they are hidden fields
+    for name in ("latitude", "longitude"):
+        assert page(plain).find("input", attrs={"name": name})["type"] == "hidden"
+
+    from hotline.core.app import create_app
+    from hotline.core.context import Kernel
+
+    tiles = "https://{s}.tiles.example.gov/{z}/{x}/{y}.png"
+    settings = portal_settings.model_copy(update={"map_tile_url": tiles, "map_zoom": 16})
+    with TestClient(create_app(settings, Kernel(settings))) as mapped:
+        shown = mapped.get("/services/pothole")
+        box = page(shown).find(class_="portal-map")
+        assert box is not None and box["data-tiles"] == tiles and box["data-zoom"] == "16"
+        assert "/static/portal/leaflet/leaflet-1.9.4.js" in shown.text
+        policy = shown.headers["content-security-policy"]
+        assert "img-src 'self' data: https://*.tiles.example.gov;" in policy
+        assert "script-src" not in policy and "default-src 'self'" in policy
