@@ -80,8 +80,17 @@ def test_the_portal_passes_an_accessibility_check(browser: object, hotline: Serv
     # the check itself can fail: a page with an unlabelled field and no language does
     assert violations("data:text/html,<title>x</title><input>")
     found = {}
-    for path in ("/?lang=zh_CN", "/services/noise", "/director", "/track", "/info", "/?lang=en"):
-        result = violations(hotline.url + path)
-        if result:
-            found[path] = result
+    for width in (1366, 390):  # a desktop and a phone
+        browser.set_window_size(width, 900)
+        for path in (
+            "/?lang=zh_CN",
+            "/services/noise",
+            "/director",
+            "/track",
+            "/info",
+            "/?lang=en",
+        ):
+            result = violations(hotline.url + path)
+            if result:
+                found[f"{path} at {width}"] = result
     assert found == {}
