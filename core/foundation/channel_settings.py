@@ -13,6 +13,14 @@ from pydantic import Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 
+def http_address(value: str) -> str:
+    """``value`` unchanged if empty or an http(s) address with a host; else why not."""
+    parts = urlsplit(value)
+    if value and (parts.scheme not in ("http", "https") or not parts.hostname):
+        raise ValueError("must be an http:// or https:// address")
+    return value
+
+
 class ChannelSettings(BaseSettings):
     """How the hotline reaches and is reached by each channel."""
 
@@ -142,10 +150,7 @@ class ChannelSettings(BaseSettings):
     @field_validator("sms_sendsms_url", "telegram_api_url")
     @classmethod
     def _http_url(cls, value: str) -> str:
-        parts = urlsplit(value)
-        if value and (parts.scheme not in ("http", "https") or not parts.hostname):
-            raise ValueError("must be an http:// or https:// address")
-        return value
+        return http_address(value)
 
     @field_validator("phone_numbers")
     @classmethod

@@ -16,7 +16,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from pydantic import Field, ValidationError, field_validator, model_validator
 from pydantic_settings import NoDecode, SettingsConfigDict
 
-from hotline.core.foundation.channel_settings import ChannelSettings
+from hotline.core.foundation.channel_settings import ChannelSettings, http_address
 
 SUPPORTED_LANGUAGES = ("zh_CN", "en")
 
@@ -79,6 +79,19 @@ class Settings(ChannelSettings):
     trace_plugins: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     log_format: Literal["json", "text"] = "json"
+    map_tile_url: str = Field(
+        "",
+        description="the portal map's tile server, e.g. https://tiles.example.gov/{z}/{x}/{y}.png;"
+        " empty: no map (citizens type the place)",
+    )
+    map_attribution: str = Field("", description="the tile server's credit line under the map")
+    map_center: str = Field(
+        "39.9087,116.3975", description="where the portal map opens: latitude,longitude"
+    )
+    map_zoom: int = Field(13, ge=1, le=19, description="the portal map's opening zoom")
+    director_reply_days: int = Field(
+        15, ge=1, le=365, description="working days the director's office has to answer a letter"
+    )
     max_text_chars: int = Field(20_000, ge=100)
     max_attachments: int = Field(10, ge=0)
     max_attachment_bytes: int = Field(10 * 1024 * 1024, ge=1024)
@@ -227,6 +240,22 @@ class Settings(ChannelSettings):
             raise ValueError(
                 "must start with sqlite+aiosqlite:// or postgresql+asyncpg:// (an async driver)"
             )
+        return value
+
+    @field_validator("map_tile_url")
+    @classmethod
+    def _tile_url(cls, value: str) -> str:
+        return http_address(value)
+
+    @field_validator("map_center")
+    @classmethod
+    def _map_center(cls, value: str) -> str:
+        try:
+            lat, lon = (float(part) for part in value.split(","))
+        except ValueError:
+            raise ValueError("must be latitude,longitude") from None
+        if not (-90 <= lat <= 90 and -180 <= lon <= 180):
+            raise ValueError("must be latitude,longitude")
         return value
 
     @field_validator("timezone")

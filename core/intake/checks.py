@@ -14,14 +14,9 @@ from hotline.core.cases import tracking
 from hotline.core.cases.contacts import InvalidContact, normalise
 from hotline.core.intake.submission import Problem, Submission, text_problems
 from hotline.core.reference.calendar import Calendar
-from hotline.core.storage.enums import (
-    CaseStatus,
-)
+from hotline.core.storage.enums import CaseKind, CaseStatus
 from hotline.core.storage.files import ALLOWED_TYPES, sniff
-from hotline.core.storage.models.cases import (
-    Case,
-    Interaction,
-)
+from hotline.core.storage.models.cases import Case, Interaction
 from hotline.core.storage.models.reference import CalendarDay, Department, ServiceCategory
 
 if TYPE_CHECKING:
@@ -131,7 +126,9 @@ def _look_up(
         # An unknown or mistyped number does not lose the message: it becomes a new case.
         if tracking.is_valid(number):
             target = session.scalar(select(Case).where(Case.tracking_number == number))
-    days = {d.day: d.working for d in session.scalars(select(CalendarDay))} if category else {}
+    # Working days for the answer's deadline: a service's, or the director's mailbox's.
+    timed = category is not None or sub.kind == CaseKind.DIRECTOR_MAILBOX
+    days = {d.day: d.working for d in session.scalars(select(CalendarDay))} if timed else {}
     return None, category, target, days
 
 
@@ -184,7 +181,7 @@ async def check_submission(
     duplicate, checked.category, checked.target, days = await ctx.db.run(
         lambda session: _look_up(session, sub), write=False
     )
-    if checked.category is not None:
+    if checked.category is not None or sub.kind == CaseKind.DIRECTOR_MAILBOX:
         checked.calendar = Calendar(days, ctx.settings.holidays_country)
     if duplicate is not None:
         return duplicate, [], checked

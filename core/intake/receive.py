@@ -26,9 +26,7 @@ from hotline.core.delivery.followups import reconcile
 from hotline.core.intake.routing import Route, route_case
 from hotline.core.intake.submission import IntakeRefused, Submission
 from hotline.core.storage.actors import SYSTEM
-from hotline.core.storage.enums import (
-    CaseStatus,
-)
+from hotline.core.storage.enums import CaseStatus
 from hotline.core.storage.models.base import utcnow
 from hotline.core.workflow.dispatch import do_dispatch
 

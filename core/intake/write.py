@@ -30,6 +30,7 @@ from hotline.core.storage.enums import (
     Channel,
     ContactKind,
     Direction,
+    LimitUnit,
     Media,
     Priority,
     Satisfaction,
@@ -135,6 +136,10 @@ def _open_case(
             checked.category.reply_limit_unit,
             ctx.tz,
             checked.calendar,
+        )
+    elif case.sealed:  # a letter to the director has no service, but a deadline all the same
+        case.reply_deadline = deadline(
+            now, ctx.settings.director_reply_days, LimitUnit.WORKING_DAYS, ctx.tz, checked.calendar
         )
     return case
 

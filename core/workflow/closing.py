@@ -7,10 +7,7 @@ from typing import TYPE_CHECKING
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core.cases.actions import (
-    ActionRefused,
-    act,
-)
+from hotline.core.cases.actions import ActionRefused, act
 from hotline.core.storage.actors import Actor
 from hotline.core.storage.enums import CaseStatus, Satisfaction
 from hotline.core.storage.models.base import utcnow

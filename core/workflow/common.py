@@ -5,22 +5,16 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core.cases.actions import (
-    MAX_TEXT,
-    ActionRefused,
-)
+from hotline.core.cases.actions import MAX_TEXT, ActionRefused
 from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.cases import Case
 from hotline.core.storage.models.reference import Department
 from hotline.core.storage.models.workflow import Assignment, Notice
-
-if TYPE_CHECKING:
-    pass
 
 Result = tuple[str, dict[str, Any], bool]
 

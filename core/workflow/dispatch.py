@@ -13,13 +13,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core.cases.actions import (
-    ActionRefused,
-    act,
-    answer_subject,
-    check_open,
-    reply_contact,
-)
+from hotline.core.cases.actions import ActionRefused, act, answer_subject, check_open, reply_contact
 from hotline.core.cases.replies import queue_reply
 from hotline.core.reference.calendar import load_calendar
 from hotline.core.reference.deadlines import deadline

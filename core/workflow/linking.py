@@ -8,11 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.cases import tracking
-from hotline.core.cases.actions import (
-    ActionRefused,
-    act,
-    check_open,
-)
+from hotline.core.cases.actions import ActionRefused, act, check_open
 from hotline.core.storage.actors import Actor
 from hotline.core.storage.enums import CaseStatus
 from hotline.core.storage.models.base import utcnow

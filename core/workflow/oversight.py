@@ -7,11 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from hotline.core.cases.actions import (
-    ActionRefused,
-    act,
-    check_open,
-)
+from hotline.core.cases.actions import ActionRefused, act, check_open
 from hotline.core.reference.calendar import load_calendar
 from hotline.core.reference.deadlines import add_working_days
 from hotline.core.storage.actors import Actor

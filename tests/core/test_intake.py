@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 from sqlalchemy import select
@@ -205,6 +206,9 @@ async def test_director_mailbox_cases_are_sealed(ctx: AppContext, city: dict[str
     async with ctx.db.session() as s:
         case = await s.get(Case, result.case_id)
     assert case is not None and case.sealed and case.department_id is None
+    # a letter has no service, but a reply deadline like every case (15 working days by default)
+    assert case.reply_deadline is not None
+    assert case.reply_deadline - case.created_at >= timedelta(days=15)
 
 
 async def test_language_follows_submission_then_citizen(

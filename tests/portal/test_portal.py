@@ -100,10 +100,17 @@ def test_the_form_is_built_from_the_service_definition(client: TestClient[Any]) 
 
 def test_a_citizen_submits_with_a_photo_and_gets_a_receipt(client: TestClient[Any]) -> None:
     response = submit(client, files={"files": ("IMG_0001.JPG", photo_with_gps(), "image/jpeg")})
-    assert response.status_code == 303 and response.headers["location"] == "/receipt"
+    assert response.status_code == 303 and response.headers["location"].startswith("/receipt/")
     number, code = receipt(client)
     assert len(number) == 13 and len(code) == 6
-    assert client.get("/receipt", follow_redirects=False).status_code == 303  # shown once
+    assert response.headers["location"] == f"/receipt/{number}"  # the receipt's own address
+    again = client.get(f"/receipt/{number}")  # a reload shows it again, never cached
+    assert again.status_code == 200 and code in again.text
+    assert again.headers["cache-control"] == "no-store"
+    # no SMS gateway is set up: the receipt does not claim a copy was sent
+    said = text_of(page(again))
+    assert "We sent a copy" not in said and "on its way" not in said
+    assert "We cannot send you a copy at the moment" in said
 
     async def stored() -> tuple[Case | None, Attachment | None, bytes]:
         ctx = client.app.state.ctx
@@ -196,10 +203,18 @@ def test_lookup_shows_the_public_timeline_only(client: TestClient[Any]) -> None:
         follow_redirects=False,
     )
     assert right.status_code == 303
-    shown = text_of(page(client.get("/track/case?lang=en")))
+    assert right.headers["location"] == f"/cases/{number}"  # the case's own address
+    shown = text_of(page(client.get(f"/cases/{number}?lang=en")))
     assert "Received" in shown and "Road damage" in shown
-    for private in ("韩梅梅", "meimei", "13800138000", "下水道", "roads"):
+    # the case page repeats what they wrote (they proved it is theirs), never their name,
+    # contacts or internal codes
+    assert "What you wrote" in shown and "我家门口的下水道堵了" in shown
+    for private in ("韩梅梅", "meimei", "13800138000", "roads"):
         assert private not in shown
+    # another browser at the same address is asked for the lookup code
+    stranger = TestClient(client.app)
+    asked = text_of(page(stranger.get(f"/cases/{number}?lang=en")))
+    assert "give its lookup code" in asked and "下水道" not in asked
     # the last four digits of the phone work too, with the name as given
     client.cookies.clear()
     alone = client.post(
@@ -283,19 +298,42 @@ def test_adding_information_when_the_hotline_asks(client: TestClient[Any]) -> No
         page(client.get("/track/case")).find("form", attrs={"action": "/track/case/info"}) is None
     )
     set_case(client, number, info_requested=True)
-    assert (
-        page(client.get("/track/case")).find("form", attrs={"action": "/track/case/info"})
-        is not None
-    )
+    action = f"/cases/{number}/info"
+    assert page(client.get("/track/case")).find("form", attrs={"action": action}) is not None
     done = client.post(
-        "/track/case/info",
-        data={"_csrf_token": csrf(client, "/track/case"), "text": "坑大约一米宽"},
+        action, data={"_csrf_token": csrf(client, "/track/case"), "text": "坑大约一米宽"}
     )
     assert done.status_code == 200 and "information was added" in done.text
+    assert str(done.url).endswith(f"/cases/{number}?notice=added")  # a reload sends nothing
     assert events_of(client, number)[-1] == "information_added"
     assert (
         page(client.get("/track/case")).find("form", attrs={"action": "/track/case/info"}) is None
     )
+
+
+def test_a_lapsed_session_keeps_the_information_being_typed(client: TestClient[Any]) -> None:
+    """The session ends while the citizen types more information: they are asked for the
+    lookup code again, and what they typed comes back in the box, not lost."""
+    submit(client)
+    number, code = receipt(client)
+    set_case(client, number, info_requested=True)
+    token = csrf(client, f"/cases/{number}")
+    client.cookies.delete("hotline_portal")  # the session lapsed (an hour, a closed browser)
+    asked = client.post(f"/cases/{number}/info", data={"_csrf_token": token, "text": "坑有一米宽"})
+    assert asked.status_code == 401
+    shown = page(asked)
+    assert "give the lookup code again" in text_of(shown) and "坑有一米宽" in text_of(shown)
+    assert events_of(client, number)[-1] != "information_added"
+    back = client.post(
+        f"/cases/{number}",
+        data={
+            "_csrf_token": token,
+            "factor": code,
+            "pending_text": shown.find("input", attrs={"name": "pending_text"})["value"],
+        },
+    )
+    assert str(back.url).endswith(f"/cases/{number}")
+    assert page(back).find("textarea", attrs={"name": "text"}).get_text() == "坑有一米宽"
 
 
 def test_rating_once_answered_and_asking_for_a_reopen(client: TestClient[Any]) -> None:
@@ -304,10 +342,11 @@ def test_rating_once_answered_and_asking_for_a_reopen(client: TestClient[Any]) -
         page(client.get("/track/case")).find("form", attrs={"action": "/track/case/rate"}) is None
     )
     set_case(client, number, status=CaseStatus.ANSWERED)
-    form = page(client.get("/track/case")).find("form", attrs={"action": "/track/case/rate"})
+    action = f"/cases/{number}/rate"
+    form = page(client.get("/track/case")).find("form", attrs={"action": action})
     assert form is not None
     done = client.post(
-        "/track/case/rate",
+        action,
         data={
             "_csrf_token": csrf(client, "/track/case"),
             "satisfaction": "not_satisfied",
@@ -316,7 +355,7 @@ def test_rating_once_answered_and_asking_for_a_reopen(client: TestClient[Any]) -
     )
     assert done.status_code == 200 and "Thank you for your evaluation" in done.text
     assert events_of(client, number)[-2:] == ["rated", "reopen_requested"]
-    assert page(done).find("form", attrs={"action": "/track/case/rate"}) is None  # rated once
+    assert page(done).find("form", attrs={"action": action}) is None  # rated once
 
 
 def test_the_directors_mailbox(client: TestClient[Any]) -> None:
@@ -412,3 +451,28 @@ def test_an_oversized_photo_is_refused_by_name(client: TestClient[Any]) -> None:
     assert response.status_code == 422
     assert "street.png is too large." in page(response).find(id="problems").get_text()
     assert call(client, count_rows, client.app.state.ctx) == before
+
+
+def test_the_map_is_the_citys_setting(client: TestClient[Any], portal_settings: Any) -> None:
+    """No tile server set: no map on the form, nothing but our own images allowed. With one
+    set: the map is on the form and its tiles' origin (any subdomain) is allowed."""
+    plain = client.get("/services/pothole")
+    assert page(plain).find(id="map") is None and "leaflet" not in plain.text
+    assert "img-src 'self' data:;" in plain.headers["content-security-policy"]
+    # nobody types coordinates: they are hidden fields
+    for name in ("latitude", "longitude"):
+        assert page(plain).find("input", attrs={"name": name})["type"] == "hidden"
+
+    from hotline.core.shell.app import create_app
+    from hotline.core.shell.context import Kernel
+
+    tiles = "https://{s}.tiles.example.gov/{z}/{x}/{y}.png"
+    settings = portal_settings.model_copy(update={"map_tile_url": tiles, "map_zoom": 16})
+    with TestClient(create_app(settings, Kernel(settings))) as mapped:
+        shown = mapped.get("/services/pothole")
+        box = page(shown).find(class_="portal-map")
+        assert box is not None and box["data-tiles"] == tiles and box["data-zoom"] == "16"
+        assert "/static/portal/leaflet/leaflet-1.9.4.js" in shown.text
+        policy = shown.headers["content-security-policy"]
+        assert "img-src 'self' data: https://*.tiles.example.gov;" in policy
+        assert "script-src" not in policy and "default-src 'self'" in policy
