@@ -20,7 +20,7 @@ from hotline.core.reference.calendar import (
     parse_calendar_file,
     store_days,
 )
-from hotline.core.shell.web import render
+from hotline.core.shell.web import render, request_language
 from hotline.core.storage.models.reference import (
     CalendarDay,
     Department,
@@ -122,12 +122,15 @@ async def calendar_settings(request: Req) -> Response[str]:
             )
         )
     # the days that differ from a plain Monday-to-Friday week, as the calendar stands now
+    language = request_language(request)
     special = []
     day = date(year, 1, 1)
     while day.year == year:
         working = cal.is_working_day(day)
         if working != (day.weekday() < 5):
-            special.append((day, working, cal.days.get(day) is not None, cal.holiday_name(day)))
+            special.append(
+                (day, working, cal.days.get(day) is not None, cal.holiday_name(day, language))
+            )
         day = date.fromordinal(day.toordinal() + 1)
     return render(
         request,

@@ -37,14 +37,22 @@ class CalendarImportError(ValueError):
     """The file could not be read as a calendar; nothing was changed."""
 
 
-@lru_cache(maxsize=8)
-def _country(code: str) -> holidays.HolidayBase | None:
+# the page's language as python-holidays names it
+HOLIDAY_LANGUAGES = {"zh_CN": "zh_CN", "en": "en_US"}
+
+
+@lru_cache(maxsize=16)
+def _country(code: str, language: str = "") -> holidays.HolidayBase | None:
     if not code:
         return None
     try:
-        return holidays.country_holidays(code)
+        public = holidays.country_holidays(code)
     except NotImplementedError:
         return None
+    wanted = HOLIDAY_LANGUAGES.get(language, "")
+    if wanted and wanted in public.supported_languages:
+        return holidays.country_holidays(code, language=wanted)
+    return public
 
 
 @dataclass
@@ -62,8 +70,9 @@ class Calendar:
             return day.weekday() < 5
         return bool(public.is_working_day(day))
 
-    def holiday_name(self, day: date) -> str:
-        public = _country(self.country)
+    def holiday_name(self, day: date, language: str = "") -> str:
+        """The public holiday's name in ``language`` (zh_CN, en) where the country has it."""
+        public = _country(self.country, language)
         return str(public.get(day, "")) if public is not None else ""
 
 

@@ -499,3 +499,16 @@ def test_administrator_sets_department_mailboxes(client: TestClient[Any]) -> Non
     post(client, "/console/settings/departments", **{f"email-{city['roads']}": "Roads@Gov.CN"})
     page = soup(client, "/console/settings/departments")
     assert page.find(id=f"email-{city['roads']}")["value"] == "Roads@gov.cn"
+
+
+def test_public_holidays_are_named_in_the_pages_language(client: TestClient[Any]) -> None:
+    sign_in(client, "administrator1")
+    names = {}
+    for lang in ("en", "zh_CN"):
+        page = soup(client, f"/console/settings/calendar?year=2026&lang={lang}")
+        row = page.select_one('#special-days tr[data-day="2026-10-01"]')
+        assert row is not None
+        names[lang] = (row.get_text(), page.select("#special-days th")[-1].get_text())
+    assert "National Day" in names["en"][0] and "国庆" not in names["en"][0]
+    assert "国庆节" in names["zh_CN"][0]
+    assert names["zh_CN"][1] == "名称"  # a day's name, not a person's (姓名)
