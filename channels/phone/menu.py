@@ -5,10 +5,13 @@ refused with every problem named instead of failing on a caller."""
 from __future__ import annotations
 
 import tomllib
+from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from hotline.core.reference.labels import N_
 
 BUILT_IN = Path(__file__).with_name("menu.toml")
 LANGUAGES = ("zh_CN", "en")  # the hotline's own; a menu may add more (its prompts then too)
@@ -19,8 +22,9 @@ Action = Literal["menu", "voicemail", "status", "callback", "say", "hangup"]
 class MenuError(ValueError):
     """The menu document cannot be used; ``problems`` says why, one line each."""
 
-    def __init__(self, problems: list[str]) -> None:
+    def __init__(self, problems: list[str], details: list[Problem] | None = None) -> None:
         self.problems = problems
+        self.details = details or []  # the same, to show in the reader's language
         super().__init__("; ".join(problems))
 
 
@@ -48,34 +52,66 @@ class Menu(BaseModel):
     silence_seconds: float = Field(5, gt=0, le=60)
     nodes: dict[str, Node]
 
-    @model_validator(mode="after")
-    def _coherent(self) -> Menu:
-        problems: list[str] = []
-        for name in (self.start, self.fallback, self.closed):
-            if name not in self.nodes:
-                problems.append(f"{name!r} is named but has no [nodes.{name}]")
-        for name, node in self.nodes.items():
-            missing = [lang for lang in self.languages if not node.prompt.get(lang, "").strip()]
-            if missing:
-                problems.append(f"nodes.{name}: no prompt in {', '.join(missing)}")
-            if node.action == "menu" and not node.options:
-                problems.append(f"nodes.{name}: a menu needs options (or an action)")
-            if node.action != "menu" and node.options:
-                problems.append(f"nodes.{name}: options are for menus; this is a {node.action}")
-            for digit, target in node.options.items():
-                if len(digit) != 1 or digit not in DIGITS:
-                    problems.append(f"nodes.{name}: {digit!r} is not a key of the keypad")
-                _, _, goal = target.rpartition(":")
-                language = target.partition(":")[0] if ":" in target else None
-                if language is not None and language not in self.languages:
-                    problems.append(f"nodes.{name}: {language!r} is not a language")
-                if goal not in self.nodes:
-                    problems.append(f"nodes.{name}: option {digit} goes to unknown {goal!r}")
-            if node.action == "say" and (node.next is None or node.next not in self.nodes):
-                problems.append(f"nodes.{name}: 'say' needs next = an existing node")
-        if problems:
-            raise ValueError("\n".join(problems))
-        return self
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a menu: where (a node, or ``""`` for the whole menu), and why, as a
+    catalog message with its values, so the console shows it in the reader's language."""
+
+    node: str
+    message: str
+    values: dict[str, str] = field(default_factory=dict)
+
+    def __str__(self) -> str:
+        text = self.message % self.values
+        return f"nodes.{self.node}: {text}" if self.node else text
+
+
+def coherence(menu: Menu) -> list[Problem]:
+    """What makes a well-formed menu unusable: steps named but missing, prompts missing in a
+    language, menus without keys, keys that lead nowhere."""
+    problems: list[Problem] = []
+    for name in (menu.start, menu.fallback, menu.closed):
+        if name not in menu.nodes:
+            problems.append(
+                Problem("", N_("'%(name)s' is named but there is no such step"), {"name": name})
+            )
+    for name, node in menu.nodes.items():
+        missing = [lang for lang in menu.languages if not node.prompt.get(lang, "").strip()]
+        if missing:
+            problems.append(
+                Problem(name, N_("no prompt in %(languages)s"), {"languages": ", ".join(missing)})
+            )
+        if node.action == "menu" and not node.options:
+            problems.append(Problem(name, N_("a menu needs keys (or another action)")))
+        if node.action != "menu" and node.options:
+            problems.append(Problem(name, N_("keys are for menus only")))
+        for digit, target in node.options.items():
+            if len(digit) != 1 or digit not in DIGITS:
+                problems.append(
+                    Problem(name, N_("'%(key)s' is not a key of the keypad"), {"key": digit})
+                )
+            _, _, goal = target.rpartition(":")
+            language = target.partition(":")[0] if ":" in target else None
+            if language is not None and language not in menu.languages:
+                problems.append(
+                    Problem(
+                        name,
+                        N_("'%(language)s' is not a language of this menu"),
+                        {"language": language},
+                    )
+                )
+            if goal not in menu.nodes:
+                problems.append(
+                    Problem(
+                        name,
+                        N_("key %(key)s goes to unknown '%(target)s'"),
+                        {"key": digit, "target": goal},
+                    )
+                )
+        if node.action == "say" and (node.next is None or node.next not in menu.nodes):
+            problems.append(Problem(name, N_("after speaking, the caller needs a next step")))
+    return problems
 
 
 def parse_menu(text: str) -> Menu:
@@ -83,15 +119,23 @@ def parse_menu(text: str) -> Menu:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as exc:
         raise MenuError([f"not TOML: {exc}"]) from None
+    return validate_menu(data)
+
+
+def validate_menu(data: dict[str, Any]) -> Menu:
+    """The menu from its parsed document, refused with every problem named."""
     try:
-        return Menu.model_validate(data)
+        menu = Menu.model_validate(data)
     except ValidationError as exc:
         lines = []
         for err in exc.errors():
             where = ".".join(str(p) for p in err["loc"])
-            for line in str(err["msg"]).removeprefix("Value error, ").splitlines():
-                lines.append(f"{where}: {line}" if where else line)
+            lines.append(f"{where}: {err['msg']}" if where else str(err["msg"]))
         raise MenuError(lines) from None
+    found = coherence(menu)
+    if found:
+        raise MenuError([str(p) for p in found], found)
+    return menu
 
 
 def menu_path(data_dir: Path) -> Path:
