@@ -261,6 +261,9 @@ class Settings(BaseSettings):
     )
     whisper_beam_size: int = Field(1, ge=1, le=10, description="Whisper beam size (1: greedy)")
     whisper_threads: int = Field(2, ge=1, le=64, description="CPU threads per transcription")
+    whisper_vad: bool = Field(
+        True, description="skip silence with the engine's voice activity detection"
+    )
     speech_concurrency: int = Field(
         1, ge=1, le=32, description="transcriptions run at once (each uses whisper_threads)"
     )

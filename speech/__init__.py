@@ -49,6 +49,7 @@ async def _whisper(ctx: AppContext, audio: bytes, language: str, hinted: bool) -
         compute_type=s.whisper_compute_type,
         beam_size=s.whisper_beam_size,
         threads=s.whisper_threads,
+        vad=s.whisper_vad,
         split_seconds=s.speech_split_seconds,
         concurrency=s.speech_concurrency,
     )

