@@ -2,8 +2,9 @@
 
 Intake writes a ``transcribe_interaction`` job (a row of the job outbox, in the intake's own
 transaction) for every interaction that arrives with audio; the reconciliation writes one for
-any recording of the last days that has neither a result nor a job. The job asks the ``transcribe`` hook (the speech plugins: vosk built in) for each audio file, in the
-language the channel chose (``meta['speech_language']``, else the case's), and keeps the text,
+any recording of the last days that has neither a result nor a job. The job asks the ``transcribe`` hook (the speech plugins: whisper and vosk built in) for each audio file, in the
+language the channel chose (``meta['speech_language']``, a hint; else the case's, which an
+engine may replace by the language it detects), and keeps the text, the timed segments,
 the engine, the timing and each word's confidence on the interaction: ``meta['transcript']``,
 and as the interaction's text when it had none, so the transcript is shown and searched like
 any message. With no engine or model for the language the interaction says so
@@ -128,13 +129,16 @@ async def transcribe_interaction(ctx: AppContext, interaction_id: int) -> str:
         return "no audio"
     chosen = (row.meta or {}).get("speech_language")
     language = str(chosen or case.language)
+    # the caller chose it (the phone menu), unless the channel only guessed it (a chat app's
+    # own language): then an engine that can detects the language spoken
+    hinted = bool(chosen) and not (row.meta or {}).get("speech_language_guessed")
     heard: list[Transcript] = []
     refused: list[str] = []
     for attachment in audio:
         data = ctx.files.get(attachment.sha256)
         try:
             transcript = await transcribe(
-                ctx, data, attachment.content_type, language, hinted=bool(chosen)
+                ctx, data, attachment.content_type, language, hinted=hinted
             )
         except ValueError as exc:  # unreadable or empty audio: trying again changes nothing
             refused.append(f"{attachment.filename}: {exc}")

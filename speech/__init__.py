@@ -98,7 +98,10 @@ def check_setup(settings: Settings) -> Sequence[str]:
 def _list(_args: argparse.Namespace) -> int:
     from hotline.core.settings import load_settings
 
-    root = load_settings().speech_models
+    settings = load_settings()
+    root = settings.speech_models
+    whisper = engines.whisper_folder(settings)
+    print(f"whisper\t{whisper or '(not built: hotline speech install whisper-base)'}")
     found = models.installed(root)
     for language, folder in found.items():
         print(f"{language}\t{folder}\t{models.sample_rate(folder)} Hz")
