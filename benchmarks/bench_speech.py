@@ -53,9 +53,7 @@ def seconds_of(audio: bytes) -> float:
     return float(soundfile.info(io.BytesIO(audio)).duration)
 
 
-def bare(
-    model: object, name: str, language: str, args: argparse.Namespace
-) -> tuple[float, float]:
+def bare(model: object, name: str, language: str, args: argparse.Namespace) -> tuple[float, float]:
     """A bare faster-whisper call on the fixture's 16 kHz file: (wall, CPU) seconds taken."""
     started, cpu = time.perf_counter(), time.process_time()
     segments, _ = model.transcribe(  # type: ignore[attr-defined]
@@ -81,7 +79,7 @@ async def through_the_hotline(
     from hotline.core.transcripts import transcribe
     from tests.conftest import drain_jobs, seed_city
 
-    data.mkdir(parents=True, exist_ok=True)
+    await asyncio.to_thread(data.mkdir, parents=True, exist_ok=True)
     settings = Settings(
         data_dir=data,
         whisper_compute_type=args.compute_type,
@@ -142,7 +140,9 @@ async def through_the_hotline(
         while len(seen) < args.voicemails:
             ran = await asyncio.to_thread(drain_jobs, ctx.jobs, 1)
             async with ctx.db.session() as s:
-                rows = list(await s.scalars(select(Interaction).where(Interaction.direction == "in")))
+                rows = list(
+                    await s.scalars(select(Interaction).where(Interaction.direction == "in"))
+                )
             for row in rows:
                 if row.id not in seen and (row.meta or {}).get("transcript"):
                     seen.add(row.id)

@@ -9,6 +9,7 @@ results shared by the asserts."""
 
 from __future__ import annotations
 
+import itertools
 import threading
 import time
 from pathlib import Path
@@ -160,7 +161,7 @@ def test_transcriptions_wait_their_turn(whisper_base: Path) -> None:
     for thread in threads:
         thread.join()
     spans.sort()
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         assert start >= end - 0.05, spans  # one at a time: no two overlap
 
 

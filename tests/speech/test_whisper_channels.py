@@ -12,7 +12,7 @@ from pathlib import Path
 import soundfile
 
 from hotline.core.models import RoutingRule
-from tests.channels.test_telegram import CHAT, Stand, _inbound, tg, telegram_api  # noqa: F401
+from tests.channels.test_telegram import CHAT, Stand, _inbound, telegram_api, tg  # noqa: F401
 from tests.speech.fixtures import FIXTURES
 from tests.speech.whisper import link_whisper
 from tests.telegram_api import message
