@@ -54,6 +54,9 @@ async def _whisper(ctx: AppContext, audio: bytes, language: str, hinted: bool) -
         concurrency=s.speech_concurrency,
     )
     words = await vocabulary.city_words(ctx, language)
+    if not hinted:  # the language spoken is detected: the city's words in both
+        other = "en" if language.startswith("zh") else "zh_CN"
+        words += [w for w in await vocabulary.city_words(ctx, other) if w not in words]
     return await whisper_engine.transcribe(folder, audio, language, hinted, words, options)
 
 

@@ -1,19 +1,17 @@
 """The city's own words for the speech engine: district names (the routing rules' districts),
-service and department names, in the language heard. Read from the database at most once a
-minute per process; the engine gets them as its initial prompt and as corrections."""
+service and department names, in the language heard. Read from the database for each
+recording (three small queries beside seconds of decoding, and always what the administrator
+last saved); the engine gets them as its initial prompt and as corrections."""
 
 from __future__ import annotations
 
 import re
-import time
 
 from sqlalchemy import select
 
 from hotline.core.context import AppContext
 from hotline.core.models import Department, RoutingRule, ServiceCategory
 
-TTL = 60.0
-_cache: dict[tuple[int, str], tuple[float, list[str]]] = {}
 _PLAIN = re.compile(r"[^\w\s·-]+")
 
 
@@ -24,10 +22,6 @@ def _clean(word: str) -> str:
 async def city_words(ctx: AppContext, language: str) -> list[str]:
     """Districts first (most confusable), then services, then departments; no repeats."""
     zh = language.startswith("zh")
-    key = (id(ctx.db), "zh" if zh else "en")
-    hit = _cache.get(key)
-    if hit and time.monotonic() - hit[0] < TTL:
-        return hit[1]
     async with ctx.db.session() as session:
         districts = await session.scalars(
             select(RoutingRule.pattern)
@@ -47,7 +41,6 @@ async def city_words(ctx: AppContext, language: str) -> list[str]:
                     word = _clean(word)
                     if word and word not in found and (not zh or _has_cjk(word)):
                         found.append(word)
-    _cache[key] = (time.monotonic(), found)
     return found
 
 

@@ -59,7 +59,7 @@ class Options:
 def load_model(folder: Path, compute_type: str = "int8", threads: int = 2) -> Any:
     from faster_whisper import WhisperModel
 
-    key = (folder, compute_type, threads)
+    key = (folder.resolve(), compute_type, threads)
     with _lock:
         model = _models.get(key)
         if model is None:
@@ -102,6 +102,10 @@ def prompt(language: str, vocabulary: Sequence[str]) -> str:
             break
         text += (sep if text and not text.endswith("。") else "") + word
     return text + ("。" if base == "zh" and vocabulary else "")
+
+
+def _has_cjk(word: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in word)
 
 
 def detect(model: Any, samples: np.ndarray) -> str:
@@ -183,6 +187,9 @@ def transcribe_file(
         model = load_model(folder, options.compute_type, options.threads)
         if not hinted:
             language = detect(model, samples)
+        # the city's words written in the language heard (Chinese names for Chinese)
+        zh = language.startswith("zh")
+        vocabulary = [w for w in vocabulary if _has_cjk(w) == zh]
         text, segments = transcribe_samples(
             model, samples, language, prompt(language, vocabulary), options, vocabulary
         )
