@@ -259,7 +259,9 @@ class Settings(BaseSettings):
     whisper_compute_type: str = Field(
         "int8", description="CTranslate2 compute type for Whisper: int8, int8_float32, float32"
     )
-    whisper_beam_size: int = Field(1, ge=1, le=10, description="Whisper beam size (1: greedy)")
+    whisper_beam_size: int = Field(
+        5, ge=1, le=10, description="Whisper beam size (1: greedy, ~5 % less CPU, more errors)"
+    )
     whisper_threads: int = Field(2, ge=1, le=64, description="CPU threads per transcription")
     whisper_vad: bool = Field(
         True, description="skip silence with the engine's voice activity detection"
