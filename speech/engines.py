@@ -7,9 +7,11 @@ serves), else Vosk when a Vosk model for the language is installed.
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
 import tempfile
+from functools import lru_cache
 from pathlib import Path
 
 from hotline.core.settings import Settings
@@ -48,11 +50,17 @@ def whisper_folder(settings: Settings) -> Path | None:
     return whisper_model.find(settings.speech_models, settings.whisper_model_dir)
 
 
+@lru_cache(maxsize=1)
+def whisper_packages() -> bool:
+    """faster-whisper and OpenCC can be imported (they are dependencies; a trimmed install)."""
+    return all(importlib.util.find_spec(m) is not None for m in ("faster_whisper", "opencc"))
+
+
 def engine_for(settings: Settings, language: str) -> str | None:
     """``whisper``, ``vosk`` or None (nothing can hear this language)."""
     choices = chosen(settings)
     pick = choices.get(language) or choices.get(language.split("_")[0])
-    has_whisper = whisper_folder(settings) is not None
+    has_whisper = whisper_packages() and whisper_folder(settings) is not None
     has_vosk = models.find(settings.speech_models, language) is not None
     if pick == "vosk" and has_vosk:
         return "vosk"
