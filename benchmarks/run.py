@@ -34,7 +34,7 @@ QUICK = {
     "bench_sms.py": ["--messages", "300"],
     "bench_chat.py": ["--chats", "20", "--rounds", "3"],
     "bench_phone.py": ["--calls", "10", "--step", "20", "--max-held", "20"],
-    "bench_speech.py": ["--rounds", "1"],
+    "bench_speech.py": ["--rounds", "1", "--voicemails", "4"],
     "bench_uploads.py": ["--photos", "4", "--megapixels", "10"],
     "bench_signin.py": ["--rounds", "5", "--concurrency", "4"],
     "bench_faults.py": ["--per-round", "12", "--load", "60"],

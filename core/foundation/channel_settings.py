@@ -118,6 +118,30 @@ class ChannelSettings(BaseSettings):
         description="speech models, one folder per language (zh_CN, en, fr...);"
         " default: <data dir>/speech-models",
     )
+    whisper_model_dir: Path | None = Field(
+        None,
+        description="a CTranslate2 Whisper model folder (small, medium...) to use instead of"
+        " the whisper-base model built by `hotline speech install whisper-base`",
+    )
+    whisper_compute_type: str = Field(
+        "int8", description="CTranslate2 compute type for Whisper: int8, int8_float32, float32"
+    )
+    whisper_beam_size: int = Field(
+        5, ge=1, le=10, description="Whisper beam size (1: greedy, ~5 % less CPU, more errors)"
+    )
+    whisper_threads: int = Field(2, ge=1, le=64, description="CPU threads per transcription")
+    whisper_vad: bool = Field(
+        True, description="skip silence with the engine's voice activity detection"
+    )
+    speech_concurrency: int = Field(
+        1, ge=1, le=32, description="transcriptions run at once (each uses whisper_threads)"
+    )
+    speech_split_seconds: int = Field(
+        600,
+        ge=30,
+        le=7200,
+        description="recordings longer than this are transcribed in parts of this length",
+    )
     fax_spool_dir: str = Field(
         "", description="a folder a fax server drops received faxes in (TIFF or PDF); empty: none"
     )

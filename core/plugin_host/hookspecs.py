@@ -198,12 +198,15 @@ def send_reply(ctx: AppContext, message: OutboundMessage) -> str | Awaitable[str
 
 @hookspec(firstresult=True)
 def transcribe(
-    ctx: AppContext, audio: bytes, content_type: str, language: str
+    ctx: AppContext, audio: bytes, content_type: str, language: str, hinted: bool
 ) -> Transcript | Awaitable[Transcript | None] | None:
     """firstresult: the words spoken in ``audio`` (WAV, Ogg/Opus, ... as ``content_type``
     says) in ``language`` (``zh_CN``, ``en``, ``fr``...), as a ``Transcript``. Return ``None``
     synchronously when you have no engine or model for that language, so another engine may
-    answer. Heavy work must not block the event loop (run it in a thread). Called by
+    answer. ``hinted`` is true when the caller chose the language (the phone menu, a chat's
+    language); when false ``language`` is only the case's and an engine may detect the spoken
+    language among the hotline's own. Heavy work must not block the event loop (run it in a
+    thread). Called by
     ``hotline.core.cases.transcripts.transcribe_interaction``, a job run for every interaction that
     arrives with audio (voicemail, Telegram voice notes).
     """

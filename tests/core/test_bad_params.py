@@ -235,11 +235,23 @@ def _start_chat(client: httpx.Client) -> None:
 
 
 def walk(
-    app: Any, client: httpx.Client, values: dict[str, str], role: Role | None, token: str
+    app: Any,
+    client: httpx.Client,
+    values: dict[str, str],
+    role: Role | None,
+    token: str,
+    walked: set[tuple[str, str]] | None = None,
 ) -> list[str]:
-    """Every route this role may reach, with every bad value; the 5xx answers found."""
+    """Every route this role may reach, with every bad value; the 5xx answers found.
+
+    With ``walked``, a route already walked for another role is left out: on PostgreSQL the
+    walk looks for what the database refuses (numbers past 64 bits, NUL), which does not
+    depend on who asks; SQLite's walk covers every role on every route."""
     failures = []
     for method, template, handler in routes(app):
+        if walked is not None:
+            if (method, template) in walked:
+                continue
         permission = permission_of(handler)
         console = template.startswith("/console")
         if role is None and console and permission is not None:
@@ -248,6 +260,8 @@ def walk(
             continue
         if template == "/console/logout":
             continue
+        if walked is not None:
+            walked.add((method, template))
         if template == "/chat/stream":
             _start_chat(client)  # a conversation of this browser's, so its ``after`` is read
         base = dict(values)
@@ -291,10 +305,11 @@ def test_no_bad_value_gives_a_server_error(
         assert signed.status_code == 303, role
         sessions[role] = (httpx.Cookies(client.cookies), _token(client, "/console/password"))
     client.cookies = httpx.Cookies()
-    failures = walk(live.app, client, values, None, _token(client, "/track"))
+    walked: set[tuple[str, str]] | None = set() if live.ctx.settings.is_postgres else None
+    failures = walk(live.app, client, values, None, _token(client, "/track"), walked)
     for role, (cookies, token) in sessions.items():
         client.cookies = cookies
-        failures += walk(live.app, client, values, role, token)
+        failures += walk(live.app, client, values, role, token, walked)
     # and no value reached the database unparsed (the web shell's last net caught none)
     caught = {
         (r.getMessage(), getattr(r, "route", ""))

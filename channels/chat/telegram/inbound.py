@@ -236,6 +236,8 @@ def to_submission(contact: Contact, got: Received, data: bytes | None) -> Submis
         # kept as audio; the transcription job hears it in the chat's language
         meta["voice"] = {"language": got.language, "duration": contact.duration}
         meta["speech_language"] = got.language
+        # the app's language, not a choice of the spoken one: the engine may detect it
+        meta["speech_language_guessed"] = True
     return Submission(
         channel=CHANNEL,
         external_id=external_id(got.chat_id, got.message_id),

@@ -28,7 +28,8 @@ from hotline.channels.phone.prompts import PromptBook
 from hotline.core.cases.lookup import lookup_code
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.models.cases import Attachment, Case, ContactPoint, Interaction
-from tests.conftest import drain_jobs, need
+from hotline.core.storage.models.reference import RoutingRule
+from tests.conftest import drain_jobs, need, seed_city
 from tests.sipcallers import (
     BaresipCaller,
     Ear,
@@ -49,6 +50,7 @@ from tests.speech.fixtures import (
     spoken,
     word_error_rate,
 )
+from tests.speech.whisper import link_whisper
 
 pytestmark = pytest.mark.slow
 
@@ -217,6 +219,43 @@ async def test_a_french_voicemail_becomes_a_case_with_its_transcript(
     assert "lampadaire" in transcript.split(), transcript
     error = word_error_rate(reference("fr-01"), transcript)
     assert error <= FRENCH_BOUND, (transcript, error)
+
+
+async def test_a_mandarin_voicemail_becomes_a_chinese_transcript_on_its_case(
+    ctx: AppContext, phone: tuple[str, Ivr, PromptBook], tmp_path: Path, whisper_base: Path
+) -> None:
+    link_whisper(ctx.settings.speech_models, whisper_base)
+    city = await seed_city(ctx)
+    async with ctx.db.transaction() as s:  # the city's district, as its routing rules hold it
+        s.add(RoutingRule(kind="district", pattern="滨海新区", department_id=city["roads"]))
+    target, ivr, book = phone
+    voice = tmp_path / "zh-10.wav"
+    voice.write_bytes(spoken("zh-10", 8000))
+    steps = [
+        ("pause", 600),
+        ("rfc2833", "1"),  # 普通话
+        ("pause", 900),
+        ("info", "1"),  # 反映问题
+        ("pause", await voicemail_wait(book, ivr, "zh_CN")),
+        ("pcap", voice_pcap(voice, tmp_path / "voice.pcap")),
+        ("pause", ms(seconds(voice) + 3.5)),
+    ]
+    run = await run_sipp(
+        Scenario(steps, hangup=True), tmp_path / "sipp", target, caller="+8613712345678"
+    )
+    assert run.returncode == 0, run.stdout + run.errors
+    [case] = await cases_made(ctx, 1)
+    await asyncio.to_thread(drain_jobs, ctx.jobs)
+    async with ctx.db.session() as s:
+        message = await s.scalar(
+            select(Interaction).where(Interaction.case_id == case.id).order_by(Interaction.id)
+        )
+    assert message is not None
+    assert message.meta["speech_language"] == "zh_CN"
+    [kept] = message.meta["transcripts"]
+    assert kept["engine"] == "whisper" and kept["language"] == "zh_CN"
+    assert "滨海新区" in message.text, message.text  # what the caller said, in the city's words
+    assert kept["segments"]
 
 
 async def test_the_status_of_a_case_is_read_back_by_keypad(

@@ -1,0 +1,236 @@
+"""The Whisper engine: faster-whisper on CTranslate2, offline, one multilingual model.
+
+The model loads once per process (whisper-base: ~150 MB, a second) and is shared; each
+recording is decoded to 16 kHz mono (telephone audio, 8 kHz μ-law, is resampled), split into
+parts of ``speech_split_seconds`` when longer (every part is heard, none dropped), and
+transcribed in a worker thread with the engine's voice activity detection (silence skipped).
+At most ``speech_concurrency`` recordings are transcribed at once in a process, each with
+``whisper_threads`` CPU threads; the others wait their turn.
+
+The language is the caller's choice (the phone menu, the chat) when there is one; otherwise the
+model detects it among the hotline's own languages only. Chinese comes out in Simplified
+characters (OpenCC's Traditional→Simplified table) with the model's punctuation; the initial
+prompt is a line of punctuated Simplified Chinese followed by the city's vocabulary (district,
+service and department names), and a stretch of the transcript that sounds like one of those
+names is put right (``correct.py``), so 滨海新区 is not left as 冰海新区. Segments keep their times, so a reader can jump in the recording to a sentence.
+"""
+
+from __future__ import annotations
+
+import re
+import threading
+import time
+from collections.abc import Sequence
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import anyio.to_thread
+import numpy as np
+
+from hotline.core.cases.transcripts import Segment, Transcript
+
+from .audio import to_samples
+from .correct import city_names
+
+RATE = 16000
+SERVED = {"zh": "zh_CN", "en": "en"}  # Whisper's code -> the hotline's language
+PROMPT = {
+    "zh": "以下是普通话的句子，使用简体中文和标点符号。",
+    "en": "Hello, this is a message for the city hotline.",
+}
+PROMPT_CHARS = 180  # the prompt is capped (Whisper reads at most 224 prompt tokens)
+
+_models: dict[tuple[Path, str, int], Any] = {}
+_lock = threading.Lock()
+_gates: dict[int, threading.BoundedSemaphore] = {}
+
+
+@dataclass(frozen=True)
+class Options:
+    compute_type: str = "int8"
+    beam_size: int = 5
+    threads: int = 2
+    vad: bool = True
+    split_seconds: int = 600
+    concurrency: int = 1
+
+
+def load_model(folder: Path, compute_type: str = "int8", threads: int = 2) -> Any:
+    from faster_whisper import WhisperModel
+
+    key = (folder.resolve(), compute_type, threads)
+    with _lock:
+        model = _models.get(key)
+        if model is None:
+            model = _models[key] = WhisperModel(
+                str(folder),
+                device="cpu",
+                compute_type=compute_type,
+                cpu_threads=threads,
+                local_files_only=True,  # a folder: nothing is fetched
+            )
+        return model
+
+
+def _gate(concurrency: int) -> threading.BoundedSemaphore:
+    with _lock:
+        gate = _gates.get(concurrency)
+        if gate is None:
+            gate = _gates[concurrency] = threading.BoundedSemaphore(concurrency)
+        return gate
+
+
+@lru_cache(maxsize=1)
+def _simplified() -> Any:
+    import opencc
+
+    return opencc.OpenCC("t2s")
+
+
+def simplified(text: str) -> str:
+    """Traditional → Simplified Chinese (text in other scripts is left as it is)."""
+    return str(_simplified().convert(text))
+
+
+def prompt(language: str, vocabulary: Sequence[str]) -> str:
+    base = language.split("_")[0]
+    text = PROMPT.get(base, "")
+    sep = "、" if base == "zh" else ", "
+    for word in vocabulary:
+        if len(text) + len(word) + 1 > PROMPT_CHARS:
+            break
+        text += (sep if text and not text.endswith("。") else "") + word
+    return text + ("。" if base == "zh" and vocabulary else "")
+
+
+def _has_cjk(word: str) -> bool:
+    return any("\u3400" <= ch <= "\u9fff" for ch in word)
+
+
+def detect(model: Any, samples: np.ndarray) -> str:
+    """The served language spoken most likely in the first 30 s (only zh and en count)."""
+    _, _, probabilities = model.detect_language(audio=samples[: 30 * RATE])
+    served = [(p, code) for code, p in probabilities if code in SERVED]
+    return SERVED[max(served)[1]] if served else "zh_CN"
+
+
+_FULL_WIDTH = str.maketrans({",": "，", "?": "？", "!": "！", ":": "：", ";": "；"})
+
+
+def chinese_punctuation(text: str) -> str:
+    """ASCII commas, question marks... after a Chinese character become full-width."""
+    out = []
+    for i, ch in enumerate(text):
+        if ch in ",?!:;" and i and "\u3400" <= text[i - 1] <= "\u9fff":
+            ch = ch.translate(_FULL_WIDTH)
+        out.append(ch)
+    return "".join(out)
+
+
+_SENTENCE = re.compile(r"[^。！？!?]+[。！？!?]*|[。！？!?]+")
+
+
+def sentences(start: float, end: float, text: str) -> list[Segment]:
+    """A segment cut at its sentence ends, each sentence timed in proportion to its length
+    (the model sometimes gives one segment for 25 s of speech; a reader jumps to a sentence)."""
+    parts = [p for p in _SENTENCE.findall(text) if p.strip()] if "." not in text else [text]
+    if len(parts) < 2:
+        return [Segment(start, end, text)]
+    total = sum(len(p) for p in parts)
+    out, at = [], start
+    for part in parts:
+        step = (end - start) * len(part) / total
+        out.append(Segment(round(at, 2), round(at + step, 2), part.strip()))
+        at += step
+    return out
+
+
+def _join(base: str, parts: list[str]) -> str:
+    if base == "zh":
+        return "".join(p.strip() for p in parts).strip()
+    return " ".join(p.strip() for p in parts if p.strip())
+
+
+def transcribe_samples(
+    model: Any,
+    samples: np.ndarray,
+    language: str,
+    initial_prompt: str,
+    options: Options,
+    vocabulary: Sequence[str] = (),
+) -> tuple[str, list[Segment]]:
+    """Transcribe decoded 16 kHz audio, in parts of ``split_seconds``: (text, segments)."""
+    base = language.split("_")[0]
+    step = options.split_seconds * RATE
+    segments: list[Segment] = []
+    for offset in range(0, len(samples), step):
+        part = samples[offset : offset + step]
+        if len(part) < RATE // 10:  # a tail under 0.1 s holds no word
+            continue
+        heard, _info = model.transcribe(
+            part,
+            language=base,
+            beam_size=options.beam_size,
+            vad_filter=options.vad,
+            initial_prompt=initial_prompt or None,
+            condition_on_previous_text=False,
+        )
+        shift, length = offset / RATE, len(part) / RATE
+        for s in heard:
+            text = s.text
+            if base == "zh":
+                text = city_names(chinese_punctuation(simplified(text)), vocabulary)
+            if text.strip():
+                start, end = min(s.start, length), min(s.end, length)  # never past the end
+                segments.extend(sentences(start + shift, end + shift, text.strip()))
+    return _join(base, [s.text for s in segments]), segments
+
+
+def transcribe_file(
+    folder: Path,
+    audio: bytes,
+    language: str,
+    hinted: bool = True,
+    vocabulary: Sequence[str] = (),
+    options: Options | None = None,
+) -> Transcript:
+    """Blocking: decode, wait for a free place, detect (unless hinted), transcribe.
+
+    Raises ``AudioError`` for audio that cannot be read or holds nothing."""
+    options = options or Options()
+    samples, seconds = to_samples(audio, RATE, max_seconds=None)
+    with _gate(options.concurrency):
+        started = time.perf_counter()
+        model = load_model(folder, options.compute_type, options.threads)
+        if not hinted:
+            language = detect(model, samples)
+        # the city's words written in the language heard (Chinese names for Chinese)
+        zh = language.startswith("zh")
+        vocabulary = [w for w in vocabulary if _has_cjk(w) == zh]
+        text, segments = transcribe_samples(
+            model, samples, language, prompt(language, vocabulary), options, vocabulary
+        )
+        elapsed = time.perf_counter() - started
+    return Transcript(
+        text=text,
+        language=language,
+        engine="whisper",
+        seconds=seconds,
+        elapsed=elapsed,
+        segments=segments,
+    )
+
+
+async def transcribe(
+    folder: Path,
+    audio: bytes,
+    language: str,
+    hinted: bool,
+    vocabulary: Sequence[str],
+    options: Options,
+) -> Transcript:
+    return await anyio.to_thread.run_sync(
+        transcribe_file, folder, audio, language, hinted, vocabulary, options
+    )
