@@ -19,8 +19,8 @@ from sqlalchemy import text
 from hotline.core.delivery.jobs import JobQueue, prepare_job_tables
 from hotline.core.foundation.settings import Settings
 from hotline.core.shell.context import AppContext, Kernel, open_context
-from hotline.core.storage.enums import LimitUnit
 from hotline.core.storage import migrate
+from hotline.core.storage.enums import LimitUnit
 from hotline.core.storage.models.base import Base
 from hotline.core.storage.models.reference import Department, ServiceCategory
 

@@ -26,6 +26,7 @@ from .menu_form import (
     ACTIONS,
     KINDS,
     LANGUAGE_NAMES,
+    FormRefused,
     as_toml,
     document_from_form,
     rows,
@@ -35,6 +36,7 @@ from .prompts import PromptBook, SynthesisFailed
 
 Req = Request[Any, Any, Any]
 MAX_BYTES = 200_000
+_REFUSED = "the form was not the editor's; reload the page"
 
 
 async def _page(
@@ -112,7 +114,10 @@ async def save_phone_steps(request: Req) -> Response[str]:
     ctx = ctx_of(request)
     form = {key: str(value) for key, value in (await request.form()).items()}
     current = parse_menu(await anyio.Path(menu_path(ctx.settings.data_dir)).read_text("utf-8"))
-    doc = document_from_form(form, current.languages)
+    try:
+        doc = document_from_form(form, current.languages)
+    except FormRefused:
+        return await _page(request, problems=[_REFUSED], status=400)
     try:
         validate_menu(doc)
     except MenuError as exc:

@@ -36,6 +36,21 @@ HEADER = (
 )
 
 
+MAX_STEPS = 200  # a menu larger than this is not one a caller could find their way through
+MAX_KEYS = 32  # twelve keys on a keypad, and room for the editor's spare rows
+
+
+class FormRefused(ValueError):
+    """The form was not one the editor sends (counts that are not small numbers)."""
+
+
+def _count(form: Mapping[str, str], name: str, limit: int) -> int:
+    raw = form.get(name, "0") or "0"
+    if not raw.isascii() or not raw.isdigit() or int(raw) > limit:
+        raise FormRefused(name)
+    return int(raw)
+
+
 def blank_node() -> dict[str, Any]:
     return {"prompt": {}, "options": {}, "action": "menu"}
 
@@ -48,8 +63,7 @@ def document_from_form(form: Mapping[str, str], languages: list[str]) -> dict[st
         if value:
             doc[name] = value
     nodes: dict[str, dict[str, Any]] = {}
-    count = int(form.get("nodes", "0") or 0)
-    for i in range(count):
+    for i in range(_count(form, "nodes", MAX_STEPS + 1)):
         name = form.get(f"node-{i}-name", "").strip()
         if not name or form.get(f"node-{i}-remove"):
             continue
@@ -64,7 +78,7 @@ def document_from_form(form: Mapping[str, str], languages: list[str]) -> dict[st
         if action == "say":
             node["next"] = form.get(f"node-{i}-next", "")
         keys = {}
-        for k in range(int(form.get(f"node-{i}-keys", "0") or 0)):
+        for k in range(_count(form, f"node-{i}-keys", MAX_KEYS)):
             key = form.get(f"node-{i}-key-{k}", "").strip()
             goal = form.get(f"node-{i}-goto-{k}", "").strip()
             if not key and not goal:

@@ -133,3 +133,14 @@ def test_an_administrator_listens_to_a_step(client: TestClient[Any]) -> None:  #
     assert heard.status_code == 200 and heard.headers["content-type"].startswith("audio/wav")
     assert heard.content[:4] == b"RIFF" and len(heard.content) > 8000
     assert client.get("/console/settings/phone/listen?step=nowhere&lang=en").status_code == 404
+
+
+def test_a_form_that_is_not_the_editors_is_refused_at_once(
+    client: TestClient[Any],  # noqa: F811
+) -> None:
+    sign_in(client, "administrator1")
+    values = _form(client.get("/console/settings/phone").text, "steps")
+    for name, bad in (("nodes", "99999999999999999999"), ("nodes", "abc"), ("node-0-keys", "-1")):
+        refused = client.post("/console/settings/phone/steps", data={**values, name: bad})
+        assert refused.status_code == 400, (name, bad)
+    assert not (client.app.state.ctx.settings.data_dir / "phone-menu.toml").exists()
