@@ -78,7 +78,9 @@ class Settings(ChannelSettings):
     )
     trace_plugins: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["json", "text"] = "json"
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", description="auto: readable lines on a terminal, JSON lines otherwise"
+    )
     map_tile_url: str = Field(
         "",
         description="the portal map's tile server, e.g. https://tiles.example.gov/{z}/{x}/{y}.png;"
