@@ -158,7 +158,9 @@ class Settings(ChannelSettings):
         3, ge=0, description="cases in 30 days that make a citizen a priority; 0: never"
     )
     require_totp: bool = Field(
-        False, description="administrators and the director's office must use a second factor"
+        True,
+        description="administrators and the director's office must use a second factor"
+        " (false relaxes it; anyone may still turn it on)",
     )
     console_networks: Annotated[list[str], NoDecode] = Field(
         default_factory=list,
