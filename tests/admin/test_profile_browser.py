@@ -10,6 +10,7 @@ from typing import Any
 from tests.browser import browser, hotline  # noqa: F401  (fixtures)
 from tests.processes import ROOT, Served, add_user
 
+AXE = ROOT / "tests" / "vendor" / "axe-core-4.14.1.min.js"  # from the npm registry
 ARTEFACTS = Path(os.environ.get("HOTLINE_ARTEFACTS", ROOT / "artefacts")) / "console"
 
 
@@ -23,6 +24,17 @@ def _shot(driver: Any, name: str, width: int) -> Path:
     return path
 
 
+def _violations(driver: Any) -> list[str]:
+    driver.execute_script(AXE.read_text())
+    return list(
+        driver.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}).then(r => done(r.violations.map("
+            "v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))));"
+        )
+    )
+
+
 def test_users_and_profile_pages_at_both_widths(browser: Any, hotline: Served) -> None:  # noqa: F811
     from selenium.webdriver.common.by import By
     from selenium.webdriver.support.ui import WebDriverWait
@@ -33,8 +45,13 @@ def test_users_and_profile_pages_at_both_widths(browser: Any, hotline: Served) -
     browser.find_element(By.ID, "password").send_keys(password)
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     WebDriverWait(browser, 30).until(lambda d: "/console/login" not in d.current_url)
+    found: dict[str, list[str]] = {}
     for language in ("zh_CN", "en"):
-        for path, name in (("/console/settings/users", "users"), ("/console/profile", "profile")):
+        for path, name in (
+            ("/console/settings/users", "users"),
+            ("/console/settings/users/1", "user"),
+            ("/console/profile", "profile"),
+        ):
             browser.get(f"{hotline.url}{path}?lang={language}")
             assert browser.find_element(By.TAG_NAME, "h1").text
             for width in (1366, 390):
@@ -48,3 +65,7 @@ def test_users_and_profile_pages_at_both_widths(browser: Any, hotline: Served) -
                 )
                 assert page_width <= width + 1, (name, language, width, page_width)
                 assert table_ok
+                problems = _violations(browser)
+                if problems:
+                    found[f"{name} {language} {width}"] = problems
+    assert found == {}
