@@ -58,6 +58,7 @@ from .held import (
     office_held_step,
 )
 from .notices import announce, notices
+from .profile import profile, profile_totp, user_page
 from .queue import change_state, item_action, queue_screen, stream
 from .queue_settings import queue_settings, save_away_reason, save_queue
 from .record import record, record_form
@@ -338,6 +339,9 @@ def console_router(ctx: AppContext) -> Router:
             my_work,
             team_work,
             users,
+            user_page,
+            profile,
+            profile_totp,
             user_add,
             user_edit,
             user_reset,

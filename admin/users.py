@@ -33,6 +33,7 @@ from hotline.core.storage.models.people import AccountRequest, PermissionGrant, 
 from hotline.core.storage.models.reference import Department
 
 from .guards import ctx_of, requires, staff_actor
+from .profile import PERMISSION_WORDS
 
 Req = Request[Any, Any, Any]
 
@@ -70,6 +71,7 @@ async def _page(
         departments=departments,
         roles=list(Role),
         permissions=list(Permission),
+        words=PERMISSION_WORDS,
         grants=grants,
         names={d.id: d.code for d in departments},
         password=password,
@@ -105,7 +107,7 @@ async def _outcome(request: Req, change: Change) -> Response[Any]:
         return await _page(request, pending=change.kind)
     if outcome.password and outcome.username:
         return await _page(request, password=(outcome.username, outcome.password))
-    return Redirect("/console/settings/users", status_code=303)
+    return Redirect("/console/settings/users?saved=1", status_code=303)
 
 
 @post("/console/settings/users", guards=[requires(Permission.ADMINISTER)])

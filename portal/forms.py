@@ -23,7 +23,16 @@ from hotline.core.shell.context import AppContext
 from hotline.core.shell.web import request_language
 from hotline.core.shell.webforms import read_form, refusal_status
 from hotline.core.storage.models.reference import ServiceCategory
-from hotline.portal.pages import _CODE, CSRF_COOKIE, Req, _address, _ctx, _remember, page
+from hotline.portal.pages import (
+    _CODE,
+    BY_CODE,
+    CSRF_COOKIE,
+    Req,
+    _address,
+    _ctx,
+    _remember,
+    page,
+)
 
 
 async def _show_form(
@@ -156,5 +165,5 @@ async def _submit(request: Req, service: ServiceCategory | None) -> Response[Any
     _remember(
         request, "receipts", number, {"code": outcome.lookup_code, "director": service is None}
     )
-    _remember(request, "verified_cases", number, True)  # they hold the code: it is theirs
+    _remember(request, "verified_cases", number, BY_CODE)  # they hold the code: it is theirs
     return Redirect(f"/receipt/{number}", status_code=303)

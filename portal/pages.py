@@ -81,6 +81,22 @@ def _is_verified(request: Req, number: str) -> bool:
     return number in (request.session.get("verified_cases") or {}) if request.session else False
 
 
+# How a browser opened a case: with the lookup code (or by sending it), or by the weaker route
+# (the last four digits of a phone and a name), which shows the status and dates only.
+BY_CODE = "code"
+BY_PHONE = "phone"
+
+
+def _sees_words(request: Req, number: str) -> bool:
+    """May this browser read what the citizen wrote (and the answer)? Only the browser that
+    sent the case, or one that gave the full lookup code."""
+    if not request.session:
+        return False
+    if number in (request.session.get("receipts") or {}):
+        return True
+    return (request.session.get("verified_cases") or {}).get(number) == BY_CODE
+
+
 # What a code or a slug in an address may be; anything else is not found, never queried.
 _CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 

@@ -3,6 +3,7 @@ opens them, and what a citizen adds to a case (more information, an evaluation).
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
 from litestar import Response, get, post
@@ -15,9 +16,11 @@ from hotline.core.cases.lookup import (
     LookupLimits,
     LookupRefused,
     find_case,
+    lookup_code,
     public_timeline,
     verified_timeline,
 )
+from hotline.core.foundation import text
 from hotline.core.intake.receive import receive
 from hotline.core.intake.submission import IntakeRefused, Problem, parse_submission
 from hotline.core.shell.context import AppContext
@@ -25,7 +28,18 @@ from hotline.core.shell.web import request_language
 from hotline.core.shell.webforms import read_form, refusal_status
 from hotline.core.storage.enums import CaseStatus
 from hotline.core.storage.models.reference import Department, ServiceCategory
-from hotline.portal.pages import Req, _address, _ctx, _is_verified, _number, _remember, page
+from hotline.portal.pages import (
+    BY_CODE,
+    BY_PHONE,
+    Req,
+    _address,
+    _ctx,
+    _is_verified,
+    _number,
+    _remember,
+    _sees_words,
+    page,
+)
 
 from .citizen import receipt_copy, what_they_wrote
 
@@ -110,7 +124,10 @@ async def _verify(request: Req, number: str | None) -> Response[Any]:
             status=LOOKUP_STATUS.get(refused.code, 404),
         )
     request.session["verified"] = case.tracking_number
-    _remember(request, "verified_cases", case.tracking_number, True)
+    by_code = hmac.compare_digest(
+        text.code(factor)[:32], lookup_code(ctx.secret_key, case.tracking_number)
+    )
+    _remember(request, "verified_cases", case.tracking_number, BY_CODE if by_code else BY_PHONE)
     if pending:
         request.session["pending_text"] = pending
     return Redirect(f"/cases/{case.tracking_number}", status_code=303)
@@ -178,9 +195,13 @@ async def _case_page(
         names = {d.code: d for d in await session.scalars(select(Department))}
         service = await session.get(ServiceCategory, case.category_id) if case.category_id else None
     language = request_language(request)
-    written = await what_they_wrote(
-        ctx, case, list(service.attributes or []) if service else [], language == "zh_CN"
-    )
+    written = None
+    if _sees_words(request, number):  # the weaker route: status and dates only
+        written = await what_they_wrote(
+            ctx, case, list(service.attributes or []) if service else [], language == "zh_CN"
+        )
+    else:
+        service, names = None, {}
     pending = request.session.pop("pending_text", None) if request.session else None
     return page(
         request,

@@ -24,6 +24,10 @@ from hotline.core.storage.enums import LimitUnit
 from hotline.core.storage.models.base import Base
 from hotline.core.storage.models.reference import Department, ServiceCategory
 
+# The suite's administrators sign in with a password alone unless a test asks for a second
+# factor (the product's default requires one of administrators and the director's office).
+os.environ["HOTLINE_REQUIRE_TOTP"] = "false"
+
 PG_ADMIN_DSN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
 

@@ -60,6 +60,13 @@ def cmd_migrate(args: argparse.Namespace) -> int:
     settings = _settings()
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     if args.downgrade:
+        known = migrations.revisions()
+        if args.downgrade not in (*known, "base"):
+            print(
+                f"no revision {args.downgrade!r}; revisions: base, {', '.join(known)}",
+                file=sys.stderr,
+            )
+            return 2
         migrations.downgrade(settings.db_url, args.downgrade)
     else:
         migrations.upgrade(settings.db_url)
@@ -117,19 +124,32 @@ def cmd_serve(args: argparse.Namespace) -> int:
     import uvicorn
 
     from hotline.core.shell.app import create_app
-    from hotline.core.shell.serving import raise_open_files_limit, server_config
+    from hotline.core.shell.serving import (
+        listening_socket,
+        raise_open_files_limit,
+        server_config,
+    )
 
     private_files()
     overrides = {k: v for k, v in (("host", args.host), ("port", args.port)) if v is not None}
     settings = settings_mod.load_settings(**overrides) if overrides else _settings()
     configure_logging(settings.log_level, settings.log_format)
+    try:  # bound before anything else starts: a busy port is one line, not a traceback
+        sock = listening_socket(settings.host, settings.port)
+    except OSError as refused:
+        print(
+            f"cannot listen on {settings.host}:{settings.port}: {refused.strerror or refused}"
+            " (another program uses it? choose one with --port or HOTLINE_PORT)",
+            file=sys.stderr,
+        )
+        return 1
     _first_start(settings)
     _private_data_dir(settings)
     # every connection is a descriptor, and so is every open file and database handle
     raise_open_files_limit(settings.max_connections + 1024)
     app = create_app(settings)
     print(f"Civic Hotline is running at {settings.url}", flush=True)
-    uvicorn.Server(server_config(app, settings)).run()
+    uvicorn.Server(server_config(app, settings)).run(sockets=[sock])
     return 0
 
 
@@ -178,6 +198,9 @@ def cmd_api_key(args: argparse.Namespace) -> int:
     async def run() -> int:
         async with open_context(settings) as ctx:
             if args.action == "add":
+                if not args.name.strip():
+                    print("give the client's name: hotline api-key add NAME", file=sys.stderr)
+                    return 2
                 key = await apikeys.issue_key(ctx, args.name)
                 print(f"API key for {args.name} (shown once): {key}")
                 return 0
@@ -203,15 +226,28 @@ def cmd_user(args: argparse.Namespace) -> int:
     return run_user(args, _settings())
 
 
+def _positive(text: str) -> int:
+    """A whole number of at least 1 (argparse says which option it was about)."""
+    try:
+        number = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"{number} is not 1 or more")
+    return number
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotline", description="Civic Hotline")
     sub = parser.add_subparsers(dest="command", required=True)
     serve = sub.add_parser("serve", help="migrate if needed and run the web app (and jobs)")
-    serve.add_argument("--host")
-    serve.add_argument("--port", type=int)
+    serve.add_argument("--host", help="address to listen on (default: HOTLINE_HOST)")
+    serve.add_argument("--port", type=int, help="port to listen on (default: HOTLINE_PORT)")
     serve.set_defaults(func=cmd_serve)
     worker = sub.add_parser("worker", help="run jobs (when HOTLINE_JOBS_IN_PROCESS=false)")
-    worker.add_argument("--workers", type=int, default=2)
+    worker.add_argument(
+        "--workers", type=_positive, default=2, help="threads running jobs (default: 2)"
+    )
     worker.set_defaults(func=cmd_worker)
     mig = sub.add_parser("migrate", help="bring the database schema up to date")
     mig.add_argument("--downgrade", metavar="REVISION", help="go back to REVISION ('base': empty)")
@@ -220,14 +256,18 @@ def build_parser() -> argparse.ArgumentParser:
         func=cmd_plugins
     )
     demo = sub.add_parser("demo-data", help="load a demo city: departments, services, cases")
-    demo.add_argument("--days", type=int, default=7)
-    demo.add_argument("--per-day", type=int, default=40)
+    demo.add_argument(
+        "--days", type=_positive, default=7, help="days of cases back from today (default: 7)"
+    )
+    demo.add_argument("--per-day", type=_positive, default=40, help="cases a day (default: 40)")
     demo.set_defaults(func=cmd_demo)
     sub.add_parser("check", help="list every missing or invalid setting").set_defaults(
         func=cmd_check
     )
     keys = sub.add_parser("api-key", help="Open311 API keys: add NAME, revoke PREFIX, list")
-    keys.add_argument("action", choices=["add", "revoke", "list"])
+    keys.add_argument(
+        "action", choices=["add", "revoke", "list"], help="add NAME, revoke PREFIX or list"
+    )
     keys.add_argument(
         "name", nargs="?", default="", help="client name (add) or key prefix (revoke)"
     )

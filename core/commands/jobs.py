@@ -80,5 +80,11 @@ def cmd_jobs(settings: Settings, args: argparse.Namespace) -> int:
 
 def add_parser(sub: Any) -> argparse.ArgumentParser:
     jobs = sub.add_parser("jobs", help="follow-up work: counts, what failed; retry it")
-    jobs.add_argument("action", nargs="?", choices=["list", "retry"], default="list")
+    jobs.add_argument(
+        "action",
+        nargs="?",
+        choices=["list", "retry"],
+        default="list",
+        help="list: counts and failures (default); retry: run what failed again",
+    )
     return jobs  # type: ignore[no-any-return]

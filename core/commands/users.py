@@ -34,6 +34,8 @@ ACTIONS = (
     "role",
     "activate",
     "deactivate",
+    "enable",
+    "disable",
     "grant",
     "deny",
     "revoke",
@@ -44,13 +46,17 @@ ACTIONS = (
 USAGE = """actions:
   add NAME ROLE [--department CODE]   a new account; its password is printed once
   role NAME ROLE [--department CODE]  another role (and department)
-  activate NAME | deactivate NAME     switch an account on or off
+  enable NAME | disable NAME          switch an account on or off (also: activate, deactivate)
   grant NAME PERMISSION               an override allowing PERMISSION to NAME
   deny NAME PERMISSION                an override refusing PERMISSION to NAME
   revoke NAME PERMISSION              remove NAME's overrides of PERMISSION
   reset-password NAME                 a new password, printed once; NAME's sessions end
   reset-totp NAME                     remove NAME's second factor; NAME's sessions end
-  list                                every account with its role"""
+  list                                every account: role, department, on or off, second factor
+
+department_officer and department_head need --department CODE."""
+
+DEPARTMENT_ROLES = (Role.DEPARTMENT_OFFICER.value, Role.DEPARTMENT_HEAD.value)
 
 
 def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
@@ -60,11 +66,17 @@ def add_parser(sub: argparse._SubParsersAction[argparse.ArgumentParser]) -> None
         epilog=USAGE,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    user.add_argument("action", choices=ACTIONS)
-    user.add_argument("username", nargs="?", default="")
+    user.add_argument("action", choices=ACTIONS, help="what to do (listed below)")
+    user.add_argument("username", nargs="?", default="", help="the account's user name")
     user.add_argument("value", nargs="?", default="", help="a role or a permission")
-    user.add_argument("--display-name", default="")
-    user.add_argument("--department", default="", help="the department's code (its people)")
+    user.add_argument(
+        "--display-name", default="", help="the name shown to colleagues (add; default: NAME)"
+    )
+    user.add_argument(
+        "--department",
+        default="",
+        help="the department's code, for department_officer and department_head",
+    )
 
 
 def _operator() -> str:
@@ -84,6 +96,8 @@ async def _change(ctx: AppContext, args: argparse.Namespace) -> Change:
             )
             if department_id is None:
                 raise LookupError(f"no department {args.department}")
+        elif args.action in ("add", "role") and args.value in DEPARTMENT_ROLES:
+            raise LookupError(f"{args.value} needs --department CODE")
         user = await session.scalar(
             select(User).where(func.lower(User.username) == args.username.strip().lower())
         )
@@ -106,8 +120,8 @@ async def _change(ctx: AppContext, args: argparse.Namespace) -> Change:
         if args.action == "role":
             detail = {"role": Role(args.value).value, "department_id": department_id}
             return Change(EDIT, user.id, detail)
-        if args.action in ("activate", "deactivate"):
-            return Change(EDIT, user.id, {"active": args.action == "activate"})
+        if args.action in ("activate", "deactivate", "enable", "disable"):
+            return Change(EDIT, user.id, {"active": args.action in ("activate", "enable")})
         if args.action in ("grant", "deny"):
             permission = Permission(args.value).value
             return Change(
@@ -127,9 +141,40 @@ async def _change(ctx: AppContext, args: argparse.Namespace) -> Change:
 
 async def _list(ctx: AppContext) -> None:
     async with ctx.db.session() as session:
-        for user in await session.scalars(select(User).order_by(User.username)):
-            state = "" if user.active else "  (off)"
-            print(f"{user.username}  {user.role}{state}")
+        rows = await session.execute(
+            select(User, Department.code)
+            .outerjoin(Department, Department.id == User.department_id)
+            .order_by(User.username)
+        )
+        table = [
+            (
+                user.username,
+                user.role,
+                code or "-",
+                "on" if user.active else "off",
+                "2fa" if user.totp_secret else "-",
+            )
+            for user, code in rows
+        ]
+    heading = ("user", "role", "department", "state", "second factor")
+    widths = [max(len(row[i]) for row in [heading, *table]) for i in range(len(heading))]
+    for row in [heading, *table]:
+        print(
+            "  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True)).rstrip()
+        )
+
+
+async def _department_codes(ctx: AppContext) -> str:
+    async with ctx.db.session() as session:
+        codes = list(await session.scalars(select(Department.code).order_by(Department.code)))
+    return ", ".join(codes) if codes else "(none yet: hotline demo-data, or the console)"
+
+
+async def _codes(settings: Settings) -> str:
+    from hotline.core.shell.context import open_context
+
+    async with open_context(settings) as ctx:
+        return await _department_codes(ctx)
 
 
 def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
@@ -164,6 +209,8 @@ def cmd_user(args: argparse.Namespace, settings: Settings) -> int:
         return 2
     except LookupError as missing:
         print(str(missing).strip("'\""), file=sys.stderr)
+        if "department" in str(missing):
+            print(f"departments: {asyncio.run(_codes(settings))}", file=sys.stderr)
         return 2
     except RightsRefused as refused:
         problem = {

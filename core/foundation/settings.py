@@ -78,7 +78,9 @@ class Settings(ChannelSettings):
     )
     trace_plugins: bool = False
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
-    log_format: Literal["json", "text"] = "json"
+    log_format: Literal["auto", "json", "text"] = Field(
+        "auto", description="auto: readable lines on a terminal, JSON lines otherwise"
+    )
     map_tile_url: str = Field(
         "",
         description="the portal map's tile server, e.g. https://tiles.example.gov/{z}/{x}/{y}.png;"
@@ -156,7 +158,9 @@ class Settings(ChannelSettings):
         3, ge=0, description="cases in 30 days that make a citizen a priority; 0: never"
     )
     require_totp: bool = Field(
-        False, description="administrators and the director's office must use a second factor"
+        True,
+        description="administrators and the director's office must use a second factor"
+        " (false relaxes it; anyone may still turn it on)",
     )
     console_networks: Annotated[list[str], NoDecode] = Field(
         default_factory=list,

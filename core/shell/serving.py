@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import os
 import resource
+import socket
 from typing import Any
 
 import h11
@@ -100,6 +101,21 @@ def server_config(app: Any, settings: Settings, **overrides: Any) -> uvicorn.Con
     }
     options.update(overrides)
     return uvicorn.Config(app, **options)
+
+
+def listening_socket(host: str, port: int) -> socket.socket:
+    """The server's socket, bound and listening as uvicorn would bind it; OSError when the
+    address is taken or not ours (``hotline serve`` says so in one line)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    sock = socket.socket(family, socket.SOCK_STREAM)
+    try:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((host, port))
+        sock.listen(2048)
+    except OSError:
+        sock.close()
+        raise
+    return sock
 
 
 def raise_open_files_limit(wanted: int) -> int:
