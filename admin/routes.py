@@ -61,6 +61,7 @@ from .notices import announce, notices
 from .queue import change_state, item_action, queue_screen, stream
 from .queue_settings import queue_settings, save_away_reason, save_queue
 from .record import record, record_form
+from hotline.core.returns import HOME, safe_next
 from .rules import (
     add_rule,
     auto_dispatch,
@@ -129,13 +130,15 @@ def _sessions(app: ASGIApp, secure: bool) -> ASGIApp:
 
 @get("/console/login")
 async def login_form(request: Req) -> Response[str]:
-    return render(request, "admin/login.html", error=None, wait=0)
+    next_path = safe_next(request.query_params.get("next"))
+    return render(request, "admin/login.html", error=None, wait=0, next_path=next_path)
 
 
 @post("/console/login")
 async def login(request: Req) -> Response[Any]:
     form = await request.form()
     address = request.client.host if request.client else "unknown"
+    next_path = safe_next(form.get("next"))
     try:
         user = await sign_in(
             _ctx(request), str(form.get("username", "")), str(form.get("password", "")), address
@@ -146,6 +149,7 @@ async def login(request: Req) -> Response[Any]:
             "admin/login.html",
             error=refused.code,
             wait=refused.wait,
+            next_path=next_path,
             status=401 if refused.code == "wrong" else 429,
         )
         if refused.wait:
@@ -155,14 +159,14 @@ async def login(request: Req) -> Response[Any]:
     if totp_required(ctx, user):
         # Half signed in: the password was right, the second factor is still to come.
         if user.totp_secret:
-            await _fresh_session(request, {"pending": user.id})
+            await _fresh_session(request, {"pending": user.id, "next": next_path})
             return Redirect("/console/login/totp", status_code=303)
         await _fresh_session(request, {"enrolling": user.id, "secret": pyotp.random_base32()})
         return Redirect("/console/totp/setup", status_code=303)
     await _fresh_session(request, await session_data(ctx, user.id))
     if user.must_change_password:
         return Redirect("/console/password", status_code=303)
-    return Redirect("/console", status_code=303)
+    return Redirect(next_path or HOME, status_code=303)
 
 
 async def _fresh_session(request: Req, data: dict[str, Any]) -> None:
@@ -192,8 +196,9 @@ async def totp_check(request: Req) -> Response[Any]:
     if problem:
         status = 429 if problem == "wait" else 401
         return render(request, "admin/totp.html", error=problem, status=status)
+    next_path = safe_next(request.session.get("next"))
     await _fresh_session(request, await session_data(ctx, int(user_id)))
-    return Redirect("/console", status_code=303)
+    return Redirect(next_path or HOME, status_code=303)
 
 
 @get("/console/totp/setup")
