@@ -26,9 +26,7 @@ from litestar.types import ASGIApp, Empty
 
 from hotline.core.accounts import change_password
 from hotline.core.context import AppContext
-from hotline.core.enums import Role
-from hotline.core.models import User
-from hotline.core.permissions import ROLE_GRANTS, Permission
+from hotline.core.returns import HOME, safe_next
 from hotline.core.signin import (
     SignInRefused,
     enrol_totp,
@@ -48,7 +46,7 @@ from .departments import departments, save_departments
 from .desk import desk
 from .files import staff_file
 from .guards import ctx_of as _ctx
-from .guards import current_user, from_allowed_network, requires, session_user_id
+from .guards import current_user, from_allowed_network, session_user_id
 from .held import (
     held_list,
     held_message,
@@ -57,11 +55,11 @@ from .held import (
     office_held_message,
     office_held_step,
 )
+from .homes import console_home
 from .notices import announce, notices
 from .queue import change_state, item_action, queue_screen, stream
 from .queue_settings import queue_settings, save_away_reason, save_queue
 from .record import record, record_form
-from hotline.core.returns import HOME, safe_next
 from .rules import (
     add_rule,
     auto_dispatch,
@@ -253,13 +251,6 @@ async def password_change(request: Req) -> Response[Any]:
 async def logout(request: Req) -> Response[Any]:
     request.clear_session()
     return Redirect("/console/login", status_code=303)
-
-
-@get("/console", guards=[requires(Permission.CONSOLE)])
-async def console_home(request: Req) -> Response[str]:
-    user: User = request.scope["state"]["user"]
-    grants = sorted(p.value for p in ROLE_GRANTS.get(Role(user.role), frozenset()))
-    return render(request, "admin/home.html", user=user, grants=grants)
 
 
 def _is_post(request: Req) -> bool:

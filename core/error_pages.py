@@ -17,8 +17,8 @@ from litestar import Request, Response
 from litestar.exceptions import HTTPException
 from litestar.response import Redirect
 
-from hotline.core.returns import login_address
 from hotline.core.labels import N_
+from hotline.core.returns import login_address
 
 Req = Request[Any, Any, Any]
 

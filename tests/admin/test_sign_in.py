@@ -15,7 +15,9 @@ from tests.admin.conftest import PASSWORD, sign_in
 
 
 def test_staff_sign_in_and_out(client: TestClient[Any]) -> None:
-    assert client.get("/console", follow_redirects=False).headers.get("location") == "/console/login"
+    assert (
+        client.get("/console", follow_redirects=False).headers.get("location") == "/console/login"
+    )
     response = sign_in(client, "Agent1")  # user names are not case-sensitive
     assert response.status_code == 303
     cookie = response.headers["set-cookie"].lower()
@@ -28,7 +30,9 @@ def test_staff_sign_in_and_out(client: TestClient[Any]) -> None:
     )
     assert form
     client.post("/console/logout", data={"_csrf_token": form.group(1)})
-    assert client.get("/console", follow_redirects=False).headers.get("location") == "/console/login"
+    assert (
+        client.get("/console", follow_redirects=False).headers.get("location") == "/console/login"
+    )
 
 
 def test_wrong_passwords_unknown_and_disabled_accounts_look_alike(client: TestClient[Any]) -> None:
