@@ -22,7 +22,6 @@ from hotline.core import axd
 from hotline.core.context import AppContext
 from hotline.core.durations import in_words
 from hotline.core.enums import AgentState, QueueState, Role
-from hotline.core.labels import N_
 from hotline.core.models import (
     AgentPresence,
     Assignment,
@@ -41,15 +40,9 @@ from hotline.core.workflow import ACTIVE
 
 from .department import DUE_SOON
 from .guards import ctx_of, requires
+from .triage import priority_labeller
 
 Req = Request[Any, Any, Any]
-
-CASE_PRIORITY = {
-    "low": N_("Low"),
-    "normal": N_("Normal"),
-    "high": N_("High"),
-    "urgent": N_("Urgent"),
-}
 
 
 async def _count(session: AsyncSession, query: Any) -> int:
@@ -242,12 +235,5 @@ async def console_home(request: Req) -> Response[str]:
         may_read_cases=Permission.CASE_READ in perms,
         is_admin_role=user.role == Role.ADMINISTRATOR,
         agent_states=[s.value for s in AgentState],
-        case_priority_label=lambda value: request_gettext(request)(
-            CASE_PRIORITY.get(str(value), "")
-        ),
+        case_priority_label=priority_labeller(request),
     )
-
-
-def request_gettext(request: Req) -> Any:
-    ctx: AppContext = request.app.state.ctx
-    return ctx.catalogs.get(request_language(request)).gettext

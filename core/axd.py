@@ -31,6 +31,7 @@ from hotline.core.models import (
     SkillGroup,
     utcnow,
 )
+from hotline.core.offer_limit import within_limit
 from hotline.core.settings import Settings
 
 REPEAT_DAYS = 30  # a citizen with this many days' worth of repeat contacts is a priority
@@ -310,6 +311,7 @@ def _pool(
     )
     midnight = local_midnight(now, settings.timezone)
     found = candidates(session, item, now, midnight) if item is not None else []
+    found = within_limit(session, found, settings.axd_offers_per_agent)
     if item is None or not found:
         return None
     return item, found, situation(session, item, now, settings)
