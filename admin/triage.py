@@ -164,3 +164,12 @@ def priority_labeller(request: Req) -> Any:
     ctx: AppContext = request.app.state.ctx
     gettext = ctx.catalogs.get(request_language(request)).gettext
     return lambda value: gettext(CASE_PRIORITY.get(str(value), N_("Normal")))
+
+
+def permission_labeller(request: Req) -> Any:
+    """``permission_label`` for templates: a permission's name, never its code."""
+    from hotline.core.error_pages import NAMES
+
+    ctx: AppContext = request.app.state.ctx
+    gettext = ctx.catalogs.get(request_language(request)).gettext
+    return lambda value: gettext(NAMES.get(str(value), N_("Another right")))

@@ -32,6 +32,7 @@ from hotline.core.separation import PENDING, request_change
 from hotline.core.web import render
 
 from .guards import ctx_of, requires, staff_actor
+from .triage import permission_labeller
 
 Req = Request[Any, Any, Any]
 
@@ -69,6 +70,7 @@ async def _page(
         departments=departments,
         roles=list(Role),
         permissions=list(Permission),
+        permission_label=permission_labeller(request),
         grants=grants,
         names={d.id: d.code for d in departments},
         password=password,

@@ -12,13 +12,13 @@ from hotline.core.enums import Role
 from hotline.core.models import Case, Department
 
 ACCOUNTS = (
-    ("demo-agent", Role.AGENT, "演示坐席 Demo agent"),
-    ("demo-team-leader", Role.TEAM_LEADER, "演示班长 Demo team leader"),
-    ("demo-department", Role.DEPARTMENT_OFFICER, "演示部门经办 Demo department officer"),
-    ("demo-department-head", Role.DEPARTMENT_HEAD, "演示部门负责人 Demo department head"),
-    ("demo-director-office", Role.DIRECTOR_OFFICE, "演示局长信箱 Demo director's office"),
-    ("demo-supervisor", Role.SUPERVISOR, "演示督办 Demo supervisor"),
-    ("demo-admin", Role.ADMINISTRATOR, "演示管理员 Demo administrator"),
+    ("demo-agent", Role.AGENT, "演示坐席 Demo Agent"),
+    ("demo-team-leader", Role.TEAM_LEADER, "演示班长 Demo Team Leader"),
+    ("demo-department", Role.DEPARTMENT_OFFICER, "演示部门经办 Demo Department Officer"),
+    ("demo-department-head", Role.DEPARTMENT_HEAD, "演示部门负责人 Demo Department Head"),
+    ("demo-director-office", Role.DIRECTOR_OFFICE, "演示局长信箱 Demo Director's Office"),
+    ("demo-supervisor", Role.SUPERVISOR, "演示督办 Demo Supervisor"),
+    ("demo-admin", Role.ADMINISTRATOR, "演示管理员 Demo Administrator"),
 )
 DEPARTMENT_ROLES = (Role.DEPARTMENT_OFFICER, Role.DEPARTMENT_HEAD)
 

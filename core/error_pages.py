@@ -42,6 +42,24 @@ NEEDS = {
 }
 
 
+# A permission's name in lists (the users page, its overrides).
+NAMES = {
+    "console": N_("Sign in to the console"),
+    "queue.work": N_("Work the contact queue"),
+    "queue.manage": N_("Lead a team of agents"),
+    "case.read": N_("Read the hotline's cases"),
+    "case.edit": N_("Handle the hotline's cases"),
+    "citizen.merge": N_("Merge citizens' records"),
+    "department.handle": N_("Handle a department's cases"),
+    "department.approve": N_("Approve as department head"),
+    "contact.unmask": N_("See a citizen's contact details"),
+    "director.mailbox": N_("Read the director's mailbox"),
+    "mailbox.counts": N_("See the director's mailbox figures"),
+    "supervise": N_("Supervise"),
+    "administer": N_("Administer the hotline"),
+}
+
+
 def on_console(request: Req) -> bool:
     path = request.url.path
     return path == CONSOLE or path.startswith(CONSOLE + "/")

@@ -5,12 +5,37 @@ the spot; the citizen's case page then shows the answer."""
 
 from __future__ import annotations
 
+import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
-from tests.processes import Served, add_user
+import pytest
+
+from tests.processes import ROOT, Served, add_user, env_for, hotline_bin
 
 PHONE = "13912345678"
+
+
+@pytest.fixture
+def hotline(tmp_path: Path) -> Iterator[Served]:
+    """The demo city, where the administrator lets an agent hold several offers at once: the
+    demo's waiting contacts are offered too, and the citizen's must still reach the screen live
+    (one offer at a time is the default: tests/admin/test_console_browser.py)."""
+    data = tmp_path / "data"
+    subprocess.run(
+        [hotline_bin(), "demo-data", "--days", "1", "--per-day", "3"],
+        env=env_for(data),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+    server = Served(data, HOTLINE_AXD_OFFERS_PER_AGENT="50")
+    try:
+        yield server
+    finally:
+        server.stop()
 
 
 def submit(browser: Any, url: str, text: str) -> str:
