@@ -19,7 +19,9 @@ def in_words(seconds: float, language: str, parts: int = 2) -> str:
         count, left = divmod(left, size)
         if count and len(found) < parts:
             found.append(
-                format_timedelta(timedelta(seconds=count * size), granularity=unit, locale=language)
+                format_timedelta(
+                    timedelta(seconds=count * size), granularity=unit, threshold=1, locale=language
+                )
             )
         elif found:
             break  # "1 day 3 minutes" says less than "1 day": stop at the first gap

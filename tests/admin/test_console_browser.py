@@ -128,7 +128,8 @@ def test_signing_in_returns_to_the_page_asked_for(
     browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()  # type: ignore[attr-defined]
     from selenium.webdriver.support.ui import WebDriverWait
 
-    WebDriverWait(browser, 30).until(lambda d: d.current_url.endswith("/console/team"))
+    WebDriverWait(browser, 30).until(lambda d: "/console/team" in d.current_url)
+    assert "/console/login" not in browser.current_url  # type: ignore[attr-defined]
     browser.get(server.url + "/console/no-such-page")  # type: ignore[attr-defined]
     assert browser.find_element(By.ID, "error-heading").text == "There is no such page"  # type: ignore[attr-defined]
     shoot(browser, "error-404-en", 390)
@@ -153,7 +154,10 @@ def test_an_agent_is_offered_one_contact_accepts_answers_and_wraps_up(
     browser.set_window_size(1366, 900)  # type: ignore[attr-defined]
     browser.find_element(By.CSS_SELECTOR, "button[name=state][value=available]").click()  # type: ignore[attr-defined]
     wait = WebDriverWait(browser, 30)
-    wait.until(ec.text_to_be_present_in_element((By.ID, "my-state"), "空闲"))
+    try:
+        wait.until(ec.text_to_be_present_in_element((By.ID, "my-state"), "空闲"))
+    finally:
+        shoot(browser, "queue-agent-available-zh_CN", 1366)
     offered = "//section[@aria-labelledby='mine-h']//form[contains(@action, '/accept')]"
     wait.until(ec.presence_of_element_located((By.XPATH, offered)))
     browser.get(server.url + "/console/queue")  # type: ignore[attr-defined]
