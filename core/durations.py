@@ -4,10 +4,17 @@
 from __future__ import annotations
 
 from datetime import timedelta
+from typing import Literal
 
 from babel.dates import format_timedelta
 
-_UNITS = (("day", 86400), ("hour", 3600), ("minute", 60), ("second", 1))
+Unit = Literal["day", "hour", "minute", "second"]
+_UNITS: tuple[tuple[Unit, int], ...] = (
+    ("day", 86400),
+    ("hour", 3600),
+    ("minute", 60),
+    ("second", 1),
+)
 
 
 def in_words(seconds: float, language: str, parts: int = 2) -> str:
