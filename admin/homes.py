@@ -88,8 +88,8 @@ async def agent_home(session: AsyncSession, user: User, lang: str) -> dict[str, 
 
 
 async def team_home(session: AsyncSession) -> dict[str, Any]:
-    by_state = dict(
-        tuple(row)
+    by_state: dict[str, int] = dict(
+        (str(row[0]), int(row[1]))
         for row in await session.execute(
             select(AgentPresence.state, func.count())
             .join(User, User.id == AgentPresence.user_id)

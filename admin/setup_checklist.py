@@ -37,7 +37,8 @@ def plugin_checks(ctx: AppContext) -> dict[str, list[str]]:
     found: dict[str, list[str]] = {}
     for impl in ctx.pm.hook.check_setup.get_hookimpls():
         try:
-            lines = list(impl.function(settings=ctx.settings) or [])
+            answer: Any = impl.function(settings=ctx.settings)
+            lines = [str(x) for x in answer or []]
         except Exception:  # a plugin's check failing is itself worth a line
             lines = [f"{impl.plugin_name}: its set-up check failed"]
         found[impl.plugin_name] = lines
@@ -72,8 +73,8 @@ async def checklist(session: AsyncSession, ctx: AppContext) -> list[Step]:
         )
         or 0
     )
-    roles = dict(
-        tuple(row)
+    roles: dict[str, int] = dict(
+        (str(row[0]), int(row[1]))
         for row in await session.execute(
             select(User.role, func.count()).where(User.active.is_(True)).group_by(User.role)
         )

@@ -69,7 +69,7 @@ async def triage_table(ctx: AppContext, request: Req, skills: set[str]) -> dict[
     lang = request_language(request)
     zh = lang.startswith("zh")
     params = request.query_params
-    sort = params.get("sort") if params.get("sort") in SORTS else "waiting"
+    sort = str(params.get("sort")) if params.get("sort") in SORTS else "waiting"
     direction = "asc" if params.get("dir") == "asc" else "desc"
     if "sort" not in params:
         sort, direction = "waiting", "desc"
