@@ -31,7 +31,7 @@ def hotline(tmp_path: Path) -> Iterator[Served]:
         capture_output=True,
         timeout=120,
     )
-    server = Served(data, HOTLINE_AXD_OFFERS_PER_AGENT="50")
+    server = Served(data, HOTLINE_AXD_OFFERS_PER_AGENT="20")
     try:
         yield server
     finally:
