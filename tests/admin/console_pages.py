@@ -95,7 +95,7 @@ def _codes() -> tuple[set[str], set[str]]:
         | {s.value for s in AgentState}
     )
     marked = {c for c in every if re.search(r"[_.]", c)} | {f"{c.value}:" for c in Channel}
-    marked |= {"category:", "keyword:", "department:", "rule:"}
+    marked |= {"category:", "keyword:", "district:"}
     plain = {c for c in every if re.fullmatch(r"[a-z]+", c)}
     return marked, plain
 
@@ -118,3 +118,18 @@ def console_links(browser: Any) -> list[str]:
         str(a.get_attribute("href"))
         for a in browser.find_elements(By.CSS_SELECTOR, "#sidenav nav a.nav-link")
     ]
+
+
+DETAIL = re.compile(r"/console/(cases|department/cases|mailbox|citizens)/[^/?#]+$")
+
+
+def detail_links(browser: Any) -> list[str]:
+    """Links from a list to the page of one case, letter or citizen."""
+    from selenium.webdriver.common.by import By
+
+    found = []
+    for a in browser.find_elements(By.CSS_SELECTOR, "main a[href]"):
+        href = str(a.get_attribute("href"))
+        if DETAIL.search(href) and href not in found:
+            found.append(href)
+    return found

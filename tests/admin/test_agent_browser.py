@@ -58,6 +58,7 @@ def test_an_agent_receives_accepts_and_answers_live(browser: object, hotline: Se
     from selenium.webdriver.support.ui import WebDriverWait
 
     assert isinstance(browser, WebDriver)
+    browser.set_window_size(1366, 900)  # an agent's desktop
     password = add_user(Path(hotline.data_dir), "lin", "agent")
 
     citizen = browser.current_window_handle

@@ -19,6 +19,7 @@ from tests.admin.console_pages import (
     codes_on_screen,
     console_links,
     demo_city,
+    detail_links,
     shoot,
     sign_in,
     username,
@@ -75,8 +76,10 @@ def test_each_role_home_and_pages(
             if found:
                 problems[f"/console {lang} {width}"] = found
         browser.set_window_size(1366, 900)  # type: ignore[attr-defined]
+        details: list[str] = []
         for link in console_links(browser):
             browser.get(link)  # type: ignore[attr-defined]
+            details += [d for d in detail_links(browser) if d not in details][:2]
             codes = codes_on_screen(body_text(browser), lang)
             if codes:
                 problems[f"{link} {lang} codes"] = codes
@@ -84,6 +87,11 @@ def test_each_role_home_and_pages(
                 found = axe_violations(browser)
                 if found:
                     problems[f"{link} axe"] = found
+        for link in details[:6]:  # a case, a letter, a citizen: the pages behind the lists
+            browser.get(link)  # type: ignore[attr-defined]
+            codes = codes_on_screen(body_text(browser), lang)
+            if codes:
+                problems[f"{link} {lang} codes"] = codes
     assert problems == {}, json.dumps(problems, indent=1, ensure_ascii=False)
 
 
