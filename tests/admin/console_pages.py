@@ -105,8 +105,14 @@ MARKED, PLAIN = _codes()
 
 def codes_on_screen(text: str, lang: str) -> list[str]:
     found = sorted(c for c in MARKED if re.search(rf"(?<![\w.@/-]){re.escape(c)}(?![\w-])", text))
-    if lang.startswith("zh"):
-        found += sorted(c for c in PLAIN if re.search(rf"(?<![\w.@/-]){c}(?![\w.@-])", text))
+    if lang.startswith("zh"):  # a lone English code among Chinese words (not English prose)
+        for code in sorted(PLAIN):
+            for match in re.finditer(rf"(?<![\w.@/-]){code}(?![\w.@-])", text):
+                around = text[max(0, match.start() - 15) : match.start()]
+                around += text[match.end() : match.end() + 15]
+                if not re.search(r"[A-Za-z]{2,}", around):
+                    found.append(code)
+                    break
     return found
 
 

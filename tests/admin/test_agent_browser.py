@@ -101,8 +101,10 @@ def test_an_agent_receives_accepts_and_answers_live(browser: object, hotline: Se
     assert earlier in history  # the citizen's earlier case, on the same screen
     assert "井盖松动" in browser.find_element(By.ID, "earlier").text
     browser.find_element(By.ID, "answer").send_keys("已派人今晚修补，感谢反映。")
-    browser.find_element(By.CSS_SELECTOR, "form[action$='/answer'] button").click()
-    wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, "p[role=status]"), display))
+    send = browser.find_element(By.CSS_SELECTOR, "form[action$='/answer'] button")
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", send)
+    send.click()
+    wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, "[role=status]"), display))
     assert "After-contact work" in browser.find_element(By.ID, "my-state").text
 
     browser.switch_to.window(citizen)  # the citizen's page shows the answer
