@@ -21,12 +21,12 @@ from hotline.core.shell.context import AppContext
 from hotline.core.shell.web import render, request_language
 from hotline.core.storage.enums import AgentState, QueueState
 from hotline.core.storage.models.axd import AgentPresence, AwayReason, QueueItem
-from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.cases import Case
 from hotline.core.storage.models.people import User
 from hotline.plugins.distribution import SWEEP_JOB, finish_contact
 
 from .guards import ctx_of, requires
+from .triage import priority_labeller, triage_table
 
 Req = Request[Any, Any, Any]
 
@@ -61,27 +61,17 @@ async def _screen(request: Req) -> dict[str, Any]:
                 .order_by(QueueItem.updated_at)
             )
         )
-        waiting = list(
-            await session.execute(
-                select(QueueItem, Case.tracking_number)
-                .join(Case, Case.id == QueueItem.case_id)
-                .where(QueueItem.state == QueueState.WAITING, Case.sealed.is_(False))
-                .order_by(QueueItem.priority.desc(), QueueItem.waiting_since)
-                .limit(200)
-            )
-        )
     skills = set((presence.skills if presence else {}) or {})
-    now = utcnow()
+    triage = await triage_table(ctx, request, skills)
     return {
         "presence": presence,
         "mine": [(item, number) for item, number in mine],
-        "waiting": [
-            (item, number, int((now - item.waiting_since).total_seconds()))
-            for item, number in waiting
-            if not skills or set(item.skills) <= skills
-        ],
+        "triage": triage,
         "away_reasons": await away_reasons(ctx, request_language(request)),
         "done": request.query_params.get("done"),
+        "did": request.query_params.get("did"),
+        "case_number": request.query_params.get("case"),
+        "case_priority_label": priority_labeller(request),
     }
 
 
@@ -127,7 +117,7 @@ async def change_state(request: Req) -> Response[Any]:
     )
     if state == AgentState.AVAILABLE:  # what waits is offered now, not at the next sweep
         await ctx.jobs.aenqueue(SWEEP_JOB)
-    return Redirect("/console/queue", status_code=303)
+    return Redirect(f"/console/queue?did=state-{state}", status_code=303)
 
 
 @post("/console/queue/{item_id:int}/{action:str}", guards=[requires(Permission.QUEUE_WORK)])
@@ -151,7 +141,14 @@ async def item_action(request: Req, item_id: FromPath[int], action: FromPath[str
             **await _screen(request),
             status=409,
         )
-    return Redirect("/console/queue", status_code=303)
+    async with ctx.db.session() as session:
+        number = await session.scalar(
+            select(Case.tracking_number)
+            .join(QueueItem, QueueItem.case_id == Case.id)
+            .where(QueueItem.id == item_id)
+        )
+    did = {"pick": "accept"}.get(action, action)
+    return Redirect(f"/console/queue?did={did}&case={number or ''}", status_code=303)
 
 
 @get("/console/stream", guards=[requires(Permission.QUEUE_WORK)])

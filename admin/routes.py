@@ -25,7 +25,6 @@ from litestar.response import Redirect
 from litestar.types import ASGIApp, Empty
 
 from hotline.core.people.accounts import change_password
-from hotline.core.people.permissions import ROLE_GRANTS, Permission
 from hotline.core.people.signin import (
     SignInRefused,
     enrol_totp,
@@ -35,9 +34,8 @@ from hotline.core.people.signin import (
     totp_required,
 )
 from hotline.core.shell.context import AppContext
+from hotline.core.shell.returns import HOME, safe_next
 from hotline.core.shell.web import render
-from hotline.core.storage.enums import Role
-from hotline.core.storage.models.people import User
 
 from .approvals import approval_decide, approvals
 from .audit import audit_search
@@ -48,7 +46,7 @@ from .departments import departments, save_departments
 from .desk import desk
 from .files import staff_file
 from .guards import ctx_of as _ctx
-from .guards import current_user, from_allowed_network, requires, session_user_id
+from .guards import current_user, from_allowed_network, session_user_id
 from .held import (
     held_list,
     held_message,
@@ -57,6 +55,7 @@ from .held import (
     office_held_message,
     office_held_step,
 )
+from .homes import console_home
 from .notices import announce, notices
 from .profile import profile, profile_totp, user_page
 from .queue import change_state, item_action, queue_screen, stream
@@ -130,13 +129,15 @@ def _sessions(app: ASGIApp, secure: bool) -> ASGIApp:
 
 @get("/console/login")
 async def login_form(request: Req) -> Response[str]:
-    return render(request, "admin/login.html", error=None, wait=0)
+    next_path = safe_next(request.query_params.get("next"))
+    return render(request, "admin/login.html", error=None, wait=0, next_path=next_path)
 
 
 @post("/console/login")
 async def login(request: Req) -> Response[Any]:
     form = await request.form()
     address = request.client.host if request.client else "unknown"
+    next_path = safe_next(form.get("next"))
     try:
         user = await sign_in(
             _ctx(request), str(form.get("username", "")), str(form.get("password", "")), address
@@ -147,6 +148,7 @@ async def login(request: Req) -> Response[Any]:
             "admin/login.html",
             error=refused.code,
             wait=refused.wait,
+            next_path=next_path,
             status=401 if refused.code == "wrong" else 429,
         )
         if refused.wait:
@@ -156,14 +158,14 @@ async def login(request: Req) -> Response[Any]:
     if totp_required(ctx, user):
         # Half signed in: the password was right, the second factor is still to come.
         if user.totp_secret:
-            await _fresh_session(request, {"pending": user.id})
+            await _fresh_session(request, {"pending": user.id, "next": next_path})
             return Redirect("/console/login/totp", status_code=303)
         await _fresh_session(request, {"enrolling": user.id, "secret": pyotp.random_base32()})
         return Redirect("/console/totp/setup", status_code=303)
     await _fresh_session(request, await session_data(ctx, user.id))
     if user.must_change_password:
         return Redirect("/console/password", status_code=303)
-    return Redirect("/console", status_code=303)
+    return Redirect(next_path or HOME, status_code=303)
 
 
 async def _fresh_session(request: Req, data: dict[str, Any]) -> None:
@@ -193,8 +195,9 @@ async def totp_check(request: Req) -> Response[Any]:
     if problem:
         status = 429 if problem == "wait" else 401
         return render(request, "admin/totp.html", error=problem, status=status)
+    next_path = safe_next(request.session.get("next"))
     await _fresh_session(request, await session_data(ctx, int(user_id)))
-    return Redirect("/console", status_code=303)
+    return Redirect(next_path or HOME, status_code=303)
 
 
 @get("/console/totp/setup")
@@ -249,13 +252,6 @@ async def password_change(request: Req) -> Response[Any]:
 async def logout(request: Req) -> Response[Any]:
     request.clear_session()
     return Redirect("/console/login", status_code=303)
-
-
-@get("/console", guards=[requires(Permission.CONSOLE)])
-async def console_home(request: Req) -> Response[str]:
-    user: User = request.scope["state"]["user"]
-    grants = sorted(p.value for p in ROLE_GRANTS.get(Role(user.role), frozenset()))
-    return render(request, "admin/home.html", user=user, grants=grants)
 
 
 def _is_post(request: Req) -> bool:

@@ -17,6 +17,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session, joinedload
 
+from hotline.core.axd.offer_limit import within_limit
 from hotline.core.foundation.settings import Settings
 from hotline.core.storage.enums import AgentState, Media, QueueState
 from hotline.core.storage.models.axd import AgentPresence, QueueItem, SkillGroup
@@ -302,6 +303,7 @@ def _pool(
     )
     midnight = local_midnight(now, settings.timezone)
     found = candidates(session, item, now, midnight) if item is not None else []
+    found = within_limit(session, found, settings.axd_offers_per_agent)
     if item is None or not found:
         return None
     return item, found, situation(session, item, now, settings)

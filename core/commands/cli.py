@@ -184,7 +184,23 @@ def cmd_demo(args: argparse.Namespace) -> int:
     migrations.upgrade(settings.db_url)
     counts = asyncio.run(load_demo(settings, days=args.days, per_day=args.per_day))
     print(", ".join(f"{n} {what}" for what, n in counts.items()))
+    print_demo_accounts(settings)
     return 0
+
+
+def print_demo_accounts(settings: settings_mod.Settings) -> None:
+    """One account per role, each password shown once (demo only; see the README)."""
+    from hotline.core.commands.demo_accounts import add_demo_accounts
+    from hotline.core.shell.context import open_context
+
+    async def make() -> list[tuple[str, str, str | None]]:
+        async with open_context(settings) as ctx:
+            return [(n, r.value, p) for n, r, p in await add_demo_accounts(ctx)]
+
+    print("demo accounts, one per role (demo only; each password is shown once):")
+    for username, role, password in asyncio.run(make()):
+        shown = password if password else "(already there; password unchanged)"
+        print(f"  {role:<20} {username:<22} {shown}")
 
 
 def cmd_api_key(args: argparse.Namespace) -> int:

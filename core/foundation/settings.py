@@ -148,6 +148,9 @@ class Settings(ChannelSettings):
     axd_offer_seconds: int = Field(
         20, ge=5, description="how long an offer waits for the agent, unless the queue says"
     )
+    axd_offers_per_agent: int = Field(
+        1, ge=1, le=20, description="offers an agent holds at once (each within their capacity)"
+    )
     axd_wrap_up_seconds: int = Field(
         30, ge=0, description="after-contact work before the next offer, unless the queue says"
     )

@@ -72,6 +72,13 @@ MEDIA = {
     "callback": N_("Call-back request"),
     "voicemail": N_("Voicemail"),
     "fax": N_("Fax"),
+    # channels an interaction or a contact point names (never shown as codes)
+    "phone": N_("Phone"),
+    "web": N_("Web portal"),
+    "webchat": N_("Web chat"),
+    "api": N_("App (API)"),
+    "visit": N_("Visit"),
+    "staff": N_("Recorded by staff"),
 }
 
 # Public timeline entries only; internal events never reach a citizen's page.
@@ -118,6 +125,7 @@ ACTION = {
     "reply_failed": N_("Message to the citizen failed"),
     "reply_delivered": N_("Message delivered to the citizen"),
     "chat_ended": N_("Chat ended by the agent"),
+    "reply_undeliverable": N_("No channel could take the message to the citizen"),
     "follow_up_failed": N_("Follow-up work failed after its last try (see hotline jobs)"),
 }
 

@@ -10,8 +10,9 @@
 - Any other error is a 500 with a reference (the request id), logged once with that reference
   and the code's path, never the exception's message (it may carry what a citizen wrote).
 
-HTTP errors (404, 403, 429...) keep Litestar's answers; a router's own handlers (Open311's)
-win over these for their paths.
+HTTP errors (401, 403, 404, 405, 429...) are pages for people (``core.error_pages``) and keep
+Litestar's JSON answers for machines; a router's own handlers (Open311's) win over these for
+their paths.
 """
 
 from __future__ import annotations
@@ -128,6 +129,10 @@ def kept_fields(request: Req) -> dict[str, Any]:
 
 
 def _html(request: Req, status: int, template_values: dict[str, Any]) -> Response[Any]:
+    from hotline.core.shell.error_pages import layout_for
+
+    template_values.setdefault("layout", layout_for(request))
+    template_values.setdefault("code", status)
     try:
         return render(request, "fault.html", status=status, **template_values)
     except Exception as exc:  # the page itself failed: say it plainly, still in a page
@@ -265,8 +270,15 @@ def http_exception_handler(request: Req, exc: HTTPException) -> Response[Any]:
     purpose is logged like any other."""
     if exc.status_code >= 500:
         log_unhandled(exc, route_of(request), reference())
-    if answer_format(request) == "open311":
+    kind = answer_format(request)
+    if kind == "open311":
         response = _open311_body(request, exc.status_code, str(exc.detail))
         response.headers.update(exc.headers or {})
         return response
+    if kind == "html":  # a page in the reader's language (core.error_pages)
+        from hotline.core.shell.error_pages import error_page
+
+        if exc.status_code >= 500:
+            return server_error_response(request, exc.status_code)
+        return error_page(request, exc)
     return create_exception_response(request, exc)

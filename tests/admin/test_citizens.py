@@ -149,8 +149,8 @@ def test_merge_two_records_of_the_same_person(client: TestClient[Any]) -> None:
     )
     soup = BeautifulSoup(merged.text, "html.parser")
     assert {li.get_text() for li in soup.select("#contacts li")} == {
-        "email: Wang.Fang@example.cn",
-        "phone: +8613911112222",
+        "E-mail: Wang.Fang@example.cn",
+        "Phone: +8613911112222",
     }
     cases = soup.find(id="cases").get_text().replace(" ", "")
     assert by_mail in cases and by_phone in cases  # the history followed

@@ -93,7 +93,9 @@ def test_offers_are_pushed_live_to_the_agents_screen(tmp_path: Path) -> None:
         timeout=120,
     )
     password = add_user(data, "ann", "agent")
-    server = Served(data)
+    # the demo's contacts wait too: the administrator lets an agent hold several offers here,
+    # so that the citizen's is offered while the demo's are still open
+    server = Served(data, HOTLINE_AXD_OFFERS_PER_AGENT="20")
     try:
         agent = httpx.Client(base_url=server.url, timeout=10)
         login = agent.get("/console/login")

@@ -54,8 +54,8 @@ def test_screen_pop_shows_the_citizen_and_history_and_is_audited(client: TestCli
     soup = BeautifulSoup(page.text, "html.parser")
     assert soup.find(id="citizen-name").get_text(strip=True) == "周杰"
     assert {li.get_text(strip=True) for li in soup.select("#contacts li")} == {
-        "phone: +8613800138000",
-        "email: zj@example.cn",
+        "Phone: +8613800138000",
+        "E-mail: zj@example.cn",
     }
     assert earlier in soup.find(id="history").get_text().replace(" ", "")
     assert "路上有坑" in soup.find(id="interactions").get_text()
@@ -134,7 +134,7 @@ def test_supervisors_search_the_audit_trail(client: TestClient[Any]) -> None:
         [td.get_text(strip=True) for td in tr.find_all("td")]
         for tr in found.select("#audit tbody tr")
     ]
-    assert len(rows) == 1 and rows[0][1] == "agent1" and rows[0][3] == "personal_data_read"
+    assert len(rows) == 1 and rows[0][1] == "agent1" and rows[0][3] == "Personal data read"
     none = BeautifulSoup(
         client.get("/console/audit?user=agent1&from=2001-01-01&to=2001-01-02").text, "html.parser"
     )

@@ -55,6 +55,7 @@ async def item_for(ctx: AppContext, channel: str, **extra: object) -> int:
 
 
 async def test_one_capacity_model_across_media(ctx: AppContext) -> None:
+    ctx.settings.axd_offers_per_agent = 10  # the administrator allows several offers at once
     await seed_city(ctx)
     (ann,) = await agents(ctx, "ann")
     await set_state(
@@ -235,3 +236,30 @@ async def test_each_strategy_shows_its_choice(ctx: AppContext) -> None:
         chosen[strategy] = await offer_next(ctx, item)
         assert await decline(ctx, item, chosen[strategy])  # leave both agents free
     assert chosen == expected
+
+
+async def test_one_offer_at_a_time_and_a_miss_counted_once(ctx: AppContext) -> None:
+    """A newly available agent is offered one contact, not all that wait (the default); the
+    next comes when the first is answered. An ignored offer goes to the next agent and counts
+    once as a miss, however many times the time-out is seen."""
+    await seed_city(ctx)
+    ann, bob = await agents(ctx, "ann", "bob")
+    items = [await item_for(ctx, "email") for _ in range(5)]
+    await set_state(ctx, ann, AgentState.AVAILABLE, capacity=MIXED, languages=["zh_CN"])
+    taken = [await offer_next(ctx, i) for i in items]
+    assert taken == [ann, None, None, None, None]
+    assert await accept(ctx, items[0], ann)
+    assert await offer_next(ctx, items[1]) == ann  # the next, once the first is answered
+    async with ctx.db.transaction() as s:  # ann lets this one run out
+        await s.execute(
+            update(QueueItem)
+            .where(QueueItem.id == items[1])
+            .values(offer_expires_at=utcnow() - timedelta(seconds=1))
+        )
+    assert await expire_offers(ctx) == [items[1]]
+    assert await expire_offers(ctx) == []  # seen again: not counted again
+    assert not await decline(ctx, items[1], ann, missed=True)
+    async with ctx.db.session() as s:
+        assert (await s.get(AgentPresence, ann)).missed_offers == 1  # type: ignore[union-attr]
+    await set_state(ctx, bob, AgentState.AVAILABLE, capacity=MIXED, languages=["zh_CN"])
+    assert await offer_next(ctx, items[1]) == bob  # the next agent

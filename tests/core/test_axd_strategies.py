@@ -101,6 +101,7 @@ async def test_skill_tiers_widen_after_a_wait(ctx: AppContext) -> None:
 
 
 async def test_region_by_phone_prefix(ctx: AppContext) -> None:
+    ctx.settings.axd_offers_per_agent = 5  # offers are left unanswered here: several at once
     await seed_city(ctx)
     north_agent, city_agent = await agents(ctx, "north", "city")
     await queue(ctx, strategy="region", widen_after_seconds=60)

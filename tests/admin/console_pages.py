@@ -1,0 +1,141 @@
+"""Helpers for the console's browser tests: the demo city with one account per role, signing
+in, screenshots kept as test artefacts, axe-core, and the check that no internal code (event
+names, channel and medium codes, permission codes, rule reasons) is on screen."""
+
+from __future__ import annotations
+
+import os
+import re
+import subprocess
+from pathlib import Path
+from typing import Any
+
+from hotline.core.people.permissions import Permission
+from hotline.core.reference import labels
+from hotline.core.storage.enums import AgentState, Channel, Media, Role
+from tests.processes import ROOT, env_for, hotline_bin
+
+AXE = Path(__file__).parents[1] / "vendor" / "axe-core-4.14.1.min.js"  # from the npm registry
+ARTEFACTS = Path(os.environ.get("HOTLINE_TEST_ARTEFACTS", ROOT / "test-artefacts")) / "console"
+WIDTHS = (1366, 390)
+
+
+def demo_city(data: Path) -> dict[str, str]:
+    """``hotline demo-data`` as a newcomer runs it; returns each role's password, as printed."""
+    done = subprocess.run(
+        [hotline_bin(), "demo-data", "--days", "2", "--per-day", "6"],
+        env=env_for(data),
+        cwd=ROOT,
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    found = dict(re.findall(r"^\s+(\w+)\s+demo-[\w-]+\s+(\S+)$", done.stdout, re.M))
+    assert set(found) == {r.value for r in Role}, done.stdout
+    return found
+
+
+def username(role: str) -> str:
+    return {
+        "team_leader": "demo-team-leader",
+        "department_officer": "demo-department",
+        "department_head": "demo-department-head",
+        "director_office": "demo-director-office",
+        "administrator": "demo-admin",
+    }.get(role, f"demo-{role}")
+
+
+def sign_in(browser: Any, url: str, name: str, password: str, lang: str = "en") -> None:
+    from selenium.webdriver.common.by import By
+    from selenium.webdriver.support.ui import WebDriverWait
+
+    browser.delete_all_cookies()
+    browser.get(f"{url}/console/login?lang={lang}")
+    browser.find_element(By.ID, "username").send_keys(name)
+    browser.find_element(By.ID, "password").send_keys(password)
+    browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    WebDriverWait(browser, 30).until(lambda d: "/console/login" not in d.current_url)
+
+
+def shoot(browser: Any, name: str, width: int) -> Path:
+    """A full-page screenshot at ``width`` pixels, kept under test-artefacts/console/."""
+    ARTEFACTS.mkdir(parents=True, exist_ok=True)
+    height = int(browser.execute_script("return document.documentElement.scrollHeight")) or 800
+    browser.set_window_size(width, min(max(height + 120, 700), 4000))
+    path = ARTEFACTS / f"{name}-{width}.png"
+    browser.save_screenshot(str(path))
+    return path
+
+
+def axe_violations(browser: Any) -> list[str]:
+    browser.execute_script(AXE.read_text())
+    return list(
+        browser.execute_async_script(
+            "const done = arguments[arguments.length - 1];"
+            "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}).then(r => done(r.violations.map("
+            "v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))));"
+        )
+    )
+
+
+def _codes() -> tuple[set[str], set[str]]:
+    """Codes that never occur in words (with ``_``, ``.`` or ``:``), and plain-word codes that
+    are codes on a Chinese page."""
+    every = (
+        set(labels.EVENT)
+        | set(labels.ACTION)
+        | set(labels.NOTICE)
+        | set(labels.KIND)
+        | set(labels.STATUS)
+        | {c.value for c in Channel}
+        | {m.value for m in Media}
+        | {p.value for p in Permission}
+        | {r.value for r in Role}
+        | {s.value for s in AgentState}
+    )
+    marked = {c for c in every if re.search(r"[_.]", c)} | {f"{c.value}:" for c in Channel}
+    marked |= {"category:", "keyword:", "district:"}
+    plain = {c for c in every if re.fullmatch(r"[a-z]+", c)}
+    return marked, plain
+
+
+MARKED, PLAIN = _codes()
+
+
+def codes_on_screen(text: str, lang: str) -> list[str]:
+    found = sorted(c for c in MARKED if re.search(rf"(?<![\w.@/-]){re.escape(c)}(?![\w-])", text))
+    if lang.startswith("zh"):  # a lone English code among Chinese words (not English prose)
+        for code in sorted(PLAIN):
+            for match in re.finditer(rf"(?<![\w.@/-]){code}(?![\w.@-])", text):
+                around = text[max(0, match.start() - 15) : match.start()]
+                around += text[match.end() : match.end() + 15]
+                if not re.search(r"[A-Za-z]{2,}", around):
+                    found.append(code)
+                    break
+    return found
+
+
+def console_links(browser: Any) -> list[str]:
+    """The pages the side navigation offers this user."""
+    from selenium.webdriver.common.by import By
+
+    return [
+        str(a.get_attribute("href"))
+        for a in browser.find_elements(By.CSS_SELECTOR, "#sidenav nav a.nav-link")
+    ]
+
+
+DETAIL = re.compile(r"/console/(cases|department/cases|mailbox|citizens)/[^/?#]+$")
+
+
+def detail_links(browser: Any) -> list[str]:
+    """Links from a list to the page of one case, letter or citizen."""
+    from selenium.webdriver.common.by import By
+
+    found = []
+    for a in browser.find_elements(By.CSS_SELECTOR, "main a[href]"):
+        href = str(a.get_attribute("href"))
+        if DETAIL.search(href) and href not in found:
+            found.append(href)
+    return found
