@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from hotline.core.cases.actions import ActionRefused, do_answer, do_classify, do_hand_over
 from hotline.core.people.permissions import Permission
-from hotline.core.shell.web import render
+from hotline.core.shell.web import render, request_language
 from hotline.core.storage.enums import CaseKind, QueueState, Satisfaction
 from hotline.core.storage.models.axd import QueueItem
 from hotline.core.storage.models.cases import (
@@ -28,6 +28,7 @@ from hotline.core.storage.models.cases import (
 from hotline.core.storage.models.reference import ServiceCategory
 from hotline.plugins.distribution import finish_contact
 
+from .answers import service_answers
 from .caseflow import load_flow
 from .files import case_messages
 from .guards import can, ctx_of, record_refusal, requires, staff_actor
@@ -128,6 +129,8 @@ async def _show(request: Req, case: Case, *, glass: str = "") -> Response[str]:
             )
         )
         flow = await load_flow(session, case)
+        service = await session.get(ServiceCategory, case.category_id) if case.category_id else None
+    inbound = [m for m in reversed(interactions) if m.direction != "out"]
     return render(
         request,
         "admin/workspace.html",
@@ -144,6 +147,7 @@ async def _show(request: Req, case: Case, *, glass: str = "") -> Response[str]:
         mailbox=case.sealed,
         glass=glass,
         flow=flow,
+        answers=service_answers(service, inbound, request_language(request)),
         satisfactions=list(Satisfaction),
         error=request.query_params.get("error"),
         reason=take_refusal(request),

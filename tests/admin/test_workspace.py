@@ -306,3 +306,52 @@ def test_a_voicemail_plays_in_the_case_page_with_range_requests(client: TestClie
     before = client.blocking_portal.call(reads)
     client.get(url, headers={"Range": "bytes=5000-5999"})  # a seek: the same listening
     assert client.blocking_portal.call(reads) == before
+
+
+def test_the_citizens_answers_to_the_services_questions_are_on_the_case(
+    client: TestClient[Any],
+) -> None:
+    ctx = client.app.state.ctx
+
+    async def make() -> str:
+        from hotline.core.storage.models.reference import ServiceCategory
+
+        await seed_city(ctx)
+        async with ctx.db.transaction() as s:
+            service = await s.scalar(
+                select(ServiceCategory).where(ServiceCategory.code == "pothole")
+            )
+            service.attributes = [
+                {
+                    "code": "size",
+                    "datatype": "singlevaluelist",
+                    "description_zh": "坑有多大？",
+                    "description_en": "How big is the hole?",
+                    "values": [
+                        {"key": "small", "name_zh": "小于一米", "name_en": "Under a metre"},
+                        {"key": "big", "name_zh": "一米以上", "name_en": "Over a metre"},
+                    ],
+                },
+                {"code": "since", "datatype": "string", "description_en": "Since when?"},
+            ]
+        made = await receive(
+            ctx, submission(text="路上有坑", meta={"attributes": {"size": "big", "since": "周一"}})
+        )
+        return made.tracking_number
+
+    number = client.blocking_portal.call(make)
+    sign_in(client, "agent1")
+    for lang, size in (
+        ("zh_CN", ("坑有多大？", "一米以上")),
+        ("en", ("How big is the hole?", "Over a metre")),
+    ):
+        soup = BeautifulSoup(client.get(f"/console/cases/{number}?lang={lang}").text, "html.parser")
+        rows = dict(
+            zip(
+                [dt.get_text() for dt in soup.select("#answers dt")],
+                [dd.get_text() for dd in soup.select("#answers dd")],
+                strict=True,
+            )
+        )
+        assert rows[size[0]] == size[1]  # the choice by its name, not its key
+        assert rows["Since when?"] == "周一"  # a question without this language's words
