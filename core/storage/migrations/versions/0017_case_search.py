@@ -1,0 +1,64 @@
+"""Case search for Chinese and English: case_texts (subject and every interaction's text per
+case) with a pg_trgm GIN index on PostgreSQL and an FTS5 trigram table on SQLite; backfilled.
+
+Revision ID: 0017
+Revises: 0015
+Create Date: 2026-12-06
+"""
+from alembic import op
+import sqlalchemy as sa
+
+from hotline.core.storage.case_text import rebuild
+from hotline.core.storage.models.search import PG_TRGM, SQLITE_FTS, SQLITE_FTS_DROP
+
+
+revision = '0017'
+down_revision = '0015'  # the lead rechains this after 0016 (another branch)
+branch_labels = None
+depends_on = None
+
+BATCH = 5000
+
+
+def upgrade() -> None:
+    dialect = op.get_bind().dialect.name
+    if dialect == 'postgresql':
+        op.execute(PG_TRGM)
+    op.create_table(
+        'case_texts',
+        sa.Column(
+            'case_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False
+        ),
+        sa.Column('body', sa.Text(), nullable=False),
+        sa.ForeignKeyConstraint(['case_id'], ['cases.id']),
+        sa.PrimaryKeyConstraint('case_id'),
+    )
+    if dialect == 'postgresql':
+        op.create_index(
+            'ix_case_texts_trgm', 'case_texts', ['body'],
+            postgresql_using='gin', postgresql_ops={'body': 'gin_trgm_ops'},
+        )
+    else:
+        for statement in SQLITE_FTS:
+            op.execute(statement)
+    # the backfill: every case there is, in batches
+    bind = op.get_bind()
+    last = 0
+    while True:
+        ids = list(bind.execute(
+            sa.text('SELECT id FROM cases WHERE id > :last ORDER BY id LIMIT :n'),
+            {'last': last, 'n': BATCH},
+        ).scalars())
+        if not ids:
+            break
+        rebuild(bind, ids)
+        last = ids[-1]
+
+
+def downgrade() -> None:
+    if op.get_bind().dialect.name == 'sqlite':
+        for statement in SQLITE_FTS_DROP:
+            op.execute(statement)
+    else:
+        op.drop_index('ix_case_texts_trgm', table_name='case_texts')
+    op.drop_table('case_texts')

@@ -1,0 +1,63 @@
+"""What case search reads: one row per case with the words said in it (its subject, then every
+interaction's text, transcripts included), kept in step by ``storage/case_text.py`` in the same
+transaction as the change.
+
+Indexed for substring search that works for Chinese (no word segmentation needed):
+- PostgreSQL: a GIN ``pg_trgm`` index on ``body`` (``ILIKE '%…%'`` uses it);
+- SQLite: an FTS5 table with the trigram tokenizer over ``case_texts`` (external content, kept by
+  triggers), read with ``MATCH`` for terms of 3 characters or more.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy import DDL, ForeignKey, Index, Text, event
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.core.storage.models.base import Base, Id
+
+FTS_TABLE = "case_texts_fts"
+
+SQLITE_FTS = [
+    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+    "body, content='case_texts', content_rowid='case_id', tokenize='trigram')",
+    f"CREATE TRIGGER IF NOT EXISTS case_texts_ai AFTER INSERT ON case_texts BEGIN "
+    f"INSERT INTO {FTS_TABLE}(rowid, body) VALUES (new.case_id, new.body); END",
+    f"CREATE TRIGGER IF NOT EXISTS case_texts_ad AFTER DELETE ON case_texts BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, body) "
+    "VALUES ('delete', old.case_id, old.body); END",
+    f"CREATE TRIGGER IF NOT EXISTS case_texts_au AFTER UPDATE ON case_texts BEGIN "
+    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, body) "
+    "VALUES ('delete', old.case_id, old.body); "
+    f"INSERT INTO {FTS_TABLE}(rowid, body) VALUES (new.case_id, new.body); END",
+]
+SQLITE_FTS_DROP = [
+    "DROP TRIGGER IF EXISTS case_texts_au",
+    "DROP TRIGGER IF EXISTS case_texts_ad",
+    "DROP TRIGGER IF EXISTS case_texts_ai",
+    f"DROP TABLE IF EXISTS {FTS_TABLE}",
+]
+PG_TRGM = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
+
+
+class CaseText(Base):
+    __tablename__ = "case_texts"
+    __table_args__ = (
+        Index(
+            "ix_case_texts_trgm",
+            "body",
+            postgresql_using="gin",
+            postgresql_ops={"body": "gin_trgm_ops"},
+        ).ddl_if(dialect="postgresql"),
+    )
+
+    case_id: Mapped[int] = mapped_column(Id, ForeignKey("cases.id"), primary_key=True)
+    body: Mapped[str] = mapped_column(Text, default="")
+
+
+event.listen(
+    CaseText.__table__, "before_create", DDL(PG_TRGM).execute_if(dialect="postgresql")
+)
+for _statement in SQLITE_FTS:
+    event.listen(CaseText.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+for _statement in SQLITE_FTS_DROP:
+    event.listen(CaseText.__table__, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))
