@@ -13,7 +13,8 @@ found; not the words, which may be personal)."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
+from zoneinfo import ZoneInfo
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import ColumnElement, Select, select, text
@@ -47,14 +48,15 @@ class CaseFilters:
     category_id: int | None = None
     kind: str | None = None
 
-    def conditions(self) -> list[ColumnElement[bool]]:
+    def conditions(self, zone: tzinfo = UTC) -> list[ColumnElement[bool]]:
+        """The days are the hotline's own (``zone``), from midnight to midnight."""
         found: list[ColumnElement[bool]] = []
         if self.status:
             found.append(Case.status == self.status)
         if self.since:
-            found.append(Case.created_at >= datetime.combine(self.since, time.min))
+            found.append(Case.created_at >= datetime.combine(self.since, time.min, zone))
         if self.until:
-            found.append(Case.created_at < datetime.combine(self.until + timedelta(1), time.min))
+            found.append(Case.created_at < datetime.combine(self.until + timedelta(1), time.min, zone))
         if self.department_id:
             found.append(Case.department_id == self.department_id)
         if self.channel:
@@ -105,12 +107,14 @@ def term_condition(dialect: str, term: str, n: int) -> ColumnElement[bool]:
     return CaseText.body.ilike(_like(term), escape="\\")
 
 
-def statement_for(dialect: str, terms: list[str], filters: CaseFilters) -> Select[Any]:
+def statement_for(
+    dialect: str, terms: list[str], filters: CaseFilters, zone: tzinfo = UTC
+) -> Select[Any]:
     """The search without order or limit: cases with their text, sealed letters left out."""
     return (
         select(Case, CaseText.body)
         .join(CaseText, CaseText.case_id == Case.id)
-        .where(Case.sealed.is_(False), *filters.conditions())
+        .where(Case.sealed.is_(False), *filters.conditions(zone))
         .where(*(term_condition(dialect, t, n) for n, t in enumerate(terms)))
     )
 
@@ -127,7 +131,8 @@ async def search_cases(
 ) -> Page[CaseHit]:
     """One page of the cases matching every word and every filter (no words: all of them)."""
     terms = terms_of(query)
-    statement = statement_for(ctx.db.dialect, terms, filters or CaseFilters())
+    zone = ZoneInfo(ctx.settings.timezone)
+    statement = statement_for(ctx.db.dialect, terms, filters or CaseFilters(), zone)
     async with ctx.db.transaction() as session:
         page = await keyset_page(
             session, statement, SORTS.get(sort, SORTS["newest"]), after=after, size=size
