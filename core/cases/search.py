@@ -14,10 +14,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from zoneinfo import ZoneInfo
 from typing import TYPE_CHECKING, Any
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, select, text
+from sqlalchemy import ColumnElement, Select, column, select, table
 
 from hotline.core.people.audit import audit
 from hotline.core.storage.actors import Actor
@@ -31,6 +31,9 @@ if TYPE_CHECKING:
 MAX_TERMS = 5
 SNIPPET = 60  # characters either side of the first word found
 TRIGRAM = 3  # the shortest word the FTS5 trigram index can find by itself
+
+# SQLite's FTS5 table (made by DDL, see storage/models/search.py): its rowid is the case's id
+FTS = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
 
 SORTS = {
     "newest": Sort(Case.id, Case.id),
@@ -56,7 +59,9 @@ class CaseFilters:
         if self.since:
             found.append(Case.created_at >= datetime.combine(self.since, time.min, zone))
         if self.until:
-            found.append(Case.created_at < datetime.combine(self.until + timedelta(1), time.min, zone))
+            found.append(
+                Case.created_at < datetime.combine(self.until + timedelta(1), time.min, zone)
+            )
         if self.department_id:
             found.append(Case.department_id == self.department_id)
         if self.channel:
@@ -99,11 +104,10 @@ def snippet(text: str, term: str) -> str:
     return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
 
 
-def term_condition(dialect: str, term: str, n: int) -> ColumnElement[bool]:
+def term_condition(dialect: str, term: str) -> ColumnElement[bool]:
     if dialect == "sqlite" and len(term) >= TRIGRAM:
-        return text(
-            f"cases.id IN (SELECT rowid FROM {FTS_TABLE} WHERE {FTS_TABLE} MATCH :term{n})"
-        ).bindparams(**{f"term{n}": _fts_phrase(term)})
+        matching = select(FTS.c.rowid).where(FTS.c[FTS_TABLE].op("MATCH")(_fts_phrase(term)))
+        return Case.id.in_(matching)
     return CaseText.body.ilike(_like(term), escape="\\")
 
 
@@ -115,7 +119,7 @@ def statement_for(
         select(Case, CaseText.body)
         .join(CaseText, CaseText.case_id == Case.id)
         .where(Case.sealed.is_(False), *filters.conditions(zone))
-        .where(*(term_condition(dialect, t, n) for n, t in enumerate(terms)))
+        .where(*(term_condition(dialect, t) for t in terms))
     )
 
 

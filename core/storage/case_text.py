@@ -28,9 +28,7 @@ def rebuild(connection: Connection, case_ids: Iterable[int]) -> None:
     ids = sorted(set(case_ids))
     if not ids:
         return
-    subjects = dict(
-        connection.execute(select(Case.id, Case.subject).where(Case.id.in_(ids))).all()
-    )
+    subjects = dict(connection.execute(select(Case.id, Case.subject).where(Case.id.in_(ids))).all())
     texts: dict[int, list[str]] = {i: [] for i in subjects}
     for case_id, text in connection.execute(
         select(Interaction.case_id, Interaction.text)

@@ -127,3 +127,10 @@ async def keyset_page(
     rows = [tuple(row)[:-2] for row in found]
     cursor = cursor_of(*tuple(found[-1])[-2:]) if more and found else None
     return Page(rows=rows, total=total, after=cursor, first=position is None, size=size)
+
+
+def sort_of(order: str | None, key: Any, tie: Any, *, ascending: bool = False) -> Sort:
+    """The list's sort from its ``order`` parameter ("asc"/"desc"), else its default."""
+    if order in ("asc", "desc"):
+        ascending = order == "asc"
+    return Sort(key, tie, ascending=ascending)

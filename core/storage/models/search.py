@@ -18,23 +18,23 @@ from hotline.core.storage.models.base import Base, Id
 FTS_TABLE = "case_texts_fts"
 
 SQLITE_FTS = [
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5("
+    "CREATE VIRTUAL TABLE IF NOT EXISTS case_texts_fts USING fts5("
     "body, content='case_texts', content_rowid='case_id', tokenize='trigram')",
-    f"CREATE TRIGGER IF NOT EXISTS case_texts_ai AFTER INSERT ON case_texts BEGIN "
-    f"INSERT INTO {FTS_TABLE}(rowid, body) VALUES (new.case_id, new.body); END",
-    f"CREATE TRIGGER IF NOT EXISTS case_texts_ad AFTER DELETE ON case_texts BEGIN "
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, body) "
+    "CREATE TRIGGER IF NOT EXISTS case_texts_ai AFTER INSERT ON case_texts BEGIN "
+    "INSERT INTO case_texts_fts(rowid, body) VALUES (new.case_id, new.body); END",
+    "CREATE TRIGGER IF NOT EXISTS case_texts_ad AFTER DELETE ON case_texts BEGIN "
+    "INSERT INTO case_texts_fts(case_texts_fts, rowid, body) "
     "VALUES ('delete', old.case_id, old.body); END",
-    f"CREATE TRIGGER IF NOT EXISTS case_texts_au AFTER UPDATE ON case_texts BEGIN "
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, body) "
+    "CREATE TRIGGER IF NOT EXISTS case_texts_au AFTER UPDATE ON case_texts BEGIN "
+    "INSERT INTO case_texts_fts(case_texts_fts, rowid, body) "
     "VALUES ('delete', old.case_id, old.body); "
-    f"INSERT INTO {FTS_TABLE}(rowid, body) VALUES (new.case_id, new.body); END",
+    "INSERT INTO case_texts_fts(rowid, body) VALUES (new.case_id, new.body); END",
 ]
 SQLITE_FTS_DROP = [
     "DROP TRIGGER IF EXISTS case_texts_au",
     "DROP TRIGGER IF EXISTS case_texts_ad",
     "DROP TRIGGER IF EXISTS case_texts_ai",
-    f"DROP TABLE IF EXISTS {FTS_TABLE}",
+    "DROP TABLE IF EXISTS case_texts_fts",
 ]
 PG_TRGM = "CREATE EXTENSION IF NOT EXISTS pg_trgm"
 
@@ -54,9 +54,7 @@ class CaseText(Base):
     body: Mapped[str] = mapped_column(Text, default="")
 
 
-event.listen(
-    CaseText.__table__, "before_create", DDL(PG_TRGM).execute_if(dialect="postgresql")
-)
+event.listen(CaseText.__table__, "before_create", DDL(PG_TRGM).execute_if(dialect="postgresql"))
 for _statement in SQLITE_FTS:
     event.listen(CaseText.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
 for _statement in SQLITE_FTS_DROP:

@@ -1,4 +1,4 @@
-"""Case search for Chinese and English: case_texts (subject and every interaction's text per
+"""Case search for Chinese and English (and indexes for the staff lists' keyset pages): case_texts (subject and every interaction's text per
 case) with a pg_trgm GIN index on PostgreSQL and an FTS5 trigram table on SQLite; backfilled.
 
 Revision ID: 0017
@@ -41,6 +41,12 @@ def upgrade() -> None:
     else:
         for statement in SQLITE_FTS:
             op.execute(statement)
+    # keyset paging of the staff lists
+    op.create_index('ix_cases_status_updated', 'cases', ['status', 'updated_at'])
+    op.create_index('ix_case_events_at', 'case_events', ['at'])
+    op.create_index(
+        'ix_assignments_department_dispatched', 'assignments', ['department_id', 'dispatched_at']
+    )
     # the backfill: every case there is, in batches
     bind = op.get_bind()
     last = 0
@@ -56,6 +62,9 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_assignments_department_dispatched', table_name='assignments')
+    op.drop_index('ix_case_events_at', table_name='case_events')
+    op.drop_index('ix_cases_status_updated', table_name='cases')
     if op.get_bind().dialect.name == 'sqlite':
         for statement in SQLITE_FTS_DROP:
             op.execute(statement)
