@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta, tzinfo
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import ColumnElement, Select, column, select, table
@@ -113,7 +113,7 @@ def term_condition(dialect: str, term: str) -> ColumnElement[bool]:
 
 def statement_for(
     dialect: str, terms: list[str], filters: CaseFilters, zone: tzinfo = UTC
-) -> Select[Any]:
+) -> Select[Case, str]:
     """The search without order or limit: cases with their text, sealed letters left out."""
     return (
         select(Case, CaseText.body)

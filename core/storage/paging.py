@@ -97,14 +97,14 @@ def page_size(raw: str | None) -> int:
         return PAGE_SIZE
 
 
-async def count(session: AsyncSession, statement: Select[Any]) -> int:
+async def count(session: AsyncSession, statement: Select[*tuple[Any, ...]]) -> int:
     counted = select(func.count()).select_from(statement.order_by(None).subquery())
     return int(await session.scalar(counted) or 0)
 
 
 async def keyset_page(
     session: AsyncSession,
-    statement: Select[Any],
+    statement: Select[*tuple[Any, ...]],
     sort: Sort,
     *,
     after: str | None = None,

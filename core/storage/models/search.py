@@ -10,6 +10,8 @@ Indexed for substring search that works for Chinese (no word segmentation needed
 
 from __future__ import annotations
 
+from typing import Any
+
 from sqlalchemy import DDL, ForeignKey, Index, Text, event
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -54,8 +56,12 @@ class CaseText(Base):
     body: Mapped[str] = mapped_column(Text, default="")
 
 
-event.listen(CaseText.__table__, "before_create", DDL(PG_TRGM).execute_if(dialect="postgresql"))
+def _ddl(statement: str, dialect: str) -> Any:
+    return DDL(statement).execute_if(dialect=dialect)  # type: ignore[no-untyped-call]
+
+
+event.listen(CaseText.__table__, "before_create", _ddl(PG_TRGM, "postgresql"))
 for _statement in SQLITE_FTS:
-    event.listen(CaseText.__table__, "after_create", DDL(_statement).execute_if(dialect="sqlite"))
+    event.listen(CaseText.__table__, "after_create", _ddl(_statement, "sqlite"))
 for _statement in SQLITE_FTS_DROP:
-    event.listen(CaseText.__table__, "before_drop", DDL(_statement).execute_if(dialect="sqlite"))
+    event.listen(CaseText.__table__, "before_drop", _ddl(_statement, "sqlite"))

@@ -47,6 +47,7 @@ def upgrade() -> None:
     op.create_index(
         'ix_assignments_department_dispatched', 'assignments', ['department_id', 'dispatched_at']
     )
+    op.create_index('ix_message_traces_last_seen', 'message_traces', ['last_seen_at'])
     # the backfill: every case there is, in batches
     bind = op.get_bind()
     last = 0
@@ -62,6 +63,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_message_traces_last_seen', table_name='message_traces')
     op.drop_index('ix_assignments_department_dispatched', table_name='assignments')
     op.drop_index('ix_case_events_at', table_name='case_events')
     op.drop_index('ix_cases_status_updated', table_name='cases')
