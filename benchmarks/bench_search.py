@@ -37,17 +37,17 @@ from typing import Any
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from bench_lookup import load_postgres, load_sqlite, make_cases  # noqa: E402
-from bench_portal import percentile  # noqa: E402
+from bench_lookup import load_postgres, load_sqlite, make_cases
+from bench_portal import percentile
 
-from benchmarks.common import ratio, scratch_postgres  # noqa: E402
-from hotline.core.cases.search import CaseFilters, snippet, statement_for, terms_of  # noqa: E402
-from hotline.core.storage import migrate  # noqa: E402
-from hotline.core.storage.db import Database  # noqa: E402
-from hotline.core.storage.enums import QueueState  # noqa: E402
-from hotline.core.storage.models.axd import QueueItem  # noqa: E402
-from hotline.core.storage.models.cases import Case  # noqa: E402
-from hotline.core.storage.paging import Sort, keyset_page  # noqa: E402
+from benchmarks.common import ratio, scratch_postgres
+from hotline.core.cases.search import CaseFilters, snippet, statement_for, terms_of
+from hotline.core.storage import migrate
+from hotline.core.storage.db import Database
+from hotline.core.storage.enums import QueueState
+from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.cases import Case
+from hotline.core.storage.paging import Sort, keyset_page
 
 STREETS = [f"{a}{b}路" for a in "人民解放建设中山和平" for b in "东西南北中"]  # 50 streets
 PROBLEMS = (
@@ -100,7 +100,7 @@ def texts(count: int, seed: int) -> Iterator[tuple[int, str]]:
 def queue_rows(count: int, waiting: int, seed: int, sqlite: bool) -> Iterator[tuple[Any, ...]]:
     rng = random.Random(seed + 2)
     now = datetime.now(UTC)
-    for n in range(waiting):
+    for _ in range(waiting):
         at = now - timedelta(seconds=rng.randrange(86_400 * 3))
         stamp: Any = at.replace(tzinfo=None).isoformat(" ", "microseconds") if sqlite else at
         yield (
