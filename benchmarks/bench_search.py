@@ -322,6 +322,10 @@ def measure_postgres(url: str, dsn: str, args: argparse.Namespace) -> None:
         loop.close()
 
 
+class _Skip(Exception):
+    """--skip-sqlite: straight to PostgreSQL."""
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--cases", type=int, default=1_000_000)
@@ -330,12 +334,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=int, default=30)
     parser.add_argument("--seed", type=int, default=25)
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-sqlite", action="store_true")
     args = parser.parse_args(argv)
     args.waiting = min(args.waiting, args.cases)
     print(f"# cases {args.cases} waiting {args.waiting} requests {args.requests}", flush=True)
     cases = make_cases(args.cases, args.seed)
     work = Path(tempfile.mkdtemp(prefix="bench_search_"))
     try:
+        if args.skip_sqlite:
+            raise _Skip
         path = work / "hotline.db"
         migrate.upgrade(f"sqlite+aiosqlite:///{path}")
         start = time.perf_counter()
@@ -343,6 +350,8 @@ def main(argv: list[str] | None = None) -> int:
         load_texts_sqlite(path, args)
         print(f"# sqlite loaded in {time.perf_counter() - start:.0f} s", flush=True)
         measure_sqlite(path, args)
+    except _Skip:
+        pass
     finally:
         shutil.rmtree(work, ignore_errors=True)
     if args.skip_postgres:
