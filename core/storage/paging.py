@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, DateTime, Select, and_, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
@@ -90,6 +90,20 @@ def after_condition(sort: Sort, key: Any, tie: Any) -> ColumnElement[bool]:
     return or_(sort.key < key, and_(sort.key == key, sort.tie < tie))
 
 
+def _fits(column: Any, value: Any) -> bool:
+    """Whether a cursor's value has the column's Python type (bool is no int here)."""
+    kind = getattr(column.type, "impl", column.type)  # a TypeDecorator's storage type
+    if isinstance(kind, DateTime):
+        return isinstance(value, datetime)
+    try:
+        expected = kind.python_type
+    except (AttributeError, NotImplementedError):
+        expected = object
+    if isinstance(value, bool) or value is None:
+        return False
+    return isinstance(value, expected)
+
+
 def page_size(raw: str | None) -> int:
     try:
         return max(1, min(MAX_PAGE_SIZE, int(raw or PAGE_SIZE)))
@@ -113,6 +127,8 @@ async def keyset_page(
     """One page of ``statement`` (its filters, no ORDER BY or LIMIT of its own) after ``after``."""
     total = await count(session, statement)
     position = parse_cursor(after)
+    if position is not None and not (_fits(sort.key, position[0]) and _fits(sort.tie, position[1])):
+        position = None  # a cursor made for another list, or by hand: the first page
     paged = statement
     if position is not None:
         paged = paged.where(after_condition(sort, *position))

@@ -150,3 +150,19 @@ async def test_keyset_pages_walk_1000_rows_without_duplicate_or_gap(ctx: AppCont
             break
         after = result.after
     assert len(found) == 1000 == len(set(found))
+
+
+async def test_a_foreign_or_forged_cursor_gives_the_first_page(ctx: AppContext) -> None:
+    from hotline.core.storage.paging import cursor_of
+
+    async with ctx.db.transaction() as session:
+        session.add_all(
+            Case(tracking_number=f"F{i:07d}", kind="complaint", language="zh", first_channel="web")
+            for i in range(3)
+        )
+    for cursor in ("not-a-cursor", cursor_of("x", "y"), cursor_of(True, 1), "A" * 500):
+        async with ctx.db.session() as session:
+            page = await keyset_page(
+                session, select(Case.tracking_number), Sort(Case.created_at, Case.id), after=cursor
+            )
+        assert page.first and page.total == 3 and len(page.rows) == 3
