@@ -166,3 +166,38 @@ async def test_a_foreign_or_forged_cursor_gives_the_first_page(ctx: AppContext) 
                 session, select(Case.tracking_number), Sort(Case.created_at, Case.id), after=cursor
             )
         assert page.first and page.total == 3 and len(page.rows) == 3
+
+
+async def test_deadline_order_pages_with_cases_without_deadline(ctx: AppContext) -> None:
+    """The supervision lists sort by a deadline that may be missing (admin/supervision.py)."""
+    from hotline.admin.supervision import by_deadline
+
+    due = datetime(2026, 3, 1, tzinfo=UTC)
+    async with ctx.db.transaction() as session:
+        session.add_all(
+            Case(
+                tracking_number=f"D{i:07d}",
+                kind="complaint",
+                language="zh",
+                first_channel="web",
+                reply_deadline=None if i % 3 == 0 else due.replace(day=1 + i % 4),
+            )
+            for i in range(11)
+        )
+    seen: list[str] = []
+    after = None
+    while True:
+        async with ctx.db.session() as session:
+            page = await keyset_page(
+                session,
+                select(Case.tracking_number),
+                Sort(by_deadline(Case.reply_deadline), Case.id, ascending=True),
+                after=after,
+                size=4,
+            )
+        seen += page.scalars()
+        if page.after is None:
+            break
+        after = page.after
+    assert len(seen) == 11 == len(set(seen))
+    assert seen[-4:] == ["D0000000", "D0000003", "D0000006", "D0000009"]  # no deadline: last
