@@ -10,7 +10,7 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.exceptions import ClientException
 from litestar.params import FromPath
-from sqlalchemy import select
+from sqlalchemy import case, select
 from sqlalchemy.orm import aliased
 
 from hotline.core.people.permissions import Permission
@@ -19,6 +19,7 @@ from hotline.core.people.separation import PENDING, decide
 from hotline.core.shell.web import render
 from hotline.core.storage.models.people import AccountRequest, User
 from hotline.core.storage.models.reference import Department
+from hotline.core.storage.paging import Sort, keyset_page
 
 from .guards import ctx_of, requires, staff_actor
 
@@ -30,20 +31,21 @@ async def _page(
 ) -> Response[str]:
     asker, concerned = aliased(User), aliased(User)
     async with ctx_of(request).db.session() as session:
-        rows = list(
-            await session.execute(
-                select(AccountRequest, asker.username, concerned.username)
-                .join(asker, asker.id == AccountRequest.requested_by)
-                .outerjoin(concerned, concerned.id == AccountRequest.user_id)
-                .order_by(AccountRequest.state != PENDING, AccountRequest.id.desc())
-                .limit(100)
-            )
+        # the pending requests first, then the decided ones, newest first
+        page = await keyset_page(
+            session,
+            select(AccountRequest, asker.username, concerned.username)
+            .join(asker, asker.id == AccountRequest.requested_by)
+            .outerjoin(concerned, concerned.id == AccountRequest.user_id),
+            Sort(case((AccountRequest.state == PENDING, 1), else_=0), AccountRequest.id),
+            after=request.query_params.get("after"),
         )
         departments = {d.id: d for d in await session.scalars(select(Department))}
     return render(
         request,
         "admin/approvals.html",
-        rows=rows,
+        rows=page.rows,
+        page=page,
         departments=departments,
         me=request.scope["state"]["user"].id,
         password=password,

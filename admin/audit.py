@@ -13,6 +13,7 @@ from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render
 from hotline.core.storage.models.cases import Case, CaseEvent
 from hotline.core.storage.models.people import AuditEntry, User
+from hotline.core.storage.paging import keyset_page, page_size, sort_of
 
 from .guards import can, ctx_of, requires
 
@@ -58,11 +59,36 @@ async def audit_search(request: Req) -> Response[str]:
         records = records.where(AuditEntry.at <= until)
     if params.get("user"):
         records = records.where(AuditEntry.actor_label == params["user"].strip())
+    order = params.get("order")
+    kept = {
+        k: params[k] for k in ("case", "user", "action", "from", "to", "order") if params.get(k)
+    }
     async with ctx.db.session() as session:
-        rows = list(await session.execute(query.order_by(CaseEvent.at.desc()).limit(500)))
-        entries = (
-            []
-            if params.get("case")
-            else list(await session.scalars(records.order_by(AuditEntry.at.desc()).limit(500)))
+        events = await keyset_page(
+            session,
+            query,
+            sort_of(order, CaseEvent.at, CaseEvent.id),
+            after=params.get("after_events"),
+            size=page_size(params.get("size")),
         )
-    return render(request, "admin/audit.html", rows=rows, entries=entries, params=params)
+        entries = (
+            None
+            if params.get("case")
+            else await keyset_page(
+                session,
+                records,
+                sort_of(order, AuditEntry.at, AuditEntry.id),
+                after=params.get("after_entries"),
+                size=page_size(params.get("size")),
+            )
+        )
+    return render(
+        request,
+        "admin/audit.html",
+        rows=events.rows,
+        events=events,
+        entries=entries.scalars() if entries else [],
+        entries_page=entries,
+        params=params,
+        kept=kept,
+    )

@@ -22,13 +22,25 @@ Req = Request[Any, Any, Any]
 @get("/console/citizens", guards=[requires(Permission.CASE_READ)])
 async def citizen_search(request: Req) -> Response[str]:
     query = request.query_params.get("q", "")[:200]
-    found = await citizens.search(ctx_of(request), query, staff_actor(request)) if query else []
-    return render(request, "admin/citizens.html", query=query, found=found, block="results")
+    page = await citizens.search(
+        ctx_of(request), query, staff_actor(request), after=request.query_params.get("after")
+    )
+    return render(
+        request,
+        "admin/citizens.html",
+        query=query,
+        found=page.rows,
+        page=page,
+        params={"q": query},
+        block="results",
+    )
 
 
 @get("/console/citizens/{citizen_id:int}", guards=[requires(Permission.CASE_READ)])
 async def citizen_record(request: Req, citizen_id: FromPath[int]) -> Response[str]:
-    record = await citizens.read(ctx_of(request), citizen_id, staff_actor(request))
+    record = await citizens.read(
+        ctx_of(request), citizen_id, staff_actor(request), after=request.query_params.get("after")
+    )
     if record is None:
         raise NotFoundException("no such citizen")
     found, cases = record
@@ -36,7 +48,8 @@ async def citizen_record(request: Req, citizen_id: FromPath[int]) -> Response[st
         request,
         "admin/citizen.html",
         found=found,
-        cases=cases,
+        cases=cases.rows,
+        cases_page=cases,
         flags=citizens.PRIORITY_FLAGS,
         can_edit=can(request, Permission.CASE_EDIT),
         can_merge=can(request, Permission.CITIZEN_MERGE),

@@ -15,7 +15,7 @@ from litestar import Request, Response, get, post
 from litestar.datastructures import FormMultiDict, UploadFile
 from litestar.exceptions import NotFoundException, PermissionDeniedException
 from litestar.params import FromPath
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.orm import joinedload
 
 from hotline.core.cases.actions import ActionRefused
@@ -30,6 +30,7 @@ from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.cases import Case, CaseEvent, Citizen, ContactPoint
 from hotline.core.storage.models.people import User
 from hotline.core.storage.models.workflow import Assignment
+from hotline.core.storage.paging import Page, keyset_page, sort_of
 from hotline.core.workflow.access import department_holds
 from hotline.core.workflow.common import ACTIVE
 from hotline.core.workflow.dispatch import (
@@ -61,29 +62,36 @@ def _department_id(request: Req) -> int:
 async def todo(request: Req) -> Response[str]:
     """待办: to sign for, to handle, due soon, replies sent back, urged; then overdue."""
     department_id = _department_id(request)
+    soon = utcnow() + DUE_SOON
+    buckets = {
+        "sign": [Assignment.state == "dispatched"],
+        "handle": [Assignment.state == "accepted"],
+        "soon": [
+            or_(
+                Assignment.overdue.is_(True),
+                Assignment.warned_at.is_not(None),
+                Assignment.reply_deadline < soon,
+            )
+        ],
+        "sent_back": [Assignment.sent_back > 0, Assignment.state == "accepted"],
+        "urged": [Assignment.urged > 0],
+    }
+    order = request.query_params.get("order")
+    pages: dict[str, Page[Any]] = {}
     async with ctx_of(request).db.session() as session:
-        rows = list(
-            await session.scalars(
+        for name, conditions in buckets.items():
+            pages[name] = await keyset_page(
+                session,
                 select(Assignment)
                 .where(Assignment.department_id == department_id, Assignment.state.in_(ACTIVE))
-                .options(joinedload(Assignment.case))
-                .order_by(Assignment.reply_deadline)
-                .limit(500)
+                .where(*conditions)
+                .options(joinedload(Assignment.case)),
+                sort_of(order, Assignment.dispatched_at, Assignment.id, ascending=True),
+                after=request.query_params.get(f"after_{name}"),
             )
-        )
-    soon = utcnow() + DUE_SOON
-    lists = {
-        "sign": [a for a in rows if a.state == "dispatched"],
-        "handle": [a for a in rows if a.state == "accepted"],
-        "soon": [
-            a
-            for a in rows
-            if a.overdue or a.warned_at or (a.reply_deadline and a.reply_deadline < soon)
-        ],
-        "sent_back": [a for a in rows if a.sent_back and a.state == "accepted"],
-        "urged": [a for a in rows if a.urged],
-    }
-    return render(request, "admin/department.html", lists=lists)
+    lists = {name: page.scalars() for name, page in pages.items()}
+    params = {"order": order} if order in ("asc", "desc") else {}
+    return render(request, "admin/department.html", lists=lists, pages=pages, params=params)
 
 
 async def _case_of_mine(request: Req, number: str) -> tuple[Case, int]:

@@ -14,11 +14,11 @@ from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render
 from hotline.core.storage.enums import CaseStatus
 from hotline.core.storage.models.cases import Case
+from hotline.core.storage.paging import Page, keyset_page, sort_of
 
 from .guards import ctx_of, requires
 
 Req = Request[Any, Any, Any]
-LIMIT = 200
 LISTS = {
     "dispatch": CaseStatus.RECEIVED,
     "review": CaseStatus.REPLIED,
@@ -29,6 +29,8 @@ LISTS = {
 @get("/console/desk", guards=[requires(Permission.CASE_EDIT)])
 async def desk(request: Req) -> Response[str]:
     lists: dict[str, list[Case]] = {}
+    pages: dict[str, Page[Any]] = {}
+    order = request.query_params.get("order")
     async with ctx_of(request).db.session() as session:
         for name, status in LISTS.items():
             query = (
@@ -39,11 +41,16 @@ async def desk(request: Req) -> Response[str]:
                     Case.merged_into_id.is_(None),
                 )
                 .options(joinedload(Case.department), joinedload(Case.category))
-                .order_by(Case.updated_at)
-                .limit(LIMIT)
             )
             if name == "dispatch":
                 # handed over or back from a department: classified, no agent working on it
                 query = query.where(Case.category_id.is_not(None))
-            lists[name] = list(await session.scalars(query))
-    return render(request, "admin/desk.html", lists=lists)
+            pages[name] = await keyset_page(
+                session,
+                query,
+                sort_of(order, Case.updated_at, Case.id, ascending=True),  # oldest first
+                after=request.query_params.get(f"after_{name}"),
+            )
+            lists[name] = pages[name].scalars()
+    params = {"order": order} if order in ("asc", "desc") else {}
+    return render(request, "admin/desk.html", lists=lists, pages=pages, params=params)

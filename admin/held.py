@@ -28,11 +28,11 @@ from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render
 from hotline.core.storage.enums import CaseKind
 from hotline.core.storage.models.intake import HeldMessage
+from hotline.core.storage.paging import keyset_page, page_size, sort_of
 
 from .guards import ctx_of, record_refusal, requires, staff_actor
 
 Req = Request[Any, Any, Any]
-LIMIT = 200
 
 
 async def _held(request: Req, held_id: int, *, sealed: bool = False) -> tuple[HeldMessage, bytes]:
@@ -62,19 +62,21 @@ HOTLINE, OFFICE = "/console/held", "/console/office/held"
 
 async def _list(request: Req, *, sealed: bool) -> Response[str]:
     where = HeldMessage.source.in_(SEALED_HELD_SOURCES)
+    order = request.query_params.get("order")
     async with ctx_of(request).db.session() as session:
-        rows = list(
-            await session.scalars(
-                select(HeldMessage)
-                .where(HeldMessage.state == "waiting", where if sealed else ~where)
-                .order_by(HeldMessage.created_at)
-                .limit(LIMIT)
-            )
+        page = await keyset_page(
+            session,
+            select(HeldMessage).where(HeldMessage.state == "waiting", where if sealed else ~where),
+            sort_of(order, HeldMessage.created_at, HeldMessage.id, ascending=True),
+            after=request.query_params.get("after"),
+            size=page_size(request.query_params.get("size")),
         )
     return render(
         request,
         "admin/held.html",
-        rows=rows,
+        rows=page.scalars(),
+        page=page,
+        params={"order": order} if order in ("asc", "desc") else {},
         base=OFFICE if sealed else HOTLINE,
         done=request.query_params.get("done"),
         error=request.query_params.get("error"),

@@ -17,13 +17,13 @@ from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.people import User
 from hotline.core.storage.models.reference import Department
 from hotline.core.storage.models.workflow import Notice
+from hotline.core.storage.paging import keyset_page, page_size, sort_of
 from hotline.core.workflow.common import HOTLINE
 
 from .guards import can, ctx_of, requires
 
 Req = Request[Any, Any, Any]
 HOTLINE_ROLES = {Role.AGENT, Role.TEAM_LEADER, Role.SUPERVISOR}
-LIMIT = 100
 
 
 def addressed_to(user: User) -> Any:
@@ -44,11 +44,14 @@ def addressed_to(user: User) -> Any:
 @get("/console/notices", guards=[requires(Permission.CONSOLE)])
 async def notices(request: Req) -> Response[str]:
     user: User = request.scope["state"]["user"]
+    order = request.query_params.get("order")
     async with ctx_of(request).db.transaction() as session:
-        rows = list(
-            await session.scalars(
-                select(Notice).where(addressed_to(user)).order_by(Notice.at.desc()).limit(LIMIT)
-            )
+        page = await keyset_page(
+            session,
+            select(Notice).where(addressed_to(user)),
+            sort_of(order, Notice.at, Notice.id),
+            after=request.query_params.get("after"),
+            size=page_size(request.query_params.get("size")),
         )
         read_before = user.notices_read_at
         await session.execute(
@@ -58,7 +61,9 @@ async def notices(request: Req) -> Response[str]:
     return render(
         request,
         "admin/notices.html",
-        notices=rows,
+        notices=page.scalars(),
+        page=page,
+        params={"order": order} if order in ("asc", "desc") else {},
         read_before=read_before,
         can_announce=can(request, Permission.SUPERVISE),
         departments=departments,

@@ -5,11 +5,12 @@ opens one letter with a stated reason, audited, the director's office told at on
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
 from typing import Any
 
 from litestar import Request, Response, get, post
 from litestar.response import Redirect
-from sqlalchemy import func, select
+from sqlalchemy import case, func, literal, select
 from sqlalchemy.orm import joinedload
 
 from hotline.core.cases import tracking
@@ -20,13 +21,14 @@ from hotline.core.storage.enums import CaseStatus, Role
 from hotline.core.storage.models.cases import Case, CaseEvent
 from hotline.core.storage.models.reference import Department
 from hotline.core.storage.models.workflow import Assignment
+from hotline.core.storage.paging import Page, Sort, keyset_page
 from hotline.core.workflow.common import ACTIVE, notify
 
 from .guards import ctx_of, requires, staff_actor
 from .workspace import _show
 
 Req = Request[Any, Any, Any]
-LIMIT = 200
+NO_DEADLINE = datetime(9999, 12, 31, tzinfo=UTC)
 
 
 async def mailbox_counts(request: Req) -> dict[str, Any]:
@@ -39,37 +41,39 @@ async def mailbox_counts(request: Req) -> dict[str, Any]:
                 select(Case.status, func.count()).where(Case.sealed.is_(True)).group_by(Case.status)
             )
         )
-        due = list(
-            tuple(row)
-            for row in await session.execute(
-                select(Case.reply_deadline, Case.overdue)
-                .where(Case.sealed.is_(True), Case.status != CaseStatus.CLOSED)
-                .order_by(Case.reply_deadline)
-                .limit(LIMIT)
-            )
+        due = await keyset_page(
+            session,
+            select(Case.reply_deadline, Case.overdue).where(
+                Case.sealed.is_(True), Case.status != CaseStatus.CLOSED
+            ),
+            Sort(by_deadline(Case.reply_deadline), Case.id, ascending=True),
+            after=request.query_params.get("after_due"),
         )
-    return {"by_status": by_status, "due": due}
+    return {"by_status": by_status, "due": due.rows, "due_page": due}
+
+
+def by_deadline(column: Any) -> Any:
+    """A deadline as a sort key: none set sorts last (keyset paging needs a value)."""
+    return func.coalesce(column, literal(NO_DEADLINE, column.type))
 
 
 @get("/console/supervision", guards=[requires(Permission.SUPERVISE)])
 async def supervision(request: Req) -> Response[str]:
+    after = request.query_params.get
     async with ctx_of(request).db.session() as session:
-        supervised = list(
-            await session.scalars(
-                select(Case)
-                .where(Case.supervised.is_(True), Case.sealed.is_(False))
-                .order_by(Case.reply_deadline)
-                .limit(LIMIT)
-            )
+        supervised = await keyset_page(
+            session,
+            select(Case).where(Case.supervised.is_(True), Case.sealed.is_(False)),
+            Sort(by_deadline(Case.reply_deadline), Case.id, ascending=True),
+            after=after("after_supervised"),
         )
-        overdue = list(
-            await session.scalars(
-                select(Assignment)
-                .where(Assignment.overdue.is_(True), Assignment.state.in_(ACTIVE))
-                .options(joinedload(Assignment.case), joinedload(Assignment.department))
-                .order_by(Assignment.reply_deadline)
-                .limit(LIMIT)
-            )
+        overdue = await keyset_page(
+            session,
+            select(Assignment)
+            .where(Assignment.overdue.is_(True), Assignment.state.in_(ACTIVE))
+            .options(joinedload(Assignment.case), joinedload(Assignment.department)),
+            Sort(by_deadline(Assignment.reply_deadline), Assignment.id, ascending=True),
+            after=after("after_overdue"),
         )
         per_department = list(
             tuple(row)
@@ -81,21 +85,22 @@ async def supervision(request: Req) -> Response[str]:
                 .order_by(func.count().desc())
             )
         )
-        extensions = list(
-            await session.scalars(
-                select(Assignment)
-                .where(Assignment.extension_state == "requested", Assignment.state.in_(ACTIVE))
-                .options(joinedload(Assignment.case), joinedload(Assignment.department))
-                .limit(LIMIT)
-            )
+        extensions = await keyset_page(
+            session,
+            select(Assignment)
+            .where(Assignment.extension_state == "requested", Assignment.state.in_(ACTIVE))
+            .options(joinedload(Assignment.case), joinedload(Assignment.department)),
+            Sort(Assignment.id, Assignment.id, ascending=True),
+            after=after("after_extensions"),
         )
     return render(
         request,
         "admin/supervision.html",
-        supervised=supervised,
-        overdue=overdue,
+        supervised=supervised.scalars(),
+        overdue=overdue.scalars(),
         per_department=per_department,
-        extensions=extensions,
+        extensions=extensions.scalars(),
+        pages={"supervised": supervised, "overdue": overdue, "extensions": extensions},
         mailbox=await mailbox_counts(request),
     )
 
@@ -105,21 +110,20 @@ async def mailbox_overview(request: Req) -> Response[str]:
     """The director's office: its letters. Supervisors and administrators: counts and
     deadlines only."""
     permissions = request.scope["state"]["permissions"]
-    letters: list[Case] = []
+    letters: Page[Any] | None = None
     if Permission.DIRECTOR_MAILBOX in permissions:
         async with ctx_of(request).db.session() as session:
-            letters = list(
-                await session.scalars(
-                    select(Case)
-                    .where(Case.sealed.is_(True))
-                    .order_by(Case.status == CaseStatus.CLOSED, Case.created_at.desc())
-                    .limit(LIMIT)
-                )
+            letters = await keyset_page(  # the open letters first, then the newest
+                session,
+                select(Case).where(Case.sealed.is_(True)),
+                Sort(case((Case.status != CaseStatus.CLOSED, 1), else_=0), Case.id),
+                after=request.query_params.get("after"),
             )
     return render(
         request,
         "admin/mailbox.html",
-        letters=letters,
+        letters=letters.scalars() if letters else [],
+        letters_page=letters,
         full=Permission.DIRECTOR_MAILBOX in permissions,
         can_break_glass=Permission.SUPERVISE in permissions,
         mailbox=await mailbox_counts(request),

@@ -27,6 +27,7 @@ from hotline.core.reference.labels import N_
 from hotline.core.shell.web import render
 from hotline.core.storage.models.cases import Case
 from hotline.core.storage.models.intake import MessageTrace
+from hotline.core.storage.paging import Sort, keyset_page
 
 from .charsets import decode_text
 from .process import process_message
@@ -59,11 +60,7 @@ async def _list(request: Req, base: str) -> Response[str]:
     ctx = ctx_of(request)
     reason = request.query_params.get("reason") or ""
     search = (request.query_params.get("q") or "").strip()[:100]
-    try:
-        page = max(0, int(request.query_params.get("page") or 0))
-    except ValueError:
-        page = 0
-    query = select(MessageTrace).order_by(MessageTrace.last_seen_at.desc(), MessageTrace.id.desc())
+    query = select(MessageTrace)
     sealed = MessageTrace.source == DIRECTOR
     query = query.where(sealed if _sealed(base) else ~sealed)
     if reason:
@@ -72,8 +69,14 @@ async def _list(request: Req, base: str) -> Response[str]:
         like = f"%{search.replace('%', '').replace('_', '')}%"
         query = query.where(MessageTrace.sender.ilike(like) | MessageTrace.subject.ilike(like))
     async with ctx.db.transaction() as session:
-        rows = list(await session.scalars(query.offset(page * LIMIT).limit(LIMIT + 1)))
-        more, rows = len(rows) > LIMIT, rows[:LIMIT]
+        page = await keyset_page(
+            session,
+            query,
+            Sort(MessageTrace.last_seen_at, MessageTrace.id),
+            after=request.query_params.get("after"),
+            size=LIMIT,
+        )
+        rows = page.scalars()
         cases = {r.case_id for r in rows if r.case_id}
         found = await session.execute(
             select(Case.id, Case.tracking_number).where(Case.id.in_(cases))
@@ -100,7 +103,7 @@ async def _list(request: Req, base: str) -> Response[str]:
         reason=reason,
         search=search,
         page=page,
-        more=more,
+        params={k: v for k, v in (("reason", reason), ("q", search)) if v},
         sealed=_sealed(base),
         days=ctx.settings.mail_trace_days,
         may_make=_sealed(base) or Permission.CASE_EDIT in request.scope["state"]["permissions"],

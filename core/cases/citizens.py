@@ -16,6 +16,7 @@ from hotline.core.people.audit import audit
 from hotline.core.storage.actors import Actor
 from hotline.core.storage.enums import ContactKind
 from hotline.core.storage.models.cases import Case, Citizen, ContactPoint
+from hotline.core.storage.paging import Page, Sort, keyset_page
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext
@@ -60,10 +61,13 @@ def _query_kind(query: str) -> tuple[str, Any]:
     return "name", text
 
 
-async def search(ctx: AppContext, query: str, actor: Actor) -> list[Found]:
-    """Citizens matching ``query`` (at most ``LIMIT``); the search is audited."""
+async def search(
+    ctx: AppContext, query: str, actor: Actor, *, after: str | None = None, size: int = LIMIT
+) -> Page[Found]:
+    """One page of the citizens matching ``query`` (by record number), with the total; the
+    search is audited."""
     if not query.strip():
-        return []
+        return Page([], 0, None)
     by, value = _query_kind(query)
     async with ctx.db.transaction() as session:
         if by == "tracking_number":
@@ -87,17 +91,17 @@ async def search(ctx: AppContext, query: str, actor: Actor) -> list[Found]:
             )
         else:
             where = Citizen.name.contains(value, autoescape=True)
-        citizens = list(
-            await session.scalars(
-                select(Citizen)
-                .where(where, ~letter_writer_only())
-                .order_by(Citizen.id)
-                .limit(LIMIT)
-            )
+        page = await keyset_page(
+            session,
+            select(Citizen).where(where, ~letter_writer_only()),
+            Sort(Citizen.id, Citizen.id, ascending=True),
+            after=after,
+            size=size,
         )
+        citizens = page.scalars()
         found = await _found(session, citizens) if citizens else []
-        audit(session, actor, "citizen_search", None, by=by, found=len(found))
-    return found
+        audit(session, actor, "citizen_search", None, by=by, found=page.total)
+    return Page(found, page.total, page.after, page.first, page.size)
 
 
 async def _found(session: AsyncSession, citizens: list[Citizen]) -> list[Found]:
@@ -120,8 +124,11 @@ async def _found(session: AsyncSession, citizens: list[Citizen]) -> list[Found]:
     return [Found(c, contacts[c.id], int(counts.get(c.id, 0))) for c in citizens]
 
 
-async def read(ctx: AppContext, citizen_id: int, actor: Actor) -> tuple[Found, list[Case]] | None:
-    """One citizen's record and cases (not the sealed ones), newest first; audited."""
+async def read(
+    ctx: AppContext, citizen_id: int, actor: Actor, *, after: str | None = None
+) -> tuple[Found, Page[Case]] | None:
+    """One citizen's record and a page of their cases (not the sealed ones), newest first;
+    audited."""
     async with ctx.db.transaction() as session:
         citizen = await session.scalar(
             select(Citizen).where(Citizen.id == citizen_id, ~letter_writer_only())
@@ -129,14 +136,13 @@ async def read(ctx: AppContext, citizen_id: int, actor: Actor) -> tuple[Found, l
         if citizen is None:
             return None
         (found,) = await _found(session, [citizen])
-        cases = list(
-            await session.scalars(
-                select(Case)
-                .where(Case.citizen_id == citizen_id, Case.sealed.is_(False))
-                .order_by(Case.created_at.desc())
-                .limit(200)
-            )
+        cases = await keyset_page(
+            session,
+            select(Case).where(Case.citizen_id == citizen_id, Case.sealed.is_(False)),
+            Sort(Case.created_at, Case.id),
+            after=after,
         )
+        cases = Page(cases.scalars(), cases.total, cases.after, cases.first, cases.size)
         audit(session, actor, "citizen_read", citizen_id)
     return found, cases
 

@@ -1,26 +1,76 @@
-"""Search the hotline's cases by what was said: every word of the query must appear in a
-message of the case (a typed text, an e-mail, an OCR'd fax, a voicemail's transcript) or in its
-subject. Sealed letters to the director are never found here. The search is audited (who, how
-many found; not the words, which may be personal)."""
+"""Search and list the hotline's cases: every word of the query must appear in what was said in
+the case (its subject, a typed text, an e-mail, an OCR'd fax, a voicemail's transcript), combined
+with filters (status, date range, department, channel, category, kind), paged by keyset with the
+total. Works for Chinese without a segmenter, with the same results on both databases:
+
+- PostgreSQL: ``ILIKE '%word%'`` on ``case_texts.body``, served by its ``pg_trgm`` GIN index;
+- SQLite: the FTS5 trigram table (``MATCH``) for words of 3 characters or more, and ``LIKE`` over
+  the same text for shorter ones (a 2-character word such as 路灯 has no trigram).
+
+Sealed letters to the director are never found here. The search is audited (who, how many
+found; not the words, which may be personal)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, or_, select
+from sqlalchemy import ColumnElement, Select, column, select, table
 
 from hotline.core.people.audit import audit
 from hotline.core.storage.actors import Actor
-from hotline.core.storage.models.cases import Case, Interaction
+from hotline.core.storage.models.cases import Case
+from hotline.core.storage.models.search import FTS_TABLE, CaseText
+from hotline.core.storage.paging import PAGE_SIZE, Page, Sort, keyset_page
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext
 
 MAX_TERMS = 5
-MAX_RESULTS = 50
 SNIPPET = 60  # characters either side of the first word found
+TRIGRAM = 3  # the shortest word the FTS5 trigram index can find by itself
+
+# SQLite's FTS5 table (made by DDL, see storage/models/search.py): its rowid is the case's id
+FTS = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
+
+SORTS = {
+    "newest": Sort(Case.id, Case.id),
+    "oldest": Sort(Case.id, Case.id, ascending=True),
+}
+
+
+@dataclass(frozen=True)
+class CaseFilters:
+    status: str | None = None
+    since: date | None = None  # received on or after this day
+    until: date | None = None  # received on or before this day
+    department_id: int | None = None
+    channel: str | None = None
+    category_id: int | None = None
+    kind: str | None = None
+
+    def conditions(self, zone: tzinfo = UTC) -> list[ColumnElement[bool]]:
+        """The days are the hotline's own (``zone``), from midnight to midnight."""
+        found: list[ColumnElement[bool]] = []
+        if self.status:
+            found.append(Case.status == self.status)
+        if self.since:
+            found.append(Case.created_at >= datetime.combine(self.since, time.min, zone))
+        if self.until:
+            found.append(
+                Case.created_at < datetime.combine(self.until + timedelta(1), time.min, zone)
+            )
+        if self.department_id:
+            found.append(Case.department_id == self.department_id)
+        if self.channel:
+            found.append(Case.first_channel == self.channel)
+        if self.category_id:
+            found.append(Case.category_id == self.category_id)
+        if self.kind:
+            found.append(Case.kind == self.kind)
+        return found
 
 
 @dataclass(frozen=True)
@@ -42,6 +92,10 @@ def _like(term: str) -> str:
     return f"%{escaped}%"
 
 
+def _fts_phrase(term: str) -> str:
+    return '"' + term.replace('"', '""') + '"'
+
+
 def snippet(text: str, term: str) -> str:
     at = text.lower().find(term.lower())
     if at < 0:
@@ -50,36 +104,54 @@ def snippet(text: str, term: str) -> str:
     return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
 
 
-async def search_cases(ctx: AppContext, query: str, actor: Actor) -> list[CaseHit]:
-    terms = terms_of(query)
-    if not terms:
-        return []
-    matches = [
-        or_(
-            Interaction.text.ilike(_like(t), escape="\\"),
-            Case.subject.ilike(_like(t), escape="\\"),
-        )
-        for t in terms
-    ]
-    statement = (
-        select(Case, Interaction.text)
-        .join(Interaction, Interaction.case_id == Case.id)
-        .where(Case.sealed.is_(False), and_(*matches))
-        .order_by(Interaction.id.desc())
-        .limit(MAX_RESULTS * 4)
+def term_condition(dialect: str, term: str) -> ColumnElement[bool]:
+    if dialect == "sqlite" and len(term) >= TRIGRAM:
+        matching = select(FTS.c.rowid).where(FTS.c[FTS_TABLE].op("MATCH")(_fts_phrase(term)))
+        return Case.id.in_(matching)
+    return CaseText.body.ilike(_like(term), escape="\\")
+
+
+def statement_for(
+    dialect: str, terms: list[str], filters: CaseFilters, zone: tzinfo = UTC
+) -> Select[Case, str]:
+    """The search without order or limit: cases with their text, sealed letters left out."""
+    return (
+        select(Case, CaseText.body)
+        .join(CaseText, CaseText.case_id == Case.id)
+        .where(Case.sealed.is_(False), *filters.conditions(zone))
+        .where(*(term_condition(dialect, t) for t in terms))
     )
-    hits: dict[str, CaseHit] = {}
+
+
+async def search_cases(
+    ctx: AppContext,
+    query: str,
+    actor: Actor,
+    filters: CaseFilters | None = None,
+    *,
+    after: str | None = None,
+    sort: str = "newest",
+    size: int = PAGE_SIZE,
+) -> Page[CaseHit]:
+    """One page of the cases matching every word and every filter (no words: all of them)."""
+    terms = terms_of(query)
+    zone = ZoneInfo(ctx.settings.timezone)
+    statement = statement_for(ctx.db.dialect, terms, filters or CaseFilters(), zone)
     async with ctx.db.transaction() as session:
-        for case, text in (await session.execute(statement)).all():
-            if case.tracking_number in hits or len(hits) >= MAX_RESULTS:
-                continue
-            hits[case.tracking_number] = CaseHit(
+        page = await keyset_page(
+            session, statement, SORTS.get(sort, SORTS["newest"]), after=after, size=size
+        )
+        hits = [
+            CaseHit(
                 case.tracking_number,
                 case.subject,
                 case.first_channel,
                 case.status,
                 case.created_at,
-                snippet(text or "", terms[0]),
+                snippet(body or "", terms[0]) if terms else (body or "")[: 2 * SNIPPET],
             )
-        audit(session, actor, "case_search", None, terms=len(terms), found=len(hits))
-    return list(hits.values())
+            for case, body in page.rows
+        ]
+        if terms:
+            audit(session, actor, "case_search", None, terms=len(terms), found=page.total)
+    return Page(hits, page.total, page.after, page.first, page.size)

@@ -28,6 +28,7 @@ from sqlalchemy.ext.asyncio import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from hotline.core.foundation import crashpoints
+from hotline.core.storage import case_text  # noqa: F401  (keeps case search in step)
 from hotline.core.storage.outbox import CONFIG, OutboxConfig, new_rows
 
 T = TypeVar("T")

@@ -82,3 +82,36 @@ def test_only_people_who_read_cases_may_search(client: TestClient[Any]) -> None:
     three_cases(client)
     sign_in(client, "department_officer1")
     assert client.get("/console/cases", params={"q": "路灯"}).status_code == 403
+
+
+def test_the_cases_list_pages_with_its_total_and_filters(client: TestClient[Any]) -> None:
+    ctx = client.app.state.ctx
+
+    async def make() -> list[str]:
+        await seed_city(ctx)
+        made = []
+        for i in range(55):
+            channel = "sms" if i % 5 == 0 else "web"
+            sub = submission(text=f"路灯不亮 第{i}盏", channel=channel)
+            made.append((await receive(ctx, sub)).tracking_number)
+        return made
+
+    made = client.blocking_portal.call(make)
+    sign_in(client, "agent1")
+    seen: list[str] = []
+    params: dict[str, str] = {"q": "路灯", "size": "20"}
+    for _ in range(5):
+        page = client.get("/console/cases", params=params)
+        soup = BeautifulSoup(page.text, "html.parser")
+        assert soup.select_one(".pager .total")["data-total"] == "55"  # type: ignore[index]
+        seen += [a["href"].rsplit("/", 1)[1] for a in soup.select("#found a")]  # type: ignore[union-attr]
+        following = soup.select_one(".pager a.next")
+        if following is None:
+            break
+        params = {"q": "路灯", "size": "20", "after": following["href"].split("after=")[1]}  # type: ignore[union-attr]
+    assert sorted(seen) == sorted(made) and len(seen) == len(set(seen)) == 55
+    sms = BeautifulSoup(
+        client.get("/console/cases", params={"q": "路灯", "channel": "sms"}).text, "html.parser"
+    )
+    assert sms.select_one(".pager .total")["data-total"] == "11"  # type: ignore[index]
+    assert len(sms.select("#found a")) == 11

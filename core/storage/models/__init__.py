@@ -12,5 +12,6 @@ from hotline.core.storage.models import (  # noqa: F401
     intake,
     people,
     reference,
+    search,
     workflow,
 )

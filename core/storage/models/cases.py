@@ -65,6 +65,8 @@ class Case(Base):
         Index("ix_cases_reply_deadline", "reply_deadline"),
         # the timers close answered cases whose evaluation did not come in time
         Index("ix_cases_status_answered", "status", "answered_at"),
+        # the workflow desk's lists, oldest change first (keyset paging)
+        Index("ix_cases_status_updated", "status", "updated_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
@@ -168,7 +170,10 @@ class CaseEvent(Base):
     """The audit trail and the case timeline: who did what, when, from where."""
 
     __tablename__ = "case_events"
-    __table_args__ = (Index("ix_case_events_case_at", "case_id", "at"),)
+    __table_args__ = (
+        Index("ix_case_events_case_at", "case_id", "at"),
+        Index("ix_case_events_at", "at"),  # the audit trail's pages
+    )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("cases.id"))

@@ -53,6 +53,7 @@ class MessageTrace(Base):
     __table_args__ = (
         Index("ix_message_traces_source", "source", "created_at"),
         Index("ix_message_traces_sha256", "sha256"),
+        Index("ix_message_traces_last_seen", "last_seen_at"),  # the traces' pages
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)

@@ -27,6 +27,8 @@ class Assignment(Base):
     __tablename__ = "assignments"
     __table_args__ = (
         Index("ix_assignments_department_state", "department_id", "state"),
+        # a department's to-do pages, oldest dispatch first
+        Index("ix_assignments_department_dispatched", "department_id", "dispatched_at"),
         # the deadline scan: open assignments not yet overdue, by deadline. PostgreSQL's
         # planner cannot see that few open assignments are past due and not yet marked (the
         # columns are correlated) and reads the whole table; a partial index holds only those.
