@@ -174,11 +174,10 @@ def test_an_agent_is_offered_one_contact_accepts_answers_and_wraps_up(
     browser.find_element(By.XPATH, offered + "//button").click()  # type: ignore[attr-defined]
     toast = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".flash [role=status]")))
     assert "现在由您处理" in toast.text
-    link = browser.find_element(  # type: ignore[attr-defined]
-        By.CSS_SELECTOR, "section[aria-labelledby='mine-h'] a[href^='/console/cases/']"
+    # the live queue may replace the section between finding the link and clicking it
+    number = wait.until(
+        lambda d: _click_fresh(d, "section[aria-labelledby='mine-h'] a[href^='/console/cases/']")
     )
-    number = link.text
-    link.click()
     wait.until(ec.presence_of_element_located((By.ID, "answer")))
     shoot(browser, "case-agent-zh_CN", 1366)
     browser.find_element(By.ID, "answer").send_keys("已派人今晚修补，感谢反映。")  # type: ignore[attr-defined]
@@ -188,3 +187,17 @@ def test_an_agent_is_offered_one_contact_accepts_answers_and_wraps_up(
     browser.find_element(By.CSS_SELECTOR, "button[name=state][value=available]").click()  # type: ignore[attr-defined]
     wait.until(ec.text_to_be_present_in_element((By.ID, "my-state"), "空闲"))
     shoot(browser, "queue-agent-after-zh_CN", 1366)
+
+
+def _click_fresh(driver: Any, css: str) -> str | bool:
+    """Click what ``css`` finds now; False (try again) when the page replaced it meanwhile."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    from selenium.webdriver.common.by import By
+
+    try:
+        element = driver.find_element(By.CSS_SELECTOR, css)
+        text = str(element.text)
+        element.click()
+    except StaleElementReferenceException:
+        return False
+    return text
