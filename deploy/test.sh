@@ -45,4 +45,6 @@ fi
 "$VENV/bin/ruff" format --check .
 "$VENV/bin/mypy" -p hotline.core -p hotline.plugins
 VENV="$VENV" bash deploy/lint-imports.sh
-exec "$VENV/bin/pytest" -q -p no:cacheprovider "$@"
+# Two workers by default (HOTLINE_TEST_WORKERS=0 runs in one process); tests that must not run
+# beside each other share a group (tests/conftest.py).
+exec "$VENV/bin/pytest" -q -p no:cacheprovider -n "${HOTLINE_TEST_WORKERS:-2}" --dist loadgroup "$@"

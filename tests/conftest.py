@@ -229,3 +229,16 @@ from tests.kannel import kannel_factory  # noqa: E402, F401
 
 # The mail servers (Dovecot, an SMTP sink) for the e-mail and fax tests.
 from tests.mailservers import dovecot, smtp_sink  # noqa: E402, F401
+
+# The suite runs on two workers (pytest-xdist, `--dist loadgroup`; see deploy/test.sh). Tests that
+# drive real SIP callers and the phone engine share one worker: their engines and callers are
+# processes that must not contend for the same audio devices, ports and CPU at once.
+SERIAL_GROUPS = (("channels/phone/", "phone"), ("speech/", "speech"))
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        path = item.path.as_posix()
+        for part, group in SERIAL_GROUPS:
+            if f"/tests/{part}" in path:
+                item.add_marker(pytest.mark.xdist_group(group))
