@@ -45,6 +45,13 @@ fi
 "$VENV/bin/ruff" format --check .
 "$VENV/bin/mypy" -p hotline.core -p hotline.plugins
 VENV="$VENV" bash deploy/lint-imports.sh
-# Two workers by default (HOTLINE_TEST_WORKERS=0 runs in one process); tests that must not run
-# beside each other share a group (tests/conftest.py).
-exec "$VENV/bin/pytest" -q -p no:cacheprovider -n "${HOTLINE_TEST_WORKERS:-2}" --dist loadgroup "$@"
+# Given arguments, pytest runs just those, in one process.
+if [ "$#" -gt 0 ]; then
+  exec "$VENV/bin/pytest" -q -p no:cacheprovider "$@"
+fi
+# The suite on two workers (HOTLINE_TEST_WORKERS=0: one process); tests that must not run beside
+# each other share a group (tests/conftest.py). The phone line's tests time real calls (SIP
+# callers, the engine, the prompts' audio), so they run afterwards on a machine left to them.
+"$VENV/bin/pytest" -q -p no:cacheprovider -n "${HOTLINE_TEST_WORKERS:-2}" --dist loadgroup \
+  --ignore=tests/channels/phone
+exec "$VENV/bin/pytest" -q -p no:cacheprovider tests/channels/phone

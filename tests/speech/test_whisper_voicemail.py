@@ -69,7 +69,7 @@ async def test_a_mandarin_voicemail_becomes_a_searchable_transcript(
     async with ctx.db.session() as s:
         case = await s.get(Case, message.case_id)
     assert case is not None
-    [hit] = await search_cases(ctx, "滨海新区", AGENT)
+    [hit] = (await search_cases(ctx, "滨海新区", AGENT)).rows
     assert hit.tracking_number == case.tracking_number and "滨海新区" in hit.snippet
     logged = "\n".join(
         r.getMessage() + str(r.__dict__) for r in caplog.records if r.name.startswith("hotline")
