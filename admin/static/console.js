@@ -23,8 +23,13 @@
     if (pending) { return; }
     pending = setTimeout(function () {
       pending = null;
-      if (window.htmx && document.getElementById("queue")) {
+      if (!window.htmx) { return; }
+      var list = document.getElementById("worklist");
+      if (document.getElementById("queue")) {
         window.htmx.ajax("GET", "/console/queue", { target: "#queue", select: "#queue", swap: "outerHTML" });
+      } else if (list) {
+        var current = encodeURIComponent(list.getAttribute("data-current") || "");
+        window.htmx.ajax("GET", "/console/queue/worklist?current=" + current, { target: "#worklist", swap: "outerHTML" });
       }
     }, 300);
   }
@@ -36,7 +41,7 @@
     refresh();
   }
   function listen() {
-    var onQueue = !!document.getElementById("queue");
+    var onQueue = !!(document.getElementById("queue") || document.getElementById("worklist"));
     if (onQueue && !source) {
       source = new EventSource("/console/stream");
       source.addEventListener("offer", offered);
@@ -48,4 +53,65 @@
   }
   listen();
   document.addEventListener("htmx:afterSettle", listen);
+})();
+
+// Keyboard shortcuts: an element with data-key="x" is clicked (a button or a link) or focused (a
+// field) when x is pressed outside a field; "?" lists the page's shortcuts with data-key-help.
+// A reply template chosen in a select[data-fills] fills the textarea it names.
+(function () {
+  "use strict";
+  function typing(el) {
+    return el && (el.isContentEditable || /^(INPUT|TEXTAREA|SELECT)$/.test(el.tagName));
+  }
+  function visible(el) {
+    return el.hasAttribute("data-href") || !!(el.offsetWidth || el.offsetHeight || el.getClientRects().length);
+  }
+  function keyed() {
+    return Array.prototype.filter.call(document.querySelectorAll("[data-key]"), visible);
+  }
+  function openList() {
+    var dialog = document.getElementById("shortcuts");
+    var list = document.getElementById("shortcut-list");
+    if (!dialog || !list || !dialog.showModal) { return; }
+    Array.prototype.forEach.call(list.querySelectorAll("tr.page-key"), function (row) { row.remove(); });
+    var seen = {};
+    keyed().forEach(function (el) {
+      var key = el.getAttribute("data-key");
+      if (seen[key]) { return; }
+      seen[key] = true;
+      var row = document.createElement("tr");
+      row.className = "page-key";
+      var k = document.createElement("td");
+      var kbd = document.createElement("kbd");
+      kbd.textContent = key;
+      k.appendChild(kbd);
+      var what = document.createElement("td");
+      what.textContent = el.getAttribute("data-key-help") || el.textContent.trim();
+      row.appendChild(k); row.appendChild(what);
+      list.appendChild(row);
+    });
+    if (!dialog.open) { dialog.showModal(); }
+  }
+  document.addEventListener("keydown", function (e) {
+    if (e.ctrlKey || e.metaKey || e.altKey || typing(e.target)) { return; }
+    var dialog = document.getElementById("shortcuts");
+    if (dialog && dialog.open) { return; }
+    if (e.key === "?") { e.preventDefault(); openList(); return; }
+    var found = keyed().filter(function (el) { return el.getAttribute("data-key") === e.key; })[0];
+    if (!found) { return; }
+    e.preventDefault();
+    if (found.hasAttribute("data-href")) { window.location.assign(found.getAttribute("data-href")); }
+    else if (typing(found)) { found.focus(); } else { found.click(); }
+  });
+  document.addEventListener("click", function (e) {
+    if (e.target.closest && e.target.closest("#show-shortcuts")) { e.preventDefault(); openList(); }
+  });
+  document.addEventListener("change", function (e) {
+    var pick = e.target;
+    if (!pick.matches || !pick.matches("select[data-fills]")) { return; }
+    var option = pick.options[pick.selectedIndex];
+    var body = option ? option.getAttribute("data-body") : null;
+    var area = document.getElementById(pick.getAttribute("data-fills"));
+    if (area && body !== null) { area.value = body; area.focus(); }
+  });
 })();

@@ -18,6 +18,7 @@ from hotline.core.commands.demo_city import (
     KINDS,
     PAGES,
     PLACES,
+    REPLIES,
     SERVICES,
     SURNAMES,
 )
@@ -27,7 +28,12 @@ from hotline.core.intake.submission import Submission
 from hotline.core.shell.context import open_context
 from hotline.core.storage.enums import CaseKind, Priority
 from hotline.core.storage.models.base import utcnow
-from hotline.core.storage.models.reference import Department, Page, ServiceCategory
+from hotline.core.storage.models.reference import (
+    Department,
+    Page,
+    ReplyTemplate,
+    ServiceCategory,
+)
 
 
 async def _ensure_pages(settings: Settings) -> int:
@@ -84,6 +90,27 @@ async def _ensure_city(settings: Settings) -> tuple[int, int]:
             )
             added_services += 1
     return added_departments, added_services
+
+
+async def _ensure_replies(settings: Settings) -> int:
+    """The demo's reply templates, added when their English title is new."""
+    added = 0
+    async with open_context(settings) as ctx, ctx.db.transaction() as session:
+        known = set(await session.scalars(select(ReplyTemplate.title_en)))
+        services = {s.code: s.id for s in await session.scalars(select(ServiceCategory))}
+        for code, title_zh, title_en, body_zh, body_en in REPLIES:
+            if title_en not in known:
+                session.add(
+                    ReplyTemplate(
+                        title_zh=title_zh,
+                        title_en=title_en,
+                        body_zh=body_zh,
+                        body_en=body_en,
+                        category_id=services.get(code) if code else None,
+                    )
+                )
+                added += 1
+    return added
 
 
 def _submissions(days: int, per_day: int, now: datetime) -> list[Submission]:
@@ -143,9 +170,16 @@ async def load_demo(settings: Settings, days: int = 7, per_day: int = 40) -> dic
     """Load the demo city into a migrated database. Returns what was added."""
     departments, services = await _ensure_city(settings)
     pages = await _ensure_pages(settings)
+    replies = await _ensure_replies(settings)
     created = 0
     async with open_context(settings) as ctx:
         for submission in _submissions(days, per_day, utcnow()):
             result = await receive(ctx, submission)
             created += int(result.created and not result.duplicate)
-    return {"departments": departments, "services": services, "pages": pages, "cases": created}
+    return {
+        "departments": departments,
+        "services": services,
+        "pages": pages,
+        "reply templates": replies,
+        "cases": created,
+    }
