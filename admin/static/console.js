@@ -24,6 +24,8 @@
     pending = setTimeout(function () {
       pending = null;
       if (!window.htmx) { return; }
+      // a click the agent made is on its way: replacing the list now would drop its answer
+      if (document.querySelector(".htmx-request")) { refresh(); return; }
       var list = document.getElementById("worklist");
       if (document.getElementById("queue")) {
         window.htmx.ajax("GET", "/console/queue", { target: "#queue", select: "#queue", swap: "outerHTML" });

@@ -113,6 +113,16 @@ async def _ensure_replies(settings: Settings) -> int:
     return added
 
 
+def _answers(code: str, n: int) -> dict[str, object]:
+    """An answer to each of the service's questions (no random draw: the demo stays the same)."""
+    found: dict[str, object] = {}
+    for question in ATTRIBUTES[code]:
+        values = [str(v["key"]) for v in question.get("values", [])]  # type: ignore[attr-defined]
+        pick = values[n % len(values)] if values else ""
+        found[str(question["code"])] = [pick] if question["datatype"] == "multivaluelist" else pick
+    return found
+
+
 def _submissions(days: int, per_day: int, now: datetime) -> list[Submission]:
     rng = random.Random(12345)
     regulars = [f"+86139{rng.randrange(10**8):08d}" for _ in range(max(3, per_day // 8))]
@@ -158,6 +168,8 @@ def _submissions(days: int, per_day: int, now: datetime) -> list[Submission]:
                     if rng.random() < 0.7
                     else None,
                     priority=Priority.HIGH if rng.random() < 0.1 else Priority.NORMAL,
+                    # the answers to the service's own questions, as the form asks them
+                    meta={"attributes": _answers(code, n)} if code in ATTRIBUTES else {},
                     received_at=received,
                 )
             )

@@ -166,7 +166,7 @@ def test_an_agent_is_offered_one_contact_accepts_answers_and_wraps_up(
         wait.until(ec.text_to_be_present_in_element((By.ID, "my-state"), "空闲"))
     finally:
         shoot(browser, "queue-agent-available-zh_CN", 1366)
-    offered = "//section[@aria-labelledby='mine-h']//form[contains(@action, '/accept')]"
+    offered = "//ul[@id='offers']//form[contains(@action, '/accept')]"
     wait.until(ec.presence_of_element_located((By.XPATH, offered)))
     browser.get(server.url + "/console/queue")  # type: ignore[attr-defined]
     assert len(browser.find_elements(By.XPATH, offered)) == 1  # one offer, not all that wait  # type: ignore[attr-defined]
@@ -174,16 +174,56 @@ def test_an_agent_is_offered_one_contact_accepts_answers_and_wraps_up(
     browser.find_element(By.XPATH, offered + "//button").click()  # type: ignore[attr-defined]
     toast = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".flash [role=status]")))
     assert "现在由您处理" in toast.text
-    # the live queue may replace the section between finding the link and clicking it
-    number = wait.until(
-        lambda d: _click_fresh(d, "section[aria-labelledby='mine-h'] a[href^='/console/cases/']")
-    )
+    # the live queue may replace the list between finding the link and clicking it
+    wait.until(lambda d: _click_fresh(d, "#mine a[href^='/console/cases/']"))
     wait.until(ec.presence_of_element_located((By.ID, "answer")))
-    shoot(browser, "case-agent-zh_CN", 1366)
-    browser.find_element(By.ID, "answer").send_keys("已派人今晚修补，感谢反映。")  # type: ignore[attr-defined]
+    wait.until(lambda d: "/console/cases/" in d.current_url)  # htmx sets the address after the swap
+    number = browser.current_url.rstrip("/").split("/")[-1]  # type: ignore[attr-defined]
+    spaced = " ".join(number[i : i + 4] for i in range(0, len(number), 4))
+    # the desktop: the work list marks this case; the citizen has a pane of their own
+    assert browser.find_element(By.CSS_SELECTOR, "#mine a[aria-current=page]")  # type: ignore[attr-defined]
+    assert browser.find_element(By.CSS_SELECTOR, ".desk-citizen #citizen-h")  # type: ignore[attr-defined]
+    for width in WIDTHS:
+        browser.set_window_size(width, 900)  # type: ignore[attr-defined]
+        assert axe_violations(browser) == [], width
+        shoot(browser, "desktop-agent-zh_CN", width)
+    browser.set_window_size(1366, 900)  # type: ignore[attr-defined]
+    # "?" lists the page's shortcuts; "t" goes to the reply templates, choosing one fills the box
+    browser.find_element(By.TAG_NAME, "body").send_keys("?")  # type: ignore[attr-defined]
+    keys = wait.until(ec.visibility_of_element_located((By.ID, "shortcuts")))
+    assert "选择答复模板" in keys.text and "接受分配" not in keys.text  # no offer on screen now
+    keys.find_element(By.CSS_SELECTOR, "form[method=dialog] button").click()
+    browser.find_element(By.TAG_NAME, "body").send_keys("t")  # type: ignore[attr-defined]
+    picker = browser.switch_to.active_element  # type: ignore[attr-defined]
+    assert picker.get_attribute("id") == "template"
+    from selenium.webdriver.support.ui import Select
+
+    Select(picker).select_by_index(1)
+    answer = browser.find_element(By.ID, "answer")  # type: ignore[attr-defined]
+    wait.until(lambda d: answer.get_attribute("value"))
+    assert number in answer.get_attribute("value").replace(" ", "")  # filled in from the case
     browser.find_element(By.CSS_SELECTOR, "form[action$='/answer'] button").click()  # type: ignore[attr-defined]
-    wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash [role=status]"), number))
+    wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash [role=status]"), spaced))
     assert "话后处理" in browser.find_element(By.ID, "my-state").text  # type: ignore[attr-defined]
+    # a case whose service asks its own questions, picked from the queue filtered by service:
+    # the citizen's answers are in the citizen's pane (the demo has a noise and a road case)
+    questions = {"噪声扰民": "噪声什么时候出现？", "道路破损": "破损有多大？"}
+    for service in questions:
+        browser.get(server.url + "/console/queue")  # type: ignore[attr-defined]
+        Select(browser.find_element(By.ID, "f-service")).select_by_visible_text(service)  # type: ignore[attr-defined]
+        browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()  # type: ignore[attr-defined]
+        wait.until(lambda d: "service=" in d.current_url)
+        rows = browser.find_elements(By.CSS_SELECTOR, "#triage-table form[action$='/pick'] button")  # type: ignore[attr-defined]
+        if rows:
+            question = questions[service]
+            break
+    assert rows, "neither demo case with questions waits"
+    rows[0].click()
+    wait.until(lambda d: "case=" in d.current_url)
+    picked = browser.current_url.split("case=")[1].split("&")[0]  # type: ignore[attr-defined]
+    browser.get(f"{server.url}/console/cases/{picked}")  # type: ignore[attr-defined]
+    answers = browser.find_element(By.CSS_SELECTOR, ".desk-citizen #answers")  # type: ignore[attr-defined]
+    assert question in answers.text
     browser.find_element(By.CSS_SELECTOR, "button[name=state][value=available]").click()  # type: ignore[attr-defined]
     wait.until(ec.text_to_be_present_in_element((By.ID, "my-state"), "空闲"))
     shoot(browser, "queue-agent-after-zh_CN", 1366)
