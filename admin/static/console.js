@@ -18,20 +18,32 @@
     } catch (e) { /* no sound available: the visible notice still shows */ }
   }
   var pending = null;
+  var busy = 0;  // the agent's own requests on their way
+  var REFRESH = { "X-Hotline-Refresh": "1" };
+  function isRefresh(e) {
+    var config = e.detail && e.detail.requestConfig;
+    return !!(config && config.headers && config.headers["X-Hotline-Refresh"]);
+  }
+  document.addEventListener("htmx:beforeRequest", function (e) { if (!isRefresh(e)) { busy += 1; } });
+  document.addEventListener("htmx:afterRequest", function (e) { if (!isRefresh(e)) { busy = Math.max(0, busy - 1); } });
+  document.addEventListener("htmx:beforeSwap", function (e) {
+    if (isRefresh(e) && busy) { e.detail.shouldSwap = false; refresh(); }  // later, when idle
+  });
   function refresh() {
     // a busy queue changes many times a second: one refresh per second is enough for the eye
     if (pending) { return; }
     pending = setTimeout(function () {
       pending = null;
       if (!window.htmx) { return; }
-      // a click the agent made is on its way: replacing the list now would drop its answer
-      if (document.querySelector(".htmx-request")) { refresh(); return; }
+      // a click the agent made is on its way: replacing the list now would detach what was
+      // clicked, and htmx would then show the answer without its address
+      if (busy) { refresh(); return; }
       var list = document.getElementById("worklist");
       if (document.getElementById("queue")) {
-        window.htmx.ajax("GET", "/console/queue", { target: "#queue", select: "#queue", swap: "outerHTML" });
+        window.htmx.ajax("GET", "/console/queue", { target: "#queue", select: "#queue", swap: "outerHTML", headers: REFRESH });
       } else if (list) {
         var current = encodeURIComponent(list.getAttribute("data-current") || "");
-        window.htmx.ajax("GET", "/console/queue/worklist?current=" + current, { target: "#worklist", swap: "outerHTML" });
+        window.htmx.ajax("GET", "/console/queue/worklist?current=" + current, { target: "#worklist", swap: "outerHTML", headers: REFRESH });
       }
     }, 300);
   }
@@ -115,5 +127,23 @@
     var body = option ? option.getAttribute("data-body") : null;
     var area = document.getElementById(pick.getAttribute("data-fills"));
     if (area && body !== null) { area.value = body; area.focus(); }
+  });
+})();
+
+// A button pressed once sends once: a form's buttons are disabled while its request runs, and
+// the bar at the top of the page (#loading) shows that something is on its way.
+(function () {
+  "use strict";
+  document.addEventListener("htmx:beforeRequest", function (e) {
+    var form = e.detail.elt && e.detail.elt.closest ? e.detail.elt.closest("form") : null;
+    if (!form) { return; }
+    Array.prototype.forEach.call(form.querySelectorAll("button"), function (button) {
+      if (!button.disabled) { button.disabled = true; button.setAttribute("data-sending", ""); }
+    });
+  });
+  document.addEventListener("htmx:afterRequest", function () {
+    Array.prototype.forEach.call(document.querySelectorAll("button[data-sending]"), function (button) {
+      button.disabled = false; button.removeAttribute("data-sending");
+    });
   });
 })();

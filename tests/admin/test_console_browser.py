@@ -202,7 +202,9 @@ def test_an_agent_is_offered_one_contact_accepts_answers_and_wraps_up(
     answer = browser.find_element(By.ID, "answer")  # type: ignore[attr-defined]
     wait.until(lambda d: answer.get_attribute("value"))
     assert number in answer.get_attribute("value").replace(" ", "")  # filled in from the case
-    browser.find_element(By.CSS_SELECTOR, "form[action$='/answer'] button").click()  # type: ignore[attr-defined]
+    send = browser.find_element(By.CSS_SELECTOR, "form[action$='/answer'] button")  # type: ignore[attr-defined]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", send)  # type: ignore[attr-defined]
+    send.click()
     wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash [role=status]"), spaced))
     assert "话后处理" in browser.find_element(By.ID, "my-state").text  # type: ignore[attr-defined]
     # a case whose service asks its own questions, picked from the queue filtered by service:
@@ -224,8 +226,16 @@ def test_an_agent_is_offered_one_contact_accepts_answers_and_wraps_up(
     browser.get(f"{server.url}/console/cases/{picked}")  # type: ignore[attr-defined]
     answers = browser.find_element(By.CSS_SELECTOR, ".desk-citizen #answers")  # type: ignore[attr-defined]
     assert question in answers.text
+    # a button pressed once sends once: disabled while its request runs, a bar shown meanwhile
+    browser.execute_script(  # type: ignore[attr-defined]
+        "window.sent = []; document.addEventListener('htmx:beforeSend', function (e) {"
+        " var b = e.detail.elt.closest('form').querySelector('button[value=available]');"
+        " window.sent.push([b.disabled, document.getElementById('loading')"
+        ".classList.contains('htmx-request')]); });"
+    )
     browser.find_element(By.CSS_SELECTOR, "button[name=state][value=available]").click()  # type: ignore[attr-defined]
     wait.until(ec.text_to_be_present_in_element((By.ID, "my-state"), "空闲"))
+    assert browser.execute_script("return window.sent") == [[True, True]]  # type: ignore[attr-defined]
     shoot(browser, "queue-agent-after-zh_CN", 1366)
 
 
