@@ -4,8 +4,14 @@ with filters (status, date range, department, channel, category, kind), paged by
 total. Works for Chinese without a segmenter, with the same results on both databases:
 
 - PostgreSQL: ``ILIKE '%word%'`` on ``case_texts.body``, served by its ``pg_trgm`` GIN index;
-- SQLite: the FTS5 trigram table (``MATCH``) for words of 3 characters or more, and ``LIKE`` over
-  the same text for shorter ones (a 2-character word such as 路灯 has no trigram).
+- SQLite: the FTS5 trigram table (``MATCH``) for words of 3 characters or more;
+- a word of 1 or 2 letters or digits (路灯, 坑: no trigram) on both: the ``grams`` index (every
+  character and pair of characters of the text, storage/models/search.py), by ``@>`` on
+  PostgreSQL and ``MATCH`` on SQLite; other short words (``%_``) by ``LIKE`` over the text.
+
+The total is counted up to ``COUNT_CAP``: past it the list says "more than 10,000" (a word such as
+路 is in most cases, and counting a million rows for every page would cost a second); the pages
+still go on to the last case found.
 
 Sealed letters to the director are never found here. The search is audited (who, how many
 found; not the words, which may be personal)."""
@@ -17,12 +23,24 @@ from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import ColumnElement, Select, column, select, table
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    Text,
+    cast,
+    column,
+    func,
+    literal_column,
+    select,
+    table,
+)
+from sqlalchemy.dialects.postgresql import ARRAY, array
 
 from hotline.core.people.audit import audit
 from hotline.core.storage.actors import Actor
+from hotline.core.storage.case_text import is_gram
 from hotline.core.storage.models.cases import Case
-from hotline.core.storage.models.search import FTS_TABLE, CaseText
+from hotline.core.storage.models.search import FTS_TABLE, GRAMS_TABLE, CaseText
 from hotline.core.storage.paging import PAGE_SIZE, Page, Sort, keyset_page
 
 if TYPE_CHECKING:
@@ -31,9 +49,13 @@ if TYPE_CHECKING:
 MAX_TERMS = 5
 SNIPPET = 60  # characters either side of the first word found
 TRIGRAM = 3  # the shortest word the FTS5 trigram index can find by itself
+COUNT_CAP = 10_000  # the total is exact up to here, "more than" past it
 
 # SQLite's FTS5 table (made by DDL, see storage/models/search.py): its rowid is the case's id
 FTS = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
+GRAMS = table(GRAMS_TABLE, column("rowid"), column(GRAMS_TABLE))
+# PostgreSQL's GIN index is on this expression (written out, so that the planner matches it)
+GRAM_ARRAY = func.string_to_array(CaseText.grams, literal_column("' '"))
 
 SORTS = {
     "newest": Sort(Case.id, Case.id),
@@ -105,6 +127,12 @@ def snippet(text: str, term: str) -> str:
 
 
 def term_condition(dialect: str, term: str) -> ColumnElement[bool]:
+    word = term.lower()
+    if is_gram(word) and dialect == "sqlite":
+        matching = select(GRAMS.c.rowid).where(GRAMS.c[GRAMS_TABLE].op("MATCH")(_fts_phrase(word)))
+        return Case.id.in_(matching)
+    if is_gram(word):
+        return GRAM_ARRAY.op("@>")(cast(array([word]), ARRAY(Text)))
     if dialect == "sqlite" and len(term) >= TRIGRAM:
         matching = select(FTS.c.rowid).where(FTS.c[FTS_TABLE].op("MATCH")(_fts_phrase(term)))
         return Case.id.in_(matching)
@@ -139,7 +167,12 @@ async def search_cases(
     statement = statement_for(ctx.db.dialect, terms, filters or CaseFilters(), zone)
     async with ctx.db.transaction() as session:
         page = await keyset_page(
-            session, statement, SORTS.get(sort, SORTS["newest"]), after=after, size=size
+            session,
+            statement,
+            SORTS.get(sort, SORTS["newest"]),
+            after=after,
+            size=size,
+            cap=COUNT_CAP,
         )
         hits = [
             CaseHit(
@@ -153,5 +186,6 @@ async def search_cases(
             for case, body in page.rows
         ]
         if terms:
-            audit(session, actor, "case_search", None, terms=len(terms), found=page.total)
-    return Page(hits, page.total, page.after, page.first, page.size)
+            more = {"more": True} if page.capped else {}
+            audit(session, actor, "case_search", None, terms=len(terms), found=page.total, **more)
+    return Page(hits, page.total, page.after, page.first, page.size, capped=page.capped)
