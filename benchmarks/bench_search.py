@@ -44,14 +44,20 @@ from bench_portal import percentile
 from search_data import load_texts_postgres, load_texts_sqlite
 
 from benchmarks.common import DEFAULT_PG_URL, pg_admin, pg_urls, ratio, scratch_postgres
-from hotline.core.cases.search import COUNT_CAP, CaseFilters, snippet, statement_for, terms_of
+from hotline.core.cases.search import (
+    COUNT_CAP,
+    CaseFilters,
+    search_statement,
+    snippet,
+    terms_of,
+)
 from hotline.core.storage import migrate
 from hotline.core.storage.case_text import is_gram
 from hotline.core.storage.db import Database
 from hotline.core.storage.enums import QueueState
 from hotline.core.storage.models.axd import QueueItem
 from hotline.core.storage.models.cases import Case
-from hotline.core.storage.paging import Sort, keyset_page
+from hotline.core.storage.paging import keyset_page
 
 # (words, status filter), in three groups, each a figure of its own; ``case_search`` is them all
 QUERIES: dict[str, tuple[tuple[str, str | None], ...]] = {
@@ -60,7 +66,6 @@ QUERIES: dict[str, tuple[tuple[str, str | None], ...]] = {
     "filtered": (("中山西路", "closed"), ("路灯", "closed"), ("streetlight 建设南路", "closed")),
 }
 MIX = tuple(q for group in QUERIES.values() for q in group)
-SORT = Sort(Case.id, Case.id)
 QUEUE_LIMIT = 200
 
 
@@ -68,20 +73,41 @@ def _like(term: str) -> str:
     return "%" + term.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
 
 
-def raw_search_sql(dialect: str, terms: list[str], status: str | None) -> tuple[str, list[Any]]:
-    """The search by hand: (count SQL ; page SQL) share one WHERE clause."""
+def _sqlite_index(term: str) -> tuple[str, str] | None:
+    word = term.lower()
+    if is_gram(word):
+        return "case_grams_fts", '"' + word + '"'
+    if len(term) >= 3:
+        return "case_texts_fts", '"' + term.replace('"', '""') + '"'
+    return None
+
+
+def raw_search_sql(
+    dialect: str, terms: list[str], status: str | None
+) -> tuple[str, list[Any], str]:
+    """The search by hand: (FROM … WHERE …, its parameters, the column pages are ordered by).
+    On SQLite the longest word an FTS5 table finds is joined and drives (search_statement)."""
+    join, order = "", "c.id"
     where, params = ["c.sealed = " + ("0" if dialect == "sqlite" else "false")], []
-    for term in terms:
+    rest = list(terms)
+    driving = None
+    if dialect == "sqlite":
+        driving = max((t for t in terms if _sqlite_index(t)), key=len, default=None)
+    if driving is not None:
+        rest.remove(driving)
+        table, phrase = _sqlite_index(driving)  # type: ignore[misc]
+        join, order = f" JOIN {table} h ON h.rowid = c.id", "h.rowid"
+        where.append(f"h.{table} MATCH ?")
+        params.append(phrase)
+    for term in rest:
         word = term.lower()
-        if is_gram(word) and dialect == "sqlite":
-            where.append("c.id IN (SELECT rowid FROM case_grams_fts WHERE case_grams_fts MATCH ?)")
-            params.append('"' + word + '"')
+        found = _sqlite_index(term) if dialect == "sqlite" else None
+        if found:
+            where.append(f"c.id IN (SELECT rowid FROM {found[0]} WHERE {found[0]} MATCH ?)")
+            params.append(found[1])
         elif is_gram(word):
-            where.append(f"string_to_array(t.grams, ' ') @> ARRAY[${len(params) + 1}::text]")
+            where.append(f"t.grams @> ARRAY[${len(params) + 1}::text]")
             params.append(word)
-        elif dialect == "sqlite" and len(term) >= 3:
-            where.append("c.id IN (SELECT rowid FROM case_texts_fts WHERE case_texts_fts MATCH ?)")
-            params.append('"' + term.replace('"', '""') + '"')
         elif dialect == "sqlite":
             where.append("lower(t.body) LIKE lower(?) ESCAPE '\\'")
             params.append(_like(term))
@@ -91,11 +117,12 @@ def raw_search_sql(dialect: str, terms: list[str], status: str | None) -> tuple[
     if status:
         where.append("c.status = " + ("?" if dialect == "sqlite" else f"${len(params) + 1}"))
         params.append(status)
-    return " AND ".join(where), params
+    return FROM + join + " WHERE " + " AND ".join(where), params, order
 
 
-FROM = "FROM cases c JOIN case_texts t ON t.case_id = c.id WHERE "
-COUNT = "SELECT count(*) FROM (SELECT 1 " + FROM + "{where} LIMIT " + str(COUNT_CAP + 1) + ") s"
+FROM = "FROM cases c JOIN case_texts t ON t.case_id = c.id"
+COUNT = "SELECT count(*) FROM (SELECT 1 {sql} LIMIT " + str(COUNT_CAP + 1) + ") s"
+PAGE = "SELECT c.*, t.body {sql} ORDER BY {order} DESC LIMIT 51"
 QUEUE_SQL = (
     "SELECT q.id, q.case_id, q.media, q.priority, q.skills, q.waiting_since, c.tracking_number "
     "FROM queue_items q JOIN cases c ON c.id = q.case_id WHERE q.state = {p} AND c.sealed = {f} "
@@ -105,9 +132,9 @@ QUEUE_SQL = (
 
 async def app_search(db: Database, query: str, status: str | None) -> int:
     terms = terms_of(query)
-    statement = statement_for(db.dialect, terms, CaseFilters(status=status), UTC)
+    statement, order = search_statement(db.dialect, terms, CaseFilters(status=status), UTC)
     async with db.session() as session:
-        page = await keyset_page(session, statement, SORT, size=50, cap=COUNT_CAP)
+        page = await keyset_page(session, statement, order, size=50, cap=COUNT_CAP)
     hits = [(case.tracking_number, snippet(text, terms[0])) for case, text in page.rows]
     return page.total + len(hits) * 0
 
@@ -180,11 +207,9 @@ def measure_sqlite(path: Path, args: argparse.Namespace) -> None:
             return await app_search(db, words, status)
 
         async def raw_s(words: str, status: str | None) -> Any:
-            where, params = raw_search_sql("sqlite", terms_of(words), status)
-            total = raw.execute(COUNT.format(where=where), params).fetchone()
-            rows = raw.execute(
-                "SELECT c.*, t.body " + FROM + where + " ORDER BY c.id DESC LIMIT 51", params
-            ).fetchall()
+            sql, params, order = raw_search_sql("sqlite", terms_of(words), status)
+            total = raw.execute(COUNT.format(sql=sql), params).fetchone()
+            rows = raw.execute(PAGE.format(sql=sql, order=order), params).fetchall()
             return total, rows
 
         async def raw_q(i: int) -> Any:
@@ -216,11 +241,9 @@ def measure_postgres(url: str, dsn: str, args: argparse.Namespace) -> None:
             return await app_search(db, words, status)
 
         async def raw_s(words: str, status: str | None) -> Any:
-            where, params = raw_search_sql("postgresql", terms_of(words), status)
-            total = await raw.fetchval(COUNT.format(where=where), *params)
-            rows = await raw.fetch(
-                "SELECT c.*, t.body " + FROM + where + " ORDER BY c.id DESC LIMIT 51", *params
-            )
+            sql, params, order = raw_search_sql("postgresql", terms_of(words), status)
+            total = await raw.fetchval(COUNT.format(sql=sql), *params)
+            rows = await raw.fetch(PAGE.format(sql=sql, order=order), *params)
             return total, rows
 
         async def raw_q(i: int) -> Any:
@@ -252,7 +275,8 @@ def run_sqlite(path: Path, args: argparse.Namespace, cases: list[Any]) -> None:
         load_texts_sqlite(path, args)
         print(f"# sqlite loaded in {time.perf_counter() - start:.0f} s", flush=True)
     print(f"# sqlite file {path.stat().st_size / 2**20:.0f} MB", flush=True)
-    measure_sqlite(path, args)
+    if not args.load_only:
+        measure_sqlite(path, args)
 
 
 def run_postgres(url: str, dsn: str, args: argparse.Namespace, cases: list[Any] | None) -> None:
@@ -264,7 +288,8 @@ def run_postgres(url: str, dsn: str, args: argparse.Namespace, cases: list[Any] 
         sizes = asyncio.run(load_texts_postgres(dsn, args))
         print(f"# postgresql loaded in {time.perf_counter() - start:.0f} s", flush=True)
         print("# postgresql " + " ".join(f"{k} {v / 2**20:.0f} MB" for k, v in sizes.items()))
-    measure_postgres(url, dsn, args)
+    if not args.load_only:
+        measure_postgres(url, dsn, args)
 
 
 def kept_postgres(name: str) -> tuple[str, str, bool]:
@@ -295,6 +320,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--keep-postgres", help="load into this database and keep it; reuse it when there"
     )
+    parser.add_argument("--load-only", action="store_true", help="load (and keep), no figures")
     args = parser.parse_args(argv)
     args.waiting = min(args.waiting, args.cases)
     print(f"# cases {args.cases} waiting {args.waiting} requests {args.requests}", flush=True)

@@ -25,12 +25,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     ColumnElement,
+    Integer,
     Select,
+    TableClause,
     Text,
     cast,
     column,
-    func,
-    literal_column,
     select,
     table,
 )
@@ -52,10 +52,8 @@ TRIGRAM = 3  # the shortest word the FTS5 trigram index can find by itself
 COUNT_CAP = 10_000  # the total is exact up to here, "more than" past it
 
 # SQLite's FTS5 table (made by DDL, see storage/models/search.py): its rowid is the case's id
-FTS = table(FTS_TABLE, column("rowid"), column(FTS_TABLE))
-GRAMS = table(GRAMS_TABLE, column("rowid"), column(GRAMS_TABLE))
-# PostgreSQL's GIN index is on this expression (written out, so that the planner matches it)
-GRAM_ARRAY = func.string_to_array(CaseText.grams, literal_column("' '"))
+FTS = table(FTS_TABLE, column("rowid", Integer), column(FTS_TABLE))
+GRAMS = table(GRAMS_TABLE, column("rowid", Integer), column(GRAMS_TABLE))
 
 SORTS = {
     "newest": Sort(Case.id, Case.id),
@@ -126,29 +124,66 @@ def snippet(text: str, term: str) -> str:
     return ("…" if start else "") + text[start:end] + ("…" if end < len(text) else "")
 
 
+def _sqlite_index(term: str) -> tuple[TableClause, str] | None:
+    """The FTS5 table that finds ``term`` on SQLite and its MATCH phrase (None: LIKE)."""
+    word = term.lower()
+    if is_gram(word):
+        return GRAMS, _fts_phrase(word)
+    if len(term) >= TRIGRAM:
+        return FTS, _fts_phrase(term)
+    return None
+
+
 def term_condition(dialect: str, term: str) -> ColumnElement[bool]:
     word = term.lower()
-    if is_gram(word) and dialect == "sqlite":
-        matching = select(GRAMS.c.rowid).where(GRAMS.c[GRAMS_TABLE].op("MATCH")(_fts_phrase(word)))
-        return Case.id.in_(matching)
+    found = _sqlite_index(term) if dialect == "sqlite" else None
+    if found is not None:
+        index, phrase = found
+        return Case.id.in_(select(index.c.rowid).where(index.c[index.name].op("MATCH")(phrase)))
     if is_gram(word):
-        return GRAM_ARRAY.op("@>")(cast(array([word]), ARRAY(Text)))
-    if dialect == "sqlite" and len(term) >= TRIGRAM:
-        matching = select(FTS.c.rowid).where(FTS.c[FTS_TABLE].op("MATCH")(_fts_phrase(term)))
-        return Case.id.in_(matching)
+        return CaseText.grams.op("@>")(cast(array([word]), ARRAY(Text)))
     return CaseText.body.ilike(_like(term), escape="\\")
+
+
+def search_statement(
+    dialect: str, terms: list[str], filters: CaseFilters, zone: tzinfo = UTC, sort: str = "newest"
+) -> tuple[Select[Case, str], Sort]:
+    """The search without order or limit (cases with their text, sealed letters left out) and
+    the sort to page it by.
+
+    On SQLite the longest word found by an FTS5 table drives the search: that table is joined
+    and the pages follow its rowid (the case's id), which FTS5 reads in order, so a page stops
+    after its 50 rows and the capped count after 10,001 instead of reading every match first;
+    the other words are conditions."""
+    chosen = SORTS.get(sort, SORTS["newest"])
+    statement = (
+        select(Case, CaseText.body)
+        .join(CaseText, CaseText.case_id == Case.id)
+        .where(Case.sealed.is_(False), *filters.conditions(zone))
+    )
+    driving = None
+    if dialect == "sqlite":
+        driving = max((t for t in terms if _sqlite_index(t)), key=len, default=None)
+    rest = list(terms)
+    if driving is not None:
+        rest.remove(driving)
+    statement = statement.where(*(term_condition(dialect, t) for t in rest))
+    found = _sqlite_index(driving) if driving is not None else None
+    if found is None:
+        return statement, chosen
+    index, phrase = found
+    hits = index.alias("hits")
+    statement = statement.join(hits, hits.c.rowid == Case.id).where(
+        hits.c[index.name].op("MATCH")(phrase)
+    )
+    return statement, Sort(hits.c.rowid, hits.c.rowid, ascending=chosen.ascending)
 
 
 def statement_for(
     dialect: str, terms: list[str], filters: CaseFilters, zone: tzinfo = UTC
 ) -> Select[Case, str]:
-    """The search without order or limit: cases with their text, sealed letters left out."""
-    return (
-        select(Case, CaseText.body)
-        .join(CaseText, CaseText.case_id == Case.id)
-        .where(Case.sealed.is_(False), *filters.conditions(zone))
-        .where(*(term_condition(dialect, t) for t in terms))
-    )
+    """The search without order or limit (see ``search_statement``)."""
+    return search_statement(dialect, terms, filters, zone)[0]
 
 
 async def search_cases(
@@ -164,12 +199,12 @@ async def search_cases(
     """One page of the cases matching every word and every filter (no words: all of them)."""
     terms = terms_of(query)
     zone = ZoneInfo(ctx.settings.timezone)
-    statement = statement_for(ctx.db.dialect, terms, filters or CaseFilters(), zone)
+    statement, order = search_statement(ctx.db.dialect, terms, filters or CaseFilters(), zone, sort)
     async with ctx.db.transaction() as session:
         page = await keyset_page(
             session,
             statement,
-            SORTS.get(sort, SORTS["newest"]),
+            order,
             after=after,
             size=size,
             cap=COUNT_CAP,

@@ -47,6 +47,7 @@ def sqlite_pragmas(lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Callable[[Any,
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA mmap_size=1073741824")
         cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
         cursor.close()
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, DateTime, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, DateTime, Select, and_, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
@@ -87,6 +87,9 @@ def parse_cursor(cursor: str | None) -> tuple[Any, Any] | None:
 
 
 def after_condition(sort: Sort, key: Any, tie: Any) -> ColumnElement[bool]:
+    if sort.key is sort.tie:  # one unique column: a plain range, which an index can serve
+        plain: ColumnElement[bool] = sort.key > key if sort.ascending else sort.key < key
+        return plain
     if sort.ascending:
         return or_(sort.key > key, and_(sort.key == key, sort.tie > tie))
     return or_(sort.key < key, and_(sort.key == key, sort.tie < tie))
@@ -116,9 +119,11 @@ def page_size(raw: str | None) -> int:
 async def count(
     session: AsyncSession, statement: Select[*tuple[Any, ...]], cap: int | None = None
 ) -> int:
-    """The rows of ``statement``; with ``cap``, counting stops at cap + 1."""
+    """The rows of ``statement``; with ``cap``, counting stops at cap + 1 (and reads no column:
+    the statement must then be a plain join, no DISTINCT or GROUP BY)."""
     counted = statement.order_by(None)
     if cap is not None:
+        counted = counted.with_only_columns(literal_column("1"), maintain_column_froms=True)
         counted = counted.limit(cap + 1)
     return int(await session.scalar(select(func.count()).select_from(counted.subquery())) or 0)
 
@@ -143,10 +148,8 @@ async def keyset_page(
     paged = statement
     if position is not None:
         paged = paged.where(after_condition(sort, *position))
-    if sort.ascending:
-        paged = paged.order_by(sort.key.asc(), sort.tie.asc())
-    else:
-        paged = paged.order_by(sort.key.desc(), sort.tie.desc())
+    order = [sort.key] if sort.key is sort.tie else [sort.key, sort.tie]  # FTS5 takes one term
+    paged = paged.order_by(*(c.asc() if sort.ascending else c.desc() for c in order))
     paged = paged.add_columns(sort.key, sort.tie).limit(size + 1)
     found = list((await session.execute(paged)).all())
     more = len(found) > size

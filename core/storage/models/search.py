@@ -8,9 +8,10 @@ Indexed for substring search that works for Chinese (no word segmentation needed
   triggers), read with ``MATCH`` for terms of 3 characters or more.
 
 Terms of 1 or 2 characters (路灯, 坑) have no trigram: ``grams`` lists every distinct character and
-pair of neighbouring characters of the lower-cased body (letters and digits only, space-separated;
-``storage/case_text.py`` writes it), indexed as words:
-- PostgreSQL: a GIN index on ``string_to_array(grams, ' ')`` (read with ``@> ARRAY[term]``);
+pair of neighbouring characters of the lower-cased body (letters and digits only; in Python a
+space-separated string, ``storage/case_text.py`` writes it), indexed as words:
+- PostgreSQL: stored as a ``text[]`` with a GIN index (read with ``grams @> ARRAY[term]``, checked
+  per row without parsing anything);
 - SQLite: a second FTS5 table over ``grams`` with the ``ascii`` tokenizer (every gram is one
   token: ASCII letters and digits and every non-ASCII character are token characters).
 """
@@ -19,8 +20,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import DDL, ForeignKey, Index, Text, event, text
+from sqlalchemy import DDL, Dialect, ForeignKey, Index, Text, TypeDecorator, event
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.types import TypeEngine
 
 from hotline.core.storage.models.base import Base, Id
 
@@ -67,7 +70,28 @@ SQLITE_GRAMS_DROP = [
     "DROP TRIGGER IF EXISTS case_grams_ai",
     "DROP TABLE IF EXISTS case_grams_fts",
 ]
-PG_GRAMS_EXPRESSION = "string_to_array(grams, ' ')"
+
+
+class Grams(TypeDecorator[str]):
+    """The grams: a space-separated string in Python and on SQLite, a ``text[]`` on PostgreSQL."""
+
+    impl = Text
+    cache_ok = True
+
+    def load_dialect_impl(self, dialect: Dialect) -> TypeEngine[Any]:
+        if dialect.name == "postgresql":
+            return dialect.type_descriptor(ARRAY(Text))
+        return dialect.type_descriptor(Text())
+
+    def process_bind_param(self, value: str | None, dialect: Dialect) -> Any:
+        if value is not None and dialect.name == "postgresql":
+            return value.split()
+        return value
+
+    def process_result_value(self, value: Any, dialect: Dialect) -> str | None:
+        if isinstance(value, list):
+            return " ".join(value)
+        return value  # type: ignore[no-any-return]
 
 
 class CaseText(Base):
@@ -79,14 +103,12 @@ class CaseText(Base):
             postgresql_using="gin",
             postgresql_ops={"body": "gin_trgm_ops"},
         ).ddl_if(dialect="postgresql"),
-        Index("ix_case_texts_grams", text(PG_GRAMS_EXPRESSION), postgresql_using="gin").ddl_if(
-            dialect="postgresql"
-        ),
+        Index("ix_case_texts_grams", "grams", postgresql_using="gin").ddl_if(dialect="postgresql"),
     )
 
     case_id: Mapped[int] = mapped_column(Id, ForeignKey("cases.id"), primary_key=True)
     body: Mapped[str] = mapped_column(Text, default="")
-    grams: Mapped[str] = mapped_column(Text, server_default="")
+    grams: Mapped[str] = mapped_column(Grams)  # always written by storage/case_text.py
 
 
 def _ddl(statement: str, dialect: str) -> Any:

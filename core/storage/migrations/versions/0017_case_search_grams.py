@@ -1,6 +1,6 @@
 """Case search for words of 1 or 2 characters (路灯, 坑): case_texts.grams (every character and
-pair of neighbouring characters of the body) with a GIN index on PostgreSQL and an FTS5 table on
-SQLite; backfilled from the bodies already there.
+pair of neighbouring characters of the body: a text[] with a GIN index on PostgreSQL, a
+space-separated text with an FTS5 table on SQLite); backfilled from the bodies already there.
 
 Revision ID: 0017
 Revises: 0016
@@ -8,11 +8,10 @@ Create Date: 2026-12-06
 """
 from alembic import op
 import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql
 
 from hotline.core.storage.case_text import grams_of
-from hotline.core.storage.models.search import (
-    PG_GRAMS_EXPRESSION, SQLITE_FTS, SQLITE_GRAMS, SQLITE_GRAMS_DROP,
-)
+from hotline.core.storage.models.search import SQLITE_FTS, SQLITE_GRAMS, SQLITE_GRAMS_DROP
 
 
 revision = '0017'
@@ -25,6 +24,7 @@ TRIGRAM_UPDATE_TRIGGER = SQLITE_FTS[3]  # case_texts_au: re-indexes the body on 
 
 
 def _backfill(bind: sa.engine.Connection) -> None:
+    grams = "string_to_array(:grams, ' ')" if bind.dialect.name == 'postgresql' else ':grams'
     last = 0
     while True:
         rows = bind.execute(
@@ -37,7 +37,7 @@ def _backfill(bind: sa.engine.Connection) -> None:
         if not rows:
             break
         bind.execute(
-            sa.text('UPDATE case_texts SET grams = :grams WHERE case_id = :id'),
+            sa.text(f'UPDATE case_texts SET grams = {grams} WHERE case_id = :id'),
             [{'id': case_id, 'grams': grams_of(body or '')} for case_id, body in rows],
         )
         last = rows[-1][0]
@@ -46,9 +46,13 @@ def _backfill(bind: sa.engine.Connection) -> None:
 def upgrade() -> None:
     bind = op.get_bind()
     sqlite = bind.dialect.name == 'sqlite'
-    op.add_column(
-        'case_texts', sa.Column('grams', sa.Text(), nullable=False, server_default='')
-    )
+    if sqlite:
+        column = sa.Column('grams', sa.Text(), nullable=False, server_default='')
+    else:
+        column = sa.Column(
+            'grams', postgresql.ARRAY(sa.Text()), nullable=False, server_default='{}'
+        )
+    op.add_column('case_texts', column)
     if sqlite:  # the body does not change: its trigram index is left alone meanwhile
         op.execute('DROP TRIGGER IF EXISTS case_texts_au')
     _backfill(bind)
@@ -58,9 +62,7 @@ def upgrade() -> None:
             op.execute(statement)
         op.execute("INSERT INTO case_grams_fts(case_grams_fts) VALUES ('rebuild')")
     else:
-        op.execute(
-            f'CREATE INDEX ix_case_texts_grams ON case_texts USING gin ({PG_GRAMS_EXPRESSION})'
-        )
+        op.create_index('ix_case_texts_grams', 'case_texts', ['grams'], postgresql_using='gin')
 
 
 def downgrade() -> None:
