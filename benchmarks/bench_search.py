@@ -8,7 +8,7 @@ each its search text (``case_texts``: a street, a problem, an English phrase, an
 untimed warm-up:
 
 * ``case_search``: the kernel's search path, ``core/cases/search.py``'s statement paged by
-  ``core/storage/paging.py`` (the total counted up to 10,000, 50 rows, the snippets made) through
+  ``core/storage/paging.py`` (the total counted up to 1,000, 50 rows, the snippets made) through
   ``Database.session()``, for every query of ``QUERIES``; then ``case_search_short`` (words of 1
   or 2 characters: 路灯, 井盖, 坑, the grams index), ``case_search_long`` (a street, two words,
   English words: the trigram indexes) and ``case_search_filtered`` (words and a status filter)
@@ -112,7 +112,8 @@ def raw_search_sql(
             where.append("lower(t.body) LIKE lower(?) ESCAPE '\\'")
             params.append(_like(term))
         else:
-            where.append(f"t.body ILIKE ${len(params) + 1} ESCAPE '\\'")
+            like = "LIKE" if term.lower() == term.upper() else "ILIKE"
+            where.append(f"t.body {like} ${len(params) + 1} ESCAPE '\\'")
             params.append(_like(term))
     if status:
         where.append("c.status = " + ("?" if dialect == "sqlite" else f"${len(params) + 1}"))

@@ -248,14 +248,18 @@ async def test_past_the_cap_the_total_says_more_and_the_pages_go_on(
 
     monkeypatch.setattr(search, "COUNT_CAP", 4)
     made = {(await receive(ctx, submission(text=f"路灯 {i}"))).tracking_number for i in range(6)}
-    after, seen = None, []
-    while True:
-        page = await search_cases(ctx, "路灯", SYSTEM, after=after, size=4)
-        assert page.total == 4 and page.capped  # "more than 4"
-        seen += [hit.tracking_number for hit in page.rows]
-        if page.after is None:
-            break
-        after = page.after
-    assert len(seen) == 6 and set(seen) == made  # nothing cut off
+    walks = []
+    for sort in ("newest", "oldest"):
+        after, seen = None, []
+        while True:
+            page = await search_cases(ctx, "路灯", SYSTEM, after=after, size=4, sort=sort)
+            assert page.total == 4 and page.capped  # "more than 4"
+            seen += [hit.tracking_number for hit in page.rows]
+            if page.after is None:
+                break
+            after = page.after
+        assert len(seen) == 6 and set(seen) == made  # nothing cut off
+        walks.append(seen)
+    assert walks[0] == walks[1][::-1]
     exact = await search_cases(ctx, "路灯 5", SYSTEM)
     assert exact.total == 1 and not exact.capped
