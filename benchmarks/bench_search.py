@@ -86,26 +86,28 @@ def raw_search_sql(
     dialect: str, terms: list[str], status: str | None
 ) -> tuple[str, list[Any], str]:
     """The search by hand: (FROM … WHERE …, its parameters, the column pages are ordered by).
-    On SQLite the longest word an FTS5 table finds is joined and drives (search_statement)."""
+    On SQLite each FTS5 table gets one MATCH for its words, and the table of the longest word is
+    joined and drives (search_statement)."""
     join, order = "", "c.id"
     where, params = ["c.sealed = " + ("0" if dialect == "sqlite" else "false")], []
     rest = list(terms)
-    driving = None
     if dialect == "sqlite":
-        driving = max((t for t in terms if _sqlite_index(t)), key=len, default=None)
-    if driving is not None:
-        rest.remove(driving)
-        table, phrase = _sqlite_index(driving)  # type: ignore[misc]
-        join, order = f" JOIN {table} h ON h.rowid = c.id", "h.rowid"
-        where.append(f"h.{table} MATCH ?")
-        params.append(phrase)
+        groups: dict[str, list[str]] = {}
+        for term in sorted(terms, key=len, reverse=True):
+            found = _sqlite_index(term)
+            if found:
+                groups.setdefault(found[0], []).append(found[1])
+                rest.remove(term)
+        for n, (table, phrases) in enumerate(groups.items()):
+            if n == 0:
+                join, order = f" JOIN {table} h ON h.rowid = c.id", "h.rowid"
+                where.append(f"h.{table} MATCH ?")
+            else:
+                where.append(f"c.id IN (SELECT rowid FROM {table} WHERE {table} MATCH ?)")
+            params.append(" AND ".join(phrases))
     for term in rest:
         word = term.lower()
-        found = _sqlite_index(term) if dialect == "sqlite" else None
-        if found:
-            where.append(f"c.id IN (SELECT rowid FROM {found[0]} WHERE {found[0]} MATCH ?)")
-            params.append(found[1])
-        elif is_gram(word):
+        if is_gram(word) and dialect != "sqlite":
             where.append(f"t.grams @> ARRAY[${len(params) + 1}::text]")
             params.append(word)
         elif dialect == "sqlite":

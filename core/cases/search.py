@@ -135,16 +135,24 @@ def _sqlite_index(term: str) -> tuple[TableClause, str] | None:
 
 
 def term_condition(dialect: str, term: str) -> ColumnElement[bool]:
+    """One word's condition where no FTS5 table serves it (SQLite's are in ``_sqlite_matches``)."""
     word = term.lower()
-    found = _sqlite_index(term) if dialect == "sqlite" else None
-    if found is not None:
-        index, phrase = found
-        return Case.id.in_(select(index.c.rowid).where(index.c[index.name].op("MATCH")(phrase)))
-    if is_gram(word):
+    if is_gram(word) and dialect != "sqlite":
         return CaseText.grams.op("@>")(cast(array([word]), ARRAY(Text)))
     if term.lower() == term.upper():  # no letter with a case (路灯, 12345): LIKE, cheaper per row
         return CaseText.body.like(_like(term), escape="\\")
     return CaseText.body.ilike(_like(term), escape="\\")
+
+
+def _sqlite_matches(terms: list[str]) -> list[tuple[TableClause, str]]:
+    """SQLite's FTS5 tables for these words, each with one MATCH for all its words ("a" AND "b":
+    FTS5 intersects them in rowid order); the table with the longest word first."""
+    found: dict[str, tuple[TableClause, list[str]]] = {}
+    for term in sorted(terms, key=len, reverse=True):
+        index = _sqlite_index(term)
+        if index is not None:
+            found.setdefault(index[0].name, (index[0], []))[1].append(index[1])
+    return [(index, " AND ".join(phrases)) for index, phrases in found.values()]
 
 
 def search_statement(
@@ -153,30 +161,31 @@ def search_statement(
     """The search without order or limit (cases with their text, sealed letters left out) and
     the sort to page it by.
 
-    On SQLite the longest word found by an FTS5 table drives the search: that table is joined
-    and the pages follow its rowid (the case's id), which FTS5 reads in order, so a page stops
-    after its 50 rows and the capped count after 10,001 instead of reading every match first;
-    the other words are conditions."""
+    On SQLite the FTS5 table of the longest word drives the search: it is joined, and the pages
+    follow its rowid (the case's id), which FTS5 reads in order, so a page stops after its 50
+    rows and the capped count after 1,001 instead of reading every match first; the other FTS5
+    table (if words of both kinds were given) is a condition, as LIKE is for other words."""
     chosen = SORTS.get(sort, SORTS["newest"])
     statement = (
         select(Case, CaseText.body)
         .join(CaseText, CaseText.case_id == Case.id)
         .where(Case.sealed.is_(False), *filters.conditions(zone))
     )
-    driving = None
-    if dialect == "sqlite":
-        driving = max((t for t in terms if _sqlite_index(t)), key=len, default=None)
-    rest = list(terms)
-    if driving is not None:
-        rest.remove(driving)
-    statement = statement.where(*(term_condition(dialect, t) for t in rest))
-    found = _sqlite_index(driving) if driving is not None else None
-    if found is None:
+    if dialect != "sqlite":
+        return statement.where(*(term_condition(dialect, t) for t in terms)), chosen
+    statement = statement.where(
+        *(term_condition(dialect, t) for t in terms if _sqlite_index(t) is None)
+    )
+    matches = _sqlite_matches(terms)
+    if not matches:
         return statement, chosen
-    index, phrase = found
+    for index, query in matches[1:]:
+        found = select(index.c.rowid).where(index.c[index.name].op("MATCH")(query))
+        statement = statement.where(Case.id.in_(found))
+    index, query = matches[0]
     hits = index.alias("hits")
     statement = statement.join(hits, hits.c.rowid == Case.id).where(
-        hits.c[index.name].op("MATCH")(phrase)
+        hits.c[index.name].op("MATCH")(query)
     )
     return statement, Sort(hits.c.rowid, hits.c.rowid, ascending=chosen.ascending)
 
