@@ -3,7 +3,9 @@ the case (its subject, a typed text, an e-mail, an OCR'd fax, a voicemail's tran
 with filters (status, date range, department, channel, category, kind), paged by keyset with the
 total. Works for Chinese without a segmenter, with the same results on both databases:
 
-- PostgreSQL: ``ILIKE '%word%'`` on ``case_texts.body``, served by its ``pg_trgm`` GIN index;
+- PostgreSQL: ``ILIKE '%word%'`` on ``case_texts.body`` (``LIKE`` when the word has no cased
+  letter, as Chinese has not: the same result, without lower-casing every row), served by its
+  ``pg_trgm`` GIN index;
 - SQLite: the FTS5 trigram table (``MATCH``) for words of 3 characters or more;
 - a word of 1 or 2 letters or digits (路灯, 坑: no trigram) on both: the ``grams`` index (every
   character and pair of characters of the text, storage/models/search.py), by ``@>`` on
@@ -12,6 +14,12 @@ total. Works for Chinese without a segmenter, with the same results on both data
 The total is counted up to ``COUNT_CAP``: past it the list says "more than 1000" (a word such as 路
 is in most cases, and counting a million rows for every page would cost seconds; even 10,000 cost
 a few hundred milliseconds on PostgreSQL); the pages still go on to the last case found.
+
+At a million cases (benchmarks/bench_search.py) the slowest search left is PostgreSQL's count of
+a common word with a filter on the case (路灯 and the status closed, ~200 ms): the planner walks
+``cases`` and ``case_texts`` side by side in id order (a merge join), ~60,000 rows for 1,001
+found, where starting from the grams index would read ~6,000. Lower ``random_page_cost`` (1.1,
+for a database held in memory) makes it choose the index there, and a worse plan for two words.
 
 Sealed letters to the director are never found here. The search is audited (who, how many
 found; not the words, which may be personal)."""
