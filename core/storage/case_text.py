@@ -44,7 +44,7 @@ def grams_of(body: str) -> str:
 
 def rebuild(connection: Connection, case_ids: Iterable[int], *, with_grams: bool = True) -> None:
     """Write the search rows of these cases from what is stored now (used by the backfill too;
-    migration 0016 writes them without ``grams``, which came in 0017)."""
+    migration 0016 writes them without ``grams``, which came in 0018)."""
     ids = sorted(set(case_ids))
     if not ids:
         return

@@ -2,8 +2,8 @@
 pair of neighbouring characters of the body: a text[] with a GIN index on PostgreSQL, a
 space-separated text with an FTS5 table on SQLite); backfilled from the bodies already there.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0018
+Revises: 0017
 Create Date: 2026-12-06
 """
 from alembic import op
@@ -14,8 +14,8 @@ from hotline.core.storage.case_text import grams_of
 from hotline.core.storage.models.search import SQLITE_FTS, SQLITE_GRAMS, SQLITE_GRAMS_DROP
 
 
-revision = '0017'
-down_revision = '0016'
+revision = '0018'
+down_revision = '0017'
 branch_labels = None
 depends_on = None
 
