@@ -2,13 +2,13 @@
 
 The call waits in the AXD queue as an item of medium ``voice`` (a call: it takes an agent
 whole). The caller hears the step's prompt, their place in line and the expected wait, then
-music on hold; every ``announce_seconds`` the place and wait are said again. Key 1 leaves the
+music on hold; after every ``announce_seconds`` of music the place and wait are said again. Key 1 leaves the
 queue for a voicemail (the menu's fallback step), key 2 for a call back; hanging up abandons
 the call (the desk makes a call-back request when the number is known and the site wants it).
 An agent taking the call is seen by asking the desk every ``check_seconds``; until calls are
 bridged to agents, the caller is then told that this agent will call them back, and the agent
-gets that call-back request (the desk's ``answered``). Outside office hours the menu's closed
-step is heard instead of a queue with nobody in it."""
+gets that call-back request (the desk's ``answered``). Outside office hours (a menu with
+``hours = "office"``) the menu's closed step is heard instead of a queue with nobody in it."""
 
 from __future__ import annotations
 
@@ -98,7 +98,7 @@ class Waiting:
 
     async def enter(self, call: Call, node: Node, prompt: list[Path]) -> None:
         ivr = self.ivr
-        if not await ivr.desk.is_open():
+        if ivr.menu.hours == "office" and not await ivr.desk.is_open():
             await ivr._enter(call, ivr.menu.closed)
             return
         assert node.queue is not None
@@ -130,30 +130,32 @@ class Waiting:
         return [await self.ivr.prompts.speak(f"{sentence} {expected} {keys}", call.language)]
 
     async def _hold(self, call: Call) -> None:
-        if call.mode == "queue" and not call.ended:
-            music = await self.ivr.prompts.hold()
-            await self.ivr._play(call, [music], lambda: self._hold(call))
+        """Music, looped; the next announcement comes after ``announce_seconds`` of it."""
+        wait = self.waits.get(call.call_id)
+        if call.mode != "queue" or call.ended or wait is None:
+            return
+        if wait.announce is None:
+            wait.announce = asyncio.get_running_loop().call_later(
+                self.ivr.menu.announce_seconds, lambda: self.ivr._spawn(self._announce(call, wait))
+            )
+        music = await self.ivr.prompts.hold()
+        await self.ivr._play(call, [music], lambda: self._hold(call))
 
     def _schedule(self, call: Call, wait: Wait) -> None:
-        loop = asyncio.get_running_loop()
-        spawn = self.ivr._spawn
-        wait.announce = loop.call_later(
-            self.ivr.menu.announce_seconds, lambda: spawn(self._announce(call, wait))
+        wait.check = asyncio.get_running_loop().call_later(
+            self.check_seconds, lambda: self.ivr._spawn(self._check(call, wait))
         )
-        wait.check = loop.call_later(self.check_seconds, lambda: spawn(self._check(call, wait)))
 
     async def _announce(self, call: Call, wait: Wait) -> None:
+        wait.announce = None
         if call.mode != "queue" or call.ended:
             return
         said = await self._standing(call, wait)
         if call.mode != "queue" or call.ended:
             return
-        if said:
-            await self.ivr.engine.stop_playback(call.call_id)  # the music pauses
-            await self.ivr._play(call, said, lambda: self._hold(call))
-        loop = asyncio.get_running_loop()
-        wait.announce = loop.call_later(
-            self.ivr.menu.announce_seconds, lambda: self.ivr._spawn(self._announce(call, wait))
+        await self.ivr.engine.stop_playback(call.call_id)  # the music pauses
+        await self.ivr._play(
+            call, said or [await self.ivr.prompts.hold()], lambda: self._hold(call)
         )
 
     async def _check(self, call: Call, wait: Wait) -> None:
