@@ -19,7 +19,7 @@ from tests.channels.phone.test_ivr import FakeDesk, FakeEngine, FakePrompts, Lin
 HOLD = "hold"
 MENU = (
     BUILT_IN.read_text(encoding="utf-8")
-    .replace("silence_seconds = 5", "silence_seconds = 5\nannounce_seconds = 10")
+    .replace("announce_seconds = 45", "announce_seconds = 10")
     .replace(
         'prompt.en = "All agents are busy. We have your request and will call you back as soon'
         ' as possible."\naction = "callback"',
