@@ -1,7 +1,8 @@
 """The menu editor knows the step that puts a caller in a queue: the administrator chooses the
 queue among the site's skill groups (named in the reader's language), sets how often a waiting
 caller hears their place in line, and a queue that does not exist, or a queue step without
-one, is refused beside the step, in the reader's language, with nothing written."""
+one, is refused beside the step, in the reader's language, with nothing written. And on the
+agent's screen: a call offered to the agent is gone from it once the caller hangs up."""
 
 from __future__ import annotations
 
@@ -63,3 +64,41 @@ def test_a_step_puts_the_caller_in_a_queue(client: TestClient[Any]) -> None:  # 
     assert refused.status_code == 422 and beside is not None
     assert "gone" in beside.get_text() and "没有" in beside.get_text()
     assert (data_dir / "phone-menu.toml").read_text(encoding="utf-8") == before
+
+
+def test_a_caller_hanging_up_takes_the_offer_off_the_agents_screen(
+    client: TestClient[Any],  # noqa: F811
+) -> None:
+    from sqlalchemy import select
+
+    from hotline.channels.phone.desk import KernelDesk
+    from hotline.channels.phone.ivr import Caller
+    from hotline.core.axd.state import set_state
+    from hotline.core.storage.enums import AgentState
+    from hotline.core.storage.models.people import User
+
+    ctx = client.app.state.ctx
+    caller = Caller("c1", "+8613800138000", "12345", "zh_CN", ("main", "agent"))
+
+    async def offered() -> tuple[int, str]:
+        async with ctx.db.session() as s:
+            agent = await s.scalar(select(User.id).where(User.username == "agent1"))
+        await set_state(
+            ctx, agent, AgentState.AVAILABLE, capacity={"voice": 1}, skills={}, languages=["zh_CN"]
+        )
+        item_id, _ = await KernelDesk(ctx).enqueue(caller, "general")
+        place = await KernelDesk(ctx).place(item_id)
+        assert place is not None and place.state == "offered"
+        return item_id, f"/console/queue/{item_id}/accept"
+
+    item_id, accept = client.blocking_portal.call(offered)
+    sign_in(client, "agent1")
+    assert accept in client.get("/console/queue").text  # the agent is offered the call
+
+    async def hang_up() -> None:
+        assert await KernelDesk(ctx).leave(item_id, "abandoned", caller) is not None
+
+    client.blocking_portal.call(hang_up)
+    screen = client.get("/console/queue").text
+    assert accept not in screen  # withdrawn: no longer on the agent's screen
+    assert "Nothing offered to you right now." in screen
