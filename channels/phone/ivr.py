@@ -143,9 +143,11 @@ class Ivr:
         elif isinstance(event, CallEnded):
             call.ended = True
             self._cancel_timer(call)
-            if call.mode == "queue":
+            entering = call.mode == "queue" and call.call_id not in self.waiting.waits
+            if call.mode == "queue" and not entering:  # (entering: the queue step records it)
                 await self.waiting.gone(call)
-            await self._record_call(call, "caller")
+            if not entering:
+                await self._record_call(call, "caller")
             if call.mode != "recording":  # a recording in progress still comes, then we forget
                 self.calls.pop(call.call_id, None)
 

@@ -102,13 +102,14 @@ class Waiting:
             await ivr._enter(call, ivr.menu.closed)
             return
         assert node.queue is not None
-        item_id, case_id = await self.desk.enqueue(ivr._caller(call), node.queue)
         call.mode = "queue"
         call.detail.queue, call.detail.queued_at = node.queue, now()
+        item_id, case_id = await self.desk.enqueue(ivr._caller(call), node.queue)
         call.detail.item_id, call.detail.case_id = item_id, case_id
         wait = self.waits[call.call_id] = Wait(item_id, asyncio.get_running_loop().time())
-        if call.ended:  # hung up while the item was being made
+        if call.ended:  # hung up while the item was being made: the record is written here
             await self.gone(call)
+            await ivr._record_call(call, "caller")
             return
         said = await self._standing(call, wait)
         await ivr._play(call, [*prompt, *said], lambda: self._hold(call))
@@ -202,8 +203,10 @@ class Waiting:
         if wait is None:
             return
         waited = await self.desk.leave(wait.item_id, "abandoned", self.ivr._caller(call))
-        if waited is None:  # an agent took it as the caller hung up
-            self._stop(call)
+        if waited is None:  # an agent took it as the caller hung up: the agent calls back
+            agent = await self.desk.answered(wait.item_id, self.ivr._caller(call))
+            self._stop(call, "answered", asyncio.get_running_loop().time() - wait.since)
+            call.detail.agent_id = agent
             return
         self._stop(call, "abandoned", waited)
 

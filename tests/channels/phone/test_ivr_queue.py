@@ -225,3 +225,38 @@ async def test_outside_office_hours_the_closed_step_answers(tmp_path: Path) -> N
     await line.press("20")
     assert line.desk.queued == []
     assert line.heard()[-2:] == ["node/en/closed", "tone"]
+
+
+async def test_a_hang_up_as_the_call_enters_the_queue_or_as_an_agent_takes_it(
+    tmp_path: Path,
+) -> None:
+    line = QueueLine(tmp_path)
+    entering = asyncio.Event()
+    enqueue = line.desk.enqueue
+
+    async def slow_enqueue(caller: Caller, queue: str) -> tuple[int, int]:
+        entering.set()
+        await asyncio.sleep(0.05)  # the item is being made when the caller hangs up
+        return await enqueue(caller, queue)
+
+    line.desk.enqueue = slow_enqueue  # type: ignore[method-assign]
+    await line.call()
+    await line.press("2")
+    task = asyncio.ensure_future(line.press("0"))
+    await entering.wait()
+    await line.ivr.on_event(CallEnded("c1", "hangup"))
+    await task
+    await asyncio.sleep(0.1)
+    await line.settle()
+    assert line.desk.left == [(1, "abandoned", "+8613800138000")]
+    [record] = line.desk.records  # one record, with the queue and how it was left
+    assert (record.item_id, record.left_reason, record.hung_up_by) == (1, "abandoned", "caller")
+
+    other = QueueLine(tmp_path, check=5.0)  # the line has not yet seen the agent take it
+    await other.to_queue()
+    other.desk.items[1] = Place("assigned", 7, 1, 0)
+    await other.ivr.on_event(CallEnded("c1", "hangup"))
+    await other.settle()
+    assert other.desk.left == [] and other.desk.taken == [1]  # the agent calls back
+    [record] = other.desk.records
+    assert (record.left_reason, record.agent_id) == ("answered", 7)
