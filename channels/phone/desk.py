@@ -154,6 +154,11 @@ class KernelDesk:
             return None
         return Place(str(found.state), found.agent_id, found.position, found.expected_seconds)
 
+    async def state(self, item_id: int) -> str | None:
+        async with self.ctx.db.session() as session:
+            found = await session.scalar(select(QueueItem.state).where(QueueItem.id == item_id))
+        return None if found is None else str(found)
+
     async def leave(self, item_id: int, reason: str, caller: Caller) -> float | None:
         left = await calls.leave(self.ctx, item_id, QueueOutcome(reason))
         if left is None:

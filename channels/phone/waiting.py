@@ -66,7 +66,11 @@ class QueueDesk(Protocol):
     async def enqueue(self, caller: Caller, queue: str) -> tuple[int, int]:
         """The call as an item in ``queue``: (queue item id, case id)."""
 
-    async def place(self, item_id: int) -> Place | None: ...
+    async def place(self, item_id: int) -> Place | None:
+        """The item's state and place in line (what an announcement says)."""
+
+    async def state(self, item_id: int) -> str | None:
+        """The item's state alone (asked every ``check_seconds``: one row by its key)."""
 
     async def leave(self, item_id: int, reason: str, caller: Caller) -> float | None:
         """The caller left the queue (``reason``: abandoned, voicemail, callback): the item
@@ -162,13 +166,13 @@ class Waiting:
     async def _check(self, call: Call, wait: Wait) -> None:
         if call.mode != "queue" or call.ended:
             return
-        place = await self.desk.place(wait.item_id)
+        state = await self.desk.state(wait.item_id)
         if call.mode != "queue" or call.ended:
             return
-        if place is not None and place.state == "assigned":
+        if state == "assigned":
             await self._answered(call, wait)
             return
-        if place is None or place.state == "done":  # closed elsewhere: nothing to wait for
+        if state is None or state == "done":  # closed elsewhere: nothing to wait for
             self._stop(call)
             await self.ivr._finish(call, [await self.ivr._speak(call, texts.GOODBYE)])
             return

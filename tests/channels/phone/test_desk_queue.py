@@ -73,6 +73,7 @@ async def test_a_waiting_call_is_offered_and_withdrawn_when_the_caller_hangs_up(
     assert (call.state, call.agent_id) == (QueueState.OFFERED, ann)  # offered at once
     place = await desk.place(item_id)
     assert place is not None and (place.state, place.agent_id) == ("offered", ann)
+    assert await desk.state(item_id) == "offered"
 
     waited = await desk.leave(item_id, "abandoned", caller("c1"))
     assert waited is not None and waited >= 0
@@ -85,6 +86,7 @@ async def test_a_waiting_call_is_offered_and_withdrawn_when_the_caller_hangs_up(
     assert (callback.case_id, callback.media, callback.skills) == (case_id, "callback", ["general"])
     assert callback.state in (QueueState.WAITING, QueueState.OFFERED)
     assert await desk.leave(item_id, "abandoned", caller("c1")) is None  # once only
+    assert await desk.state(item_id) == "done" and await desk.state(999) is None
 
 
 async def test_no_call_back_for_a_withheld_number_or_when_the_site_says_no(

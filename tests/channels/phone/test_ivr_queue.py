@@ -63,6 +63,10 @@ class QueueDesk(FakeDesk):
         self.asked += 1
         return self.items.get(item_id)
 
+    async def state(self, item_id: int) -> str | None:
+        self.asked += 1
+        return self.items[item_id].state if item_id in self.items else None
+
     async def leave(self, item_id: int, reason: str, caller: Caller) -> float | None:
         if self.items[item_id].state not in ("waiting", "offered"):
             return None
