@@ -1,8 +1,8 @@
 """Calls in the AXD queue: how a contact left the queue (queue_items.outcome) and a call
 detail record per call the phone line answered.
 
-Revision ID: 0018
-Revises: 0017
+Revision ID: 0019
+Revises: 0018
 Create Date: 2026-12-06
 """
 from alembic import op
@@ -11,8 +11,8 @@ import sqlalchemy as sa
 from hotline.core.storage.models.base import UTCDateTime
 
 
-revision = '0018'
-down_revision = '0017'
+revision = '0019'
+down_revision = '0018'
 branch_labels = None
 depends_on = None
 
