@@ -55,6 +55,9 @@
     refresh();
   }
   function listen() {
+    // an offer withdrawn (the caller hung up, another agent took it): its notice goes too
+    var notice = document.getElementById("offer-notice");
+    if (notice && !document.querySelector("#offers li.offer")) { notice.hidden = true; }
     var onQueue = !!(document.getElementById("queue") || document.getElementById("worklist"));
     if (onQueue && !source) {
       source = new EventSource("/console/stream");
