@@ -22,7 +22,8 @@ Req = Request[Any, Any, Any]
 OUTSIDE_CHANNELS = {"phone": "voice", "visit": "web_form", "postal": "web_form"}
 
 
-async def _services(request: Req) -> list[ServiceCategory]:
+async def active_services(request: Req) -> list[ServiceCategory]:
+    """The services in use, by code: what a form offers to choose from."""
     async with ctx_of(request).db.session() as session:
         return list(
             await session.scalars(
@@ -36,7 +37,11 @@ async def _services(request: Req) -> list[ServiceCategory]:
 @get("/console/record", guards=[requires(Permission.CASE_EDIT)])
 async def record_form(request: Req) -> Response[str]:
     return render(
-        request, "admin/record.html", services=await _services(request), problems=[], values={}
+        request,
+        "admin/record.html",
+        services=await active_services(request),
+        problems=[],
+        values={},
     )
 
 
@@ -80,7 +85,7 @@ async def record(request: Req) -> Response[Any]:
         return render(
             request,
             "admin/record.html",
-            services=await _services(request),
+            services=await active_services(request),
             values=values,
             problems=[{"field": "channel", "code": "not_a_choice"}],
         )
@@ -88,7 +93,7 @@ async def record(request: Req) -> Response[Any]:
         return render(
             request,
             "admin/record.html",
-            services=await _services(request),
+            services=await active_services(request),
             values=values,
             problems=[p.model_dump() for p in refused.problems],
             status=422,

@@ -19,9 +19,10 @@ from hotline.core.cases import tracking
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render
 from hotline.core.storage.models.cases import Case
-from hotline.core.storage.models.reference import ReplyTemplate, ServiceCategory
+from hotline.core.storage.models.reference import ReplyTemplate
 
 from .guards import ctx_of, requires
+from .record import active_services
 
 Req = Request[Any, Any, Any]
 FIELDS = ("title_zh", "title_en", "body_zh", "body_en")
@@ -64,22 +65,11 @@ async def templates_for(
     ]
 
 
-async def _services(request: Req) -> list[ServiceCategory]:
-    async with ctx_of(request).db.session() as session:
-        return list(
-            await session.scalars(
-                select(ServiceCategory)
-                .where(ServiceCategory.active.is_(True))
-                .order_by(ServiceCategory.code)
-            )
-        )
-
-
 @get("/console/settings/replies", guards=[requires(Permission.ADMINISTER)])
 async def reply_templates(request: Req) -> Response[str]:
     async with ctx_of(request).db.session() as session:
         rows = list(await session.scalars(select(ReplyTemplate).order_by(ReplyTemplate.id)))
-    services = await _services(request)
+    services = await active_services(request)
     return render(
         request,
         "admin/reply_templates.html",
@@ -102,7 +92,7 @@ async def reply_template(request: Req, template_id: FromPath[int]) -> Response[s
     values = {f: getattr(found, f) for f in FIELDS}
     values["category"] = str(found.category_id or "")
     values["active"] = found.active
-    services = await _services(request)
+    services = await active_services(request)
     return render(
         request,
         "admin/reply_template.html",
@@ -134,7 +124,7 @@ async def save_reply_template(request: Req) -> Response[Any]:
     """Add a template, or change one (``id`` in the form); an incomplete form comes back filled
     in, with what is missing said beside it."""
     form = await request.form()
-    services = await _services(request)
+    services = await active_services(request)
     values, errors = _check(form, {s.id for s in services})
     template_id = str(form.get("id", ""))
     if errors:
