@@ -13,11 +13,11 @@ from sqlalchemy import ColumnElement, Float, Select, cast, extract, func, litera
 
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render
+from hotline.core.storage.db import Database
 from hotline.core.storage.models.axd import QueueItem
 from hotline.core.storage.models.base import UTCDateTime, utcnow
 from hotline.core.storage.models.cases import Case
 from hotline.core.storage.models.people import User
-from hotline.core.storage.db import Database
 from hotline.core.storage.paging import PAGE_SIZE, Page, keyset_page, page_size, sort_of
 
 from .audit import day
@@ -35,7 +35,9 @@ def handling_seconds(dialect: str, now: datetime) -> ColumnElement[float]:
     return func.round(cast(extract("epoch", until - QueueItem.assigned_at), Float))
 
 
-def _filtered(statement: Select[Any], conditions: list[ColumnElement[bool]]) -> Select[Any]:
+def _filtered(
+    statement: Select[*tuple[Any, ...]], conditions: list[ColumnElement[bool]]
+) -> Select[*tuple[Any, ...]]:
     return (
         statement.join(Case, Case.id == QueueItem.case_id)
         .join(User, User.id == QueueItem.agent_id)
