@@ -68,6 +68,7 @@ def test_every_portal_page_passes_an_accessibility_check(browser: object, hotlin
     nearby reports, the information pages and the error page. One browser, resized."""
     from selenium.webdriver.common.by import By
     from selenium.webdriver.remote.webdriver import WebDriver
+    from selenium.webdriver.support import expected_conditions as ec
     from selenium.webdriver.support.ui import WebDriverWait
 
     assert isinstance(browser, WebDriver)
@@ -128,7 +129,7 @@ def test_every_portal_page_passes_an_accessibility_check(browser: object, hotlin
             radio.click()  # the service's own questions, if it asks any
             break
         browser.find_element(By.CSS_SELECTOR, "form.portal-form button[type=submit]").click()
-        WebDriverWait(browser, 30).until(lambda b: "/receipt/" in b.current_url)
+        WebDriverWait(browser, 30).until(ec.url_contains("/receipt/"))
         number = browser.find_element(By.ID, "tracking-number").text.replace(" ", "")
         code = browser.find_element(By.ID, "lookup-code").text.strip()
         check(f"receipt {lang}")
@@ -144,7 +145,7 @@ def test_every_portal_page_passes_an_accessibility_check(browser: object, hotlin
         browser.find_element(By.ID, "factor").clear()
         browser.find_element(By.ID, "factor").send_keys(code)
         browser.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        WebDriverWait(browser, 30).until(lambda b, n=number: f"/cases/{n}" in b.current_url)
+        WebDriverWait(browser, 30).until(ec.url_contains(f"/cases/{number}"))
         assert browser.find_elements(By.CLASS_NAME, "timeline")
         check(f"case page {lang}")
         with sqlite3.connect(db) as conn:
