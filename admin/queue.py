@@ -17,27 +17,18 @@ from sqlalchemy import select
 from hotline.core.axd import state as axd_state
 from hotline.core.delivery.events import QUEUE_CHANNEL
 from hotline.core.people.permissions import Permission
-from hotline.core.shell.context import AppContext
-from hotline.core.shell.web import render, request_language
-from hotline.core.storage.enums import AgentState, QueueState
-from hotline.core.storage.models.axd import AgentPresence, AwayReason, QueueItem
+from hotline.core.shell.web import render
+from hotline.core.storage.enums import AgentState
+from hotline.core.storage.models.axd import AgentPresence, QueueItem
 from hotline.core.storage.models.cases import Case
 from hotline.core.storage.models.people import User
 from hotline.plugins.distribution import SWEEP_JOB, finish_contact
 
+from .desktop import away_reasons, worklist
 from .guards import ctx_of, requires
 from .triage import priority_labeller, triage_table
 
 Req = Request[Any, Any, Any]
-
-
-async def away_reasons(ctx: AppContext, lang: str) -> list[tuple[str, str]]:
-    """The away reasons the administrator defined, as (code, name in ``lang``)."""
-    async with ctx.db.session() as session:
-        rows = await session.scalars(
-            select(AwayReason).where(AwayReason.active.is_(True)).order_by(AwayReason.code)
-        )
-        return [(r.code, r.name_zh if lang.startswith("zh") else r.name_en) for r in rows]
 
 
 def _user(request: Req) -> User:
@@ -46,28 +37,12 @@ def _user(request: Req) -> User:
 
 
 async def _screen(request: Req) -> dict[str, Any]:
-    ctx, user = ctx_of(request), _user(request)
-    async with ctx.db.session() as session:
-        presence = await session.get(AgentPresence, user.id)
-        mine = list(
-            await session.execute(
-                select(QueueItem, Case.tracking_number)
-                .join(Case, Case.id == QueueItem.case_id)
-                .where(
-                    QueueItem.agent_id == user.id,
-                    QueueItem.state.in_([QueueState.OFFERED, QueueState.ASSIGNED]),
-                    Case.sealed.is_(False),
-                )
-                .order_by(QueueItem.updated_at)
-            )
-        )
-    skills = set((presence.skills if presence else {}) or {})
-    triage = await triage_table(ctx, request, skills)
+    ctx = ctx_of(request)
+    desk = await worklist(request, next_up=False)
+    skills = set((desk["presence"].skills if desk["presence"] else {}) or {})
     return {
-        "presence": presence,
-        "mine": [(item, number) for item, number in mine],
-        "triage": triage,
-        "away_reasons": await away_reasons(ctx, request_language(request)),
+        "desk": desk,
+        "triage": await triage_table(ctx, request, skills),
         "done": request.query_params.get("done"),
         "did": request.query_params.get("did"),
         "case_number": request.query_params.get("case"),

@@ -44,6 +44,7 @@ from .citizens import citizen_edit, citizen_merge, citizen_record, citizen_searc
 from .department import department_case, department_step, todo, unmask
 from .departments import departments, save_departments
 from .desk import desk
+from .desktop import worklist_pane
 from .files import staff_file
 from .guards import ctx_of as _ctx
 from .guards import current_user, from_allowed_network, session_user_id
@@ -61,6 +62,7 @@ from .profile import profile, profile_totp, user_page
 from .queue import change_state, item_action, queue_screen, stream
 from .queue_settings import queue_settings, save_away_reason, save_queue
 from .record import record, record_form
+from .reply_templates import reply_template, reply_templates, save_reply_template
 from .rules import (
     add_rule,
     auto_dispatch,
@@ -311,6 +313,7 @@ def console_router(ctx: AppContext) -> Router:
             logout,
             console_home,
             queue_screen,
+            worklist_pane,
             change_state,
             item_action,
             stream,
@@ -347,6 +350,9 @@ def console_router(ctx: AppContext) -> Router:
             grant_add,
             grant_delete,
             queue_settings,
+            reply_templates,
+            reply_template,
+            save_reply_template,
             save_queue,
             save_away_reason,
             hotline_step,

@@ -21,8 +21,8 @@ from hotline.core.storage.models.axd import AgentPresence, QueueItem
 from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.people import User
 
+from .desktop import away_reasons
 from .guards import ctx_of, requires
-from .queue import away_reasons
 
 Req = Request[Any, Any, Any]
 

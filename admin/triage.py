@@ -1,7 +1,7 @@
 """The queue as a triage table: what waits in the agent's groups, one row per contact, with the
 service, subject, citizen (masked unless the role reads cases), priority, medium, waiting time in
-words and the reply deadline; sorted by any column, filtered by medium, service and priority,
-with the total. Nothing is cut off silently: past ``PAGE`` rows the page says how many more."""
+words and the reply deadline; sorted by any column, filtered by medium, service,
+skill (queue) and priority, with the total; paged by ``PAGE`` rows, nothing cut off."""
 
 from __future__ import annotations
 
@@ -21,13 +21,13 @@ from hotline.core.reference.labels import N_
 from hotline.core.shell.context import AppContext
 from hotline.core.shell.web import request_language
 from hotline.core.storage.enums import Priority, QueueState
-from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.axd import QueueItem, SkillGroup
 from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.cases import Case, Citizen
 from hotline.core.storage.models.reference import ServiceCategory
 
 Req = Request[Any, Any, Any]
-PAGE = 200
+PAGE = 50
 NEAR = timedelta(hours=24)
 CASE_PRIORITY = {
     "low": N_("Low"),
@@ -49,6 +49,7 @@ class Row:
     priority: str
     priority_rank: int
     media: str
+    skills: tuple[str, ...]
     waited_seconds: float
     waited: str
     deadline: datetime | None
@@ -79,6 +80,11 @@ async def triage_table(ctx: AppContext, request: Req, skills: set[str]) -> dict[
     medium = params.get("medium") or ""
     service = params.get("service") or ""
     priority = params.get("priority") or ""
+    skill = params.get("skill") or ""
+    try:
+        page = max(1, int(params.get("page") or 1))
+    except ValueError:
+        page = 1
     reads = Permission.CASE_READ in request.scope.get("state", {}).get("permissions", frozenset())
     async with ctx.db.session() as session:
         found = list(
@@ -94,6 +100,7 @@ async def triage_table(ctx: AppContext, request: Req, skills: set[str]) -> dict[
         services = list(
             await session.scalars(select(ServiceCategory).order_by(ServiceCategory.code))
         )
+        groups = {g.code: g for g in await session.scalars(select(SkillGroup))}
     now = utcnow()
     rows: list[Row] = []
     for item, case, name, category in found:
@@ -125,6 +132,7 @@ async def triage_table(ctx: AppContext, request: Req, skills: set[str]) -> dict[
                 priority=case.priority,
                 priority_rank=rank * 10 + int(item.priority),
                 media=item.media,
+                skills=tuple(item.skills or ()),
                 waited_seconds=waited,
                 waited=in_words(waited, lang),
                 deadline=case.reply_deadline,
@@ -133,33 +141,52 @@ async def triage_table(ctx: AppContext, request: Req, skills: set[str]) -> dict[
         )
     in_groups = len(rows)
     media_present = sorted({r.media for r in rows})
+    skills_present = sorted({s for r in rows for s in r.skills})
     if medium:
         rows = [r for r in rows if r.media == medium]
     if service:
         rows = [r for r in rows if str(r.service_id) == service]
     if priority:
         rows = [r for r in rows if r.priority == priority]
+    if skill:
+        rows = [r for r in rows if skill in r.skills]
     rows.sort(key=_key(sort), reverse=direction == "desc")
+    pages = max(1, -(-len(rows) // PAGE))
+    page = min(page, pages)
+    first = (page - 1) * PAGE
 
     def query(**changes: str) -> str:
         values = {"sort": sort, "dir": direction, "medium": medium, "service": service}
         values["priority"] = priority
+        values["skill"] = skill
         values.update(changes)
         return urlencode({k: v for k, v in values.items() if v})
 
     return {
-        "rows": rows[:PAGE],
+        "rows": rows[first : first + PAGE],
         "total": len(rows),
         "in_groups": in_groups,
-        "shown": min(PAGE, len(rows)),
+        "page": page,
+        "pages": pages,
+        "first": first + 1 if rows else 0,
+        "last": min(first + PAGE, len(rows)),
         "sort": sort,
         "direction": direction,
         "query": query,
-        "filters": {"medium": medium, "service": service, "priority": priority},
+        "filters": {"medium": medium, "service": service, "priority": priority, "skill": skill},
         "media_present": media_present,
+        "skills": [(code, _group_name(groups.get(code), code, zh)) for code in skills_present],
         "services": [(s.id, s.name_zh if zh else s.name_en) for s in services],
         "priorities": [p.value for p in Priority],
     }
+
+
+def _group_name(group: SkillGroup | None, code: str, zh: bool) -> str:
+    """A queue's name in the page's language; a skill with no group set up yet shows its own
+    name as the administrator typed it (skills are free words, not internal codes)."""
+    if group is None:
+        return code
+    return (group.name_zh if zh else group.name_en) or group.name_en or group.name_zh or code
 
 
 def priority_labeller(request: Req) -> Any:

@@ -30,8 +30,10 @@ from hotline.plugins.distribution import finish_contact
 
 from .answers import service_answers
 from .caseflow import load_flow
+from .desktop import worklist
 from .files import case_messages
 from .guards import can, ctx_of, record_refusal, requires, staff_actor
+from .reply_templates import templates_for
 
 Req = Request[Any, Any, Any]
 REFUSAL = "refusal"  # the session key run_step leaves a refused step's reason under
@@ -130,7 +132,24 @@ async def _show(request: Req, case: Case, *, glass: str = "") -> Response[str]:
         )
         flow = await load_flow(session, case)
         service = await session.get(ServiceCategory, case.category_id) if case.category_id else None
+        language = request_language(request)
+        replies = await templates_for(
+            session,
+            case,
+            citizen.name if citizen else None,
+            service.name(case.language or language) if service else "",
+            case.language or (citizen.language if citizen else None) or language,
+            language,
+        )
     inbound = [m for m in reversed(interactions) if m.direction != "out"]
+    chosen = next(
+        (t for t in replies if str(t["id"]) == request.query_params.get("template")), None
+    )
+    desk = (
+        await worklist(request, current=case.tracking_number)
+        if can(request, Permission.QUEUE_WORK) and not case.sealed
+        else None
+    )
     return render(
         request,
         "admin/workspace.html",
@@ -147,7 +166,11 @@ async def _show(request: Req, case: Case, *, glass: str = "") -> Response[str]:
         mailbox=case.sealed,
         glass=glass,
         flow=flow,
-        answers=service_answers(service, inbound, request_language(request)),
+        answers=service_answers(service, inbound, language),
+        first_words=inbound[0] if inbound else None,
+        replies=replies,
+        reply_text=chosen["body"] if chosen else "",
+        desk=desk,
         satisfactions=list(Satisfaction),
         error=request.query_params.get("error"),
         reason=take_refusal(request),

@@ -14,13 +14,16 @@ from typing import Any
 import anyio
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
+from sqlalchemy import select
 
 from hotline.admin.guards import ctx_of, requires, staff_actor
 from hotline.core.people.audit import audit
 from hotline.core.people.permissions import Permission
+from hotline.core.reference.labels import N_
 from hotline.core.shell.web import render, request_language
+from hotline.core.storage.models.axd import SkillGroup
 
-from .menu import MenuError, Problem, menu_path, parse_menu, validate_menu
+from .menu import Menu, MenuError, Problem, menu_path, parse_menu, validate_menu
 from .menu_form import (
     ACTION_WORDS,
     ACTIONS,
@@ -37,6 +40,23 @@ from .prompts import PromptBook, SynthesisFailed
 Req = Request[Any, Any, Any]
 MAX_BYTES = 200_000
 _REFUSED = "the form was not the editor's; reload the page"
+
+
+async def _queues(request: Req) -> list[tuple[str, str]]:
+    """The skill groups (queues) a caller may wait in: code and name in the reader's language."""
+    zh = request_language(request) == "zh_CN"
+    async with ctx_of(request).db.session() as session:
+        groups = list(await session.scalars(select(SkillGroup).order_by(SkillGroup.code)))
+    return [(g.code, (g.name_zh if zh else g.name_en) or g.name_en or g.code) for g in groups]
+
+
+async def _unknown_queues(request: Req, menu: Menu) -> list[Problem]:
+    known = {code for code, _ in await _queues(request)}
+    return [
+        Problem(name, N_("there is no queue '%(queue)s'"), {"queue": node.queue})
+        for name, node in menu.nodes.items()
+        if node.action == "queue" and node.queue and node.queue not in known
+    ]
 
 
 async def _page(
@@ -72,6 +92,7 @@ async def _page(
         action_words=ACTION_WORDS,
         lang_names=LANGUAGE_NAMES,
         preview=walk(menu, heard),
+        queues=await _queues(request),
         preview_language=heard,
         status=status,
         **extra,
@@ -101,9 +122,12 @@ async def save_phone_menu(request: Req) -> Response[str]:
     if len(text.encode()) > MAX_BYTES:
         return await _page(request, text, problems=["the menu is too long"], status=422)
     try:
-        parse_menu(text)
+        menu = parse_menu(text)
     except MenuError as exc:
         return await _page(request, text, problems=exc.problems, status=422)
+    unknown = await _unknown_queues(request, menu)
+    if unknown:
+        return await _page(request, text, problems=[str(p) for p in unknown], status=422)
     await _save(request, text)
     return await _page(request, saved="1")
 
@@ -119,12 +143,15 @@ async def save_phone_steps(request: Req) -> Response[str]:
     except FormRefused:
         return await _page(request, problems=[_REFUSED], status=400)
     try:
-        validate_menu(doc)
+        menu = validate_menu(doc)
     except MenuError as exc:
         general = [] if exc.details else exc.problems
         return await _page(
             request, doc=doc, details=exc.details, problems=general, status=422, steps_refused=1
         )
+    unknown = await _unknown_queues(request, menu)
+    if unknown:
+        return await _page(request, doc=doc, details=unknown, status=422, steps_refused=1)
     await _save(request, as_toml(doc))
     return await _page(request, saved="1")
 

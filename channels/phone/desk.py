@@ -1,13 +1,17 @@
 """The phone line's side of the kernel: what the IVR's callers decided becomes cases through
-intake (a voicemail with its recording, a call-back request for the AXD queue), and a status
-question is answered from the case's public timeline after its lookup code."""
+intake (a voicemail with its recording, a call-back request for the AXD queue, a call waiting
+for an agent), a status question is answered from the case's public timeline after its lookup
+code, and every call leaves its call detail record."""
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 
 import anyio
+from sqlalchemy import select
 
+from hotline.core.axd import calls
 from hotline.core.cases import tracking
 from hotline.core.cases.contacts import InvalidContact, normalise_phone
 from hotline.core.cases.lookup import LookupLimits, LookupRefused, verified_timeline
@@ -16,10 +20,15 @@ from hotline.core.intake.submission import AttachmentIn, ContactIn, Submission
 from hotline.core.reference import labels
 from hotline.core.reference.calendar import in_office_hours
 from hotline.core.shell.context import AppContext
-from hotline.core.storage.enums import CaseKind, ContactKind, Media
+from hotline.core.storage.enums import CaseKind, ContactKind, Media, QueueOutcome
+from hotline.core.storage.models.axd import CallRecord, QueueItem
 
 from . import texts
 from .ivr import Caller
+from .waiting import CallDetail, Place
+
+log = logging.getLogger("hotline.channels.phone")
+OFFER_JOB = "axd.offer_waiting"  # the distribution plugin's: offer a case's waiting items now
 
 CHANNEL = "phone"
 SPEECH_LANGUAGES = ("zh_CN", "en")
@@ -108,3 +117,96 @@ class KernelDesk:
             else "",
             "date": last.at.astimezone(self.ctx.tz).strftime("%Y-%m-%d") if last else "",
         }
+
+    # --- calls waiting for an agent -------------------------------------------------------
+
+    async def enqueue(self, caller: Caller, queue: str) -> tuple[int, int]:
+        """The call as a case (the caller's number matched to the citizen) whose queue item, of
+        medium ``voice``, waits in ``queue``; intake offers it at once."""
+        submission = Submission(
+            channel=CHANNEL,
+            external_id=f"queue:{caller.call_id}",
+            kind=CaseKind.CONSULTATION,
+            subject=self._text(caller.language, texts.CALL_SUBJECT),
+            text=self._text(caller.language, texts.CALL_TEXT),
+            language=caller.language if caller.language in SPEECH_LANGUAGES else None,  # type: ignore[arg-type]
+            contacts=self._contacts(caller),
+            media=Media.VOICE,
+            skills=[queue],
+            meta=self._meta(caller),
+        )
+        result = await receive(self.ctx, submission)
+        item_id = await self.ctx.db.run(
+            lambda s: s.scalar(
+                select(QueueItem.id).where(
+                    QueueItem.interaction_id == result.interaction_id,
+                    QueueItem.media == Media.VOICE,
+                )
+            ),
+            write=False,
+        )
+        assert item_id is not None, "intake queues every call that is not a sealed letter"
+        return item_id, result.case_id
+
+    async def place(self, item_id: int) -> Place | None:
+        found = await self.ctx.db.run(lambda s: calls.standing(s, item_id), write=False)
+        if found is None:
+            return None
+        return Place(str(found.state), found.agent_id, found.position, found.expected_seconds)
+
+    async def state(self, item_id: int) -> str | None:
+        async with self.ctx.db.session() as session:
+            found = await session.scalar(select(QueueItem.state).where(QueueItem.id == item_id))
+        return None if found is None else str(found)
+
+    async def leave(self, item_id: int, reason: str, caller: Caller) -> float | None:
+        left = await calls.leave(self.ctx, item_id, QueueOutcome(reason))
+        if left is None:
+            return None
+        wants_call = reason == QueueOutcome.CALLBACK or (
+            reason == QueueOutcome.ABANDONED and self.ctx.settings.phone_abandoned_callback
+        )
+        if wants_call and self._contacts(caller):
+            await self._callback_item(item_id)
+        return left.waited_seconds
+
+    async def _callback_item(self, item_id: int, agent_id: int | None = None) -> None:
+        made = await calls.add_callback(self.ctx, item_id, agent_id)
+        if made is None or agent_id is not None:
+            return
+        try:  # offered now rather than at the next sweep of the queue
+            async with self.ctx.db.session() as session:
+                case_id = await session.scalar(
+                    select(QueueItem.case_id).where(QueueItem.id == made)
+                )
+            await self.ctx.jobs.aenqueue(OFFER_JOB, case_id=case_id)
+        except Exception:
+            log.warning("the call-back request waits for the next sweep of the queue")
+
+    async def answered(self, item_id: int, caller: Caller) -> int | None:
+        agent = await calls.answered(self.ctx, item_id, QueueOutcome.ANSWERED)
+        if agent is not None and self._contacts(caller):
+            await self._callback_item(item_id, agent)
+        return agent
+
+    async def record_call(self, detail: CallDetail) -> None:
+        assert detail.ended_at is not None
+        record = CallRecord(
+            call_id=detail.call_id[:64],
+            caller=detail.caller[:32],
+            called=detail.called[:32],
+            language=detail.language[:10],
+            arrived_at=detail.arrived_at,
+            menu_path=list(detail.path),
+            queue=detail.queue,
+            queued_at=detail.queued_at,
+            queue_item_id=detail.item_id,
+            case_id=detail.case_id,
+            left_reason=detail.left_reason,
+            agent_id=detail.agent_id,
+            wait_seconds=detail.wait_seconds,
+            ended_at=detail.ended_at,
+            hung_up_by=detail.hung_up_by,
+        )
+        async with self.ctx.db.transaction() as session:
+            session.add(record)

@@ -20,6 +20,7 @@ from typing import Protocol
 from . import texts
 from .engine import CallEnded, CallEvent, CallStarted, Digit, Engine, PlaybackDone, RecordingReady
 from .menu import Menu, Node
+from .waiting import CallDetail, QueueDesk, Waiting, now
 
 log = logging.getLogger("hotline.channels.phone")
 MIN_RECORDING_SECONDS = 0.7  # shorter is a tone, a breath or a hang-up: no message
@@ -35,7 +36,7 @@ class Caller:
     path: tuple[str, ...]  # the nodes the caller went through, for the agent
 
 
-class Desk(Protocol):
+class Desk(QueueDesk, Protocol):
     """What the line does with what callers decide (the kernel, in the channel plugin)."""
 
     async def is_open(self) -> bool: ...
@@ -59,6 +60,8 @@ class Prompts(Protocol):
 
     async def tone(self) -> Path: ...
 
+    async def hold(self) -> Path: ...
+
 
 Say = Callable[[str, str], str]  # (language, message id) -> the sentence in that language
 
@@ -81,6 +84,10 @@ class Call:
     ended: bool = False
     recording: Path | None = None
     kind: str = "complaint"
+    detail: CallDetail = field(init=False)  # the call detail record, written at the end
+
+    def __post_init__(self) -> None:
+        self.detail = CallDetail(self.call_id, self.number, self.called, now())
 
 
 class Ivr:
@@ -93,6 +100,7 @@ class Ivr:
         say: Say,
         recordings: Path,
         reload: Callable[[], Menu] | None = None,
+        check_seconds: float = 1.0,
     ) -> None:
         self.engine, self.menu, self.prompts, self.desk, self.say = (
             engine,
@@ -105,6 +113,7 @@ class Ivr:
         self.reload = reload  # the menu as saved now, read at each new call
         self.calls: dict[str, Call] = {}
         self.tasks: set[asyncio.Task[None]] = set()
+        self.waiting = Waiting(self, desk, check_seconds)
 
     # --- events -------------------------------------------------------------------------
 
@@ -134,6 +143,11 @@ class Ivr:
         elif isinstance(event, CallEnded):
             call.ended = True
             self._cancel_timer(call)
+            entering = call.mode == "queue" and call.call_id not in self.waiting.waits
+            if call.mode == "queue" and not entering:  # (entering: the queue step records it)
+                await self.waiting.gone(call)
+            if not entering:
+                await self._record_call(call, "caller")
             if call.mode != "recording":  # a recording in progress still comes, then we forget
                 self.calls.pop(call.call_id, None)
 
@@ -194,6 +208,8 @@ class Ivr:
             await self._play(call, prompt, lambda: self._wait(call))
         elif node.action == "callback":
             await self._callback(call, node, prompt)
+        elif node.action == "queue":
+            await self.waiting.enter(call, node, prompt)
         elif node.action == "say":
             assert node.next is not None
             target = node.next
@@ -230,6 +246,9 @@ class Ivr:
         await self._play(call, prompt, lambda: self._wait(call))
 
     async def _digit(self, call: Call, digit: str) -> None:
+        if call.mode == "queue":
+            await self.waiting.digit(call, digit)
+            return
         if call.mode == "recording":
             if digit == "#":
                 await self.engine.stop_record(call.call_id)
@@ -341,7 +360,20 @@ class Ivr:
         call.mode = "ended"
         self.calls.pop(call.call_id, None)
         if not call.ended:
+            await self._record_call(call, "line")
             await self.engine.hangup(call.call_id)
+
+    async def _record_call(self, call: Call, by: str) -> None:
+        """The call detail record, once per call (a recording in progress may end it later)."""
+        detail = call.detail
+        if detail.ended_at is not None:
+            return
+        detail.ended_at, detail.hung_up_by = now(), by
+        detail.language, detail.path = call.language, list(call.path)
+        try:
+            await self.desk.record_call(detail)
+        except Exception:
+            log.exception("the call detail record was not written")
 
     # --- helpers ------------------------------------------------------------------------
 

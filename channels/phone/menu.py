@@ -4,6 +4,7 @@ refused with every problem named instead of failing on a caller."""
 
 from __future__ import annotations
 
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -16,7 +17,8 @@ from hotline.core.reference.labels import N_
 BUILT_IN = Path(__file__).with_name("menu.toml")
 LANGUAGES = ("zh_CN", "en")  # the hotline's own; a menu may add more (its prompts then too)
 DIGITS = set("0123456789*#")
-Action = Literal["menu", "voicemail", "status", "callback", "say", "hangup"]
+Action = Literal["menu", "voicemail", "status", "callback", "queue", "say", "hangup"]
+QUEUE_CODE = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")  # a skill group's code
 
 
 class MenuError(ValueError):
@@ -36,6 +38,7 @@ class Node(BaseModel):
     action: Action = "menu"
     kind: Literal["complaint", "director_mailbox"] = "complaint"
     next: str | None = None
+    queue: str | None = None  # the skill group (queue) a `queue` step puts the caller in
 
 
 class Menu(BaseModel):
@@ -50,6 +53,8 @@ class Menu(BaseModel):
     closed: str
     voicemail_max_seconds: float = Field(120, gt=0, le=600)
     silence_seconds: float = Field(5, gt=0, le=60)
+    # a caller waiting for an agent hears their place in line and the expected wait this often
+    announce_seconds: float = Field(45, ge=10, le=600)
     nodes: dict[str, Node]
 
 
@@ -111,6 +116,10 @@ def coherence(menu: Menu) -> list[Problem]:
                 )
         if node.action == "say" and (node.next is None or node.next not in menu.nodes):
             problems.append(Problem(name, N_("after speaking, the caller needs a next step")))
+        if node.action == "queue" and not QUEUE_CODE.match(node.queue or ""):
+            problems.append(Problem(name, N_("a wait for an agent needs the queue it waits in")))
+        if node.action != "queue" and node.queue:
+            problems.append(Problem(name, N_("only a wait for an agent names a queue")))
     return problems
 
 

@@ -25,11 +25,18 @@ ACTION_WORDS = {
     "voicemail": N_("record a voicemail"),
     "status": N_("read out a case's status by its number"),
     "callback": N_("take a request to be called back"),
+    "queue": N_("wait in a queue for an agent"),
     "say": N_("say it, then go on"),
     "hangup": N_("hang up"),
 }
 LANGUAGE_NAMES = {"zh_CN": N_("Chinese"), "en": N_("English")}
-SETTINGS = ("timeout_seconds", "retries", "voicemail_max_seconds", "silence_seconds")
+SETTINGS = (
+    "timeout_seconds",
+    "retries",
+    "voicemail_max_seconds",
+    "silence_seconds",
+    "announce_seconds",
+)
 HEADER = (
     "# The phone menu (IVR) of Civic Hotline, saved from the console's editor.\n"
     "# Each node has a prompt per language and either options (key -> node) or an action.\n\n"
@@ -77,6 +84,8 @@ def document_from_form(form: Mapping[str, str], languages: list[str]) -> dict[st
             node["kind"] = form.get(f"node-{i}-kind", "complaint")
         if action == "say":
             node["next"] = form.get(f"node-{i}-next", "")
+        if action == "queue":
+            node["queue"] = form.get(f"node-{i}-queue", "").strip()
         keys = {}
         for k in range(_count(form, f"node-{i}-keys", MAX_KEYS)):
             key = form.get(f"node-{i}-key-{k}", "").strip()
@@ -114,6 +123,7 @@ def rows(doc: dict[str, Any], spare_keys: int = 2) -> list[dict[str, Any]]:
                 "action": node.get("action", "menu"),
                 "kind": node.get("kind", "complaint"),
                 "next": node.get("next") or "",
+                "queue": node.get("queue") or "",
                 "keys": keys + [("", "", "")] * spare_keys,
             }
         )
@@ -135,6 +145,7 @@ class Step:
     action: str
     keys: list[tuple[str, str, str]] = field(default_factory=list)  # key, step, language
     next: str | None = None
+    queue: str | None = None
 
 
 def walk(menu: Menu, language: str) -> list[Step]:
@@ -159,5 +170,7 @@ def walk(menu: Menu, language: str) -> list[Step]:
             (key, target.rpartition(":")[2], target.partition(":")[0] if ":" in target else "")
             for key, target in sorted(node.options.items())
         ]
-        steps.append(Step(name, node.prompt.get(language, ""), node.action, keys, node.next))
+        steps.append(
+            Step(name, node.prompt.get(language, ""), node.action, keys, node.next, node.queue)
+        )
     return steps

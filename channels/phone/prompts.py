@@ -3,7 +3,8 @@
 espeak-ng (Debian) in the caller's language, rendered once and cached by its text
 (``<data dir>/phone-prompts/cache``), so a prompt costs a file lookup after the first call.
 Prompts are 16-bit mono WAV at 8 kHz, the telephone's rate, so the engine plays them as they
-are. A short tone before recording is generated."""
+are. A short tone before recording, and the music on hold (unless the site places its own at
+``<data dir>/phone-prompts/hold.wav``), are generated."""
 
 from __future__ import annotations
 
@@ -50,6 +51,27 @@ def write_tone(path: Path, seconds: float = 0.35, hz: float = 1000.0) -> None:
         out.writeframes(frames)
 
 
+# the music on hold: a slow arpeggio (C major, A minor, F major, G major), one note a beat
+HOLD_CHORDS = (
+    (261.6, 329.6, 392.0),
+    (220.0, 261.6, 329.6),
+    (174.6, 220.0, 261.6),
+    (196.0, 246.9, 293.7),
+)
+
+
+def write_hold_music(path: Path, beat: float = 0.5, rounds: int = 4) -> None:
+    """About 24 seconds of soft music, 8 kHz: each note a sine with its octave, faded in and
+    out so that looping it has no click."""
+    notes = [hz for _ in range(rounds) for chord in HOLD_CHORDS for hz in (*chord, chord[1])]
+    t = np.arange(int(RATE * beat)) / RATE
+    shape = np.minimum(1.0, t / 0.02) * np.exp(-2.5 * t)
+    music = np.concatenate(
+        [(np.sin(2 * np.pi * hz * t) + 0.3 * np.sin(4 * np.pi * hz * t)) * shape for hz in notes]
+    )
+    soundfile.write(str(path), (0.25 * music).astype(np.float32), RATE, subtype="PCM_16")
+
+
 class PromptBook:
     def __init__(self, data_dir: Path, speed: int = 150) -> None:
         self.site = data_dir / "phone-prompts"
@@ -79,6 +101,20 @@ class PromptBook:
         if not target.exists():
             self.cache.mkdir(parents=True, exist_ok=True)
             await asyncio.to_thread(write_tone, target)
+        return target
+
+    async def hold(self) -> Path:
+        """The music on hold: the site's ``phone-prompts/hold.wav`` (any WAV), else the built-in,
+        generated once."""
+        recorded = self.site / "hold.wav"
+        if recorded.exists():
+            return await self._telephone_copy(recorded)
+        target = self.cache / "hold.wav"
+        if not target.exists():
+            self.cache.mkdir(parents=True, exist_ok=True)
+            part = self.cache / "hold.part.wav"
+            await asyncio.to_thread(write_hold_music, part)
+            part.replace(target)
         return target
 
     async def _synthesise(self, text: str, voice: str, target: Path) -> None:

@@ -20,3 +20,17 @@ GOODBYE = N_("Thank you for calling. Goodbye.")
 VOICEMAIL_SUBJECT = N_("Voicemail")
 CALLBACK_SUBJECT = N_("Call back requested")
 CALLBACK_TEXT = N_("The caller asked to be called back.")
+PLACE = N_("You are number %(position)s in the queue.")
+WAIT_A_MINUTE = N_("The expected wait is about a minute.")
+WAIT_MINUTES = N_("The expected wait is about %(minutes)s minutes.")
+QUEUE_KEYS = N_("To leave a message instead, press 1. To be called back, press 2.")
+QUEUE_CALLBACK = N_("You left the queue. An agent will call you back. Goodbye.")
+AGENT_CALLS_BACK = N_(
+    "An agent has taken your call and will call you back in a moment on this number. Goodbye."
+)
+AGENT_BUSY_WITHHELD = N_(
+    "An agent has taken your call, but your number is withheld, so we cannot call you back. "
+    "Please leave a message."
+)
+CALL_SUBJECT = N_("Phone call")
+CALL_TEXT = N_("The caller waited for an agent.")

@@ -18,6 +18,7 @@ from hotline.core.commands.demo_city import (
     KINDS,
     PAGES,
     PLACES,
+    REPLIES,
     SERVICES,
     SURNAMES,
 )
@@ -27,7 +28,12 @@ from hotline.core.intake.submission import Submission
 from hotline.core.shell.context import open_context
 from hotline.core.storage.enums import CaseKind, Priority
 from hotline.core.storage.models.base import utcnow
-from hotline.core.storage.models.reference import Department, Page, ServiceCategory
+from hotline.core.storage.models.reference import (
+    Department,
+    Page,
+    ReplyTemplate,
+    ServiceCategory,
+)
 
 
 async def _ensure_pages(settings: Settings) -> int:
@@ -86,6 +92,37 @@ async def _ensure_city(settings: Settings) -> tuple[int, int]:
     return added_departments, added_services
 
 
+async def _ensure_replies(settings: Settings) -> int:
+    """The demo's reply templates, added when their English title is new."""
+    added = 0
+    async with open_context(settings) as ctx, ctx.db.transaction() as session:
+        known = set(await session.scalars(select(ReplyTemplate.title_en)))
+        services = {s.code: s.id for s in await session.scalars(select(ServiceCategory))}
+        for code, title_zh, title_en, body_zh, body_en in REPLIES:
+            if title_en not in known:
+                session.add(
+                    ReplyTemplate(
+                        title_zh=title_zh,
+                        title_en=title_en,
+                        body_zh=body_zh,
+                        body_en=body_en,
+                        category_id=services.get(code) if code else None,
+                    )
+                )
+                added += 1
+    return added
+
+
+def _answers(code: str, n: int) -> dict[str, object]:
+    """An answer to each of the service's questions (no random draw: the demo stays the same)."""
+    found: dict[str, object] = {}
+    for question in ATTRIBUTES[code]:
+        values = [str(v["key"]) for v in question.get("values", [])]  # type: ignore[attr-defined]
+        pick = values[n % len(values)] if values else ""
+        found[str(question["code"])] = [pick] if question["datatype"] == "multivaluelist" else pick
+    return found
+
+
 def _submissions(days: int, per_day: int, now: datetime) -> list[Submission]:
     rng = random.Random(12345)
     regulars = [f"+86139{rng.randrange(10**8):08d}" for _ in range(max(3, per_day // 8))]
@@ -131,6 +168,8 @@ def _submissions(days: int, per_day: int, now: datetime) -> list[Submission]:
                     if rng.random() < 0.7
                     else None,
                     priority=Priority.HIGH if rng.random() < 0.1 else Priority.NORMAL,
+                    # the answers to the service's own questions, as the form asks them
+                    meta={"attributes": _answers(code, n)} if code in ATTRIBUTES else {},
                     received_at=received,
                 )
             )
@@ -143,9 +182,16 @@ async def load_demo(settings: Settings, days: int = 7, per_day: int = 40) -> dic
     """Load the demo city into a migrated database. Returns what was added."""
     departments, services = await _ensure_city(settings)
     pages = await _ensure_pages(settings)
+    replies = await _ensure_replies(settings)
     created = 0
     async with open_context(settings) as ctx:
         for submission in _submissions(days, per_day, utcnow()):
             result = await receive(ctx, submission)
             created += int(result.created and not result.duplicate)
-    return {"departments": departments, "services": services, "pages": pages, "cases": created}
+    return {
+        "departments": departments,
+        "services": services,
+        "pages": pages,
+        "reply templates": replies,
+        "cases": created,
+    }

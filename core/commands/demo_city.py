@@ -265,3 +265,32 @@ ATTRIBUTES: dict[str, list[dict[str, object]]] = {
         },
     ],
 }
+
+# reply templates: service code (None for every service), title zh, title en, text zh, text en
+REPLIES: tuple[tuple[str | None, str, str, str, str], ...] = (
+    (
+        None,
+        "已受理，转交部门办理",
+        "Received, passed to the department",
+        "{name}您好，您反映的问题（编号 {number}）已受理，我们已转交{service}相关部门办理，"
+        "办理结果将按时答复您。感谢您对城市工作的支持。",
+        "Hello {name}, your report (number {number}) is received and has been passed to the "
+        "department responsible for {service}. We will answer you by the deadline. Thank you.",
+    ),
+    (
+        None,
+        "政策咨询答复",
+        "Answer to a question about a policy",
+        "{name}您好，关于您咨询的问题（编号 {number}）：",
+        "Hello {name}, about your question (number {number}): ",
+    ),
+    (
+        "road",
+        "道路破损：已安排维修",
+        "Road damage: repairs are scheduled",
+        "{name}您好，您反映的道路破损问题（编号 {number}）已由市交通运输局安排维修，"
+        "施工期间请注意绕行。",
+        "Hello {name}, the road damage you reported (number {number}) is scheduled for repair by "
+        "the Transport Bureau; please take care around the works.",
+    ),
+)

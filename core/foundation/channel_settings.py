@@ -113,6 +113,11 @@ class ChannelSettings(BaseSettings):
         description="the numbers the line answers (the called number in the SIP request),"
         " comma-separated",
     )
+    phone_abandoned_callback: bool = Field(
+        True,
+        description="a caller who hangs up while waiting for an agent, with a known number,"
+        " gets a call-back request in the queue",
+    )
     speech_models_dir: Path | None = Field(
         None,
         description="speech models, one folder per language (zh_CN, en, fr...);"

@@ -45,6 +45,13 @@ AGENT_STATE = {
     "away": N_("Away"),
 }
 
+QUEUE_OUTCOME = {  # how a contact left the queue (queue_items.outcome), for statistics
+    "answered": N_("Taken by an agent"),
+    "abandoned": N_("Hung up while waiting"),
+    "voicemail": N_("Left the queue for a voicemail"),
+    "callback": N_("Left the queue for a call back"),
+}
+
 PRIORITY_REASON = {
     "elderly": N_("Elderly"),
     "disabled": N_("Disability"),

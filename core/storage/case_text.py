@@ -23,8 +23,28 @@ def body_of(subject: str, texts: Iterable[str]) -> str:
     return "\n".join(t for t in [subject, *texts] if t)
 
 
-def rebuild(connection: Connection, case_ids: Iterable[int]) -> None:
-    """Write the search rows of these cases from what is stored now (used by the backfill too)."""
+def is_gram(word: str) -> bool:
+    """Whether ``word`` (lower-cased) is looked up in ``grams``: 1 or 2 letters or digits."""
+    return 0 < len(word) <= 2 and word.isalnum()
+
+
+def grams_of(body: str) -> str:
+    """Every distinct character and pair of neighbouring characters of ``body`` (lower-cased,
+    letters and digits only), space-separated: what 1- and 2-character words are found by."""
+    low = body.lower()
+    found: set[str] = set()
+    for i, char in enumerate(low):
+        if char.isalnum():
+            found.add(char)
+            pair = low[i : i + 2]
+            if len(pair) == 2 and pair.isalnum():
+                found.add(pair)
+    return " ".join(sorted(found))
+
+
+def rebuild(connection: Connection, case_ids: Iterable[int], *, with_grams: bool = True) -> None:
+    """Write the search rows of these cases from what is stored now (used by the backfill too;
+    migration 0016 writes them without ``grams``, which came in 0018)."""
     ids = sorted(set(case_ids))
     if not ids:
         return
@@ -37,7 +57,12 @@ def rebuild(connection: Connection, case_ids: Iterable[int]) -> None:
     ):
         texts[case_id].append(text or "")
     connection.execute(delete(CaseText).where(CaseText.case_id.in_(ids)))
-    rows = [{"case_id": i, "body": body_of(subjects[i] or "", texts[i])} for i in subjects]
+    rows: list[dict[str, object]] = [
+        {"case_id": i, "body": body_of(subjects[i] or "", texts[i])} for i in subjects
+    ]
+    if with_grams:
+        for row in rows:
+            row["grams"] = grams_of(str(row["body"]))
     if rows:
         connection.execute(insert(CaseText), rows)
 

@@ -47,6 +47,9 @@ def sqlite_pragmas(lock_timeout: float = DEFAULT_LOCK_TIMEOUT) -> Callable[[Any,
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute("PRAGMA foreign_keys=ON")
+        # reads through a memory map of the file (up to 1 GiB), not a copy per page read: case
+        # search at a million cases reads ~20,000 scattered pages for a capped count
+        cursor.execute("PRAGMA mmap_size=1073741824")
         cursor.execute(f"PRAGMA busy_timeout={int(lock_timeout * 1000)}")
         cursor.close()
 

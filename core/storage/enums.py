@@ -116,6 +116,15 @@ class QueueState(StrEnum):
     DONE = "done"
 
 
+class QueueOutcome(StrEnum):
+    """How a contact left the queue, besides an agent finishing it (queue_items.outcome)."""
+
+    ANSWERED = "answered"  # an agent took the call
+    ABANDONED = "abandoned"  # the caller hung up while waiting
+    VOICEMAIL = "voicemail"  # the caller left the queue to leave a message
+    CALLBACK = "callback"  # the caller left the queue asking to be called back
+
+
 class AgentState(StrEnum):
     SIGNED_OUT = "signed_out"
     AVAILABLE = "available"

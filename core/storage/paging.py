@@ -6,7 +6,8 @@ so that a list never stops silently.
     page = await keyset_page(session, select(Notice).where(...), Sort(Notice.at, Notice.id),
                              after=request.query_params.get("after"))
     page.rows      # the rows of this page (tuples as the statement selects them)
-    page.total     # every row matching the filters
+    page.total     # every row matching the filters (with ``cap``: at most cap, see capped)
+    page.capped    # more than ``total`` rows match (the list says "more than")
     page.after     # the cursor of the next page, or None on the last page
 """
 
@@ -18,7 +19,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import ColumnElement, DateTime, Select, and_, func, or_, select
+from sqlalchemy import ColumnElement, DateTime, Select, and_, func, literal_column, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 T = TypeVar("T")
@@ -45,6 +46,7 @@ class Page(Generic[T]):
     first: bool = True  # this is the first page (no cursor given)
     size: int = PAGE_SIZE
     extra: dict[str, Any] = field(default_factory=dict)
+    capped: bool = False  # more than ``total`` rows match: counting stopped there
 
     def scalars(self) -> list[Any]:
         return [row[0] for row in self.rows]  # type: ignore[index]
@@ -85,6 +87,9 @@ def parse_cursor(cursor: str | None) -> tuple[Any, Any] | None:
 
 
 def after_condition(sort: Sort, key: Any, tie: Any) -> ColumnElement[bool]:
+    if sort.key is sort.tie:  # one unique column: a plain range, which an index can serve
+        plain: ColumnElement[bool] = sort.key > key if sort.ascending else sort.key < key
+        return plain
     if sort.ascending:
         return or_(sort.key > key, and_(sort.key == key, sort.tie > tie))
     return or_(sort.key < key, and_(sort.key == key, sort.tie < tie))
@@ -111,9 +116,16 @@ def page_size(raw: str | None) -> int:
         return PAGE_SIZE
 
 
-async def count(session: AsyncSession, statement: Select[*tuple[Any, ...]]) -> int:
-    counted = select(func.count()).select_from(statement.order_by(None).subquery())
-    return int(await session.scalar(counted) or 0)
+async def count(
+    session: AsyncSession, statement: Select[*tuple[Any, ...]], cap: int | None = None
+) -> int:
+    """The rows of ``statement``; with ``cap``, counting stops at cap + 1 (and reads no column:
+    the statement must then be a plain join, no DISTINCT or GROUP BY)."""
+    counted = statement.order_by(None)
+    if cap is not None:
+        counted = counted.with_only_columns(literal_column("1"), maintain_column_froms=True)
+        counted = counted.limit(cap + 1)
+    return int(await session.scalar(select(func.count()).select_from(counted.subquery())) or 0)
 
 
 async def keyset_page(
@@ -123,26 +135,30 @@ async def keyset_page(
     *,
     after: str | None = None,
     size: int = PAGE_SIZE,
+    cap: int | None = None,
 ) -> Page[Any]:
-    """One page of ``statement`` (its filters, no ORDER BY or LIMIT of its own) after ``after``."""
-    total = await count(session, statement)
+    """One page of ``statement`` (its filters, no ORDER BY or LIMIT of its own) after ``after``;
+    the total counted up to ``cap`` when given (``capped`` says there are more)."""
+    total = await count(session, statement, cap)
+    capped = cap is not None and total > cap
+    total = min(total, cap) if cap is not None else total
     position = parse_cursor(after)
     if position is not None and not (_fits(sort.key, position[0]) and _fits(sort.tie, position[1])):
         position = None  # a cursor made for another list, or by hand: the first page
     paged = statement
     if position is not None:
         paged = paged.where(after_condition(sort, *position))
-    if sort.ascending:
-        paged = paged.order_by(sort.key.asc(), sort.tie.asc())
-    else:
-        paged = paged.order_by(sort.key.desc(), sort.tie.desc())
+    order = [sort.key] if sort.key is sort.tie else [sort.key, sort.tie]  # FTS5 takes one term
+    paged = paged.order_by(*(c.asc() if sort.ascending else c.desc() for c in order))
     paged = paged.add_columns(sort.key, sort.tie).limit(size + 1)
     found = list((await session.execute(paged)).all())
     more = len(found) > size
     found = found[:size]
     rows = [tuple(row)[:-2] for row in found]
     cursor = cursor_of(*tuple(found[-1])[-2:]) if more and found else None
-    return Page(rows=rows, total=total, after=cursor, first=position is None, size=size)
+    return Page(
+        rows=rows, total=total, after=cursor, first=position is None, size=size, capped=capped
+    )
 
 
 def sort_of(order: str | None, key: Any, tie: Any, *, ascending: bool = False) -> Sort:

@@ -76,7 +76,8 @@ def test_an_agent_receives_accepts_and_answers_live(browser: object, hotline: Se
     browser.find_element(By.CSS_SELECTOR, "button[name=state][value=available]").click()
     wait.until(ec.text_to_be_present_in_element((By.ID, "my-state"), "Available"))
     # the earlier case (and the demo's waiting contacts) are offered as soon as the agent is free
-    wait.until(ec.presence_of_element_located((By.XPATH, f"//tr[contains(., '{earlier[:4]}')]")))
+    waiting = f"//ul[@id='offers' or @id='mine']/li[contains(., '{earlier[:4]}')]"
+    wait.until(ec.presence_of_element_located((By.XPATH, waiting)))
 
     browser.switch_to.window(citizen)
     number = submit(browser, hotline.url, "解放路口的坑又变大了，请尽快处理。")
@@ -85,7 +86,7 @@ def test_an_agent_receives_accepts_and_answers_live(browser: object, hotline: Se
     browser.switch_to.window(agent)  # the screen was not reloaded: the offer is pushed to it
     row = wait.until(
         ec.presence_of_element_located(
-            (By.XPATH, f"//section[@aria-labelledby='mine-h']//tr[contains(., '{display}')]")
+            (By.XPATH, f"//ul[@id='offers']/li[contains(., '{display}')]")
         )
     )
     assert browser.find_element(By.ID, "offer-notice").is_displayed()
@@ -93,7 +94,8 @@ def test_an_agent_receives_accepts_and_answers_live(browser: object, hotline: Se
     row.find_element(By.CSS_SELECTOR, "form[action$='/accept'] button").click()
     # the panel refreshes itself as the queue changes: click the case's link once it holds still
     stable = WebDriverWait(browser, 30, ignored_exceptions=[StaleElementReferenceException])
-    stable.until(lambda d: d.find_element(By.LINK_TEXT, display).click() or True)
+    link = f"#mine a[href='/console/cases/{number}']"
+    stable.until(lambda d: d.find_element(By.CSS_SELECTOR, link).click() or True)
     wait.until(ec.presence_of_element_located((By.ID, "interactions")))
 
     assert "解放路口的坑又变大了" in browser.find_element(By.ID, "interactions").text

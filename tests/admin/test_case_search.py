@@ -115,3 +115,27 @@ def test_the_cases_list_pages_with_its_total_and_filters(client: TestClient[Any]
     )
     assert sms.select_one(".pager .total")["data-total"] == "11"  # type: ignore[index]
     assert len(sms.select("#found a")) == 11
+
+
+def test_past_the_cap_the_list_says_more_than_in_both_languages(
+    client: TestClient[Any], monkeypatch: Any
+) -> None:
+    import hotline.core.cases.search as search
+
+    monkeypatch.setattr(search, "COUNT_CAP", 3)
+    ctx = client.app.state.ctx
+
+    async def make() -> None:
+        await seed_city(ctx)
+        for i in range(5):
+            await receive(ctx, submission(text=f"路灯不亮 第{i}盏"))
+
+    client.blocking_portal.call(make)
+    sign_in(client, "agent1")
+    for lang, words in (("en", "More than 3 found"), ("zh_CN", "找到超过 3 条")):
+        page = client.get("/console/cases", params={"q": "路灯", "size": "2", "lang": lang})
+        total = BeautifulSoup(page.text, "html.parser").select_one(".pager .total")
+        assert total is not None and words in total.text, total
+        assert total["data-more"] == "1"
+    exact = client.get("/console/cases", params={"q": "第4盏", "lang": "en"})
+    assert "1 in all" in exact.text and "More than" not in exact.text

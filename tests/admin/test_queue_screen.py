@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from bs4 import BeautifulSoup
 from litestar.testing import TestClient
 
 from hotline.core.intake.receive import receive
@@ -49,13 +50,16 @@ def test_an_agent_becomes_available_gets_an_offer_and_accepts(client: TestClient
 
     number = client.blocking_portal.call(arrive)
     screen = client.get("/console/queue")
-    assert "Available" in screen.text and "Offered to you" in screen.text
+    offers = BeautifulSoup(screen.text, "html.parser").find(id="offers")
+    assert "Available" in screen.text and offers is not None
     spaced = " ".join(number[i : i + 4] for i in range(0, 13, 4))
-    assert spaced in screen.text
+    assert spaced in offers.get_text()
     accept = re.search(r'action="(/console/queue/\d+/accept)"', screen.text)
     assert accept
     done = client.post(accept.group(1), data={"_csrf_token": csrf_of(screen.text)})
-    assert done.status_code == 200 and "Yours" in done.text
+    assert done.status_code == 200
+    mine = BeautifulSoup(done.text, "html.parser").find(id="mine")
+    assert spaced in mine.get_text() and mine.find("a", href=f"/console/cases/{number}")
 
 
 def test_picking_what_someone_else_took_says_so(client: TestClient[Any]) -> None:

@@ -83,6 +83,7 @@ def test_role_against_every_console_endpoint(client: TestClient[Any], role: Role
             "grant_id": "1",
             "step": "nothing",
             "rule_id": "1",
+            "template_id": "999999",
             "attachment_id": "999999",
             "held_id": "999999",
             "trace_id": "999999",

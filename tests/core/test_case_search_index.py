@@ -1,5 +1,6 @@
 """Case search finds Chinese and English words (a 2-character word too) with the same results on
-SQLite (FTS5 trigram) and PostgreSQL (pg_trgm); filters combine with the words; the index follows
+SQLite (FTS5 trigram) and PostgreSQL (pg_trgm), words of 1 or 2 characters through the grams index; a
+total past the cap says "more than" and the pages go on; filters combine with the words; the index follows
 every change in the same transaction (a rolled-back change is not found); the migration fills it
 for cases that were there before; keyset paging walks 1,000 rows to the same total with no
 duplicate and no gap."""
@@ -18,6 +19,7 @@ from hotline.core.shell.context import AppContext
 from hotline.core.storage import migrate
 from hotline.core.storage.actors import SYSTEM
 from hotline.core.storage.models.cases import Case, Interaction
+from hotline.core.storage.models.search import CaseText
 from hotline.core.storage.paging import Sort, keyset_page
 from tests.factories import submission
 
@@ -201,3 +203,63 @@ async def test_deadline_order_pages_with_cases_without_deadline(ctx: AppContext)
         after = page.after
     assert len(seen) == 11 == len(set(seen))
     assert seen[-4:] == ["D0000000", "D0000003", "D0000006", "D0000009"]  # no deadline: last
+
+
+async def test_words_of_one_or_two_characters_use_the_grams_index_alike(
+    ctx: AppContext, city: dict[str, int]
+) -> None:
+    """路灯 and 坑 have no trigram: they are found through ``grams`` (every character and pair of
+    characters), with the same results as a plain substring search, on both databases."""
+    n = await _cases(ctx)
+    extra = await receive(ctx, submission(text="Road 坑洼, 灯\n路 Ro", subject="拼接"))
+    async with ctx.db.session() as session:
+        grams = await session.scalar(
+            select(CaseText.grams).where(CaseText.case_id == extra.case_id)
+        )
+    assert grams is not None and {"坑洼", "ro", "坑", "灯"} <= set(grams.split())
+    assert "灯路" not in grams.split()  # never across a line or a space
+    assert await _found(ctx, "坑") == {n["pothole"], extra.tracking_number}
+    assert await _found(ctx, "坑洼") == {extra.tracking_number}
+    assert await _found(ctx, "RO") == {n["noise"], n["fax"], extra.tracking_number}  # broken
+    assert await _found(ctx, "灯路") == set()  # 灯 and 路 only on lines of their own
+    assert await _found(ctx, "路灯 坑") == set()
+    assert await _found(ctx, "灯 streetlamp") == {n["fax"]}
+    assert await _found(ctx, "黑", CaseFilters(channel="web")) == {n["lamp"]}
+    assert await _found(ctx, "黑", CaseFilters(channel="fax")) == set()
+    assert await _found(ctx, "，") == {n["lamp"]}  # punctuation: the plain search
+    # what each 1- or 2-character word finds is what a substring search finds
+    async with ctx.db.session() as session:
+        bodies = dict((await session.execute(select(CaseText.case_id, CaseText.body))).all())
+        numbers = dict((await session.execute(select(Case.id, Case.tracking_number))).all())
+        sealed = set(await session.scalars(select(Case.id).where(Case.sealed.is_(True))))
+    for word in ("路", "路灯", "灯", "Ha", "h", "大坑", "口的", "no", "1", "洼,"):
+        expected = {
+            numbers[i]
+            for i, body in bodies.items()
+            if word.lower() in body.lower() and i not in sealed
+        }
+        assert await _found(ctx, word) == expected, word
+
+
+async def test_past_the_cap_the_total_says_more_and_the_pages_go_on(
+    ctx: AppContext, city: dict[str, int], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hotline.core.cases.search as search
+
+    monkeypatch.setattr(search, "COUNT_CAP", 4)
+    made = {(await receive(ctx, submission(text=f"路灯 {i}"))).tracking_number for i in range(6)}
+    walks = []
+    for sort in ("newest", "oldest"):
+        after, seen = None, []
+        while True:
+            page = await search_cases(ctx, "路灯", SYSTEM, after=after, size=4, sort=sort)
+            assert page.total == 4 and page.capped  # "more than 4"
+            seen += [hit.tracking_number for hit in page.rows]
+            if page.after is None:
+                break
+            after = page.after
+        assert len(seen) == 6 and set(seen) == made  # nothing cut off
+        walks.append(seen)
+    assert walks[0] == walks[1][::-1]
+    exact = await search_cases(ctx, "路灯 5", SYSTEM)
+    assert exact.total == 1 and not exact.capped

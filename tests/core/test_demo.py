@@ -40,7 +40,13 @@ async def test_demo_city_has_a_tree_services_and_a_week_of_cases(ctx: AppContext
     assert max(c.created_at for c in cases) - min(c.created_at for c in cases) > timedelta(days=1)
 
     again = await load_demo(ctx.settings, days=3, per_day=12)
-    assert again == {"departments": 0, "services": 0, "pages": 0, "cases": 0}
+    assert again == {
+        "departments": 0,
+        "services": 0,
+        "pages": 0,
+        "reply templates": 0,
+        "cases": 0,
+    }
 
 
 def test_demo_data_command(

@@ -31,24 +31,29 @@ def empty_db(request: pytest.FixtureRequest, tmp_path: Path):
     asyncio.run(_pg_execute(f'DROP DATABASE "{name}" WITH (FORCE)'))
 
 
-# SQLite's FTS5 table for case search and its shadow tables: made by DDL, not by a model
-FTS_PREFIX = "case_texts_fts"
+# SQLite's FTS5 tables for case search and their shadow tables: made by DDL, not by a model
+FTS_PREFIXES = ("case_texts_fts", "case_grams_fts")
 
 
 def _tables(conn: Connection) -> set[str]:
     names = set(inspect(conn).get_table_names()) - {"alembic_version"}
-    return {n for n in names if not n.startswith(FTS_PREFIX)}
+    return {n for n in names if not n.startswith(FTS_PREFIXES)}
 
 
 def _not_fts(obj: object, name: str | None, type_: str, *_: object) -> bool:
-    return not (type_ == "table" and (name or "").startswith(FTS_PREFIX))
+    return not (type_ == "table" and (name or "").startswith(FTS_PREFIXES))
 
 
 # Alembic cannot reflect an index with a descending column on every database, so it always
 # reports this one as changed; ``_queue_index`` checks it instead.
 EXPRESSION_INDEXES = {"ix_queue_items_waiting"}
 # PostgreSQL-only partial indexes: absent on SQLite by design (``ddl_if``)
-POSTGRES_ONLY = {"ix_assignments_open_reply", "ix_assignments_open_sign", "ix_case_texts_trgm"}
+POSTGRES_ONLY = {
+    "ix_assignments_open_reply",
+    "ix_assignments_open_sign",
+    "ix_case_texts_trgm",
+    "ix_case_texts_grams",
+}
 
 
 def _diff(conn: Connection) -> list[object]:

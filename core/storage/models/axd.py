@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.core.storage.enums import AgentState, QueueState
@@ -43,6 +43,9 @@ class QueueItem(Base):
     waiting_since: Mapped[datetime] = mapped_column(default=utcnow)
     assigned_at: Mapped[datetime | None] = mapped_column()
     done_at: Mapped[datetime | None] = mapped_column()
+    # how the contact left the queue when no agent finished it: a caller who hung up while
+    # waiting ("abandoned"), or chose a voicemail or a call back instead (see QueueOutcome)
+    outcome: Mapped[str | None] = mapped_column(String(16))
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
     case: Mapped[Case] = relationship()
@@ -95,3 +98,28 @@ class AgentPresence(Base):
     languages: Mapped[list[str]] = mapped_column(default=list)
     last_assigned_at: Mapped[datetime | None] = mapped_column()
     missed_offers: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class CallRecord(Base):
+    """A call detail record: one row per call the phone line answered, written when it ends.
+    The statistics (abandonment, waiting times) are computed from these and the queue items."""
+
+    __tablename__ = "call_records"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    call_id: Mapped[str] = mapped_column(String(64), unique=True)
+    caller: Mapped[str] = mapped_column(String(32), default="")  # "" when withheld
+    called: Mapped[str] = mapped_column(String(32), default="")
+    language: Mapped[str] = mapped_column(String(10), default="")
+    arrived_at: Mapped[datetime] = mapped_column()
+    menu_path: Mapped[list[str]] = mapped_column(default=list)
+    queue: Mapped[str | None] = mapped_column(String(64))  # the skill group the caller chose
+    queued_at: Mapped[datetime | None] = mapped_column()
+    queue_item_id: Mapped[int | None] = mapped_column(ForeignKey("queue_items.id"), index=True)
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("cases.id"), index=True)
+    # answered, abandoned, voicemail, callback (a QueueOutcome), or None: never queued
+    left_reason: Mapped[str | None] = mapped_column(String(16))
+    agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    wait_seconds: Mapped[float | None] = mapped_column(Float)
+    ended_at: Mapped[datetime] = mapped_column()
+    hung_up_by: Mapped[str] = mapped_column(String(16))  # "caller" or "line"

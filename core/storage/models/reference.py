@@ -107,3 +107,25 @@ class RoutingRule(Base):
     active: Mapped[bool] = mapped_column(Boolean, default=True)
 
     department: Mapped[Department] = relationship()
+
+
+class ReplyTemplate(Base):
+    """A ready answer agents start their reply from, in both languages; for one service or for
+    every service. ``{number}``, ``{service}`` and ``{name}`` are filled in from the case."""
+
+    __tablename__ = "reply_templates"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    title_zh: Mapped[str] = mapped_column(String(200))
+    title_en: Mapped[str] = mapped_column(String(200))
+    body_zh: Mapped[str] = mapped_column(Text, default="")
+    body_en: Mapped[str] = mapped_column(Text, default="")
+    category_id: Mapped[int | None] = mapped_column(ForeignKey("service_categories.id"), index=True)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+    def title(self, language: str) -> str:
+        return (self.title_zh if language.startswith("zh") else self.title_en) or self.title_en
+
+    def body(self, language: str) -> str:
+        return (self.body_zh if language.startswith("zh") else self.body_en) or self.body_zh

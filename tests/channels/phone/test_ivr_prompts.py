@@ -58,3 +58,25 @@ async def test_a_missing_synthesiser_is_a_clear_error(tmp_path: Path, monkeypatc
     monkeypatch.setattr(prompts_mod, "ESPEAK", str(tmp_path / "no-espeak"))
     with pytest.raises(prompts_mod.SynthesisFailed, match="cannot run"):
         await PromptBook(tmp_path).speak("hello", "en")
+
+
+async def test_the_music_on_hold_is_built_in_once_and_a_site_replaces_it(tmp_path: Path) -> None:
+    import numpy as np
+    import soundfile
+
+    book = PromptBook(tmp_path)
+    music = await book.hold()
+    channels, width, rate, seconds = shape(music)
+    assert (channels, width, rate) == (1, 2, RATE) and 20 < seconds < 40
+    audio, _ = soundfile.read(str(music), dtype="float32")
+    loud = [float(np.sqrt(np.mean(audio[i : i + RATE] ** 2))) for i in range(0, len(audio), RATE)]
+    assert min(loud) > 0.02  # music all along, no silent second
+    made = music.stat().st_mtime_ns
+    assert (await book.hold()).stat().st_mtime_ns == made  # generated once
+    with wave.open(str(tmp_path / "phone-prompts" / "hold.wav"), "wb") as out:  # the site's
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(16000)
+        out.writeframes(b"\x00\x10" * 16000 * 3)
+    site = await book.hold()
+    assert site != music and shape(site)[2] == RATE and abs(shape(site)[3] - 3.0) < 0.01

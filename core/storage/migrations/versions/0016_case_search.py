@@ -58,7 +58,7 @@ def upgrade() -> None:
         ).scalars())
         if not ids:
             break
-        rebuild(bind, ids)
+        rebuild(bind, ids, with_grams=False)
         last = ids[-1]
 
 

@@ -1,15 +1,15 @@
 """Indexes for the work records' keyset pages: queue items by when they were taken, for
 everyone and for one agent.
 
-Revision ID: 0017
-Revises: 0016
+Revision ID: 0020
+Revises: 0019
 Create Date: 2026-12-06
 """
 from alembic import op
 
 
-revision = '0017'
-down_revision = '0016'
+revision = '0020'
+down_revision = '0019'
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,239 @@
+"""A caller waiting for an agent (a menu step with ``action = "queue"``): the IVR's part.
+
+The call waits in the AXD queue as an item of medium ``voice`` (a call: it takes an agent
+whole). The caller hears the step's prompt, their place in line and the expected wait, then
+music on hold; after every ``announce_seconds`` of music the place and wait are said again. Key 1 leaves the
+queue for a voicemail (the menu's fallback step), key 2 for a call back; hanging up abandons
+the call (the desk makes a call-back request when the number is known and the site wants it).
+An agent taking the call is seen by asking the desk every ``check_seconds``; until calls are
+bridged to agents, the caller is then told that this agent will call them back, and the agent
+gets that call-back request (the desk's ``answered``). Outside office hours (a menu with
+``hours = "office"``) the menu's closed step is heard instead of a queue with nobody in it."""
+
+from __future__ import annotations
+
+import asyncio
+import math
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+from . import texts
+
+if TYPE_CHECKING:
+    from .ivr import Call, Caller, Ivr
+    from .menu import Node
+
+LEAVE_FOR_VOICEMAIL, LEAVE_FOR_CALLBACK = "1", "2"
+
+
+@dataclass(frozen=True)
+class Place:
+    """Where a waiting call stands: the queue item's state (waiting, offered, assigned,
+    done), the agent it is offered or assigned to, its place in line, the expected wait."""
+
+    state: str
+    agent_id: int | None
+    position: int
+    expected_seconds: int
+
+
+@dataclass
+class CallDetail:
+    """What the call detail record holds; the IVR fills it as the call goes."""
+
+    call_id: str
+    caller: str
+    called: str
+    arrived_at: datetime
+    language: str = ""
+    path: list[str] = field(default_factory=list)
+    queue: str | None = None
+    queued_at: datetime | None = None
+    item_id: int | None = None
+    case_id: int | None = None
+    left_reason: str | None = None  # answered, abandoned, voicemail, callback
+    agent_id: int | None = None
+    wait_seconds: float | None = None
+    ended_at: datetime | None = None
+    hung_up_by: str = ""  # caller, line
+
+
+class QueueDesk(Protocol):
+    """What the waiting needs from the kernel."""
+
+    async def enqueue(self, caller: Caller, queue: str) -> tuple[int, int]:
+        """The call as an item in ``queue``: (queue item id, case id)."""
+
+    async def place(self, item_id: int) -> Place | None:
+        """The item's state and place in line (what an announcement says)."""
+
+    async def state(self, item_id: int) -> str | None:
+        """The item's state alone (asked every ``check_seconds``: one row by its key)."""
+
+    async def leave(self, item_id: int, reason: str, caller: Caller) -> float | None:
+        """The caller left the queue (``reason``: abandoned, voicemail, callback): the item
+        closes; a call back follows where asked (or, abandoned, where the site wants it).
+        Returns the seconds waited, or None when an agent took the call first."""
+
+    async def answered(self, item_id: int, caller: Caller) -> int | None:
+        """An agent took the call: it becomes their call-back request. Returns the agent."""
+
+    async def record_call(self, detail: CallDetail) -> None: ...
+
+
+@dataclass
+class Wait:
+    item_id: int
+    since: float  # the loop's clock
+    announce: asyncio.TimerHandle | None = None
+    check: asyncio.TimerHandle | None = None
+
+
+def now() -> datetime:
+    return datetime.now(UTC)
+
+
+class Waiting:
+    def __init__(self, ivr: Ivr, desk: QueueDesk, check_seconds: float = 1.0) -> None:
+        self.ivr, self.desk, self.check_seconds = ivr, desk, check_seconds
+        self.waits: dict[str, Wait] = {}
+
+    async def enter(self, call: Call, node: Node, prompt: list[Path]) -> None:
+        ivr = self.ivr
+        if ivr.menu.hours == "office" and not await ivr.desk.is_open():
+            await ivr._enter(call, ivr.menu.closed)
+            return
+        assert node.queue is not None
+        call.mode = "queue"
+        call.detail.queue, call.detail.queued_at = node.queue, now()
+        item_id, case_id = await self.desk.enqueue(ivr._caller(call), node.queue)
+        call.detail.item_id, call.detail.case_id = item_id, case_id
+        wait = self.waits[call.call_id] = Wait(item_id, asyncio.get_running_loop().time())
+        if call.ended:  # hung up while the item was being made: the record is written here
+            await self.gone(call)
+            await ivr._record_call(call, "caller")
+            return
+        said = await self._standing(call, wait)
+        await ivr._play(call, [*prompt, *said], lambda: self._hold(call))
+        self._schedule(call, wait)
+
+    # --- while waiting ------------------------------------------------------------------
+
+    async def _standing(self, call: Call, wait: Wait) -> list[Path]:
+        place = await self.desk.place(wait.item_id)
+        if place is None:
+            return []
+        minutes = math.ceil(place.expected_seconds / 60)
+        if minutes <= 1:
+            expected = self.ivr.say(call.language, texts.WAIT_A_MINUTE)
+        else:
+            expected = self.ivr.say(call.language, texts.WAIT_MINUTES) % {"minutes": minutes}
+        sentence = self.ivr.say(call.language, texts.PLACE) % {"position": place.position}
+        keys = self.ivr.say(call.language, texts.QUEUE_KEYS)
+        return [await self.ivr.prompts.speak(f"{sentence} {expected} {keys}", call.language)]
+
+    async def _hold(self, call: Call) -> None:
+        """Music, looped; the next announcement comes after ``announce_seconds`` of it."""
+        wait = self.waits.get(call.call_id)
+        if call.mode != "queue" or call.ended or wait is None:
+            return
+        if wait.announce is None:
+            wait.announce = asyncio.get_running_loop().call_later(
+                self.ivr.menu.announce_seconds, lambda: self.ivr._spawn(self._announce(call, wait))
+            )
+        music = await self.ivr.prompts.hold()
+        await self.ivr._play(call, [music], lambda: self._hold(call))
+
+    def _schedule(self, call: Call, wait: Wait) -> None:
+        wait.check = asyncio.get_running_loop().call_later(
+            self.check_seconds, lambda: self.ivr._spawn(self._check(call, wait))
+        )
+
+    async def _announce(self, call: Call, wait: Wait) -> None:
+        wait.announce = None
+        if call.mode != "queue" or call.ended:
+            return
+        said = await self._standing(call, wait)
+        if call.mode != "queue" or call.ended:
+            return
+        await self.ivr.engine.stop_playback(call.call_id)  # the music pauses
+        await self.ivr._play(
+            call, said or [await self.ivr.prompts.hold()], lambda: self._hold(call)
+        )
+
+    async def _check(self, call: Call, wait: Wait) -> None:
+        if call.mode != "queue" or call.ended:
+            return
+        state = await self.desk.state(wait.item_id)
+        if call.mode != "queue" or call.ended:
+            return
+        if state == "assigned":
+            await self._answered(call, wait)
+            return
+        if state is None or state == "done":  # closed elsewhere: nothing to wait for
+            self._stop(call)
+            await self.ivr._finish(call, [await self.ivr._speak(call, texts.GOODBYE)])
+            return
+        wait.check = asyncio.get_running_loop().call_later(
+            self.check_seconds, lambda: self.ivr._spawn(self._check(call, wait))
+        )
+
+    # --- leaving ------------------------------------------------------------------------
+
+    async def digit(self, call: Call, digit: str) -> None:
+        if digit not in (LEAVE_FOR_VOICEMAIL, LEAVE_FOR_CALLBACK):
+            return  # the caller keeps their place
+        wait = self.waits[call.call_id]
+        reason = "callback" if digit == LEAVE_FOR_CALLBACK and call.number else "voicemail"
+        waited = await self.desk.leave(wait.item_id, reason, self.ivr._caller(call))
+        if waited is None:  # an agent took it first
+            await self._check(call, wait)
+            return
+        self._stop(call, reason, waited)
+        await self.ivr.engine.stop_playback(call.call_id)
+        if reason == "callback":
+            await self.ivr._finish(call, [await self.ivr._speak(call, texts.QUEUE_CALLBACK)])
+        elif digit == LEAVE_FOR_CALLBACK:  # a withheld number cannot be called back
+            said = [await self.ivr._speak(call, texts.WITHHELD)]
+            await self.ivr._play(call, said, lambda: self.ivr._enter(call, self.ivr.menu.fallback))
+        else:
+            await self.ivr._enter(call, self.ivr.menu.fallback)
+
+    async def gone(self, call: Call) -> None:
+        """The caller hung up while waiting: an abandoned call."""
+        wait = self.waits.get(call.call_id)
+        if wait is None:
+            return
+        waited = await self.desk.leave(wait.item_id, "abandoned", self.ivr._caller(call))
+        if waited is None:  # an agent took it as the caller hung up: the agent calls back
+            agent = await self.desk.answered(wait.item_id, self.ivr._caller(call))
+            self._stop(call, "answered", asyncio.get_running_loop().time() - wait.since)
+            call.detail.agent_id = agent
+            return
+        self._stop(call, "abandoned", waited)
+
+    async def _answered(self, call: Call, wait: Wait) -> None:
+        agent = await self.desk.answered(wait.item_id, self.ivr._caller(call))
+        self._stop(call, "answered", asyncio.get_running_loop().time() - wait.since)
+        call.detail.agent_id = agent
+        await self.ivr.engine.stop_playback(call.call_id)
+        if call.number:
+            await self.ivr._finish(call, [await self.ivr._speak(call, texts.AGENT_CALLS_BACK)])
+        else:
+            said = [await self.ivr._speak(call, texts.AGENT_BUSY_WITHHELD)]
+            await self.ivr._play(call, said, lambda: self.ivr._enter(call, self.ivr.menu.fallback))
+
+    def _stop(self, call: Call, reason: str | None = None, waited: float | None = None) -> None:
+        wait = self.waits.pop(call.call_id, None)
+        if call.mode == "queue":
+            call.mode = "leaving"
+        if wait is None:
+            return
+        for timer in (wait.announce, wait.check):
+            if timer is not None:
+                timer.cancel()
+        if reason is not None:
+            call.detail.left_reason = reason
+            call.detail.wait_seconds = round(waited or 0.0, 1)

@@ -1,0 +1,186 @@
+"""Calls waiting in the AXD queue: where a waiting caller stands (position, expected wait), how
+a caller leaves the queue (hung up, or chose a voicemail or a call back: ``outcome``), and the
+call-back item that follows. An offer being made to an agent when the caller leaves is
+withdrawn at once: the item closes and the agents' screens are told to refresh."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import or_, select
+from sqlalchemy.orm import Session
+
+from hotline.core.delivery.events import QUEUE_CHANNEL
+from hotline.core.storage.enums import Media, QueueOutcome, QueueState
+from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.base import utcnow
+
+if TYPE_CHECKING:
+    from hotline.core.shell.context import AppContext
+
+DEFAULT_SECONDS_PER_CALLER = 60  # the estimate before any call of the queue was answered
+RECENT = 20  # answered calls the estimate is drawn from
+
+
+@dataclass(frozen=True)
+class Standing:
+    """Where a waiting item is: its state, the agent it is offered or assigned to, its place in
+    line among the waiting calls of its queue (1: next), and the expected wait in seconds."""
+
+    state: str
+    agent_id: int | None
+    position: int
+    expected_seconds: int
+
+
+@dataclass(frozen=True)
+class Left:
+    """A contact that left the queue: how long it waited, and the agent whose offer was
+    withdrawn (None when none was being offered)."""
+
+    waited_seconds: float
+    withdrawn_from: int | None
+
+
+def standing(session: Session, item_id: int, now: datetime | None = None) -> Standing | None:
+    """Read unit: the item's state and, while it waits, its place among the waiting items of
+    the same medium and first skill that are ahead of it (higher priority, or as high and
+    waiting longer), and the expected wait from the recent answered calls of that queue."""
+    item = session.get(QueueItem, item_id)
+    if item is None:
+        return None
+    queue = item.skills[0] if item.skills else ""
+    ahead = 0
+    waits: list[float] = []
+    for skills, priority, since, state, assigned in session.execute(
+        select(
+            QueueItem.skills,
+            QueueItem.priority,
+            QueueItem.waiting_since,
+            QueueItem.state,
+            QueueItem.assigned_at,
+        ).where(
+            QueueItem.media == item.media,
+            QueueItem.id != item.id,
+            or_(
+                QueueItem.state.in_([QueueState.WAITING, QueueState.OFFERED]),
+                QueueItem.assigned_at >= (now or utcnow()) - timedelta(hours=2),
+            ),
+        )
+    ):
+        if (skills[0] if skills else "") != queue:
+            continue
+        if state in (QueueState.WAITING, QueueState.OFFERED):
+            if priority > item.priority or (
+                priority == item.priority and since < item.waiting_since
+            ):
+                ahead += 1
+        elif assigned is not None:
+            waits.append((assigned - since).total_seconds())
+    recent = sorted(waits)[-RECENT:]
+    per_caller = sum(recent) / len(recent) if recent else DEFAULT_SECONDS_PER_CALLER
+    position = ahead + 1
+    return Standing(item.state, item.agent_id, position, round(position * per_caller))
+
+
+async def leave(ctx: AppContext, item_id: int, outcome: QueueOutcome) -> Left | None:
+    """The contact leaves the queue before an agent took it: the item closes with ``outcome``.
+    None when an agent took it meanwhile (or it is gone)."""
+    now = utcnow()
+
+    def write(session: Session) -> Left | None:
+        item = session.scalar(
+            select(QueueItem)
+            .where(
+                QueueItem.id == item_id,
+                QueueItem.state.in_([QueueState.WAITING, QueueState.OFFERED]),
+            )
+            .with_for_update()
+        )
+        if item is None:
+            return None
+        offered_to = item.agent_id if item.state == QueueState.OFFERED else None
+        item.state, item.outcome, item.done_at, item.updated_at = (
+            QueueState.DONE,
+            outcome,
+            now,
+            now,
+        )
+        item.offered_at = item.offer_expires_at = None
+        return Left((now - item.waiting_since).total_seconds(), offered_to)
+
+    left = await ctx.db.run(write, write=True)
+    if left is not None:
+        # the agents' screens refresh from this; the one that was offered the call drops it
+        ctx.events.publish(
+            {
+                "type": "queue_changed",
+                "item_id": item_id,
+                "withdrawn": left.withdrawn_from is not None,
+                "agent_id": left.withdrawn_from,
+            },
+            [QUEUE_CHANNEL],
+        )
+    return left
+
+
+async def answered(ctx: AppContext, item_id: int, outcome: QueueOutcome) -> int | None:
+    """An agent took the call item: it closes with ``outcome`` (the agent's own queue work goes
+    on in the call-back item that replaces it). Returns the agent, or None."""
+    now = utcnow()
+
+    def write(session: Session) -> int | None:
+        item = session.scalar(
+            select(QueueItem)
+            .where(QueueItem.id == item_id, QueueItem.state == QueueState.ASSIGNED)
+            .with_for_update()
+        )
+        if item is None:
+            return None
+        item.state, item.outcome, item.done_at, item.updated_at = (
+            QueueState.DONE,
+            outcome,
+            now,
+            now,
+        )
+        return item.agent_id
+
+    return await ctx.db.run(write, write=True)
+
+
+async def add_callback(ctx: AppContext, item_id: int, agent_id: int | None = None) -> int | None:
+    """A call-back request on the same case as the call item ``item_id``, in the same queue and
+    language: waiting for any agent, or assigned to ``agent_id`` at once. Returns its id."""
+    now = utcnow()
+
+    def write(session: Session) -> int | None:
+        call = session.get(QueueItem, item_id)
+        if call is None:
+            return None
+        item = QueueItem(
+            case_id=call.case_id,
+            interaction_id=call.interaction_id,
+            media=Media.CALLBACK,
+            priority=call.priority,
+            skills=list(call.skills),
+            language=call.language,
+            state=QueueState.ASSIGNED if agent_id else QueueState.WAITING,
+            agent_id=agent_id,
+            assigned_at=now if agent_id else None,
+            waiting_since=now,
+            updated_at=now,
+        )
+        session.add(item)
+        session.flush()
+        return item.id
+
+    made = await ctx.db.run(write, write=True)
+    if made is not None:
+        ctx.events.publish({"type": "queue_changed", "item_id": made}, [QUEUE_CHANNEL])
+        if agent_id is not None:
+            ctx.events.publish(
+                {"type": "assigned", "item_id": made, "agent_id": agent_id}, [QUEUE_CHANNEL]
+            )
+    return made
