@@ -57,7 +57,7 @@ async def main():
             code = (await session.get(Department, department)).code
             case = await session.scalar(select(Case.id).where(
                 Case.status == "received", Case.sealed.is_(False), Case.category_id.is_not(None),
-                Case.merged_into_id.is_(None)).order_by(Case.id).limit(1))
+                Case.merged_into_id.is_(None)).order_by(Case.id.desc()).limit(1))
         await do_dispatch(ctx, case, code, SYSTEM)
 
 asyncio.run(main())
@@ -65,7 +65,8 @@ asyncio.run(main())
 
 
 def dispatch_one(data: Path) -> None:
-    """One demo case sent to the demo department's people, so that they have a case to open."""
+    """The newest demo case sent to the demo department's people, so that they have a case to
+    open (the newest: the contacts offered to agents stay those of the demo city)."""
     subprocess.run(
         [sys.executable, "-c", _DISPATCH],
         env=env_for(data),

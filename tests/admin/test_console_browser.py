@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -33,16 +34,29 @@ from tests.processes import Served
 pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
 
 
-@pytest.fixture(scope="module")
-def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, dict[str, str]]]:
-    data = tmp_path_factory.mktemp("city") / "data"
+def _served(data: Path, *, dispatched: bool) -> Iterator[tuple[Served, dict[str, str]]]:
     passwords = demo_city(data)
-    dispatch_one(data)
+    if dispatched:
+        dispatch_one(data)
     server = Served(data)
     try:
         yield server, passwords
     finally:
         server.stop()
+
+
+@pytest.fixture(scope="module")
+def city(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[Served, dict[str, str]]]:
+    yield from _served(tmp_path_factory.mktemp("city") / "data", dispatched=False)
+
+
+@pytest.fixture(scope="module")
+def department_city(
+    tmp_path_factory: pytest.TempPathFactory,
+) -> Iterator[tuple[Served, dict[str, str]]]:
+    """The demo city with one case sent to the demo department (its own city: the journeys
+    below keep the demo city's queue as it is)."""
+    yield from _served(tmp_path_factory.mktemp("department-city") / "data", dispatched=True)
 
 
 # the pages of single records each role reaches from its lists, at least
@@ -97,14 +111,15 @@ def body_text(browser: Any) -> str:
     ],
 )
 def test_each_role_home_and_pages(
-    browser: object, city: tuple[Served, dict[str, str]], role: str
+    browser: object, request: pytest.FixtureRequest, role: str
 ) -> None:
     """Every page the role's menu offers and the pages behind its lists (a case, a letter, a
     citizen), in both languages, each checked by axe at 1366 and at 390 pixels: one signed-in
     browser whose window is resized, not a browser per width."""
     from selenium.webdriver.common.by import By
 
-    server, passwords = city
+    department = role in ("department_officer", "department_head")
+    server, passwords = request.getfixturevalue("department_city" if department else "city")
     sign_in(browser, server.url, username(role), passwords[role])
     problems: dict[str, list[str]] = {}
 
