@@ -1,5 +1,7 @@
 """Work records: the contacts each agent took, when, for how long. Agents see their own; team
-leaders and supervisors see everyone's, filtered by time, queue (skill group) and agent."""
+leaders and supervisors see everyone's, filtered by time, queue (skill group) and agent. The
+list pages by when the contact was taken (keyset, on an indexed column) and says how many there
+are; the totals per person are counted by the database over the whole filter, not the page."""
 
 from __future__ import annotations
 
@@ -7,20 +9,67 @@ from datetime import datetime
 from typing import Any
 
 from litestar import Request, Response, get
-from sqlalchemy import select
+from sqlalchemy import ColumnElement, Float, Select, cast, extract, func, literal, select
 
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render
+from hotline.core.storage.db import Database
 from hotline.core.storage.models.axd import QueueItem
-from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.base import UTCDateTime, utcnow
 from hotline.core.storage.models.cases import Case
 from hotline.core.storage.models.people import User
+from hotline.core.storage.paging import PAGE_SIZE, Page, keyset_page, page_size, sort_of
 
 from .audit import day
 from .guards import ctx_of, requires
 
 Req = Request[Any, Any, Any]
-LIMIT = 1000
+KEPT = ("from", "to", "agent", "group", "order", "size")
+
+
+def handling_seconds(dialect: str, now: datetime) -> ColumnElement[float]:
+    """Whole seconds from taking the contact to finishing it (or to ``now`` while it is open)."""
+    until = func.coalesce(QueueItem.done_at, literal(now, UTCDateTime()))
+    if dialect == "sqlite":  # julianday's days are floating point: round each row
+        return func.round((func.julianday(until) - func.julianday(QueueItem.assigned_at)) * 86400)
+    return func.round(cast(extract("epoch", until - QueueItem.assigned_at), Float))
+
+
+def _filtered(
+    statement: Select[*tuple[Any, ...]], conditions: list[ColumnElement[bool]]
+) -> Select[*tuple[Any, ...]]:
+    return (
+        statement.join(Case, Case.id == QueueItem.case_id)
+        .join(User, User.id == QueueItem.agent_id)
+        .where(QueueItem.assigned_at.is_not(None), Case.sealed.is_(False), *conditions)
+    )
+
+
+async def records_page(
+    db: Database,
+    conditions: list[ColumnElement[bool]],
+    *,
+    now: datetime,
+    order: str | None = None,
+    after: str | None = None,
+    size: int = PAGE_SIZE,
+) -> tuple[Page[Any], list[tuple[str, int, int]]]:
+    """One page of the records matching ``conditions`` (newest first unless ``order`` says
+    "asc"), and per person the contacts and handling seconds of every matching record."""
+    seconds = handling_seconds(db.dialect, now)
+    totals = _filtered(
+        select(User.username, func.count(QueueItem.id), func.sum(seconds)), conditions
+    ).group_by(User.username)
+    async with db.session() as session:
+        page = await keyset_page(
+            session,
+            _filtered(select(QueueItem, Case.tracking_number, User.username), conditions),
+            sort_of(order, QueueItem.assigned_at, QueueItem.id),
+            after=after,
+            size=size,
+        )
+        found = await session.execute(totals.order_by(User.username))
+        return page, [(name, int(count), int(total or 0)) for name, count, total in found]
 
 
 async def _records(request: Req, *, agent: int | None, everyone: bool) -> Response[str]:
@@ -28,44 +77,40 @@ async def _records(request: Req, *, agent: int | None, everyone: bool) -> Respon
     today = utcnow().astimezone(ctx.tz).strftime("%Y-%m-%d")
     since = day(params.get("from") or today, False, ctx.tz)
     until = day(params.get("to") or today, True, ctx.tz)
-    query = (
-        select(QueueItem, Case.tracking_number, User.username)
-        .join(Case, Case.id == QueueItem.case_id)
-        .join(User, User.id == QueueItem.agent_id)
-        .where(QueueItem.assigned_at.is_not(None), Case.sealed.is_(False))
-    )
+    conditions: list[ColumnElement[bool]] = []
     if since:
-        query = query.where(QueueItem.assigned_at >= since)
+        conditions.append(QueueItem.assigned_at >= since)
     if until:
-        query = query.where(QueueItem.assigned_at <= until)
+        conditions.append(QueueItem.assigned_at <= until)
     if agent is not None:
-        query = query.where(QueueItem.agent_id == agent)
+        conditions.append(QueueItem.agent_id == agent)
     elif params.get("agent"):
-        query = query.where(User.username == params["agent"].strip())
+        conditions.append(User.username == params["agent"].strip())
     if group := params.get("group", "").strip():  # the queue is the item's first skill
-        query = query.where(QueueItem.skills[0].as_string() == group)
-    async with ctx.db.session() as session:
-        found = list(
-            await session.execute(query.order_by(QueueItem.assigned_at.desc()).limit(LIMIT))
-        )
+        conditions.append(QueueItem.skills[0].as_string() == group)
     now = utcnow()
-    rows = []
-    totals: dict[str, list[Any]] = {}
-    for item, number, username in found:
-        seconds = int(((item.done_at or now) - item.assigned_at).total_seconds())
-        rows.append((item, number, username, seconds))
-        total = totals.setdefault(username, [0, 0])
-        total[0] += 1
-        total[1] += seconds
+    page, totals = await records_page(
+        ctx.db,
+        conditions,
+        now=now,
+        order=params.get("order"),
+        after=params.get("after"),
+        size=page_size(params.get("size")),
+    )
+    rows = [
+        (item, number, username, int(((item.done_at or now) - item.assigned_at).total_seconds()))
+        for item, number, username in page.rows
+    ]
     return render(
         request,
         "admin/work.html",
         rows=rows,
-        totals=sorted(totals.items()),
+        totals=totals,
+        page=page,
+        kept={k: params[k] for k in KEPT if params.get(k)},
+        path=request.url.path,
         params=params,
-        since=since or datetime.min,
         everyone=everyone,
-        limit=LIMIT,
     )
 
 

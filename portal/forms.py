@@ -145,6 +145,9 @@ async def _submit(request: Req, service: ServiceCategory | None) -> Response[Any
         response = await _show_form(request, service, values=kept, status=403, expired=True)
         response.cookies.append(cookie)
         return response
+    # the token held: a form sent back with its problems carries it on (this route is outside
+    # the CSRF middleware, which would otherwise leave the page without one)
+    ScopeState.from_scope(request.scope).csrf_token = form.one("_csrf_token")
     if form.problem is not None:
         problem = form.problem
         return await _show_form(request, service, values=fields, problems=[problem], status=400)

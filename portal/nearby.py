@@ -21,8 +21,16 @@ from hotline.core.storage.models.reference import ServiceCategory
 
 RADIUS_M = 1000
 DAYS = 90
-LIMIT = 20
+LIMIT = 20  # the most recent shown; the page says how many there are in all
+CANDIDATES = 500  # cases read from the box around the place (beyond: "more than")
 EARTH_M = 6_371_000
+
+
+@dataclass
+class Found:
+    reports: list[Nearby]  # the most recent LIMIT
+    total: int  # every report listed near the place (at least this many when not ``complete``)
+    complete: bool
 
 
 @dataclass
@@ -46,7 +54,7 @@ def distance_m(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
 
 async def reports_near(
     ctx: AppContext, latitude: float, longitude: float, zh: bool, radius_m: int = RADIUS_M
-) -> list[Nearby]:
+) -> Found:
     dlat = radius_m / 111_000
     dlon = radius_m / (111_000 * max(math.cos(math.radians(latitude)), 0.01))
     async with ctx.db.session() as session:
@@ -60,11 +68,11 @@ async def reports_near(
                     Case.longitude.between(longitude - dlon, longitude + dlon),
                 )
                 .order_by(Case.created_at.desc())
-                .limit(500)
+                .limit(CANDIDATES)
             )
         )
         if not cases:
-            return []
+            return Found([], 0, True)
         firsts: dict[int, dict[str, object]] = {}
         rows = await session.execute(
             select(Interaction.case_id, Interaction.meta)
@@ -99,4 +107,4 @@ async def reports_near(
                 metres=int(round(metres, -2)),
             )
         )
-    return found[:LIMIT]
+    return Found(found[:LIMIT], len(found), len(cases) < CANDIDATES)

@@ -58,13 +58,21 @@ async def nearby(request: Req) -> Response[str]:
     lat = _coordinate(request.query_params.get("lat"), 90)
     lon = _coordinate(request.query_params.get("lon"), 180)
     fragment = request.query_params.get("fragment") == "1"
-    reports = []
+    found = None
     if lat is not None and lon is not None:
-        reports = await reports_near(ctx, lat, lon, request_language(request) == "zh_CN")
+        found = await reports_near(ctx, lat, lon, request_language(request) == "zh_CN")
     else:
         lat = lon = None
     template = "portal/nearby_list.html" if fragment else "portal/nearby.html"
-    return page(request, template, lat=lat, lon=lon, reports=reports, fragment=fragment)
+    return page(
+        request,
+        template,
+        lat=lat,
+        lon=lon,
+        reports=found.reports if found else [],
+        found=found,
+        fragment=fragment,
+    )
 
 
 def _coordinate(raw: str | None, limit: float) -> float | None:

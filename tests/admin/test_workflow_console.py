@@ -101,6 +101,7 @@ def test_the_loop_across_roles_in_the_console(client: TestClient[Any]) -> None:
     mine = soup(client, f"/console/department/cases/{number}")
     contacts = mine.find(id="contacts").get_text()
     assert "13800138000" not in contacts.replace(" ", "") and "+86138****8000" in contacts
+    assert "phone:" not in contacts  # the kind of contact in words, not its code
     assert mine.find(id="citizen-name").get_text(strip=True) == "张*"
     assert "请尽快查看现场" in mine.get_text()
     assert post(client, f"/console/department/cases/{number}/sign").status_code == 303

@@ -23,6 +23,9 @@ class QueueItem(Base):
     # waiting), so that the head of a long queue is read off the index without a sort
     __table_args__ = (
         Index("ix_queue_items_waiting", "state", text("priority DESC"), "waiting_since"),
+        # the work records' pages: everyone's by when taken, and one agent's
+        Index("ix_queue_items_assigned_at", "assigned_at"),
+        Index("ix_queue_items_agent_assigned", "agent_id", "assigned_at"),
     )
 
     id: Mapped[int] = mapped_column(Id, primary_key=True)
