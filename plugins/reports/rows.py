@@ -1,0 +1,172 @@
+"""The rows of an export: read from the database in chunks by keyset (the source's key, after
+the last one read), never the whole result at once; each chunk turned into the cells people read
+(labels in their language, local times), the citizen's name and contacts only when allowed."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from datetime import datetime, tzinfo
+from typing import Any
+
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import Session
+
+from hotline.core.reference import labels
+from hotline.core.reference.labels import N_
+from hotline.core.storage.db import Database
+from hotline.core.storage.models.cases import Case, Citizen, ContactPoint
+from hotline.core.storage.models.reference import Department, ServiceCategory
+from hotline.core.storage.models.workflow import Assignment
+
+from .lists import Source
+
+CHUNK = 2000
+
+HEADERS = (
+    N_("Case"),
+    N_("Received at"),
+    N_("Kind"),
+    N_("Status"),
+    N_("Channel"),
+    N_("Category"),
+    N_("Department"),
+    N_("Subject"),
+    N_("Answer due by"),
+    N_("Overdue"),
+    N_("Closed at"),
+)
+PERSONAL_HEADERS = (N_("Citizen"), N_("Contact details"))
+
+
+def headers(personal: bool) -> tuple[str, ...]:
+    return HEADERS + PERSONAL_HEADERS if personal else HEADERS
+
+
+def statement(source: Source, *, zh: bool, personal: bool) -> Select[Any]:
+    """The export's query without its chunking: the key first, then the cells' columns."""
+    columns: list[Any] = [
+        source.key,
+        Case.tracking_number,
+        Case.created_at,
+        Case.kind,
+        Case.status,
+        Case.first_channel,
+        ServiceCategory.name_zh if zh else ServiceCategory.name_en,
+        Department.name_zh if zh else Department.name_en,
+        Case.subject,
+        Case.reply_deadline,
+        Case.overdue,
+        Case.closed_at,
+    ]
+    if personal:
+        columns += [Case.citizen_id, Citizen.name]
+    query = select(*columns)
+    if source.via_assignment:
+        query = query.select_from(Assignment).join(Case, Case.id == Assignment.case_id)
+    else:
+        query = query.select_from(Case)
+    for target, on in source.joins:
+        query = query.join(target, on)
+    query = query.outerjoin(ServiceCategory, ServiceCategory.id == Case.category_id).outerjoin(
+        Department, Department.id == Case.department_id
+    )
+    if personal:
+        query = query.outerjoin(Citizen, Citizen.id == Case.citizen_id)
+    # the sealed rule holds whatever a list's own filters say
+    query = query.where(Case.sealed.is_(source.sealed), *source.conditions)
+    return query
+
+
+def count_statement(source: Source) -> Select[Any]:
+    query = select(func.count()).select_from(Case)
+    if source.via_assignment:
+        query = select(func.count()).select_from(Assignment).join(Case, Case.id == Assignment.case_id)
+    for target, on in source.joins:
+        query = query.join(target, on)
+    return query.where(Case.sealed.is_(source.sealed), *source.conditions)
+
+
+async def count(db: Database, source: Source) -> int:
+    query = count_statement(source)
+    return int(await db.run(lambda s: s.scalar(query), write=False) or 0)
+
+
+def _chunk(query: Select[Any], source: Source, after: Any, personal: bool) -> Callable[[Session], Any]:
+    if after is not None:
+        query = query.where(source.key > after if source.ascending else source.key < after)
+    key = source.key.asc() if source.ascending else source.key.desc()
+    query = query.order_by(key).limit(CHUNK)
+
+    def read(session: Session) -> tuple[list[Any], dict[int, list[tuple[str, str]]]]:
+        found = list(session.execute(query).all())
+        contacts: dict[int, list[tuple[str, str]]] = {}
+        if personal:
+            ids = {row[-2] for row in found if row[-2] is not None}
+            if ids:
+                for citizen_id, kind, value in session.execute(
+                    select(ContactPoint.citizen_id, ContactPoint.kind, ContactPoint.value)
+                    .where(ContactPoint.citizen_id.in_(ids))
+                    .order_by(ContactPoint.id)
+                ):
+                    contacts.setdefault(citizen_id, []).append((kind, value))
+        return found, contacts
+
+    return read
+
+
+async def chunks(
+    db: Database, source: Source, *, zh: bool, personal: bool
+) -> AsyncIterator[tuple[list[Any], dict[int, list[tuple[str, str]]]]]:
+    """The raw rows, ``CHUNK`` at a time, each chunk one short read transaction."""
+    query = statement(source, zh=zh, personal=personal)
+    after: Any = None
+    while True:
+        found, contacts = await db.run(_chunk(query, source, after, personal), write=False)
+        if not found:
+            return
+        yield found, contacts
+        if len(found) < CHUNK:
+            return
+        after = found[-1][0]
+
+
+@dataclass(frozen=True)
+class Cells:
+    """Turns raw rows into what a person reads, in one language."""
+
+    zone: tzinfo
+    gettext: Callable[[str], str]
+    personal: bool
+    zh: bool = False  # department and category names in Chinese
+
+    def _label(self, table: dict[str, str], value: str) -> str:
+        return self.gettext(table[value]) if value in table else value
+
+    def _time(self, value: datetime | None) -> str:
+        return value.astimezone(self.zone).strftime("%Y-%m-%d %H:%M") if value else ""
+
+    def rows(
+        self, found: list[Any], contacts: dict[int, list[tuple[str, str]]]
+    ) -> list[list[str]]:
+        yes, no = self.gettext("Yes"), self.gettext("No")
+        out = []
+        for row in found:
+            cells = [
+                row[1],
+                self._time(row[2]),
+                self._label(labels.KIND, row[3]),
+                self._label(labels.STATUS, row[4]),
+                self._label(labels.MEDIA, row[5]),
+                row[6] or "",
+                row[7] or "",
+                row[8] or "",
+                self._time(row[9]),
+                yes if row[10] else no,
+                self._time(row[11]),
+            ]
+            if self.personal:
+                cells.append(row[13] or "")
+                cells.append("; ".join(value for _kind, value in contacts.get(row[12], ())))
+            out.append(cells)
+        return out
