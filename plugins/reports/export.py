@@ -23,7 +23,7 @@ from hotline.core.workflow.common import notify_user
 from . import store
 from .lists import TITLES, Asker, Source, personal_allowed, source_for
 from .rows import Cells, chunks, headers
-from .writers import open_writer
+from .writers import Writer, open_writer
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext
@@ -51,9 +51,7 @@ async def write_file(
     written = 0
     try:
         async for found, contacts in chunks(db, source, zh=cells.zh, personal=cells.personal):
-            await anyio.to_thread.run_sync(
-                lambda f=found, c=contacts: writer.write_rows(cells.rows(f, c))
-            )
+            await anyio.to_thread.run_sync(_write, writer, cells, found, contacts)
             written += len(found)
             if progress is not None:
                 await progress(written)
@@ -61,6 +59,10 @@ async def write_file(
         await anyio.to_thread.run_sync(writer.close)
     os.replace(part, path)
     return written
+
+
+def _write(writer: Writer, cells: Cells, found: list[Any], contacts: dict[int, Any]) -> None:
+    writer.write_rows(cells.rows(found, contacts))
 
 
 def asker_of(ctx: AppContext, export: store.Export) -> Asker:
@@ -73,7 +75,9 @@ def asker_of(ctx: AppContext, export: store.Export) -> Asker:
 
 
 def actor_of(export: store.Export) -> Actor:
-    return Actor(ActorKind.STAFF, id=export.owner_id, label=export.owner_label, address=export.address)
+    return Actor(
+        ActorKind.STAFF, id=export.owner_id, label=export.owner_label, address=export.address
+    )
 
 
 async def record(
@@ -102,7 +106,7 @@ async def record(
 
 
 def gettext_for(ctx: AppContext, language: str) -> Callable[[str], str]:
-    return ctx.catalogs.get(language).gettext  # type: ignore[no-any-return]
+    return ctx.catalogs.get(language).gettext
 
 
 def cells_for(ctx: AppContext, export: store.Export, personal: bool) -> Cells:
@@ -117,7 +121,7 @@ def cells_for(ctx: AppContext, export: store.Export, personal: bool) -> Cells:
 async def run(ctx: AppContext, export: store.Export, *, notice: bool, progress: Any = None) -> int:
     """Write ``export`` to its file in the data directory and record it."""
     asker = asker_of(ctx, export)
-    source = source_for(export.list, export.params, asker)
+    source = source_for(export.list_name, export.params, asker)
     personal = export.personal and personal_allowed(source, asker.permissions)
     path = store.file_path(ctx.settings.data_dir, export)
     rows = await write_file(

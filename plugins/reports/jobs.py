@@ -41,12 +41,12 @@ async def export_job(ctx: AppContext, export_id: str) -> None:
     except Exception:
         export.state = store.FAILED
         store.save(data, export)
-        log.exception("export failed", extra={"export_list": export.list})
+        log.exception("export failed", extra={"export_list": export.list_name})
         return
     export.state, export.done, export.finished = store.READY, rows, time.time()
     export.total = max(export.total, rows)
     store.save(data, export)
-    log.info("export written", extra={"export_list": export.list, "rows": rows})
+    log.info("export written", extra={"export_list": export.list_name, "rows": rows})
 
 
 async def remove_old(ctx: AppContext) -> int:

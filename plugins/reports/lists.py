@@ -64,7 +64,7 @@ def _case_search(params: dict[str, str], asker: Asker) -> Source:
     chosen = {name: params.get(name, "")[:200].strip() for name in FILTERS}
     filters = filters_of(chosen)
     terms = terms_of(chosen["q"])
-    kept = {k: v for k, v in chosen.items() if v and k != "q"}
+    kept: dict[str, Any] = {k: v for k, v in chosen.items() if v and k != "q"}
     if terms:  # the words may be personal: the audit keeps how many, as the search's own does
         kept["terms"] = len(terms)
     return Source(

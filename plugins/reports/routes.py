@@ -63,7 +63,7 @@ async def start_export(request: Req) -> Response[Any]:
         owner_id=user.id,
         owner_label=user.username,
         address=request.client.host if request.client else None,
-        list=name,
+        list_name=name,
         params=params,
         format=kind,
         language=request_language(request),
@@ -108,7 +108,10 @@ async def my_exports(request: Req) -> Response[str]:
 async def export_page(request: Req, export_id: FromPath[str]) -> Response[str]:
     """The export's progress, then its link; htmx asks again every second for the fragment."""
     return render(
-        request, "reports/export.html", export=_mine(request, export_id), titles=TITLES,
+        request,
+        "reports/export.html",
+        export=_mine(request, export_id),
+        titles=TITLES,
         block="progress",
     )
 

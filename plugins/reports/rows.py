@@ -81,7 +81,9 @@ def statement(source: Source, *, zh: bool, personal: bool) -> Select[Any]:
 def count_statement(source: Source) -> Select[Any]:
     query = select(func.count()).select_from(Case)
     if source.via_assignment:
-        query = select(func.count()).select_from(Assignment).join(Case, Case.id == Assignment.case_id)
+        query = (
+            select(func.count()).select_from(Assignment).join(Case, Case.id == Assignment.case_id)
+        )
     for target, on in source.joins:
         query = query.join(target, on)
     return query.where(Case.sealed.is_(source.sealed), *source.conditions)
@@ -92,7 +94,9 @@ async def count(db: Database, source: Source) -> int:
     return int(await db.run(lambda s: s.scalar(query), write=False) or 0)
 
 
-def _chunk(query: Select[Any], source: Source, after: Any, personal: bool) -> Callable[[Session], Any]:
+def _chunk(
+    query: Select[Any], source: Source, after: Any, personal: bool
+) -> Callable[[Session], Any]:
     if after is not None:
         query = query.where(source.key > after if source.ascending else source.key < after)
     key = source.key.asc() if source.ascending else source.key.desc()
@@ -146,9 +150,7 @@ class Cells:
     def _time(self, value: datetime | None) -> str:
         return value.astimezone(self.zone).strftime("%Y-%m-%d %H:%M") if value else ""
 
-    def rows(
-        self, found: list[Any], contacts: dict[int, list[tuple[str, str]]]
-    ) -> list[list[str]]:
+    def rows(self, found: list[Any], contacts: dict[int, list[tuple[str, str]]]) -> list[list[str]]:
         yes, no = self.gettext("Yes"), self.gettext("No")
         out = []
         for row in found:

@@ -27,7 +27,7 @@ class Export:
     owner_id: int
     owner_label: str
     address: str | None
-    list: str
+    list_name: str
     params: dict[str, str]
     format: str
     language: str
@@ -49,7 +49,7 @@ class Export:
     @property
     def filename(self) -> str:
         stamp = time.strftime("%Y%m%d-%H%M", time.gmtime(self.created))
-        return f"{self.list.replace(':', '-')}-{stamp}.{self.format}"
+        return f"{self.list_name.replace(':', '-')}-{stamp}.{self.format}"
 
 
 def folder(data_dir: Path) -> Path:
