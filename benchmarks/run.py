@@ -40,6 +40,7 @@ QUICK = {
     "bench_signin.py": ["--rounds", "5", "--concurrency", "4"],
     "bench_faults.py": ["--per-round", "12", "--load", "60"],
     "bench_connections.py": ["--requests", "400", "--header-timeout", "10"],
+    "bench_reports.py": ["--rows", "100000"],
 }
 SCRIPTS = (
     "bench_intake.py",
@@ -59,6 +60,7 @@ SCRIPTS = (
     "bench_signin.py",
     "bench_faults.py",
     "bench_connections.py",
+    "bench_reports.py",
 )
 
 
@@ -86,6 +88,7 @@ def main(argv: list[str] | None = None) -> int:
             "signin",
             "faults",
             "connections",
+            "reports",
         ),
         help="run one benchmark, not all",
     )
