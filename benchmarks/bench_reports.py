@@ -7,7 +7,7 @@ phone for every ten cases, and each case's search text (the case list joins it).
 fresh process of its own so that its peak memory (``ru_maxrss``) is its own:
 
 * app: what the console's export job runs (``plugins/reports``): the case list with no filter
-  (``source_for("cases")`` as a supervisor asks it, personal columns included), read by keyset
+  (``source_for("cases")`` as the supervisor it loads asks it, personal columns included), read by keyset
   in chunks through ``Database.run``, cells in Chinese, written by XlsxWriter in constant-memory
   mode (or the csv module), then the audit entry;
 * raw: one ``sqlite3`` cursor over the same SELECT (contacts by a correlated subquery),
@@ -102,7 +102,6 @@ def load(path: Path, count: int, seed: int) -> None:
 
 async def app_export(data: Path, kind: str) -> tuple[int, float, float]:
     from hotline.core.foundation.settings import Settings
-    from hotline.core.people.permissions import Permission
     from hotline.core.shell.context import open_context
     from hotline.plugins.reports import store
     from hotline.plugins.reports.export import run
@@ -118,9 +117,6 @@ async def app_export(data: Path, kind: str) -> tuple[int, float, float]:
             params={},
             format=kind,
             language="zh_CN",
-            personal=True,
-            department_id=None,
-            permissions=[Permission.CASE_READ.value, Permission.SUPERVISE.value],
         )
         before = rss_mb()
         start = time.perf_counter()

@@ -14,10 +14,11 @@ from zoneinfo import ZoneInfo
 import anyio
 
 from hotline.core.people.audit import audit
-from hotline.core.people.permissions import Permission
+from hotline.core.people.permissions import effective
 from hotline.core.storage.actors import Actor
 from hotline.core.storage.db import Database
 from hotline.core.storage.enums import ActorKind
+from hotline.core.storage.models.people import User
 from hotline.core.workflow.common import notify_user
 
 from . import store
@@ -65,10 +66,15 @@ def _write(writer: Writer, cells: Cells, found: list[Any], contacts: dict[int, A
     writer.write_rows(cells.rows(found, contacts))
 
 
-def asker_of(ctx: AppContext, export: store.Export) -> Asker:
+async def asker_of(ctx: AppContext, export: store.Export) -> Asker:
+    """The owner as they are now: a right taken away since they asked stops their export."""
+    async with ctx.db.session() as session:
+        user = await session.get(User, export.owner_id)
+        active = user is not None and user.active
+        permissions = await effective(session, user) if user is not None and active else frozenset()
     return Asker(
-        frozenset(Permission(p) for p in export.permissions if p in set(Permission)),
-        export.department_id,
+        permissions,
+        user.department_id if user is not None else None,
         ZoneInfo(ctx.settings.timezone),
         ctx.db.dialect,
     )
@@ -120,9 +126,9 @@ def cells_for(ctx: AppContext, export: store.Export, personal: bool) -> Cells:
 
 async def run(ctx: AppContext, export: store.Export, *, notice: bool, progress: Any = None) -> int:
     """Write ``export`` to its file in the data directory and record it."""
-    asker = asker_of(ctx, export)
+    asker = await asker_of(ctx, export)
     source = source_for(export.list_name, export.params, asker)
-    personal = export.personal and personal_allowed(source, asker.permissions)
+    personal = export.personal = personal_allowed(source, asker.permissions)
     path = store.file_path(ctx.settings.data_dir, export)
     rows = await write_file(
         ctx.db,

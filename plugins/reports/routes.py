@@ -5,6 +5,7 @@ link, which the owner is also sent as a notice. Only the owner downloads an expo
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -22,7 +23,7 @@ from hotline.core.storage.models.people import User
 from . import store
 from .export import run
 from .jobs import EXPORT_JOB
-from .lists import LISTS, TITLES, Asker, NotExportable, personal_allowed, source_for
+from .lists import LISTS, TITLES, Asker, NotExportable, source_for
 from .rows import count
 from .writers import FORMATS
 
@@ -33,7 +34,7 @@ MAX_PARAMS = 20
 DOWNLOAD_HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
 
 
-def _remove(path: Any) -> None:
+def _remove(path: Path) -> None:
     path.unlink(missing_ok=True)
 
 
@@ -67,9 +68,6 @@ async def start_export(request: Req) -> Response[Any]:
         params=params,
         format=kind,
         language=request_language(request),
-        personal=personal_allowed(source, permissions),
-        department_id=user.department_id,
-        permissions=sorted(p.value for p in permissions),
     )
     total = await count(ctx.db, source)
     data = ctx.settings.data_dir

@@ -31,9 +31,7 @@ class Export:
     params: dict[str, str]
     format: str
     language: str
-    personal: bool
-    department_id: int | None
-    permissions: list[str]
+    personal: bool = False  # the citizen's name and contacts are columns (set when written)
     state: str = QUEUED
     total: int = 0
     done: int = 0

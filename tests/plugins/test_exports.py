@@ -310,3 +310,34 @@ def test_exports_are_removed_after_a_day(client: TestClient[Any]) -> None:
     assert store.remove_old(data) == 1
     assert list(store.folder(data).iterdir()) == []
     assert client.get(path).status_code == 404
+
+
+def test_a_right_taken_away_before_the_job_runs_stops_the_export(
+    client: TestClient[Any], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from hotline.core.storage.models.people import PermissionGrant
+
+    make_cases(client, 4)
+    monkeypatch.setattr(routes, "DIRECT_LIMIT", 2)
+    sign_in(client, "agent1")
+    page_path = export(client, "cases", "csv").headers["location"]
+    ctx = client.app.state.ctx
+
+    async def grant(allow: bool | None) -> None:
+        async with ctx.db.transaction() as s:
+            agent = await s.scalar(select(User).where(User.username == "agent1"))
+            assert agent is not None
+            if allow is None:
+                for row in await s.scalars(select(PermissionGrant)):
+                    await s.delete(row)
+            else:
+                s.add(PermissionGrant(user_id=agent.id, permission="case.read", allow=allow))
+
+    client.blocking_portal.call(grant, False)
+    drain_jobs(ctx.jobs)
+    client.blocking_portal.call(grant, None)
+    failed = BeautifulSoup(client.get(page_path).text, "html.parser")
+    assert "could not be written" in failed.get_text(" ")
+    assert failed.select_one("#download") is None
+    assert client.get(page_path + "/file").status_code == 404
+    assert audits(client, "export") == []
