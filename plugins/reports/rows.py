@@ -5,7 +5,6 @@ the last one read), never the whole result at once; each chunk turned into the c
 from __future__ import annotations
 
 from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
 from datetime import datetime, tzinfo
 from typing import Any
 
@@ -103,16 +102,17 @@ def _chunk(
     query = query.order_by(key).limit(CHUNK)
 
     def read(session: Session) -> tuple[list[Any], dict[int, list[tuple[str, str]]]]:
-        found = list(session.execute(query).all())
+        connection = session.connection()  # plain rows: no ORM loading for mere columns
+        found = list(connection.execute(query).all())
         contacts: dict[int, list[tuple[str, str]]] = {}
         if personal:
             ids = {row[-2] for row in found if row[-2] is not None}
             if ids:
-                for citizen_id, kind, value in session.execute(
+                for citizen_id, kind, value in connection.execute(
                     select(ContactPoint.citizen_id, ContactPoint.kind, ContactPoint.value)
                     .where(ContactPoint.citizen_id.in_(ids))
                     .order_by(ContactPoint.id)
-                ):
+                ).all():
                     contacts.setdefault(citizen_id, []).append((kind, value))
         return found, contacts
 
@@ -135,36 +135,35 @@ async def chunks(
         after = found[-1][0]
 
 
-@dataclass(frozen=True)
 class Cells:
-    """Turns raw rows into what a person reads, in one language."""
+    """Turns raw rows into what a person reads, in one language (labels translated once)."""
 
-    zone: tzinfo
-    gettext: Callable[[str], str]
-    personal: bool
-    zh: bool = False  # department and category names in Chinese
-
-    def _label(self, table: dict[str, str], value: str) -> str:
-        return self.gettext(table[value]) if value in table else value
+    def __init__(
+        self, zone: tzinfo, gettext: Callable[[str], str], personal: bool, *, zh: bool = False
+    ) -> None:
+        self.zone, self.personal, self.zh = zone, personal, zh  # zh: names in Chinese
+        self._kinds = {k: gettext(v) for k, v in labels.KIND.items()}
+        self._statuses = {k: gettext(v) for k, v in labels.STATUS.items()}
+        self._media = {k: gettext(v) for k, v in labels.MEDIA.items()}
+        self._yes, self._no = gettext("Yes"), gettext("No")
 
     def _time(self, value: datetime | None) -> str:
-        return value.astimezone(self.zone).strftime("%Y-%m-%d %H:%M") if value else ""
+        return value.astimezone(self.zone).isoformat(" ", "minutes")[:16] if value else ""
 
     def rows(self, found: list[Any], contacts: dict[int, list[tuple[str, str]]]) -> list[list[str]]:
-        yes, no = self.gettext("Yes"), self.gettext("No")
         out = []
         for row in found:
             cells = [
                 row[1],
                 self._time(row[2]),
-                self._label(labels.KIND, row[3]),
-                self._label(labels.STATUS, row[4]),
-                self._label(labels.MEDIA, row[5]),
+                self._kinds.get(row[3], row[3]),
+                self._statuses.get(row[4], row[4]),
+                self._media.get(row[5], row[5]),
                 row[6] or "",
                 row[7] or "",
                 row[8] or "",
                 self._time(row[9]),
-                yes if row[10] else no,
+                self._yes if row[10] else self._no,
                 self._time(row[11]),
             ]
             if self.personal:
