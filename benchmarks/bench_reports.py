@@ -16,7 +16,8 @@ fresh process of its own so that its peak memory (``VmHWM``) is its own:
 Prints ``name value unit`` lines: ``export_xlsx_rows_per_s`` and ``export_xlsx_peak_rss_mb``
 (goal: at most 200 MB at 1,000,000 rows), the raw ones, and ratios (higher is better:
 ``*_rows_per_s_ratio`` = app / raw speed, ``*_peak_rss_ratio`` = raw / app memory).
-SQLite only: the PostgreSQL path reads through the same code with asyncpg and is not measured.
+Then the same on PostgreSQL (``HOTLINE_BENCH_PG_URL``, see benchmarks/README.md): the app reads
+through asyncpg, the raw side through psycopg's server-side cursor; those lines end in ``_pg``.
 """
 
 from __future__ import annotations
@@ -36,8 +37,8 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # run as a script
-from benchmarks.bench_lookup import load_sqlite, make_cases
-from benchmarks.common import ratio
+from benchmarks.bench_lookup import load_postgres, load_sqlite, make_cases
+from benchmarks.common import ratio, scratch_postgres
 
 ZONE = "Asia/Shanghai"
 DEPARTMENTS = ("交通运输局", "生态环境局", "住房和城乡建设局", "城市管理局", "水务局")
@@ -96,16 +97,62 @@ def load(path: Path, count: int, seed: int) -> None:
         conn.close()
 
 
+async def load_postgres_data(url: str, dsn: str, count: int, seed: int) -> None:
+    import asyncpg
+    from sqlalchemy import create_engine
+    from sqlalchemy.orm import Session
+
+    from hotline.core.storage import migrate
+    from hotline.core.storage.models.people import User
+    from hotline.core.storage.models.reference import Department, ServiceCategory
+
+    await asyncio.to_thread(migrate.upgrade, url)
+    await load_postgres(dsn, make_cases(count, seed))
+    engine = create_engine(url.replace("+asyncpg", "+psycopg"))
+    with Session(engine) as session, session.begin():
+        session.add(
+            User(id=1, username="bench", display_name="bench", role="supervisor", password_hash="-")
+        )
+        for i, (department, category) in enumerate(zip(DEPARTMENTS, CATEGORIES, strict=True), 1):
+            session.add(Department(id=i, code=f"d{i}", name_zh=department, name_en=f"D{i}"))
+            session.add(ServiceCategory(id=i, code=f"c{i}", name_zh=category, name_en=f"C{i}"))
+    engine.dispose()
+    citizens = max(1, count // 10)
+    conn = await asyncpg.connect(dsn)
+    try:
+        await conn.execute(
+            "INSERT INTO citizens (id, name, language, flags, created_at) SELECT i, '市民' || i,"
+            f" 'zh_CN', '{{}}', now() FROM generate_series(1, {citizens}) i"
+        )
+        await conn.execute(
+            "INSERT INTO contact_points (citizen_id, kind, value, opted_out, created_at)"
+            " SELECT i, 'phone', '+86139' || lpad(i::text, 8, '0'), false, now()"
+            f" FROM generate_series(1, {citizens}) i"
+        )
+        await conn.execute(
+            f"UPDATE cases SET citizen_id = (id % {citizens}) + 1, department_id = (id % 5) + 1,"
+            " category_id = (id % 5) + 1, subject = substr(description, 1, 12),"
+            " reply_deadline = created_at"
+        )
+        await conn.execute("DROP INDEX IF EXISTS ix_case_texts_trgm")  # not read without words
+        await conn.execute(
+            "INSERT INTO case_texts (case_id, body) SELECT id, description FROM cases"
+        )
+        await conn.execute("VACUUM ANALYZE")
+    finally:
+        await conn.close()
+
+
 # --------------------------------------------------------------------------- the two sides
 
 
-async def app_export(data: Path, kind: str) -> tuple[int, float, float]:
+async def app_export(data: Path, kind: str, url: str) -> tuple[int, float, float]:
     from hotline.core.foundation.settings import Settings
     from hotline.core.shell.context import open_context
     from hotline.plugins.reports import store
     from hotline.plugins.reports.export import run
 
-    settings = Settings(data_dir=data, jobs_in_process=False, timezone=ZONE)
+    settings = Settings(data_dir=data, database_url=url, jobs_in_process=False, timezone=ZONE)
     async with open_context(settings) as ctx:
         export = store.Export(
             id=store.new_id(),
@@ -133,7 +180,7 @@ FROM cases c JOIN case_texts t ON t.case_id = c.id
 LEFT JOIN service_categories sc ON sc.id = c.category_id
 LEFT JOIN departments d ON d.id = c.department_id
 LEFT JOIN citizens z ON z.id = c.citizen_id
-WHERE c.sealed = 0 ORDER BY c.id DESC
+WHERE NOT c.sealed ORDER BY c.id DESC
 """
 
 
@@ -143,7 +190,11 @@ HEADERS = (  # plugins/reports/rows.py's, in Chinese
 )
 
 
-def raw_export(data: Path, kind: str) -> tuple[int, float, float]:
+def pg_dsn(url: str) -> str:
+    return url.replace("postgresql+asyncpg://", "postgresql://")
+
+
+def raw_export(data: Path, kind: str, url: str) -> tuple[int, float, float]:
     """The plainest code: sqlite3, the catalog read with babel, the same writer's options."""
     import xlsxwriter
     from babel.messages.pofile import read_po
@@ -159,11 +210,12 @@ def raw_export(data: Path, kind: str) -> tuple[int, float, float]:
     media = {k: words.get(v, v) for k, v in labels.MEDIA.items()}
     yes, no = words["Yes"], words["No"]
 
-    def local(text: str | None) -> str:
-        if not text:
+    def local(value: str | datetime | None) -> str:
+        if not value:
             return ""
-        at = datetime.fromisoformat(text).replace(tzinfo=utc)
-        return at.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+        at = value if isinstance(value, datetime) else datetime.fromisoformat(value)
+        at = at if at.tzinfo else at.replace(tzinfo=utc)
+        return at.astimezone(zone).isoformat(" ", "minutes")[:16]
 
     out = data / f"raw.{kind}"
     head = [words.get(h, h) for h in HEADERS]
@@ -195,8 +247,16 @@ def raw_export(data: Path, kind: str) -> tuple[int, float, float]:
         write, close = table.writerow, handle.close
     before = rss_mb()
     start = time.perf_counter()
-    conn = sqlite3.connect(data / "hotline.db")
-    cursor = conn.execute(RAW_SQL)
+    if url:  # psycopg, a server-side cursor
+        import psycopg
+
+        conn: Any = psycopg.connect(pg_dsn(url))
+        cursor = conn.cursor(name="export")
+        cursor.itersize = 2000
+        cursor.execute(RAW_SQL.replace("group_concat(p.value, '; ')", "string_agg(p.value, '; ')"))
+    else:
+        conn = sqlite3.connect(data / "hotline.db")
+        cursor = conn.execute(RAW_SQL)
     rows = 0
     while batch := cursor.fetchmany(2000):
         for r in batch:
@@ -234,17 +294,18 @@ def rss_mb(field: str = "VmRSS") -> float:
     return 0.0
 
 
-def child(side: str, data: Path, kind: str) -> None:
+def child(side: str, data: Path, kind: str, url: str) -> None:
     rows, seconds, before = (
-        asyncio.run(app_export(data, kind)) if side == "app" else raw_export(data, kind)
+        asyncio.run(app_export(data, kind, url)) if side == "app" else raw_export(data, kind, url)
     )
     peak_mb = rss_mb("VmHWM")
     print(json.dumps({"rows": rows, "seconds": seconds, "peak_mb": peak_mb, "before_mb": before}))
 
 
-def measure(side: str, data: Path, kind: str) -> dict[str, Any]:
+def measure(side: str, data: Path, kind: str, url: str = "") -> dict[str, Any]:
+    where = ["--data", str(data), "--format", kind, "--db-url", url]
     done = subprocess.run(
-        [sys.executable, __file__, "--child", side, "--data", str(data), "--format", kind],
+        [sys.executable, __file__, "--child", side, *where],
         capture_output=True,
         text=True,
     )
@@ -259,37 +320,59 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--formats", default="xlsx,csv")
     parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--skip-postgres", action="store_true", help="(SQLite only here)")
+    parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
+    parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
     parser.add_argument("--child", choices=("app", "raw"), help=argparse.SUPPRESS)
     parser.add_argument("--data", help=argparse.SUPPRESS)
     parser.add_argument("--format", default="xlsx", help=argparse.SUPPRESS)
+    parser.add_argument("--db-url", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
-        child(args.child, Path(args.data), args.format)
+        child(args.child, Path(args.data), args.format, args.db_url)
         return 0
 
     with tempfile.TemporaryDirectory(prefix="bench-reports-") as tmp:
         data = Path(tmp)
-        start = time.perf_counter()
-        load(data / "hotline.db", args.rows, args.seed)
-        print(f"# {args.rows} cases loaded in {time.perf_counter() - start:.0f} s", flush=True)
-        for kind in args.formats.split(","):
-            app, raw = measure("app", data, kind), measure("raw", data, kind)
-            if app["rows"] != args.rows or raw["rows"] != args.rows:
-                print(f"# rows written: app {app['rows']}, raw {raw['rows']}", flush=True)
+        if not args.skip_sqlite:
+            start = time.perf_counter()
+            load(data / "hotline.db", args.rows, args.seed)
+            print(f"# sqlite: {args.rows} cases loaded in {time.perf_counter() - start:.0f} s")
+            if not compare(args, data, "", ""):
                 return 1
-            app_speed, raw_speed = app["rows"] / app["seconds"], raw["rows"] / raw["seconds"]
-            print(f"# {kind}: app {app['seconds']:.1f} s, raw {raw['seconds']:.1f} s", flush=True)
-            print(f"export_{kind}_rows_per_s {app_speed:.0f} rows/s")
-            print(f"export_{kind}_peak_rss_mb {app['peak_mb']:.0f} MB")
-            print(f"export_{kind}_rss_growth_mb {app['peak_mb'] - app['before_mb']:.0f} MB")
-            print(f"export_{kind}_raw_rows_per_s {raw_speed:.0f} rows/s")
-            print(f"export_{kind}_raw_peak_rss_mb {raw['peak_mb']:.0f} MB")
-            print(f"export_{kind}_rows_per_s_ratio {ratio(app_speed / raw_speed)}")
-            print(f"export_{kind}_peak_rss_ratio {ratio(raw['peak_mb'] / app['peak_mb'])}")
-            print(f"export_{kind}_raw_rss_growth_mb {raw['peak_mb'] - raw['before_mb']:.0f} MB")
-            sys.stdout.flush()
+            (data / "hotline.db").unlink()
+        if args.skip_postgres:
+            return 0
+        with scratch_postgres() as pg:
+            if pg is None:
+                return 0
+            url, dsn = pg
+            start = time.perf_counter()
+            asyncio.run(load_postgres_data(url, dsn, args.rows, args.seed))
+            print(f"# postgresql: {args.rows} cases loaded in {time.perf_counter() - start:.0f} s")
+            if not compare(args, data, url, "_pg"):
+                return 1
     return 0
+
+
+def compare(args: argparse.Namespace, data: Path, url: str, suffix: str) -> bool:
+    """Both sides for each format; False when one wrote another number of rows."""
+    for kind in args.formats.split(","):
+        app, raw = measure("app", data, kind, url), measure("raw", data, kind, url)
+        if app["rows"] != args.rows or raw["rows"] != args.rows:
+            print(f"# rows written: app {app['rows']}, raw {raw['rows']}", flush=True)
+            return False
+        app_speed, raw_speed = app["rows"] / app["seconds"], raw["rows"] / raw["seconds"]
+        name = f"export_{kind}{suffix}"
+        print(f"# {name}: app {app['seconds']:.1f} s, raw {raw['seconds']:.1f} s")
+        print(f"{name}_rows_per_s {app_speed:.0f} rows/s")
+        print(f"{name}_peak_rss_mb {app['peak_mb']:.0f} MB")
+        print(f"{name}_rss_growth_mb {app['peak_mb'] - app['before_mb']:.0f} MB")
+        print(f"{name}_raw_rows_per_s {raw_speed:.0f} rows/s")
+        print(f"{name}_raw_peak_rss_mb {raw['peak_mb']:.0f} MB")
+        print(f"{name}_raw_rss_growth_mb {raw['peak_mb'] - raw['before_mb']:.0f} MB")
+        print(f"{name}_rows_per_s_ratio {ratio(app_speed / raw_speed)}")
+        print(f"{name}_peak_rss_ratio {ratio(raw['peak_mb'] / app['peak_mb'])}", flush=True)
+    return True
 
 
 if __name__ == "__main__":
