@@ -29,6 +29,7 @@ from .writers import FORMATS
 
 Req = Request[Any, Any, Any]
 DIRECT_LIMIT = 5000  # rows written at once; more run as a job
+MAX_PENDING = 3  # a user's exports waiting or being written at once
 MAX_PARAMS = 20
 
 DOWNLOAD_HEADERS = {"Cache-Control": "private, no-store", "X-Content-Type-Options": "nosniff"}
@@ -82,6 +83,9 @@ async def start_export(request: Req) -> Response[Any]:
             status_code=200,
             background=BackgroundTask(_remove, path),
         )
+    pending = [e for e in store.owned_by(data, user.id) if e.state in (store.QUEUED, store.RUNNING)]
+    if len(pending) >= MAX_PENDING:  # one person does not fill the workers
+        return Redirect("/console/exports?busy=1", status_code=303)
     export.total = total
     store.save(data, export)
     await ctx.jobs.aenqueue(EXPORT_JOB, export_id=export.id)
@@ -99,7 +103,14 @@ def _mine(request: Req, export_id: str) -> store.Export:
 async def my_exports(request: Req) -> Response[str]:
     user: User = request.scope["state"]["user"]
     found = store.owned_by(ctx_of(request).settings.data_dir, user.id)
-    return render(request, "reports/exports.html", exports=found, titles=TITLES)
+    return render(
+        request,
+        "reports/exports.html",
+        exports=found,
+        titles=TITLES,
+        busy=request.query_params.get("busy") == "1",
+        most=MAX_PENDING,
+    )
 
 
 @get("/console/exports/{export_id:str}", guards=[requires(Permission.CONSOLE)])

@@ -281,6 +281,11 @@ def test_a_long_export_runs_as_a_job_with_its_progress_then_the_link(
     assert [e.detail["rows"] for e in audits(client, "export")] == [12]
     mine = client.get("/console/exports").text
     assert page_path in mine
+    monkeypatch.setattr(routes, "MAX_PENDING", 1)
+    export(client, "cases", "csv")  # one waits for a worker: a second is not started
+    busy = export(client, "cases", "csv")
+    assert busy.headers["location"] == "/console/exports?busy=1"
+    assert "exports being written" in client.get(busy.headers["location"]).text
     client.get("/console/logout")
 
     sign_in(client, "agent1")  # someone else: the export is not there for them
