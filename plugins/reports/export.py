@@ -51,8 +51,8 @@ async def write_file(
     )
     written = 0
     try:
-        async for found, contacts in chunks(db, source, zh=cells.zh, personal=cells.personal):
-            await anyio.to_thread.run_sync(_write, writer, cells, found, contacts)
+        async for found in chunks(db, source, zh=cells.zh, personal=cells.personal):
+            await anyio.to_thread.run_sync(_write, writer, cells, found)
             written += len(found)
             if progress is not None:
                 await progress(written)
@@ -62,8 +62,8 @@ async def write_file(
     return written
 
 
-def _write(writer: Writer, cells: Cells, found: list[Any], contacts: dict[int, Any]) -> None:
-    writer.write_rows(cells.rows(found, contacts))
+def _write(writer: Writer, cells: Cells, found: list[Any]) -> None:
+    writer.write_rows(cells.rows(found))
 
 
 async def asker_of(ctx: AppContext, export: store.Export) -> Asker:

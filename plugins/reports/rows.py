@@ -8,7 +8,8 @@ from collections.abc import AsyncIterator, Callable
 from datetime import datetime, tzinfo
 from typing import Any
 
-from sqlalchemy import Select, func, select
+from sqlalchemy import Select, func, literal, select
+from sqlalchemy.dialects.postgresql import aggregate_order_by
 from sqlalchemy.orm import Session
 
 from hotline.core.reference import labels
@@ -42,7 +43,23 @@ def headers(personal: bool) -> tuple[str, ...]:
     return HEADERS + PERSONAL_HEADERS if personal else HEADERS
 
 
-def statement(source: Source, *, zh: bool, personal: bool) -> Select[Any]:
+def contacts_of_citizen(dialect: str) -> Any:
+    """The citizen's contact values in one cell, joined by "; ", in the order they were added."""
+    if dialect == "postgresql":
+        joined = func.string_agg(
+            ContactPoint.value, aggregate_order_by(literal("; "), ContactPoint.id)
+        )
+    else:  # SQLite keeps the rows' order, read here by the id
+        joined = func.group_concat(ContactPoint.value, "; ")
+    return (
+        select(joined)
+        .where(ContactPoint.citizen_id == Case.citizen_id)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+
+
+def statement(source: Source, *, zh: bool, personal: bool, dialect: str = "sqlite") -> Select[Any]:
     """The export's query without its chunking: the key first, then the cells' columns."""
     columns: list[Any] = [
         source.key,
@@ -59,7 +76,7 @@ def statement(source: Source, *, zh: bool, personal: bool) -> Select[Any]:
         Case.closed_at,
     ]
     if personal:
-        columns += [Case.citizen_id, Citizen.name]
+        columns += [Citizen.name, contacts_of_citizen(dialect)]
     query = select(*columns)
     if source.via_assignment:
         query = query.select_from(Assignment).join(Case, Case.id == Assignment.case_id)
@@ -93,43 +110,30 @@ async def count(db: Database, source: Source) -> int:
     return int(await db.run(lambda s: s.scalar(query), write=False) or 0)
 
 
-def _chunk(
-    query: Select[Any], source: Source, after: Any, personal: bool
-) -> Callable[[Session], Any]:
+def _chunk(query: Select[Any], source: Source, after: Any) -> Callable[[Session], list[Any]]:
     if after is not None:
         query = query.where(source.key > after if source.ascending else source.key < after)
     key = source.key.asc() if source.ascending else source.key.desc()
     query = query.order_by(key).limit(CHUNK)
 
-    def read(session: Session) -> tuple[list[Any], dict[int, list[tuple[str, str]]]]:
-        connection = session.connection()  # plain rows: no ORM loading for mere columns
-        found = list(connection.execute(query).all())
-        contacts: dict[int, list[tuple[str, str]]] = {}
-        if personal:
-            ids = {row[-2] for row in found if row[-2] is not None}
-            if ids:
-                for citizen_id, kind, value in connection.execute(
-                    select(ContactPoint.citizen_id, ContactPoint.kind, ContactPoint.value)
-                    .where(ContactPoint.citizen_id.in_(ids))
-                    .order_by(ContactPoint.id)
-                ).all():
-                    contacts.setdefault(citizen_id, []).append((kind, value))
-        return found, contacts
+    def read(session: Session) -> list[Any]:
+        # plain rows: no ORM loading for mere columns
+        return list(session.connection().execute(query).all())
 
     return read
 
 
 async def chunks(
     db: Database, source: Source, *, zh: bool, personal: bool
-) -> AsyncIterator[tuple[list[Any], dict[int, list[tuple[str, str]]]]]:
+) -> AsyncIterator[list[Any]]:
     """The raw rows, ``CHUNK`` at a time, each chunk one short read transaction."""
-    query = statement(source, zh=zh, personal=personal)
+    query = statement(source, zh=zh, personal=personal, dialect=db.dialect)
     after: Any = None
     while True:
-        found, contacts = await db.run(_chunk(query, source, after, personal), write=False)
+        found = await db.run(_chunk(query, source, after), write=False)
         if not found:
             return
-        yield found, contacts
+        yield found
         if len(found) < CHUNK:
             return
         after = found[-1][0]
@@ -150,7 +154,7 @@ class Cells:
     def _time(self, value: datetime | None) -> str:
         return value.astimezone(self.zone).isoformat(" ", "minutes")[:16] if value else ""
 
-    def rows(self, found: list[Any], contacts: dict[int, list[tuple[str, str]]]) -> list[list[str]]:
+    def rows(self, found: list[Any]) -> list[list[str]]:
         out = []
         for row in found:
             cells = [
@@ -167,7 +171,6 @@ class Cells:
                 self._time(row[11]),
             ]
             if self.personal:
-                cells.append(row[13] or "")
-                cells.append("; ".join(value for _kind, value in contacts.get(row[12], ())))
+                cells += [row[12] or "", row[13] or ""]
             out.append(cells)
         return out

@@ -71,7 +71,8 @@ def make_cases(client: TestClient[Any], n: int = 12) -> dict[str, Any]:
             sub = submission(
                 subject=f'=HYPERLINK("x") 路灯 {i}' if i == 3 else f"路灯不亮 第{i}盏",
                 channel="sms" if i % 4 == 0 else "web",
-                contacts=[{"kind": "phone", "value": f"1380013{i:04d}"}],
+                contacts=[{"kind": "phone", "value": f"1380013{i:04d}"}]
+                + ([{"kind": "email", "value": "shimin1@example.com"}] if i == 1 else []),
                 citizen_name=f"市民{i}",
             )
             made.append((await receive(ctx, sub)).tracking_number)
@@ -149,6 +150,7 @@ def test_the_case_list_exports_whole_as_excel_and_csv(client: TestClient[Any]) -
     by_number = {r[0]: r for r in sheet[1:]}
     first = by_number[made["cases"][0]]
     assert first[-2:] == ["市民0", "+8613800130000"]
+    assert by_number[made["cases"][1]][-1] == "+8613800130001; shimin1@example.com"
     assert first[4] == "SMS" and first[6] == "Transport Bureau"
     assert by_number[made["cases"][3]][7] == '=HYPERLINK("x") 路灯 3'  # text, not a formula
 
