@@ -7,7 +7,7 @@ an extension."""
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import Any
 
 import anyio
@@ -58,12 +58,10 @@ def _department_id(request: Req) -> int:
     return user.department_id
 
 
-@get("/console/department", guards=[requires(Permission.DEPARTMENT_HANDLE)])
-async def todo(request: Req) -> Response[str]:
-    """待办: to sign for, to handle, due soon, replies sent back, urged; then overdue."""
-    department_id = _department_id(request)
-    soon = utcnow() + DUE_SOON
-    buckets = {
+def bucket_conditions(soon: datetime) -> dict[str, list[Any]]:
+    """The to-do buckets over a department's active assignments (also what their exports
+    write, plugins/reports)."""
+    return {
         "sign": [Assignment.state == "dispatched"],
         "handle": [Assignment.state == "accepted"],
         "soon": [
@@ -76,6 +74,14 @@ async def todo(request: Req) -> Response[str]:
         "sent_back": [Assignment.sent_back > 0, Assignment.state == "accepted"],
         "urged": [Assignment.urged > 0],
     }
+
+
+@get("/console/department", guards=[requires(Permission.DEPARTMENT_HANDLE)])
+async def todo(request: Req) -> Response[str]:
+    """待办: to sign for, to handle, due soon, replies sent back, urged; then overdue."""
+    department_id = _department_id(request)
+    soon = utcnow() + DUE_SOON
+    buckets = bucket_conditions(soon)
     order = request.query_params.get("order")
     pages: dict[str, Page[Any]] = {}
     async with ctx_of(request).db.session() as session:

@@ -26,25 +26,27 @@ LISTS = {
 }
 
 
+def desk_conditions(name: str) -> list[Any]:
+    """Which cases a desk list holds (also what its export writes, plugins/reports)."""
+    found = [Case.status == LISTS[name], Case.sealed.is_(False), Case.merged_into_id.is_(None)]
+    if name == "dispatch":
+        # handed over or back from a department: classified, no agent working on it
+        found.append(Case.category_id.is_not(None))
+    return found
+
+
 @get("/console/desk", guards=[requires(Permission.CASE_EDIT)])
 async def desk(request: Req) -> Response[str]:
     lists: dict[str, list[Case]] = {}
     pages: dict[str, Page[Any]] = {}
     order = request.query_params.get("order")
     async with ctx_of(request).db.session() as session:
-        for name, status in LISTS.items():
+        for name in LISTS:
             query = (
                 select(Case)
-                .where(
-                    Case.status == status,
-                    Case.sealed.is_(False),
-                    Case.merged_into_id.is_(None),
-                )
+                .where(*desk_conditions(name))
                 .options(joinedload(Case.department), joinedload(Case.category))
             )
-            if name == "dispatch":
-                # handed over or back from a department: classified, no agent working on it
-                query = query.where(Case.category_id.is_not(None))
             pages[name] = await keyset_page(
                 session,
                 query,

@@ -41,6 +41,7 @@ QUICK = {
     "bench_signin.py": ["--rounds", "5", "--concurrency", "4"],
     "bench_faults.py": ["--per-round", "12", "--load", "60"],
     "bench_connections.py": ["--requests", "400", "--header-timeout", "10"],
+    "bench_reports.py": ["--rows", "100000"],
 }
 SCRIPTS = (
     "bench_intake.py",
@@ -61,6 +62,7 @@ SCRIPTS = (
     "bench_signin.py",
     "bench_faults.py",
     "bench_connections.py",
+    "bench_reports.py",
 )
 
 
@@ -89,6 +91,7 @@ def main(argv: list[str] | None = None) -> int:
             "signin",
             "faults",
             "connections",
+            "reports",
         ),
         help="run one benchmark, not all",
     )

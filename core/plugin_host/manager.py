@@ -24,6 +24,7 @@ DEFAULT_PLUGINS: tuple[str, ...] = (
     "hotline.plugins.acknowledge",
     "hotline.plugins.transcription",
     "hotline.plugins.api",
+    "hotline.plugins.reports",
     "hotline.channels.web",
     "hotline.channels.email",
     "hotline.channels.fax",

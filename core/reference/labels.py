@@ -174,6 +174,7 @@ NOTICE = {
     "rights:reset_password": N_("New password"),
     "rights:reset_totp": N_("Second factor removed"),
     "announcement": N_("Announcement"),
+    "export_ready": N_("Your export is ready"),
 }
 
 ASSIGNMENT = {

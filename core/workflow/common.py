@@ -60,6 +60,18 @@ def notify(
     )
 
 
+def notify_user(
+    session: AsyncSession,
+    user_id: int,
+    kind: str,
+    *,
+    title: str = "",
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """A notice in the message centre for one staff member (their export is ready...)."""
+    session.add(Notice(kind=kind, user_id=user_id, title=title, detail=detail or {}, at=utcnow()))
+
+
 def _text(value: str, what: str, *, required: bool = True) -> str:
     value = value.strip()
     if required and not value:

@@ -89,6 +89,7 @@ def test_role_against_every_console_endpoint(client: TestClient[Any], role: Role
             "trace_id": "999999",
             "request_id": "999999",
             "decision": "approve",
+            "export_id": "A" * 32,  # no such export: 404 for whoever asks
         }
 
     values = client.blocking_portal.call(data)
