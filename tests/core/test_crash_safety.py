@@ -128,11 +128,11 @@ def small_disk() -> Iterator[Path]:
 def _fill(path: Path) -> Path:
     """Fill the file system of ``path`` to the last byte; the filler's path."""
     filler = path / "filler"
-    with filler.open("wb") as out:
+    # unbuffered: a buffered file keeps the bytes that did not fit and fails again when closed
+    with filler.open("wb", buffering=0) as out:
         try:
             while True:
                 out.write(b"\0" * 65536)
-                out.flush()
         except OSError:
             pass
     return filler
