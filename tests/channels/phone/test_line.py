@@ -19,9 +19,7 @@ import pytest
 import soundfile
 from sqlalchemy import select
 
-from hotline.channels.phone import open_line, texts
-from hotline.channels.phone.baresip import BaresipEngine
-from hotline.channels.phone.baresip_process import baresip_available
+from hotline.channels.phone import texts
 from hotline.channels.phone.desk import KernelDesk
 from hotline.channels.phone.ivr import Caller, Ivr
 from hotline.channels.phone.prompts import PromptBook
@@ -29,16 +27,15 @@ from hotline.core.cases.lookup import lookup_code
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.models.cases import Attachment, Case, ContactPoint, Interaction
 from hotline.core.storage.models.reference import RoutingRule
+from tests.channels.phone.lines import line_with
 from tests.conftest import drain_jobs, need, seed_city
 from tests.sipcallers import (
     BaresipCaller,
     Ear,
     Scenario,
-    free_udp_port,
     read_8k,
     run_sipp,
     similarity,
-    sipp_available,
     speech,
     voice_pcap,
 )
@@ -119,19 +116,8 @@ def db_url(sqlite_template: Path, tmp_path: Path) -> str:
 
 @pytest.fixture
 async def phone(ctx: AppContext) -> AsyncIterator[tuple[str, Ivr, PromptBook]]:
-    need(baresip_available(), "baresip (Debian packages baresip, gstreamer1.0-plugins-good)")
-    need(sipp_available(), "SIPp (Debian package sip-tester)")
-    need(shutil.which("espeak-ng") is not None, "espeak-ng (Debian package espeak-ng)")
-    data = ctx.settings.data_dir
-    (data / "phone-menu.toml").write_text(MENU, encoding="utf-8")
-    port = free_udp_port()
-    base = 30000 + port % 20 * 1000
-    engine = BaresipEngine("127.0.0.1", port, rtp_ports=(base, base + 999), work_dir=data / "phone")
-    ivr = await open_line(ctx, engine)
-    try:
-        yield f"127.0.0.1:{port}", ivr, PromptBook(data)
-    finally:
-        await engine.stop()
+    async with line_with(ctx, MENU) as found:
+        yield found
 
 
 async def prompt_of(book: PromptBook, ivr: Ivr, node: str, language: str) -> Path:

@@ -6,30 +6,25 @@ call-back request waits in its place."""
 from __future__ import annotations
 
 import asyncio
-import shutil
 from collections.abc import AsyncIterator
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
-from hotline.channels.phone import open_line, texts
-from hotline.channels.phone.baresip import BaresipEngine
-from hotline.channels.phone.baresip_process import baresip_available
+from hotline.channels.phone import texts
 from hotline.channels.phone.ivr import Ivr
 from hotline.channels.phone.prompts import PromptBook
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.models.axd import CallRecord, QueueItem
+from tests.channels.phone.lines import line_with
 from tests.channels.phone.test_line import db_url  # noqa: F401 (one SQLite database)
-from tests.conftest import need
 from tests.sipcallers import (
     Ear,
     Scenario,
-    free_udp_port,
     read_8k,
     run_sipp,
     similarity,
-    sipp_available,
 )
 
 pytestmark = pytest.mark.slow
@@ -58,19 +53,8 @@ WAIT = 15.0  # seconds on the line after choosing: the announcement (~10 s), the
 
 @pytest.fixture
 async def line(ctx: AppContext) -> AsyncIterator[tuple[str, Ivr, PromptBook]]:
-    need(baresip_available(), "baresip (Debian packages baresip, gstreamer1.0-plugins-good)")
-    need(sipp_available(), "SIPp (Debian package sip-tester)")
-    need(shutil.which("espeak-ng") is not None, "espeak-ng (Debian package espeak-ng)")
-    data = ctx.settings.data_dir
-    (data / "phone-menu.toml").write_text(MENU, encoding="utf-8")
-    port = free_udp_port()
-    base = 30000 + port % 20 * 1000
-    engine = BaresipEngine("127.0.0.1", port, rtp_ports=(base, base + 999), work_dir=data / "phone")
-    ivr = await open_line(ctx, engine)
-    try:
-        yield f"127.0.0.1:{port}", ivr, PromptBook(data)
-    finally:
-        await engine.stop()
+    async with line_with(ctx, MENU) as found:
+        yield found
 
 
 async def record_of(ctx: AppContext, timeout: float = 10.0) -> CallRecord | None:
