@@ -11,8 +11,10 @@ from typing import Any
 from litestar import Request, Response, get
 from sqlalchemy import func, select
 
+from hotline.core.axd.state import MISSED
 from hotline.core.people.permissions import Permission
 from hotline.core.reference.durations import in_words
+from hotline.core.reference.labels import N_
 from hotline.core.shell.context import AppContext
 from hotline.core.shell.web import render, request_language
 from hotline.core.storage.enums import QueueState
@@ -33,6 +35,14 @@ async def away_reasons(ctx: AppContext, lang: str) -> list[tuple[str, str]]:
             select(AwayReason).where(AwayReason.active.is_(True)).order_by(AwayReason.code)
         )
         return [(r.code, r.name_zh if lang.startswith("zh") else r.name_en) for r in rows]
+
+
+async def away_names(request: Req) -> dict[str, str]:
+    """Every away reason's name in the reader's language: the administrator's, and the one the
+    queue sets after offers missed in a row."""
+    ctx, lang = ctx_of(request), request_language(request)
+    gettext = ctx.catalogs.get(lang).gettext
+    return dict(await away_reasons(ctx, lang)) | {MISSED: gettext(N_("Missed offers"))}
 
 
 def _in_my_groups(item: QueueItem, skills: set[str]) -> bool:
@@ -104,6 +114,7 @@ async def worklist(request: Req, *, current: str = "", next_up: bool = True) -> 
         "current": current,
         "waiting_total": waiting_total,
         "away_reasons": await away_reasons(ctx, lang),
+        "away_names": await away_names(request),
     }
 
 

@@ -15,13 +15,13 @@ from hotline.core.axd import selection as axd_selection
 from hotline.core.axd import state as axd_state
 from hotline.core.delivery.events import QUEUE_CHANNEL
 from hotline.core.people.permissions import Permission
-from hotline.core.shell.web import parse_id, render, request_language
+from hotline.core.shell.web import parse_id, render
 from hotline.core.storage.enums import AgentState, Media, QueueState
 from hotline.core.storage.models.axd import AgentPresence, QueueItem
 from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.people import User
 
-from .desktop import away_reasons
+from .desktop import away_names
 from .guards import ctx_of, requires
 
 Req = Request[Any, Any, Any]
@@ -68,7 +68,7 @@ async def team_board(request: Req) -> Response[str]:
         rows=rows,
         waiting=waiting,
         now=utcnow(),
-        away_names=dict(await away_reasons(ctx, request_language(request))),
+        away_names=await away_names(request),
     )
 
 

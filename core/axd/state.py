@@ -19,6 +19,9 @@ if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext
 from hotline.core.axd.selection import NOT_SEALED, Offer, _pool, choose, rules_for
 
+MISSED = "missed_offers"  # the away reason the queue sets; no agent chooses it
+SET_AWAY = "set_away"
+
 
 async def offer_next(ctx: AppContext, item_id: int) -> int | None:
     """Offer a waiting item to the agent the strategy chooses; returns that agent, or None."""
@@ -88,7 +91,7 @@ async def accept(ctx: AppContext, item_id: int, agent_id: int) -> bool:
         session.execute(
             update(AgentPresence)
             .where(AgentPresence.user_id == agent_id)
-            .values(last_assigned_at=now)
+            .values(last_assigned_at=now, missed_in_row=0)
         )
         return True
 
@@ -104,7 +107,7 @@ async def decline(ctx: AppContext, item_id: int, agent_id: int, *, missed: bool 
     """The agent says no (or let the offer time run out): the item waits again, and will not be
     offered to them again; a timeout counts as a miss."""
 
-    def give_back(session: Session) -> bool:
+    def give_back(session: Session) -> bool | str:
         item = session.scalar(
             select(QueueItem)
             .where(
@@ -121,14 +124,31 @@ async def decline(ctx: AppContext, item_id: int, agent_id: int, *, missed: bool 
         item.offered_at = item.offer_expires_at = None
         item.declined_by = [*item.declined_by, str(agent_id)]
         if missed:
-            session.execute(
-                update(AgentPresence)
-                .where(AgentPresence.user_id == agent_id)
-                .values(missed_offers=AgentPresence.missed_offers + 1)
-            )
+            return _count_miss(session, agent_id, ctx.settings.axd_missed_before_away)
         return True
 
-    return await ctx.db.run(give_back, write=True)
+    result = await ctx.db.run(give_back, write=True)
+    if result == SET_AWAY:
+        ctx.events.publish(
+            {"type": "agent_state", "agent_id": agent_id, "state": str(AgentState.AWAY)},
+            [QUEUE_CHANNEL],
+        )
+    return bool(result)
+
+
+def _count_miss(session: Session, agent_id: int, limit: int) -> bool | str:
+    """One more offer missed; the ``limit``-th in a row sets an available agent away
+    (``MISSED``), so a caller is not offered again and again to an empty chair."""
+    presence = session.get(AgentPresence, agent_id, with_for_update=True)
+    if presence is None:
+        return True
+    presence.missed_offers += 1
+    presence.missed_in_row += 1
+    if limit and presence.missed_in_row >= limit and presence.state == AgentState.AVAILABLE:
+        presence.state, presence.away_reason, presence.since = AgentState.AWAY, MISSED, utcnow()
+        presence.missed_in_row = 0
+        return SET_AWAY
+    return True
 
 
 async def expire_offers(ctx: AppContext) -> list[int]:
@@ -253,6 +273,8 @@ async def set_state(
         presence.state = state
         presence.away_reason = reason if state == AgentState.AWAY else None
         presence.since = now
+        if state == AgentState.AVAILABLE:
+            presence.missed_in_row = 0
         if state != AgentState.WRAP_UP:
             presence.wrap_up_until = None
         if capacity is not None:

@@ -151,6 +151,12 @@ class Settings(ChannelSettings):
     axd_offers_per_agent: int = Field(
         1, ge=1, le=20, description="offers an agent holds at once (each within their capacity)"
     )
+    axd_missed_before_away: int = Field(
+        3,
+        ge=0,
+        le=20,
+        description="offers an agent misses in a row before they are set away (0: never)",
+    )
     axd_wrap_up_seconds: int = Field(
         30, ge=0, description="after-contact work before the next offer, unless the queue says"
     )

@@ -121,3 +121,36 @@ def test_the_leader_sets_an_agents_skills_and_capacity(client: TestClient[Any]) 
     client.cookies.clear()
     sign_in(client, "agent1")
     assert client.get(f"/console/team/{agent}/profile").status_code == 403
+
+
+def test_an_agent_set_away_for_missed_offers_is_told_and_the_leader_sees_why(
+    client: TestClient[Any],
+) -> None:
+    from hotline.core.axd.state import expire_offers
+    from hotline.core.storage.models.base import utcnow
+
+    ctx = client.app.state.ctx
+    ctx.settings.axd_missed_before_away = 1
+    _agent, _leader, item = setup(client)
+
+    async def run_out() -> list[int]:
+        async with ctx.db.transaction() as s:
+            await s.execute(
+                QueueItem.__table__.update()
+                .where(QueueItem.id == item)
+                .values(offer_expires_at=utcnow().replace(year=2000))
+            )
+        return await expire_offers(ctx)
+
+    assert client.blocking_portal.call(run_out) == [item]
+    sign_in(client, "agent1")
+    page = BeautifulSoup(client.get("/console/queue").text, "html.parser")
+    assert page.find(id="my-state").get_text(strip=True) == "Away"
+    assert page.find(id="my-reason").get_text(strip=True) == "(Missed offers)"
+    client.cookies.clear()
+    sign_in(client, "team_leader1")
+    board = BeautifulSoup(
+        client.get("/console/team", headers={"Accept-Language": "zh-CN"}).text, "html.parser"
+    )
+    row = board.find("tr", attrs={"data-agent": "agent1"})
+    assert "(未接分配)" in row.find_all("td")[1].get_text(strip=True)

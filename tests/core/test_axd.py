@@ -9,7 +9,7 @@ from datetime import timedelta
 import pytest
 from sqlalchemy import select, update
 
-from hotline.core.axd.state import accept, decline, expire_offers, offer_next, set_state
+from hotline.core.axd.state import MISSED, accept, decline, expire_offers, offer_next, set_state
 from hotline.core.intake.receive import receive
 from hotline.core.people.accounts import hash_password
 from hotline.core.shell.context import AppContext
@@ -263,3 +263,68 @@ async def test_one_offer_at_a_time_and_a_miss_counted_once(ctx: AppContext) -> N
         assert (await s.get(AgentPresence, ann)).missed_offers == 1  # type: ignore[union-attr]
     await set_state(ctx, bob, AgentState.AVAILABLE, capacity=MIXED, languages=["zh_CN"])
     assert await offer_next(ctx, items[1]) == bob  # the next agent
+
+
+async def _let_run_out(ctx: AppContext, item: int) -> None:
+    async with ctx.db.transaction() as s:
+        await s.execute(
+            update(QueueItem)
+            .where(QueueItem.id == item)
+            .values(offer_expires_at=utcnow() - timedelta(seconds=1))
+        )
+    assert await expire_offers(ctx) == [item]
+
+
+async def test_an_agent_who_misses_offers_in_a_row_is_set_away(ctx: AppContext) -> None:
+    """As app_queue and mod_callcenter do: after the set number of offers missed in a row, the
+    agent is away with the reason "missed offers" and offered nothing more; an answered offer
+    starts the count again, and so does becoming available."""
+    ctx.settings.axd_missed_before_away = 2
+    await seed_city(ctx)
+    (ann,) = await agents(ctx, "ann")
+    await set_state(ctx, ann, AgentState.AVAILABLE, capacity=MIXED, languages=["zh_CN"])
+    items = [await item_for(ctx, "email") for _ in range(5)]
+
+    async def presence() -> AgentPresence:
+        async with ctx.db.session() as s:
+            found = await s.get(AgentPresence, ann)
+            assert found is not None
+            return found
+
+    assert await offer_next(ctx, items[0]) == ann
+    await _let_run_out(ctx, items[0])  # one miss
+    assert await offer_next(ctx, items[1]) == ann
+    assert await accept(ctx, items[1], ann)  # answered: the count starts again
+    assert (await presence()).state == AgentState.AVAILABLE
+    assert await offer_next(ctx, items[2]) == ann
+    await _let_run_out(ctx, items[2])
+    assert (await presence()).state == AgentState.AVAILABLE  # one in a row
+    assert await offer_next(ctx, items[3]) == ann
+    await _let_run_out(ctx, items[3])  # two in a row
+    now = await presence()
+    assert (now.state, now.away_reason, now.missed_offers) == (AgentState.AWAY, MISSED, 3)
+    assert await offer_next(ctx, items[4]) is None  # away: offered nothing
+    await set_state(ctx, ann, AgentState.AVAILABLE)  # back: counted from zero
+    assert await offer_next(ctx, items[4]) == ann
+    await _let_run_out(ctx, items[4])
+    assert (await presence()).state == AgentState.AVAILABLE
+
+
+async def test_a_declined_offer_is_not_a_miss_and_zero_never_sets_away(ctx: AppContext) -> None:
+    ctx.settings.axd_missed_before_away = 0  # the administrator turned it off
+    await seed_city(ctx)
+    (ann,) = await agents(ctx, "ann")
+    await set_state(ctx, ann, AgentState.AVAILABLE, capacity=MIXED, languages=["zh_CN"])
+    item = await item_for(ctx, "email")
+    for _ in range(5):
+        assert await offer_next(ctx, item) == ann
+        await _let_run_out(ctx, item)
+        async with ctx.db.transaction() as s:  # offered again to the same agent
+            await s.execute(update(QueueItem).where(QueueItem.id == item).values(declined_by=[]))
+    async with ctx.db.session() as s:
+        assert (await s.get(AgentPresence, ann)).state == AgentState.AVAILABLE  # type: ignore[union-attr]
+    ctx.settings.axd_missed_before_away = 1
+    assert await offer_next(ctx, item) == ann
+    assert await decline(ctx, item, ann)  # said no: not a miss
+    async with ctx.db.session() as s:
+        assert (await s.get(AgentPresence, ann)).state == AgentState.AVAILABLE  # type: ignore[union-attr]

@@ -98,6 +98,8 @@ class AgentPresence(Base):
     languages: Mapped[list[str]] = mapped_column(default=list)
     last_assigned_at: Mapped[datetime | None] = mapped_column()
     missed_offers: Mapped[int] = mapped_column(Integer, default=0)
+    # offers missed since the last answered one (or since becoming available)
+    missed_in_row: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CallRecord(Base):

@@ -1,0 +1,27 @@
+"""Offers an agent missed in a row: after the set number the agent is set away ("missed
+offers"), as call centres' queues do.
+
+Revision ID: 0021
+Revises: 0020
+Create Date: 2026-12-06
+"""
+import sqlalchemy as sa
+from alembic import op
+
+
+revision = '0021'
+down_revision = '0020'
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    with op.batch_alter_table('agent_presence') as batch:
+        batch.add_column(
+            sa.Column('missed_in_row', sa.Integer(), server_default='0', nullable=False)
+        )
+
+
+def downgrade() -> None:
+    with op.batch_alter_table('agent_presence') as batch:
+        batch.drop_column('missed_in_row')
