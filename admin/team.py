@@ -3,6 +3,8 @@ agent, and an agent signed out of the queue."""
 
 from __future__ import annotations
 
+import re
+from types import SimpleNamespace
 from typing import Any
 
 from litestar import Request, Response, get, post
@@ -116,6 +118,20 @@ async def move_item(request: Req, item_id: FromPath[int]) -> Response[Any]:
     return Redirect("/console/team", status_code=303)
 
 
+SIP_ADDRESS = re.compile(
+    r"^sips?:[A-Za-z0-9_.!~*'()&=+$,;?/%-]+@[A-Za-z0-9.\[\]:-]+(;[^\s<>\"]*)?$"
+)
+
+
+def _desk_phone(raw: str) -> str | None:
+    """The desk phone's SIP address as typed; ValueError when it is not one."""
+    if not raw:
+        return None
+    if len(raw) > 200 or not SIP_ADDRESS.fullmatch(raw):
+        raise ValueError(raw)
+    return raw
+
+
 def _profile_form(form: Any) -> tuple[dict[str, int], dict[str, int], list[str]]:
     """Capacity per medium, ``code:level`` skills, languages; ClientException names a mistake."""
     capacity = {}
@@ -154,10 +170,28 @@ async def agent_profile(request: Req, agent_id: FromPath[int]) -> Response[str]:
 async def save_agent_profile(request: Req, agent_id: FromPath[int]) -> Response[Any]:
     ctx = ctx_of(request)
     async with ctx.db.session() as session:
-        if await session.get(User, agent_id) is None:
-            raise NotFoundException("no such agent")
-    capacity, skills, languages = _profile_form(await request.form())
+        agent = await session.get(User, agent_id)
+    if agent is None:
+        raise NotFoundException("no such agent")
+    form = await request.form()
+    capacity, skills, languages = _profile_form(form)
+    typed = str(form.get("desk_phone", "") or "").strip()
+    try:
+        desk_phone = _desk_phone(typed)
+    except ValueError:  # the form back as typed, the mistake named beside the field
+        typed_profile = SimpleNamespace(
+            capacity=capacity, skills=skills, languages=languages, desk_phone=typed
+        )
+        return render(
+            request,
+            "admin/agent_profile.html",
+            status=400,
+            agent=agent,
+            presence=typed_profile,
+            media=list(Media),
+            phone_error=True,
+        )
     await axd_state.set_profile(
-        ctx, agent_id, capacity=capacity, skills=skills, languages=languages
+        ctx, agent_id, capacity=capacity, skills=skills, languages=languages, desk_phone=desk_phone
     )
     return Redirect("/console/team", status_code=303)

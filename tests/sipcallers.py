@@ -43,20 +43,20 @@ def free_udp_port() -> int:
         return int(s.getsockname()[1])
 
 
-def free_udp_pair() -> int:
-    """An even port whose next port is free too (RTP and RTCP)."""
+def free_udp_pair(pairs: int = 1) -> int:
+    """An even port whose next ``2 * pairs - 1`` ports are free too (RTP and RTCP per call)."""
     while True:
         port = free_udp_port() & ~1
+        sockets = [socket.socket(socket.AF_INET, socket.SOCK_DGRAM) for _ in range(2 * pairs)]
         try:
-            with (
-                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as a,
-                socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as b,
-            ):
-                a.bind(("127.0.0.1", port))
-                b.bind(("127.0.0.1", port + 1))
+            for offset, sock in enumerate(sockets):
+                sock.bind(("127.0.0.1", port + offset))
             return port
         except OSError:
             continue
+        finally:
+            for sock in sockets:
+                sock.close()
 
 
 # --- audio ---------------------------------------------------------------------------------
@@ -388,6 +388,7 @@ def plain_baresip(
     *,
     rtp_ports: tuple[int, int],
     dumps: Path | None = None,
+    answer: str = "manual",
 ) -> int:
     """Write ``folder``'s config for a baresip of its own (not the hotline's engine): G.711,
     one account ``user`` on loopback that ctrl_tcp answers or dials with, ``voice`` (a WAV at
@@ -409,7 +410,9 @@ def plain_baresip(
         "",
     ]
     (folder / "config").write_text("\n".join(config))
-    (folder / "accounts").write_text(f"<sip:{user}@127.0.0.1:{port}>;regint=0;answermode=manual\n")
+    (folder / "accounts").write_text(
+        f"<sip:{user}@127.0.0.1:{port}>;regint=0;answermode={answer}\n"
+    )
     return port
 
 
@@ -424,33 +427,44 @@ class BaresipCaller:
     number: str = "+8613800138000"
 
     async def call(
-        self, target: str, voice: np.ndarray, keys: list[tuple[float, str]], *, within: float = 60
+        self,
+        target: str,
+        voice: np.ndarray,
+        keys: list[tuple[float, str]],
+        *,
+        within: float = 60,
+        calls: int = 1,
     ) -> np.ndarray:
         """Dial ``sip:12345@target``; ``keys`` are (seconds after the answer, digit). Returns
-        what the caller heard, 8 kHz."""
+        what the caller heard, 8 kHz. ``calls``: how many calls end before it returns (2 when
+        the line transfers the caller: baresip follows a REFER with a call of its own, which
+        says ``voice`` again from its start); what each heard follows the other's."""
         self.work.mkdir(parents=True, exist_ok=True)
         said = self.work / "said.wav"
         soundfile.write(str(said), voice, 8000, subtype="PCM_16")
-        ctrl_port, rtp = free_udp_port(), free_udp_pair()
+        ctrl_port, rtp = free_udp_port(), free_udp_pair(calls)
         (self.work / "dumps").mkdir(exist_ok=True)
         plain_baresip(
             self.work,
             self.number,
             ctrl_port,
             said,
-            rtp_ports=(rtp, rtp + 1),
+            rtp_ports=(rtp, rtp + 2 * calls - 1),
             dumps=self.work / "dumps",
         )
         loop = asyncio.get_running_loop()
         answered: asyncio.Future[float] = loop.create_future()
         closed: asyncio.Future[str] = loop.create_future()
+        ended: list[str] = []
 
         def on_event(msg: Message) -> None:
             kind = msg.get("type")
             if kind == "CALL_ESTABLISHED" and not answered.done():
                 answered.set_result(loop.time())
-            elif kind == "CALL_CLOSED" and not closed.done():
-                closed.set_result(str(msg.get("param", "")))
+            elif kind == "CALL_CLOSED":
+                ended.append(str(msg.get("param", "")))
+                if len(ended) >= calls and not closed.done():
+                    closed.set_result(ended[-1])
 
         with (self.work / "baresip.log").open("wb") as log:  # kept for a failing test
             proc = await asyncio.create_subprocess_exec(
@@ -474,5 +488,54 @@ class BaresipCaller:
             await ctrl.close()
             proc.terminate()
             await proc.wait()
-        [heard] = (self.work / "dumps").glob("dump-*-dec.wav")
-        return read_8k(heard)
+        heard = sorted((self.work / "dumps").glob("dump-*-dec.wav"))
+        assert len(heard) == calls, heard
+        return np.concatenate([read_8k(path) for path in heard])
+
+
+@dataclass
+class DeskPhone:
+    """An agent's desk phone: a baresip of its own that answers every call at once, says
+    ``voice`` (hanging up when it ends) and keeps what it heard."""
+
+    work: Path
+    extension: str = "1001"
+    address: str = ""
+    _proc: asyncio.subprocess.Process | None = None
+
+    async def __aenter__(self) -> DeskPhone:
+        self.work.mkdir(parents=True, exist_ok=True)
+        (self.work / "dumps").mkdir(exist_ok=True)
+        rtp = free_udp_pair()
+        port = plain_baresip(
+            self.work,
+            self.extension,
+            free_udp_port(),
+            self.work / "said.wav",
+            rtp_ports=(rtp, rtp + 1),
+            dumps=self.work / "dumps",
+            answer="auto",
+        )
+        self.address = f"sip:{self.extension}@127.0.0.1:{port}"
+        with (self.work / "baresip.log").open("wb") as log:
+            self._proc = await asyncio.create_subprocess_exec(
+                "baresip",
+                "-f",
+                str(self.work),
+                stdin=asyncio.subprocess.DEVNULL,
+                stdout=log,
+                stderr=asyncio.subprocess.STDOUT,
+            )
+        await asyncio.sleep(0.5)  # listening
+        return self
+
+    def says(self, voice: np.ndarray) -> None:
+        soundfile.write(str(self.work / "said.wav"), voice, 8000, subtype="PCM_16")
+
+    def heard(self) -> list[np.ndarray]:
+        return [read_8k(p) for p in sorted((self.work / "dumps").glob("dump-*-dec.wav"))]
+
+    async def __aexit__(self, *_exc: object) -> None:
+        if self._proc is not None:
+            self._proc.terminate()
+            await self._proc.wait()

@@ -315,15 +315,17 @@ class BaresipEngine(BaresipProcess):
         if call is not None and call.recorder is not None:
             self._end_recording(call, "stopped")
 
-    async def transfer(self, call_id: str, target: str) -> None:
+    async def transfer(self, call_id: str, target: str) -> bool:
         call = self._live(call_id)
         if call is None:
-            return
+            return False
         if not target.startswith(("sip:", "sips:", "tel:")):
             target = f"sip:{target}@{self.host}:{self.port}"
         replies = await self._on_call(call, ("transfer", target))
         if not replies[0].get("ok"):
-            log.warning("transfer of %s to %s failed: %s", call_id, target, replies[0].get("data"))
+            log.warning("transfer of %s failed: %s", call_id, replies[0].get("data"))
+            return False
+        return True
 
     async def hangup(self, call_id: str) -> None:
         call = self._live(call_id)

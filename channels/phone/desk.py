@@ -183,6 +183,9 @@ class KernelDesk:
         except Exception:
             log.warning("the call-back request waits for the next sweep of the queue")
 
+    async def put_through(self, item_id: int) -> tuple[int, str] | None:
+        return await calls.put_through(self.ctx, item_id)
+
     async def answered(self, item_id: int, caller: Caller) -> int | None:
         agent = await calls.answered(self.ctx, item_id, QueueOutcome.ANSWERED)
         if agent is not None and self._contacts(caller):
@@ -207,6 +210,7 @@ class KernelDesk:
             wait_seconds=detail.wait_seconds,
             ended_at=detail.ended_at,
             hung_up_by=detail.hung_up_by,
+            put_through_to=detail.put_through_to,
         )
         async with self.ctx.db.transaction() as session:
             session.add(record)

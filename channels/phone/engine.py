@@ -86,6 +86,8 @@ class Engine(Protocol):
 
     async def stop_record(self, call_id: str) -> None: ...
 
-    async def transfer(self, call_id: str, target: str) -> None: ...
+    async def transfer(self, call_id: str, target: str) -> bool:
+        """Ask the caller's side to call ``target`` instead (a blind transfer: SIP REFER).
+        False when it was refused or the call is gone."""
 
     async def hangup(self, call_id: str) -> None: ...

@@ -147,7 +147,9 @@ class Ivr:
             if call.mode == "queue" and not entering:  # (entering: the queue step records it)
                 await self.waiting.gone(call)
             if not entering:
-                await self._record_call(call, "caller")
+                await self._record_call(
+                    call, "transfer" if call.mode == "transferred" else "caller"
+                )
             if call.mode != "recording":  # a recording in progress still comes, then we forget
                 self.calls.pop(call.call_id, None)
 

@@ -5,9 +5,11 @@ whole). The caller hears the step's prompt, their place in line and the expected
 music on hold; after every ``announce_seconds`` of music the place and wait are said again. Key 1 leaves the
 queue for a voicemail (the menu's fallback step), key 2 for a call back; hanging up abandons
 the call (the desk makes a call-back request when the number is known and the site wants it).
-An agent taking the call is seen by asking the desk every ``check_seconds``; until calls are
-bridged to agents, the caller is then told that this agent will call them back, and the agent
-gets that call-back request (the desk's ``answered``). Outside office hours (a menu with
+An agent taking the call is seen by asking the desk every ``check_seconds``. When the agent has
+a desk phone, the caller is told so and put through to it (a blind transfer, SIP REFER: the
+caller's side calls the agent's phone; the item stays the agent's until they finish it in the
+console). Otherwise, or when the transfer is refused, the caller is told that this agent will
+call them back, and the agent gets that call-back request (the desk's ``answered``). Outside office hours (a menu with
 ``hours = "office"``) the menu's closed step is heard instead of a queue with nobody in it."""
 
 from __future__ import annotations
@@ -26,6 +28,7 @@ if TYPE_CHECKING:
     from .menu import Node
 
 LEAVE_FOR_VOICEMAIL, LEAVE_FOR_CALLBACK = "1", "2"
+TRANSFER_SECONDS = 30.0  # our leg of a call put through ends by then, if the caller's has not
 
 
 @dataclass(frozen=True)
@@ -58,6 +61,7 @@ class CallDetail:
     wait_seconds: float | None = None
     ended_at: datetime | None = None
     hung_up_by: str = ""  # caller, line
+    put_through_to: str | None = None  # the agent's desk phone
 
 
 class QueueDesk(Protocol):
@@ -76,6 +80,10 @@ class QueueDesk(Protocol):
         """The caller left the queue (``reason``: abandoned, voicemail, callback): the item
         closes; a call back follows where asked (or, abandoned, where the site wants it).
         Returns the seconds waited, or None when an agent took the call first."""
+
+    async def put_through(self, item_id: int) -> tuple[int, str] | None:
+        """An agent took the call and has a desk phone: (the agent, the phone's SIP address);
+        the call is theirs until they finish it. None: no desk phone."""
 
     async def answered(self, item_id: int, caller: Caller) -> int | None:
         """An agent took the call: it becomes their call-back request. Returns the agent."""
@@ -215,6 +223,31 @@ class Waiting:
         self._stop(call, "abandoned", waited)
 
     async def _answered(self, call: Call, wait: Wait) -> None:
+        through = await self.desk.put_through(wait.item_id)
+        if through is not None:
+            self._stop(call, "answered", asyncio.get_running_loop().time() - wait.since)
+            call.detail.agent_id, phone = through
+            await self.ivr.engine.stop_playback(call.call_id)
+            said = [await self.ivr._speak(call, texts.PUTTING_THROUGH)]
+            await self.ivr._play(call, said, lambda: self._put_through(call, wait, phone))
+            return
+        await self._call_back(call, wait)
+
+    async def _put_through(self, call: Call, wait: Wait, phone: str) -> None:
+        """The caller's side is asked to call the agent's desk phone (a blind transfer); our
+        leg ends once it has (or after ``TRANSFER_SECONDS``). Refused: the agent calls back."""
+        if call.ended:
+            return
+        if not await self.ivr.engine.transfer(call.call_id, phone):
+            await self._call_back(call, wait)
+            return
+        call.detail.put_through_to = phone
+        call.mode = "transferred"
+        asyncio.get_running_loop().call_later(
+            TRANSFER_SECONDS, lambda: self.ivr._spawn(self.ivr._hangup(call))
+        )
+
+    async def _call_back(self, call: Call, wait: Wait) -> None:
         agent = await self.desk.answered(wait.item_id, self.ivr._caller(call))
         self._stop(call, "answered", asyncio.get_running_loop().time() - wait.since)
         call.detail.agent_id = agent

@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from hotline.core.delivery.events import QUEUE_CHANNEL
 from hotline.core.storage.enums import Media, QueueOutcome, QueueState
-from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.axd import AgentPresence, QueueItem
 from hotline.core.storage.models.base import utcnow
 
 if TYPE_CHECKING:
@@ -146,6 +146,31 @@ async def answered(ctx: AppContext, item_id: int, outcome: QueueOutcome) -> int 
             now,
         )
         return item.agent_id
+
+    return await ctx.db.run(write, write=True)
+
+
+async def put_through(ctx: AppContext, item_id: int) -> tuple[int, str] | None:
+    """An agent took the call item and has a desk phone: the call is answered (``outcome``) and
+    the item stays the agent's, taking them whole, until they finish it in the console (then
+    wrap-up, as for every medium). Returns (agent, desk phone), or None: no desk phone, or the
+    item is not taken."""
+
+    def write(session: Session) -> tuple[int, str] | None:
+        item = session.scalar(
+            select(QueueItem)
+            .where(QueueItem.id == item_id, QueueItem.state == QueueState.ASSIGNED)
+            .with_for_update()
+        )
+        if item is None or item.agent_id is None:
+            return None
+        phone = session.scalar(
+            select(AgentPresence.desk_phone).where(AgentPresence.user_id == item.agent_id)
+        )
+        if not phone:
+            return None
+        item.outcome, item.updated_at = QueueOutcome.ANSWERED, utcnow()
+        return item.agent_id, phone
 
     return await ctx.db.run(write, write=True)
 

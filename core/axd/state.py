@@ -238,15 +238,18 @@ async def set_profile(
     capacity: dict[str, int],
     skills: dict[str, int],
     languages: list[str],
+    desk_phone: str | None = None,
 ) -> None:
-    """What an agent can take: contacts at once per medium, skill levels (1 best), languages.
-    Their state is left as it is (a new profile starts out of the queue)."""
+    """What an agent can take: contacts at once per medium, skill levels (1 best), languages,
+    and the desk phone calls are put through to (a SIP address; None: none). Their state is
+    left as it is (a new profile starts out of the queue)."""
 
     def write(session: Session) -> None:
         presence = session.get(AgentPresence, user_id) or AgentPresence(
             user_id=user_id, state=AgentState.SIGNED_OUT, since=utcnow()
         )
         presence.capacity, presence.skills, presence.languages = capacity, skills, languages
+        presence.desk_phone = desk_phone
         session.add(presence)
 
     await ctx.db.run(write, write=True)

@@ -105,9 +105,25 @@ def test_the_leader_sets_an_agents_skills_and_capacity(client: TestClient[Any]) 
             "skills": "noise:1，pothole:3",
             "lang_zh_CN": "yes",
             "lang_en": "yes",
+            "desk_phone": "sip:1001@10.0.0.21:5060",
         },
     )
     assert saved.status_code == 200
+    for wrong in (
+        "1001",
+        "http://10.0.0.21/",
+        "sip:1001@host\r\nVia: x",
+        "sip:1001@ho st",
+        "sip:" + "a" * 200 + "@h",
+    ):
+        refused = client.post(
+            f"/console/team/{agent}/profile",
+            data={"_csrf_token": token, "capacity_voice": "1", "desk_phone": wrong},
+        )
+        assert refused.status_code == 400, wrong
+        form = BeautifulSoup(refused.text, "html.parser")
+        assert "SIP address" in form.find(id="desk_phone-error").get_text(), wrong
+        assert form.find(id="desk_phone")["value"] == wrong  # given back as typed
 
     async def profile() -> AgentPresence | None:
         async with client.app.state.ctx.db.session() as s:
@@ -118,6 +134,9 @@ def test_the_leader_sets_an_agents_skills_and_capacity(client: TestClient[Any]) 
     assert presence.capacity == {"email": 2, "voice": 1}
     assert presence.skills == {"noise": 1, "pothole": 3}
     assert presence.languages == ["zh_CN", "en"]
+    assert presence.desk_phone == "sip:1001@10.0.0.21:5060"
+    page = client.get(f"/console/team/{agent}/profile")
+    assert 'value="sip:1001@10.0.0.21:5060"' in page.text
     client.cookies.clear()
     sign_in(client, "agent1")
     assert client.get(f"/console/team/{agent}/profile").status_code == 403

@@ -100,6 +100,8 @@ class AgentPresence(Base):
     missed_offers: Mapped[int] = mapped_column(Integer, default=0)
     # offers missed since the last answered one (or since becoming available)
     missed_in_row: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # the SIP address of the agent's desk phone: a call the agent takes is put through to it
+    desk_phone: Mapped[str | None] = mapped_column(String(200))
 
 
 class CallRecord(Base):
@@ -124,4 +126,6 @@ class CallRecord(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     wait_seconds: Mapped[float | None] = mapped_column(Float)
     ended_at: Mapped[datetime] = mapped_column()
-    hung_up_by: Mapped[str] = mapped_column(String(16))  # "caller" or "line"
+    hung_up_by: Mapped[str] = mapped_column(String(16))  # "caller", "line" or "transfer"
+    # the agent's desk phone the call was put through to (a SIP REFER), when it was
+    put_through_to: Mapped[str | None] = mapped_column(String(200))

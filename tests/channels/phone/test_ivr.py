@@ -58,8 +58,11 @@ class FakeEngine:
     async def stop_record(self, call_id: str) -> None:
         self.commands.append(("stop_record", call_id))
 
-    async def transfer(self, call_id: str, target: str) -> None:
+    refuse_transfer = False  # the caller's side refuses a REFER
+
+    async def transfer(self, call_id: str, target: str) -> bool:
         self.commands.append(("transfer", call_id, target))
+        return not self.refuse_transfer
 
     async def hangup(self, call_id: str) -> None:
         self.commands.append(("hangup", call_id))

@@ -1,8 +1,8 @@
 """A caller waiting for an agent, driven by engine events alone (no audio): the queue entered,
 the place and expected wait said at entry and again at the menu's interval over music on hold,
 keys that leave the queue for a voicemail or a call back, a hang-up that abandons the call,
-an agent taking the call (a call back from that agent, until calls are bridged), and the call
-detail record each call leaves."""
+an agent taking the call (put through to their desk phone, or a call back from that agent when
+they have none or the transfer is refused), and the call detail record each call leaves."""
 
 from __future__ import annotations
 
@@ -50,6 +50,8 @@ class QueueDesk(FakeDesk):
         self.queued: list[tuple[str, str]] = []
         self.left: list[tuple[int, str, str]] = []
         self.taken: list[int] = []
+        self.through: list[int] = []
+        self.phones: dict[int, str] = {}  # agent -> desk phone
         self.records: list[CallDetail] = []
         self.asked = 0
 
@@ -73,6 +75,13 @@ class QueueDesk(FakeDesk):
         self.items[item_id] = Place("done", None, 0, 0)
         self.left.append((item_id, reason, caller.number))
         return 12.5
+
+    async def put_through(self, item_id: int) -> tuple[int, str] | None:
+        agent = self.items[item_id].agent_id
+        if agent is None or agent not in self.phones:
+            return None
+        self.through.append(item_id)
+        return agent, self.phones[agent]
 
     async def answered(self, item_id: int, caller: Caller) -> int | None:
         self.items[item_id] = Place("done", None, 0, 0)
@@ -220,6 +229,43 @@ async def test_an_agent_taking_the_call_calls_the_caller_back(tmp_path: Path) ->
     assert line.engine.commands[-1] == ("hangup", "c1")
     [record] = line.desk.records
     assert (record.left_reason, record.agent_id, record.hung_up_by) == ("answered", 7, "line")
+
+
+async def test_an_agent_with_a_desk_phone_has_the_call_put_through(tmp_path: Path) -> None:
+    line = QueueLine(tmp_path)
+    line.desk.phones = {7: "sip:1007@10.0.0.7:5060"}
+    await line.to_queue()
+    line.desk.items[1] = Place("assigned", 7, 1, 0)
+    await asyncio.sleep(0.05)
+    await line.settle()
+    assert (line.desk.through, line.desk.taken) == ([1], [])  # no call-back request
+    assert line.heard()[-1] == f"say/en/en|{texts.PUTTING_THROUGH}"
+    assert line.engine.commands[-1] == ("transfer", "c1", "sip:1007@10.0.0.7:5060")
+    assert not line.did("hangup")  # the caller's side ends our leg once through
+    await line.ivr.on_event(CallEnded("c1", "hangup"))
+    await line.settle()
+    [record] = line.desk.records
+    assert (record.left_reason, record.agent_id, record.hung_up_by) == ("answered", 7, "transfer")
+    assert record.put_through_to == "sip:1007@10.0.0.7:5060"
+
+
+async def test_a_refused_transfer_becomes_the_agents_call_back(tmp_path: Path) -> None:
+    line = QueueLine(tmp_path)
+    line.desk.phones = {7: "sip:1007@10.0.0.7:5060"}
+    line.engine.refuse_transfer = True
+    await line.to_queue()
+    line.desk.items[1] = Place("assigned", 7, 1, 0)
+    await asyncio.sleep(0.05)
+    await line.settle()
+    assert (line.desk.through, line.desk.taken) == ([1], [1])
+    assert line.heard()[-1] == f"say/en/en|{texts.AGENT_CALLS_BACK}"
+    assert line.engine.commands[-1] == ("hangup", "c1")
+    [record] = line.desk.records
+    assert (record.left_reason, record.hung_up_by, record.put_through_to) == (
+        "answered",
+        "line",
+        None,
+    )
 
 
 async def test_outside_office_hours_the_closed_step_answers(tmp_path: Path) -> None:

@@ -1,5 +1,6 @@
-"""Offers an agent missed in a row: after the set number the agent is set away ("missed
-offers"), as call centres' queues do.
+"""Offers an agent missed in a row (after the set number the agent is set away, "missed
+offers", as call centres' queues do); the agent's desk phone, which a call the agent takes is
+put through to, and the call detail record's note of it.
 
 Revision ID: 0021
 Revises: 0020
@@ -20,8 +21,14 @@ def upgrade() -> None:
         batch.add_column(
             sa.Column('missed_in_row', sa.Integer(), server_default='0', nullable=False)
         )
+        batch.add_column(sa.Column('desk_phone', sa.String(length=200), nullable=True))
+    with op.batch_alter_table('call_records') as batch:
+        batch.add_column(sa.Column('put_through_to', sa.String(length=200), nullable=True))
 
 
 def downgrade() -> None:
+    with op.batch_alter_table('call_records') as batch:
+        batch.drop_column('put_through_to')
     with op.batch_alter_table('agent_presence') as batch:
+        batch.drop_column('desk_phone')
         batch.drop_column('missed_in_row')
