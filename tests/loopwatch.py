@@ -123,7 +123,7 @@ def main() -> None:
     settings = load_settings(port=port)
     watch = Watch(report, threshold)
     logging.getLogger("asyncio").addHandler(SlowCallbacks(watch))
-    app = create_app(settings)
+    app = create_app(settings, owns_process=True)  # as ``hotline serve`` builds it
     server = uvicorn.Server(server_config(app, settings, log_level="warning"))
 
     loop = asyncio.new_event_loop()

@@ -147,7 +147,7 @@ def cmd_serve(args: argparse.Namespace) -> int:
     _private_data_dir(settings)
     # every connection is a descriptor, and so is every open file and database handle
     raise_open_files_limit(settings.max_connections + 1024)
-    app = create_app(settings)
+    app = create_app(settings, owns_process=True)
     print(f"Civic Hotline is running at {settings.url}", flush=True)
     uvicorn.Server(server_config(app, settings)).run(sockets=[sock])
     return 0

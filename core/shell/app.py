@@ -87,8 +87,13 @@ def make_stores(settings: Settings) -> dict[str, Store]:
     return {"sessions": StrictFileStore(settings.data_dir / "sessions", create_directories=True)}
 
 
-def create_app(settings: Settings, kernel: Kernel | None = None) -> Litestar:
-    """Build the hotline app. Jobs start in-process when ``settings.jobs_in_process``."""
+def create_app(
+    settings: Settings, kernel: Kernel | None = None, *, owns_process: bool = False
+) -> Litestar:
+    """Build the hotline app. Jobs start in-process when ``settings.jobs_in_process``.
+    ``owns_process``: the app is the process (``hotline serve``), so start-up may tune the
+    collector for it; never in a process that builds apps by the dozen (the tests): frozen
+    objects are never collected, and neither would be the connections of apps gone since."""
     settings.data_dir.mkdir(parents=True, exist_ok=True)
     ensure_secret_key(settings)
     kernel = kernel or Kernel(settings)
@@ -110,14 +115,15 @@ def create_app(settings: Settings, kernel: Kernel | None = None) -> Litestar:
                     await session.execute(text("SELECT 1"))
         except (OSError, TimeoutError, SQLAlchemyError):
             log.warning("database not reachable at start-up")
-        # what start-up made (modules, tables, templates) lives as long as the process: kept out
-        # of the collector's full passes, which otherwise walk it all inside some request
-        gc.collect()
-        gc.freeze()
-        # and the collector runs less often: with the default thresholds (700, 10, 10) its
-        # passes over the caches that fill after start-up (compiled SQL, templates) took 40 to
-        # 200 ms inside requests on PostgreSQL (the loop watch test; with the collector off, none)
-        gc.set_threshold(50_000, 100, 1_000)
+        if owns_process:
+            # what start-up made (modules, tables, templates) lives as long as the process: kept
+            # out of the collector's full passes, which otherwise walk it all inside some request
+            gc.collect()
+            gc.freeze()
+            # and the collector runs less often: with the default thresholds (700, 10, 10) its
+            # passes over the caches that fill after start-up (compiled SQL, templates) took 40
+            # to 200 ms inside requests on PostgreSQL (the loop watch test; with it off, none)
+            gc.set_threshold(50_000, 100, 1_000)
         if settings.jobs_in_process:
             kernel.jobs.start_in_process(settings.job_workers, settings.job_poll_seconds)
 
