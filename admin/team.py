@@ -13,18 +13,21 @@ from litestar.params import FromPath
 from litestar.response import Redirect
 from sqlalchemy import func, select, update
 
+from hotline.core.axd import calls
 from hotline.core.axd import selection as axd_selection
 from hotline.core.axd import state as axd_state
+from hotline.core.cases.contacts import mask
 from hotline.core.delivery.events import QUEUE_CHANNEL
 from hotline.core.people.permissions import Permission
-from hotline.core.shell.web import parse_id, render
+from hotline.core.reference.durations import in_words
+from hotline.core.shell.web import parse_id, render, request_language
 from hotline.core.storage.enums import AgentState, Media, QueueState
 from hotline.core.storage.models.axd import AgentPresence, QueueItem
 from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.people import User
 
 from .desktop import away_names
-from .guards import ctx_of, requires
+from .guards import can, ctx_of, requires
 
 Req = Request[Any, Any, Any]
 
@@ -60,16 +63,29 @@ async def team_board(request: Req) -> Response[str]:
             )
             or 0
         )
+        live = await session.run_sync(calls.live_calls)
     rows = [
         (user, presence, {m: n for (a, m), n in load.items() if a == user.id})
         for user, presence in agents
+    ]
+    now = utcnow()
+    lang = request_language(request)
+    unmask = can(request, Permission.CONTACT_UNMASK)
+    phone_calls = [
+        {
+            "call": call,
+            "caller": (call.caller if unmask else mask(call.caller)) if call.caller else "",
+            "for": in_words((now - call.since).total_seconds(), lang),
+        }
+        for call in live
     ]
     return render(
         request,
         "admin/team.html",
         rows=rows,
         waiting=waiting,
-        now=utcnow(),
+        calls=phone_calls,
+        now=now,
         away_names=await away_names(request),
     )
 

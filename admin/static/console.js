@@ -44,6 +44,10 @@
       } else if (list) {
         var current = encodeURIComponent(list.getAttribute("data-current") || "");
         window.htmx.ajax("GET", "/console/queue/worklist?current=" + current, { target: "#worklist", swap: "outerHTML", headers: REFRESH });
+      } else if (document.querySelector("[data-live]")) {
+        // a board (the team's): the page's live part, fetched again from the page's own address
+        var live = "#" + document.querySelector("[data-live]").id;
+        window.htmx.ajax("GET", window.location.pathname, { target: live, select: live, swap: "outerHTML", headers: REFRESH });
       }
     }, 300);
   }
@@ -58,7 +62,7 @@
     // an offer withdrawn (the caller hung up, another agent took it): its notice goes too
     var notice = document.getElementById("offer-notice");
     if (notice && !document.querySelector("#offers li.offer")) { notice.hidden = true; }
-    var onQueue = !!(document.getElementById("queue") || document.getElementById("worklist"));
+    var onQueue = !!(document.getElementById("queue") || document.getElementById("worklist") || document.querySelector("[data-live]"));
     if (onQueue && !source) {
       source = new EventSource("/console/stream");
       source.addEventListener("offer", offered);

@@ -16,6 +16,8 @@ from hotline.core.delivery.events import QUEUE_CHANNEL
 from hotline.core.storage.enums import Media, QueueOutcome, QueueState
 from hotline.core.storage.models.axd import AgentPresence, QueueItem
 from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import Case, ContactPoint, Interaction
+from hotline.core.storage.models.people import User
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext
@@ -148,6 +150,60 @@ async def answered(ctx: AppContext, item_id: int, outcome: QueueOutcome) -> int 
         return item.agent_id
 
     return await ctx.db.run(write, write=True)
+
+
+@dataclass(frozen=True)
+class LiveCall:
+    """A call in the AXD queue now: waiting, offered to an agent (ringing on their screen), or
+    with an agent; ``since``: when it started waiting, or when the agent took it."""
+
+    item_id: int
+    state: str
+    queue: str
+    caller: str  # "" when withheld
+    since: datetime
+    tracking_number: str
+    agent: str | None
+    desk_phone: str | None
+
+
+def live_calls(session: Session) -> list[LiveCall]:
+    """Read unit: the calls waiting or with agents, longest first (sealed letters are never
+    calls). A call put through to a desk phone counts until its agent finishes it."""
+    rows = session.execute(
+        select(
+            QueueItem,
+            Case.tracking_number,
+            ContactPoint.value,
+            User.display_name,
+            AgentPresence.desk_phone,
+        )
+        .join(Case, Case.id == QueueItem.case_id)
+        .join(Interaction, Interaction.id == QueueItem.interaction_id)
+        .outerjoin(ContactPoint, ContactPoint.id == Interaction.contact_point_id)
+        .outerjoin(User, User.id == QueueItem.agent_id)
+        .outerjoin(AgentPresence, AgentPresence.user_id == QueueItem.agent_id)
+        .where(
+            QueueItem.media == Media.VOICE,
+            QueueItem.state.in_([QueueState.WAITING, QueueState.OFFERED, QueueState.ASSIGNED]),
+        )
+        .order_by(QueueItem.waiting_since)
+    )
+    return [
+        LiveCall(
+            item.id,
+            str(item.state),
+            item.skills[0] if item.skills else "",
+            caller or "",
+            item.assigned_at
+            if item.state == QueueState.ASSIGNED and item.assigned_at
+            else item.waiting_since,
+            number,
+            agent,
+            phone if item.state == QueueState.ASSIGNED else None,
+        )
+        for item, number, caller, agent, phone in rows
+    ]
 
 
 async def put_through(ctx: AppContext, item_id: int) -> tuple[int, str] | None:

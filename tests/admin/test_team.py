@@ -173,3 +173,61 @@ def test_an_agent_set_away_for_missed_offers_is_told_and_the_leader_sees_why(
     )
     row = board.find("tr", attrs={"data-agent": "agent1"})
     assert "(未接分配)" in row.find_all("td")[1].get_text(strip=True)
+
+
+def test_the_board_lists_calls_waiting_and_with_agents_numbers_masked(
+    client: TestClient[Any],
+) -> None:
+    """The team leader's live list of calls: each waiting call and each call with an agent,
+    how long, which queue, the caller's number masked (the role may not call citizens), the
+    agent and whether the call went to their desk phone; the list refreshes itself."""
+    from hotline.core.axd.state import accept, set_profile
+
+    ctx = client.app.state.ctx
+    agent, _leader, _item = setup(client)
+
+    async def calls() -> tuple[int, int]:
+        made = []
+        for n, number in enumerate(("+8613912345678", "+8613955556666")):
+            result = await receive(
+                ctx,
+                submission(
+                    channel="phone",
+                    external_id=f"queue:call-{n}",
+                    media="voice",
+                    skills=["general"],
+                    contacts=[{"kind": "phone", "value": number}],
+                ),
+            )
+            async with ctx.db.session() as s:
+                made.append(
+                    await s.scalar(select(QueueItem.id).where(QueueItem.case_id == result.case_id))
+                )
+        await set_profile(
+            ctx,
+            agent,
+            capacity={"voice": 1, "web_form": 2},
+            skills={},
+            languages=[],
+            desk_phone="sip:1001@10.0.0.21",
+        )
+        assert await accept(ctx, made[0], agent)
+        return made[0], made[1]
+
+    talking, waiting = client.blocking_portal.call(calls)
+    sign_in(client, "team_leader1")
+    page = BeautifulSoup(client.get("/console/team").text, "html.parser")
+    assert page.find(id="team-live").has_attr("data-live")  # refreshed when the queue changes
+    rows = {int(tr["data-item"]): tr for tr in page.select("#calls tbody tr")}
+    assert list(rows) == [talking, waiting]  # longest first
+    cells = [td.get_text(" ", strip=True) for td in rows[talking].find_all("td")]
+    assert cells[0] == "With an agent" and cells[2] == "general"
+    assert cells[3] == "+86139****5678"  # masked
+    assert cells[4] == "agent one (desk phone)"
+    waiting_cells = [td.get_text(" ", strip=True) for td in rows[waiting].find_all("td")]
+    assert (waiting_cells[0], waiting_cells[3], waiting_cells[4]) == (
+        "Waiting",
+        "+86139****6666",
+        "—",
+    )
+    assert "13912345678" not in page.get_text()
