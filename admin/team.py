@@ -11,17 +11,16 @@ from litestar import Request, Response, get, post
 from litestar.exceptions import ClientException, NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from hotline.core.axd import calls
 from hotline.core.axd import selection as axd_selection
 from hotline.core.axd import state as axd_state
 from hotline.core.cases.contacts import mask
-from hotline.core.delivery.events import QUEUE_CHANNEL
 from hotline.core.people.permissions import Permission
 from hotline.core.reference.durations import in_words
 from hotline.core.shell.web import parse_id, render, request_language
-from hotline.core.storage.enums import AgentState, Media, QueueState
+from hotline.core.storage.enums import Media, QueueState
 from hotline.core.storage.models.axd import AgentPresence, QueueItem
 from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.people import User
@@ -97,13 +96,7 @@ async def sign_agent_out(request: Req, agent_id: FromPath[int]) -> Response[Any]
     async with ctx.db.session() as session:
         if await session.get(User, agent_id) is None:
             raise NotFoundException("no such agent")
-    await axd_state.set_state(ctx, agent_id, AgentState.SIGNED_OUT)
-    async with ctx.db.transaction() as session:
-        await session.execute(
-            update(QueueItem)
-            .where(QueueItem.agent_id == agent_id, QueueItem.state == QueueState.OFFERED)
-            .values(state=QueueState.WAITING, agent_id=None, offered_at=None, offer_expires_at=None)
-        )
+    await axd_state.sign_out(ctx, agent_id)
     return Redirect("/console/team", status_code=303)
 
 
@@ -114,23 +107,12 @@ async def move_item(request: Req, item_id: FromPath[int]) -> Response[Any]:
     target = parse_id((await request.form()).get("agent_id"))
     if target is None:
         raise ClientException("choose an agent")
-    async with ctx.db.transaction() as session:
+    async with ctx.db.session() as session:
         agent = await session.get(User, target)
-        if agent is None or not agent.active:
-            raise ClientException("no such agent")
-        moved = await session.execute(
-            update(QueueItem)
-            .where(
-                QueueItem.id == item_id,
-                QueueItem.state.in_([QueueState.WAITING, QueueState.OFFERED, QueueState.ASSIGNED]),
-            )
-            .values(state=QueueState.ASSIGNED, agent_id=target, updated_at=utcnow())
-        )
-    if not moved.rowcount:  # type: ignore[attr-defined]
+    if agent is None or not agent.active:
+        raise ClientException("no such agent")
+    if not await axd_state.move(ctx, item_id, target):
         raise ClientException("that contact is no longer in the queue")
-    ctx.events.publish(
-        {"type": "assigned", "item_id": item_id, "agent_id": target}, [QUEUE_CHANNEL]
-    )
     return Redirect("/console/team", status_code=303)
 
 

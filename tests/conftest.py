@@ -232,8 +232,18 @@ from tests.mailservers import dovecot, smtp_sink  # noqa: E402, F401
 
 # The suite runs on two workers (pytest-xdist, `--dist loadgroup`; see deploy/test.sh). Tests that
 # drive real SIP callers and the phone engine share one worker: their engines and callers are
-# processes that must not contend for the same audio devices, ports and CPU at once.
-SERIAL_GROUPS = (("channels/phone/", "phone"), ("speech/", "speech"))
+# processes that must not contend for the same audio devices, ports and CPU at once. So do the
+# tests that run whole `hotline serve` processes on PostgreSQL under load (each holds a pool of
+# connections per process and per job thread, ~25 at the peak measured alone): one CI run had
+# the harness's own connection refused ("too many clients", the server allows 100).
+SERIAL_GROUPS = (
+    ("channels/phone/", "phone"),
+    ("speech/", "speech"),
+    ("core/test_crash_safety.py", "served-postgres"),
+    ("core/test_faults_postgres.py", "served-postgres"),
+    ("core/test_jobs.py", "served-postgres"),
+    ("core/test_event_loop.py", "served-postgres"),
+)
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:

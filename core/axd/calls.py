@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
+from hotline.core.axd import offers
 from hotline.core.delivery.events import QUEUE_CHANNEL
 from hotline.core.storage.enums import Media, QueueOutcome, QueueState
 from hotline.core.storage.models.axd import AgentPresence, QueueItem
@@ -104,6 +105,7 @@ async def leave(ctx: AppContext, item_id: int, outcome: QueueOutcome) -> Left | 
         if item is None:
             return None
         offered_to = item.agent_id if item.state == QueueState.OFFERED else None
+        offers.closed(session, item_id, offers.OfferEnd.WITHDRAWN, now)
         item.state, item.outcome, item.done_at, item.updated_at = (
             QueueState.DONE,
             outcome,

@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import timedelta
 from typing import TYPE_CHECKING
 
-from sqlalchemy import select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from hotline.core.delivery.events import QUEUE_CHANNEL
@@ -17,6 +17,7 @@ from hotline.core.storage.models.base import utcnow
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext
+from hotline.core.axd import offers
 from hotline.core.axd.selection import NOT_SEALED, Offer, _pool, choose, rules_for
 
 MISSED = "missed_offers"  # the away reason the queue sets; no agent chooses it
@@ -53,7 +54,10 @@ async def offer(ctx: AppContext, item_id: int) -> Offer | None:
                 updated_at=now,
             )
         )
-        return bool(done.rowcount)  # type: ignore[attr-defined]
+        if not done.rowcount:  # type: ignore[attr-defined]
+            return False
+        offers.opened(session, item_id, agent, now)
+        return True
 
     if not await ctx.db.run(claim, write=True):
         return None  # another process offered it first
@@ -88,6 +92,7 @@ async def accept(ctx: AppContext, item_id: int, agent_id: int) -> bool:
         )
         if not done.rowcount:  # type: ignore[attr-defined]
             return False
+        offers.closed(session, item_id, offers.OfferEnd.ACCEPTED, now)
         session.execute(
             update(AgentPresence)
             .where(AgentPresence.user_id == agent_id)
@@ -123,6 +128,8 @@ async def decline(ctx: AppContext, item_id: int, agent_id: int, *, missed: bool 
         item.agent_id = None
         item.offered_at = item.offer_expires_at = None
         item.declined_by = [*item.declined_by, str(agent_id)]
+        end = offers.OfferEnd.MISSED if missed else offers.OfferEnd.DECLINED
+        offers.closed(session, item_id, end, utcnow())
         if missed:
             return _count_miss(session, agent_id, ctx.settings.axd_missed_before_away)
         return True
@@ -292,3 +299,52 @@ async def set_state(
     ctx.events.publish(
         {"type": "agent_state", "agent_id": user_id, "state": str(state)}, [QUEUE_CHANNEL]
     )
+
+
+async def sign_out(ctx: AppContext, agent_id: int) -> None:
+    """The agent leaves the queue (a team leader's doing): signed out, and what was being
+    offered to them goes back to wait for others, its offers ended as recalled."""
+    await set_state(ctx, agent_id, AgentState.SIGNED_OUT)
+    now = utcnow()
+
+    def write(session: Session) -> None:
+        session.execute(
+            update(QueueItem)
+            .where(QueueItem.agent_id == agent_id, QueueItem.state == QueueState.OFFERED)
+            .values(state=QueueState.WAITING, agent_id=None, offered_at=None, offer_expires_at=None)
+        )
+        offers.recalled_from(session, agent_id, now)
+
+    await ctx.db.run(write, write=True)
+
+
+async def move(ctx: AppContext, item_id: int, agent_id: int) -> bool:
+    """Give a contact to ``agent_id`` at once (a team leader's doing); an offer ringing for
+    someone else ends as recalled. False when the contact is no longer in the queue."""
+    now = utcnow()
+
+    def write(session: Session) -> bool:
+        moved = session.execute(
+            update(QueueItem)
+            .where(
+                QueueItem.id == item_id,
+                QueueItem.state.in_([QueueState.WAITING, QueueState.OFFERED, QueueState.ASSIGNED]),
+            )
+            .values(
+                state=QueueState.ASSIGNED,
+                agent_id=agent_id,
+                assigned_at=func.coalesce(QueueItem.assigned_at, now),
+                updated_at=now,
+            )
+        )
+        if not moved.rowcount:  # type: ignore[attr-defined]
+            return False
+        offers.closed(session, item_id, offers.OfferEnd.RECALLED, now)
+        return True
+
+    if not await ctx.db.run(write, write=True):
+        return False
+    ctx.events.publish(
+        {"type": "assigned", "item_id": item_id, "agent_id": agent_id}, [QUEUE_CHANNEL]
+    )
+    return True

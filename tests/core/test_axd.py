@@ -328,3 +328,44 @@ async def test_a_declined_offer_is_not_a_miss_and_zero_never_sets_away(ctx: AppC
     assert await decline(ctx, item, ann)  # said no: not a miss
     async with ctx.db.session() as s:
         assert (await s.get(AgentPresence, ann)).state == AgentState.AVAILABLE  # type: ignore[union-attr]
+
+
+async def test_every_offer_is_logged_with_its_ring_time_and_how_it_ended(ctx: AppContext) -> None:
+    """The offer log (the call detail record's offers, the figures' ring times): declined,
+    missed, accepted, withdrawn as the contact left, recalled when the agent was signed out."""
+    from hotline.core.axd import calls, offers
+    from hotline.core.axd.state import sign_out
+    from hotline.core.storage.enums import QueueOutcome
+
+    await seed_city(ctx)
+    ann, bob, cy = await agents(ctx, "ann", "bob", "cy")
+    for agent in (ann, bob, cy):
+        await set_state(ctx, agent, AgentState.AVAILABLE, capacity=MIXED, languages=["zh_CN"])
+    first, second, third = [await item_for(ctx, "email") for _ in range(3)]
+
+    async def log(item: int) -> list[tuple[int, str | None, bool]]:
+        rows = await ctx.db.run(lambda s: offers.of_item(s, item), write=False)
+        return [
+            (o.agent_id, o.outcome, o.ended_at is not None and o.ended_at >= o.offered_at)
+            for o in rows
+        ]
+
+    a = await offer_next(ctx, first)
+    assert await decline(ctx, first, a)
+    b = await offer_next(ctx, first)
+    await _let_run_out(ctx, first)
+    c = await offer_next(ctx, first)
+    assert await accept(ctx, first, c)
+    assert await log(first) == [(a, "declined", True), (b, "missed", True), (c, "accepted", True)]
+
+    d = await offer_next(ctx, second)
+    assert await log(second) == [(d, None, False)]  # ringing
+    assert await calls.leave(ctx, second, QueueOutcome.ABANDONED)
+    assert await log(second) == [(d, "withdrawn", True)]
+
+    e = await offer_next(ctx, third)
+    await sign_out(ctx, e)
+    assert await log(third) == [(e, "recalled", True)]
+    async with ctx.db.session() as s:
+        item = await s.get(QueueItem, third)
+        assert item is not None and (item.state, item.agent_id) == (QueueState.WAITING, None)

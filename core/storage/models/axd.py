@@ -52,6 +52,21 @@ class QueueItem(Base):
     interaction: Mapped[Interaction | None] = relationship()
 
 
+class QueueOffer(Base):
+    """One offer of a queue item to an agent: when it rang, when and how it ended (see
+    ``core/axd/offers.py``); ``ended_at`` is empty while it rings."""
+
+    __tablename__ = "queue_offers"
+    __table_args__ = (Index("ix_queue_offers_agent_offered", "agent_id", "offered_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("queue_items.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    offered_at: Mapped[datetime] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()
+    outcome: Mapped[str | None] = mapped_column(String(16))
+
+
 class SkillGroup(Base):
     """A queue: the contacts needing one skill, and how they are distributed. An item belongs
     to the group of its first skill; items without a group follow the site's defaults."""

@@ -17,13 +17,15 @@ depends_on = None
 
 
 def upgrade() -> None:
-    with op.batch_alter_table('agent_presence') as batch:
-        batch.add_column(
-            sa.Column('missed_in_row', sa.Integer(), server_default='0', nullable=False)
-        )
-        batch.add_column(sa.Column('desk_phone', sa.String(length=200), nullable=True))
-    with op.batch_alter_table('call_records') as batch:
-        batch.add_column(sa.Column('put_through_to', sa.String(length=200), nullable=True))
+    # plain ALTERs (SQLite has them), as in 0019
+    op.add_column(
+        'agent_presence',
+        sa.Column('missed_in_row', sa.Integer(), server_default='0', nullable=False),
+    )
+    op.add_column('agent_presence', sa.Column('desk_phone', sa.String(length=200), nullable=True))
+    op.add_column(
+        'call_records', sa.Column('put_through_to', sa.String(length=200), nullable=True)
+    )
 
 
 def downgrade() -> None:
