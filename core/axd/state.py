@@ -17,7 +17,7 @@ from hotline.core.storage.models.base import utcnow
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext
-from hotline.core.axd import offers
+from hotline.core.axd import offers, presence_log
 from hotline.core.axd.selection import NOT_SEALED, Offer, _pool, choose, rules_for
 
 MISSED = "missed_offers"  # the away reason the queue sets; no agent chooses it
@@ -152,7 +152,11 @@ def _count_miss(session: Session, agent_id: int, limit: int) -> bool | str:
     presence.missed_offers += 1
     presence.missed_in_row += 1
     if limit and presence.missed_in_row >= limit and presence.state == AgentState.AVAILABLE:
-        presence.state, presence.away_reason, presence.since = AgentState.AWAY, MISSED, utcnow()
+        now = utcnow()
+        presence_log.changed(
+            session, agent_id, (presence.state, None), (AgentState.AWAY, MISSED), now
+        )
+        presence.state, presence.away_reason, presence.since = AgentState.AWAY, MISSED, now
         presence.missed_in_row = 0
         return SET_AWAY
     return True
@@ -200,6 +204,9 @@ async def finish(ctx: AppContext, item_id: int, agent_id: int) -> int | None:
         seconds = rules_for(session, item, ctx.settings).wrap_up_seconds
         presence = session.get(AgentPresence, agent_id)
         if seconds and presence is not None and presence.state == AgentState.AVAILABLE:
+            presence_log.changed(
+                session, agent_id, (presence.state, None), (AgentState.WRAP_UP, None), now
+            )
             presence.state, presence.since = AgentState.WRAP_UP, now
             presence.wrap_up_until = now + timedelta(seconds=seconds)
         return seconds
@@ -225,6 +232,9 @@ async def end_wrap_ups(ctx: AppContext) -> list[int]:
             .where(AgentPresence.state == AgentState.WRAP_UP, AgentPresence.wrap_up_until <= now)
             .with_for_update()
         ):
+            presence_log.changed(
+                session, presence.user_id, (presence.state, None), (AgentState.AVAILABLE, None), now
+            )
             presence.state, presence.since, presence.wrap_up_until = AgentState.AVAILABLE, now, None
             back.append(presence.user_id)
         return back
@@ -280,8 +290,10 @@ async def set_state(
         presence = session.get(AgentPresence, user_id) or AgentPresence(
             user_id=user_id, capacity={}, skills={}, languages=[]
         )
+        before = (presence.state, presence.away_reason)
         presence.state = state
         presence.away_reason = reason if state == AgentState.AWAY else None
+        presence_log.changed(session, user_id, before, (state, presence.away_reason), now)
         presence.since = now
         if state == AgentState.AVAILABLE:
             presence.missed_in_row = 0

@@ -369,3 +369,49 @@ async def test_every_offer_is_logged_with_its_ring_time_and_how_it_ended(ctx: Ap
     async with ctx.db.session() as s:
         item = await s.get(QueueItem, third)
         assert item is not None and (item.state, item.agent_id) == (QueueState.WAITING, None)
+
+
+async def test_the_agents_states_are_kept_as_spans_over_time(ctx: AppContext) -> None:
+    """Signed-in time, wrap-up and away time per reason can be figured for any past period:
+    every change of state (or away reason) closes one span and opens the next; repeating the
+    same state opens none."""
+    from hotline.core.axd.state import end_wrap_ups, finish
+    from hotline.core.storage.models.axd import AgentStateSpan
+
+    ctx.settings.axd_wrap_up_seconds = 30
+    await seed_city(ctx)
+    (ann,) = await agents(ctx, "ann")
+    await set_state(ctx, ann, AgentState.AVAILABLE, capacity=MIXED, languages=["zh_CN"])
+    await set_state(ctx, ann, AgentState.AVAILABLE)  # the same: no new span
+    item = await item_for(ctx, "email")
+    assert await offer_next(ctx, item) == ann
+    assert await accept(ctx, item, ann)
+    assert await finish(ctx, item, ann) == 30  # wrap-up
+    async with ctx.db.transaction() as s:  # the wrap-up time is over
+        await s.execute(
+            update(AgentPresence)
+            .where(AgentPresence.user_id == ann)
+            .values(wrap_up_until=utcnow() - timedelta(seconds=1))
+        )
+    assert await end_wrap_ups(ctx) == [ann]
+    await set_state(ctx, ann, AgentState.AWAY, reason="meal")
+    await set_state(ctx, ann, AgentState.AWAY, reason="meeting")
+    await set_state(ctx, ann, AgentState.SIGNED_OUT)
+    async with ctx.db.session() as s:
+        spans = list(
+            await s.scalars(
+                select(AgentStateSpan)
+                .where(AgentStateSpan.agent_id == ann)
+                .order_by(AgentStateSpan.id)
+            )
+        )
+    assert [(x.state, x.reason) for x in spans] == [
+        ("available", None),
+        ("wrap_up", None),
+        ("available", None),
+        ("away", "meal"),
+        ("away", "meeting"),
+        ("signed_out", None),
+    ]
+    assert all(a.ended_at == b.started_at for a, b in zip(spans, spans[1:], strict=False))
+    assert spans[-1].ended_at is None  # still signed out

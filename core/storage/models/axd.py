@@ -67,6 +67,21 @@ class QueueOffer(Base):
     outcome: Mapped[str | None] = mapped_column(String(16))
 
 
+class AgentStateSpan(Base):
+    """An agent in one state (and away reason) from ``started_at`` until ``ended_at`` (empty:
+    still); see ``core/axd/presence_log.py``."""
+
+    __tablename__ = "agent_state_spans"
+    __table_args__ = (Index("ix_agent_state_spans_agent_started", "agent_id", "started_at"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    state: Mapped[str] = mapped_column(String(16))
+    reason: Mapped[str | None] = mapped_column(String(32))
+    started_at: Mapped[datetime] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None] = mapped_column()
+
+
 class SkillGroup(Base):
     """A queue: the contacts needing one skill, and how they are distributed. An item belongs
     to the group of its first skill; items without a group follow the site's defaults."""
