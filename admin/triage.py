@@ -175,13 +175,13 @@ async def triage_table(ctx: AppContext, request: Req, skills: set[str]) -> dict[
         "query": query,
         "filters": {"medium": medium, "service": service, "priority": priority, "skill": skill},
         "media_present": media_present,
-        "skills": [(code, _group_name(groups.get(code), code, zh)) for code in skills_present],
+        "skills": [(code, group_name(groups.get(code), code, zh)) for code in skills_present],
         "services": [(s.id, s.name_zh if zh else s.name_en) for s in services],
         "priorities": [p.value for p in Priority],
     }
 
 
-def _group_name(group: SkillGroup | None, code: str, zh: bool) -> str:
+def group_name(group: SkillGroup | None, code: str, zh: bool) -> str:
     """A queue's name in the page's language; a skill with no group set up yet shows its own
     name as the administrator typed it (skills are free words, not internal codes)."""
     if group is None:

@@ -226,7 +226,7 @@ def test_the_board_lists_calls_waiting_and_with_agents_numbers_masked(
     assert cells[4] == "agent one (desk phone)"
     waiting_cells = [td.get_text(" ", strip=True) for td in rows[waiting].find_all("td")]
     assert (waiting_cells[0], waiting_cells[3], waiting_cells[4]) == (
-        "Waiting",
+        "Waiting for an agent",
         "+86139****6666",
         "—",
     )
