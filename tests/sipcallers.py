@@ -501,18 +501,22 @@ class DeskPhone:
     work: Path
     extension: str = "1001"
     address: str = ""
+    answered: list[float] = field(default_factory=list)  # the loop's clock at each answer
     _proc: asyncio.subprocess.Process | None = None
+    _ctrl: Ctrl | None = None
+    _rang: asyncio.Event = field(default_factory=asyncio.Event)
 
     async def __aenter__(self) -> DeskPhone:
         self.work.mkdir(parents=True, exist_ok=True)
         (self.work / "dumps").mkdir(exist_ok=True)
-        rtp = free_udp_pair()
+        rtp = free_udp_pair(4)
+        ctrl_port = free_udp_port()
         port = plain_baresip(
             self.work,
             self.extension,
-            free_udp_port(),
+            ctrl_port,
             self.work / "said.wav",
-            rtp_ports=(rtp, rtp + 1),
+            rtp_ports=(rtp, rtp + 7),
             dumps=self.work / "dumps",
             answer="auto",
         )
@@ -526,8 +530,23 @@ class DeskPhone:
                 stdout=log,
                 stderr=asyncio.subprocess.STDOUT,
             )
-        await asyncio.sleep(0.5)  # listening
+        loop = asyncio.get_running_loop()
+
+        def on_event(msg: Message) -> None:
+            if msg.get("type") == "CALL_ESTABLISHED":
+                self.answered.append(loop.time())
+                self._rang.set()
+
+        self._ctrl = Ctrl(on_event)
+        await self._ctrl.connect("127.0.0.1", ctrl_port)  # retried until baresip listens
         return self
+
+    async def answer_after(self, answers: int) -> float:
+        """The loop's clock at the next answer once ``answers`` calls were answered."""
+        while len(self.answered) <= answers:
+            self._rang.clear()
+            await self._rang.wait()
+        return self.answered[answers]
 
     def says(self, voice: np.ndarray) -> None:
         soundfile.write(str(self.work / "said.wav"), voice, 8000, subtype="PCM_16")
@@ -536,6 +555,8 @@ class DeskPhone:
         return [read_8k(p) for p in sorted((self.work / "dumps").glob("dump-*-dec.wav"))]
 
     async def __aexit__(self, *_exc: object) -> None:
+        if self._ctrl is not None:
+            await self._ctrl.close()
         if self._proc is not None:
             self._proc.terminate()
             await self._proc.wait()

@@ -100,7 +100,7 @@ class Ivr:
         say: Say,
         recordings: Path,
         reload: Callable[[], Menu] | None = None,
-        check_seconds: float = 1.0,
+        check_seconds: float | None = None,
     ) -> None:
         self.engine, self.menu, self.prompts, self.desk, self.say = (
             engine,
@@ -113,7 +113,7 @@ class Ivr:
         self.reload = reload  # the menu as saved now, read at each new call
         self.calls: dict[str, Call] = {}
         self.tasks: set[asyncio.Task[None]] = set()
-        self.waiting = Waiting(self, desk, check_seconds)
+        self.waiting = Waiting(self, desk, *([check_seconds] if check_seconds else []))
 
     # --- events -------------------------------------------------------------------------
 

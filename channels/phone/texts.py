@@ -25,7 +25,6 @@ WAIT_A_MINUTE = N_("The expected wait is about a minute.")
 WAIT_MINUTES = N_("The expected wait is about %(minutes)s minutes.")
 QUEUE_KEYS = N_("To leave a message instead, press 1. To be called back, press 2.")
 QUEUE_CALLBACK = N_("You left the queue. An agent will call you back. Goodbye.")
-PUTTING_THROUGH = N_("An agent has taken your call. Putting you through.")
 AGENT_CALLS_BACK = N_(
     "An agent has taken your call and will call you back in a moment on this number. Goodbye."
 )

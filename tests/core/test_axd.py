@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 from collections.abc import Iterator
 from datetime import timedelta
 
@@ -413,5 +414,5 @@ async def test_the_agents_states_are_kept_as_spans_over_time(ctx: AppContext) ->
         ("away", "meeting"),
         ("signed_out", None),
     ]
-    assert all(a.ended_at == b.started_at for a, b in zip(spans, spans[1:], strict=False))
+    assert all(a.ended_at == b.started_at for a, b in itertools.pairwise(spans))
     assert spans[-1].ended_at is None  # still signed out

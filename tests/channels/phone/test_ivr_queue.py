@@ -239,8 +239,11 @@ async def test_an_agent_with_a_desk_phone_has_the_call_put_through(tmp_path: Pat
     await asyncio.sleep(0.05)
     await line.settle()
     assert (line.desk.through, line.desk.taken) == ([1], [])  # no call-back request
-    assert line.heard()[-1] == f"say/en/en|{texts.PUTTING_THROUGH}"
-    assert line.engine.commands[-1] == ("transfer", "c1", "sip:1007@10.0.0.7:5060")
+    # the music stops and the call goes at once: the caller hears their phone ring the agent's
+    assert line.engine.commands[-2:] == [
+        ("stop_playback", "c1"),
+        ("transfer", "c1", "sip:1007@10.0.0.7:5060"),
+    ]
     assert not line.did("hangup")  # the caller's side ends our leg once through
     await line.ivr.on_event(CallEnded("c1", "hangup"))
     await line.settle()
