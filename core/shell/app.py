@@ -141,6 +141,8 @@ def create_app(settings: Settings, kernel: Kernel | None = None) -> Litestar:
             r"^/console/(?!login)",
             r"^/channels/sms/kannel/",
             r"^/channels/telegram/",
+            # a wall screen's kiosk link (a token nobody guesses) asks on every change
+            r"^/wallboard/kiosk/",
         ],
     )
     app = Litestar(
