@@ -46,6 +46,7 @@ PERMISSION_WORDS: dict[str, str] = {
     Permission.DIRECTOR_MAILBOX: _("Read the director's mailbox"),
     Permission.MAILBOX_COUNTS: _("See the director's mailbox as counts and deadlines"),
     Permission.SUPERVISE: _("Urge, supervise, approve extensions, read reports and the audit"),
+    Permission.WALLBOARD: _("See the wallboard: the centre's live figures"),
     Permission.ADMINISTER: _("Manage users, roles, routing, calendars and settings"),
 }
 

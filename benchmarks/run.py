@@ -43,6 +43,7 @@ QUICK = {
     "bench_faults.py": ["--per-round", "12", "--load", "60"],
     "bench_connections.py": ["--requests", "400", "--header-timeout", "10"],
     "bench_reports.py": ["--rows", "100000"],
+    "bench_wallboard.py": ["--cases", "100000", "--waiting", "2000", "--runs", "20"],
 }
 SCRIPTS = (
     "bench_intake.py",
@@ -65,6 +66,7 @@ SCRIPTS = (
     "bench_faults.py",
     "bench_connections.py",
     "bench_reports.py",
+    "bench_wallboard.py",
 )
 
 
@@ -95,6 +97,7 @@ def main(argv: list[str] | None = None) -> int:
             "faults",
             "connections",
             "reports",
+            "wallboard",
         ),
         help="run one benchmark, not all",
     )

@@ -34,6 +34,7 @@ class Permission(StrEnum):
     DIRECTOR_MAILBOX = "director.mailbox"  # read the sealed director's mailbox
     MAILBOX_COUNTS = "mailbox.counts"  # the director's mailbox as numbers and deadlines only
     SUPERVISE = "supervise"  # urge, supervise, approve extensions, reports, audit search
+    WALLBOARD = "wallboard"  # the wallboard: the centre's live figures, no personal data
     ADMINISTER = "administer"  # users, roles, routing rules, calendars, settings
 
 
@@ -49,6 +50,7 @@ ROLE_GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.CASE_READ,
             Permission.CASE_EDIT,
             Permission.CITIZEN_MERGE,
+            Permission.WALLBOARD,
         }
     ),
     Role.DEPARTMENT_OFFICER: frozenset({Permission.CONSOLE, Permission.DEPARTMENT_HANDLE}),
@@ -70,10 +72,16 @@ ROLE_GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.SUPERVISE,
             Permission.QUEUE_MANAGE,
             Permission.MAILBOX_COUNTS,
+            Permission.WALLBOARD,
         }
     ),
     Role.ADMINISTRATOR: frozenset(
-        {Permission.CONSOLE, Permission.ADMINISTER, Permission.MAILBOX_COUNTS}
+        {
+            Permission.CONSOLE,
+            Permission.ADMINISTER,
+            Permission.MAILBOX_COUNTS,
+            Permission.WALLBOARD,
+        }
     ),
 }
 

@@ -38,6 +38,7 @@ NEEDS = {
     "director.mailbox": N_("reading the director's mailbox"),
     "mailbox.counts": N_("the director's mailbox figures"),
     "supervise": N_("supervision"),
+    "wallboard": N_("the wallboard"),
     "administer": N_("administering the hotline"),
 }
 
@@ -56,6 +57,7 @@ NAMES = {
     "director.mailbox": N_("Read the director's mailbox"),
     "mailbox.counts": N_("See the director's mailbox figures"),
     "supervise": N_("Supervise"),
+    "wallboard": N_("See the wallboard"),
     "administer": N_("Administer the hotline"),
 }
 

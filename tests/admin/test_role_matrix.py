@@ -90,6 +90,7 @@ def test_role_against_every_console_endpoint(client: TestClient[Any], role: Role
             "request_id": "999999",
             "decision": "approve",
             "export_id": "A" * 32,  # no such export: 404 for whoever asks
+            "link_id": "999999",  # no such kiosk link
         }
 
     values = client.blocking_portal.call(data)
@@ -102,7 +103,7 @@ def test_role_against_every_console_endpoint(client: TestClient[Any], role: Role
         url = re.sub(r"\{(\w+):\w+\}", lambda m: values[m.group(1)], path)
         if path.startswith("/console/mailbox/"):
             url = url.replace(values["number"], values["letter"])
-        if method == "GET" and path == "/console/stream":
+        if method == "GET" and path in ("/console/stream", "/console/wallboard/stream"):
             if not allowed(role, permission):
                 outcomes[(method, path)] = client.get(url).status_code
             continue  # an allowed stream stays open; its permission is checked above

@@ -12,6 +12,7 @@ from hotline.core.storage.models import (  # noqa: F401
     intake,
     people,
     reference,
+    reports,
     search,
     workflow,
 )

@@ -1,0 +1,42 @@
+"""Tables of management reports: the wallboard's settings (the service-level target, the short
+abandon limit, the thresholds that colour a figure) and its read-only links for wall screens."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import ForeignKey, Integer, String
+from sqlalchemy.orm import Mapped, mapped_column
+
+from hotline.core.storage.models.base import Base, Id, utcnow
+
+
+class WallboardSettings(Base):
+    """One row (id 1): what the administrator set for the wallboard; missing: the defaults."""
+
+    __tablename__ = "wallboard_settings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    # service level: answered within this many seconds of arriving in the queue
+    service_level_seconds: Mapped[int] = mapped_column(Integer, default=20)
+    # a contact that left the queue sooner than this is a short abandon, counted apart
+    short_abandon_seconds: Mapped[int] = mapped_column(Integer, default=5)
+    # figure -> [warn, alarm] (see plugins/reports/figures/thresholds.py)
+    thresholds: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class ScreenLink(Base):
+    """A read-only link for a wall screen that cannot sign in. The token is shown once; only
+    its keyed digest is kept. A revoked link answers 404."""
+
+    __tablename__ = "wallboard_links"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    digest: Mapped[str] = mapped_column(String(64))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    revoked_at: Mapped[datetime | None] = mapped_column()
