@@ -374,3 +374,62 @@ async def test_the_floor_now(ctx: AppContext, day: dict[str, Any]) -> None:
         signed_in=4, available=1, handling={"email": 1}, wrap_up=1, away={"meal": 1}, busy=0
     )
     assert waiting == [figures.Waiting("chat", "", 1, 60)]
+
+
+async def test_a_call_put_through_to_a_desk_phone_is_handled_until_the_agent_finishes(
+    ctx: AppContext,
+) -> None:
+    """The line leaves a call at the transfer to the agent's desk phone: its handling time is
+    the agent's (taken to finished), and it counts once finished, not while the agent talks."""
+    t0 = local(10)
+    async with ctx.db.transaction() as session:
+        agent = User(username="desk", display_name="Desk", role="agent", password_hash="x")
+        call_case = a_case(t0, "phone")
+        session.add_all([agent, call_case])
+        await session.flush()
+        finished = item(
+            call_case,
+            "voice",
+            t0,
+            skills=["general"],
+            agent_id=agent.id,
+            assigned_at=s(t0, 12),
+            done_at=s(t0, 12 + 240),
+            outcome="answered",
+        )
+        talking = item(
+            call_case,
+            "voice",
+            s(t0, 60),
+            skills=["general"],
+            state="assigned",
+            agent_id=agent.id,
+            assigned_at=s(t0, 70),
+            outcome="answered",
+        )
+        session.add_all([finished, talking])
+        await session.flush()
+        for name, it, queued in (("p1", finished, t0), ("p2", talking, s(t0, 60))):
+            session.add(
+                CallRecord(
+                    call_id=name,
+                    arrived_at=queued - timedelta(seconds=8),
+                    queue="general",
+                    queued_at=queued,
+                    wait_seconds=(it.assigned_at - queued).total_seconds(),
+                    left_reason="answered",
+                    ended_at=it.assigned_at + timedelta(seconds=0.4),  # the transfer
+                    hung_up_by="transfer",
+                    put_through_to="sip:1001@10.0.0.21",
+                    queue_item_id=it.id,
+                    agent_id=agent.id,
+                )
+            )
+    async with ctx.db.session() as session:
+        found = await figures.contacts(
+            session, Period.day(DAY, TZ), service_seconds=20, short_seconds=5
+        )
+    voice = found.parts["voice"]
+    assert (voice.offered, voice.answered, voice.handled) == (2, 2, 1)
+    assert voice.aht == pytest.approx(240, abs=0.01)  # not the 0.4 s the line held it
+    assert voice.asa == pytest.approx((12 + 10) / 2, abs=0.01)

@@ -13,7 +13,8 @@ counted again (it never waited: taken the instant it was made). Of the offered:
 - the rest still wait (or are offered to an agent now).
 
 *ASA* (average speed of answer): the mean wait of the answered. *AHT* (average handling time):
-for calls, the talk time of the answered calls the line recorded (answer to hang-up); for every
+for calls, the talk time of the answered calls the line recorded (answer to hang-up; a call put
+through to an agent's desk phone, from the agent's taking it to finishing it); for every
 other medium, taking the item to finishing it (``done_at - assigned_at``). The after-contact
 work (wrap-up) is not recorded per contact, so it is not in AHT. *Service level*: answered
 within N seconds, over the contacts that finished waiting (answered and abandoned) less the
@@ -172,15 +173,28 @@ async def contacts(
 
 async def _talk(session: AsyncSession, period: Period, by: str) -> dict[str, tuple[int, float]]:
     """Answered calls' talk time (answer to hang-up), from the call records, per medium or
-    queue, for calls that entered the queue in ``period``."""
+    queue, for calls that entered the queue in ``period``. A call put through to an agent's desk
+    phone left the line at the transfer: its handling is the agent's, from taking the call to
+    finishing it in the console (not counted until finished)."""
     dialect = dialect_of(session)
-    talk = seconds(CallRecord.ended_at, CallRecord.queued_at, dialect) - func.coalesce(
+    on_the_line = seconds(CallRecord.ended_at, CallRecord.queued_at, dialect) - func.coalesce(
         CallRecord.wait_seconds, 0.0
+    )
+    put_through = CallRecord.put_through_to.is_not(None)
+    talk = case(
+        (put_through, seconds(QueueItem.done_at, QueueItem.assigned_at, dialect)),
+        else_=on_the_line,
     )
     key = func.coalesce(CallRecord.queue, "") if by == "queue" else None
     columns = [func.count(), func.coalesce(func.sum(talk), 0.0)]
-    query = select(*([key] if key is not None else []), *columns).where(
-        CallRecord.left_reason == QueueOutcome.ANSWERED, period.holds(CallRecord.queued_at)
+    query = (
+        select(*([key] if key is not None else []), *columns)
+        .outerjoin(QueueItem, QueueItem.id == CallRecord.queue_item_id)
+        .where(
+            CallRecord.left_reason == QueueOutcome.ANSWERED,
+            period.holds(CallRecord.queued_at),
+            not_(put_through) | QueueItem.done_at.is_not(None),
+        )
     )
     if key is not None:
         return {
