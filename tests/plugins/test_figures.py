@@ -433,3 +433,101 @@ async def test_a_call_put_through_to_a_desk_phone_is_handled_until_the_agent_fin
     assert (voice.offered, voice.answered, voice.handled) == (2, 2, 1)
     assert voice.aht == pytest.approx(240, abs=0.01)  # not the 0.4 s the line held it
     assert voice.asa == pytest.approx((12 + 10) / 2, abs=0.01)
+
+
+async def test_each_agents_time_offers_and_contacts(ctx: AppContext) -> None:
+    """From the state spans, the offer log and the items taken: signed-in time clipped to the
+    day, away per reason, wrap-up, offers by how they ended with the accepted ones' ring time,
+    contacts handled per medium, and occupancy."""
+    from hotline.core.storage.models.axd import AgentStateSpan, QueueOffer
+
+    t0 = local(9)
+    async with ctx.db.transaction() as session:
+        ann = User(username="ann", display_name="Ann", role="agent", password_hash="x")
+        call_case = a_case(t0, "phone")
+        session.add_all([ann, call_case])
+        await session.flush()
+
+        def span(state: str, start: float, end: float | None, reason: str | None = None) -> Any:
+            return AgentStateSpan(
+                agent_id=ann.id,
+                state=state,
+                reason=reason,
+                started_at=s(t0, start),
+                ended_at=s(t0, end) if end is not None else None,
+            )
+
+        session.add_all(
+            [
+                span("available", -3600, 600),  # signed in at 8:00
+                span("wrap_up", 600, 630),
+                span("available", 630, 1800),
+                span("away", 1800, 2700, "meal"),
+                span("available", 2700, 3600),
+                span("signed_out", 3600, None),
+            ]
+        )
+        taken = item(
+            call_case,
+            "email",
+            s(t0, 100),
+            agent_id=ann.id,
+            assigned_at=s(t0, 120),
+            done_at=s(t0, 600),
+        )
+        chat = item(
+            call_case, "chat", s(t0, 900), agent_id=ann.id, assigned_at=s(t0, 905), state="assigned"
+        )
+        session.add_all([taken, chat])
+        await session.flush()
+        session.add_all(
+            [
+                QueueOffer(
+                    item_id=taken.id,
+                    agent_id=ann.id,
+                    offered_at=s(t0, 100),
+                    ended_at=s(t0, 110),
+                    outcome="declined",
+                ),
+                QueueOffer(
+                    item_id=taken.id,
+                    agent_id=ann.id,
+                    offered_at=s(t0, 112),
+                    ended_at=s(t0, 120),
+                    outcome="accepted",
+                ),
+                QueueOffer(
+                    item_id=chat.id,
+                    agent_id=ann.id,
+                    offered_at=s(t0, 880),
+                    ended_at=s(t0, 900),
+                    outcome="missed",
+                ),
+                QueueOffer(
+                    item_id=chat.id,
+                    agent_id=ann.id,
+                    offered_at=s(t0, 901),
+                    ended_at=s(t0, 905),
+                    outcome="accepted",
+                ),
+            ]
+        )
+    day = Period(local(8), local(10))  # 8:00 to 10:00: the first span began at 8:00
+    async with ctx.db.session() as session:
+        found = await figures.agent_figures(session, day, now=local(12))
+    a = found[ann.id]
+    assert a.signed_in_seconds == pytest.approx(2 * 3600)  # 8:00 to 10:00, signed out after
+    assert a.state_seconds == {
+        "available": pytest.approx(4200 + 1170 + 900),
+        "wrap_up": pytest.approx(30),
+        "away": pytest.approx(900),
+    }
+    assert a.away_seconds == {"meal": pytest.approx(900)}
+    assert dict(a.offers) == {"declined": 1, "accepted": 2, "missed": 1}
+    assert a.average_ring == pytest.approx((8 + 4) / 2)
+    assert dict(a.handled) == {"email": 1, "chat": 1}
+    assert a.handle_seconds == pytest.approx(480)  # the chat is still in hand
+    assert a.occupancy == pytest.approx((480 + 30) / (7200 - 900))
+    async with ctx.db.session() as session:  # a period that cuts the first span
+        later = await figures.agent_figures(session, Period(local(8, 30), local(10)))
+    assert later[ann.id].signed_in_seconds == pytest.approx(7200 - 1800)

@@ -9,8 +9,11 @@ past period can be computed again: the wallboard, the reports and the exports re
 - ``casework``: intake (by channel, kind, hour), cases due and overdue per department, the
   satisfaction rate from evaluations, on-time acceptance and completion, the return rate.
 - ``live``: the state of the floor now: agents by state, contacts waiting and the longest wait.
+- ``agents``: each agent's signed-in, away (per reason) and wrap-up time, offers and how they
+  ended, contacts handled per medium, occupancy.
 """
 
+from .agents import AgentFigures, agent_figures
 from .casework import (
     DepartmentLoad,
     Evaluations,
@@ -26,6 +29,7 @@ from .live import AgentsNow, Waiting, agents_now, waiting_now
 from .period import Period
 
 __all__ = [
+    "AgentFigures",
     "AgentsNow",
     "CallFigures",
     "ContactFigures",
@@ -34,6 +38,7 @@ __all__ = [
     "Period",
     "Timeliness",
     "Waiting",
+    "agent_figures",
     "agents_now",
     "calls",
     "contacts",
