@@ -16,7 +16,7 @@ from litestar.static_files import create_static_files_router
 from hotline.core.delivery.jobs import JobSpec
 from hotline.core.plugin_host.manager import hookimpl
 
-from . import board_settings, kiosk, wallboard
+from . import board_settings, kiosk, report_page, wallboard
 from .jobs import jobs
 from .routes import handlers
 
@@ -28,7 +28,12 @@ STATIC = Path(__file__).parent / "static"
 
 @hookimpl
 def register_console_routes(ctx: AppContext) -> Sequence[Any]:
-    return [*handlers(), *wallboard.handlers(), *board_settings.handlers()]
+    return [
+        *handlers(),
+        *wallboard.handlers(),
+        *board_settings.handlers(),
+        *report_page.handlers(),
+    ]
 
 
 @hookimpl

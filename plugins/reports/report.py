@@ -1,0 +1,196 @@
+"""A management report: the figures for a period (a day, week, month, quarter, year, or dates
+of one's own), each headline figure beside the period before (环比) and the same period a year
+earlier (同比), the contact centre per medium or queue, intake by channel and kind, and each
+agent's time, offers and contacts. Computed from ``figures`` alone."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.core.storage.models.people import User
+
+from . import figures
+from .board import load_settings
+from .figures import Period
+
+KINDS = ("day", "week", "month", "quarter", "year", "custom")
+MAX_DAYS = 3 * 366  # a custom period longer than three years is refused
+
+
+class PeriodError(ValueError):
+    """The period asked for cannot be reported on (the message says why)."""
+
+
+def _month_start(day: date, months_back: int = 0) -> date:
+    index = day.year * 12 + day.month - 1 - months_back
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def _year_earlier(day: date) -> date:
+    try:
+        return day.replace(year=day.year - 1)
+    except ValueError:  # 29 February
+        return day.replace(year=day.year - 1, day=28)
+
+
+@dataclass(frozen=True)
+class Span:
+    """Calendar days [first, after) in the site's time zone."""
+
+    first: date
+    after: date
+
+    @property
+    def days(self) -> int:
+        return (self.after - self.first).days
+
+    def period(self, tz: ZoneInfo) -> Period:
+        start = datetime.combine(self.first, time(), tz).astimezone(UTC)
+        return Period(start, datetime.combine(self.after, time(), tz).astimezone(UTC))
+
+
+@dataclass(frozen=True)
+class Periods:
+    kind: str
+    current: Span
+    previous: Span  # 环比: the period just before, of the same kind
+    year_ago: Span  # 同比: the same dates a year earlier
+
+
+def periods(kind: str, anchor: date, end: date | None = None) -> Periods:
+    """The period of ``kind`` holding ``anchor`` (``custom``: ``anchor`` to ``end`` inclusive),
+    the one before it and the same one a year earlier."""
+    if kind not in KINDS:
+        raise PeriodError("unknown period")
+    if kind == "day":
+        current = Span(anchor, anchor + timedelta(days=1))
+        previous = Span(anchor - timedelta(days=1), anchor)
+    elif kind == "week":
+        monday = anchor - timedelta(days=anchor.weekday())
+        current = Span(monday, monday + timedelta(days=7))
+        previous = Span(monday - timedelta(days=7), monday)
+    elif kind == "month":
+        current = Span(_month_start(anchor), _month_start(anchor, -1))
+        previous = Span(_month_start(anchor, 1), current.first)
+    elif kind == "quarter":
+        first = _month_start(anchor, (anchor.month - 1) % 3)
+        current = Span(first, _month_start(first, -3))
+        previous = Span(_month_start(first, 3), first)
+    elif kind == "year":
+        current = Span(date(anchor.year, 1, 1), date(anchor.year + 1, 1, 1))
+        previous = Span(date(anchor.year - 1, 1, 1), current.first)
+    else:
+        if end is None or end < anchor:
+            raise PeriodError("the last day comes before the first")
+        current = Span(anchor, end + timedelta(days=1))
+        if current.days > MAX_DAYS:
+            raise PeriodError("at most three years at once")
+        previous = Span(anchor - timedelta(days=current.days), anchor)
+    year_ago = Span(_year_earlier(current.first), _year_earlier(current.after))
+    return Periods(kind, current, previous, year_ago)
+
+
+@dataclass(frozen=True)
+class Headline:
+    """One figure now, in the period before and a year earlier; ``rate``: a fraction."""
+
+    key: str
+    now: float | None
+    before: float | None
+    year_ago: float | None
+    rate: bool = False
+    seconds: bool = False
+
+    def change_over(self, then: float | None) -> float | None:
+        if self.rate:
+            return None if self.now is None or then is None else self.now - then
+        if self.now is None or not then:
+            return None
+        return (self.now - then) / then
+
+
+@dataclass
+class Report:
+    periods: Periods
+    headlines: list[Headline]
+    contacts: figures.contacts.Breakdown
+    intake_channel: dict[str, int]
+    intake_kind: dict[str, int]
+    agents: list[tuple[str, figures.AgentFigures]] = field(default_factory=list)
+    service_seconds: int = 20
+
+
+async def _headline_values(
+    session: AsyncSession, period: Period, now: datetime, service: int, short: int
+) -> dict[str, float | None]:
+    found = (
+        await figures.contacts(session, period, service_seconds=service, short_seconds=short)
+    ).total
+    intake = sum((await figures.intake_by(session, period, "channel")).values())
+    timely = await figures.timeliness(session, period, now)
+    rated = await figures.evaluations(session, period)
+    return {
+        "offered": found.offered,
+        "answered": found.answered,
+        "abandon_rate": found.abandon_rate,
+        "asa": found.asa,
+        "aht": found.aht,
+        "service_level": found.service_level,
+        "intake": intake,
+        "satisfaction": rated.rate,
+        "acceptance": timely.acceptance_rate,
+        "completion": timely.completion_rate,
+        "returns": timely.return_rate,
+    }
+
+
+RATES = {"abandon_rate", "service_level", "satisfaction", "acceptance", "completion", "returns"}
+SECONDS = {"asa", "aht"}
+
+
+async def build(
+    session: AsyncSession, chosen: Periods, tz: ZoneInfo, *, by: str = "media"
+) -> Report:
+    now = datetime.now(UTC)
+    settings = await load_settings(session)
+    service, short = settings.service_level_seconds, settings.short_abandon_seconds
+    period = chosen.current.period(tz)
+    values = [
+        await _headline_values(session, span.period(tz), now, service, short)
+        for span in (chosen.current, chosen.previous, chosen.year_ago)
+    ]
+    headlines = [
+        Headline(key, values[0][key], values[1][key], values[2][key], key in RATES, key in SECONDS)
+        for key in values[0]
+    ]
+    per_agent = await figures.agent_figures(session, period, now)
+    names: dict[int, Any] = {}
+    if per_agent:
+        names = dict(
+            (
+                await session.execute(
+                    select(User.id, User.display_name).where(User.id.in_(per_agent))
+                )
+            ).all()
+        )
+    agents = sorted(
+        ((str(names.get(agent, agent)), found) for agent, found in per_agent.items()),
+        key=lambda pair: pair[0],
+    )
+    return Report(
+        chosen,
+        headlines,
+        await figures.contacts(
+            session, period, by=by, service_seconds=service, short_seconds=short
+        ),
+        await figures.intake_by(session, period, "channel"),
+        await figures.intake_by(session, period, "kind"),
+        agents,
+        service,
+    )

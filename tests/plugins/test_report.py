@@ -1,0 +1,163 @@
+"""The report page (/console/reports): periods of every kind with the one before (环比) and a
+year earlier (同比), the figures and their changes worked out by hand, the breakdowns, each
+agent's row; refused to roles without supervision; a wrong period gets the form back."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+
+import pytest
+from bs4 import BeautifulSoup
+from litestar.testing import TestClient
+
+from hotline.core.foundation.settings import Settings
+from hotline.core.people.accounts import hash_password
+from hotline.core.shell.app import create_app
+from hotline.core.shell.context import Kernel
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models.axd import AgentStateSpan, QueueItem
+from hotline.core.storage.models.cases import Case
+from hotline.core.storage.models.people import User
+from hotline.plugins.reports.report import PeriodError, Span, periods
+from tests.admin.conftest import PASSWORD, sign_in
+from tests.conftest import seed_city
+
+
+def test_periods_of_every_kind_with_the_one_before_and_a_year_earlier() -> None:
+    d = date(2026, 3, 18)  # a Wednesday
+    week = periods("week", d)
+    assert week.current == Span(date(2026, 3, 16), date(2026, 3, 23))
+    assert week.previous == Span(date(2026, 3, 9), date(2026, 3, 16))
+    month = periods("month", date(2026, 1, 31))
+    assert month.current == Span(date(2026, 1, 1), date(2026, 2, 1))
+    assert month.previous == Span(date(2025, 12, 1), date(2026, 1, 1))
+    assert month.year_ago == Span(date(2025, 1, 1), date(2025, 2, 1))
+    quarter = periods("quarter", date(2026, 5, 2))
+    assert quarter.current == Span(date(2026, 4, 1), date(2026, 7, 1))
+    assert quarter.previous == Span(date(2026, 1, 1), date(2026, 4, 1))
+    year = periods("year", d)
+    assert (year.current.days, year.previous.first) == (365, date(2025, 1, 1))
+    leap = periods("day", date(2028, 2, 29))
+    assert leap.year_ago == Span(date(2027, 2, 28), date(2027, 3, 1))
+    own = periods("custom", date(2026, 3, 1), date(2026, 3, 10))
+    assert own.current == Span(date(2026, 3, 1), date(2026, 3, 11))
+    assert own.previous == Span(date(2026, 2, 19), date(2026, 3, 1))  # ten days before
+    for wrong in (("custom", date(2026, 3, 10), date(2026, 3, 1)), ("fortnight", d, None)):
+        with pytest.raises(PeriodError):
+            periods(*wrong)
+    with pytest.raises(PeriodError):
+        periods("custom", date(2020, 1, 1), date(2026, 1, 1))  # more than three years
+
+
+@pytest.fixture
+def client(settings: Settings, kernel: Kernel) -> Iterator[TestClient[Any]]:
+    with TestClient(create_app(settings, kernel)) as c:
+        c.headers["Accept-Language"] = "en"
+        ctx = c.app.state.ctx
+
+        async def setup() -> None:
+            await seed_city(ctx)
+            async with ctx.db.transaction() as s:
+                for role in (Role.SUPERVISOR, Role.AGENT, Role.ADMINISTRATOR):
+                    s.add(
+                        User(
+                            username=f"{role.value}1",
+                            display_name=f"Staff {role.value}",
+                            role=role,
+                            password_hash=hash_password(PASSWORD),
+                        )
+                    )
+
+        c.blocking_portal.call(setup)
+        yield c
+
+
+def _at(day: date, hour: int, tz: Any) -> datetime:
+    return datetime.combine(day, time(hour), tz).astimezone(UTC)
+
+
+def test_the_report_shows_figures_with_their_changes(client: TestClient[Any]) -> None:
+    ctx = client.app.state.ctx
+    day = date(2026, 3, 18)
+    before = day - timedelta(days=1)
+    n = iter(range(1000))
+
+    async def seed() -> int:
+        async with ctx.db.transaction() as s:
+            agent = User(username="lin", display_name="Lin", role="agent", password_hash="x")
+            s.add(agent)
+            await s.flush()
+            for when, answered in ((day, 3), (day, 0), (before, 1)):
+                for k in range(answered or 1):
+                    start = _at(when, 9 + k, ctx.tz)
+                    case = Case(
+                        tracking_number=f"R{next(n):09d}",
+                        kind="complaint",
+                        language="zh_CN",
+                        first_channel="email",
+                        created_at=start,
+                        updated_at=start,
+                    )
+                    s.add(case)
+                    s.add(
+                        QueueItem(
+                            case=case,
+                            media="email",
+                            skills=[],
+                            language="zh_CN",
+                            state="done",
+                            waiting_since=start,
+                            updated_at=start,
+                            agent_id=agent.id if answered else None,
+                            assigned_at=start + timedelta(seconds=10) if answered else None,
+                            done_at=start + timedelta(seconds=130 if answered else 30),
+                            outcome=None if answered else "abandoned",
+                        )
+                    )
+            s.add(
+                AgentStateSpan(
+                    agent_id=agent.id,
+                    state="available",
+                    started_at=_at(day, 8, ctx.tz),
+                    ended_at=_at(day, 12, ctx.tz),
+                )
+            )
+            return agent.id
+
+    client.blocking_portal.call(seed)
+    sign_in(client, "agent1")
+    assert client.get("/console/reports").status_code == 403
+    client.cookies.clear()
+    sign_in(client, "supervisor1")
+    page = client.get(f"/console/reports?kind=day&date={day.isoformat()}")
+    assert page.status_code == 200
+    html = BeautifulSoup(page.text, "html.parser")
+
+    def row(figure: str) -> list[str]:
+        found = html.select_one(f'#headlines tr[data-figure="{figure}"]')
+        assert found is not None, figure
+        return [cell.get_text(strip=True) for cell in found.find_all(["td"])]
+
+    # this day: 4 offered (3 answered, 1 abandoned); the day before: 1 offered, answered
+    assert row("offered") == ["4", "1", "+300.0%", "0", "—"]
+    assert row("answered") == ["3", "1", "+200.0%", "0", "—"]
+    assert row("abandon_rate")[:3] == ["25.0%", "0.0%", "+25.0 pts"]
+    assert row("asa")[0] == "10 s"
+    assert row("aht")[0] == "120 s"
+    assert row("intake")[:2] == ["4", "1"]
+    contacts = html.select_one('#contacts tr[data-part="email"]')
+    assert contacts is not None
+    assert [c.get_text(strip=True) for c in contacts.find_all("td")][:3] == ["4", "3", "1"]
+    [agent] = html.select("#agents tbody tr")
+    cells = [c.get_text(strip=True) for c in agent.find_all(["th", "td"])]
+    assert cells[0] == "Lin" and cells[1] == "4:00" and cells[7] == "E-mail 3"
+    assert "Cases opened by channel" in page.text
+
+    wrong = client.get("/console/reports?kind=custom&date=2026-03-10&end=2026-03-01")
+    assert wrong.status_code == 400
+    form = BeautifulSoup(wrong.text, "html.parser")
+    assert "comes before the first" in form.select_one("#problem").get_text()
+    assert form.select_one("#end")["value"] == "2026-03-01"  # the form back as typed
+    assert client.get("/console/reports?date=18-03-2026").status_code == 400
