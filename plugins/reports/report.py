@@ -18,6 +18,7 @@ from hotline.core.storage.models.people import User
 from . import figures
 from .board import load_settings
 from .figures import Period
+from .figures.contacts import Breakdown
 
 KINDS = ("day", "week", "month", "quarter", "year", "custom")
 MAX_DAYS = 3 * 366  # a custom period longer than three years is refused
@@ -119,7 +120,7 @@ class Headline:
 class Report:
     periods: Periods
     headlines: list[Headline]
-    contacts: figures.contacts.Breakdown
+    contacts: Breakdown
     intake_channel: dict[str, int]
     intake_kind: dict[str, int]
     agents: list[tuple[str, figures.AgentFigures]] = field(default_factory=list)
