@@ -2,7 +2,7 @@
 against a bare faster-whisper call on the same files in the same run, two threads.
 
     .venv/bin/python benchmarks/bench_speech.py [--rounds 1] [--voicemails 20]
-        [--compute-type int8] [--beam 5] [--no-vad]
+        [--compute-type int8] [--beam 5] [--no-vad] [--zh-prompt none|vocabulary|instruction]
 
 Prints ``speech_zh_cer`` (the Mandarin fixtures zh-04 … zh-11 at 16 kHz, character error rate
 after normalising: Simplified, numbers as characters, no punctuation or spaces),
@@ -91,6 +91,7 @@ async def through_the_hotline(
         whisper_beam_size=args.beam,
         whisper_threads=2,
         whisper_vad=not args.no_vad,
+        whisper_zh_prompt=args.zh_prompt,
         speech_concurrency=1,
         jobs_in_process=False,
         secret_key="bench-speech-secret-0123456789abcdef",
@@ -191,6 +192,9 @@ def main() -> int:
     parser.add_argument("--compute-type", default="int8")
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--no-vad", action="store_true", help="transcribe silence too")
+    parser.add_argument(
+        "--zh-prompt", default="none", choices=["none", "vocabulary", "instruction"]
+    )
     parser.add_argument("--skip-postgres", action="store_true", help="(no database here)")
     args = parser.parse_args()
     if not fixtures_available():
@@ -226,7 +230,8 @@ def main() -> int:
         print(f"speech_cer_{name} {e / n:.3f}")
     for name, (e, n) in zip(ENGLISH, en, strict=True):
         print(f"speech_wer_{name} {e / n:.3f}")
-    settings = f"{args.compute_type}, beam {args.beam}, vad {'off' if args.no_vad else 'on'}"
+    vad = "off" if args.no_vad else "on"
+    settings = f"{args.compute_type}, beam {args.beam}, vad {vad}, zh prompt {args.zh_prompt}"
     print(f"speech_zh_cer {sum(e for e, _ in zh) / sum(n for _, n in zh):.3f} ({settings})")
     print(f"speech_en_wer {sum(e for e, _ in en) / sum(n for _, n in en):.3f}")
     print(f"speech_zh_cer_8k {sum(e for e, _ in zh8) / sum(n for _, n in zh8):.3f}")

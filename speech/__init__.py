@@ -50,6 +50,7 @@ async def _whisper(ctx: AppContext, audio: bytes, language: str, hinted: bool) -
         beam_size=s.whisper_beam_size,
         threads=s.whisper_threads,
         vad=s.whisper_vad,
+        zh_prompt=s.whisper_zh_prompt,
         split_seconds=s.speech_split_seconds,
         concurrency=s.speech_concurrency,
     )

@@ -134,6 +134,13 @@ class ChannelSettings(BaseSettings):
     whisper_beam_size: int = Field(
         5, ge=1, le=10, description="Whisper beam size (1: greedy, ~5 % less CPU, more errors)"
     )
+    whisper_zh_prompt: Literal["none", "vocabulary", "instruction"] = Field(
+        "none",
+        description="Whisper's initial prompt for Chinese: none (measured best: CER 0.119 at"
+        " 16 kHz, 0.107 at 8 kHz; the city's names are put right afterwards), vocabulary (the"
+        " city's names: 0.125, 0.144), instruction (a sentence asking for Simplified Chinese"
+        " and punctuation, then the names: 0.147, 0.129; punctuates every transcript)",
+    )
     whisper_threads: int = Field(2, ge=1, le=64, description="CPU threads per transcription")
     whisper_vad: bool = Field(
         True, description="skip silence with the engine's voice activity detection"

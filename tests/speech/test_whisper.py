@@ -34,15 +34,16 @@ from tests.speech.whisper import (
 
 # The city's words, as the hotline holds them (district rules, services, departments).
 CITY = ["滨海新区", "和平区", "河西区", "道路破损", "噪声扰民", "交通运输局", "生态环境局"]
-OPTIONS = whisper_engine.Options()  # the defaults a site runs: int8, beam 1, VAD, 2 threads
-# Over all fixtures, with the defaults (int8, beam 5, VAD), whisper-base measured a Mandarin
-# error rate of 0.141 at 16 kHz and 0.132 as 8 kHz μ-law (characters, and English words in
-# zh-07, counted after normalising; the fixtures' own transcripts hold a few wrong characters),
-# and 0.014 WER in English. The issue's goals are 0.12 and 0.08: English meets its goal; the
-# Mandarin bound is the measured rate plus a margin (decoding is deterministic, so a rise past
-# it is a real change a supervisor would read as worse transcripts; beam 1 measured 0.150 and
-# 0.154). Per fixture the worst is zh-07 (its English sentence is not written out), ~0.4.
-ZH_GOAL, EN_GOAL, ZH_8K_GOAL = 0.17, 0.08, 0.17
+OPTIONS = whisper_engine.Options()  # the defaults a site runs: int8, beam 5, VAD, no zh prompt
+# Over all fixtures, with the defaults, whisper-base measured a Mandarin error rate of 0.119 at
+# 16 kHz and 0.107 as 8 kHz μ-law (characters, and English words in zh-07, counted after
+# normalising; the fixtures' own transcripts hold a few wrong characters and keep fillers the
+# model leaves out), and 0.014 WER in English. The issue's goals are 0.12 and 0.08. The bounds
+# are the measured rates plus a margin for another CPU's int8 kernels (on one machine decoding
+# is deterministic, so a rise past them is a real change a supervisor would read as worse
+# transcripts; the instruction prompt measured 0.147 and 0.129, beam 1 0.141 and 0.163). Per
+# fixture the worst is zh-07 (its English sentence is not always written out), ~0.3.
+ZH_GOAL, EN_GOAL, ZH_8K_GOAL = 0.15, 0.08, 0.14
 RATES = (16000, 8000)
 
 
@@ -143,8 +144,9 @@ def test_a_long_recording_is_split_and_every_part_heard(whisper_base: Path) -> N
     options = whisper_engine.Options(split_seconds=30)
     t = whisper_engine.transcribe_file(whisper_base, out.getvalue(), "zh_CN", True, CITY, options)
     assert t.seconds > 40
-    # both parts heard (words every CPU's int8 kernels hear; 滨海新区 is asked of the fixtures)
-    assert "阵营" in t.text and "新区有房" in t.text, t.text
+    # both parts heard: zh-05 says 正义 six times (with the instruction prompt this machine's
+    # int8 kernels heard one as 阵营); 滨海新区 is asked of the fixtures
+    assert "正义" in t.text and "新区有房" in t.text, t.text
     assert t.segments[-1].start >= 30  # the second part's times count from the recording's start
 
 
