@@ -125,6 +125,7 @@ class Report:
     intake_kind: dict[str, int]
     agents: list[tuple[str, figures.AgentFigures]] = field(default_factory=list)
     service_seconds: int = 20
+    sealed_letters: int = 0  # cases opened that no list shows (the director's mailbox)
 
 
 async def _headline_values(
@@ -184,14 +185,17 @@ async def build(
         ((str(names.get(agent, agent)), found) for agent, found in per_agent.items()),
         key=lambda pair: pair[0],
     )
+    by_channel = await figures.intake_by(session, period, "channel", listed=True)
+    opened = values[0]["intake"] or 0
     return Report(
         chosen,
         headlines,
         await figures.contacts(
             session, period, by=by, service_seconds=service, short_seconds=short
         ),
-        await figures.intake_by(session, period, "channel"),
-        await figures.intake_by(session, period, "kind"),
+        by_channel,
+        await figures.intake_by(session, period, "kind", listed=True),
         agents,
         service,
+        int(opened) - sum(by_channel.values()),
     )

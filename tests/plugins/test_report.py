@@ -161,3 +161,66 @@ def test_the_report_shows_figures_with_their_changes(client: TestClient[Any]) ->
     assert "comes before the first" in form.select_one("#problem").get_text()
     assert form.select_one("#end")["value"] == "2026-03-01"  # the form back as typed
     assert client.get("/console/reports?date=18-03-2026").status_code == 400
+
+
+def test_every_intake_number_links_to_the_cases_behind_it(client: TestClient[Any]) -> None:
+    """Drill-down: each number of cases opened by channel and by kind links to the case search
+    for the same days and that channel or kind, whose count is the number; the director's sealed
+    letters are counted in the figures and said apart (no list shows them)."""
+    ctx = client.app.state.ctx
+    day = date(2026, 3, 18)
+    n = iter(range(1000))
+
+    async def seed() -> None:
+        async with ctx.db.transaction() as s:
+            for channel, kind, sealed, count in (
+                ("email", "complaint", False, 3),
+                ("web", "complaint", False, 2),
+                ("web", "consultation", False, 1),
+                ("email", "director_mailbox", True, 2),
+            ):
+                for k in range(count):
+                    at = _at(day, 9 + k, ctx.tz)
+                    s.add(
+                        Case(
+                            tracking_number=f"D{next(n):09d}",
+                            kind=kind,
+                            language="zh_CN",
+                            first_channel=channel,
+                            sealed=sealed,
+                            created_at=at,
+                            updated_at=at,
+                        )
+                    )
+            # the day after: not in the report, nor in its lists
+            at = _at(day + timedelta(days=1), 9, ctx.tz)
+            s.add(
+                Case(
+                    tracking_number="D999999999",
+                    kind="complaint",
+                    language="zh_CN",
+                    first_channel="email",
+                    created_at=at,
+                    updated_at=at,
+                )
+            )
+
+    client.blocking_portal.call(seed)
+    sign_in(client, "supervisor1")
+    page = BeautifulSoup(
+        client.get(f"/console/reports?kind=day&date={day.isoformat()}").text, "html.parser"
+    )
+    opened = page.select_one('#headlines tr[data-figure="intake"] td').get_text(strip=True)
+    assert opened == "8"  # the letters included
+    assert "2 letters to the director" in page.select_one("#sealed-letters").get_text()
+    checked = {}
+    for link in page.select("#intake-channel a.drill, #intake-kind a.drill"):
+        listed = BeautifulSoup(client.get(link["href"]).text, "html.parser")
+        total = listed.select_one(".pager .total")["data-total"]
+        checked[link["href"].split("&")[-1]] = (link.get_text(strip=True), total)
+    assert checked == {
+        "channel=email": ("3", "3"),
+        "channel=web": ("3", "3"),
+        "kind=complaint": ("5", "5"),
+        "kind=consultation": ("1", "1"),
+    }

@@ -28,12 +28,17 @@ EVALUATIONS = ("evaluated", "rated")  # an agent's call-back survey, the citizen
 INTAKE_FIELDS = {"channel": Case.first_channel, "kind": Case.kind, "department": Case.department_id}
 
 
-async def intake_by(session: AsyncSession, period: Period, by: str = "channel") -> dict[str, int]:
-    """Cases opened in ``period`` per channel (where they first came from), kind or department."""
+async def intake_by(
+    session: AsyncSession, period: Period, by: str = "channel", *, listed: bool = False
+) -> dict[str, int]:
+    """Cases opened in ``period`` per channel (where they first came from), kind or department;
+    ``listed``: only those a case list shows (not the director's sealed letters), so that each
+    number can link to its list and match it."""
     key = INTAKE_FIELDS[by]
-    rows = await session.execute(
-        select(key, func.count()).where(period.holds(Case.created_at)).group_by(key)
-    )
+    query = select(key, func.count()).where(period.holds(Case.created_at))
+    if listed:
+        query = query.where(Case.sealed.is_(False))
+    rows = await session.execute(query.group_by(key))
     return {str(k if k is not None else ""): int(n) for k, n in rows}
 
 
