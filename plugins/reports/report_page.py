@@ -10,12 +10,16 @@ from typing import Any
 
 from litestar import Request, Response, get
 
-from hotline.admin.guards import ctx_of, requires
+from hotline.admin.guards import ctx_of, requires, staff_actor
+from hotline.core.people.audit import audit
 from hotline.core.people.permissions import Permission
+from hotline.core.reference import labels
 from hotline.core.reference.labels import N_
-from hotline.core.shell.web import render
+from hotline.core.shell.web import render, request_language
 
-from .report import KINDS, PeriodError, build, periods
+from . import report_export as report_export_file
+from .report import KINDS, PeriodError, Periods, build, periods
+from .writers import FORMATS
 
 Req = Request[Any, Any, Any]
 NAMES = {
@@ -48,29 +52,47 @@ def _day(raw: str | None, default: date | None) -> date | None:
         raise PeriodError("bad date") from None
 
 
+def _form(request: Req) -> dict[str, str]:
+    query = request.query_params
+    by = "queue" if query.get("by") == "queue" else "media"
+    return {
+        "kind": str(query.get("kind", "day")),
+        "date": str(query.get("date", "")),
+        "end": str(query.get("end", "")),
+        "by": by,
+    }
+
+
+def _periods(request: Req, form: dict[str, str]) -> Periods:
+    """The periods the form asks for; PeriodError when they cannot be reported on."""
+    anchor = _day(form["date"], datetime.now(ctx_of(request).tz).date())
+    assert anchor is not None
+    return periods(form["kind"], anchor, _day(form["end"], None))
+
+
+def _refused(request: Req, form: dict[str, str], wrong: PeriodError) -> Response[str]:
+    """The form back as typed, with the reason (400)."""
+    return render(
+        request,
+        "reports/report.html",
+        status=400,
+        form=form,
+        kinds=KINDS,
+        problem=PROBLEMS.get(str(wrong), PROBLEMS["unknown period"]),
+        report=None,
+        names=NAMES,
+    )
+
+
 @get("/console/reports", guards=[requires(Permission.SUPERVISE)])
 async def report_page(request: Req) -> Response[str]:
     ctx = ctx_of(request)
-    query = request.query_params
-    today = datetime.now(ctx.tz).date()
-    kind = str(query.get("kind", "day"))
-    by = "queue" if query.get("by") == "queue" else "media"
-    form = {"kind": kind, "date": query.get("date", ""), "end": query.get("end", ""), "by": by}
+    form = _form(request)
+    by = form["by"]
     try:
-        anchor = _day(query.get("date"), today)
-        assert anchor is not None
-        chosen = periods(kind, anchor, _day(query.get("end"), None))
+        chosen = _periods(request, form)
     except PeriodError as wrong:
-        return render(
-            request,
-            "reports/report.html",
-            status=400,
-            form=form,
-            kinds=KINDS,
-            problem=PROBLEMS.get(str(wrong), PROBLEMS["unknown period"]),
-            report=None,
-            names=NAMES,
-        )
+        return _refused(request, form, wrong)
     async with ctx.db.session() as session:
         report = await build(session, chosen, ctx.tz, by=by)
     return render(
@@ -84,5 +106,51 @@ async def report_page(request: Req) -> Response[str]:
     )
 
 
+@get("/console/reports/export", guards=[requires(Permission.SUPERVISE)])
+async def report_export(request: Req) -> Response[Any]:
+    """The report as CSV (its figures) or Excel (every table, a sheet each); audited."""
+    ctx = ctx_of(request)
+    form = _form(request)
+    try:
+        chosen = _periods(request, form)
+    except PeriodError as wrong:
+        return _refused(request, form, wrong)
+    fmt = "xlsx" if request.query_params.get("format") == "xlsx" else "csv"
+    lang = request_language(request)
+    gettext = ctx.catalogs.get(lang).gettext
+    labels_of = {"media": labels.MEDIA, "kind": labels.KIND}
+
+    def label(field: str, key: str) -> str:
+        found = labels_of[field].get(key)
+        return gettext(found) if found else key
+
+    async with ctx.db.transaction() as session:
+        report = await build(session, chosen, ctx.tz, by=form["by"])
+        audit(
+            session,
+            staff_actor(request),
+            "export",
+            None,
+            list="report",
+            filters={k: v for k, v in form.items() if v},
+            format=fmt,
+            rows=len(report.headlines) + len(report.agents),
+            personal=False,
+        )
+    if fmt == "xlsx":
+        body = report_export_file.as_xlsx(report, NAMES, gettext, label)
+    else:
+        body = report_export_file.as_csv(report, NAMES, gettext)
+    name = f"report-{chosen.kind}-{chosen.current.first.isoformat()}.{fmt}"
+    return Response(
+        body,
+        media_type=FORMATS[fmt],
+        headers={
+            "Content-Disposition": f'attachment; filename="{name}"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
 def handlers() -> list[Any]:
-    return [report_page]
+    return [report_page, report_export]

@@ -224,3 +224,64 @@ def test_every_intake_number_links_to_the_cases_behind_it(client: TestClient[Any
         "kind=complaint": ("5", "5"),
         "kind=consultation": ("1", "1"),
     }
+
+
+def test_the_report_downloads_as_csv_and_excel_and_is_audited(client: TestClient[Any]) -> None:
+    import csv
+    import io
+
+    from openpyxl import load_workbook
+    from sqlalchemy import select
+
+    from hotline.core.storage.models.people import AuditEntry
+
+    ctx = client.app.state.ctx
+    day = date(2026, 3, 18)
+
+    async def seed() -> None:
+        async with ctx.db.transaction() as s:
+            for k in range(3):
+                at = _at(day, 9 + k, ctx.tz)
+                s.add(
+                    Case(
+                        tracking_number=f"X{k:09d}",
+                        kind="complaint",
+                        language="zh_CN",
+                        first_channel="web",
+                        created_at=at,
+                        updated_at=at,
+                    )
+                )
+
+    client.blocking_portal.call(seed)
+    sign_in(client, "supervisor1")
+    page = BeautifulSoup(
+        client.get(f"/console/reports?kind=day&date={day.isoformat()}").text, "html.parser"
+    )
+    got = client.get(page.select_one("#export-csv")["href"])
+    assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
+    assert "report-day-2026-03-18.csv" in got.headers["content-disposition"]
+    rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
+    assert rows[0][:3] == ["Figure", "This period", "Period before"]
+    assert ["Cases opened", "3", "0", "", "0", "", ""] in rows
+    book = client.get(page.select_one("#export-xlsx")["href"])
+    assert book.status_code == 200
+    sheets = load_workbook(io.BytesIO(book.content), read_only=True)
+    assert sheets.sheetnames == ["Figures", "Contacts", "Cases opened", "Agents"]
+    opened = [list(r) for r in sheets["Cases opened"].iter_rows(values_only=True)]
+    assert ["Web portal", 3] in [r[:2] for r in opened] and ["Complaint", 3] in opened
+
+    async def audited() -> list[dict[str, Any]]:
+        async with ctx.db.session() as s:
+            return [
+                e.detail
+                for e in await s.scalars(select(AuditEntry).where(AuditEntry.action == "export"))
+            ]
+
+    assert [(d["list"], d["format"]) for d in client.blocking_portal.call(audited)] == [
+        ("report", "csv"),
+        ("report", "xlsx"),
+    ]
+    client.cookies.clear()
+    sign_in(client, "agent1")
+    assert client.get("/console/reports/export?format=csv").status_code == 403

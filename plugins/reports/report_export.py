@@ -1,0 +1,147 @@
+"""A report as a file: CSV (the headline figures, with their change over the period before and
+a year earlier) or Excel (.xlsx: the same on a sheet "Figures", then the contacts per medium or
+queue, the cases opened by channel and kind, and the agents, a sheet each). Values are numbers
+where a spreadsheet can sum them, in the reader's language for the words."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable
+from typing import Any
+
+import xlsxwriter
+
+from hotline.core.reference.labels import N_
+
+from .report import Headline, Report
+from .writers import safe_cell
+
+Say = Callable[[str], str]
+
+
+def _value(h: Headline, v: float | None) -> float | str:
+    if v is None:
+        return ""
+    return round(v * 100, 1) if h.rate else round(v, 1)
+
+
+def _change(h: Headline, then: float | None) -> float | str:
+    c = h.change_over(then)
+    return "" if c is None else round(c * 100, 1)
+
+
+def headline_rows(report: Report, names: dict[str, str], say: Say) -> list[list[Any]]:
+    rows: list[list[Any]] = [
+        [
+            say(N_("Figure")),
+            say(N_("This period")),
+            say(N_("Period before")),
+            say(N_("Change (环比)")),
+            say(N_("A year earlier")),
+            say(N_("Change (同比)")),
+            say(N_("Unit")),
+        ]
+    ]
+    for h in report.headlines:
+        unit = "%" if h.rate else say(N_("s")) if h.seconds else ""
+        rows.append(
+            [
+                say(names[h.key]),
+                _value(h, h.now),
+                _value(h, h.before),
+                _change(h, h.before),
+                _value(h, h.year_ago),
+                _change(h, h.year_ago),
+                unit,
+            ]
+        )
+    return rows
+
+
+def as_csv(report: Report, names: dict[str, str], say: Say) -> bytes:
+    out = io.StringIO()
+    writer = csv.writer(out)
+    for row in headline_rows(report, names, say):
+        writer.writerow([safe_cell(c) if isinstance(c, str) else c for c in row])
+    return ("\ufeff" + out.getvalue()).encode("utf-8")
+
+
+def as_xlsx(
+    report: Report, names: dict[str, str], say: Say, label: Callable[[str, str], str]
+) -> bytes:
+    """``label(field, key)``: a medium's, channel's or kind's name in the reader's language."""
+    out = io.BytesIO()
+    book = xlsxwriter.Workbook(
+        out, {"in_memory": True, "strings_to_formulas": False, "strings_to_urls": False}
+    )
+    bold = book.add_format({"bold": True})
+
+    def sheet(title: str, rows: list[list[Any]]) -> None:
+        ws = book.add_worksheet(title[:31])
+        ws.freeze_panes(1, 0)
+        ws.set_column(0, 0, 28)
+        ws.set_column(1, 12, 14)
+        for r, row in enumerate(rows):
+            ws.write_row(r, 0, row, bold if r == 0 else None)
+
+    sheet(say(N_("Figures")), headline_rows(report, names, say))
+    contacts: list[list[Any]] = [
+        [
+            say(N_("Medium or queue")),
+            say(N_("Offered")),
+            say(N_("Answered by an agent")),
+            say(N_("Abandoned")),
+            say(N_("Average speed of answer")) + " (s)",
+            say(N_("Average handling time")) + " (s)",
+            say(N_("Service level")) + " (%)",
+        ]
+    ]
+    for key, c in report.contacts.parts.items():
+        contacts.append(
+            [
+                label("media", key),
+                c.offered,
+                c.answered,
+                c.abandoned,
+                "" if c.asa is None else round(c.asa, 1),
+                "" if c.aht is None else round(c.aht, 1),
+                "" if c.service_level is None else round(c.service_level * 100, 1),
+            ]
+        )
+    sheet(say(N_("Contacts")), contacts)
+    intake: list[list[Any]] = [[say(N_("Cases opened by channel")), say(N_("Cases"))]]
+    intake += [[label("media", k), n] for k, n in sorted(report.intake_channel.items())]
+    intake += [[], [say(N_("Cases opened by kind")), say(N_("Cases"))]]
+    intake += [[label("kind", k), n] for k, n in sorted(report.intake_kind.items())]
+    sheet(say(N_("Cases opened")), intake)
+    agents: list[list[Any]] = [
+        [
+            say(N_("Agent")),
+            say(N_("Signed in (hours)")),
+            say(N_("Away (hours)")),
+            say(N_("Wrap-up (hours)")),
+            say(N_("Offers accepted")),
+            say(N_("Missed offers")),
+            say(N_("Declined")),
+            say(N_("Contacts handled")),
+            say(N_("Occupancy")) + " (%)",
+        ]
+    ]
+    for name, a in report.agents:
+        agents.append(
+            [
+                safe_cell(name),
+                round(a.signed_in_seconds / 3600, 2),
+                round(sum(a.away_seconds.values()) / 3600, 2),
+                round(a.state_seconds.get("wrap_up", 0.0) / 3600, 2),
+                a.offers.get("accepted", 0),
+                a.offers.get("missed", 0),
+                a.offers.get("declined", 0),
+                sum(a.handled.values()),
+                "" if a.occupancy is None else round(a.occupancy * 100, 1),
+            ]
+        )
+    sheet(say(N_("Agents")), agents)
+    book.close()
+    return out.getvalue()
