@@ -36,34 +36,14 @@ from hotline.channels.phone import open_line  # noqa: E402
 from hotline.channels.phone.baresip import BaresipEngine  # noqa: E402
 from hotline.channels.phone.baresip_process import baresip_available  # noqa: E402
 from hotline.channels.phone.engine import CallEvent, Digit  # noqa: E402
-from hotline.core.axd.state import accept, finish, set_profile, set_state  # noqa: E402
+from hotline.core.axd.state import accept, finish, set_state  # noqa: E402
 from hotline.core.foundation.settings import Settings  # noqa: E402
-from hotline.core.people.accounts import hash_password  # noqa: E402
 from hotline.core.shell.context import Kernel, open_context  # noqa: E402
 from hotline.core.storage import migrate  # noqa: E402
 from hotline.core.storage.enums import AgentState  # noqa: E402
-from hotline.core.storage.models.people import User  # noqa: E402
+from tests.channels.phone.test_line_put_through import an_agent  # noqa: E402
+from tests.channels.phone.test_line_queue import MENU  # noqa: E402 (the same queue menu)
 from tests.sipcallers import BaresipCaller, DeskPhone, free_udp_port, sipp_available  # noqa: E402
-
-MENU = """
-start = "main"
-languages = ["en", "zh_CN"]
-hours = "always"
-fallback = "message"
-closed = "message"
-timeout_seconds = 5
-announce_seconds = 30
-[nodes.main]
-prompt = { en = "To speak to an agent, press 1.", zh_CN = "人工服务请按1。" }
-options = { "1" = "agent" }
-[nodes.agent]
-prompt = { en = "Please hold.", zh_CN = "请稍候。" }
-action = "queue"
-queue = "general"
-[nodes.message]
-prompt = { en = "Leave a message after the tone.", zh_CN = "请在提示音后留言。" }
-action = "voicemail"
-"""
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -113,23 +93,7 @@ async def measure(work: Path, calls: int) -> tuple[list[float], list[float]]:
         try:
             async with DeskPhone(work / "desk") as desk:
                 desk.says(np.zeros(2 * 8000, np.float32))  # the agent hangs up after 2 s
-                async with ctx.db.transaction() as s:
-                    agent = User(
-                        username="bench-agent",
-                        display_name="Agent",
-                        role="agent",
-                        password_hash=hash_password("x"),
-                    )
-                    s.add(agent)
-                await set_profile(
-                    ctx,
-                    agent.id,
-                    capacity={"voice": 1},
-                    skills={},
-                    languages=["en", "zh_CN"],
-                    desk_phone=desk.address,
-                )
-                await set_state(ctx, agent.id, AgentState.AVAILABLE)
+                agent = await an_agent(ctx, desk.address)
                 for n in range(calls):
                     offered.clear()
                     caller = BaresipCaller(work / f"caller-{n}", f"+861391234{n:04d}")
@@ -142,12 +106,12 @@ async def measure(work: Path, calls: int) -> tuple[list[float], list[float]]:
                     offer_ms.append((at - digits[-1]) * 1000)
                     answers = len(desk.answered)
                     accepted = loop.time()
-                    assert await accept(ctx, item, agent.id)
+                    assert await accept(ctx, item, agent)
                     answered = await asyncio.wait_for(desk.answer_after(answers), 30)
                     answer_ms.append((answered - accepted) * 1000)
                     await calling
-                    await finish(ctx, item, agent.id)
-                    await set_state(ctx, agent.id, AgentState.AVAILABLE)
+                    await finish(ctx, item, agent)
+                    await set_state(ctx, agent, AgentState.AVAILABLE)
         finally:
             await engine.stop()
         del ivr

@@ -78,11 +78,25 @@ def _at(day: date, hour: int, tz: Any) -> datetime:
     return datetime.combine(day, time(hour), tz).astimezone(UTC)
 
 
+_numbers = iter(range(10**6))
+
+
+def a_case(at: datetime, channel: str = "web", kind: str = "complaint", **kw: Any) -> Case:
+    return Case(
+        tracking_number=f"R{next(_numbers):09d}",
+        kind=kind,
+        language="zh_CN",
+        first_channel=channel,
+        created_at=at,
+        updated_at=at,
+        **kw,
+    )
+
+
 def test_the_report_shows_figures_with_their_changes(client: TestClient[Any]) -> None:
     ctx = client.app.state.ctx
     day = date(2026, 3, 18)
     before = day - timedelta(days=1)
-    n = iter(range(1000))
 
     async def seed() -> int:
         async with ctx.db.transaction() as s:
@@ -92,14 +106,7 @@ def test_the_report_shows_figures_with_their_changes(client: TestClient[Any]) ->
             for when, answered in ((day, 3), (day, 0), (before, 1)):
                 for k in range(answered or 1):
                     start = _at(when, 9 + k, ctx.tz)
-                    case = Case(
-                        tracking_number=f"R{next(n):09d}",
-                        kind="complaint",
-                        language="zh_CN",
-                        first_channel="email",
-                        created_at=start,
-                        updated_at=start,
-                    )
+                    case = a_case(start, "email")
                     s.add(case)
                     s.add(
                         QueueItem(
@@ -169,7 +176,6 @@ def test_every_intake_number_links_to_the_cases_behind_it(client: TestClient[Any
     letters are counted in the figures and said apart (no list shows them)."""
     ctx = client.app.state.ctx
     day = date(2026, 3, 18)
-    n = iter(range(1000))
 
     async def seed() -> None:
         async with ctx.db.transaction() as s:
@@ -181,29 +187,9 @@ def test_every_intake_number_links_to_the_cases_behind_it(client: TestClient[Any
             ):
                 for k in range(count):
                     at = _at(day, 9 + k, ctx.tz)
-                    s.add(
-                        Case(
-                            tracking_number=f"D{next(n):09d}",
-                            kind=kind,
-                            language="zh_CN",
-                            first_channel=channel,
-                            sealed=sealed,
-                            created_at=at,
-                            updated_at=at,
-                        )
-                    )
+                    s.add(a_case(at, channel, kind, sealed=sealed))
             # the day after: not in the report, nor in its lists
-            at = _at(day + timedelta(days=1), 9, ctx.tz)
-            s.add(
-                Case(
-                    tracking_number="D999999999",
-                    kind="complaint",
-                    language="zh_CN",
-                    first_channel="email",
-                    created_at=at,
-                    updated_at=at,
-                )
-            )
+            s.add(a_case(_at(day + timedelta(days=1), 9, ctx.tz), "email"))
 
     client.blocking_portal.call(seed)
     sign_in(client, "supervisor1")
@@ -241,17 +227,7 @@ def test_the_report_downloads_as_csv_and_excel_and_is_audited(client: TestClient
     async def seed() -> None:
         async with ctx.db.transaction() as s:
             for k in range(3):
-                at = _at(day, 9 + k, ctx.tz)
-                s.add(
-                    Case(
-                        tracking_number=f"X{k:09d}",
-                        kind="complaint",
-                        language="zh_CN",
-                        first_channel="web",
-                        created_at=at,
-                        updated_at=at,
-                    )
-                )
+                s.add(a_case(_at(day, 9 + k, ctx.tz)))
 
     client.blocking_portal.call(seed)
     sign_in(client, "supervisor1")
