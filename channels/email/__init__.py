@@ -47,6 +47,26 @@ def send_reply(ctx: AppContext, message: OutboundMessage) -> Awaitable[str] | No
 
 
 @hookimpl
+def send_staff_mail(
+    ctx: AppContext,
+    to: Sequence[str],
+    subject: str,
+    text: str,
+    attachments: Sequence[tuple[str, str, bytes]],
+) -> Awaitable[str | None]:
+    async def send() -> str | None:
+        settings = ctx.settings
+        if not settings.smtp_url or not settings.mail_address:
+            return None
+        mail = outbound.staff_mail(
+            settings.mail_address, settings.mail_name, to, subject, text, attachments
+        )
+        return await outbound.send(mail, outbound.SmtpServer.from_url(settings.smtp_url))
+
+    return send()
+
+
+@hookimpl
 def process_held(ctx: AppContext, channel: str, raw: bytes, source: str) -> Awaitable[str] | None:
     if channel != CHANNEL:
         return None

@@ -10,10 +10,11 @@ from __future__ import annotations
 import hashlib
 import hmac
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from email.headerregistry import Address
 from email.message import EmailMessage
-from email.utils import format_datetime
+from email.utils import format_datetime, make_msgid
 from urllib.parse import unquote, urlsplit
 
 import aiosmtplib
@@ -119,3 +120,22 @@ async def send(mail: EmailMessage, server: SmtpServer) -> str:
         timeout=SMTP_TIMEOUT,
     )
     return str(mail["Message-ID"])
+
+
+def staff_mail(
+    sender: str,
+    name: str,
+    to: Sequence[str],
+    subject: str,
+    text: str,
+    attachments: Sequence[tuple[str, str, bytes]],
+) -> EmailMessage:
+    """A mail to staff (a scheduled report) with its files; marked auto-generated (RFC 3834)."""
+    mail = our_mail(sender, name, ", ".join(to), subject, "report")
+    mail["Message-ID"] = make_msgid(domain=sender.rpartition("@")[2] or None)
+    mail["Auto-Submitted"] = "auto-generated"
+    mail.set_content(text)
+    for filename, media_type, data in attachments:
+        main, _, sub = media_type.partition(";")[0].partition("/")
+        mail.add_attachment(data, maintype=main, subtype=sub, filename=filename)
+    return mail

@@ -193,6 +193,19 @@ def send_reply(ctx: AppContext, message: OutboundMessage) -> str | Awaitable[str
     """
 
 
+@hookspec(firstresult=True)
+def send_staff_mail(
+    ctx: AppContext,
+    to: Sequence[str],
+    subject: str,
+    text: str,
+    attachments: Sequence[tuple[str, str, bytes]],
+) -> Awaitable[str | None] | None:
+    """firstresult: mail staff (a scheduled report): ``attachments`` are (file name, media type,
+    bytes). Return the message's id once the server took it; ``None`` when mail out is not set
+    up; raise when the server refuses (the caller tries again later)."""
+
+
 # --- Speech -------------------------------------------------------------------------------
 
 

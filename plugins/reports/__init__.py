@@ -16,7 +16,7 @@ from litestar.static_files import create_static_files_router
 from hotline.core.delivery.jobs import JobSpec
 from hotline.core.plugin_host.manager import hookimpl
 
-from . import board_settings, kiosk, report_page, wallboard
+from . import board_settings, kiosk, report_page, schedule_routes, schedules, wallboard
 from .jobs import jobs
 from .routes import handlers
 
@@ -33,6 +33,7 @@ def register_console_routes(ctx: AppContext) -> Sequence[Any]:
         *wallboard.handlers(),
         *board_settings.handlers(),
         *report_page.handlers(),
+        *schedule_routes.handlers(),
     ]
 
 
@@ -51,4 +52,4 @@ def register_templates() -> list[str]:
 
 @hookimpl
 def register_jobs() -> list[JobSpec]:
-    return jobs()
+    return [*jobs(), *schedules.jobs()]

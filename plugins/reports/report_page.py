@@ -9,6 +9,7 @@ from datetime import date, datetime
 from typing import Any
 
 from litestar import Request, Response, get
+from sqlalchemy import select
 
 from hotline.admin.guards import ctx_of, requires, staff_actor
 from hotline.core.people.audit import audit
@@ -16,6 +17,7 @@ from hotline.core.people.permissions import Permission
 from hotline.core.reference import labels
 from hotline.core.reference.labels import N_
 from hotline.core.shell.web import render, request_language
+from hotline.core.storage.models.reports import ReportSchedule
 
 from . import report_export as report_export_file
 from .report import KINDS, PeriodError, Periods, build, periods
@@ -86,23 +88,32 @@ def _refused(request: Req, form: dict[str, str], wrong: PeriodError) -> Response
 
 @get("/console/reports", guards=[requires(Permission.SUPERVISE)])
 async def report_page(request: Req) -> Response[str]:
+    return await show(request)
+
+
+async def show(request: Req, *, status: int = 200, **extra: Any) -> Response[str]:
+    """The page for the period the query asks (the form back with the reason when it cannot be
+    reported on), with the mailed reports; ``extra``: what a form posted here gives back."""
     ctx = ctx_of(request)
     form = _form(request)
-    by = form["by"]
     try:
         chosen = _periods(request, form)
     except PeriodError as wrong:
         return _refused(request, form, wrong)
     async with ctx.db.session() as session:
-        report = await build(session, chosen, ctx.tz, by=by)
+        report = await build(session, chosen, ctx.tz, by=form["by"])
+        scheduled = list(await session.scalars(select(ReportSchedule).order_by(ReportSchedule.id)))
     return render(
         request,
         "reports/report.html",
+        status=status,
         form=form,
         kinds=KINDS,
         problem=None,
         report=report,
         names=NAMES,
+        schedules=scheduled,
+        **extra,
     )
 
 

@@ -4,6 +4,7 @@ agent's row; refused to roles without supervision; a wrong period gets the form 
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -261,3 +262,73 @@ def test_the_report_downloads_as_csv_and_excel_and_is_audited(client: TestClient
     client.cookies.clear()
     sign_in(client, "agent1")
     assert client.get("/console/reports/export?format=csv").status_code == 403
+
+
+def test_a_supervisor_has_the_weekly_report_mailed_once_per_week(
+    client: TestClient[Any], smtp_sink: Any
+) -> None:
+    """The form on the report page (a wrong address gets the form back as typed); the hourly
+    job mails the week just ended as Excel and CSV through the outbound mail, once; without
+    outbound mail nothing is marked sent; stopping it is audited."""
+    from openpyxl import load_workbook
+    from sqlalchemy import select
+
+    from hotline.core.storage.models.people import AuditEntry
+    from hotline.core.storage.models.reports import ReportSchedule
+    from hotline.plugins.reports.schedules import just_ended, send_due
+
+    ctx = client.app.state.ctx
+    sign_in(client, "supervisor1")
+    page = BeautifulSoup(client.get("/console/reports").text, "html.parser")
+    token = page.select_one('#schedule-form input[name="_csrf_token"]')["value"]
+    wrong = client.post(
+        "/console/reports/schedules",
+        data={"_csrf_token": token, "every": "week", "recipients": "head@city.gov.cn, nobody"},
+    )
+    assert wrong.status_code == 400
+    back = BeautifulSoup(wrong.text, "html.parser")
+    assert back.select_one("#recipients")["value"] == "head@city.gov.cn, nobody"
+    assert back.select_one("#recipients-error") is not None
+    saved = client.post(
+        "/console/reports/schedules",
+        data={
+            "_csrf_token": token,
+            "every": "week",
+            "recipients": "head@city.gov.cn; Office@City.gov.cn",
+        },
+    )
+    assert saved.status_code == 200 and "#schedules" in str(saved.url)
+
+    monday = date(2026, 3, 23)
+    assert just_ended("week", monday)[0] == "2026-W12"  # 16 to 22 March
+    assert just_ended("month", monday)[0] == "2026-02"
+    ctx.settings.smtp_url = ""  # no outbound mail yet: nothing sent, nothing marked
+    assert client.blocking_portal.call(lambda: send_due(ctx, monday)) == 0
+    ctx.settings.smtp_url, ctx.settings.mail_address = smtp_sink.url, "hotline@city.gov.cn"
+    assert client.blocking_portal.call(lambda: send_due(ctx, monday)) == 1
+    assert client.blocking_portal.call(lambda: send_due(ctx, monday + timedelta(days=3))) == 0
+    [mail] = smtp_sink.received
+    assert mail["To"] == "head@city.gov.cn, Office@city.gov.cn"  # the domain in lower case
+    assert "2026-03-16 – 2026-03-22" in mail["Subject"]
+    files = {part.get_filename(): part for part in mail.iter_attachments()}
+    assert set(files) == {"report-week-2026-W12.xlsx", "report-week-2026-W12.csv"}
+    book = load_workbook(io.BytesIO(files["report-week-2026-W12.xlsx"].get_content()))
+    assert book.sheetnames[0] == "Figures"
+
+    async def state() -> tuple[list[str | None], list[str]]:
+        async with ctx.db.session() as s:
+            periods_sent = [r.last_period for r in await s.scalars(select(ReportSchedule))]
+            actions = [
+                e.action for e in await s.scalars(select(AuditEntry).order_by(AuditEntry.id))
+            ]
+            return periods_sent, actions
+
+    sent, actions = client.blocking_portal.call(state)
+    assert sent == ["2026-W12"]
+    assert "report.scheduled" in actions and "report.mailed" in actions
+    page = BeautifulSoup(client.get("/console/reports").text, "html.parser")
+    [row] = page.select("#schedule-list tbody tr")
+    token = row.select_one('input[name="_csrf_token"]')["value"]
+    client.post(row.select_one("form")["action"], data={"_csrf_token": token})
+    sent, actions = client.blocking_portal.call(state)
+    assert sent == [] and actions[-1] == "report.unscheduled"

@@ -1,5 +1,6 @@
 """Tables of management reports: the wallboard's settings (the service-level target, the short
-abandon limit, the thresholds that colour a figure) and its read-only links for wall screens."""
+abandon limit, the thresholds that colour a figure), its read-only links for wall screens, and
+the reports mailed on a schedule."""
 
 from __future__ import annotations
 
@@ -40,3 +41,20 @@ class ScreenLink(Base):
     created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     revoked_at: Mapped[datetime | None] = mapped_column()
+
+
+class ReportSchedule(Base):
+    """A report mailed each week or month (the one just ended) to a list of addresses, as Excel
+    and CSV; ``last_period`` names the last one sent (``2026-W49``, ``2026-11``)."""
+
+    __tablename__ = "report_schedules"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    every: Mapped[str] = mapped_column(String(8))  # week | month
+    by: Mapped[str] = mapped_column(String(8), default="media")  # contacts per media | queue
+    recipients: Mapped[list[str]] = mapped_column(default=list)
+    language: Mapped[str] = mapped_column(String(10))
+    created_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_period: Mapped[str | None] = mapped_column(String(16))
+    last_sent_at: Mapped[datetime | None] = mapped_column()
