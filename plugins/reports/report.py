@@ -14,6 +14,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from hotline.core.storage.models.people import User
+from hotline.core.storage.models.reference import Department, ServiceCategory
 
 from . import figures
 from .board import load_settings
@@ -126,6 +127,10 @@ class Report:
     agents: list[tuple[str, figures.AgentFigures]] = field(default_factory=list)
     service_seconds: int = 20
     sealed_letters: int = 0  # cases opened that no list shows (the director's mailbox)
+    intake_department: dict[str, int] = field(default_factory=dict)  # department id -> cases
+    intake_category: dict[str, int] = field(default_factory=dict)  # category id -> cases
+    hot_topics: list[tuple[str, int, int]] = field(default_factory=list)  # (category, now, before)
+    names: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> id -> name
 
 
 async def _headline_values(
@@ -157,7 +162,7 @@ SECONDS = {"asa", "aht"}
 
 
 async def build(
-    session: AsyncSession, chosen: Periods, tz: ZoneInfo, *, by: str = "media"
+    session: AsyncSession, chosen: Periods, tz: ZoneInfo, *, by: str = "media", lang: str = "zh_CN"
 ) -> Report:
     now = datetime.now(UTC)
     settings = await load_settings(session)
@@ -187,6 +192,14 @@ async def build(
     )
     by_channel = await figures.intake_by(session, period, "channel", listed=True)
     opened = values[0]["intake"] or 0
+    by_category = await figures.intake_by(session, period, "category", listed=True)
+    before = await figures.intake_by(session, chosen.previous.period(tz), "category", listed=True)
+    titles = {
+        "department": {str(d.id): d.name(lang) for d in await session.scalars(select(Department))},
+        "category": {
+            str(c.id): c.name(lang) for c in await session.scalars(select(ServiceCategory))
+        },
+    }
     return Report(
         chosen,
         headlines,
@@ -198,4 +211,8 @@ async def build(
         agents,
         service,
         int(opened) - sum(by_channel.values()),
+        await figures.intake_by(session, period, "department", listed=True),
+        by_category,
+        figures.rising(by_category, before),
+        titles,
     )

@@ -101,7 +101,7 @@ async def show(request: Req, *, status: int = 200, **extra: Any) -> Response[str
     except PeriodError as wrong:
         return _refused(request, form, wrong)
     async with ctx.db.session() as session:
-        report = await build(session, chosen, ctx.tz, by=form["by"])
+        report = await build(session, chosen, ctx.tz, by=form["by"], lang=request_language(request))
         scheduled = list(await session.scalars(select(ReportSchedule).order_by(ReportSchedule.id)))
     return render(
         request,
@@ -136,7 +136,7 @@ async def report_export(request: Req) -> Response[Any]:
         return gettext(found) if found else key
 
     async with ctx.db.transaction() as session:
-        report = await build(session, chosen, ctx.tz, by=form["by"])
+        report = await build(session, chosen, ctx.tz, by=form["by"], lang=request_language(request))
         audit(
             session,
             staff_actor(request),

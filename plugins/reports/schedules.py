@@ -90,7 +90,7 @@ async def _send(ctx: AppContext, schedule: ReportSchedule, key: str, chosen: Per
         return gettext(found) if found else value
 
     async with ctx.db.session() as session:
-        report = await build(session, chosen, ctx.tz, by=schedule.by)
+        report = await build(session, chosen, ctx.tz, by=schedule.by, lang=schedule.language)
     name = f"report-{schedule.every}-{key}"
     files = [
         (f"{name}.xlsx", FORMATS["xlsx"], report_export.as_xlsx(report, NAMES, gettext, label)),

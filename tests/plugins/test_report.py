@@ -332,3 +332,64 @@ def test_a_supervisor_has_the_weekly_report_mailed_once_per_week(
     client.post(row.select_one("form")["action"], data={"_csrf_token": token})
     sent, actions = client.blocking_portal.call(state)
     assert sent == [] and actions[-1] == "report.unscheduled"
+
+
+def test_cases_by_department_and_service_link_to_their_lists_and_hot_topics_rise(
+    client: TestClient[Any],
+) -> None:
+    """Cases opened per department and per service, each number a link to its list (the count
+    matches); the hot topics are the services that rose most over the period before."""
+    from sqlalchemy import select
+
+    from hotline.core.storage.models.reference import Department, ServiceCategory
+
+    ctx = client.app.state.ctx
+    day = date(2026, 3, 18)
+
+    async def seed() -> None:
+        async with ctx.db.transaction() as s:
+            roads = await s.scalar(select(Department.id).where(Department.code == "roads"))
+            pothole, noise = [
+                await s.scalar(select(ServiceCategory.id).where(ServiceCategory.code == c))
+                for c in ("pothole", "noise")
+            ]
+            for when, category, department, count in (
+                (day, pothole, roads, 4),
+                (day, noise, None, 1),
+                (day, None, None, 1),
+                (day - timedelta(days=1), pothole, roads, 1),
+                (day - timedelta(days=1), noise, None, 2),
+            ):
+                for k in range(count):
+                    s.add(
+                        a_case(
+                            _at(when, 9 + k, ctx.tz),
+                            category_id=category,
+                            department_id=department,
+                        )
+                    )
+
+    client.blocking_portal.call(seed)
+    sign_in(client, "supervisor1")
+    page = BeautifulSoup(
+        client.get(f"/console/reports?kind=day&date={day.isoformat()}").text, "html.parser"
+    )
+    rows = {
+        tr.find("th").get_text(strip=True): tr.select_one("td.text-end").get_text(strip=True)
+        for tr in page.select("#intake-department tbody tr, #intake-category tbody tr")
+    }
+    assert rows == {
+        "Transport Bureau": "4",
+        "Not yet routed": "2",
+        "Road damage": "4",
+        "Noise": "1",
+        "Not classified": "1",
+    }
+    for link in page.select("#intake-department a.drill, #intake-category a.drill"):
+        listed = BeautifulSoup(client.get(link["href"]).text, "html.parser")
+        assert listed.select_one(".pager .total")["data-total"] == link.get_text(strip=True)
+    hot = [
+        [c.get_text(strip=True) for c in tr.find_all(["th", "td"])]
+        for tr in page.select("#hot-topics tbody tr")
+    ]
+    assert hot == [["Road damage", "4", "1", "+3"]]  # noise fell: not a hot topic

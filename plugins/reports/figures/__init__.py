@@ -22,6 +22,7 @@ from .casework import (
     evaluations,
     intake_by,
     intake_per_hour,
+    rising,
     timeliness,
 )
 from .contacts import CallFigures, ContactFigures, calls, contacts
@@ -46,6 +47,7 @@ __all__ = [
     "evaluations",
     "intake_by",
     "intake_per_hour",
+    "rising",
     "timeliness",
     "waiting_now",
 ]

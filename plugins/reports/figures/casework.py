@@ -25,7 +25,12 @@ from .period import Period, at, dialect_of, seconds, whole
 ACTIVE = ("dispatched", "accepted")  # an assignment the department still owes work on
 RETURNED = "returned"
 EVALUATIONS = ("evaluated", "rated")  # an agent's call-back survey, the citizen's own rating
-INTAKE_FIELDS = {"channel": Case.first_channel, "kind": Case.kind, "department": Case.department_id}
+INTAKE_FIELDS = {
+    "channel": Case.first_channel,
+    "kind": Case.kind,
+    "department": Case.department_id,
+    "category": Case.category_id,
+}
 
 
 async def intake_by(
@@ -40,6 +45,17 @@ async def intake_by(
         query = query.where(Case.sealed.is_(False))
     rows = await session.execute(query.group_by(key))
     return {str(k if k is not None else ""): int(n) for k, n in rows}
+
+
+def rising(
+    now: dict[str, int], before: dict[str, int], limit: int = 5
+) -> list[tuple[str, int, int]]:
+    """The hot topics: the keys (categories) whose count rose most over the period before, as
+    (key, now, before), the biggest rise first; those that did not rise are left out."""
+    rises = [
+        (key, n, before.get(key, 0)) for key, n in now.items() if key and n > before.get(key, 0)
+    ]
+    return sorted(rises, key=lambda r: (r[2] - r[1], -r[1], r[0]))[:limit]
 
 
 async def intake_per_hour(session: AsyncSession, period: Period) -> list[int]:
