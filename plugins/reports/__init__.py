@@ -16,7 +16,15 @@ from litestar.static_files import create_static_files_router
 from hotline.core.delivery.jobs import JobSpec
 from hotline.core.plugin_host.manager import hookimpl
 
-from . import board_settings, kiosk, report_page, schedule_routes, schedules, wallboard
+from . import (
+    board_settings,
+    kiosk,
+    report_page,
+    saved_routes,
+    schedule_routes,
+    schedules,
+    wallboard,
+)
 from .jobs import jobs
 from .routes import handlers
 
@@ -34,6 +42,7 @@ def register_console_routes(ctx: AppContext) -> Sequence[Any]:
         *board_settings.handlers(),
         *report_page.handlers(),
         *schedule_routes.handlers(),
+        *saved_routes.handlers(),
     ]
 
 

@@ -93,7 +93,10 @@ async def report_page(request: Req) -> Response[str]:
 
 async def show(request: Req, *, status: int = 200, **extra: Any) -> Response[str]:
     """The page for the period the query asks (the form back with the reason when it cannot be
-    reported on), with the mailed reports; ``extra``: what a form posted here gives back."""
+    reported on), with the mailed and saved reports; ``extra``: what a form posted here gives
+    back."""
+    from . import saved_routes  # it answers with this page
+
     ctx = ctx_of(request)
     form = _form(request)
     try:
@@ -113,6 +116,9 @@ async def show(request: Req, *, status: int = 200, **extra: Any) -> Response[str
         report=report,
         names=NAMES,
         schedules=scheduled,
+        saved=await saved_routes.visible(ctx, request.scope["state"]["user"]),
+        shared_roles=saved_routes.SHARED_ROLES,
+        me=request.scope["state"]["user"].id,
         **extra,
     )
 

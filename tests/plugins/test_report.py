@@ -393,3 +393,46 @@ def test_cases_by_department_and_service_link_to_their_lists_and_hot_topics_rise
         for tr in page.select("#hot-topics tbody tr")
     ]
     assert hot == [["Road damage", "4", "1", "+3"]]  # noise fell: not a hot topic
+
+
+def test_a_saved_report_is_kept_for_its_owner_or_shared_with_a_role(
+    client: TestClient[Any],
+) -> None:
+    from hotline.core.people.accounts import hash_password as hashed
+
+    ctx = client.app.state.ctx
+
+    async def second_supervisor() -> None:
+        async with ctx.db.transaction() as s:
+            s.add(
+                User(
+                    username="supervisor2",
+                    display_name="Second",
+                    role=Role.SUPERVISOR,
+                    password_hash=hashed(PASSWORD),
+                )
+            )
+
+    client.blocking_portal.call(second_supervisor)
+    sign_in(client, "supervisor1")
+    page = BeautifulSoup(client.get("/console/reports?kind=month&by=queue").text, "html.parser")
+    form = page.select_one("#save-form")
+    fields = {i["name"]: i.get("value", "") for i in form.select("input[type=hidden]")}
+    assert (fields["kind"], fields["by"]) == ("month", "queue")
+    nameless = client.post("/console/reports/saved", data={**fields, "name": " "})
+    assert nameless.status_code == 400 and "give it a name" in nameless.text
+    client.post("/console/reports/saved", data={**fields, "name": "Monthly by queue"})
+    client.post(
+        "/console/reports/saved",
+        data={**fields, "name": "For the team", "shared_with": "supervisor"},
+    )
+    mine = BeautifulSoup(client.get("/console/reports").text, "html.parser")
+    links = {a.get_text(strip=True): a["href"] for a in mine.select("#saved-list a")}
+    assert set(links) == {"Monthly by queue", "For the team"}
+    assert links["Monthly by queue"] == "/console/reports?kind=month&by=queue"
+    client.cookies.clear()
+    sign_in(client, "supervisor2")
+    theirs = BeautifulSoup(client.get("/console/reports").text, "html.parser")
+    items = theirs.select("#saved-list li")
+    assert [li.a.get_text(strip=True) for li in items] == ["For the team"]  # shared only
+    assert items[0].select_one("form") is None  # only its owner deletes it

@@ -58,3 +58,17 @@ class ReportSchedule(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_period: Mapped[str | None] = mapped_column(String(16))
     last_sent_at: Mapped[datetime | None] = mapped_column()
+
+
+class SavedReport(Base):
+    """A report a user keeps (its period kind and breakdown, as the report page's query), for
+    themselves or shared with everyone of a role."""
+
+    __tablename__ = "saved_reports"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    name: Mapped[str] = mapped_column(String(100))
+    query: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
+    shared_with: Mapped[str | None] = mapped_column(String(32))  # a role, or None: the owner's
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)

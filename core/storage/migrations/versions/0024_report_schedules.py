@@ -1,4 +1,4 @@
-"""Reports mailed each week or month to a list of addresses.
+"""Reports mailed each week or month to a list of addresses, and reports users keep.
 
 Revision ID: 0024
 Revises: 0023
@@ -33,7 +33,21 @@ def upgrade() -> None:
         sa.ForeignKeyConstraint(['created_by'], ['users.id']),
         sa.PrimaryKeyConstraint('id'),
     )
+    op.create_table(
+        'saved_reports',
+        sa.Column('id', ID, nullable=False),
+        sa.Column('name', sa.String(length=100), nullable=False),
+        sa.Column('query', sa.JSON(), nullable=False),
+        sa.Column('owner_id', ID, nullable=False),
+        sa.Column('shared_with', sa.String(length=32), nullable=True),
+        sa.Column('created_at', UTCDateTime(), nullable=False),
+        sa.ForeignKeyConstraint(['owner_id'], ['users.id']),
+        sa.PrimaryKeyConstraint('id'),
+    )
+    op.create_index('ix_saved_reports_owner_id', 'saved_reports', ['owner_id'])
 
 
 def downgrade() -> None:
+    op.drop_index('ix_saved_reports_owner_id', table_name='saved_reports')
+    op.drop_table('saved_reports')
     op.drop_table('report_schedules')
