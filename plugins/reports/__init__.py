@@ -29,6 +29,7 @@ from .jobs import jobs
 from .routes import handlers
 
 if TYPE_CHECKING:
+    from hotline.core.foundation.settings import Settings
     from hotline.core.shell.context import AppContext
 
 STATIC = Path(__file__).parent / "static"
@@ -62,3 +63,15 @@ def register_templates() -> list[str]:
 @hookimpl
 def register_jobs() -> list[JobSpec]:
     return [*jobs(), *schedules.jobs()]
+
+
+@hookimpl
+def check_setup(settings: Settings) -> Sequence[str]:
+    from .report_pdf import font
+
+    found = font()
+    if found is None:
+        return [
+            "note: reports: no Chinese font, so no PDF reports (apt-get install fonts-noto-cjk)"
+        ]
+    return [f"note: reports: PDF reports use {found}"]

@@ -20,6 +20,7 @@ from hotline.core.shell.web import render, request_language
 from hotline.core.storage.models.reports import ReportSchedule
 
 from . import report_export as report_export_file
+from . import report_pdf
 from .report import KINDS, PeriodError, Periods, build, periods
 from .writers import FORMATS
 
@@ -132,7 +133,8 @@ async def report_export(request: Req) -> Response[Any]:
         chosen = _periods(request, form)
     except PeriodError as wrong:
         return _refused(request, form, wrong)
-    fmt = "xlsx" if request.query_params.get("format") == "xlsx" else "csv"
+    asked = request.query_params.get("format")
+    fmt = asked if asked in ("xlsx", "pdf") else "csv"
     lang = request_language(request)
     gettext = ctx.catalogs.get(lang).gettext
     labels_of = {"media": labels.MEDIA, "kind": labels.KIND}
@@ -154,14 +156,23 @@ async def report_export(request: Req) -> Response[Any]:
             rows=len(report.headlines) + len(report.agents),
             personal=False,
         )
-    if fmt == "xlsx":
+    if fmt == "pdf":
+        printed = report_pdf.as_pdf(report, NAMES, gettext, label)
+        if printed is None:  # no Chinese font on this machine
+            return Response(
+                gettext("No PDF: no Chinese font is installed (fonts-noto-cjk)."),
+                status_code=503,
+                media_type="text/plain; charset=utf-8",
+            )
+        body = printed
+    elif fmt == "xlsx":
         body = report_export_file.as_xlsx(report, NAMES, gettext, label)
     else:
         body = report_export_file.as_csv(report, NAMES, gettext)
     name = f"report-{chosen.kind}-{chosen.current.first.isoformat()}.{fmt}"
     return Response(
         body,
-        media_type=FORMATS[fmt],
+        media_type=FORMATS.get(fmt, "application/pdf"),
         headers={
             "Content-Disposition": f'attachment; filename="{name}"',
             "Cache-Control": "no-store",

@@ -1,6 +1,6 @@
 """Reports mailed on a schedule: a supervisor asks for the weekly or monthly report to go to a
 list of addresses; each hour a job sends, for every schedule, the report of the week (Monday to
-Sunday) or month that has just ended, once, as Excel and CSV through the hotline's outbound
+Sunday) or month that has just ended, once, as PDF, Excel and CSV through the hotline's outbound
 mail (the ``send_staff_mail`` hook). A mail the server refused is sent again at the next hour;
 with no outbound mail set up, nothing is marked sent."""
 
@@ -23,7 +23,7 @@ from hotline.core.storage.actors import SYSTEM
 from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.reports import ReportSchedule
 
-from . import report_export
+from . import report_export, report_pdf
 from .report import Periods, build, periods
 from .report_page import NAMES
 from .writers import FORMATS
@@ -96,11 +96,15 @@ async def _send(ctx: AppContext, schedule: ReportSchedule, key: str, chosen: Per
         (f"{name}.xlsx", FORMATS["xlsx"], report_export.as_xlsx(report, NAMES, gettext, label)),
         (f"{name}.csv", "text/csv", report_export.as_csv(report, NAMES, gettext)),
     ]
+    printed = report_pdf.as_pdf(report, NAMES, gettext, label)
+    if printed is not None:
+        files.insert(0, (f"{name}.pdf", "application/pdf", printed))
     period = f"{chosen.current.first.isoformat()} – {chosen.current.after - timedelta(days=1)}"
     subject = gettext("Civic Hotline report %(period)s") % {"period": period}
     text = gettext(
-        "The hotline's report for %(period)s is attached as Excel and CSV. It is mailed each"
-        " %(every)s to the addresses a supervisor chose in the console."
+        "The hotline's report for %(period)s is attached as PDF, Excel and CSV (PDF only where a"
+        " Chinese font is installed). It is mailed each %(every)s to the addresses a supervisor"
+        " chose in the console."
     ) % {"period": period, "every": gettext(EVERY_WORDS[schedule.every])}
     answer: Any = ctx.pm.hook.send_staff_mail(
         ctx=ctx, to=schedule.recipients, subject=subject, text=text, attachments=files

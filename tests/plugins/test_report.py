@@ -311,7 +311,7 @@ def test_a_supervisor_has_the_weekly_report_mailed_once_per_week(
     assert mail["To"] == "head@city.gov.cn, Office@city.gov.cn"  # the domain in lower case
     assert "2026-03-16 – 2026-03-22" in mail["Subject"]
     files = {part.get_filename(): part for part in mail.iter_attachments()}
-    assert set(files) == {"report-week-2026-W12.xlsx", "report-week-2026-W12.csv"}
+    assert set(files) >= {"report-week-2026-W12.xlsx", "report-week-2026-W12.csv"}
     book = load_workbook(io.BytesIO(files["report-week-2026-W12.xlsx"].get_content()))
     assert book.sheetnames[0] == "Figures"
 
@@ -436,3 +436,43 @@ def test_a_saved_report_is_kept_for_its_owner_or_shared_with_a_role(
     items = theirs.select("#saved-list li")
     assert [li.a.get_text(strip=True) for li in items] == ["For the team"]  # shared only
     assert items[0].select_one("form") is None  # only its owner deletes it
+
+
+def test_the_report_prints_as_a_pdf_in_chinese(client: TestClient[Any], tmp_path: Any) -> None:
+    """The PDF (the mailed reports carry it too) holds the period, the figures and their words
+    in the reader's language: read back with Ghostscript's text device."""
+    import shutil
+    import subprocess
+
+    from hotline.plugins.reports.report_pdf import font
+    from tests.conftest import need
+
+    need(font() is not None, "a Chinese font (Debian package fonts-noto-cjk)")
+    need(shutil.which("gs") is not None, "Ghostscript (Debian package ghostscript)")
+    ctx = client.app.state.ctx
+    day = date(2026, 3, 18)
+
+    async def seed() -> None:
+        async with ctx.db.transaction() as s:
+            for k in range(2):
+                s.add(a_case(_at(day, 9 + k, ctx.tz), "phone"))
+
+    client.blocking_portal.call(seed)
+    sign_in(client, "supervisor1")
+    got = client.get(
+        f"/console/reports/export?kind=day&date={day.isoformat()}&format=pdf",
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert got.status_code == 200 and got.content.startswith(b"%PDF-")
+    assert got.headers["content-type"] == "application/pdf"
+    path = tmp_path / "report.pdf"
+    path.write_bytes(got.content)
+    text = subprocess.run(
+        ["gs", "-q", "-sDEVICE=txtwrite", "-o", "-", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    flat = "".join(text.split())
+    assert "2026-03-18" in flat
+    assert "受理工单" in flat and "按渠道受理工单" in flat and "环比" in flat
