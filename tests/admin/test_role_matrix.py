@@ -91,6 +91,8 @@ def test_role_against_every_console_endpoint(client: TestClient[Any], role: Role
             "decision": "approve",
             "export_id": "A" * 32,  # no such export: 404 for whoever asks
             "link_id": "999999",  # no such kiosk link
+            "schedule_id": "999999",  # no such mailed report
+            "report_id": "999999",  # no such saved report
         }
 
     values = client.blocking_portal.call(data)

@@ -393,3 +393,27 @@ async def test_hook_transcribe(ctx: AppContext, site: Site) -> None:
         row = await s.get(Interaction, result.interaction_id)
     assert row is not None and row.text == "the bins were not emptied"
     assert row.meta["transcripts"][0]["engine"] == "site"
+
+
+async def test_hook_send_staff_mail(ctx: AppContext, smtp_sink: Any) -> None:
+    """The e-mail channel mails staff with the files attached; without outbound mail set up it
+    answers None (nothing sent, the caller keeps the work for later)."""
+    files = [("r.csv", "text/csv", b"a,b\n1,2\n"), ("r.pdf", "application/pdf", b"%PDF-1.4")]
+    ctx.settings.smtp_url = ""
+    answer = ctx.pm.hook.send_staff_mail(
+        ctx=ctx, to=["head@city.gov.cn"], subject="Report", text="Attached.", attachments=files
+    )
+    assert await answer is None and smtp_sink.received == []
+    ctx.settings.smtp_url, ctx.settings.mail_address = smtp_sink.url, "hotline@city.gov.cn"
+    answer = ctx.pm.hook.send_staff_mail(
+        ctx=ctx, to=["head@city.gov.cn"], subject="Report", text="Attached.", attachments=files
+    )
+    assert (await answer).startswith("<")  # the Message-ID the server took
+    [mail] = smtp_sink.received
+    assert (mail["To"], mail["Subject"], mail["Auto-Submitted"]) == (
+        "head@city.gov.cn",
+        "Report",
+        "auto-generated",
+    )
+    got = {p.get_filename(): p.get_content() for p in mail.iter_attachments()}
+    assert got == {"r.csv": "a,b\n1,2\n", "r.pdf": b"%PDF-1.4"}
