@@ -212,8 +212,9 @@ def _token(client: httpx.Client, page: str) -> str:
 
 def _status(client: httpx.Client, method: str, url: str, token: str, bad: str | None) -> int:
     path = url.split("?")[0]
-    if path in STREAMS or re.fullmatch(r"/console/chat/[^/]+/stream", path):
-        with client.stream(method, url) as response:  # an event stream: its answer's status
+    if path in STREAMS or path.endswith("/stream"):
+        # an event stream (chat, queue, wallboard, a screen link's): its answer's status
+        with client.stream(method, url) as response:
             return response.status_code
     if method == "GET":
         return client.get(url, follow_redirects=False).status_code
