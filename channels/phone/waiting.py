@@ -6,10 +6,12 @@ music on hold; after every ``announce_seconds`` of music the place and wait are 
 queue for a voicemail (the menu's fallback step), key 2 for a call back; hanging up abandons
 the call (the desk makes a call-back request when the number is known and the site wants it).
 An agent taking the call is seen by asking the desk every ``check_seconds``. When the agent has
-a desk phone, the caller is put through to it at once (a blind transfer, SIP REFER: the caller's
-side calls the agent's phone; the item stays the agent's until they finish it in the console). Otherwise, or when the transfer is refused, the caller is told that this agent will
-call them back, and the agent gets that call-back request (the desk's ``answered``). Outside office hours (a menu with
-``hours = "office"``) the menu's closed step is heard instead of a queue with nobody in it."""
+a desk phone, the caller is put through to it at once (a blind transfer, SIP REFER: the
+caller's side calls the agent's phone; the item stays the agent's until they finish it in the
+console). Otherwise, or when the transfer is refused, the caller is told that this agent will
+call them back, and the agent gets that call-back request (the desk's ``answered``). Outside
+office hours (a menu with ``hours = "office"``) the menu's closed step is heard instead of a
+queue with nobody in it."""
 
 from __future__ import annotations
 
@@ -62,7 +64,7 @@ class CallDetail:
     agent_id: int | None = None
     wait_seconds: float | None = None
     ended_at: datetime | None = None
-    hung_up_by: str = ""  # caller, line
+    hung_up_by: str = ""  # caller, line, transfer
     put_through_to: str | None = None  # the agent's desk phone
 
 
