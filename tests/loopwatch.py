@@ -7,12 +7,14 @@ CPU time, and a sampler thread records where the loop thread is while a callback
 A callback that used more than the threshold of CPU (Pillow, hashing, a big template), or that
 held the loop past ten times the threshold while the sampler found it inside the project's
 code (file I/O, a sleep), is written to REPORT as one JSON line: what asyncio calls the
-callback, its times, and the project's frames it was in, innermost first.
+callback, its times (and the garbage collector's share of its CPU), and the project's frames it
+was in, innermost first.
 """
 
 from __future__ import annotations
 
 import asyncio
+import gc
 import json
 import logging
 import os
@@ -37,6 +39,20 @@ class Watch:
         self.samples: dict[int, tuple[list[str], list[str]]] = {}
         self.lock = threading.Lock()
         self.original: Any = None
+        # the garbage collector's time inside the running callback (its passes run in whatever
+        # code allocates: a pause of the collector is not the project's code blocking)
+        self.gc_started = 0.0
+        self.gc_seconds = 0.0
+        gc.callbacks.append(self.collector)
+
+    def collector(self, phase: str, _info: dict[str, Any]) -> None:
+        if threading.get_ident() != self.loop_thread:
+            return
+        if phase == "start":
+            self.gc_started = time.thread_time()
+        elif self.gc_started:
+            self.gc_seconds += time.thread_time() - self.gc_started
+            self.gc_started = 0.0
 
     def stack(self) -> tuple[list[str], list[str]]:
         """The loop thread's frames now, innermost first: the project's, and all of them."""
@@ -78,6 +94,7 @@ class Watch:
                 original(handle)
                 return
             started, cpu = time.monotonic(), time.thread_time()
+            watch.gc_seconds = 0.0
             watch.current = (handle, started)
             try:
                 original(handle)
@@ -92,6 +109,7 @@ class Watch:
                             "callback": asyncio.base_events._format_handle(handle),  # type: ignore[attr-defined]
                             "wall_ms": round(wall * 1000, 1),
                             "cpu_ms": round(used * 1000, 1),
+                            "gc_ms": round(watch.gc_seconds * 1000, 1),
                             "frames": frames,
                             "stack": stack,
                         }

