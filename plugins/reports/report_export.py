@@ -12,12 +12,25 @@ from typing import Any
 
 import xlsxwriter
 
+from hotline.core.reference import labels
 from hotline.core.reference.labels import N_
 
 from .report import Headline, Report
 from .writers import safe_cell
 
 Say = Callable[[str], str]
+LABELS = {"media": labels.MEDIA, "kind": labels.KIND}
+
+
+def labeller(say: Say) -> Callable[[str, str], str]:
+    """``label(field, key)``: a medium's or kind's name in the reader's language (the key
+    itself when it has none, a queue's code)."""
+
+    def label(field: str, key: str) -> str:
+        found = LABELS[field].get(key)
+        return say(found) if found else key
+
+    return label
 
 
 def _value(h: Headline, v: float | None) -> float | str:

@@ -14,7 +14,6 @@ from sqlalchemy import select
 from hotline.admin.guards import ctx_of, requires, staff_actor
 from hotline.core.people.audit import audit
 from hotline.core.people.permissions import Permission
-from hotline.core.reference import labels
 from hotline.core.reference.labels import N_
 from hotline.core.shell.web import render, request_language
 from hotline.core.storage.models.reports import ReportSchedule
@@ -137,11 +136,7 @@ async def report_export(request: Req) -> Response[Any]:
     fmt = asked if asked in ("xlsx", "pdf") else "csv"
     lang = request_language(request)
     gettext = ctx.catalogs.get(lang).gettext
-    labels_of = {"media": labels.MEDIA, "kind": labels.KIND}
-
-    def label(field: str, key: str) -> str:
-        found = labels_of[field].get(key)
-        return gettext(found) if found else key
+    label = report_export_file.labeller(gettext)
 
     async with ctx.db.transaction() as session:
         report = await build(session, chosen, ctx.tz, by=form["by"], lang=request_language(request))

@@ -17,7 +17,6 @@ from sqlalchemy import select
 from hotline.core.cases.contacts import InvalidContact, normalise_email
 from hotline.core.delivery.jobs import JobSpec
 from hotline.core.people.audit import audit
-from hotline.core.reference import labels
 from hotline.core.reference.labels import N_
 from hotline.core.storage.actors import SYSTEM
 from hotline.core.storage.models.base import utcnow
@@ -83,11 +82,7 @@ async def send_due(ctx: AppContext, today: date | None = None) -> int:
 
 async def _send(ctx: AppContext, schedule: ReportSchedule, key: str, chosen: Periods) -> bool:
     gettext = ctx.catalogs.get(schedule.language).gettext
-    tables = {"media": labels.MEDIA, "kind": labels.KIND}
-
-    def label(field: str, value: str) -> str:
-        found = tables[field].get(value)
-        return gettext(found) if found else value
+    label = report_export.labeller(gettext)
 
     async with ctx.db.session() as session:
         report = await build(session, chosen, ctx.tz, by=schedule.by, lang=schedule.language)
