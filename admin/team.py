@@ -16,18 +16,18 @@ from sqlalchemy import func, select
 from hotline.core.axd import calls
 from hotline.core.axd import selection as axd_selection
 from hotline.core.axd import state as axd_state
+from hotline.core.axd.queue_names import queue_names
 from hotline.core.cases.contacts import mask
 from hotline.core.people.permissions import Permission
 from hotline.core.reference.durations import in_words
 from hotline.core.shell.web import parse_id, render, request_language
 from hotline.core.storage.enums import Media, QueueState
-from hotline.core.storage.models.axd import AgentPresence, QueueItem, SkillGroup
+from hotline.core.storage.models.axd import AgentPresence, QueueItem
 from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.people import User
 
 from .desktop import away_names
 from .guards import can, ctx_of, requires
-from .triage import group_name
 
 Req = Request[Any, Any, Any]
 
@@ -64,7 +64,7 @@ async def team_board(request: Req) -> Response[str]:
             or 0
         )
         live = await session.run_sync(calls.live_calls)
-        groups = {g.code: g for g in await session.scalars(select(SkillGroup))}
+        names = await queue_names(session, request_language(request).startswith("zh"))
     rows = [
         (user, presence, {m: n for (a, m), n in load.items() if a == user.id})
         for user, presence in agents
@@ -77,7 +77,7 @@ async def team_board(request: Req) -> Response[str]:
             "call": call,
             "caller": (call.caller if unmask else mask(call.caller)) if call.caller else "",
             "for": in_words((now - call.since).total_seconds(), lang),
-            "queue": group_name(groups.get(call.queue), call.queue, lang.startswith("zh")),
+            "queue": names.get(call.queue, call.queue),
         }
         for call in live
     ]

@@ -14,6 +14,7 @@ from litestar import Request
 from sqlalchemy import select
 from sqlalchemy.orm import joinedload
 
+from hotline.core.axd.queue_names import queue_names
 from hotline.core.cases.contacts import mask_name
 from hotline.core.people.permissions import Permission
 from hotline.core.reference.durations import in_words
@@ -21,7 +22,7 @@ from hotline.core.reference.labels import N_
 from hotline.core.shell.context import AppContext
 from hotline.core.shell.web import request_language
 from hotline.core.storage.enums import Priority, QueueState
-from hotline.core.storage.models.axd import QueueItem, SkillGroup
+from hotline.core.storage.models.axd import QueueItem
 from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.cases import Case, Citizen
 from hotline.core.storage.models.reference import ServiceCategory
@@ -100,7 +101,7 @@ async def triage_table(ctx: AppContext, request: Req, skills: set[str]) -> dict[
         services = list(
             await session.scalars(select(ServiceCategory).order_by(ServiceCategory.code))
         )
-        groups = {g.code: g for g in await session.scalars(select(SkillGroup))}
+        names = await queue_names(session, zh)
     now = utcnow()
     rows: list[Row] = []
     for item, case, name, category in found:
@@ -175,18 +176,10 @@ async def triage_table(ctx: AppContext, request: Req, skills: set[str]) -> dict[
         "query": query,
         "filters": {"medium": medium, "service": service, "priority": priority, "skill": skill},
         "media_present": media_present,
-        "skills": [(code, group_name(groups.get(code), code, zh)) for code in skills_present],
+        "skills": [(code, names.get(code, code)) for code in skills_present],
         "services": [(s.id, s.name_zh if zh else s.name_en) for s in services],
         "priorities": [p.value for p in Priority],
     }
-
-
-def group_name(group: SkillGroup | None, code: str, zh: bool) -> str:
-    """A queue's name in the page's language; a skill with no group set up yet shows its own
-    name as the administrator typed it (skills are free words, not internal codes)."""
-    if group is None:
-        return code
-    return (group.name_zh if zh else group.name_en) or group.name_en or group.name_zh or code
 
 
 def priority_labeller(request: Req) -> Any:

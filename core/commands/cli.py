@@ -185,7 +185,18 @@ def cmd_demo(args: argparse.Namespace) -> int:
     counts = asyncio.run(load_demo(settings, days=args.days, per_day=args.per_day))
     print(", ".join(f"{n} {what}" for what, n in counts.items()))
     print_demo_accounts(settings)
+    steps = asyncio.run(_demo_history(settings))
+    if steps:
+        print(f"the demo city's past: {steps} steps taken by its agents, departments and reviewers")
     return 0
+
+
+async def _demo_history(settings: settings_mod.Settings) -> int:
+    from hotline.core.commands.demo_history import play_history
+    from hotline.core.shell.context import open_context
+
+    async with open_context(settings) as ctx:
+        return await play_history(ctx)
 
 
 def print_demo_accounts(settings: settings_mod.Settings) -> None:

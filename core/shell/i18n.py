@@ -66,16 +66,20 @@ def parse_accept_language(header: str) -> list[str]:
     return [tag for _, _, tag in sorted(weighted) if not tag.startswith("-")]
 
 
+# zh, zh_Hans, zh_CN and zh_SG all read Simplified Chinese.
+ALIASES = {"zh": "zh_CN", "zh_Hans": "zh_CN", "zh_Hans_CN": "zh_CN", "zh_SG": "zh_CN"}
+
+
 def choose_language(chosen: str | None, accept_language: str | None, default: str) -> str:
-    """The user's explicit choice wins; then the browser's preference; then the site default."""
-    if chosen in SUPPORTED_LANGUAGES:
-        return chosen
-    if accept_language:
-        preferred = parse_accept_language(accept_language)
-        # zh, zh_Hans, zh_CN and zh_SG all read Simplified Chinese.
-        aliases = {"zh": "zh_CN", "zh_Hans": "zh_CN", "zh_Hans_CN": "zh_CN", "zh_SG": "zh_CN"}
-        preferred = [aliases.get(tag, tag) for tag in preferred]
-        found = negotiate_locale(preferred, list(SUPPORTED_LANGUAGES), sep="_")
+    """The user's explicit choice wins (spelt as a browser would too: zh, zh-CN, en-US); then
+    the browser's preference; then the site default."""
+    for preferred in (
+        [chosen.replace("-", "_")] if chosen else [],
+        parse_accept_language(accept_language) if accept_language else [],
+    ):
+        found = negotiate_locale(
+            [ALIASES.get(tag, tag) for tag in preferred], list(SUPPORTED_LANGUAGES), sep="_"
+        )
         if found:
             return str(found)
     return default

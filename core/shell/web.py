@@ -99,8 +99,8 @@ def render(
     else:
         html = tpl.render(values)
     cookies = []
-    chosen = request.query_params.get("lang")
-    if chosen in SUPPORTED_LANGUAGES:
+    chosen = choose_language(request.query_params.get("lang"), None, "")
+    if chosen:  # an explicit choice (zh, zh-CN, zh_CN...) is kept as the language it names
         cookies.append(Cookie(key=LANG_COOKIE, value=chosen, max_age=365 * 86400, samesite="lax"))
     return Response(
         html,

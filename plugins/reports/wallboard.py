@@ -16,10 +16,11 @@ from litestar.response import ServerSentEvent, ServerSentEventMessage
 from sqlalchemy import select
 
 from hotline.admin.guards import ctx_of, requires
+from hotline.core.axd.queue_names import queue_names
 from hotline.core.delivery.events import CASES_CHANNEL, QUEUE_CHANNEL
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render, request_language
-from hotline.core.storage.models.axd import AwayReason, SkillGroup
+from hotline.core.storage.models.axd import AwayReason
 
 from .board import THRESHOLDS, snapshot
 
@@ -38,12 +39,7 @@ async def _names(request: Req) -> tuple[dict[str, str], dict[str, str]]:
     """The queues' and the away reasons' names in the page's language."""
     english = request_language(request) == "en"
     async with ctx_of(request).db.session() as session:
-        queues = {
-            code: (en if english else zh) or code
-            for code, zh, en in await session.execute(
-                select(SkillGroup.code, SkillGroup.name_zh, SkillGroup.name_en)
-            )
-        }
+        queues = await queue_names(session, not english)
         away = {
             code: en if english else zh
             for code, zh, en in await session.execute(

@@ -97,6 +97,9 @@ def test_working_hour_deadline_carries_over_night_and_weekend() -> None:
         (None, "fr-FR", "zh_CN"),
         ("en", "zh-CN", "en"),
         ("xx", "en", "en"),
+        ("zh-CN", "en", "zh_CN"),
+        ("zh", "en", "zh_CN"),
+        ("en-US", "zh-CN", "en"),
     ],
 )
 def test_language_choice(chosen: str | None, header: str, expected: str) -> None:
