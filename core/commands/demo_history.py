@@ -36,10 +36,10 @@ from hotline.core.storage.models.people import User
 from hotline.core.storage.models.reference import Department, ServiceCategory
 from hotline.core.workflow import closing, dispatch, oversight, timers
 
-AGENTS = ("demo-agent", "demo-team-leader")
+AGENTS = ("demo-agent", "demo-team-leader")  # the day shift and the night shift
+SHIFT = timedelta(hours=12)  # from 08:00 and from 20:00, in the hotline's time zone
 SUPERVISOR = "demo-supervisor"
 DEPARTMENT_STAFF = "demo-department"
-SHIFT = (time(8), time(20))  # the agents' day, in the hotline's time zone
 QUIET = timedelta(hours=2)  # the last two hours' contacts are left waiting
 LEFT = 5  # and at least this many of the newest
 REPLIES = {
@@ -111,16 +111,17 @@ async def _waiting(ctx: AppContext, before: datetime) -> list[tuple[Case, int, s
         return [(case, item, code) for case, item, code in rows.all()]
 
 
-def _shift_start(moment: datetime, ctx: AppContext) -> datetime:
-    """The first moment at or after ``moment`` inside the agents' day."""
+def _on_shift(moment: datetime, begins: timedelta, ctx: AppContext) -> datetime:
+    """The first moment at or after ``moment`` inside a shift that begins ``begins`` after each
+    local midnight and lasts ``SHIFT``."""
     local = moment.astimezone(ctx.tz)
-    start = datetime.combine(local.date(), SHIFT[0], ctx.tz)
-    end = datetime.combine(local.date(), SHIFT[1], ctx.tz)
-    if local < start:
-        return start
-    if local >= end:
-        return start + timedelta(days=1)
-    return local
+    midnight = datetime.combine(local.date(), time(), ctx.tz)
+    for start in (midnight - timedelta(days=1) + begins, midnight + begins):
+        if start <= local < start + SHIFT:
+            return local
+        if local < start:
+            return start
+    return midnight + timedelta(days=1) + begins
 
 
 async def play_history(ctx: AppContext, now: datetime | None = None) -> int:
@@ -147,13 +148,14 @@ async def play_history(ctx: AppContext, now: datetime | None = None) -> int:
     hotline = _staff(users[AGENTS[0]].display_name, users[AGENTS[0]].id)
     supervisor = _staff(users[SUPERVISOR].display_name, users[SUPERVISOR].id)
     first = cases[0][0].created_at
-    day = datetime.combine(first.astimezone(ctx.tz).date(), time(), ctx.tz)
-    while day + _hours(SHIFT[0]) < quiet:  # the agents' shifts: available, then signed out
+    day = datetime.combine(first.astimezone(ctx.tz).date(), time(), ctx.tz) - timedelta(days=1)
+    begins = {agent: timedelta(hours=8 + 12 * n) for n, agent in enumerate(agents)}
+    while day < quiet:  # each agent's shift: available, then signed out
         for agent in agents:
-            line.at(day + _hours(SHIFT[0]), _presence(ctx, agent, AgentState.AVAILABLE))
-            line.at(
-                min(day + _hours(SHIFT[1]), quiet), _presence(ctx, agent, AgentState.SIGNED_OUT)
-            )
+            if day + begins[agent] < quiet:
+                line.at(day + begins[agent], _presence(ctx, agent, AgentState.AVAILABLE))
+                end = min(day + begins[agent] + SHIFT, quiet)
+                line.at(end, _presence(ctx, agent, AgentState.SIGNED_OUT))
         day += timedelta(days=1)
     hour = first
     while hour < now:  # the deadline timers, as the hourly job runs them
@@ -162,16 +164,14 @@ async def play_history(ctx: AppContext, now: datetime | None = None) -> int:
     free = dict.fromkeys(agents, first)
     for case, item, code in cases:
         rng = random.Random(case.id)
-        agent = min(agents, key=lambda a: free[a])
-        taken = _shift_start(
-            max(case.created_at + timedelta(seconds=rng.randint(15, 240)), free[agent]), ctx
+        wait = timedelta(seconds=min(rng.expovariate(1 / 45), 600))
+        taken, agent = min(
+            (_on_shift(max(case.created_at + wait, free[a]), begins[a], ctx), a) for a in agents
         )
         if taken >= quiet:
             continue
         done = taken + timedelta(seconds=rng.randint(90, 540))
         free[agent] = done + timedelta(seconds=60)
-        if _shift_start(done, ctx) != done.astimezone(ctx.tz):
-            free[agent] = _shift_start(done, ctx)
         line.at(taken, partial(axd.accept, ctx, item, agent))
         line.at(done, partial(axd.finish, ctx, item, agent))
         line.at(done + timedelta(seconds=30), lambda: axd.end_wrap_ups(ctx))
@@ -179,10 +179,6 @@ async def play_history(ctx: AppContext, now: datetime | None = None) -> int:
     await line.play()
     await timers.scan_deadlines(ctx, now)
     return line.taken
-
-
-def _hours(moment: time) -> timedelta:
-    return timedelta(hours=moment.hour, minutes=moment.minute)
 
 
 def _presence(ctx: AppContext, agent: int, state: AgentState) -> Callable[[], Awaitable[object]]:
