@@ -19,7 +19,7 @@ from hotline.core.delivery.events import QUEUE_CHANNEL
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import render
 from hotline.core.storage.enums import AgentState
-from hotline.core.storage.models.axd import AgentPresence, QueueItem
+from hotline.core.storage.models.axd import QueueItem
 from hotline.core.storage.models.cases import Case
 from hotline.core.storage.models.people import User
 from hotline.plugins.distribution import SWEEP_JOB, finish_contact
@@ -67,29 +67,7 @@ async def change_state(request: Req) -> Response[Any]:
         state == AgentState.AWAY and reason not in dict(await away_reasons(ctx, "en"))
     ):
         raise ClientException("unknown state")
-    async with ctx.db.session() as session:
-        presence = await session.get(AgentPresence, user.id)
-    # Until the administrators' screens set them, an agent starts with a general profile.
-    await axd_state.set_state(
-        ctx,
-        user.id,
-        AgentState(state),
-        reason=reason,
-        capacity=None
-        if presence
-        else {
-            "voice": 1,
-            "chat": 3,
-            "email": 5,
-            "sms": 5,
-            "web_form": 5,
-            "telegram": 3,
-            "voicemail": 2,
-            "fax": 2,
-            "callback": 1,
-        },
-        languages=None if presence else ["zh_CN", "en"],
-    )
+    await axd_state.set_state(ctx, user.id, AgentState(state), reason=reason)
     if state == AgentState.AVAILABLE:  # what waits is offered now, not at the next sweep
         await ctx.jobs.aenqueue(SWEEP_JOB)
     return Redirect(f"/console/queue?did=state-{state}", status_code=303)

@@ -22,6 +22,20 @@ from hotline.core.axd.selection import NOT_SEALED, Offer, _pool, choose, rules_f
 
 MISSED = "missed_offers"  # the away reason the queue sets; no agent chooses it
 SET_AWAY = "set_away"
+# An agent's profile until a team leader sets one: a generalist (no skills: every queue) who
+# takes one call, or a few contacts of each other medium, at once, in both languages.
+GENERAL_CAPACITY = {
+    "voice": 1,
+    "chat": 3,
+    "email": 5,
+    "sms": 5,
+    "web_form": 5,
+    "telegram": 3,
+    "voicemail": 2,
+    "fax": 2,
+    "callback": 1,
+}
+GENERAL_LANGUAGES = ("zh_CN", "en")
 
 
 async def offer_next(ctx: AppContext, item_id: int) -> int | None:
@@ -283,12 +297,16 @@ async def set_state(
     skills: dict[str, int] | None = None,
     languages: list[str] | None = None,
 ) -> None:
-    """Sign in, become available, go away (with a reason), wrap up, sign out."""
+    """Sign in, become available, go away (with a reason), wrap up, sign out. An agent seen for
+    the first time gets the general profile unless one is given."""
     now = utcnow()
 
     def write(session: Session) -> None:
         presence = session.get(AgentPresence, user_id) or AgentPresence(
-            user_id=user_id, capacity={}, skills={}, languages=[]
+            user_id=user_id,
+            capacity=dict(GENERAL_CAPACITY),
+            skills={},
+            languages=list(GENERAL_LANGUAGES),
         )
         before = (presence.state, presence.away_reason)
         presence.state = state
