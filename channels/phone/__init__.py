@@ -7,8 +7,10 @@ ask for a call back. Hooks only: the line runs as a listener wherever the job wo
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import logging
 import shutil
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from hotline.core.delivery.jobs import ListenerSpec
@@ -22,6 +24,8 @@ from .engine import Engine
 from .ivr import Ivr
 from .menu import MenuError, MenuFile, load_menu, menu_path
 from .prompts import ESPEAK, PromptBook
+
+log = logging.getLogger("hotline.channels.phone")
 
 
 def make_engine(ctx: AppContext) -> Engine:
@@ -68,14 +72,43 @@ async def open_line(ctx: AppContext, engine: Engine) -> Ivr:
     return ivr
 
 
+async def keep_line(
+    ctx: AppContext, make: Callable[[], Engine], stop: asyncio.Event, *, backoff: float = 1.0
+) -> None:
+    """The phone line until ``stop``: an engine from ``make`` with the IVR on it, and a new one
+    whenever the engine fails (its calls ended as faults: waiting callers are called back, every
+    call detail record written), after ``backoff`` seconds, doubling up to a minute while
+    starting keeps failing."""
+    delay = backoff
+    while not stop.is_set():
+        engine = make()
+        try:
+            await open_line(ctx, engine)
+        except Exception:
+            log.exception("the phone line did not start; trying again in %.0f s", delay)
+            await engine.stop()
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, 60.0)
+            continue
+        delay = backoff
+        stopped = asyncio.create_task(stop.wait())
+        lost = asyncio.create_task(engine.wait_lost())
+        try:
+            await asyncio.wait({stopped, lost}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            lost.cancel()
+            await engine.stop()
+        if not stop.is_set():
+            log.error("the phone line's engine failed; starting it again in %.0f s", backoff)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), backoff)
+
+
 async def run_line(ctx: AppContext, stop: asyncio.Event) -> None:
     """Listener: the phone line, until ``stop``."""
-    engine = make_engine(ctx)
-    await open_line(ctx, engine)
-    try:
-        await stop.wait()
-    finally:
-        await engine.stop()
+    await keep_line(ctx, lambda: make_engine(ctx), stop)
 
 
 @hookimpl

@@ -103,6 +103,7 @@ class BaresipEngine(BaresipProcess):
         self._dtmf_seen = asyncio.Event()
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
+        self._lost = asyncio.Event()  # baresip exited on its own
         self._seq = 0
 
     # --- events from baresip -----------------------------------------------------------

@@ -159,9 +159,19 @@ class BaresipProcess:
         if self._stopping:
             return
         log.error("baresip exited (%s); every call is lost", self._proc.returncode)
-        for call in list(self.calls.values()):
+        ending = list(self.calls.values())
+        for call in ending:
             call.error = True
             self._close(call, "baresip exited")
+        # the IVR hears each call end (records it, calls back who waited) before the line
+        # stops this engine, which would cancel the calls' deliveries
+        delivering = [c.task for c in ending if c.task is not None]
+        if delivering:
+            await asyncio.wait(delivering, timeout=30)
+        self._lost.set()
+
+    async def wait_lost(self) -> None:
+        await self._lost.wait()
 
     async def _read_stdout(self) -> None:
         assert self._proc is not None and self._proc.stdout is not None

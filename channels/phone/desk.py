@@ -163,7 +163,7 @@ class KernelDesk:
         left = await calls.leave(self.ctx, item_id, QueueOutcome(reason))
         if left is None:
             return None
-        wants_call = reason == QueueOutcome.CALLBACK or (
+        wants_call = reason in (QueueOutcome.CALLBACK, QueueOutcome.LINE_LOST) or (
             reason == QueueOutcome.ABANDONED and self.ctx.settings.phone_abandoned_callback
         )
         if wants_call and self._contacts(caller):

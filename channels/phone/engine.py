@@ -91,3 +91,7 @@ class Engine(Protocol):
         False when it was refused or the call is gone."""
 
     async def hangup(self, call_id: str) -> None: ...
+
+    async def wait_lost(self) -> None:
+        """Return when the engine failed on its own (its calls have ended with ``error``); the
+        line then stops it and starts another."""

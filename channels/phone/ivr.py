@@ -143,13 +143,13 @@ class Ivr:
         elif isinstance(event, CallEnded):
             call.ended = True
             self._cancel_timer(call)
+            lost = event.reason == "error"  # the engine failed under the call
             entering = call.mode == "queue" and call.call_id not in self.waiting.waits
             if call.mode == "queue" and not entering:  # (entering: the queue step records it)
-                await self.waiting.gone(call)
+                await self.waiting.gone(call, lost=lost)
             if not entering:
-                await self._record_call(
-                    call, "transfer" if call.mode == "transferred" else "caller"
-                )
+                by = "transfer" if call.mode == "transferred" else "fault" if lost else "caller"
+                await self._record_call(call, by)
             if call.mode != "recording":  # a recording in progress still comes, then we forget
                 self.calls.pop(call.call_id, None)
 

@@ -64,7 +64,7 @@ class CallDetail:
     agent_id: int | None = None
     wait_seconds: float | None = None
     ended_at: datetime | None = None
-    hung_up_by: str = ""  # caller, line, transfer
+    hung_up_by: str = ""  # caller, line (the IVR ended it), transfer, fault (the engine failed)
     put_through_to: str | None = None  # the agent's desk phone
 
 
@@ -81,8 +81,9 @@ class QueueDesk(Protocol):
         """The item's state alone (asked every ``check_seconds``: one row by its key)."""
 
     async def leave(self, item_id: int, reason: str, caller: Caller) -> float | None:
-        """The caller left the queue (``reason``: abandoned, voicemail, callback): the item
-        closes; a call back follows where asked (or, abandoned, where the site wants it).
+        """The caller left the queue (``reason``: abandoned, voicemail, callback, line_lost):
+        the item closes; a call back follows where asked or where the line cut the caller off
+        (or, abandoned, where the site wants it).
         Returns the seconds waited, or None when an agent took the call first."""
 
     async def put_through(self, item_id: int) -> tuple[int, str] | None:
@@ -213,18 +214,20 @@ class Waiting:
         else:
             await self.ivr._enter(call, self.ivr.menu.fallback)
 
-    async def gone(self, call: Call) -> None:
-        """The caller hung up while waiting: an abandoned call."""
+    async def gone(self, call: Call, *, lost: bool = False) -> None:
+        """The caller hung up while waiting: an abandoned call; or the line failed under them
+        (``lost``): called back when their number is known."""
         wait = self.waits.get(call.call_id)
         if wait is None:
             return
-        waited = await self.desk.leave(wait.item_id, "abandoned", self.ivr._caller(call))
+        reason = "line_lost" if lost else "abandoned"
+        waited = await self.desk.leave(wait.item_id, reason, self.ivr._caller(call))
         if waited is None:  # an agent took it as the caller hung up: the agent calls back
             agent = await self.desk.answered(wait.item_id, self.ivr._caller(call))
             self._stop(call, "answered", asyncio.get_running_loop().time() - wait.since)
             call.detail.agent_id = agent
             return
-        self._stop(call, "abandoned", waited)
+        self._stop(call, reason, waited)
 
     async def _answered(self, call: Call, wait: Wait) -> None:
         through = await self.desk.put_through(wait.item_id)

@@ -50,6 +50,7 @@ QUEUE_OUTCOME = {  # how a contact left the queue (queue_items.outcome), for sta
     "abandoned": N_("Hung up while waiting"),
     "voicemail": N_("Left the queue for a voicemail"),
     "callback": N_("Left the queue for a call back"),
+    "line_lost": N_("Cut off by a fault of the phone line (called back)"),
 }
 
 PRIORITY_REASON = {

@@ -123,6 +123,7 @@ class QueueOutcome(StrEnum):
     ABANDONED = "abandoned"  # the caller hung up while waiting
     VOICEMAIL = "voicemail"  # the caller left the queue to leave a message
     CALLBACK = "callback"  # the caller left the queue asking to be called back
+    LINE_LOST = "line_lost"  # the phone line's SIP stack failed under the waiting call
 
 
 class AgentState(StrEnum):

@@ -156,6 +156,6 @@ class CallRecord(Base):
     agent_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
     wait_seconds: Mapped[float | None] = mapped_column(Float)
     ended_at: Mapped[datetime] = mapped_column()
-    hung_up_by: Mapped[str] = mapped_column(String(16))  # "caller", "line" or "transfer"
+    hung_up_by: Mapped[str] = mapped_column(String(16))  # caller, line, transfer or fault
     # the agent's desk phone the call was put through to (a SIP REFER), when it was
     put_through_to: Mapped[str | None] = mapped_column(String(200))
