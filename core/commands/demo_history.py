@@ -145,7 +145,7 @@ async def play_history(ctx: AppContext, now: datetime | None = None) -> int:
         for d in departments
     }
     line = _Timeline(now)
-    hotline = _staff(users[AGENTS[0]].display_name, users[AGENTS[0]].id)
+    by_id = {u.id: u for u in users.values()}
     supervisor = _staff(users[SUPERVISOR].display_name, users[SUPERVISOR].id)
     first = cases[0][0].created_at
     day = datetime.combine(first.astimezone(ctx.tz).date(), time(), ctx.tz) - timedelta(days=1)
@@ -175,6 +175,7 @@ async def play_history(ctx: AppContext, now: datetime | None = None) -> int:
         line.at(taken, partial(axd.accept, ctx, item, agent))
         line.at(done, partial(axd.finish, ctx, item, agent))
         line.at(done + timedelta(seconds=30), lambda: axd.end_wrap_ups(ctx))
+        hotline = _staff(by_id[agent].display_name, agent)  # the agent who took it
         _plan_case(ctx, line, rng, case, code, staff, done, hotline, supervisor)
     await line.play()
     await timers.scan_deadlines(ctx, now)
