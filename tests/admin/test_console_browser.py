@@ -293,7 +293,7 @@ def test_an_agent_is_offered_one_contact_accepts_answers_and_wraps_up(
     wait.until(lambda d: answer.get_attribute("value"))
     assert number in answer.get_attribute("value").replace(" ", "")  # filled in from the case
     send = browser.find_element(By.CSS_SELECTOR, "form[action$='/answer'] button")  # type: ignore[attr-defined]
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center'})", send)  # type: ignore[attr-defined]
+    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", send)  # type: ignore[attr-defined]
     send.click()
     wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash [role=status]"), spaced))
     assert "话后处理" in browser.find_element(By.ID, "my-state").text  # type: ignore[attr-defined]
