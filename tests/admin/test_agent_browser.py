@@ -107,7 +107,8 @@ def test_an_agent_receives_accepts_and_answers_live(browser: object, hotline: Se
     # on a loaded machine Chromium reported the button covered at its point (cause not found);
     # a script click submits the same form
     browser.execute_script(
-        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); arguments[0].click()", send
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'}); arguments[0].click()",
+        send,
     )
     wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, "[role=status]"), display))
     assert "After-contact work" in browser.find_element(By.ID, "my-state").text

@@ -9,7 +9,9 @@ answers, and wraps up."""
 from __future__ import annotations
 
 import json
+import sqlite3
 from collections.abc import Iterator
+from contextlib import closing
 from pathlib import Path
 from typing import Any
 
@@ -233,6 +235,20 @@ def test_signing_in_returns_to_the_page_asked_for(
     shoot(browser, "error-404-en", 390)
 
 
+def _case_with_questions(data: Path, questions: dict[str, str]) -> tuple[str, str]:
+    """The newest demo case of a service that asks its own questions, and its first question."""
+    with closing(sqlite3.connect(data / "hotline.db")) as db:
+        for service, question in questions.items():
+            found = db.execute(
+                "SELECT c.tracking_number FROM cases c JOIN service_categories s"
+                " ON s.id = c.category_id WHERE s.name_zh = ? ORDER BY c.id DESC LIMIT 1",
+                (service,),
+            ).fetchone()
+            if found:
+                return found[0], question
+    raise AssertionError("the demo city has no case with questions")
+
+
 def test_an_agent_is_offered_one_contact_accepts_answers_and_wraps_up(
     browser: object, city: tuple[Served, dict[str, str]]
 ) -> None:
@@ -293,26 +309,31 @@ def test_an_agent_is_offered_one_contact_accepts_answers_and_wraps_up(
     wait.until(lambda d: answer.get_attribute("value"))
     assert number in answer.get_attribute("value").replace(" ", "")  # filled in from the case
     send = browser.find_element(By.CSS_SELECTOR, "form[action$='/answer'] button")  # type: ignore[attr-defined]
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", send)  # type: ignore[attr-defined]
+    browser.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", send
+    )  # type: ignore[attr-defined]
     send.click()
     wait.until(ec.text_to_be_present_in_element((By.CSS_SELECTOR, ".flash [role=status]"), spaced))
     assert "话后处理" in browser.find_element(By.ID, "my-state").text  # type: ignore[attr-defined]
     # a case whose service asks its own questions, picked from the queue filtered by service:
     # the citizen's answers are in the citizen's pane (the demo has a noise and a road case)
+    # (older demo cases were worked already: when none waits, the newest such case is opened)
     questions = {"噪声扰民": "噪声什么时候出现？", "道路破损": "破损有多大？"}
+    picked = ""
     for service in questions:
         browser.get(server.url + "/console/queue")  # type: ignore[attr-defined]
         Select(browser.find_element(By.ID, "f-service")).select_by_visible_text(service)  # type: ignore[attr-defined]
         browser.find_element(By.CSS_SELECTOR, "form.filters button[type=submit]").click()  # type: ignore[attr-defined]
         wait.until(lambda d: "service=" in d.current_url)
         rows = browser.find_elements(By.CSS_SELECTOR, "#triage-table form[action$='/pick'] button")  # type: ignore[attr-defined]
+        question = questions[service]
         if rows:
-            question = questions[service]
+            rows[0].click()
+            wait.until(lambda d: "case=" in d.current_url)
+            picked = browser.current_url.split("case=")[1].split("&")[0]  # type: ignore[attr-defined]
             break
-    assert rows, "neither demo case with questions waits"
-    rows[0].click()
-    wait.until(lambda d: "case=" in d.current_url)
-    picked = browser.current_url.split("case=")[1].split("&")[0]  # type: ignore[attr-defined]
+    if not picked:
+        picked, question = _case_with_questions(server.data_dir, questions)
     browser.get(f"{server.url}/console/cases/{picked}")  # type: ignore[attr-defined]
     answers = browser.find_element(By.CSS_SELECTOR, ".desk-citizen #answers")  # type: ignore[attr-defined]
     assert question in answers.text

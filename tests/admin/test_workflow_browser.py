@@ -19,7 +19,9 @@ def press(browser: Any, css: str) -> None:
     from selenium.webdriver.common.by import By
 
     button = browser.find_element(By.CSS_SELECTOR, css)
-    browser.execute_script("arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", button)
+    browser.execute_script(
+        "arguments[0].scrollIntoView({block: 'center', behavior: 'instant'})", button
+    )
     try:
         button.click()
     except ElementClickInterceptedException:  # headless Chromium misplaces the point at times
