@@ -175,12 +175,14 @@ PLACES = (
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何林罗高"
 GIVEN = ("伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟")
 CHANNELS = ("web", "phone", "phone", "voicemail", "sms", "email", "fax", "telegram", "webchat")
+# what citizens write about here is a problem, so no praise: a complaint, a report of it, a
+# request for help, a question or a suggestion about it
 KINDS = (CaseKind.COMPLAINT,) * 5 + (
+    CaseKind.REPORT,
     CaseKind.REPORT,
     CaseKind.REQUEST,
     CaseKind.CONSULTATION,
     CaseKind.SUGGESTION,
-    CaseKind.PRAISE,
 )
 
 
