@@ -1,7 +1,7 @@
-"""The demo city's past, so that every screen shows every stage: the demo cases older than a day
-are worked through the real queue and workflow as a centre would have worked them, each step at
-its own moment (the clock set back with time-machine while the step runs): agents on day shifts
-take the contacts, dispatch them to the service's department, departments sign for them (some
+"""The demo city's past, so that every screen shows every stage: the demo cases older than two
+hours are worked through the real queue and workflow as a centre would have worked them, each
+step at its own moment (the clock set back with time-machine while the step runs): agents on a
+day and a night shift take the contacts, dispatch them to the service's department, departments sign for them (some
 late, a few return one that is not theirs), reply, the hotline reviews the reply, the citizen
 rates it; supervisors urge what is overdue. Steps that fall after now are not taken, so cases
 stand at every stage, some past their deadlines; the newest contacts still wait in the queue for
