@@ -1,7 +1,8 @@
 """The report page's charts in Chromium on the demo city: each chart (bar, line, pie) is drawn
 by the vendored ECharts under the console's CSP (no violation reported), the page has no axe-core
 violation with the chart drawn, at 1366 and 390 pixels, in both languages (screenshots kept under
-test-artefacts/console/); changing the chart in the form keeps it in the address."""
+test-artefacts/console/); changing the chart in the form keeps it in the address; a contact
+figure leads to the list of those contacts, as many as it says."""
 
 from __future__ import annotations
 
@@ -63,6 +64,17 @@ def test_each_chart_is_drawn_under_the_csp_and_passes_axe(
                 _drawn(browser, chart)
                 assert axe_violations(browser) == [], (lang, chart, width)
                 shoot(browser, f"report-{chart}-{lang}", width)
+        # a contact figure's drill-down: the team's work records of those contacts
+        link = browser.find_element(By.CSS_SELECTOR, '#contacts a.drill[data-count="offered"]')
+        shown = link.text
+        link.click()
+        WebDriverWait(browser, 30).until(lambda d: "/console/work/team" in d.current_url)
+        total = browser.find_element(By.CSS_SELECTOR, ".pager .total")
+        assert total.get_attribute("data-total") == shown
+        for width in WIDTHS:
+            browser.set_window_size(width, 900)
+            assert axe_violations(browser) == [], (lang, "contacts", width)
+            shoot(browser, f"report-contacts-{lang}", width)
         severe = [
             entry["message"]
             for entry in browser.get_log("browser")
