@@ -153,12 +153,17 @@ class Report:
 
 
 async def _headline_values(
-    session: AsyncSession, period: Period, now: datetime, service: int, short: int
+    session: AsyncSession,
+    period: Period,
+    now: datetime,
+    service: int,
+    short: int,
+    cube: breakdowns.Cube,
 ) -> dict[str, float | None]:
     found = (
         await figures.contacts(session, period, service_seconds=service, short_seconds=short)
     ).total
-    intake = sum((await figures.intake_by(session, period, "channel")).values())
+    intake = sum(cube.values())
     timely = await figures.timeliness(session, period, now)
     rated = await figures.evaluations(session, period)
     return {
@@ -229,9 +234,11 @@ async def build(
     settings = await load_settings(session)
     service, short = settings.service_level_seconds, settings.short_abandon_seconds
     period = chosen.current.period(tz)
+    spans = (chosen.current, chosen.previous, chosen.year_ago)
+    cubes = [await breakdowns.intake_cube(session, span.period(tz)) for span in spans]
     values = [
-        await _headline_values(session, span.period(tz), now, service, short)
-        for span in (chosen.current, chosen.previous, chosen.year_ago)
+        await _headline_values(session, span.period(tz), now, service, short, cube)
+        for span, cube in zip(spans, cubes, strict=True)
     ]
     headlines = [
         Headline(key, values[0][key], values[1][key], values[2][key], key in RATES, key in SECONDS)
@@ -251,10 +258,10 @@ async def build(
         ((str(names.get(agent, agent)), found) for agent, found in per_agent.items()),
         key=lambda pair: pair[0],
     )
-    by_channel = await figures.intake_by(session, period, "channel", listed=True)
+    by_channel = breakdowns.from_cube(cubes[0], "channel")
     opened = values[0]["intake"] or 0
-    by_category = await figures.intake_by(session, period, "category", listed=True)
-    before = await figures.intake_by(session, chosen.previous.period(tz), "category", listed=True)
+    by_category = breakdowns.from_cube(cubes[0], "category")
+    before = breakdowns.from_cube(cubes[1], "category")
     titles = {
         "department": {str(d.id): d.name(lang) for d in await session.scalars(select(Department))},
         "category": {
@@ -267,9 +274,9 @@ async def build(
         if breakdown in STANDARD
         else {breakdown: await intake_of(session, period, breakdown, titles)}
     )
-    before_counts = {"category": before}
-    for by_field in {*STANDARD, breakdown} - {"category"}:
-        before_counts[by_field] = await intake_of(session, previous, by_field, titles)
+    before_counts = {by_field: breakdowns.from_cube(cubes[1], by_field) for by_field in STANDARD}
+    if breakdown not in STANDARD:
+        before_counts[breakdown] = await intake_of(session, previous, breakdown, titles)
     return Report(
         chosen,
         headlines,
@@ -277,11 +284,11 @@ async def build(
             session, period, by=by, service_seconds=service, short_seconds=short
         ),
         by_channel,
-        await figures.intake_by(session, period, "kind", listed=True),
+        breakdowns.from_cube(cubes[0], "kind"),
         agents,
         service,
         int(opened) - sum(by_channel.values()),
-        await figures.intake_by(session, period, "department", listed=True),
+        breakdowns.from_cube(cubes[0], "department"),
         by_category,
         figures.rising(by_category, before),
         titles,
