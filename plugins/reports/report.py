@@ -159,10 +159,14 @@ async def _headline_values(
     service: int,
     short: int,
     cube: breakdowns.Cube,
+    contacts: Breakdown | None = None,
 ) -> dict[str, float | None]:
-    found = (
-        await figures.contacts(session, period, service_seconds=service, short_seconds=short)
-    ).total
+    """The headline figures of ``period``; ``contacts``: its contacts when already counted."""
+    if contacts is None:
+        contacts = await figures.contacts(
+            session, period, service_seconds=service, short_seconds=short
+        )
+    found = contacts.total
     intake = sum(cube.values())
     timely = await figures.timeliness(session, period, now)
     rated = await figures.evaluations(session, period)
@@ -236,9 +240,14 @@ async def build(
     period = chosen.current.period(tz)
     spans = (chosen.current, chosen.previous, chosen.year_ago)
     cubes = [await breakdowns.intake_cube(session, span.period(tz)) for span in spans]
+    contacts_now = await figures.contacts(
+        session, period, by=by, service_seconds=service, short_seconds=short
+    )
     values = [
-        await _headline_values(session, span.period(tz), now, service, short, cube)
-        for span, cube in zip(spans, cubes, strict=True)
+        await _headline_values(
+            session, span.period(tz), now, service, short, cube, contacts_now if n == 0 else None
+        )
+        for n, (span, cube) in enumerate(zip(spans, cubes, strict=True))
     ]
     headlines = [
         Headline(key, values[0][key], values[1][key], values[2][key], key in RATES, key in SECONDS)
@@ -280,9 +289,7 @@ async def build(
     return Report(
         chosen,
         headlines,
-        await figures.contacts(
-            session, period, by=by, service_seconds=service, short_seconds=short
-        ),
+        contacts_now,
         by_channel,
         breakdowns.from_cube(cubes[0], "kind"),
         agents,
