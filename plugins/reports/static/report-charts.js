@@ -84,7 +84,7 @@
         var chart = box && window.echarts && window.echarts.getInstanceByDom(box);
         if (!chart) { return; }
         // from a phone's width to a wider one (or back) it is drawn again: the pie differs
-        if ((box.clientWidth < 576) !== (box.getAttribute("data-narrow") === "1")) { draw(); } else { chart.resize(); }
+        if ((box.clientWidth < 576) !== (box.getAttribute("data-narrow") === "1")) { draw(); } else { chart.resize({ animation: { duration: 0 } }); }
       }, 150);
     });
   }
