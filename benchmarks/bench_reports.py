@@ -18,6 +18,17 @@ Prints ``name value unit`` lines: ``export_xlsx_rows_per_s`` and ``export_xlsx_p
 ``*_rows_per_s_ratio`` = app / raw speed, ``*_peak_rss_ratio`` = raw / app memory).
 Then the same on PostgreSQL (``HOTLINE_BENCH_PG_URL``, see benchmarks/README.md): the app reads
 through asyncpg, the raw side through psycopg's server-side cursor; those lines end in ``_pg``.
+
+The report page (``--parts report``, before the exports): the same cases, each with a place in
+one of eight districts (named by eight district routing rules; one in ten with none) and a queue
+item (three media, 200 agents, one in ten abandoned), and the report's ``build`` as the page
+runs it: a month by department with the month before (环比) and a year earlier (同比), every
+headline figure, the contacts per medium, the agents, the four breakdown tables with the period
+before and the hot topics; then the same with the line chart (cases per day), by district, and
+a year with its line (cases per month). ``report_monthly_yoy_p99_ms`` (goal under 2,000 ms)
+against the hand-written GROUP BY of the same rows (the month, the month before and a year
+earlier, per department: ``report_raw_group_by_p99_ms``); ``*_p99_ratio`` = app / raw, lower
+is better.
 """
 
 from __future__ import annotations
@@ -41,6 +52,8 @@ from benchmarks.bench_lookup import load_postgres, load_sqlite, make_cases
 from benchmarks.common import ratio, scratch_postgres
 
 ZONE = "Asia/Shanghai"
+AGENTS = 200  # users 2 to 201 take the contacts
+DISTRICTS = ("东城", "西城", "朝阳", "海淀", "丰台", "石景山", "通州", "顺义")
 DEPARTMENTS = ("交通运输局", "生态环境局", "住房和城乡建设局", "城市管理局", "水务局")
 CATEGORIES = ("道路破损", "噪声扰民", "路灯故障", "占道经营", "供水问题")
 
@@ -90,11 +103,52 @@ def load(path: Path, count: int, seed: int) -> None:
         # the list's search text (the FTS index is not read by an export without words)
         conn.execute("DROP TRIGGER IF EXISTS case_texts_ai")
         conn.execute("INSERT INTO case_texts (case_id, body) SELECT id, description FROM cases")
+        for statement in report_data(sqlite=True):
+            conn.execute(statement)
         conn.execute("COMMIT")
         conn.execute("ANALYZE")
         conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
     finally:
         conn.close()
+
+
+def report_data(sqlite: bool) -> list[str]:
+    """SQL adding what the report page reads besides the cases: each case's place (one in ten
+    with none), the district rules naming them, the agents, and a queue item per case (a third
+    each by e-mail, call and web form; nine in ten taken 20 s after they came, done 3 minutes
+    later, the tenth abandoned after 40 s)."""
+
+    def later(seconds: int) -> str:
+        if sqlite:  # the naive UTC text SQLAlchemy writes for a UTCDateTime
+            return f"strftime('%Y-%m-%d %H:%M:%f000', created_at, '+{seconds} seconds')"
+        return f"created_at + interval '{seconds} seconds'"
+
+    places = " ".join(
+        f"WHEN {n + 1} THEN '北京市{name}区幸福路{n}号'" for n, name in enumerate(DISTRICTS)
+    )
+    yes, no = ("1", "0") if sqlite else ("true", "false")
+    stamp = "'2026-01-01 00:00:00'"
+    users = ", ".join(
+        f"({2 + n}, 'agent{n}', '坐席{n}', '-', 'agent', {yes}, {no}, 0, {stamp})"
+        for n in range(AGENTS)
+    )
+    rules = ", ".join(
+        f"('district', '{name}', {1 + n % 5}, {1 + n}, {yes})" for n, name in enumerate(DISTRICTS)
+    )
+    taken = "id % 10 <> 0"
+    return [
+        f"UPDATE cases SET location_text = CASE id % 9 {places} ELSE NULL END",
+        "INSERT INTO users (id, username, display_name, password_hash, role, active,"
+        f" must_change_password, session_epoch, created_at) VALUES {users}",
+        f"INSERT INTO routing_rules (kind, pattern, department_id, position, active) VALUES {rules}",
+        "INSERT INTO queue_items (case_id, media, priority, skills, language, state, agent_id,"
+        " declined_by, waiting_since, assigned_at, done_at, outcome, updated_at)"
+        " SELECT id, CASE id % 3 WHEN 0 THEN 'email' WHEN 1 THEN 'voice' ELSE 'web_form' END,"
+        f" 1, '[]', 'zh_CN', 'done', CASE WHEN {taken} THEN 2 + id % {AGENTS} END, '[]',"
+        f" created_at, CASE WHEN {taken} THEN {later(20)} END,"
+        f" CASE WHEN {taken} THEN {later(200)} ELSE {later(40)} END,"
+        f" CASE WHEN {taken} THEN NULL ELSE 'abandoned' END, created_at FROM cases",
+    ]
 
 
 async def load_postgres_data(url: str, dsn: str, count: int, seed: int) -> None:
@@ -138,6 +192,8 @@ async def load_postgres_data(url: str, dsn: str, count: int, seed: int) -> None:
         await conn.execute(
             "INSERT INTO case_texts (case_id, body) SELECT id, description FROM cases"
         )
+        for statement in report_data(sqlite=False):
+            await conn.execute(statement)
         await conn.execute("VACUUM ANALYZE")
     finally:
         await conn.close()
@@ -285,6 +341,104 @@ def raw_export(data: Path, kind: str, url: str) -> tuple[int, float, float]:
     return rows, seconds, before
 
 
+# --------------------------------------------------------------------------- the report page
+
+# what the page is asked: (name, period kind, breakdown, chart)
+REPORTS = (
+    ("report_monthly_yoy", "month", "department", "bar"),
+    ("report_monthly_line", "month", "department", "line"),
+    ("report_monthly_district", "month", "district", "pie"),
+    ("report_year_line", "year", "department", "line"),
+)
+RAW_GROUP_BY = (
+    "SELECT department_id, count(*) FROM cases WHERE created_at >= {0} AND created_at < {1}"
+    " AND NOT sealed GROUP BY department_id"
+)
+
+
+def report_anchor() -> Any:
+    """A day of the last whole month (the data runs three years back to today)."""
+    from datetime import date, timedelta
+
+    return date.today().replace(day=1) - timedelta(days=1)
+
+
+async def app_reports(data: Path, url: str, runs: int) -> dict[str, list[float]]:
+    """Each report of ``REPORTS`` built ``runs`` times (after one to warm), as the page does;
+    says what the first one found (so that a run on empty tables shows)."""
+    from hotline.core.foundation.settings import Settings
+    from hotline.core.shell.context import open_context
+    from hotline.plugins.reports.report import build, periods
+
+    settings = Settings(data_dir=data, database_url=url, jobs_in_process=False, timezone=ZONE)
+    found: dict[str, list[float]] = {}
+    async with open_context(settings) as ctx:
+        for name, kind, breakdown, chart in REPORTS:
+            chosen = periods(kind, report_anchor())
+            times = []
+            for _ in range(runs + 1):
+                start = time.perf_counter()
+                async with ctx.db.session() as session:
+                    made = await build(session, chosen, ctx.tz, breakdown=breakdown, chart=chart)
+                times.append((time.perf_counter() - start) * 1000)
+            found[name] = sorted(times[1:])
+            if breakdown == "district":
+                print(
+                    f"# {name}: {sum(made.intake_department.values())} cases,"
+                    f" {made.contacts.total.offered} contacts, {len(made.agents)} agents,"
+                    f" {len(made.intake_more['district'])} districts (with none)"
+                )
+    return found
+
+
+def raw_reports(data: Path, url: str, runs: int) -> list[float]:
+    """The hand-written GROUP BY: the month, the month before and a year earlier, per
+    department (the sealed letters apart), on one connection."""
+    from hotline.plugins.reports.report import periods
+
+    chosen = periods("month", report_anchor())
+    spans = [
+        span.period(ZoneInfo(ZONE)) for span in (chosen.current, chosen.previous, chosen.year_ago)
+    ]
+    if url:
+        import psycopg
+
+        conn: Any = psycopg.connect(pg_dsn(url))
+        query, bounds = RAW_GROUP_BY.format("%s", "%s"), [(p.start, p.end) for p in spans]
+    else:
+        conn = sqlite3.connect(data / "hotline.db")
+        query = RAW_GROUP_BY.format("?", "?")
+
+        def text(at: datetime) -> str:
+            return at.astimezone(ZoneInfo("UTC")).replace(tzinfo=None).isoformat(" ")
+
+        bounds = [(text(p.start), text(p.end)) for p in spans]
+    times = []
+    for _ in range(runs + 1):
+        start = time.perf_counter()
+        for pair in bounds:
+            conn.execute(query, pair).fetchall()
+        times.append((time.perf_counter() - start) * 1000)
+    conn.close()
+    return sorted(times[1:])
+
+
+def pct(values: list[float], q: float) -> float:
+    return values[max(0, min(len(values) - 1, round(q * len(values) + 0.5) - 1))]
+
+
+def report_page(data: Path, url: str, suffix: str, runs: int) -> None:
+    app = asyncio.run(app_reports(data, url, runs))
+    raw = raw_reports(data, url, runs)
+    for name, times in app.items():
+        print(f"{name}{suffix}_p50_ms {pct(times, 0.5):.0f} ms")
+        print(f"{name}{suffix}_p99_ms {pct(times, 0.99):.0f} ms")
+    print(f"report_raw_group_by{suffix}_p50_ms {pct(raw, 0.5):.1f} ms")
+    print(f"report_raw_group_by{suffix}_p99_ms {pct(raw, 0.99):.1f} ms")
+    monthly = pct(app["report_monthly_yoy"], 0.99) / max(pct(raw, 0.99), 1e-6)
+    print(f"report_monthly_yoy{suffix}_p99_ratio {ratio(monthly)}", flush=True)
+
+
 def rss_mb(field: str = "VmRSS") -> float:
     """This process's resident memory now (``VmHWM``: its peak since it started, which unlike
     ``ru_maxrss`` does not count the parent's pages copied before ``exec``)."""
@@ -319,6 +473,8 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--rows", type=int, default=1_000_000)
     parser.add_argument("--formats", default="xlsx,csv")
+    parser.add_argument("--parts", default="report,export", help="report, export or both")
+    parser.add_argument("--runs", type=int, default=20, help="report page builds timed")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--skip-postgres", action="store_true", help="SQLite only")
     parser.add_argument("--skip-sqlite", action="store_true", help="PostgreSQL only")
@@ -337,7 +493,9 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             load(data / "hotline.db", args.rows, args.seed)
             print(f"# sqlite: {args.rows} cases loaded in {time.perf_counter() - start:.0f} s")
-            if not compare(args, data, "", ""):
+            if "report" in args.parts:
+                report_page(data, "", "", args.runs)
+            if "export" in args.parts and not compare(args, data, "", ""):
                 return 1
             (data / "hotline.db").unlink()
         if args.skip_postgres:
@@ -349,7 +507,9 @@ def main(argv: list[str] | None = None) -> int:
             start = time.perf_counter()
             asyncio.run(load_postgres_data(url, dsn, args.rows, args.seed))
             print(f"# postgresql: {args.rows} cases loaded in {time.perf_counter() - start:.0f} s")
-            if not compare(args, data, url, "_pg"):
+            if "report" in args.parts:
+                report_page(data, url, "_pg", args.runs)
+            if "export" in args.parts and not compare(args, data, url, "_pg"):
                 return 1
     return 0
 

@@ -18,10 +18,15 @@ from hotline.core.storage.models.reference import Department, ServiceCategory
 
 from . import figures
 from .board import load_settings
-from .figures import Period
+from .figures import Period, breakdowns
 from .figures.contacts import Breakdown
+from .series import Series, fold, series, step_for
 
 KINDS = ("day", "week", "month", "quarter", "year", "custom")
+# what cases opened are broken down by (the report's own breakdown, with its chart)
+BREAKDOWNS = ("department", "category", "channel", "kind", "district", "agent")
+STANDARD = ("channel", "kind", "department", "category")  # always on the page
+CHARTS = ("bar", "line", "pie")
 MAX_DAYS = 3 * 366  # a custom period longer than three years is refused
 
 
@@ -131,15 +136,38 @@ class Report:
     intake_category: dict[str, int] = field(default_factory=dict)  # category id -> cases
     hot_topics: list[tuple[str, int, int]] = field(default_factory=list)  # (category, now, before)
     names: dict[str, dict[str, str]] = field(default_factory=dict)  # field -> id -> name
+    breakdown: str = "department"
+    intake_before: dict[str, dict[str, int]] = field(default_factory=dict)  # 环比, per field
+    intake_more: dict[str, dict[str, int]] = field(default_factory=dict)  # district, agent
+    series: Series | None = None  # cases opened over time (for the line chart)
+
+    def intake(self, by: str) -> dict[str, int]:
+        """Cases opened (those lists show) per key of ``by`` (a BREAKDOWNS field)."""
+        standard = {
+            "channel": self.intake_channel,
+            "kind": self.intake_kind,
+            "department": self.intake_department,
+            "category": self.intake_category,
+        }
+        return standard[by] if by in standard else self.intake_more.get(by, {})
 
 
 async def _headline_values(
-    session: AsyncSession, period: Period, now: datetime, service: int, short: int
+    session: AsyncSession,
+    period: Period,
+    now: datetime,
+    service: int,
+    short: int,
+    cube: breakdowns.Cube,
+    contacts: Breakdown | None = None,
 ) -> dict[str, float | None]:
-    found = (
-        await figures.contacts(session, period, service_seconds=service, short_seconds=short)
-    ).total
-    intake = sum((await figures.intake_by(session, period, "channel")).values())
+    """The headline figures of ``period``; ``contacts``: its contacts when already counted."""
+    if contacts is None:
+        contacts = await figures.contacts(
+            session, period, service_seconds=service, short_seconds=short
+        )
+    found = contacts.total
+    intake = sum(cube.values())
     timely = await figures.timeliness(session, period, now)
     rated = await figures.evaluations(session, period)
     return {
@@ -161,16 +189,65 @@ RATES = {"abandon_rate", "service_level", "satisfaction", "acceptance", "complet
 SECONDS = {"asa", "aht"}
 
 
+async def intake_of(
+    session: AsyncSession, period: Period, by: str, names: dict[str, dict[str, str]]
+) -> dict[str, int]:
+    """Cases opened in ``period`` that lists show, per ``by``; the agents' names into
+    ``names``."""
+    if by == "district":
+        return await breakdowns.intake_by_district(session, period, listed=True)
+    if by != "agent":
+        return await figures.intake_by(session, period, by, listed=True)
+    found = await breakdowns.intake_by_agent(session, period, listed=True)
+    ids = [int(k) for k in found if k and k not in names.setdefault("agent", {})]
+    if ids:
+        rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
+        names["agent"].update({str(i): str(n) for i, n in rows})
+    return found
+
+
+async def over_time(session: AsyncSession, chosen: Periods, tz: ZoneInfo) -> Series:
+    """Cases opened step by step through the period, beside the period before."""
+    step = step_for(chosen.current)
+    if step == "hour":
+        hourly = [
+            await figures.intake_per_hour(session, span.period(tz))
+            for span in (chosen.current, chosen.previous)
+        ]
+        return series(step, hourly[0], hourly[1], chosen.current, hours=True)
+    counts = [
+        fold(await breakdowns.intake_per_day(session, span.period(tz)), span, step)
+        for span in (chosen.current, chosen.previous)
+    ]
+    return series(step, counts[0], counts[1], chosen.current)
+
+
 async def build(
-    session: AsyncSession, chosen: Periods, tz: ZoneInfo, *, by: str = "media", lang: str = "zh_CN"
+    session: AsyncSession,
+    chosen: Periods,
+    tz: ZoneInfo,
+    *,
+    by: str = "media",
+    lang: str = "zh_CN",
+    breakdown: str = "department",
+    chart: str = "bar",
 ) -> Report:
+    """The report for the periods chosen; ``breakdown``: the cases' breakdown the report is
+    about (with its period before), ``chart``: "line" computes the series over time too."""
     now = datetime.now(UTC)
     settings = await load_settings(session)
     service, short = settings.service_level_seconds, settings.short_abandon_seconds
     period = chosen.current.period(tz)
+    spans = (chosen.current, chosen.previous, chosen.year_ago)
+    cubes = [await breakdowns.intake_cube(session, span.period(tz)) for span in spans]
+    contacts_now = await figures.contacts(
+        session, period, by=by, service_seconds=service, short_seconds=short
+    )
     values = [
-        await _headline_values(session, span.period(tz), now, service, short)
-        for span in (chosen.current, chosen.previous, chosen.year_ago)
+        await _headline_values(
+            session, span.period(tz), now, service, short, cube, contacts_now if n == 0 else None
+        )
+        for n, (span, cube) in enumerate(zip(spans, cubes, strict=True))
     ]
     headlines = [
         Headline(key, values[0][key], values[1][key], values[2][key], key in RATES, key in SECONDS)
@@ -190,29 +267,40 @@ async def build(
         ((str(names.get(agent, agent)), found) for agent, found in per_agent.items()),
         key=lambda pair: pair[0],
     )
-    by_channel = await figures.intake_by(session, period, "channel", listed=True)
+    by_channel = breakdowns.from_cube(cubes[0], "channel")
     opened = values[0]["intake"] or 0
-    by_category = await figures.intake_by(session, period, "category", listed=True)
-    before = await figures.intake_by(session, chosen.previous.period(tz), "category", listed=True)
+    by_category = breakdowns.from_cube(cubes[0], "category")
+    before = breakdowns.from_cube(cubes[1], "category")
     titles = {
         "department": {str(d.id): d.name(lang) for d in await session.scalars(select(Department))},
         "category": {
             str(c.id): c.name(lang) for c in await session.scalars(select(ServiceCategory))
         },
     }
+    previous = chosen.previous.period(tz)
+    more = (
+        {}
+        if breakdown in STANDARD
+        else {breakdown: await intake_of(session, period, breakdown, titles)}
+    )
+    before_counts = {by_field: breakdowns.from_cube(cubes[1], by_field) for by_field in STANDARD}
+    if breakdown not in STANDARD:
+        before_counts[breakdown] = await intake_of(session, previous, breakdown, titles)
     return Report(
         chosen,
         headlines,
-        await figures.contacts(
-            session, period, by=by, service_seconds=service, short_seconds=short
-        ),
+        contacts_now,
         by_channel,
-        await figures.intake_by(session, period, "kind", listed=True),
+        breakdowns.from_cube(cubes[0], "kind"),
         agents,
         service,
         int(opened) - sum(by_channel.values()),
-        await figures.intake_by(session, period, "department", listed=True),
+        breakdowns.from_cube(cubes[0], "department"),
         by_category,
         figures.rising(by_category, before),
         titles,
+        breakdown,
+        before_counts,
+        more,
+        await over_time(session, chosen, tz) if chart == "line" else None,
     )

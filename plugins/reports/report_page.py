@@ -18,9 +18,9 @@ from hotline.core.reference.labels import N_
 from hotline.core.shell.web import render, request_language
 from hotline.core.storage.models.reports import ReportSchedule
 
+from . import report_chart, report_pdf
 from . import report_export as report_export_file
-from . import report_pdf
-from .report import KINDS, PeriodError, Periods, build, periods
+from .report import BREAKDOWNS, CHARTS, KINDS, PeriodError, Periods, build, periods
 from .writers import FORMATS
 
 Req = Request[Any, Any, Any]
@@ -57,11 +57,15 @@ def _day(raw: str | None, default: date | None) -> date | None:
 def _form(request: Req) -> dict[str, str]:
     query = request.query_params
     by = "queue" if query.get("by") == "queue" else "media"
+    breakdown = str(query.get("breakdown", ""))
+    chart = str(query.get("chart", ""))
     return {
         "kind": str(query.get("kind", "day")),
         "date": str(query.get("date", "")),
         "end": str(query.get("end", "")),
         "by": by,
+        "breakdown": breakdown if breakdown in BREAKDOWNS else BREAKDOWNS[0],
+        "chart": chart if chart in CHARTS else CHARTS[0],
     }
 
 
@@ -83,6 +87,8 @@ def _refused(request: Req, form: dict[str, str], wrong: PeriodError) -> Response
         problem=PROBLEMS.get(str(wrong), PROBLEMS["unknown period"]),
         report=None,
         names=NAMES,
+        breakdowns=BREAKDOWNS,
+        titles=report_chart.TITLES,
     )
 
 
@@ -103,9 +109,20 @@ async def show(request: Req, *, status: int = 200, **extra: Any) -> Response[str
         chosen = _periods(request, form)
     except PeriodError as wrong:
         return _refused(request, form, wrong)
+    lang = request_language(request)
     async with ctx.db.session() as session:
-        report = await build(session, chosen, ctx.tz, by=form["by"], lang=request_language(request))
+        report = await build(
+            session,
+            chosen,
+            ctx.tz,
+            by=form["by"],
+            lang=lang,
+            breakdown=form["breakdown"],
+            chart=form["chart"],
+        )
         scheduled = list(await session.scalars(select(ReportSchedule).order_by(ReportSchedule.id)))
+    say = ctx.catalogs.get(lang).gettext
+    label = report_export_file.labeller(say)
     return render(
         request,
         "reports/report.html",
@@ -115,6 +132,13 @@ async def show(request: Req, *, status: int = 200, **extra: Any) -> Response[str
         problem=None,
         report=report,
         names=NAMES,
+        breakdowns=BREAKDOWNS,
+        titles=report_chart.TITLES,
+        drills=report_chart.DRILLS,
+        chart_data=report_chart.chart_data(report, form["chart"], say, label),
+        caption=lambda by, key: report_chart.caption(report, by, key, say, label),
+        rows=lambda by: report_chart.rows(report, by),
+        change_of=report_chart.change,
         schedules=scheduled,
         saved=await saved_routes.visible(ctx, request.scope["state"]["user"]),
         shared_roles=saved_routes.SHARED_ROLES,

@@ -18,7 +18,7 @@ from .report_page import show
 
 Req = Request[Any, Any, Any]
 PAGE = "/console/reports"
-FIELDS = ("kind", "date", "end", "by")
+FIELDS = ("kind", "date", "end", "by", "breakdown", "chart")
 SHARED_ROLES = tuple(
     str(role) for role, grants in ROLE_GRANTS.items() if Permission.SUPERVISE in grants
 )

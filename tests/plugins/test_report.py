@@ -429,7 +429,10 @@ def test_a_saved_report_is_kept_for_its_owner_or_shared_with_a_role(
     mine = BeautifulSoup(client.get("/console/reports").text, "html.parser")
     links = {a.get_text(strip=True): a["href"] for a in mine.select("#saved-list a")}
     assert set(links) == {"Monthly by queue", "For the team"}
-    assert links["Monthly by queue"] == "/console/reports?kind=month&by=queue"
+    # the breakdown and the chart are kept with it
+    assert links["Monthly by queue"] == (
+        "/console/reports?kind=month&by=queue&breakdown=department&chart=bar"
+    )
     client.cookies.clear()
     sign_in(client, "supervisor2")
     theirs = BeautifulSoup(client.get("/console/reports").text, "html.parser")

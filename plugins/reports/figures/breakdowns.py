@@ -1,0 +1,145 @@
+"""Cases opened, broken down in the ways a case records only indirectly, and over time:
+
+- per *district*: cases record no district of their own, only the place the citizen gave
+  (``location_text``); the administrator's district routing rules name the districts (a rule's
+  words found in the place send a case to a department). A case is counted under the first
+  active district rule whose words its place holds, in the rules' order, as routing reads them;
+  the others under "" (no district named);
+- per *agent*: the agent who took the contact that opened the case (its first queue item);
+  cases no agent took (web forms answered in self-service, abandoned calls) under "";
+- per *day* since a period's start, for the series over time (folded into weeks or months by
+  the report);
+- per channel, kind, department and service at once (``intake_cube``), sealed letters apart:
+  one pass over a period's cases gives the report every standard breakdown and the total.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import case, func, literal_column, select
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from hotline.core.storage.models.axd import QueueItem
+from hotline.core.storage.models.cases import Case
+from hotline.core.storage.models.reference import RoutingRule
+
+from .casework import INTAKE_FIELDS
+from .period import Period, at, dialect_of, seconds, whole
+
+DISTRICT = "district"
+CUBE = ("channel", "kind", "department", "category")
+Cube = dict[tuple[str, str, str, str, bool], int]  # (channel, kind, department, category, sealed)
+
+
+async def intake_cube(session: AsyncSession, period: Period) -> Cube:
+    """Cases opened in ``period`` per channel, kind, department and service, and whether
+    sealed (keys as ``intake_by`` gives them: "" for none)."""
+    columns = [INTAKE_FIELDS[name] for name in CUBE]
+    rows = await session.execute(
+        select(*columns, Case.sealed, func.count())
+        .where(period.holds(Case.created_at))
+        .group_by(*columns, Case.sealed)
+    )
+    cube: Cube = {}
+    for *keys, sealed, n in rows:
+        text = [str(k) if k is not None else "" for k in keys]
+        key = (text[0], text[1], text[2], text[3], bool(sealed))
+        cube[key] = cube.get(key, 0) + int(n)
+    return cube
+
+
+def from_cube(cube: Cube, by: str, *, listed: bool = True) -> dict[str, int]:
+    """One breakdown of ``intake_cube``'s counts; ``listed``: without the sealed letters."""
+    index = CUBE.index(by)
+    found: dict[str, int] = {}
+    for key, n in cube.items():
+        if not (listed and key[4]):
+            part = str(key[index])
+            found[part] = found.get(part, 0) + n
+    return found
+
+
+async def district_names(session: AsyncSession) -> list[str]:
+    """The districts the active district rules name, in the order routing reads them, each once
+    (as written, compared without case)."""
+    rows = await session.scalars(
+        select(RoutingRule.pattern)
+        .where(RoutingRule.kind == DISTRICT, RoutingRule.active.is_(True))
+        .order_by(RoutingRule.position, RoutingRule.id)
+    )
+    names: dict[str, str] = {}
+    for pattern in rows:
+        if pattern.strip():
+            names.setdefault(pattern.strip().lower(), pattern.strip())
+    return list(names.values())
+
+
+def _district_of(names: list[str]) -> Any:
+    """The index of the first district named in the case's place (0: none)."""
+    place = func.lower(func.coalesce(Case.location_text, ""))
+    if not names:
+        return literal_column("0")
+    return case(
+        *(
+            (place.contains(name.lower(), autoescape=True), literal_column(str(n)))
+            for n, name in enumerate(names, 1)
+        ),
+        else_=literal_column("0"),
+    )
+
+
+async def _grouped(session: AsyncSession, query: Any) -> list[tuple[Any, int]]:
+    """``query`` (one column, ``k``) counted per value; grouped outside it, so that the key's
+    bound values are written once (PostgreSQL compares GROUP BY expressions as written)."""
+    inner = query.subquery()
+    rows = await session.execute(select(inner.c.k, func.count()).group_by(inner.c.k))
+    return [(k, int(n)) for k, n in rows]
+
+
+async def intake_by_district(
+    session: AsyncSession, period: Period, *, listed: bool = False
+) -> dict[str, int]:
+    """Cases opened in ``period`` per district (see the module); ``listed``: without the
+    director's sealed letters."""
+    names = await district_names(session)
+    query = select(_district_of(names).label("k")).where(period.holds(Case.created_at))
+    if listed:
+        query = query.where(Case.sealed.is_(False))
+    return {(names[int(k) - 1] if k else ""): n for k, n in await _grouped(session, query)}
+
+
+async def intake_by_agent(
+    session: AsyncSession, period: Period, *, listed: bool = False
+) -> dict[str, int]:
+    """Cases opened in ``period`` per agent who took their first contact (user id as text).
+    The first contact is looked up per case (on the queue items' case index), not grouped over
+    every queue item."""
+    first = (
+        select(func.min(QueueItem.id))
+        .where(QueueItem.case_id == Case.id)
+        .correlate(Case)
+        .scalar_subquery()
+    )
+    query = (
+        select(func.coalesce(QueueItem.agent_id, 0).label("k"))
+        .select_from(Case)
+        .outerjoin(QueueItem, QueueItem.id == first)
+        .where(period.holds(Case.created_at))
+    )
+    if listed:
+        query = query.where(Case.sealed.is_(False))
+    return {(str(k) if k else ""): n for k, n in await _grouped(session, query)}
+
+
+async def intake_per_day(session: AsyncSession, period: Period) -> list[int]:
+    """Cases opened on each day of ``period`` (24-hour steps from its start), sealed letters
+    included, as in the headline count."""
+    dialect = dialect_of(session)
+    day = whole(seconds(Case.created_at, at(period.start), dialect) / 86400.0, dialect)
+    days = max(1, round((period.end - period.start).total_seconds() / 86400))
+    counts = [0] * days
+    query = select(day.label("k")).where(period.holds(Case.created_at))
+    for index, n in await _grouped(session, query):
+        counts[min(max(int(index), 0), days - 1)] += n
+    return counts
