@@ -56,6 +56,13 @@ def register_routes(ctx: AppContext) -> Sequence[Any]:
 
 
 @hookimpl
+def register_commands(subparsers: Any) -> None:
+    from .report_cli import add_command
+
+    add_command(subparsers)
+
+
+@hookimpl
 def register_templates() -> list[str]:
     return ["hotline.plugins.reports"]
 

@@ -16,6 +16,7 @@ from hotline.core.reference import labels
 from hotline.core.reference.labels import N_
 
 from .report import Headline, Report
+from .report_chart import TITLES, caption, change, rows
 from .writers import safe_cell
 
 Say = Callable[[str], str]
@@ -128,6 +129,20 @@ def as_xlsx(
     intake += [[], [say(N_("Cases opened by kind")), say(N_("Cases"))]]
     intake += [[label("kind", k), n] for k, n in sorted(report.intake_kind.items())]
     sheet(say(N_("Cases opened")), intake)
+    by = report.breakdown
+    table: list[list[Any]] = [
+        [
+            say(TITLES[by]),
+            say(N_("This period")),
+            say(N_("Period before")),
+            say(N_("Change (环比)")),
+        ]
+    ]
+    for key, now, before in rows(report, by):
+        moved = change(now, before)
+        name = caption(report, by, key, say, label)
+        table.append([safe_cell(name), now, before, "" if moved is None else round(moved * 100, 1)])
+    sheet(say(TITLES[by]), table)
     agents: list[list[Any]] = [
         [
             say(N_("Agent")),
