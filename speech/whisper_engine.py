@@ -55,7 +55,7 @@ PROMPT = {
 }
 PROMPT_CHARS = 180  # the prompt is capped (Whisper reads at most 224 prompt tokens)
 
-_models: dict[tuple[Path, str, int], Any] = {}
+_models: dict[tuple[Path, str, int, int], Any] = {}
 _lock = threading.Lock()
 _gates: dict[int, threading.BoundedSemaphore] = {}
 
@@ -71,10 +71,13 @@ class Options:
     concurrency: int = 1
 
 
-def load_model(folder: Path, compute_type: str = "int8", threads: int = 2) -> Any:
+def load_model(folder: Path, compute_type: str = "int8", threads: int = 2, workers: int = 1) -> Any:
+    """The model, loaded once per folder and setting. ``workers`` transcriptions can run in it
+    at once (CTranslate2 queues a call beyond that until one is done; the weights are shared),
+    each with ``threads`` CPU threads."""
     from faster_whisper import WhisperModel
 
-    key = (folder.resolve(), compute_type, threads)
+    key = (folder.resolve(), compute_type, threads, workers)
     with _lock:
         model = _models.get(key)
         if model is None:
@@ -83,6 +86,7 @@ def load_model(folder: Path, compute_type: str = "int8", threads: int = 2) -> An
                 device="cpu",
                 compute_type=compute_type,
                 cpu_threads=threads,
+                num_workers=workers,
                 local_files_only=True,  # a folder: nothing is fetched
             )
         return model
@@ -222,7 +226,7 @@ def transcribe_file(
     samples, seconds = to_samples(audio, RATE, max_seconds=None)
     with _gate(options.concurrency):
         started = time.perf_counter()
-        model = load_model(folder, options.compute_type, options.threads)
+        model = load_model(folder, options.compute_type, options.threads, options.concurrency)
         if not hinted:
             language = detect(model, samples)
         # the city's words written in the language heard (Chinese names for Chinese)
