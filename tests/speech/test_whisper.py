@@ -34,7 +34,7 @@ from tests.speech.whisper import (
 
 # The city's words, as the hotline holds them (district rules, services, departments).
 CITY = ["滨海新区", "和平区", "河西区", "道路破损", "噪声扰民", "交通运输局", "生态环境局"]
-OPTIONS = whisper_engine.Options()  # the defaults a site runs: int8, beam 5, VAD, no zh prompt
+OPTIONS = whisper_engine.Options()  # the defaults: int8, beam 5, VAD, no zh prompt, one thread
 # Over all fixtures, with the defaults, whisper-base measured a Mandarin error rate of 0.119 at
 # 16 kHz and 0.107 as 8 kHz μ-law (characters, and English words in zh-07, counted after
 # normalising; the fixtures' own transcripts hold a few wrong characters and keep fillers the
@@ -171,11 +171,13 @@ def test_transcriptions_wait_their_turn(whisper_base: Path) -> None:
 
 
 def test_two_at_once_each_on_one_thread_hear_the_same(whisper_base: Path) -> None:
-    """Two transcriptions at once (one CPU thread each, the model's two workers) write what one
-    at a time writes; a third waits for a free place."""
+    """Two transcriptions at once (the default: one CPU thread each, the model's two workers)
+    write what one at a time on two threads writes; a third waits for a free place."""
     audio = telephone("zh-08")
-    alone = whisper_engine.transcribe_file(whisper_base, audio, "zh_CN", True, CITY, OPTIONS)
-    options = whisper_engine.Options(threads=1, concurrency=2)
+    two_threads = whisper_engine.Options(threads=2, concurrency=1)
+    alone = whisper_engine.transcribe_file(whisper_base, audio, "zh_CN", True, CITY, two_threads)
+    options = whisper_engine.Options()
+    assert (options.threads, options.concurrency) == (1, 2)
     spans: list[tuple[float, float]] = []
     texts: list[str] = []
 
