@@ -87,9 +87,10 @@ class Options:
     concurrency: int = 2
 
 
-def load_model(folder: Path, compute_type: str = "int8", threads: int = 2, workers: int = 1) -> Any:
+def load_model(folder: Path, compute_type: str = "int8", threads: int = 1, workers: int = 2) -> Any:
     """The model, loaded once per folder and setting. ``workers`` transcriptions can run in it
-    at once (CTranslate2 queues a call beyond that until one is done; the weights are shared),
+    at once (CTranslate2 queues a call beyond that until one is done; the weights are shared:
+    231 MB resident with one worker or two),
     each with ``threads`` CPU threads."""
     from faster_whisper import WhisperModel
 
