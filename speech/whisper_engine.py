@@ -89,9 +89,8 @@ class Options:
 
 def load_model(folder: Path, compute_type: str = "int8", threads: int = 1, workers: int = 2) -> Any:
     """The model, loaded once per folder and setting. ``workers`` transcriptions can run in it
-    at once (CTranslate2 queues a call beyond that until one is done; the weights are shared:
-    231 MB resident with one worker or two),
-    each with ``threads`` CPU threads."""
+    at once, each with ``threads`` CPU threads (CTranslate2 queues a call beyond that until one
+    is done; the workers share the weights: 231 MB resident with one worker or two)."""
     from faster_whisper import WhisperModel
 
     key = (folder.resolve(), compute_type, threads, workers)
