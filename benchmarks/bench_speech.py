@@ -55,25 +55,36 @@ def seconds_of(audio: bytes) -> float:
     return float(soundfile.info(io.BytesIO(audio)).duration)
 
 
-def bare(model: object, name: str, language: str, args: argparse.Namespace) -> tuple[float, float]:
-    """A bare faster-whisper call on the fixture's 16 kHz file: (wall, CPU) seconds taken."""
-    started, cpu = time.perf_counter(), time.process_time()
+def bare(model: object, name: str, args: argparse.Namespace) -> None:
+    """A bare faster-whisper call on the fixture's 16 kHz file, with the hotline's settings."""
     segments, _ = model.transcribe(  # type: ignore[attr-defined]
         str(FIXTURES / f"{name}.wav"),
-        language=language[:2],
+        language=name[:2] if name.startswith("zh") else "en",
         beam_size=args.beam,
         vad_filter=not args.no_vad,
+        condition_on_previous_text=False,
     )
     "".join(s.text for s in segments)
+
+
+def bare_all(
+    model: object, args: argparse.Namespace, names: tuple[str, ...] = tuple(MANDARIN + ENGLISH)
+) -> tuple[float, float]:
+    """Every fixture arriving at once, ``--concurrency`` transcribed at a time, as the hotline
+    runs them: (wall, CPU) seconds for the lot."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    started, cpu = time.perf_counter(), time.process_time()
+    with ThreadPoolExecutor(args.concurrency) as pool:
+        list(pool.map(lambda name: bare(model, name, args), names))
     return time.perf_counter() - started, time.process_time() - cpu
 
 
 async def through_the_hotline(
-    data: Path, model_dir: Path, args: argparse.Namespace
-) -> tuple[
-    dict[str, str], dict[str, str], tuple[float, float], float, tuple[list[float], list[float]]
-]:
-    """Every fixture through the hook (and the 8 kHz Mandarin), then the voicemail burst."""
+    data: Path, model_dir: Path, bare_model: object, args: argparse.Namespace
+) -> tuple[dict[str, str], dict[str, str], dict[str, float], tuple[list[float], list[float]]]:
+    """Every fixture through the hook, each round right after the bare calls (so both see the
+    same load), and the 8 kHz Mandarin; then the voicemail burst. Times: the best round's."""
     from hotline.channels.phone.desk import KernelDesk
     from hotline.channels.phone.ivr import Caller
     from hotline.core.cases.transcripts import transcribe
@@ -89,10 +100,10 @@ async def through_the_hotline(
         data_dir=data,
         whisper_compute_type=args.compute_type,
         whisper_beam_size=args.beam,
-        whisper_threads=2,
+        whisper_threads=args.threads,
         whisper_vad=not args.no_vad,
         whisper_zh_prompt=args.zh_prompt,
-        speech_concurrency=1,
+        speech_concurrency=args.concurrency,
         jobs_in_process=False,
         secret_key="bench-speech-secret-0123456789abcdef",
     )
@@ -107,27 +118,36 @@ async def through_the_hotline(
                 s.add(RoutingRule(kind="district", pattern=place, department_id=city["roads"]))
         texts16: dict[str, str] = {}
         texts8: dict[str, str] = {}
-        app_time = audio_time = app_cpu = 0.0
-        await transcribe(ctx, spoken("zh-08"), "audio/wav", "zh_CN")  # loads the model
-        for name in MANDARIN + ENGLISH:
-            language = "zh_CN" if name.startswith("zh") else "en"
-            audio = spoken(name)
-            best = best_cpu = None
-            for _ in range(args.rounds):
-                started, cpu = time.perf_counter(), time.process_time()
-                heard = await transcribe(ctx, audio, "audio/wav", language)
-                took, took_cpu = time.perf_counter() - started, time.process_time() - cpu
-                assert heard is not None
-                best = took if best is None else min(best, took)
-                best_cpu = took_cpu if best_cpu is None else min(best_cpu, took_cpu)
-            texts16[name] = heard.text
-            app_time += best or 0.0
-            app_cpu += best_cpu or 0.0
-            audio_time += heard.seconds
-            if language == "zh_CN":
-                low = await transcribe(ctx, telephone(name), "audio/wav", language)
-                assert low is not None
-                texts8[name] = low.text
+        warm = [transcribe(ctx, spoken("zh-08"), "audio/wav", "zh_CN")] * args.concurrency
+        await asyncio.gather(*warm)  # loads the model, warms each of its workers
+        names = MANDARIN + ENGLISH
+        languages = {n: "zh_CN" if n.startswith("zh") else "en" for n in names}
+        audio = {n: spoken(n) for n in names}
+        inf = float("inf")
+        times = {"app": inf, "app_cpu": inf, "raw": inf, "raw_cpu": inf, "one": 0.0}
+        for _ in range(args.rounds):  # every fixture at once: the job takes N at a time
+            raw, raw_cpu = await asyncio.to_thread(bare_all, bare_model, args)
+            times["raw"], times["raw_cpu"] = min(times["raw"], raw), min(times["raw_cpu"], raw_cpu)
+            started, cpu = time.perf_counter(), time.process_time()
+            heard = await asyncio.gather(
+                *(transcribe(ctx, audio[n], "audio/wav", languages[n]) for n in names)
+            )
+            times["app"] = min(times["app"], time.perf_counter() - started)
+            times["app_cpu"] = min(times["app_cpu"], time.process_time() - cpu)
+        for name, one in zip(names, heard, strict=True):
+            assert one is not None
+            texts16[name] = one.text
+        times["audio"] = sum(one.seconds for one in heard if one is not None)
+        for name in names:  # one recording at a time: how soon a single voicemail is text
+            started = time.perf_counter()
+            await transcribe(ctx, audio[name], "audio/wav", languages[name])
+            times["one"] += time.perf_counter() - started
+        low = await asyncio.gather(
+            *(transcribe(ctx, telephone(n), "audio/wav", "zh_CN") for n in MANDARIN)
+        )
+        for name, one in zip(MANDARIN, low, strict=True):
+            assert one is not None
+            texts8[name] = one.text
         # the burst: N voicemails of ~30 s at once, each a case whose transcript is searchable
         clip = long_voicemail()
         desk = KernelDesk(ctx)
@@ -146,7 +166,12 @@ async def through_the_hotline(
 
         seen: set[int] = set()
         while len(seen) < args.voicemails:
-            ran = await asyncio.to_thread(drain_jobs, ctx.jobs, 1)
+            # as many job workers as transcriptions may run at once (each its own thread)
+            ran = sum(
+                await asyncio.gather(
+                    *(asyncio.to_thread(drain_jobs, ctx.jobs, 1) for _ in range(args.concurrency))
+                )
+            )
             async with ctx.db.session() as s:
                 rows = list(
                     await s.scalars(select(Interaction).where(Interaction.direction == "in"))
@@ -158,7 +183,7 @@ async def through_the_hotline(
                     done_cpu.append((time.process_time() - cpu_burst) / 2)
             if not ran and len(seen) < args.voicemails:
                 await asyncio.sleep(0.1)
-    return texts16, texts8, (app_time, app_cpu), audio_time, (done_at, done_cpu)
+    return texts16, texts8, times, (done_at, done_cpu)
 
 
 def long_voicemail() -> bytes:
@@ -185,15 +210,31 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[k]
 
 
+def default(name: str) -> int:
+    """The setting's default, as a site runs it (HOTLINE_WHISPER_THREADS...)."""
+    from hotline.core.foundation.settings import Settings
+
+    return int(Settings.model_fields[name].default)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser()
-    parser.add_argument("--rounds", type=int, default=1, help="best of N per fixture")
+    parser.add_argument("--rounds", type=int, default=1, help="best of N over the fixtures")
     parser.add_argument("--voicemails", type=int, default=20, help="arriving at once, 30 s each")
     parser.add_argument("--compute-type", default="int8")
     parser.add_argument("--beam", type=int, default=5)
     parser.add_argument("--no-vad", action="store_true", help="transcribe silence too")
     parser.add_argument(
         "--zh-prompt", default="none", choices=["none", "vocabulary", "instruction"]
+    )
+    parser.add_argument(
+        "--threads", type=int, default=default("whisper_threads"), help="per transcription"
+    )
+    parser.add_argument(
+        "--concurrency",
+        type=int,
+        default=default("speech_concurrency"),
+        help="transcriptions at once (the job's bound)",
     )
     parser.add_argument("--skip-postgres", action="store_true", help="(no database here)")
     args = parser.parse_args()
@@ -210,19 +251,19 @@ def main() -> int:
     with tempfile.TemporaryDirectory(prefix="bench-speech-") as tmp:
         model_dir = whisper_model.install(Path(tmp) / "models", download=False)
         model = WhisperModel(
-            str(model_dir), device="cpu", compute_type=args.compute_type, cpu_threads=2
+            str(model_dir),
+            device="cpu",
+            compute_type=args.compute_type,
+            cpu_threads=args.threads,
+            num_workers=args.concurrency,
         )
-        raw_time = raw_cpu = 0.0
-        bare(model, "zh-08", "zh", args)  # the first call warms the model
-        for name in MANDARIN + ENGLISH:
-            language = "zh" if name.startswith("zh") else "en"
-            runs = [bare(model, name, language, args) for _ in range(args.rounds)]
-            raw_time += min(w for w, _ in runs)
-            raw_cpu += min(c for _, c in runs)
+        bare_all(model, args, ("zh-08",) * args.concurrency)  # warms each worker, at once
+        texts16, texts8, times, (done, done_cpu) = asyncio.run(
+            through_the_hotline(Path(tmp) / "data", model_dir, model, args)
+        )
         del model
-        texts16, texts8, (app_time, app_cpu), audio_time, (done, done_cpu) = asyncio.run(
-            through_the_hotline(Path(tmp) / "data", model_dir, args)
-        )
+    audio_time, one_time = times["audio"], times["one"]
+    app_time, app_cpu, raw_time, raw_cpu = (times[k] for k in ("app", "app_cpu", "raw", "raw_cpu"))
     zh = [character_errors(reference(n), texts16[n]) for n in MANDARIN]
     zh8 = [character_errors(reference(n), texts8[n]) for n in MANDARIN]
     en = [word_errors(reference(n), texts16[n]) for n in ENGLISH]
@@ -236,19 +277,21 @@ def main() -> int:
     print(f"speech_en_wer {sum(e for e, _ in en) / sum(n for _, n in en):.3f}")
     print(f"speech_zh_cer_8k {sum(e for e, _ in zh8) / sum(n for _, n in zh8):.3f}")
     app_rtf, raw_rtf = app_time / audio_time, raw_time / audio_time
-    # CPU seconds over the two threads: what an idle two-core machine would take, whatever
+    # CPU seconds over the two cores: what an idle two-core machine would take, whatever
     # else shares this one while it runs
     app_cpu_rtf, raw_cpu_rtf = app_cpu / 2 / audio_time, raw_cpu / 2 / audio_time
-    print(f"speech_rtf {app_rtf:.3f} (all fixtures, 16 kHz, two threads, {audio_time:.0f} s)")
-    print(f"speech_rtf_cpu {app_cpu_rtf:.3f} (CPU seconds / 2 threads / audio seconds)")
-    print(f"speech_rtf_raw {raw_rtf:.3f} (bare faster-whisper on the same files)")
+    at_once = f"{args.concurrency} at a time, {args.threads} thread(s) each"
+    print(f"speech_rtf {app_rtf:.3f} (all fixtures at once, 16 kHz, {at_once}, {audio_time:.0f} s)")
+    print(f"speech_rtf_cpu {app_cpu_rtf:.3f} (CPU seconds / 2 cores / audio seconds)")
+    print(f"speech_rtf_raw {raw_rtf:.3f} (bare faster-whisper on the same files, {at_once})")
     print(f"speech_rtf_raw_cpu {raw_cpu_rtf:.3f}")
     print(f"speech_rtf_ratio {ratio(raw_cpu_rtf / app_cpu_rtf)} (bare / hotline, CPU time)")
     print(f"speech_rtf_ratio_wall {ratio(raw_rtf / app_rtf)}")
+    print(f"speech_rtf_one {one_time / audio_time:.3f} (one recording at a time: a lone voicemail)")
     print(f"voicemail_to_text_p50_s {statistics.median(done):.1f}")
     print(
         f"voicemail_to_text_p99_s {percentile(done, 0.99):.1f} "
-        f"({args.voicemails} voicemails of 30 s at once, one transcription at a time)"
+        f"({args.voicemails} voicemails of 30 s at once, {at_once})"
     )
     print(
         f"voicemail_to_text_p99_cpu_s {percentile(done_cpu, 0.99):.1f} "

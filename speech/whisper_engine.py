@@ -26,6 +26,22 @@ compute type int8_float32 0.147 / 0.132, float32 0.144 / 0.129 (2× the CPU), in
 0.144; beam 1 0.141 / 0.163; no temperature fallback 0.147 / 0.307; conditioning on previous
 text and leaving out timestamps, VAD off or its silence and padding changed, OpenCC's tw2sp or
 hk2s tables: within ±0.01 (one to three characters of 319).
+
+What bought speed (goal: RTF <= 0.2 on two cores; all 13 fixtures at 16 kHz, 100 s; one
+setting changed at a time from the above with two threads, one transcription at a time; run
+back to back in one process on the shared two-core VM at load 3-5; wall RTF median of four
+rounds / CPU seconds per 2 cores per audio second): two transcriptions at once with one
+thread each (``speech_concurrency = 2``, ``whisper_threads = 1``, the model with as many
+CTranslate2 workers) 0.093 / 0.071 against 0.145 / 0.080, the same text; one thread, one at
+a time 0.137 / 0.065. CTranslate2's second thread helps the encoder (every window is 30 s)
+but slows the beam search of so small a decoder (encoder 6.7 s with two threads, 8.4 s with
+one; decoder 7.2 s against 3.8 s); a 167 s recording took 0.158 with two threads, 0.076-0.094
+with one. Measured and not taken (CER 16 kHz / 8 kHz): beam 4 0.129 / 0.103, beam 3 0.122 /
+0.107, beam 2 0.097 / 0.129, none faster beyond the noise (CPU 0.065-0.088); no timestamps
+0.119 / 0.129 (CPU 0.070; one segment per window); faster-whisper's BatchedInferencePipeline
+over the VAD segments (batch 8, timestamps kept) 0.119 / 0.100 with no less CPU (one window
+per fixture) and 0.304 on the 167 s recording; temperature 0 only, best_of 1, no log-prob or
+compression thresholds: the same text and time (no fixture falls back).
 """
 
 from __future__ import annotations
@@ -55,7 +71,7 @@ PROMPT = {
 }
 PROMPT_CHARS = 180  # the prompt is capped (Whisper reads at most 224 prompt tokens)
 
-_models: dict[tuple[Path, str, int], Any] = {}
+_models: dict[tuple[Path, str, int, int], Any] = {}
 _lock = threading.Lock()
 _gates: dict[int, threading.BoundedSemaphore] = {}
 
@@ -64,17 +80,20 @@ _gates: dict[int, threading.BoundedSemaphore] = {}
 class Options:
     compute_type: str = "int8"
     beam_size: int = 5
-    threads: int = 2
+    threads: int = 1  # per transcription: two at once on one thread each beat one on two
     vad: bool = True
     zh_prompt: str = "none"  # none | vocabulary | instruction (see ``prompt``)
     split_seconds: int = 600
-    concurrency: int = 1
+    concurrency: int = 2
 
 
-def load_model(folder: Path, compute_type: str = "int8", threads: int = 2) -> Any:
+def load_model(folder: Path, compute_type: str = "int8", threads: int = 1, workers: int = 2) -> Any:
+    """The model, loaded once per folder and setting. ``workers`` transcriptions can run in it
+    at once, each with ``threads`` CPU threads (CTranslate2 queues a call beyond that until one
+    is done; the workers share the weights: 231 MB resident with one worker or two)."""
     from faster_whisper import WhisperModel
 
-    key = (folder.resolve(), compute_type, threads)
+    key = (folder.resolve(), compute_type, threads, workers)
     with _lock:
         model = _models.get(key)
         if model is None:
@@ -83,6 +102,7 @@ def load_model(folder: Path, compute_type: str = "int8", threads: int = 2) -> An
                 device="cpu",
                 compute_type=compute_type,
                 cpu_threads=threads,
+                num_workers=workers,
                 local_files_only=True,  # a folder: nothing is fetched
             )
         return model
@@ -222,7 +242,7 @@ def transcribe_file(
     samples, seconds = to_samples(audio, RATE, max_seconds=None)
     with _gate(options.concurrency):
         started = time.perf_counter()
-        model = load_model(folder, options.compute_type, options.threads)
+        model = load_model(folder, options.compute_type, options.threads, options.concurrency)
         if not hinted:
             language = detect(model, samples)
         # the city's words written in the language heard (Chinese names for Chinese)
