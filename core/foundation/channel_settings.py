@@ -141,12 +141,14 @@ class ChannelSettings(BaseSettings):
         " city's names: 0.125, 0.144), instruction (a sentence asking for Simplified Chinese"
         " and punctuation, then the names: 0.147, 0.129; punctuates every transcript)",
     )
-    whisper_threads: int = Field(2, ge=1, le=64, description="CPU threads per transcription")
+    whisper_threads: int = Field(
+        1, ge=1, le=64, description="CPU threads per transcription (one each, two at once: fastest)"
+    )
     whisper_vad: bool = Field(
         True, description="skip silence with the engine's voice activity detection"
     )
     speech_concurrency: int = Field(
-        1, ge=1, le=32, description="transcriptions run at once (each uses whisper_threads)"
+        2, ge=1, le=32, description="transcriptions run at once (each uses whisper_threads)"
     )
     speech_split_seconds: int = Field(
         600,
