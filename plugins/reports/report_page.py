@@ -163,7 +163,14 @@ async def report_export(request: Req) -> Response[Any]:
     label = report_export_file.labeller(gettext)
 
     async with ctx.db.transaction() as session:
-        report = await build(session, chosen, ctx.tz, by=form["by"], lang=request_language(request))
+        report = await build(
+            session,
+            chosen,
+            ctx.tz,
+            by=form["by"],
+            lang=request_language(request),
+            breakdown=form["breakdown"],
+        )
         audit(
             session,
             staff_actor(request),

@@ -233,7 +233,8 @@ def test_the_report_downloads_as_csv_and_excel_and_is_audited(client: TestClient
     client.blocking_portal.call(seed)
     sign_in(client, "supervisor1")
     page = BeautifulSoup(
-        client.get(f"/console/reports?kind=day&date={day.isoformat()}").text, "html.parser"
+        client.get(f"/console/reports?kind=day&date={day.isoformat()}&breakdown=kind").text,
+        "html.parser",
     )
     got = client.get(page.select_one("#export-csv")["href"])
     assert got.status_code == 200 and got.headers["content-type"].startswith("text/csv")
@@ -244,9 +245,17 @@ def test_the_report_downloads_as_csv_and_excel_and_is_audited(client: TestClient
     book = client.get(page.select_one("#export-xlsx")["href"])
     assert book.status_code == 200
     sheets = load_workbook(io.BytesIO(book.content), read_only=True)
-    assert sheets.sheetnames == ["Figures", "Contacts", "Cases opened", "Agents"]
+    assert sheets.sheetnames == [
+        "Figures",
+        "Contacts",
+        "Cases opened",
+        "Cases opened by kind",  # the page's breakdown, with the period before
+        "Agents",
+    ]
     opened = [list(r) for r in sheets["Cases opened"].iter_rows(values_only=True)]
     assert ["Web portal", 3] in [r[:2] for r in opened] and ["Complaint", 3] in opened
+    by_kind = [list(r) for r in sheets["Cases opened by kind"].iter_rows(values_only=True)]
+    assert ["Complaint", 3, 0, None] in by_kind  # none the day before: no change to give
 
     async def audited() -> list[dict[str, Any]]:
         async with ctx.db.session() as s:
