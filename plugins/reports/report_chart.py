@@ -97,4 +97,6 @@ def chart_data(
         "title": say(TITLES[by]),
         "labels": labels,
         "series": series,
+        # no case this period: a pie would be a grey disc (the table says the zeros)
+        "empty": chart == "pie" and not sum(now),
     }

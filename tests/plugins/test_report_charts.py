@@ -195,3 +195,17 @@ def test_cases_by_district_and_by_agent_with_the_period_before(client: TestClien
     line = _page(client, f"kind=day&date={day.isoformat()}&breakdown=agent&chart=line")
     assert table(line, "intake-channel") == [["Web portal", "5", "3", "+66.7%"]]
     assert line.select_one("#intake-agent") is not None  # beside the four, under the line
+
+
+def test_a_pie_of_nothing_is_not_drawn_and_says_why(client: TestClient[Any]) -> None:
+    """A period with no case opened: no grey disc, a sentence instead; the bars still compare
+    with the period before."""
+    sign_in(client, "supervisor1")
+    quiet = "/console/reports?kind=day&date=2020-01-01&breakdown=channel"
+    page = BeautifulSoup(client.get(quiet + "&chart=pie").text, "html.parser")
+    data = json.loads(page.select_one("#report-chart-data").string)
+    assert data["empty"] is True
+    assert "no shares to draw" in page.select_one("#chart-section").get_text()
+    bars = BeautifulSoup(client.get(quiet + "&chart=bar").text, "html.parser")
+    assert json.loads(bars.select_one("#report-chart-data").string)["empty"] is False
+    assert "no shares to draw" not in bars.select_one("#chart-section").get_text()

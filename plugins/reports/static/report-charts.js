@@ -48,7 +48,7 @@
     if (!box || !source || !window.echarts) { return; }
     var data;
     try { data = JSON.parse(source.textContent); } catch (e) { return; }
-    if (!data || !data.labels || !data.labels.length) { return; }
+    if (!data || !data.labels || !data.labels.length || data.empty) { return; }
     box.hidden = false;
     box.removeAttribute("data-drawn");
     box.style.width = "100%";
