@@ -118,9 +118,9 @@ async def _make(
     from hotline.core.storage.enums import ActorKind
     from hotline.core.storage.models.reports import SavedReport
 
-    from . import report_export, report_pdf
+    from . import report_export
     from .report import BREAKDOWNS, PeriodError, build, periods
-    from .report_page import NAMES
+    from .report_page import as_file
 
     try:
         chosen = periods("custom", first, last)
@@ -163,13 +163,8 @@ async def _make(
                 rows=len(report.headlines) + len(report.agents),
                 personal=False,
             )
-    if args.format == "pdf":
-        body = report_pdf.as_pdf(report, NAMES, say, label)
-        if body is None:
-            print("no PDF: no Chinese font is installed (fonts-noto-cjk)", file=sys.stderr)
-            return 1
-    elif args.format == "xlsx":
-        body = report_export.as_xlsx(report, NAMES, say, label)
-    else:
-        body = report_export.as_csv(report, NAMES, say)
+    body = as_file(report, args.format, say, label)
+    if body is None:
+        print("no PDF: no Chinese font is installed (fonts-noto-cjk)", file=sys.stderr)
+        return 1
     return body, breakdown

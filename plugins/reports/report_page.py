@@ -92,6 +92,16 @@ def _refused(request: Req, form: dict[str, str], wrong: PeriodError) -> Response
     )
 
 
+def as_file(report: Any, fmt: str, say: Any, label: Any) -> bytes | None:
+    """The report as a ``fmt`` file (pdf, xlsx, else csv); None: no PDF without a Chinese
+    font. The page's downloads and ``hotline report`` both write it so."""
+    if fmt == "pdf":
+        return report_pdf.as_pdf(report, NAMES, say, label)
+    if fmt == "xlsx":
+        return report_export_file.as_xlsx(report, NAMES, say, label)
+    return report_export_file.as_csv(report, NAMES, say)
+
+
 @get("/console/reports", guards=[requires(Permission.SUPERVISE)])
 async def report_page(request: Req) -> Response[str]:
     return await show(request)
@@ -182,19 +192,13 @@ async def report_export(request: Req) -> Response[Any]:
             rows=len(report.headlines) + len(report.agents),
             personal=False,
         )
-    if fmt == "pdf":
-        printed = report_pdf.as_pdf(report, NAMES, gettext, label)
-        if printed is None:  # no Chinese font on this machine
-            return Response(
-                gettext("No PDF: no Chinese font is installed (fonts-noto-cjk)."),
-                status_code=503,
-                media_type="text/plain; charset=utf-8",
-            )
-        body = printed
-    elif fmt == "xlsx":
-        body = report_export_file.as_xlsx(report, NAMES, gettext, label)
-    else:
-        body = report_export_file.as_csv(report, NAMES, gettext)
+    body = as_file(report, fmt, gettext, label)
+    if body is None:  # no Chinese font on this machine
+        return Response(
+            gettext("No PDF: no Chinese font is installed (fonts-noto-cjk)."),
+            status_code=503,
+            media_type="text/plain; charset=utf-8",
+        )
     name = f"report-{chosen.kind}-{chosen.current.first.isoformat()}.{fmt}"
     return Response(
         body,
