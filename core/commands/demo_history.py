@@ -138,6 +138,7 @@ async def play_history(ctx: AppContext, now: datetime | None = None) -> int:
     if not agents or SUPERVISOR not in users:
         return 0  # the demo accounts come first (demo_accounts.py)
     clerk = users.get(DEPARTMENT_STAFF)
+    ids = {d.code: d.id for d in departments}
     staff = {  # who signs for and replies: the demo clerk in their department
         d.code: _staff(clerk.display_name, clerk.id)
         if clerk is not None and clerk.department_id == d.id
@@ -176,7 +177,7 @@ async def play_history(ctx: AppContext, now: datetime | None = None) -> int:
         line.at(done, partial(axd.finish, ctx, item, agent))
         line.at(done + timedelta(seconds=30), lambda: axd.end_wrap_ups(ctx))
         hotline = _staff(by_id[agent].display_name, agent)  # the agent who took it
-        _plan_case(ctx, line, rng, case, code, staff, done, hotline, supervisor)
+        _plan_case(ctx, line, rng, case, code, staff, ids, done, hotline, supervisor)
     await line.play()
     await timers.scan_deadlines(ctx, now)
     return line.taken
@@ -196,6 +197,7 @@ def _plan_case(
     case: Case,
     code: str,
     staff: dict[str, Actor],
+    ids: dict[str, int],
     handled: datetime,
     hotline: Actor,
     supervisor: Actor,
@@ -211,14 +213,17 @@ def _plan_case(
     if rng.random() < 0.05:  # not theirs: back to the hotline, dispatched elsewhere
         other = rng.choice(sorted(c for c in staff if c != code))
         back = at + timedelta(minutes=rng.uniform(30, 240))
-        line.at(back, _department_step(ctx, case.id, code, "return", department))
+        line.at(
+            back,
+            partial(dispatch.do_return, ctx, case.id, ids[code], RETURN_REASON, department),
+        )
         line.at(
             back + timedelta(minutes=rng.uniform(10, 60)),
             partial(dispatch.do_dispatch, ctx, case.id, other, hotline),
         )
         code, department = other, staff[other]
         signed = back + timedelta(hours=rng.uniform(1, 5))
-    line.at(signed, _department_step(ctx, case.id, code, "sign", department))
+    line.at(signed, partial(dispatch.do_sign_for, ctx, case.id, ids[code], department))
     replied = signed + timedelta(hours=rng.uniform(30, 90) if late else rng.uniform(3, 40))
     if late:
         line.at(
@@ -226,7 +231,9 @@ def _plan_case(
             lambda: oversight.do_urge(ctx, case.id, URGE_TEXT, supervisor),
         )
     text = rng.choice(REPLIES.get(case.language, REPLIES["zh_CN"]))
-    line.at(replied, _department_step(ctx, case.id, code, "reply", department, text))
+    line.at(
+        replied, partial(dispatch.do_department_reply, ctx, case.id, ids[code], text, department)
+    )
     reviewed = replied + timedelta(minutes=rng.uniform(15, 240))
     line.at(reviewed, lambda: dispatch.do_review(ctx, case.id, True, hotline))
     rated = reviewed + timedelta(hours=rng.uniform(2, 48))
@@ -242,22 +249,3 @@ def _plan_case(
         else Satisfaction.NOT_SATISFIED
     )
     line.at(rated, lambda: closing.do_evaluate(ctx, case.id, mood, hotline))
-
-
-def _department_step(
-    ctx: AppContext, case_id: int, code: str, what: str, actor: Actor, text: str = ""
-) -> Callable[[], Awaitable[object]]:
-    async def run() -> None:
-        async with ctx.db.session() as session:
-            department_id = await session.scalar(
-                select(Department.id).where(Department.code == code)
-            )
-        assert department_id is not None
-        if what == "sign":
-            await dispatch.do_sign_for(ctx, case_id, department_id, actor)
-        elif what == "return":
-            await dispatch.do_return(ctx, case_id, department_id, RETURN_REASON, actor)
-        else:
-            await dispatch.do_department_reply(ctx, case_id, department_id, text, actor)
-
-    return run
