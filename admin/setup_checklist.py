@@ -3,6 +3,7 @@ holds, as steps that are done or say what is missing (in words, with the page to
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -91,7 +92,8 @@ async def checklist(session: AsyncSession, ctx: AppContext) -> list[Step]:
         )
         or 0
     )
-    checks = plugin_checks(ctx)
+    # in a thread: a plugin's check may run its own event loop (the Open311 key note does)
+    checks = await asyncio.to_thread(plugin_checks, ctx)
     phone_lines = [line for name, lines in checks.items() if "phone" in name for line in lines]
     speech_lines = [line for name, lines in checks.items() if "speech" in name for line in lines]
     missing_roles = [
