@@ -35,12 +35,19 @@ class Permission(StrEnum):
     MAILBOX_COUNTS = "mailbox.counts"  # the director's mailbox as numbers and deadlines only
     SUPERVISE = "supervise"  # urge, supervise, approve extensions, reports, audit search
     WALLBOARD = "wallboard"  # the wallboard: the centre's live figures, no personal data
+    REPORTS = "reports"  # reports, each reader's own scope (centre, department, own work)
     ADMINISTER = "administer"  # users, roles, routing rules, calendars, settings
 
 
 ROLE_GRANTS: dict[Role, frozenset[Permission]] = {
     Role.AGENT: frozenset(
-        {Permission.CONSOLE, Permission.QUEUE_WORK, Permission.CASE_READ, Permission.CASE_EDIT}
+        {
+            Permission.CONSOLE,
+            Permission.QUEUE_WORK,
+            Permission.CASE_READ,
+            Permission.CASE_EDIT,
+            Permission.REPORTS,
+        }
     ),
     Role.TEAM_LEADER: frozenset(
         {
@@ -51,19 +58,28 @@ ROLE_GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.CASE_EDIT,
             Permission.CITIZEN_MERGE,
             Permission.WALLBOARD,
+            Permission.REPORTS,
         }
     ),
-    Role.DEPARTMENT_OFFICER: frozenset({Permission.CONSOLE, Permission.DEPARTMENT_HANDLE}),
+    Role.DEPARTMENT_OFFICER: frozenset(
+        {Permission.CONSOLE, Permission.DEPARTMENT_HANDLE, Permission.REPORTS}
+    ),
     Role.DEPARTMENT_HEAD: frozenset(
         {
             Permission.CONSOLE,
             Permission.DEPARTMENT_HANDLE,
             Permission.DEPARTMENT_APPROVE,
             Permission.CONTACT_UNMASK,
+            Permission.REPORTS,
         }
     ),
     Role.DIRECTOR_OFFICE: frozenset(
-        {Permission.CONSOLE, Permission.DIRECTOR_MAILBOX, Permission.MAILBOX_COUNTS}
+        {
+            Permission.CONSOLE,
+            Permission.DIRECTOR_MAILBOX,
+            Permission.MAILBOX_COUNTS,
+            Permission.REPORTS,
+        }
     ),
     Role.SUPERVISOR: frozenset(
         {
@@ -73,6 +89,7 @@ ROLE_GRANTS: dict[Role, frozenset[Permission]] = {
             Permission.QUEUE_MANAGE,
             Permission.MAILBOX_COUNTS,
             Permission.WALLBOARD,
+            Permission.REPORTS,
         }
     ),
     Role.ADMINISTRATOR: frozenset(

@@ -18,7 +18,7 @@ from hotline.core.storage.models.reference import Department, ServiceCategory
 
 from . import figures
 from .board import load_settings
-from .figures import Period, breakdowns
+from .figures import EVERYTHING, Period, Scope, breakdowns
 from .figures.contacts import Breakdown
 from .series import Series, fold, series, step_for
 
@@ -27,6 +27,18 @@ KINDS = ("day", "week", "month", "quarter", "year", "custom")
 BREAKDOWNS = ("department", "category", "channel", "kind", "district", "agent")
 STANDARD = ("channel", "kind", "department", "category")  # always on the page
 CHARTS = ("bar", "line", "pie")
+
+
+def breakdowns_for(scope: Scope) -> tuple[str, ...]:
+    """The breakdowns a reader may choose: a department's people do not break their own cases
+    down by department, nor by the hotline's agents; an agent's own cases are all theirs."""
+    if scope.department_id is not None:
+        return tuple(b for b in BREAKDOWNS if b not in ("department", "agent"))
+    if scope.agent_id is not None:
+        return tuple(b for b in BREAKDOWNS if b != "agent")
+    return BREAKDOWNS
+
+
 MAX_DAYS = 3 * 366  # a custom period longer than three years is refused
 
 
@@ -140,6 +152,7 @@ class Report:
     intake_before: dict[str, dict[str, int]] = field(default_factory=dict)  # 环比, per field
     intake_more: dict[str, dict[str, int]] = field(default_factory=dict)  # district, agent
     series: Series | None = None  # cases opened over time (for the line chart)
+    scope: Scope = EVERYTHING  # whose figures these are
 
     def intake(self, by: str) -> dict[str, int]:
         """Cases opened (those lists show) per key of ``by`` (a BREAKDOWNS field)."""
@@ -160,17 +173,23 @@ async def _headline_values(
     short: int,
     cube: breakdowns.Cube,
     contacts: Breakdown | None = None,
+    scope: Scope = EVERYTHING,
 ) -> dict[str, float | None]:
-    """The headline figures of ``period``; ``contacts``: its contacts when already counted."""
+    """The headline figures of ``period`` that ``scope``'s reader sees; ``contacts``: its
+    contacts when already counted."""
     if contacts is None:
         contacts = await figures.contacts(
-            session, period, service_seconds=service, short_seconds=short
+            session, period, service_seconds=service, short_seconds=short, scope=scope
         )
     found = contacts.total
     intake = sum(cube.values())
-    timely = await figures.timeliness(session, period, now)
-    rated = await figures.evaluations(session, period)
-    return {
+    timely = (
+        await figures.timeliness(session, period, now, scope)
+        if scope.departments
+        else figures.Timeliness()
+    )
+    rated = await figures.evaluations(session, period, scope)
+    every = {
         "offered": found.offered,
         "answered": found.answered,
         "abandon_rate": found.abandon_rate,
@@ -183,6 +202,7 @@ async def _headline_values(
         "completion": timely.completion_rate,
         "returns": timely.return_rate,
     }
+    return {key: value for key, value in every.items() if scope.shows(key)}
 
 
 RATES = {"abandon_rate", "service_level", "satisfaction", "acceptance", "completion", "returns"}
@@ -190,15 +210,19 @@ SECONDS = {"asa", "aht"}
 
 
 async def intake_of(
-    session: AsyncSession, period: Period, by: str, names: dict[str, dict[str, str]]
+    session: AsyncSession,
+    period: Period,
+    by: str,
+    names: dict[str, dict[str, str]],
+    scope: Scope = EVERYTHING,
 ) -> dict[str, int]:
     """Cases opened in ``period`` that lists show, per ``by``; the agents' names into
     ``names``."""
     if by == "district":
-        return await breakdowns.intake_by_district(session, period, listed=True)
+        return await breakdowns.intake_by_district(session, period, listed=True, scope=scope)
     if by != "agent":
-        return await figures.intake_by(session, period, by, listed=True)
-    found = await breakdowns.intake_by_agent(session, period, listed=True)
+        return await figures.intake_by(session, period, by, listed=True, scope=scope)
+    found = await breakdowns.intake_by_agent(session, period, listed=True, scope=scope)
     ids = [int(k) for k in found if k and k not in names.setdefault("agent", {})]
     if ids:
         rows = await session.execute(select(User.id, User.display_name).where(User.id.in_(ids)))
@@ -206,17 +230,19 @@ async def intake_of(
     return found
 
 
-async def over_time(session: AsyncSession, chosen: Periods, tz: ZoneInfo) -> Series:
+async def over_time(
+    session: AsyncSession, chosen: Periods, tz: ZoneInfo, scope: Scope = EVERYTHING
+) -> Series:
     """Cases opened step by step through the period, beside the period before."""
     step = step_for(chosen.current)
     if step == "hour":
         hourly = [
-            await figures.intake_per_hour(session, span.period(tz))
+            await figures.intake_per_hour(session, span.period(tz), scope)
             for span in (chosen.current, chosen.previous)
         ]
         return series(step, hourly[0], hourly[1], chosen.current, hours=True)
     counts = [
-        fold(await breakdowns.intake_per_day(session, span.period(tz)), span, step)
+        fold(await breakdowns.intake_per_day(session, span.period(tz), scope), span, step)
         for span in (chosen.current, chosen.previous)
     ]
     return series(step, counts[0], counts[1], chosen.current)
@@ -231,21 +257,34 @@ async def build(
     lang: str = "zh_CN",
     breakdown: str = "department",
     chart: str = "bar",
+    scope: Scope = EVERYTHING,
 ) -> Report:
     """The report for the periods chosen; ``breakdown``: the cases' breakdown the report is
-    about (with its period before), ``chart``: "line" computes the series over time too."""
+    about (with its period before), ``chart``: "line" computes the series over time too;
+    ``scope``: whose figures (see ``figures.scope``)."""
     now = datetime.now(UTC)
     settings = await load_settings(session)
     service, short = settings.service_level_seconds, settings.short_abandon_seconds
     period = chosen.current.period(tz)
     spans = (chosen.current, chosen.previous, chosen.year_ago)
-    cubes = [await breakdowns.intake_cube(session, span.period(tz)) for span in spans]
-    contacts_now = await figures.contacts(
-        session, period, by=by, service_seconds=service, short_seconds=short
+    cubes = [await breakdowns.intake_cube(session, span.period(tz), scope) for span in spans]
+    contacts_now = (
+        await figures.contacts(
+            session, period, by=by, service_seconds=service, short_seconds=short, scope=scope
+        )
+        if scope.contacts
+        else Breakdown(figures.ContactFigures())
     )
     values = [
         await _headline_values(
-            session, span.period(tz), now, service, short, cube, contacts_now if n == 0 else None
+            session,
+            span.period(tz),
+            now,
+            service,
+            short,
+            cube,
+            contacts_now if n == 0 or not scope.contacts else None,
+            scope,
         )
         for n, (span, cube) in enumerate(zip(spans, cubes, strict=True))
     ]
@@ -253,7 +292,8 @@ async def build(
         Headline(key, values[0][key], values[1][key], values[2][key], key in RATES, key in SECONDS)
         for key in values[0]
     ]
-    per_agent = await figures.agent_figures(session, period, now)
+    every_agent = await figures.agent_figures(session, period, now) if scope.contacts else {}
+    per_agent = {a: f for a, f in every_agent.items() if scope.agent_id in (None, a)}
     names: dict[int, Any] = {}
     if per_agent:
         names = dict(
@@ -281,11 +321,11 @@ async def build(
     more = (
         {}
         if breakdown in STANDARD
-        else {breakdown: await intake_of(session, period, breakdown, titles)}
+        else {breakdown: await intake_of(session, period, breakdown, titles, scope)}
     )
     before_counts = {by_field: breakdowns.from_cube(cubes[1], by_field) for by_field in STANDARD}
     if breakdown not in STANDARD:
-        before_counts[breakdown] = await intake_of(session, previous, breakdown, titles)
+        before_counts[breakdown] = await intake_of(session, previous, breakdown, titles, scope)
     return Report(
         chosen,
         headlines,
@@ -302,5 +342,6 @@ async def build(
         breakdown,
         before_counts,
         more,
-        await over_time(session, chosen, tz) if chart == "line" else None,
+        await over_time(session, chosen, tz, scope) if chart == "line" else None,
+        scope,
     )

@@ -1,7 +1,9 @@
-"""The report page (``/console/reports``) for supervisors: a period chosen by its kind and a
-day in it (or two dates), the breakdown of the contact centre (per medium or queue); the figures
-with their change over the period before (环比) and a year earlier (同比). A wrong period gets
-the form back with the reason, never a raw error."""
+"""The report page (``/console/reports``): a period chosen by its kind and a day in it (or two
+dates), the breakdown of the contact centre (per medium or queue); the figures with their change
+over the period before (环比) and a year earlier (同比). A wrong period gets the form back with
+the reason, never a raw error. Each reader sees their own scope (``figures.scope``): the whole
+centre (supervisors, team leaders, the director's office), their department's cases, or their
+own work; the downloads are the page's, scoped alike."""
 
 from __future__ import annotations
 
@@ -9,6 +11,7 @@ from datetime import date, datetime
 from typing import Any
 
 from litestar import Request, Response, get
+from litestar.exceptions import PermissionDeniedException
 from sqlalchemy import select
 
 from hotline.admin.guards import ctx_of, requires, staff_actor
@@ -16,11 +19,22 @@ from hotline.core.people.audit import audit
 from hotline.core.people.permissions import Permission
 from hotline.core.reference.labels import N_
 from hotline.core.shell.web import render, request_language
+from hotline.core.storage.models.reference import Department
 from hotline.core.storage.models.reports import ReportSchedule
 
 from . import report_chart, report_pdf
 from . import report_export as report_export_file
-from .report import BREAKDOWNS, CHARTS, KINDS, PeriodError, Periods, build, periods
+from .figures import Scope, scope_for
+from .report import (
+    CHARTS,
+    KINDS,
+    STANDARD,
+    PeriodError,
+    Periods,
+    breakdowns_for,
+    build,
+    periods,
+)
 from .writers import FORMATS
 
 Req = Request[Any, Any, Any]
@@ -54,17 +68,27 @@ def _day(raw: str | None, default: date | None) -> date | None:
         raise PeriodError("bad date") from None
 
 
+def scope_of(request: Req) -> Scope:
+    """The reader's scope; refused (403) when they have none (a department's person whose
+    account names no department)."""
+    found = scope_for(request.scope["state"]["user"], request.scope["state"]["permissions"])
+    if found is None:
+        raise PermissionDeniedException("your account names no department to report on")
+    return found
+
+
 def _form(request: Req) -> dict[str, str]:
     query = request.query_params
     by = "queue" if query.get("by") == "queue" else "media"
     breakdown = str(query.get("breakdown", ""))
     chart = str(query.get("chart", ""))
+    allowed = breakdowns_for(scope_of(request))
     return {
         "kind": str(query.get("kind", "day")),
         "date": str(query.get("date", "")),
         "end": str(query.get("end", "")),
         "by": by,
-        "breakdown": breakdown if breakdown in BREAKDOWNS else BREAKDOWNS[0],
+        "breakdown": breakdown if breakdown in allowed else allowed[0],
         "chart": chart if chart in CHARTS else CHARTS[0],
     }
 
@@ -87,8 +111,9 @@ def _refused(request: Req, form: dict[str, str], wrong: PeriodError) -> Response
         problem=PROBLEMS.get(str(wrong), PROBLEMS["unknown period"]),
         report=None,
         names=NAMES,
-        breakdowns=BREAKDOWNS,
+        breakdowns=breakdowns_for(scope_of(request)),
         titles=report_chart.TITLES,
+        scope=scope_of(request),
     )
 
 
@@ -102,7 +127,7 @@ def as_file(report: Any, fmt: str, say: Any, label: Any) -> bytes | None:
     return report_export_file.as_csv(report, NAMES, say)
 
 
-@get("/console/reports", guards=[requires(Permission.SUPERVISE)])
+@get("/console/reports", guards=[requires(Permission.REPORTS)])
 async def report_page(request: Req) -> Response[str]:
     return await show(request)
 
@@ -120,6 +145,8 @@ async def show(request: Req, *, status: int = 200, **extra: Any) -> Response[str
     except PeriodError as wrong:
         return _refused(request, form, wrong)
     lang = request_language(request)
+    scope = scope_of(request)
+    permissions = request.scope["state"]["permissions"]
     async with ctx.db.session() as session:
         report = await build(
             session,
@@ -129,8 +156,17 @@ async def show(request: Req, *, status: int = 200, **extra: Any) -> Response[str
             lang=lang,
             breakdown=form["breakdown"],
             chart=form["chart"],
+            scope=scope,
         )
-        scheduled = list(await session.scalars(select(ReportSchedule).order_by(ReportSchedule.id)))
+        scheduled = (
+            list(await session.scalars(select(ReportSchedule).order_by(ReportSchedule.id)))
+            if Permission.SUPERVISE in permissions
+            else []
+        )
+        department = await _department_name(session, scope, lang)
+    # the case list's filters hold the whole hotline's cases: a number links to its cases only
+    # where the list behind it counts the same rows
+    drills = report_chart.DRILLS if scope.whole and Permission.CASE_READ in permissions else ()
     say = ctx.catalogs.get(lang).gettext
     label = report_export_file.labeller(say)
     return render(
@@ -142,9 +178,12 @@ async def show(request: Req, *, status: int = 200, **extra: Any) -> Response[str
         problem=None,
         report=report,
         names=NAMES,
-        breakdowns=BREAKDOWNS,
+        breakdowns=breakdowns_for(scope),
+        standard=[b for b in STANDARD if b in breakdowns_for(scope)],
+        department=department,
+        scope=scope,
         titles=report_chart.TITLES,
-        drills=report_chart.DRILLS,
+        drills=drills,
         chart_data=report_chart.chart_data(report, form["chart"], say, label),
         caption=lambda by, key: report_chart.caption(report, by, key, say, label),
         rows=lambda by: report_chart.rows(report, by),
@@ -157,7 +196,7 @@ async def show(request: Req, *, status: int = 200, **extra: Any) -> Response[str
     )
 
 
-@get("/console/reports/export", guards=[requires(Permission.SUPERVISE)])
+@get("/console/reports/export", guards=[requires(Permission.REPORTS)])
 async def report_export(request: Req) -> Response[Any]:
     """The report as CSV (its figures) or Excel (every table, a sheet each); audited."""
     ctx = ctx_of(request)
@@ -180,6 +219,7 @@ async def report_export(request: Req) -> Response[Any]:
             by=form["by"],
             lang=request_language(request),
             breakdown=form["breakdown"],
+            scope=scope_of(request),
         )
         audit(
             session,
@@ -191,6 +231,7 @@ async def report_export(request: Req) -> Response[Any]:
             format=fmt,
             rows=len(report.headlines) + len(report.agents),
             personal=False,
+            scope=_scope_words(report.scope),
         )
     body = as_file(report, fmt, gettext, label)
     if body is None:  # no Chinese font on this machine
@@ -208,6 +249,20 @@ async def report_export(request: Req) -> Response[Any]:
             "Cache-Control": "no-store",
         },
     )
+
+
+async def _department_name(session: Any, scope: Scope, lang: str) -> str:
+    if scope.department_id is None:
+        return ""
+    found = await session.get(Department, scope.department_id)
+    return found.name(lang) if found is not None else ""
+
+
+def _scope_words(scope: Scope) -> str:
+    """The scope as the audit trail keeps it."""
+    if scope.department_id is not None:
+        return f"department {scope.department_id}"
+    return f"agent {scope.agent_id}" if scope.agent_id is not None else "centre"
 
 
 def handlers() -> list[Any]:

@@ -20,7 +20,7 @@ Req = Request[Any, Any, Any]
 PAGE = "/console/reports"
 FIELDS = ("kind", "date", "end", "by", "breakdown", "chart")
 SHARED_ROLES = tuple(
-    str(role) for role, grants in ROLE_GRANTS.items() if Permission.SUPERVISE in grants
+    str(role) for role, grants in ROLE_GRANTS.items() if Permission.REPORTS in grants
 )
 
 
@@ -38,7 +38,7 @@ async def visible(ctx: Any, user: Any) -> list[SavedReport]:
         )
 
 
-@post(f"{PAGE}/saved", guards=[requires(Permission.SUPERVISE)])
+@post(f"{PAGE}/saved", guards=[requires(Permission.REPORTS)])
 async def save_report(request: Req) -> Response[Any]:
     form = await request.form()
     name = str(form.get("name", "")).strip()[:100]
@@ -58,7 +58,7 @@ async def save_report(request: Req) -> Response[Any]:
     return Redirect(f"{PAGE}?saved_report=1#saved", status_code=303)
 
 
-@post(f"{PAGE}/saved/{{report_id:int}}/delete", guards=[requires(Permission.SUPERVISE)])
+@post(f"{PAGE}/saved/{{report_id:int}}/delete", guards=[requires(Permission.REPORTS)])
 async def delete_report(request: Req, report_id: FromPath[int]) -> Response[Any]:
     """Only its owner deletes a saved report."""
     async with ctx_of(request).db.transaction() as session:

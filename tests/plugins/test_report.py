@@ -1,6 +1,6 @@
 """The report page (/console/reports): periods of every kind with the one before (环比) and a
 year earlier (同比), the figures and their changes worked out by hand, the breakdowns, each
-agent's row; refused to roles without supervision; a wrong period gets the form back."""
+agent's row; refused to the administrator; a wrong period gets the form back."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def test_the_report_shows_figures_with_their_changes(client: TestClient[Any]) ->
             return agent.id
 
     client.blocking_portal.call(seed)
-    sign_in(client, "agent1")
+    sign_in(client, "administrator1")  # settings, not reports (agents see their own work)
     assert client.get("/console/reports").status_code == 403
     client.cookies.clear()
     sign_in(client, "supervisor1")
@@ -269,7 +269,7 @@ def test_the_report_downloads_as_csv_and_excel_and_is_audited(client: TestClient
         ("report", "xlsx"),
     ]
     client.cookies.clear()
-    sign_in(client, "agent1")
+    sign_in(client, "administrator1")
     assert client.get("/console/reports/export?format=csv").status_code == 403
 
 

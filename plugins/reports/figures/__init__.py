@@ -9,6 +9,7 @@ past period can be computed again: the wallboard, the reports and the exports re
 - ``casework``: intake (by channel, kind, hour), cases due and overdue per department, the
   satisfaction rate from evaluations, on-time acceptance and completion, the return rate.
 - ``live``: the state of the floor now: agents by state, contacts waiting and the longest wait.
+- ``scope``: whose figures a reader sees (the whole centre, a department's, an agent's own).
 - ``agents``: each agent's signed-in, away (per reason) and wrap-up time, offers and how they
   ended, contacts handled per medium, occupancy.
 """
@@ -28,8 +29,10 @@ from .casework import (
 from .contacts import CallFigures, ContactFigures, calls, contacts
 from .live import AgentsNow, Waiting, agents_now, waiting_now
 from .period import Period
+from .scope import EVERYTHING, Scope, scope_for
 
 __all__ = [
+    "EVERYTHING",
     "AgentFigures",
     "AgentsNow",
     "CallFigures",
@@ -37,6 +40,7 @@ __all__ = [
     "DepartmentLoad",
     "Evaluations",
     "Period",
+    "Scope",
     "Timeliness",
     "Waiting",
     "agent_figures",
@@ -48,6 +52,7 @@ __all__ = [
     "intake_by",
     "intake_per_hour",
     "rising",
+    "scope_for",
     "timeliness",
     "waiting_now",
 ]

@@ -26,19 +26,20 @@ from hotline.core.storage.models.reference import RoutingRule
 
 from .casework import INTAKE_FIELDS
 from .period import Period, at, dialect_of, seconds, whole
+from .scope import EVERYTHING, Scope
 
 DISTRICT = "district"
 CUBE = ("channel", "kind", "department", "category")
 Cube = dict[tuple[str, str, str, str, bool], int]  # (channel, kind, department, category, sealed)
 
 
-async def intake_cube(session: AsyncSession, period: Period) -> Cube:
+async def intake_cube(session: AsyncSession, period: Period, scope: Scope = EVERYTHING) -> Cube:
     """Cases opened in ``period`` per channel, kind, department and service, and whether
     sealed (keys as ``intake_by`` gives them: "" for none)."""
     columns = [INTAKE_FIELDS[name] for name in CUBE]
     rows = await session.execute(
         select(*columns, Case.sealed, func.count())
-        .where(period.holds(Case.created_at))
+        .where(period.holds(Case.created_at), scope.cases())
         .group_by(*columns, Case.sealed)
     )
     cube: Cube = {}
@@ -98,19 +99,21 @@ async def _grouped(session: AsyncSession, query: Any) -> list[tuple[Any, int]]:
 
 
 async def intake_by_district(
-    session: AsyncSession, period: Period, *, listed: bool = False
+    session: AsyncSession, period: Period, *, listed: bool = False, scope: Scope = EVERYTHING
 ) -> dict[str, int]:
     """Cases opened in ``period`` per district (see the module); ``listed``: without the
     director's sealed letters."""
     names = await district_names(session)
-    query = select(_district_of(names).label("k")).where(period.holds(Case.created_at))
+    query = select(_district_of(names).label("k")).where(
+        period.holds(Case.created_at), scope.cases()
+    )
     if listed:
         query = query.where(Case.sealed.is_(False))
     return {(names[int(k) - 1] if k else ""): n for k, n in await _grouped(session, query)}
 
 
 async def intake_by_agent(
-    session: AsyncSession, period: Period, *, listed: bool = False
+    session: AsyncSession, period: Period, *, listed: bool = False, scope: Scope = EVERYTHING
 ) -> dict[str, int]:
     """Cases opened in ``period`` per agent who took their first contact (user id as text).
     The first contact is looked up per case (on the queue items' case index), not grouped over
@@ -125,21 +128,23 @@ async def intake_by_agent(
         select(func.coalesce(QueueItem.agent_id, 0).label("k"))
         .select_from(Case)
         .outerjoin(QueueItem, QueueItem.id == first)
-        .where(period.holds(Case.created_at))
+        .where(period.holds(Case.created_at), scope.cases())
     )
     if listed:
         query = query.where(Case.sealed.is_(False))
     return {(str(k) if k else ""): n for k, n in await _grouped(session, query)}
 
 
-async def intake_per_day(session: AsyncSession, period: Period) -> list[int]:
+async def intake_per_day(
+    session: AsyncSession, period: Period, scope: Scope = EVERYTHING
+) -> list[int]:
     """Cases opened on each day of ``period`` (24-hour steps from its start), sealed letters
     included, as in the headline count."""
     dialect = dialect_of(session)
     day = whole(seconds(Case.created_at, at(period.start), dialect) / 86400.0, dialect)
     days = max(1, round((period.end - period.start).total_seconds() / 86400))
     counts = [0] * days
-    query = select(day.label("k")).where(period.holds(Case.created_at))
+    query = select(day.label("k")).where(period.holds(Case.created_at), scope.cases())
     for index, n in await _grouped(session, query):
         counts[min(max(int(index), 0), days - 1)] += n
     return counts

@@ -21,6 +21,7 @@ from hotline.core.storage.models.reference import Department
 from hotline.core.storage.models.workflow import Assignment
 
 from .period import Period, at, dialect_of, seconds, whole
+from .scope import EVERYTHING, Scope
 
 ACTIVE = ("dispatched", "accepted")  # an assignment the department still owes work on
 RETURNED = "returned"
@@ -34,13 +35,18 @@ INTAKE_FIELDS = {
 
 
 async def intake_by(
-    session: AsyncSession, period: Period, by: str = "channel", *, listed: bool = False
+    session: AsyncSession,
+    period: Period,
+    by: str = "channel",
+    *,
+    listed: bool = False,
+    scope: Scope = EVERYTHING,
 ) -> dict[str, int]:
     """Cases opened in ``period`` per channel (where they first came from), kind or department;
     ``listed``: only those a case list shows (not the director's sealed letters), so that each
     number can link to its list and match it."""
     key = INTAKE_FIELDS[by]
-    query = select(key, func.count()).where(period.holds(Case.created_at))
+    query = select(key, func.count()).where(period.holds(Case.created_at), scope.cases())
     if listed:
         query = query.where(Case.sealed.is_(False))
     rows = await session.execute(query.group_by(key))
@@ -58,14 +64,18 @@ def rising(
     return sorted(rises, key=lambda r: (r[2] - r[1], -r[1], r[0]))[:limit]
 
 
-async def intake_per_hour(session: AsyncSession, period: Period) -> list[int]:
+async def intake_per_hour(
+    session: AsyncSession, period: Period, scope: Scope = EVERYTHING
+) -> list[int]:
     """Cases opened in each hour of ``period`` (hours since its start: 24 for a day)."""
     dialect = dialect_of(session)
     hour = whole(seconds(Case.created_at, at(period.start), dialect) / 3600.0, dialect)
     hours = max(1, round((period.end - period.start).total_seconds() / 3600))
     counts = [0] * hours
     for index, n in await session.execute(
-        select(hour, func.count()).where(period.holds(Case.created_at)).group_by(hour)
+        select(hour, func.count())
+        .where(period.holds(Case.created_at), scope.cases())
+        .group_by(hour)
     ):
         if 0 <= int(index) < hours:
             counts[int(index)] += int(n)
@@ -117,14 +127,17 @@ class Evaluations:
         return (self.satisfied + self.basically_satisfied) / self.total if self.total else None
 
 
-async def evaluations(session: AsyncSession, period: Period) -> Evaluations:
+async def evaluations(
+    session: AsyncSession, period: Period, scope: Scope = EVERYTHING
+) -> Evaluations:
     """The evaluations given in ``period`` (each counts, a second one after a reopen too)."""
     given = CaseEvent.detail["satisfaction"].as_string()
-    rows = await session.execute(
-        select(given, func.count())
-        .where(CaseEvent.action.in_(EVALUATIONS), period.holds(CaseEvent.at))
-        .group_by(given)
+    query = select(given, func.count()).where(
+        CaseEvent.action.in_(EVALUATIONS), period.holds(CaseEvent.at)
     )
+    if not scope.whole:  # the evaluations of the reader's cases
+        query = query.join(Case, Case.id == CaseEvent.case_id).where(scope.cases())
+    rows = await session.execute(query.group_by(given))
     found = {str(k): int(n) for k, n in rows}
     return Evaluations(
         found.get(Satisfaction.SATISFIED, 0),
@@ -161,7 +174,9 @@ class Timeliness:
         return self.returned / self.dispatched if self.dispatched else None
 
 
-async def timeliness(session: AsyncSession, period: Period, now: datetime) -> Timeliness:
+async def timeliness(
+    session: AsyncSession, period: Period, now: datetime, scope: Scope = EVERYTHING
+) -> Timeliness:
     kept = Assignment.state != RETURNED
     signed, sign_by = Assignment.signed_at, Assignment.sign_deadline
     replied, reply_by = Assignment.replied_at, Assignment.reply_deadline
@@ -178,7 +193,7 @@ async def timeliness(session: AsyncSession, period: Period, now: datetime) -> Ti
                 count(and_(kept, sign_by.is_not(None), signed <= sign_by)),
                 count(and_(kept, reply_by.is_not(None), (replied.is_not(None)) | (reply_by < now))),
                 count(and_(kept, reply_by.is_not(None), replied <= reply_by)),
-            ).where(period.holds(Assignment.dispatched_at))
+            ).where(period.holds(Assignment.dispatched_at), scope.assignments())
         )
     ).one()
     return Timeliness(*(int(v) for v in row))

@@ -33,6 +33,11 @@ from hotline.core.storage.enums import Media, QueueOutcome
 from hotline.core.storage.models.axd import CallRecord, QueueItem
 
 from .period import Period, dialect_of, seconds
+from .scope import EVERYTHING, Scope
+
+# SQLite measures time in fractional days (julianday): a wait of exactly N seconds comes out
+# a few microseconds over N. A millisecond's grace keeps an answer at the limit within it.
+EXACT = 0.001
 
 
 @dataclass(frozen=True)
@@ -108,6 +113,7 @@ async def contacts(
     by: str = "media",
     service_seconds: int = 20,
     short_seconds: int = 5,
+    scope: Scope = EVERYTHING,
 ) -> Breakdown:
     """The contact centre's figures for contacts offered in ``period``, per ``by`` (``media``
     or ``queue``)."""
@@ -137,14 +143,14 @@ async def contacts(
             func.count(),
             count(taken),
             count(abandoned),
-            count(and_(abandoned, left_after < short_seconds)),
+            count(and_(abandoned, left_after < short_seconds - EXACT)),
             count(QueueItem.outcome.in_([QueueOutcome.VOICEMAIL, QueueOutcome.CALLBACK])),
-            count(and_(taken, waited <= service_seconds)),
+            count(and_(taken, waited <= service_seconds + EXACT)),
             total(taken, waited),
             count(handled),
             total(handled, seconds(QueueItem.done_at, QueueItem.assigned_at, dialect)),
         )
-        .where(period.holds(QueueItem.waiting_since), not_(_is_followup()))
+        .where(period.holds(QueueItem.waiting_since), not_(_is_followup()), scope.items())
         .group_by(key)
     )
     parts = {
@@ -161,7 +167,7 @@ async def contacts(
         )
         for row in rows
     }
-    talk = await _talk(session, period, by)
+    talk = await _talk(session, period, by, scope)
     for name, (n, secs) in talk.items():
         base = parts.get(name, ContactFigures())
         parts[name] = replace(
@@ -171,7 +177,9 @@ async def contacts(
     return Breakdown(whole, dict(sorted(parts.items())))
 
 
-async def _talk(session: AsyncSession, period: Period, by: str) -> dict[str, tuple[int, float]]:
+async def _talk(
+    session: AsyncSession, period: Period, by: str, scope: Scope = EVERYTHING
+) -> dict[str, tuple[int, float]]:
     """Answered calls' talk time (answer to hang-up), from the call records, per medium or
     queue, for calls that entered the queue in ``period``. A call put through to an agent's desk
     phone left the line at the transfer: its handling is the agent's, from taking the call to
@@ -194,6 +202,7 @@ async def _talk(session: AsyncSession, period: Period, by: str) -> dict[str, tup
             CallRecord.left_reason == QueueOutcome.ANSWERED,
             period.holds(CallRecord.queued_at),
             not_(put_through) | QueueItem.done_at.is_not(None),
+            scope.calls(),
         )
     )
     if key is not None:
