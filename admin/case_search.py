@@ -1,6 +1,6 @@
 """The cases list: found by what was said in them (core/cases/search.py) and by filters (status,
-date range, department, channel, category, kind), paged with the total; for the people who read
-cases."""
+date range, department, channel, category, kind, district, the agent who opened it), paged with
+the total; for the people who read cases."""
 
 from __future__ import annotations
 
@@ -10,10 +10,13 @@ from typing import Any
 from litestar import Request, Response, get
 from sqlalchemy import select
 
+from hotline.core.cases.attribution import district_names
 from hotline.core.cases.search import SORTS, CaseFilters, search_cases
-from hotline.core.people.permissions import Permission
+from hotline.core.people.permissions import Permission, allowed
 from hotline.core.reference import labels
 from hotline.core.shell.web import render, request_language
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models.people import User
 from hotline.core.storage.models.reference import Department, ServiceCategory
 from hotline.core.storage.paging import page_size
 
@@ -21,7 +24,19 @@ from .guards import ctx_of, requires, staff_actor
 
 Req = Request[Any, Any, Any]
 
-FILTERS = ("q", "status", "since", "until", "department", "channel", "category", "kind", "sort")
+FILTERS = (
+    "q",
+    "status",
+    "since",
+    "until",
+    "department",
+    "channel",
+    "category",
+    "kind",
+    "district",
+    "agent",
+    "sort",
+)
 
 
 def _day(raw: str) -> date | None:
@@ -44,6 +59,8 @@ def filters_of(params: dict[str, str]) -> CaseFilters:
         channel=params["channel"][:32] or None,
         category_id=_number(params["category"]),
         kind=params["kind"] if params["kind"] in labels.KIND else None,
+        district=params.get("district") or None,
+        agent_id=_number(params.get("agent", "")),
     )
 
 
@@ -51,6 +68,16 @@ def filters_of(params: dict[str, str]) -> CaseFilters:
 async def case_search(request: Req) -> Response[str]:
     ctx = ctx_of(request)
     params = {name: request.query_params.get(name, "")[:200].strip() for name in FILTERS}
+    async with ctx.db.session() as session:
+        districts = await district_names(session)
+        agents = [
+            (u.id, u.display_name)
+            for u in await session.scalars(
+                select(User)
+                .where(User.role.in_([r for r in Role if allowed(r, Permission.QUEUE_WORK)]))
+                .order_by(User.display_name)
+            )
+        ]
     page = await search_cases(
         ctx,
         params["q"],
@@ -80,6 +107,8 @@ async def case_search(request: Req) -> Response[str]:
         found=page.rows,
         departments=departments,
         categories=categories,
+        districts=districts,
+        agents=agents,
         statuses=list(labels.STATUS),
         kinds=[k for k in labels.KIND if k != "director_mailbox"],
         channels=list(labels.MEDIA),

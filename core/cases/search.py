@@ -44,6 +44,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.dialects.postgresql import ARRAY, array
 
+from hotline.core.cases.attribution import in_district, opened_by
 from hotline.core.people.audit import audit
 from hotline.core.storage.actors import Actor
 from hotline.core.storage.case_text import is_gram
@@ -78,6 +79,8 @@ class CaseFilters:
     channel: str | None = None
     category_id: int | None = None
     kind: str | None = None
+    district: str | None = None  # see ``attribution``: the first district rule in its place
+    agent_id: int | None = None  # who took the contact that opened the case
 
     def conditions(self, zone: tzinfo = UTC) -> list[ColumnElement[bool]]:
         """The days are the hotline's own (``zone``), from midnight to midnight."""
@@ -98,6 +101,10 @@ class CaseFilters:
             found.append(Case.category_id == self.category_id)
         if self.kind:
             found.append(Case.kind == self.kind)
+        if self.district:
+            found.append(in_district(self.district))
+        if self.agent_id:
+            found.append(opened_by(self.agent_id))
         return found
 
 

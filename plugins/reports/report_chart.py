@@ -35,7 +35,8 @@ TITLES = {
     "district": N_("Cases opened by district"),
     "agent": N_("Cases opened by agent"),
 }
-DRILLS = ("channel", "kind", "department", "category")  # the case list filters by these
+# the case list filters by these (district and agent as ``core.cases.attribution`` says)
+DRILLS = ("channel", "kind", "department", "category", "district", "agent")
 
 
 def caption(report: Report, by: str, key: str, say: Say, label: Callable[[str, str], str]) -> str:

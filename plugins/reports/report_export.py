@@ -1,6 +1,8 @@
 """A report as a file: CSV (the headline figures, with their change over the period before and
-a year earlier) or Excel (.xlsx: the same on a sheet "Figures", then the contacts per medium or
-queue, the cases opened by channel and kind, and the agents, a sheet each). Values are numbers
+a year earlier, then the report's breakdown with its period before) or Excel (.xlsx: the same
+on a sheet "Figures", then the contacts per medium or queue, the cases opened by channel and
+kind, the breakdown, and the agents, a sheet each; a department's report has no contact or
+agent sheet). Values are numbers
 where a spreadsheet can sum them, in the reader's language for the words."""
 
 from __future__ import annotations
@@ -73,10 +75,31 @@ def headline_rows(report: Report, names: dict[str, str], say: Say) -> list[list[
     return rows
 
 
-def as_csv(report: Report, names: dict[str, str], say: Say) -> bytes:
+def breakdown_rows(report: Report, say: Say, label: Callable[[str, str], str]) -> list[list[Any]]:
+    """The report's breakdown: each key this period, the period before and the change (%)."""
+    by = report.breakdown
+    table: list[list[Any]] = [
+        [
+            say(TITLES[by]),
+            say(N_("This period")),
+            say(N_("Period before")),
+            say(N_("Change (环比)")),
+        ]
+    ]
+    for key, now, before in rows(report, by):
+        moved = change(now, before)
+        name = caption(report, by, key, say, label)
+        table.append([safe_cell(name), now, before, "" if moved is None else round(moved * 100, 1)])
+    return table
+
+
+def as_csv(
+    report: Report, names: dict[str, str], say: Say, label: Callable[[str, str], str]
+) -> bytes:
+    """The figures, a blank line, then the breakdown."""
     out = io.StringIO()
     writer = csv.writer(out)
-    for row in headline_rows(report, names, say):
+    for row in [*headline_rows(report, names, say), [], *breakdown_rows(report, say, label)]:
         writer.writerow([safe_cell(c) if isinstance(c, str) else c for c in row])
     return ("\ufeff" + out.getvalue()).encode("utf-8")
 
@@ -100,6 +123,21 @@ def as_xlsx(
             ws.write_row(r, 0, row, bold if r == 0 else None)
 
     sheet(say(N_("Figures")), headline_rows(report, names, say))
+    if report.scope.contacts:
+        sheet(say(N_("Contacts")), _contact_rows(report, say, label))
+    intake: list[list[Any]] = [[say(N_("Cases opened by channel")), say(N_("Cases"))]]
+    intake += [[label("media", k), n] for k, n in sorted(report.intake_channel.items())]
+    intake += [[], [say(N_("Cases opened by kind")), say(N_("Cases"))]]
+    intake += [[label("kind", k), n] for k, n in sorted(report.intake_kind.items())]
+    sheet(say(N_("Cases opened")), intake)
+    sheet(say(TITLES[report.breakdown]), breakdown_rows(report, say, label))
+    if report.scope.contacts:
+        sheet(say(N_("Agents")), _agent_rows(report, say))
+    book.close()
+    return out.getvalue()
+
+
+def _contact_rows(report: Report, say: Say, label: Callable[[str, str], str]) -> list[list[Any]]:
     contacts: list[list[Any]] = [
         [
             say(N_("Medium or queue")),
@@ -123,26 +161,10 @@ def as_xlsx(
                 "" if c.service_level is None else round(c.service_level * 100, 1),
             ]
         )
-    sheet(say(N_("Contacts")), contacts)
-    intake: list[list[Any]] = [[say(N_("Cases opened by channel")), say(N_("Cases"))]]
-    intake += [[label("media", k), n] for k, n in sorted(report.intake_channel.items())]
-    intake += [[], [say(N_("Cases opened by kind")), say(N_("Cases"))]]
-    intake += [[label("kind", k), n] for k, n in sorted(report.intake_kind.items())]
-    sheet(say(N_("Cases opened")), intake)
-    by = report.breakdown
-    table: list[list[Any]] = [
-        [
-            say(TITLES[by]),
-            say(N_("This period")),
-            say(N_("Period before")),
-            say(N_("Change (环比)")),
-        ]
-    ]
-    for key, now, before in rows(report, by):
-        moved = change(now, before)
-        name = caption(report, by, key, say, label)
-        table.append([safe_cell(name), now, before, "" if moved is None else round(moved * 100, 1)])
-    sheet(say(TITLES[by]), table)
+    return contacts
+
+
+def _agent_rows(report: Report, say: Say) -> list[list[Any]]:
     agents: list[list[Any]] = [
         [
             say(N_("Agent")),
@@ -170,6 +192,4 @@ def as_xlsx(
                 "" if a.occupancy is None else round(a.occupancy * 100, 1),
             ]
         )
-    sheet(say(N_("Agents")), agents)
-    book.close()
-    return out.getvalue()
+    return agents

@@ -124,7 +124,7 @@ def as_file(report: Any, fmt: str, say: Any, label: Any) -> bytes | None:
         return report_pdf.as_pdf(report, NAMES, say, label)
     if fmt == "xlsx":
         return report_export_file.as_xlsx(report, NAMES, say, label)
-    return report_export_file.as_csv(report, NAMES, say)
+    return report_export_file.as_csv(report, NAMES, say, label)
 
 
 @get("/console/reports", guards=[requires(Permission.REPORTS)])

@@ -89,7 +89,7 @@ async def _send(ctx: AppContext, schedule: ReportSchedule, key: str, chosen: Per
     name = f"report-{schedule.every}-{key}"
     files = [
         (f"{name}.xlsx", FORMATS["xlsx"], report_export.as_xlsx(report, NAMES, gettext, label)),
-        (f"{name}.csv", "text/csv", report_export.as_csv(report, NAMES, gettext)),
+        (f"{name}.csv", "text/csv", report_export.as_csv(report, NAMES, gettext, label)),
     ]
     printed = report_pdf.as_pdf(report, NAMES, gettext, label)
     if printed is not None:

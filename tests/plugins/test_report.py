@@ -242,6 +242,11 @@ def test_the_report_downloads_as_csv_and_excel_and_is_audited(client: TestClient
     rows = list(csv.reader(io.StringIO(got.content.decode("utf-8-sig"))))
     assert rows[0][:3] == ["Figure", "This period", "Period before"]
     assert ["Cases opened", "3", "0", "", "0", "", ""] in rows
+    # then the page's breakdown, after a blank line
+    assert rows[rows.index([]) + 1 :] == [
+        ["Cases opened by kind", "This period", "Period before", "Change (环比)"],
+        ["Complaint", "3", "0", ""],
+    ]
     book = client.get(page.select_one("#export-xlsx")["href"])
     assert book.status_code == 200
     sheets = load_workbook(io.BytesIO(book.content), read_only=True)

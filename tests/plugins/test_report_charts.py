@@ -191,10 +191,31 @@ def test_cases_by_district_and_by_agent_with_the_period_before(client: TestClien
         ["No agent took it", "3", "0", "—"],
         ["Lin Fang", "2", "3", "-33.3%"],
     ]
+    # drill-down: each district's and agent's number (this period and the one before) links
+    # to the case list with that filter, whose count is the number ("none" is not a filter)
+    drilled = {}
+    for page in (districts, agents):
+        for link in page.select("a.drill, a.drill-before"):
+            listed = BeautifulSoup(client.get(link["href"]).text, "html.parser")
+            total = listed.select_one(".pager .total")["data-total"]
+            assert total == link.get_text(strip=True), link["href"]
+            drilled[link["href"].split("&")[-1]] = drilled.get(link["href"].split("&")[-1], 0) + 1
+    lin = client.blocking_portal.call(_user_id, ctx, "lin")
+    mine = {k: n for k, n in drilled.items() if k.startswith(("district=", "agent="))}
+    assert mine == {"district=Hepingli": 2, "district=Xizhimen": 2, f"agent={lin}": 2}
+    listed = BeautifulSoup(
+        client.get(f"/console/cases?district=hepingli&since={day}&until={day}").text, "html.parser"
+    )
+    assert listed.select_one("#f-district option[selected]")["value"] == "Hepingli"
     # the standard tables show the period before too, with the change
     line = _page(client, f"kind=day&date={day.isoformat()}&breakdown=agent&chart=line")
     assert table(line, "intake-channel") == [["Web portal", "5", "3", "+66.7%"]]
     assert line.select_one("#intake-agent") is not None  # beside the four, under the line
+
+
+async def _user_id(ctx: Any, username: str) -> int:
+    async with ctx.db.session() as s:
+        return int(await s.scalar(select(User.id).where(User.username == username)) or 0)
 
 
 def test_a_pie_of_nothing_is_not_drawn_and_says_why(client: TestClient[Any]) -> None:

@@ -13,13 +13,14 @@ from typing import Any
 
 from bs4 import BeautifulSoup
 from litestar.testing import TestClient
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from hotline.core.people.accounts import hash_password
 from hotline.core.storage.models.axd import QueueItem
 from hotline.core.storage.models.cases import CaseEvent
 from hotline.core.storage.models.people import User
-from hotline.core.storage.models.reference import Department
+from hotline.core.storage.models.reference import Department, ServiceCategory
 from hotline.core.storage.models.workflow import Assignment
 from tests.admin.conftest import PASSWORD, sign_in
 from tests.plugins.test_report import _at, a_case, client
@@ -45,6 +46,9 @@ def _seed(client: TestClient[Any]) -> None:
                 )
             }
             agent1 = await s.scalar(select(User.id).where(User.username == "agent1"))
+            pothole = await s.scalar(
+                select(ServiceCategory.id).where(ServiceCategory.code == "pothole")
+            )
             lin = User(username="lin", display_name="Lin", role="agent", password_hash="x")
             s.add_all(
                 [
@@ -74,7 +78,13 @@ def _seed(client: TestClient[Any]) -> None:
             )
             for n, (code, sealed, agent, abandoned) in enumerate(rows):
                 at = _at(DAY, 9 + n, ctx.tz)
-                case = a_case(at, "phone", department_id=dept.get(code or ""), sealed=sealed)
+                case = a_case(
+                    at,
+                    "phone",
+                    department_id=dept.get(code or ""),
+                    category_id=pothole,
+                    sealed=sealed,
+                )
                 s.add(case)
                 await s.flush()
                 if agent or abandoned:
@@ -170,6 +180,10 @@ def test_a_department_sees_its_own_cases_and_no_contact_figure(client: TestClien
     )
     exported = _csv(client)
     assert "Contacts offered" not in exported and exported.get("Cases opened") == "3"
+    assert exported.get("Road damage") == "2"  # its breakdown, by service, listed cases only
+    book = client.get(f"/console/reports/export?kind=day&date={DAY.isoformat()}&format=xlsx")
+    sheets = load_workbook(io.BytesIO(book.content), read_only=True).sheetnames
+    assert sheets == ["Figures", "Cases opened", "Cases opened by service"]
 
 
 def test_an_agent_sees_their_own_work(client: TestClient[Any]) -> None:

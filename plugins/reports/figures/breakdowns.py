@@ -1,12 +1,7 @@
 """Cases opened, broken down in the ways a case records only indirectly, and over time:
 
-- per *district*: cases record no district of their own, only the place the citizen gave
-  (``location_text``); the administrator's district routing rules name the districts (a rule's
-  words found in the place send a case to a department). A case is counted under the first
-  active district rule whose words its place holds, in the rules' order, as routing reads them;
-  the others under "" (no district named);
-- per *agent*: the agent who took the contact that opened the case (its first queue item);
-  cases no agent took (web forms answered in self-service, abandoned calls) under "";
+- per *district* and per *agent* (who took the contact that opened the case), as
+  ``core.cases.attribution`` defines them for the case list too; cases under none: "";
 - per *day* since a period's start, for the series over time (folded into weeks or months by
   the report);
 - per channel, kind, department and service at once (``intake_cube``), sealed letters apart:
@@ -17,18 +12,17 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import case, func, literal_column, select
+from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from hotline.core.cases.attribution import district_names, district_of, first_contact
 from hotline.core.storage.models.axd import QueueItem
 from hotline.core.storage.models.cases import Case
-from hotline.core.storage.models.reference import RoutingRule
 
 from .casework import INTAKE_FIELDS
 from .period import Period, at, dialect_of, seconds, whole
 from .scope import EVERYTHING, Scope
 
-DISTRICT = "district"
 CUBE = ("channel", "kind", "department", "category")
 Cube = dict[tuple[str, str, str, str, bool], int]  # (channel, kind, department, category, sealed)
 
@@ -61,35 +55,6 @@ def from_cube(cube: Cube, by: str, *, listed: bool = True) -> dict[str, int]:
     return found
 
 
-async def district_names(session: AsyncSession) -> list[str]:
-    """The districts the active district rules name, in the order routing reads them, each once
-    (as written, compared without case)."""
-    rows = await session.scalars(
-        select(RoutingRule.pattern)
-        .where(RoutingRule.kind == DISTRICT, RoutingRule.active.is_(True))
-        .order_by(RoutingRule.position, RoutingRule.id)
-    )
-    names: dict[str, str] = {}
-    for pattern in rows:
-        if pattern.strip():
-            names.setdefault(pattern.strip().lower(), pattern.strip())
-    return list(names.values())
-
-
-def _district_of(names: list[str]) -> Any:
-    """The index of the first district named in the case's place (0: none)."""
-    place = func.lower(func.coalesce(Case.location_text, ""))
-    if not names:
-        return literal_column("0")
-    return case(
-        *(
-            (place.contains(name.lower(), autoescape=True), literal_column(str(n)))
-            for n, name in enumerate(names, 1)
-        ),
-        else_=literal_column("0"),
-    )
-
-
 async def _grouped(session: AsyncSession, query: Any) -> list[tuple[Any, int]]:
     """``query`` (one column, ``k``) counted per value; grouped outside it, so that the key's
     bound values are written once (PostgreSQL compares GROUP BY expressions as written)."""
@@ -104,7 +69,7 @@ async def intake_by_district(
     """Cases opened in ``period`` per district (see the module); ``listed``: without the
     director's sealed letters."""
     names = await district_names(session)
-    query = select(_district_of(names).label("k")).where(
+    query = select(district_of(names).label("k")).where(
         period.holds(Case.created_at), scope.cases()
     )
     if listed:
@@ -118,12 +83,7 @@ async def intake_by_agent(
     """Cases opened in ``period`` per agent who took their first contact (user id as text).
     The first contact is looked up per case (on the queue items' case index), not grouped over
     every queue item."""
-    first = (
-        select(func.min(QueueItem.id))
-        .where(QueueItem.case_id == Case.id)
-        .correlate(Case)
-        .scalar_subquery()
-    )
+    first = first_contact()
     query = (
         select(func.coalesce(QueueItem.agent_id, 0).label("k"))
         .select_from(Case)

@@ -12,8 +12,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, exists, func, select, true
+from sqlalchemy import ColumnElement, true
 
+from hotline.core.cases.attribution import opened_by
 from hotline.core.people.permissions import Permission
 from hotline.core.storage.models.axd import CallRecord, QueueItem
 from hotline.core.storage.models.cases import Case
@@ -56,13 +57,7 @@ class Scope:
         if self.department_id is not None:
             return Case.department_id == self.department_id
         if self.agent_id is not None:
-            first = (
-                select(func.min(QueueItem.id))
-                .where(QueueItem.case_id == Case.id)
-                .correlate(Case)
-                .scalar_subquery()
-            )
-            return exists().where(QueueItem.id == first, QueueItem.agent_id == self.agent_id)
+            return opened_by(self.agent_id)
         return true()
 
     def items(self) -> ColumnElement[bool]:
