@@ -20,6 +20,7 @@ from . import figures
 from .board import load_settings
 from .figures import EVERYTHING, Period, Scope, breakdowns
 from .figures.contacts import Breakdown
+from .figures.ranking import DepartmentScore, ranking
 from .series import Series, fold, series, step_for
 
 KINDS = ("day", "week", "month", "quarter", "year", "custom")
@@ -153,6 +154,8 @@ class Report:
     intake_more: dict[str, dict[str, int]] = field(default_factory=dict)  # district, agent
     series: Series | None = None  # cases opened over time (for the line chart)
     scope: Scope = EVERYTHING  # whose figures these are
+    ranking: list[tuple[int, DepartmentScore]] = field(default_factory=list)  # (rank, score)
+    ranked: int = 0  # departments in the whole ranking (a department sees its own row of it)
 
     def intake(self, by: str) -> dict[str, int]:
         """Cases opened (those lists show) per key of ``by`` (a BREAKDOWNS field)."""
@@ -326,6 +329,7 @@ async def build(
     before_counts = {by_field: breakdowns.from_cube(cubes[1], by_field) for by_field in STANDARD}
     if breakdown not in STANDARD:
         before_counts[breakdown] = await intake_of(session, previous, breakdown, titles, scope)
+    ranked = await ranking(session, period, now) if scope.departments else []
     return Report(
         chosen,
         headlines,
@@ -344,4 +348,6 @@ async def build(
         more,
         await over_time(session, chosen, tz, scope) if chart == "line" else None,
         scope,
+        [(n, s) for n, s in enumerate(ranked, 1) if scope.department_id in (None, s.department_id)],
+        len(ranked),
     )

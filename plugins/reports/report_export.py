@@ -93,6 +93,41 @@ def breakdown_rows(report: Report, say: Say, label: Callable[[str, str], str]) -
     return table
 
 
+def ranking_rows(report: Report, say: Say) -> list[list[Any]]:
+    """The departments ranked: rank, name, dispatched, the rates (%), urged."""
+    table: list[list[Any]] = [
+        [
+            say(N_("Rank")),
+            say(N_("Department")),
+            say(N_("Dispatched")),
+            say(N_("On-time completion rate")) + " (%)",
+            say(N_("On-time acceptance rate")) + " (%)",
+            say(N_("Return rate")) + " (%)",
+            say(N_("Satisfaction rate")) + " (%)",
+            say(N_("Urged")),
+        ]
+    ]
+
+    def pct(rate: float | None) -> float | str:
+        return "" if rate is None else round(rate * 100, 1)
+
+    for rank, d in report.ranking:
+        t = d.timeliness
+        table.append(
+            [
+                rank,
+                safe_cell(report.names.get("department", {}).get(str(d.department_id), "")),
+                t.dispatched,
+                pct(t.completion_rate),
+                pct(t.acceptance_rate),
+                pct(t.return_rate),
+                pct(d.evaluations.rate),
+                d.urged,
+            ]
+        )
+    return table
+
+
 def as_csv(
     report: Report, names: dict[str, str], say: Say, label: Callable[[str, str], str]
 ) -> bytes:
@@ -131,6 +166,8 @@ def as_xlsx(
     intake += [[label("kind", k), n] for k, n in sorted(report.intake_kind.items())]
     sheet(say(N_("Cases opened")), intake)
     sheet(say(TITLES[report.breakdown]), breakdown_rows(report, say, label))
+    if report.scope.departments:
+        sheet(say(N_("Departments ranked")), ranking_rows(report, say))
     if report.scope.contacts:
         sheet(say(N_("Agents")), _agent_rows(report, say))
     book.close()

@@ -14,7 +14,7 @@ from typing import Any
 from hotline.core.reference.labels import N_
 
 from .report import Report
-from .report_export import headline_rows
+from .report_export import headline_rows, ranking_rows
 
 Say = Callable[[str], str]
 FONTS = (
@@ -101,6 +101,11 @@ def as_pdf(
     if len(agents) > 1:
         pdf.ln(4)
         _table(pdf, agents)
+    ranked = ranking_rows(report, say)
+    if len(ranked) > 1:
+        pdf.ln(4)
+        pdf.cell(text=say(N_("Departments ranked")), new_x="LMARGIN", new_y="NEXT")
+        _table(pdf, [[_text(c) for c in row] for row in ranked])
     return bytes(pdf.output())
 
 

@@ -183,7 +183,7 @@ def test_a_department_sees_its_own_cases_and_no_contact_figure(client: TestClien
     assert exported.get("Road damage") == "2"  # its breakdown, by service, listed cases only
     book = client.get(f"/console/reports/export?kind=day&date={DAY.isoformat()}&format=xlsx")
     sheets = load_workbook(io.BytesIO(book.content), read_only=True).sheetnames
-    assert sheets == ["Figures", "Cases opened", "Cases opened by service"]
+    assert sheets == ["Figures", "Cases opened", "Cases opened by service", "Departments ranked"]
 
 
 def test_an_agent_sees_their_own_work(client: TestClient[Any]) -> None:
@@ -227,3 +227,64 @@ def test_the_directors_office_and_supervisors_see_the_whole_centre(
     sign_in(client, "administrator1")
     assert client.get("/console/reports").status_code == 403
     assert client.get("/console/reports/export?format=csv").status_code == 403
+
+
+def test_departments_are_ranked_and_a_department_sees_its_own_rank(
+    client: TestClient[Any],
+) -> None:
+    """Roads: 2 dispatched, 1 signed in time (50 %), none returned, 1 rating satisfied; Ecology:
+    1 dispatched and returned (nothing settled), 1 rating not satisfied. Neither has a reply
+    deadline settled: acceptance ranks Roads first."""
+    _seed(client)
+
+    def ranking(page: BeautifulSoup) -> list[list[str]]:
+        return [
+            [c.get_text(" ", strip=True) for c in tr.find_all(["th", "td"])]
+            for tr in page.select("#ranking tbody tr")
+        ]
+
+    assert ranking(_page(client, "supervisor1")) == [
+        ["1", "Transport Bureau", "2", "—", "50.0%", "0.0%", "100.0% (1)", "0"],
+        ["2", "Ecology Bureau", "1", "—", "—", "100.0%", "0.0% (1)", "0"],
+    ]
+    assert ranking(_page(client, "roads1")) == [
+        ["1 / 2", "Transport Bureau", "2", "—", "50.0%", "0.0%", "100.0% (1)", "0"]
+    ]
+    assert _page(client, "agent1").select_one("#ranking") is None
+    client.cookies.clear()
+    sign_in(client, "supervisor1")
+    book = client.get(f"/console/reports/export?kind=day&date={DAY.isoformat()}&format=xlsx")
+    sheet = load_workbook(io.BytesIO(book.content), read_only=True)["Departments ranked"]
+    assert [list(r) for r in sheet.iter_rows(values_only=True)][1:] == [
+        [1, "Transport Bureau", 2, None, 50, 0, 100, 0],
+        [2, "Ecology Bureau", 1, None, None, 100, 0, 0],
+    ]
+
+
+def test_the_printed_report_ranks_the_departments(client: TestClient[Any], tmp_path: Any) -> None:
+    import shutil
+    import subprocess
+
+    from hotline.plugins.reports.report_pdf import font
+    from tests.conftest import need
+
+    need(font() is not None, "a Chinese font (Debian package fonts-noto-cjk)")
+    need(shutil.which("gs") is not None, "Ghostscript (Debian package ghostscript)")
+    _seed(client)
+    client.cookies.clear()
+    sign_in(client, "supervisor1")
+    got = client.get(
+        f"/console/reports/export?kind=day&date={DAY.isoformat()}&format=pdf",
+        headers={"Accept-Language": "zh-CN"},
+    )
+    assert got.status_code == 200
+    (tmp_path / "report.pdf").write_bytes(got.content)
+    text = subprocess.run(
+        ["gs", "-q", "-sDEVICE=txtwrite", "-o", "-", str(tmp_path / "report.pdf")],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    flat = "".join(text.split())
+    assert "部门考核排名" in flat
+    assert flat.index("交通运输局") < flat.index("生态环境局", flat.index("部门考核排名"))

@@ -174,9 +174,8 @@ class Timeliness:
         return self.returned / self.dispatched if self.dispatched else None
 
 
-async def timeliness(
-    session: AsyncSession, period: Period, now: datetime, scope: Scope = EVERYTHING
-) -> Timeliness:
+def timeliness_columns(now: datetime) -> list[Any]:
+    """``Timeliness``'s counts, in its order, as SQL over assignments."""
     kept = Assignment.state != RETURNED
     signed, sign_by = Assignment.signed_at, Assignment.sign_deadline
     replied, reply_by = Assignment.replied_at, Assignment.reply_deadline
@@ -184,16 +183,24 @@ async def timeliness(
     def count(condition: Any) -> Any:
         return func.coalesce(func.sum(case((condition, 1), else_=0)), 0)
 
+    return [
+        func.count(),
+        count(~kept),
+        count(and_(kept, sign_by.is_not(None), (signed.is_not(None)) | (sign_by < now))),
+        count(and_(kept, sign_by.is_not(None), signed <= sign_by)),
+        count(and_(kept, reply_by.is_not(None), (replied.is_not(None)) | (reply_by < now))),
+        count(and_(kept, reply_by.is_not(None), replied <= reply_by)),
+    ]
+
+
+async def timeliness(
+    session: AsyncSession, period: Period, now: datetime, scope: Scope = EVERYTHING
+) -> Timeliness:
     row = (
         await session.execute(
-            select(
-                func.count(),
-                count(~kept),
-                count(and_(kept, sign_by.is_not(None), (signed.is_not(None)) | (sign_by < now))),
-                count(and_(kept, sign_by.is_not(None), signed <= sign_by)),
-                count(and_(kept, reply_by.is_not(None), (replied.is_not(None)) | (reply_by < now))),
-                count(and_(kept, reply_by.is_not(None), replied <= reply_by)),
-            ).where(period.holds(Assignment.dispatched_at), scope.assignments())
+            select(*timeliness_columns(now)).where(
+                period.holds(Assignment.dispatched_at), scope.assignments()
+            )
         )
     ).one()
     return Timeliness(*(int(v) for v in row))
