@@ -14,6 +14,7 @@ from hotline.core.commands.demo_city import (
     ATTRIBUTES,
     CHANNELS,
     DEPARTMENTS,
+    DISTRICTS,
     GIVEN,
     KINDS,
     PAGES,
@@ -32,6 +33,7 @@ from hotline.core.storage.models.reference import (
     Department,
     Page,
     ReplyTemplate,
+    RoutingRule,
     ServiceCategory,
 )
 
@@ -89,6 +91,20 @@ async def _ensure_city(settings: Settings) -> tuple[int, int]:
                 )
             )
             added_services += 1
+        await session.flush()
+        services = {s.code: s.id for s in await session.scalars(select(ServiceCategory))}
+        rules = set(await session.scalars(select(RoutingRule.pattern)))
+        for position, (words, dept, service) in enumerate(DISTRICTS, 1):
+            if words not in rules:
+                session.add(
+                    RoutingRule(
+                        kind="district",
+                        pattern=words,
+                        department_id=ids[dept],
+                        category_id=services.get(service),
+                        position=position,
+                    )
+                )
     return added_departments, added_services
 
 

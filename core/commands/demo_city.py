@@ -172,6 +172,15 @@ PLACES = (
     ("光明街道菜市场", "the Guangming Street market", 39.8850, 116.3820),
 )
 
+# district routing rules: the words in a citizen's place, the department, the one service they
+# route (the city's sanitation goes to the street office or district); the reports break cases
+# down by these districts
+DISTRICTS = (
+    ("和平里", "east-hepingli", "sanitation"),
+    ("朝阳门", "east-urban", "sanitation"),
+    ("西直门", "west-urban", "sanitation"),
+)
+
 SURNAMES = "王李张刘陈杨赵黄周吴徐孙马朱胡郭何林罗高"
 GIVEN = ("伟", "芳", "娜", "秀英", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟")
 CHANNELS = ("web", "phone", "phone", "voicemail", "sms", "email", "fax", "telegram", "webchat")
