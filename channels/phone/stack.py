@@ -70,6 +70,7 @@ class SoftphoneStack:
     work_dir: Path | None = None
     debug: int = 1
     dir: Path = field(init=False)
+    sockets: Path = field(init=False)
     _procs: list[asyncio.subprocess.Process] = field(default_factory=list, init=False)
     _logs: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
@@ -85,7 +86,7 @@ class SoftphoneStack:
             "ws_host": self.ws[0],
             "ws_port": self.ws[1],
             "module_path": f"{module_path()}/",
-            "rpc_socket": str(self.dir / "rpc.sock"),
+            "rpc_socket": str(self.sockets / "rpc.sock"),
             "secret": self.secret,
             "ng_port": ng_port,
         }
@@ -95,6 +96,8 @@ class SoftphoneStack:
         if self.work_dir is not None:
             self.work_dir.mkdir(parents=True, exist_ok=True)
         self.dir = Path(tempfile.mkdtemp(prefix="softphones-", dir=self.work_dir))
+        # the control sockets where a Unix socket's path fits (108 bytes), private to us
+        self.sockets = Path(tempfile.mkdtemp(prefix="hotline-sip-"))
         ng_port = _free_udp_port("127.0.0.1")
         cfg = self.dir / "kamailio.cfg"
         cfg.write_text(self._config(ng_port))
@@ -115,6 +118,8 @@ class SoftphoneStack:
                 "--delete-delay=0",
                 f"--log-level={4 + 2 * (self.debug > 1)}",
             )
+            # Kamailio sets aside a relay that does not answer its first ping
+            await self._rtpengine_ready(ng_port)
             await self._spawn(
                 "kamailio",
                 KAMAILIO,
@@ -154,6 +159,24 @@ class SoftphoneStack:
                 out.write(line)  # SIP addresses are agents' and the line's, not callers' numbers
                 out.flush()
 
+    async def _rtpengine_ready(self, port: int, within: float = 10.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while not await asyncio.to_thread(self._ping, port):
+            if self._procs[0].returncode is not None or loop.time() > deadline:
+                raise RuntimeError(f"rtpengine did not start; see {self.dir}")
+            await asyncio.sleep(0.1)
+
+    @staticmethod
+    def _ping(port: int) -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(0.3)
+            try:
+                s.sendto(b"ready d7:command4:pinge", ("127.0.0.1", port))
+                return b"pong" in s.recv(4096)
+            except OSError:
+                return False
+
     async def _ready(self, within: float = 15.0) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
@@ -175,13 +198,13 @@ class SoftphoneStack:
         return await asyncio.to_thread(self._rpc, method, list(params))
 
     def _rpc(self, method: str, params: list[str]) -> object:
-        reply_path = self.dir / f"rpc-{secrets.token_hex(8)}"  # the reply comes to our own socket
+        reply_path = self.sockets / f"r-{secrets.token_hex(6)}"  # the reply comes back here
         with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
             s.bind(str(reply_path))
             try:
                 s.settimeout(2)
                 body = {"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
-                s.sendto(json.dumps(body).encode(), str(self.dir / "rpc.sock"))
+                s.sendto(json.dumps(body).encode(), str(self.sockets / "rpc.sock"))
                 reply = json.loads(s.recv(65536))
             finally:
                 reply_path.unlink(missing_ok=True)
@@ -214,6 +237,7 @@ class SoftphoneStack:
         await asyncio.gather(*self._logs, return_exceptions=True)
         self._procs.clear()
         self._logs.clear()
+        shutil.rmtree(self.sockets, ignore_errors=True)
 
     def discard(self) -> None:
         shutil.rmtree(self.dir, ignore_errors=True)
