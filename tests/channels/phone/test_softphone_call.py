@@ -27,13 +27,16 @@ from hotline.core.people.accounts import hash_password
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import AgentState
 from hotline.core.storage.models.people import User
+from tests.admin.console_pages import axe_violations
 from tests.browser import CHROMEDRIVER, CHROMIUM
 from tests.channels.phone.lines import line_with
 from tests.channels.phone.test_line import db_url  # noqa: F401 (one SQLite database)
+from tests.channels.phone.test_line_put_through import an_agent as desk_agent
+from tests.channels.phone.test_line_put_through import take_the_call
 from tests.channels.phone.test_line_queue import MENU, record_of
 from tests.conftest import need
 from tests.processes import Served
-from tests.sipcallers import BaresipCaller, free_udp_port, read_8k
+from tests.sipcallers import BaresipCaller, DeskPhone, free_udp_port, read_8k
 
 pytestmark = pytest.mark.slow
 
@@ -79,6 +82,10 @@ async def line(
 def tone(hz: float, seconds: float, rate: int) -> np.ndarray:
     t = np.arange(int(seconds * rate)) / rate
     return (0.4 * np.sin(2 * np.pi * hz * t)).astype(np.float32)
+
+
+def _mtime(path: Path) -> float:
+    return path.stat().st_mtime
 
 
 def share(audio: np.ndarray, hz: float, rate: int = 8000) -> float:
@@ -166,9 +173,8 @@ def agent_side(driver: Any, url: str) -> dict[str, Any]:
     driver.get(f"{url}/console/queue")
     ready = "return document.getElementById('softphone').dataset.state === 'ready'"
     wait(driver, ready, 20)
-    out: dict[str, Any] = {
-        "ready_text": driver.find_element(By.CSS_SELECTOR, "[data-sp=status]").text
-    }
+    out: dict[str, Any] = {"axe": axe_violations(driver)}
+    out |= {"ready_text": driver.find_element(By.CSS_SELECTOR, "[data-sp=status]").text}
     pick = "return document.querySelector(\"form[action$='/pick'] button\")"
     deadline = time.monotonic() + 60
     while not driver.execute_script(pick):  # the call waits in the queue
@@ -236,6 +242,7 @@ async def test_the_agent_answers_in_the_browser_and_both_hear_each_other(
     assert sum(abs(hz - CALLER_HZ) < 30 for hz, _db in heard) >= len(seen["peaks"]) * 0.8, heard
     assert seen["first_audio_ms"] is not None and seen["first_audio_ms"] < 2000
     assert seen["caller_shown"] == "+8613912345678"
+    assert seen["axe"] == []  # the console with its softphone panel, ready
     # the caller heard the agent: their second call (the one put through) holds the 440 Hz tone
     dumps = sorted(
         (tmp_path / "caller" / "dumps").glob("dump-*-dec.wav"), key=lambda p: p.stat().st_mtime
@@ -253,3 +260,25 @@ async def test_the_agent_answers_in_the_browser_and_both_hear_each_other(
         "transfer",
         stack.aor(softphone_user(agent)),
     )
+
+
+async def test_an_agent_without_a_registered_softphone_gets_the_call_on_the_desk_phone(
+    ctx: AppContext, line: tuple[str, Ivr, PromptBook], tmp_path: Path
+) -> None:
+    target, _ivr, _book = line
+    async with DeskPhone(tmp_path / "desk") as desk:
+        desk.says(np.concatenate([np.zeros(8000, np.float32), tone(AGENT_HZ, 4, 8000)]))
+        agent = await desk_agent(ctx, desk.address)
+        caller = BaresipCaller(tmp_path / "caller", "+8613912345678")
+        voice = np.concatenate([np.zeros(4000, np.float32), tone(CALLER_HZ, 40, 8000)])
+        calling = asyncio.ensure_future(
+            caller.call(target, voice, [(1.5, "1")], within=90, calls=2)
+        )
+        await take_the_call(ctx, agent)
+        heard = await calling
+        [at_desk] = desk.heard()
+    assert share(at_desk, CALLER_HZ) > 0.5
+    dumps = sorted((tmp_path / "caller" / "dumps").glob("dump-*-dec.wav"), key=_mtime)
+    assert len(heard) > 0 and share(read_8k(dumps[-1]), AGENT_HZ) > 0.5  # the desk's tone
+    record = await record_of(ctx)
+    assert record is not None and record.put_through_to == desk.address

@@ -132,3 +132,21 @@ async def test_the_stack_stops_whole(stack: SoftphoneStack) -> None:
         assert (
             not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
         )
+
+
+def test_hotline_check_names_what_the_softphones_lack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hotline.channels.phone as phone
+    from hotline.core.foundation.settings import Settings
+
+    settings = Settings(
+        data_dir=tmp_path, phone_engine="baresip", phone_softphone_ws="127.0.0.1:8089"
+    )
+    monkeypatch.setattr(phone, "missing", lambda: ["/usr/bin/rtpengine"])
+    found = [line for line in phone.check_setup(settings) if "SOFTPHONE" in line]
+    assert found == [
+        f"HOTLINE_PHONE_SOFTPHONE_WS: /usr/bin/rtpengine missing (apt-get install {PACKAGES})"
+    ]
+    monkeypatch.setattr(phone, "missing", lambda: [])
+    assert not [line for line in phone.check_setup(settings) if "SOFTPHONE" in line]
