@@ -150,3 +150,16 @@ def test_hotline_check_names_what_the_softphones_lack(
     ]
     monkeypatch.setattr(phone, "missing", lambda: [])
     assert not [line for line in phone.check_setup(settings) if "SOFTPHONE" in line]
+
+
+def test_the_console_may_connect_to_the_softphone_url_only_when_softphones_run() -> None:
+    from hotline.core.shell.access_log import SECURITY_HEADERS, security_headers, softphone_origin
+
+    assert softphone_origin("", "") == ""
+    assert security_headers("") is SECURITY_HEADERS
+    origin = softphone_origin("wss://hotline.example.gov/sip", "127.0.0.1:8089")
+    assert origin == "wss://hotline.example.gov"
+    csp = security_headers(origin)["content-security-policy"]
+    assert "connect-src 'self' wss://hotline.example.gov;" in csp
+    assert "script-src" not in csp and "frame-ancestors 'none'" in csp
+    assert softphone_origin("", "127.0.0.1:8089") == "ws://127.0.0.1:8089"
