@@ -14,6 +14,7 @@ const phone = {
   caller: "",
   muted: false,
   answeredAt: null, // performance.now() when the agent answered
+  establishedAt: null, // ... when the call was set up (the browser's answer sent)
   firstAudioAt: null, // ... and when the caller was first heard
   remote: null, // AnalyserNode on what the agent hears
   local: null, // AnalyserNode on what the agent says
@@ -26,6 +27,38 @@ let session = null;
 let audio = null;
 let context = null;
 let meterTimer = null;
+let ringer = null;
+
+// The ring the agent hears while a call rings: 450 Hz, one second in five (the Chinese
+// network's ringing tone). The browser lets it sound once the agent has used the page.
+function ring(on) {
+  if (ringer) {
+    clearInterval(ringer.timer);
+    ringer.gain.disconnect();
+    ringer.osc.stop();
+    ringer = null;
+  }
+  if (!on) return;
+  try {
+    context = context || new AudioContext();
+    context.resume();
+  } catch (_err) {
+    return;
+  }
+  const osc = context.createOscillator();
+  const gain = context.createGain();
+  osc.frequency.value = 450;
+  gain.gain.value = 0;
+  osc.connect(gain).connect(context.destination);
+  osc.start();
+  const burst = () => {
+    const t = context.currentTime;
+    gain.gain.setValueAtTime(0.2, t);
+    gain.gain.setValueAtTime(0, t + 1);
+  };
+  burst();
+  ringer = { osc, gain, timer: setInterval(burst, 5000) };
+}
 
 function panel() {
   return document.getElementById("softphone");
@@ -54,6 +87,7 @@ function render() {
 
 function set(state) {
   phone.state = state;
+  ring(state === "ringing");
   render();
 }
 
@@ -112,6 +146,7 @@ function ringing(invitation) {
   phone.muted = false;
   invitation.stateChange.addListener((s) => {
     if (s === SessionState.Established) {
+      phone.establishedAt = performance.now();
       connectAudio(invitation);
       set("talking");
     } else if (s === SessionState.Terminated) {
