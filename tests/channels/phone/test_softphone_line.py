@@ -20,7 +20,7 @@ from hotline.core.foundation.settings import Settings
 from hotline.core.shell.context import AppContext
 from tests.channels.phone.test_line import db_url  # noqa: F401 (one SQLite database)
 from tests.channels.phone.test_line_queue import MENU
-from tests.channels.phone.test_softphone_stack import register
+from tests.channels.phone.test_softphone_stack import registering
 from tests.conftest import need
 from tests.sipcallers import free_udp_port
 
@@ -84,7 +84,8 @@ async def test_the_line_runs_the_stack_and_stops_it(ctx: AppContext) -> None:
             sip=("127.0.0.1", int(settings.phone_softphone_sip.rsplit(":", 1)[1])),
             ws=("127.0.0.1", ws_port),
         )
-        assert await register(where, "agent-3", given["username"], given["password"]) == 200  # type: ignore[arg-type]
+        async with registering(where, "agent-3", given["username"], given["password"]) as status:  # type: ignore[arg-type]
+            assert status == 200
     finally:
         stop.set()
         await asyncio.wait_for(line, 60)

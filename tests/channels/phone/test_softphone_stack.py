@@ -11,6 +11,7 @@ import re
 import secrets
 import socket
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 
 import pytest
@@ -65,9 +66,12 @@ def _md5(text: str) -> str:
     return hashlib.md5(text.encode()).hexdigest()
 
 
-async def register(stack: SoftphoneStack, user: str, username: str, password: str) -> int:
+@asynccontextmanager
+async def registering(
+    stack: SoftphoneStack, user: str, username: str, password: str
+) -> AsyncIterator[int]:
     """REGISTER ``user`` over the registrar's WebSocket with a digest of (username, password);
-    returns the final status."""
+    yields the final status while the connection is open (a softphone's page)."""
     from websockets.asyncio.client import connect
 
     host = f"{stack.sip[0]}:{stack.sip[1]}"
@@ -76,31 +80,42 @@ async def register(stack: SoftphoneStack, user: str, username: str, password: st
         await ws.send(_request(user, host, call_id, 1))
         first = str(await asyncio.wait_for(ws.recv(), 5))
         status = int(first.split()[1])
-        if status != 401:
-            return status
-        nonce = re.search(r'nonce="([^"]+)"', first)
-        realm = re.search(r'realm="([^"]+)"', first)
-        assert nonce and realm
-        uri = f"sip:{host}"
-        digest = _md5(
-            f"{_md5(f'{username}:{realm[1]}:{password}')}:{nonce[1]}:{_md5(f'REGISTER:{uri}')}"
-        )
-        auth = (
-            f'Authorization: Digest username="{username}", realm="{realm[1]}",'
-            f' nonce="{nonce[1]}", uri="{uri}", response="{digest}", algorithm=MD5'
-        )
-        await ws.send(_request(user, host, call_id, 2, auth))
-        return int(str(await asyncio.wait_for(ws.recv(), 5)).split()[1])
+        if status == 401:
+            nonce = re.search(r'nonce="([^"]+)"', first)
+            realm = re.search(r'realm="([^"]+)"', first)
+            assert nonce and realm
+            uri = f"sip:{host}"
+            ha1 = _md5(f"{username}:{realm[1]}:{password}")
+            digest = _md5(f"{ha1}:{nonce[1]}:{_md5(f'REGISTER:{uri}')}")
+            auth = (
+                f'Authorization: Digest username="{username}", realm="{realm[1]}",'
+                f' nonce="{nonce[1]}", uri="{uri}", response="{digest}", algorithm=MD5'
+            )
+            await ws.send(_request(user, host, call_id, 2, auth))
+            status = int(str(await asyncio.wait_for(ws.recv(), 5)).split()[1])
+        yield status
+
+
+async def register(stack: SoftphoneStack, user: str, username: str, password: str) -> int:
+    async with registering(stack, user, username, password) as status:
+        return status
 
 
 async def test_an_agent_registers_their_own_address_only(stack: SoftphoneStack) -> None:
     given = credential(SECRET, "agent-7")
     assert not await stack.registered("agent-7")
-    assert await register(stack, "agent-7", given["username"], given["password"]) == 200
-    assert await stack.registered("agent-7")
-    # the same credential does not register another agent's address
-    assert await register(stack, "agent-8", given["username"], given["password"]) == 403
-    assert not await stack.registered("agent-8")
+    async with registering(stack, "agent-7", given["username"], given["password"]) as status:
+        assert status == 200
+        assert await stack.registered("agent-7")
+        # the same credential does not register another agent's address
+        assert await register(stack, "agent-8", given["username"], given["password"]) == 403
+        assert not await stack.registered("agent-8")
+    # the page closed without saying goodbye: the agent is no longer reachable there
+    for _ in range(50):
+        if not await stack.registered("agent-7"):
+            break
+        await asyncio.sleep(0.1)
+    assert not await stack.registered("agent-7")
 
 
 async def test_expired_or_forged_credentials_are_refused(stack: SoftphoneStack) -> None:
