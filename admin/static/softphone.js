@@ -91,8 +91,38 @@ function set(state) {
   render();
 }
 
+let renewal = null;
+
+async function stopAgent() {
+  const old = ua;
+  ua = null;
+  registerer = null;
+  if (old) {
+    try {
+      await old.stop(); // unregisters first
+    } catch (_err) {
+      // gone already
+    }
+  }
+}
+
+// The credential lasts a shift: a page left open longer fetches a new one before it ends,
+// between calls.
+function renewIn(seconds) {
+  clearTimeout(renewal);
+  renewal = setTimeout(async () => {
+    if (session) {
+      renewIn(60);
+      return;
+    }
+    await stopAgent();
+    start();
+  }, seconds * 1000);
+}
+
 async function start() {
-  if (ua) return;
+  if (ua && phone.state !== "failed") return;
+  await stopAgent();
   set("registering");
   let given;
   try {
@@ -119,6 +149,8 @@ async function start() {
       onDisconnect: () => {
         set("failed");
         ua = null;
+        registerer = null;
+        setTimeout(() => ua || start(), 5000); // the registrar back: register again
       },
     },
   });
@@ -130,6 +162,7 @@ async function start() {
       else if (s === RegistererState.Unregistered && phone.state === "ready") set("failed");
     });
     await registerer.register();
+    renewIn(Math.max(60, given.ttl - 600));
   } catch (_err) {
     set("failed");
     ua = null;

@@ -286,3 +286,54 @@ async def test_an_agent_without_a_registered_softphone_gets_the_call_on_the_desk
     assert len(heard) > 0 and share(read_8k(dumps[-1]), AGENT_HZ) > 0.5  # the desk's tone
     record = await record_of(ctx)
     assert record is not None and record.put_through_to == desk.address
+
+
+def _sign_in(driver: Any, url: str) -> None:
+    from selenium.webdriver.common.by import By
+
+    driver.get(f"{url}/console/login?lang=zh_CN")
+    driver.find_element(By.ID, "username").send_keys("agent-soft")
+    driver.find_element(By.ID, "password").send_keys(PASSWORD)
+    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
+    time.sleep(1)
+
+
+STATE = "return window.hotlineSoftphone && window.hotlineSoftphone.state === '{}'"
+
+
+async def test_the_softphone_registers_again_when_the_registrar_comes_back(
+    ctx: AppContext,
+    stack: SoftphoneStack,
+    tmp_path: Path,
+    db_url: str,  # noqa: F811
+) -> None:
+    need(Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), "Chromium and chromedriver")
+    agent = await an_agent(ctx)
+    microphone = tmp_path / "agent-tone.wav"
+    soundfile.write(str(microphone), tone(AGENT_HZ, 2, 16000), 16000, subtype="PCM_16")
+    served = await asyncio.to_thread(
+        Served,
+        ctx.settings.data_dir,
+        HOTLINE_DATABASE_URL=db_url,
+        HOTLINE_SECRET_KEY=SECRET,
+        HOTLINE_PHONE_SOFTPHONE_WS=ctx.settings.phone_softphone_ws,
+        HOTLINE_PHONE_SOFTPHONE_SIP=ctx.settings.phone_softphone_sip,
+    )
+    driver = await asyncio.to_thread(chromium, tmp_path, microphone)
+    try:
+        await asyncio.to_thread(_sign_in, driver, served.url)
+        await asyncio.to_thread(wait, driver, STATE.format("ready"), 20)
+        status = await asyncio.to_thread(
+            driver.execute_script, "return document.querySelector('[data-sp=status]').textContent"
+        )
+        assert status == "可以接听来电"  # the agent's language
+        assert await stack.registered(softphone_user(agent))
+        await stack.stop()
+        await asyncio.to_thread(wait, driver, STATE.format("failed"), 20)
+        await stack.start()
+        assert not await stack.registered(softphone_user(agent))
+        await asyncio.to_thread(wait, driver, STATE.format("ready"), 20)
+        assert await stack.registered(softphone_user(agent))
+    finally:
+        await asyncio.to_thread(driver.quit)
+        await asyncio.to_thread(served.stop)
