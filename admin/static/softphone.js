@@ -28,6 +28,7 @@ let audio = null;
 let context = null;
 let meterTimer = null;
 let ringer = null;
+let clock = null;
 
 // The ring the agent hears while a call rings: 450 Hz, one second in five (the Chinese
 // network's ringing tone). The browser lets it sound once the agent has used the page.
@@ -75,6 +76,12 @@ function render() {
   p.dataset.state = phone.state;
   p.querySelector("[data-sp=status]").textContent = text(phone.state);
   p.querySelector("[data-sp=caller]").textContent = phone.caller;
+  const timer = p.querySelector("[data-sp=timer]");
+  if (timer) {
+    const secs = phone.state === "talking" ? Math.floor((performance.now() - phone.establishedAt) / 1000) : -1;
+    timer.hidden = secs < 0;
+    timer.textContent = secs < 0 ? "" : `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, "0")}`;
+  }
   p.querySelector("[data-sp=answer]").hidden = phone.state !== "ringing";
   p.querySelector("[data-sp=decline]").hidden = phone.state !== "ringing";
   p.querySelector("[data-sp=hangup]").hidden = phone.state !== "talking";
@@ -181,6 +188,8 @@ function ringing(invitation) {
     if (s === SessionState.Established) {
       phone.establishedAt = performance.now();
       connectAudio(invitation);
+      clearInterval(clock);
+      clock = setInterval(render, 1000); // the call's timer
       set("talking");
     } else if (s === SessionState.Terminated) {
       ended();
@@ -224,6 +233,7 @@ function connectAudio(s) {
 
 function ended() {
   session = null;
+  clearInterval(clock);
   clearInterval(meterTimer);
   phone.remote = null;
   phone.local = null;

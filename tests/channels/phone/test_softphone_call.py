@@ -8,6 +8,7 @@ fake microphone (440 Hz) in what the caller's baresip recorded."""
 from __future__ import annotations
 
 import asyncio
+import re
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
@@ -194,6 +195,7 @@ def agent_side(driver: Any, url: str) -> dict[str, Any]:
         time.sleep(0.2)
         peaks.append(driver.execute_script(PEAK))
     out["peaks"] = peaks
+    out["timer"] = driver.find_element(By.CSS_SELECTOR, "[data-sp=timer]").text
     out["established_ms"] = driver.execute_script(
         "const p = window.hotlineSoftphone; return p.establishedAt - p.answeredAt"
     )
@@ -246,6 +248,7 @@ async def test_the_agent_answers_in_the_browser_and_both_hear_each_other(
     assert sum(abs(hz - CALLER_HZ) < 30 for hz, _db in heard) >= len(seen["peaks"]) * 0.8, heard
     assert seen["first_audio_ms"] is not None and seen["first_audio_ms"] < 1000
     assert seen["caller_shown"] == "+8613912345678"
+    assert re.fullmatch(r"0:(0[5-9]|[1-5]\d)", seen["timer"])  # six seconds or more of listening
     assert seen["axe"] == []  # the console with its softphone panel, ready
     # the caller heard the agent: their second call (the one put through) holds the 440 Hz tone
     dumps = sorted(
