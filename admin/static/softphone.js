@@ -268,7 +268,12 @@ function mute() {
 
 function bind() {
   const p = panel();
-  if (!p || p.dataset.bound) return;
+  if (!p) {
+    // a page without the panel (signed out): this browser takes no more calls
+    if (ua && !session) stopAgent();
+    return;
+  }
+  if (p.dataset.bound) return;
   p.dataset.bound = "1";
   p.querySelector("[data-sp=connect]").addEventListener("click", start);
   p.querySelector("[data-sp=answer]").addEventListener("click", answer);

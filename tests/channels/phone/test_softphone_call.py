@@ -203,6 +203,9 @@ def agent_side(driver: Any, url: str) -> dict[str, Any]:
         "const p = window.hotlineSoftphone;"
         " return p.firstAudioAt === null ? null : p.firstAudioAt - p.answeredAt"
     )
+    driver.execute_script("document.querySelector('[data-sp=mute]').click()")
+    out["muted"] = driver.execute_script("return window.hotlineSoftphone.muted")
+    time.sleep(2.5)  # the caller hears nothing of the agent now
     driver.execute_script("document.querySelector('[data-sp=hangup]').click()")
     wait(driver, "return window.hotlineSoftphone.state === 'ready'", 10)
     return out
@@ -256,7 +259,11 @@ async def test_the_agent_answers_in_the_browser_and_both_hear_each_other(
     )
     through = read_8k(dumps[-1])
     assert len(through) > 3 * 8000
-    assert share(through, AGENT_HZ) > 0.5
+    assert share(through[: -3 * 8000], AGENT_HZ) > 0.5
+    # the agent muted for the last 2.5 s: the caller's last second is near silence
+    talking, muted = through[-6 * 8000 : -3 * 8000], through[-8000:]
+    assert seen["muted"] is True
+    assert np.sqrt(np.mean(muted**2)) < 0.1 * np.sqrt(np.mean(talking**2))
     assert share(read_8k(dumps[0]), AGENT_HZ) < 0.2  # the IVR's side did not sound like the agent
 
     record = await record_of(ctx)
@@ -304,7 +311,7 @@ def _sign_in(driver: Any, url: str) -> None:
 STATE = "return window.hotlineSoftphone && window.hotlineSoftphone.state === '{}'"
 
 
-async def test_the_softphone_registers_again_when_the_registrar_comes_back(
+async def test_the_softphone_registers_again_when_the_registrar_comes_back_and_not_after_sign_out(
     ctx: AppContext,
     stack: SoftphoneStack,
     tmp_path: Path,
@@ -337,6 +344,16 @@ async def test_the_softphone_registers_again_when_the_registrar_comes_back(
         assert not await stack.registered(softphone_user(agent))
         await asyncio.to_thread(wait, driver, STATE.format("ready"), 20)
         assert await stack.registered(softphone_user(agent))
+        # signing out (a boosted form: the same page) unregisters this browser
+        await asyncio.to_thread(
+            driver.execute_script,
+            "document.querySelector(\"form[action='/console/logout'] button\").click()",
+        )
+        for _ in range(100):
+            if not await stack.registered(softphone_user(agent)):
+                break
+            await asyncio.sleep(0.1)
+        assert not await stack.registered(softphone_user(agent))
     finally:
         await asyncio.to_thread(driver.quit)
         await asyncio.to_thread(served.stop)
