@@ -357,3 +357,60 @@ async def test_the_softphone_registers_again_when_the_registrar_comes_back_and_n
     finally:
         await asyncio.to_thread(driver.quit)
         await asyncio.to_thread(served.stop)
+
+
+def answer_then_vanish(driver: Any, url: str) -> float:
+    """The agent answers, talks two seconds, and the browser is gone (closed without hanging up).
+    Returns the moment it went (time.monotonic)."""
+    _sign_in(driver, url)
+    driver.get(f"{url}/console/queue")
+    wait(driver, STATE.format("ready"), 20)
+    pick = "document.querySelector(\"form[action$='/pick'] button\")"
+    deadline = time.monotonic() + 60
+    while not driver.execute_script(f"return {pick}"):
+        assert time.monotonic() < deadline, "no call waited in the queue"
+        time.sleep(1)
+        driver.get(f"{url}/console/queue")
+        wait(driver, STATE.format("ready"), 20)
+    driver.execute_script(f"{pick}.click()")
+    wait(driver, STATE.format("ringing"), 20)
+    driver.execute_script("document.querySelector('[data-sp=answer]').click()")
+    wait(driver, STATE.format("talking"), 10)
+    time.sleep(2)
+    driver.quit()
+    return time.monotonic()
+
+
+async def test_a_browser_gone_mid_call_ends_the_call_for_the_caller(
+    ctx: AppContext,
+    line: tuple[str, Ivr, PromptBook],
+    tmp_path: Path,
+    db_url: str,  # noqa: F811
+) -> None:
+    need(Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), "Chromium and chromedriver")
+    target, _ivr, _book = line
+    await an_agent(ctx)
+    microphone = tmp_path / "agent-tone.wav"
+    soundfile.write(str(microphone), tone(AGENT_HZ, 10, 16000), 16000, subtype="PCM_16")
+    served = await asyncio.to_thread(
+        Served,
+        ctx.settings.data_dir,
+        HOTLINE_DATABASE_URL=db_url,
+        HOTLINE_SECRET_KEY=SECRET,
+        HOTLINE_PHONE_SOFTPHONE_WS=ctx.settings.phone_softphone_ws,
+        HOTLINE_PHONE_SOFTPHONE_SIP=ctx.settings.phone_softphone_sip,
+    )
+    driver = await asyncio.to_thread(chromium, tmp_path, microphone)
+    try:
+        caller = BaresipCaller(tmp_path / "caller", "+8613912345678")
+        voice = tone(CALLER_HZ, 90, 8000)  # the caller would stay 90 s
+        calling = asyncio.ensure_future(
+            caller.call(target, voice, [(1.5, "1")], within=150, calls=2)
+        )
+        gone = await asyncio.to_thread(answer_then_vanish, driver, served.url)
+        await asyncio.wait_for(calling, 15)  # the caller's call ended, not 80 s of silence
+        ended = time.monotonic() - gone
+    finally:
+        await asyncio.to_thread(served.stop)
+    print(f"the caller's call ended {ended:.2f} s after the browser went")
+    assert ended < 10
