@@ -24,6 +24,8 @@ from .engine import Engine
 from .ivr import Ivr
 from .menu import MenuError, MenuFile, load_menu, menu_path
 from .prompts import ESPEAK, PromptBook
+from .softphone import SOFTPHONE_ROUTES, make_stack
+from .stack import PACKAGES, SoftphoneStack, missing
 
 log = logging.getLogger("hotline.channels.phone")
 
@@ -40,9 +42,12 @@ def make_engine(ctx: AppContext) -> Engine:
     )
 
 
-async def open_line(ctx: AppContext, engine: Engine) -> Ivr:
+async def open_line(
+    ctx: AppContext, engine: Engine, softphones: SoftphoneStack | None = None
+) -> Ivr:
     """Start ``engine`` with the IVR on it: the site's menu, its prompts rendered (cached)
-    before the first call, and the kernel's desk. The caller stops the engine."""
+    before the first call, and the kernel's desk (which puts callers through to the agents'
+    ``softphones`` when they are registered there). The caller stops the engine."""
     settings = ctx.settings
     menus = MenuFile(settings.data_dir)
     menu = menus.current()
@@ -63,7 +68,7 @@ async def open_line(ctx: AppContext, engine: Engine) -> Ivr:
         engine,
         menu,
         prompts,
-        KernelDesk(ctx),
+        KernelDesk(ctx, softphones),
         say,
         settings.data_dir / "phone" / "recordings",
         reload=menus.current,
@@ -73,7 +78,12 @@ async def open_line(ctx: AppContext, engine: Engine) -> Ivr:
 
 
 async def keep_line(
-    ctx: AppContext, make: Callable[[], Engine], stop: asyncio.Event, *, backoff: float = 1.0
+    ctx: AppContext,
+    make: Callable[[], Engine],
+    stop: asyncio.Event,
+    *,
+    backoff: float = 1.0,
+    softphones: SoftphoneStack | None = None,
 ) -> None:
     """The phone line until ``stop``: an engine from ``make`` with the IVR on it, and a new one
     whenever the engine fails (its calls ended as faults: waiting callers are called back, every
@@ -83,7 +93,7 @@ async def keep_line(
     while not stop.is_set():
         engine = make()
         try:
-            await open_line(ctx, engine)
+            await open_line(ctx, engine, softphones)
         except Exception:
             log.exception("the phone line did not start; trying again in %.0f s", delay)
             await engine.stop()
@@ -107,13 +117,27 @@ async def keep_line(
 
 
 async def run_line(ctx: AppContext, stop: asyncio.Event) -> None:
-    """Listener: the phone line, until ``stop``."""
-    await keep_line(ctx, lambda: make_engine(ctx), stop)
+    """Listener: the phone line, until ``stop``; with the agents' softphone stack beside it
+    when the site runs softphones (``HOTLINE_PHONE_SOFTPHONE_WS``)."""
+    stack = None
+    if ctx.settings.phone_softphone_ws:
+        stack = make_stack(ctx.settings, ctx.secret_key)
+        try:
+            await stack.start()
+        except Exception:
+            log.exception("the softphone stack did not start; calls go to desk phones only")
+            stack = None
+    try:
+        await keep_line(ctx, lambda: make_engine(ctx), stop, softphones=stack)
+    finally:
+        if stack is not None:
+            await stack.stop()
+            stack.discard()
 
 
 @hookimpl
 def register_console_routes(ctx: AppContext) -> Sequence[Any]:
-    return CONSOLE_ROUTES
+    return [*CONSOLE_ROUTES, *SOFTPHONE_ROUTES]
 
 
 @hookimpl
@@ -139,4 +163,9 @@ def check_setup(settings: Settings) -> Sequence[str]:
         found.append("HOTLINE_PHONE_ENGINE: espeak-ng is missing (apt-get install espeak-ng)")
     if settings.phone_engine == "baresip" and not shutil.which("baresip"):
         found.append("HOTLINE_PHONE_ENGINE: baresip is missing (apt-get install baresip)")
+    if settings.phone_softphone_ws and missing():
+        found.append(
+            f"HOTLINE_PHONE_SOFTPHONE_WS: {', '.join(missing())} missing"
+            f" (apt-get install {PACKAGES})"
+        )
     return found

@@ -25,6 +25,8 @@ from hotline.core.storage.models.axd import CallRecord, QueueItem
 
 from . import texts
 from .ivr import Caller
+from .softphone import softphone_user
+from .stack import SoftphoneStack
 from .waiting import CallDetail, Place
 
 log = logging.getLogger("hotline.channels.phone")
@@ -35,8 +37,9 @@ SPEECH_LANGUAGES = ("zh_CN", "en")
 
 
 class KernelDesk:
-    def __init__(self, ctx: AppContext) -> None:
+    def __init__(self, ctx: AppContext, softphones: SoftphoneStack | None = None) -> None:
         self.ctx = ctx
+        self.softphones = softphones
 
     def _text(self, language: str, message: str) -> str:
         return self.ctx.catalogs.get(language).gettext(message)
@@ -184,6 +187,16 @@ class KernelDesk:
             log.warning("the call-back request waits for the next sweep of the queue")
 
     async def put_through(self, item_id: int) -> tuple[int, str] | None:
+        """To the agent's browser softphone when it is registered, else their desk phone."""
+        if self.softphones is not None:
+            async with self.ctx.db.session() as session:
+                agent = await session.scalar(
+                    select(QueueItem.agent_id).where(QueueItem.id == item_id)
+                )
+            user = softphone_user(agent) if agent is not None else ""
+            if user and await self.softphones.registered(user):
+                address = self.softphones.aor(user)
+                return await calls.put_through(self.ctx, item_id, address=address)
         return await calls.put_through(self.ctx, item_id)
 
     async def answered(self, item_id: int, caller: Caller) -> int | None:

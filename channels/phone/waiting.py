@@ -6,7 +6,8 @@ music on hold; after every ``announce_seconds`` of music the place and wait are 
 queue for a voicemail (the menu's fallback step), key 2 for a call back; hanging up abandons
 the call (the desk makes a call-back request when the number is known and the site wants it).
 An agent taking the call is seen by asking the desk every ``check_seconds``. When the agent has
-a desk phone, the caller is put through to it at once (a blind transfer, SIP REFER: the
+a phone (their browser softphone when registered, else a desk phone), the caller is put through
+to it at once (a blind transfer, SIP REFER: the
 caller's side calls the agent's phone; the item stays the agent's until they finish it in the
 console). Otherwise, or when the transfer is refused, the caller is told that this agent will
 call them back, and the agent gets that call-back request (the desk's ``answered``). Outside
@@ -65,7 +66,7 @@ class CallDetail:
     wait_seconds: float | None = None
     ended_at: datetime | None = None
     hung_up_by: str = ""  # caller, line (the IVR ended it), transfer, fault (the engine failed)
-    put_through_to: str | None = None  # the agent's desk phone
+    put_through_to: str | None = None  # the agent's softphone or desk phone
 
 
 class QueueDesk(Protocol):
@@ -240,7 +241,7 @@ class Waiting:
         await self._call_back(call, wait)
 
     async def _put_through(self, call: Call, wait: Wait, phone: str) -> None:
-        """The caller's side is asked to call the agent's desk phone at once (a blind transfer:
+        """The caller's side is asked to call the agent's phone at once (a blind transfer:
         the caller hears their phone ring the agent's; no announcement first, which cost three
         seconds of the agent's time per call); our leg ends once it has (or after
         ``TRANSFER_SECONDS``). Refused: the agent calls back."""

@@ -208,11 +208,13 @@ def live_calls(session: Session) -> list[LiveCall]:
     ]
 
 
-async def put_through(ctx: AppContext, item_id: int) -> tuple[int, str] | None:
-    """An agent took the call item and has a desk phone: the call is answered (``outcome``) and
-    the item stays the agent's, taking them whole, until they finish it in the console (then
-    wrap-up, as for every medium). Returns (agent, desk phone), or None: no desk phone, or the
-    item is not taken."""
+async def put_through(
+    ctx: AppContext, item_id: int, address: str | None = None
+) -> tuple[int, str] | None:
+    """An agent took the call item and has a phone (``address``, their softphone, or else the
+    desk phone on their profile): the call is answered (``outcome``) and the item stays the
+    agent's, taking them whole, until they finish it in the console (then wrap-up, as for
+    every medium). Returns (agent, phone), or None: no phone, or the item is not taken."""
 
     def write(session: Session) -> tuple[int, str] | None:
         item = session.scalar(
@@ -222,7 +224,7 @@ async def put_through(ctx: AppContext, item_id: int) -> tuple[int, str] | None:
         )
         if item is None or item.agent_id is None:
             return None
-        phone = session.scalar(
+        phone = address or session.scalar(
             select(AgentPresence.desk_phone).where(AgentPresence.user_id == item.agent_id)
         )
         if not phone:

@@ -113,6 +113,29 @@ class ChannelSettings(BaseSettings):
         description="the numbers the line answers (the called number in the SIP request),"
         " comma-separated",
     )
+    phone_softphone_ws: str = Field(
+        "",
+        description="where the agents' browser softphones reach the registrar (Kamailio, SIP over"
+        " WebSocket; address:port); empty: no softphones, calls go to desk phones only",
+    )
+    phone_softphone_url: str = Field(
+        "",
+        description="the WebSocket URL the agents' browsers open (e.g. wss://... behind the"
+        " site's TLS proxy); empty: ws://<phone_softphone_ws>",
+    )
+    phone_softphone_sip: str = Field(
+        "127.0.0.1:5070",
+        description="where the softphones' registrar takes the callers the line puts through"
+        " (SIP over UDP, address:port)",
+    )
+    phone_media_address: str = Field(
+        "127.0.0.1",
+        description="the address the media relay (rtpengine) uses, reached by callers' phones"
+        " and agents' browsers",
+    )
+    phone_media_ports: str = Field(
+        "40000-40999", description="the media relay's UDP port range (first-last)"
+    )
     phone_abandoned_callback: bool = Field(
         True,
         description="a caller who hangs up while waiting for an agent, with a known number,"

@@ -16,6 +16,7 @@ from __future__ import annotations
 import logging
 import time
 import uuid
+from urllib.parse import urlsplit
 
 from litestar.datastructures import MutableScopeHeaders
 from litestar.types import (
@@ -59,7 +60,28 @@ def is_private(path: str) -> bool:
     return path.startswith(PRIVATE_PREFIXES)
 
 
-def with_request_context(app: ASGIApp, faults: FaultLog) -> ASGIApp:
+def softphone_origin(url: str, listen: str) -> str:
+    """The origin the agents' softphones open their WebSocket to, if the site runs them."""
+    if not listen:
+        return ""
+    parts = urlsplit(url or f"ws://{listen}")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
+def security_headers(connect_src: str = "") -> dict[str, str]:
+    """The headers every answer carries; ``connect_src``: one more origin the pages may open
+    connections to (the agents' softphone registrar, a WebSocket on its own port)."""
+    if not connect_src:
+        return SECURITY_HEADERS
+    csp = SECURITY_HEADERS["content-security-policy"].replace(
+        "default-src 'self';", f"default-src 'self'; connect-src 'self' {connect_src};", 1
+    )
+    return {**SECURITY_HEADERS, "content-security-policy": csp}
+
+
+def with_request_context(app: ASGIApp, faults: FaultLog, connect_src: str = "") -> ASGIApp:
+    security = security_headers(connect_src)
+
     async def handler(scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":  # type: ignore[comparison-overlap]
             await app(scope, receive, send)
@@ -77,7 +99,7 @@ def with_request_context(app: ASGIApp, faults: FaultLog) -> ASGIApp:
                 sent["status"] = message["status"]
                 headers = MutableScopeHeaders.from_message(message)
                 headers["x-request-id"] = rid
-                for key, value in SECURITY_HEADERS.items():
+                for key, value in security.items():
                     if key not in headers:
                         headers[key] = value
                 if private:

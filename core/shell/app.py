@@ -26,7 +26,7 @@ from sqlalchemy.orm import configure_mappers
 
 from hotline.core.foundation.settings import Settings, ensure_secret_key
 from hotline.core.intake.submission import IntakeRefused
-from hotline.core.shell.access_log import with_request_context
+from hotline.core.shell.access_log import softphone_origin, with_request_context
 from hotline.core.shell.context import AppContext, Kernel
 from hotline.core.shell.errors import (
     http_exception_handler,
@@ -184,7 +184,11 @@ def create_app(
     app.state.ctx = ctx
     app.state.faults = faults = FaultLog()
     # Outside Litestar's own exception handling, so it sees every answer (see core.shell.access_log).
-    app.asgi_handler = with_request_context(app.asgi_handler, faults)
+    app.asgi_handler = with_request_context(
+        app.asgi_handler,
+        faults,
+        connect_src=softphone_origin(settings.phone_softphone_url, settings.phone_softphone_ws),
+    )
     app.state.kernel = kernel
     app.state.jinja = make_environment(ctx)
     return app

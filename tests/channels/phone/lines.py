@@ -12,13 +12,16 @@ from hotline.channels.phone.baresip import BaresipEngine
 from hotline.channels.phone.baresip_process import baresip_available
 from hotline.channels.phone.ivr import Ivr
 from hotline.channels.phone.prompts import PromptBook
+from hotline.channels.phone.stack import SoftphoneStack
 from hotline.core.shell.context import AppContext
 from tests.conftest import need
 from tests.sipcallers import free_udp_port, sipp_available
 
 
 @asynccontextmanager
-async def line_with(ctx: AppContext, menu: str) -> AsyncIterator[tuple[str, Ivr, PromptBook]]:
+async def line_with(
+    ctx: AppContext, menu: str, softphones: SoftphoneStack | None = None
+) -> AsyncIterator[tuple[str, Ivr, PromptBook]]:
     """(the line's address, its IVR, its prompts), the line stopped afterwards."""
     need(baresip_available(), "baresip (Debian packages baresip, gstreamer1.0-plugins-good)")
     need(sipp_available(), "SIPp (Debian package sip-tester)")
@@ -28,7 +31,7 @@ async def line_with(ctx: AppContext, menu: str) -> AsyncIterator[tuple[str, Ivr,
     port = free_udp_port()
     base = 30000 + port % 20 * 1000
     engine = BaresipEngine("127.0.0.1", port, rtp_ports=(base, base + 999), work_dir=data / "phone")
-    ivr = await open_line(ctx, engine)
+    ivr = await open_line(ctx, engine, softphones)
     try:
         yield f"127.0.0.1:{port}", ivr, PromptBook(data)
     finally:

@@ -1,0 +1,291 @@
+// The agent's browser softphone (SIP.js over WebSocket to the hotline's registrar).
+// A module: evaluated once per page; the console's boosted navigations replace the panel, so
+// every settle re-binds the new panel to the one user agent, which keeps registered and keeps
+// its call. Texts come from the panel's data-t-* attributes (the console's catalogs).
+import {
+  Registerer,
+  RegistererState,
+  SessionState,
+  UserAgent,
+} from "/static/console/vendor/sip.js-0.21.2/lib/index.js";
+
+const phone = {
+  state: "off", // off, registering, ready, ringing, talking, failed
+  caller: "",
+  muted: false,
+  answeredAt: null, // performance.now() when the agent answered
+  establishedAt: null, // ... when the call was set up (the browser's answer sent)
+  firstAudioAt: null, // ... and when the caller was first heard
+  remote: null, // AnalyserNode on what the agent hears
+  local: null, // AnalyserNode on what the agent says
+};
+window.hotlineSoftphone = phone; // read by the level meter, and by the end-to-end test
+
+let ua = null;
+let registerer = null;
+let session = null;
+let audio = null;
+let context = null;
+let meterTimer = null;
+let ringer = null;
+let clock = null;
+
+// The ring the agent hears while a call rings: 450 Hz, one second in five (the Chinese
+// network's ringing tone). The browser lets it sound once the agent has used the page.
+function ring(on) {
+  if (ringer) {
+    clearInterval(ringer.timer);
+    ringer.gain.disconnect();
+    ringer.osc.stop();
+    ringer = null;
+  }
+  if (!on) return;
+  try {
+    context = context || new AudioContext();
+    context.resume();
+  } catch (_err) {
+    return;
+  }
+  const osc = context.createOscillator();
+  const gain = context.createGain();
+  osc.frequency.value = 450;
+  gain.gain.value = 0;
+  osc.connect(gain).connect(context.destination);
+  osc.start();
+  const burst = () => {
+    const t = context.currentTime;
+    gain.gain.setValueAtTime(0.2, t);
+    gain.gain.setValueAtTime(0, t + 1);
+  };
+  burst();
+  ringer = { osc, gain, timer: setInterval(burst, 5000) };
+}
+
+function panel() {
+  return document.getElementById("softphone");
+}
+
+function text(key) {
+  const p = panel();
+  return (p && p.dataset["t" + key[0].toUpperCase() + key.slice(1)]) || key;
+}
+
+function render() {
+  const p = panel();
+  if (!p) return;
+  p.dataset.state = phone.state;
+  p.querySelector("[data-sp=status]").textContent = text(phone.state);
+  p.querySelector("[data-sp=caller]").textContent = phone.caller;
+  const timer = p.querySelector("[data-sp=timer]");
+  if (timer) {
+    const secs = phone.state === "talking" ? Math.floor((performance.now() - phone.establishedAt) / 1000) : -1;
+    timer.hidden = secs < 0;
+    timer.textContent = secs < 0 ? "" : `${Math.floor(secs / 60)}:${String(secs % 60).padStart(2, "0")}`;
+  }
+  p.querySelector("[data-sp=answer]").hidden = phone.state !== "ringing";
+  p.querySelector("[data-sp=decline]").hidden = phone.state !== "ringing";
+  p.querySelector("[data-sp=hangup]").hidden = phone.state !== "talking";
+  const mute = p.querySelector("[data-sp=mute]");
+  mute.hidden = phone.state !== "talking";
+  mute.setAttribute("aria-pressed", phone.muted ? "true" : "false");
+  mute.textContent = phone.muted ? text("unmute") : text("mute");
+  p.querySelector("[data-sp=connect]").hidden = !(phone.state === "off" || phone.state === "failed");
+}
+
+function set(state) {
+  phone.state = state;
+  ring(state === "ringing");
+  render();
+}
+
+let renewal = null;
+
+async function stopAgent() {
+  const old = ua;
+  ua = null;
+  registerer = null;
+  if (old) {
+    try {
+      await old.stop(); // unregisters first
+    } catch (_err) {
+      // gone already
+    }
+  }
+}
+
+// The credential lasts a shift: a page left open longer fetches a new one before it ends,
+// between calls.
+function renewIn(seconds) {
+  clearTimeout(renewal);
+  renewal = setTimeout(async () => {
+    if (session) {
+      renewIn(60);
+      return;
+    }
+    await stopAgent();
+    start();
+  }, seconds * 1000);
+}
+
+async function start() {
+  if (ua && phone.state !== "failed") return;
+  await stopAgent();
+  set("registering");
+  let given;
+  try {
+    const answer = await fetch(panel().dataset.credentials, { credentials: "same-origin" });
+    if (!answer.ok) throw new Error(String(answer.status));
+    given = await answer.json();
+  } catch (_err) {
+    set("failed");
+    return;
+  }
+  ua = new UserAgent({
+    uri: UserAgent.makeURI(given.aor),
+    authorizationUsername: given.username,
+    authorizationPassword: given.password,
+    transportOptions: { server: given.url, traceSip: false },
+    logLevel: "warn",
+    sessionDescriptionHandlerFactoryOptions: {
+      // no STUN: the relay's address is reachable from the agents' network
+      peerConnectionConfiguration: { iceServers: [] },
+      iceGatheringTimeout: 500,
+    },
+    delegate: {
+      onInvite: ringing,
+      onDisconnect: () => {
+        set("failed");
+        ua = null;
+        registerer = null;
+        setTimeout(() => ua || start(), 5000); // the registrar back: register again
+      },
+    },
+  });
+  try {
+    await ua.start();
+    registerer = new Registerer(ua, { expires: 300 });
+    registerer.stateChange.addListener((s) => {
+      if (s === RegistererState.Registered) set(session ? phone.state : "ready");
+      else if (s === RegistererState.Unregistered && phone.state === "ready") set("failed");
+    });
+    await registerer.register();
+    renewIn(Math.max(60, given.ttl - 600));
+  } catch (_err) {
+    set("failed");
+    ua = null;
+  }
+}
+
+function ringing(invitation) {
+  if (session) {
+    invitation.reject({ statusCode: 486 }); // busy: one call at a time
+    return;
+  }
+  session = invitation;
+  phone.caller = invitation.remoteIdentity.uri.user || "";
+  phone.muted = false;
+  invitation.stateChange.addListener((s) => {
+    if (s === SessionState.Established) {
+      phone.establishedAt = performance.now();
+      connectAudio(invitation);
+      clearInterval(clock);
+      clock = setInterval(render, 1000); // the call's timer
+      set("talking");
+    } else if (s === SessionState.Terminated) {
+      ended();
+    }
+  });
+  set("ringing");
+}
+
+function connectAudio(s) {
+  const pc = s.sessionDescriptionHandler.peerConnection;
+  const remote = new MediaStream();
+  pc.getReceivers().forEach((r) => r.track && remote.addTrack(r.track));
+  audio = audio || new Audio();
+  audio.autoplay = true;
+  audio.srcObject = remote;
+  audio.play().catch(() => {});
+  context = context || new AudioContext();
+  context.resume();
+  phone.remote = context.createAnalyser();
+  phone.remote.fftSize = 4096;
+  context.createMediaStreamSource(remote).connect(phone.remote);
+  const sender = pc.getSenders().find((x) => x.track);
+  if (sender) {
+    phone.local = context.createAnalyser();
+    phone.local.fftSize = 4096;
+    context.createMediaStreamSource(new MediaStream([sender.track])).connect(phone.local);
+  }
+  const samples = new Float32Array(phone.remote.fftSize);
+  clearInterval(meterTimer);
+  meterTimer = setInterval(() => {
+    if (!phone.remote) return;
+    phone.remote.getFloatTimeDomainData(samples);
+    let sum = 0;
+    for (const v of samples) sum += v * v;
+    const level = Math.sqrt(sum / samples.length);
+    if (level > 0.01 && phone.firstAudioAt === null) phone.firstAudioAt = performance.now();
+    const bar = panel() && panel().querySelector("[data-sp=level]");
+    if (bar) bar.value = Math.min(1, level * 4);
+  }, 20);
+}
+
+function ended() {
+  session = null;
+  clearInterval(clock);
+  clearInterval(meterTimer);
+  phone.remote = null;
+  phone.local = null;
+  phone.caller = "";
+  phone.muted = false;
+  if (audio) audio.srcObject = null;
+  set(registerer && registerer.state === RegistererState.Registered ? "ready" : "failed");
+}
+
+function answer() {
+  if (!session || phone.state !== "ringing") return;
+  phone.answeredAt = performance.now();
+  phone.firstAudioAt = null;
+  context = context || new AudioContext(); // made in the click: the browser lets it play
+  session.accept({
+    sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } },
+  });
+}
+
+function hangup() {
+  if (!session) return;
+  if (session.state === SessionState.Established) session.bye();
+  else if (phone.state === "ringing") session.reject();
+}
+
+function mute() {
+  if (!session || !session.sessionDescriptionHandler) return;
+  phone.muted = !phone.muted;
+  session.sessionDescriptionHandler.enableSenderTracks(!phone.muted);
+  render();
+}
+
+function bind() {
+  const p = panel();
+  if (!p) {
+    // a page without the panel (signed out): this browser takes no more calls
+    if (ua && !session) stopAgent();
+    return;
+  }
+  if (p.dataset.bound) return;
+  p.dataset.bound = "1";
+  p.querySelector("[data-sp=connect]").addEventListener("click", start);
+  p.querySelector("[data-sp=answer]").addEventListener("click", answer);
+  p.querySelector("[data-sp=decline]").addEventListener("click", hangup);
+  p.querySelector("[data-sp=hangup]").addEventListener("click", hangup);
+  p.querySelector("[data-sp=mute]").addEventListener("click", mute);
+  render();
+  if (!ua && p.dataset.autostart === "true") start();
+}
+
+document.addEventListener("htmx:afterSettle", bind);
+window.addEventListener("pagehide", () => {
+  if (registerer) registerer.unregister().catch(() => {});
+});
+bind();

@@ -1,0 +1,77 @@
+"""The agents' browser softphones: each agent's address on the registrar (``agent-<id>``), the
+short-lived credential the console hands the signed-in agent's browser (auth_ephemeral's
+``<expiry>:<user>`` and base64(HMAC-SHA1(secret, username)); Kamailio checks it with the
+shared secret alone, and that it registers this agent's address only), and the stack made from
+the settings. The secret is derived from the hotline's secret key; it never reaches a browser."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import time
+from typing import Any
+
+from litestar import Request, Response, get
+from litestar.exceptions import NotFoundException
+
+from hotline.admin.guards import ctx_of, requires
+from hotline.core.foundation.settings import Settings
+from hotline.core.people.permissions import Permission
+
+from .stack import SoftphoneStack, address
+
+Req = Request[Any, Any, Any]
+TTL = 12 * 3600  # a shift: a page left open longer asks for a new one at its next registration
+
+
+def softphone_user(agent_id: int) -> str:
+    return f"agent-{agent_id}"
+
+
+def registrar_secret(secret_key: str) -> str:
+    return hmac.new(secret_key.encode(), b"hotline softphone registrar", hashlib.sha256).hexdigest()
+
+
+def credential(
+    secret: str, user: str, *, ttl: int = TTL, now: float | None = None
+) -> dict[str, Any]:
+    expires = int((now if now is not None else time.time()) + ttl)
+    username = f"{expires}:{user}"
+    digest = hmac.new(secret.encode(), username.encode(), hashlib.sha1).digest()
+    return {"username": username, "password": base64.b64encode(digest).decode(), "ttl": ttl}
+
+
+def websocket_url(settings: Settings) -> str:
+    if settings.phone_softphone_url:
+        return settings.phone_softphone_url
+    host, port = address(settings.phone_softphone_ws, 8089)
+    return f"ws://{host}:{port}"
+
+
+def make_stack(settings: Settings, secret_key: str) -> SoftphoneStack:
+    first, _, last = settings.phone_media_ports.partition("-")
+    return SoftphoneStack(
+        sip=address(settings.phone_softphone_sip, 5070),
+        ws=address(settings.phone_softphone_ws, 8089),
+        media=settings.phone_media_address,
+        ports=(int(first), int(last or first)),
+        secret=registrar_secret(secret_key),
+        work_dir=settings.data_dir / "phone",
+    )
+
+
+@get("/console/softphone", guards=[requires(Permission.QUEUE_WORK)], cache=False)
+async def softphone_credential(request: Req) -> Response[dict[str, Any]]:
+    """The signed-in agent's softphone: where to register, as whom, with what (JSON)."""
+    ctx = ctx_of(request)
+    if not ctx.settings.phone_softphone_ws:
+        raise NotFoundException()
+    user = softphone_user(request.scope["state"]["user"].id)
+    host, _ = address(ctx.settings.phone_softphone_sip, 5070)
+    found = credential(registrar_secret(ctx.secret_key), user)
+    body = {**found, "url": websocket_url(ctx.settings), "aor": f"sip:{user}@{host}"}
+    return Response(body, headers={"Cache-Control": "no-store"})
+
+
+SOFTPHONE_ROUTES = [softphone_credential]

@@ -1,0 +1,243 @@
+"""The agents' softphone stack beside the line's engine: Kamailio (registrar; SIP over WebSocket
+for the browsers) and rtpengine (media relay in userspace: plain RTP/PCMU on the caller's side,
+ICE and DTLS-SRTP on the browser's), both child processes with a configuration written from the
+hotline's settings into a throw-away folder under the data dir. The line asks Kamailio (its
+JSON-RPC socket in that folder) whether an agent's softphone is registered; the console hands
+each agent a short-lived credential (``softphone.credential``) that Kamailio checks with the
+shared secret alone (auth_ephemeral). See README.md."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import os
+import secrets
+import shutil
+import signal
+import socket
+import string
+import tempfile
+from dataclasses import dataclass, field
+from pathlib import Path
+
+log = logging.getLogger("hotline.channels.phone.stack")
+
+KAMAILIO = "/usr/sbin/kamailio"
+RTPENGINE = "/usr/bin/rtpengine"
+MODULES = Path("/usr/lib/x86_64-linux-gnu/kamailio/modules")
+NEEDED = ("websocket", "auth_ephemeral", "rtpengine", "jsonrpcs", "xhttp", "nathelper")
+PACKAGES = "kamailio kamailio-websocket-modules kamailio-autheph-modules rtpengine-daemon"
+TEMPLATE = Path(__file__).with_name("kamailio.cfg.in")
+
+
+def module_path() -> Path:
+    found = sorted(Path("/usr/lib").glob("*/kamailio/modules"))
+    return found[0] if found else MODULES
+
+
+def missing() -> list[str]:
+    """What of the stack is not installed here (empty: all of it)."""
+    gone = [p for p in (KAMAILIO, RTPENGINE) if not Path(p).exists()]
+    mods = module_path()
+    gone += [f"kamailio module {m}" for m in NEEDED if not (mods / f"{m}.so").exists()]
+    return gone
+
+
+def address(value: str, default_port: int) -> tuple[str, int]:
+    host, _, port = value.rpartition(":")
+    return (host or "127.0.0.1", int(port) if port else default_port)
+
+
+def _free_udp_port(host: str) -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind((host, 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class SoftphoneStack:
+    """Kamailio and rtpengine for the agents' browsers. ``sip``: where the line's callers are
+    sent (UDP); ``ws``: where browsers open their WebSocket; ``media``: the address both sides
+    send media to, ``ports`` its range."""
+
+    sip: tuple[str, int]
+    ws: tuple[str, int]
+    media: str
+    ports: tuple[int, int]
+    secret: str
+    work_dir: Path | None = None
+    debug: int = 1
+    dir: Path = field(init=False)
+    sockets: Path = field(init=False)
+    _procs: list[asyncio.subprocess.Process] = field(default_factory=list, init=False)
+    _logs: list[asyncio.Task[None]] = field(default_factory=list, init=False)
+
+    def aor(self, user: str) -> str:
+        """Where the line sends a caller for ``user``'s softphone."""
+        return f"sip:{user}@{self.sip[0]}:{self.sip[1]}"
+
+    def _config(self, ng_port: int) -> str:
+        values = {
+            "debug": self.debug,
+            "sip_host": self.sip[0],
+            "sip_port": self.sip[1],
+            "ws_host": self.ws[0],
+            "ws_port": self.ws[1],
+            "module_path": f"{module_path()}/",
+            "rpc_socket": str(self.sockets / "rpc.sock"),
+            "secret": self.secret,
+            "ng_port": ng_port,
+        }
+        return string.Template(TEMPLATE.read_text()).substitute(values)
+
+    async def start(self) -> None:
+        if self.work_dir is not None:
+            self.work_dir.mkdir(parents=True, exist_ok=True)
+        self.dir = Path(tempfile.mkdtemp(prefix="softphones-", dir=self.work_dir))
+        # the control sockets where a Unix socket's path fits (108 bytes), private to us
+        self.sockets = Path(tempfile.mkdtemp(prefix="hotline-sip-"))
+        ng_port = _free_udp_port("127.0.0.1")
+        cfg = self.dir / "kamailio.cfg"
+        cfg.write_text(self._config(ng_port))
+        cfg.chmod(0o600)  # it holds the shared secret
+        try:
+            await self._spawn(
+                "rtpengine",
+                RTPENGINE,
+                "--config-file=none",
+                "--foreground",
+                "--log-stderr",
+                "--table=-1",
+                f"--interface={self.media}",
+                f"--listen-ng=127.0.0.1:{ng_port}",
+                f"--port-min={self.ports[0]}",
+                f"--port-max={self.ports[1]}",
+                "--num-threads=2",
+                "--delete-delay=0",
+                f"--log-level={4 + 2 * (self.debug > 1)}",
+            )
+            # Kamailio sets aside a relay that does not answer its first ping
+            await self._rtpengine_ready(ng_port)
+            await self._spawn(
+                "kamailio",
+                KAMAILIO,
+                "-DD",
+                "-E",
+                "-f",
+                str(cfg),
+                "-Y",
+                str(self.dir),
+                "-w",
+                str(self.dir),
+                "-m",
+                "64",
+                "-M",
+                "8",
+            )
+            await self._ready()
+        except BaseException:
+            await self.stop()
+            raise
+
+    async def _spawn(self, name: str, *cmd: str) -> None:
+        proc = await asyncio.create_subprocess_exec(
+            *cmd,
+            stdin=asyncio.subprocess.DEVNULL,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.STDOUT,
+            start_new_session=True,
+        )
+        self._procs.append(proc)
+        self._logs.append(asyncio.create_task(self._log(name, proc)))
+
+    async def _log(self, name: str, proc: asyncio.subprocess.Process) -> None:
+        assert proc.stdout is not None
+        with (self.dir / f"{name}.log").open("ab") as out:
+            while line := await proc.stdout.readline():
+                out.write(line)  # SIP addresses are agents' and the line's, not callers' numbers
+                out.flush()
+
+    async def _rtpengine_ready(self, port: int, within: float = 10.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while not await asyncio.to_thread(self._ping, port):
+            if self._procs[0].returncode is not None or loop.time() > deadline:
+                raise RuntimeError(f"rtpengine did not start; see {self.dir}")
+            await asyncio.sleep(0.1)
+
+    @staticmethod
+    def _ping(port: int) -> bool:
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+            s.settimeout(0.3)
+            try:
+                s.sendto(b"ready d7:command4:pinge", ("127.0.0.1", port))
+                return b"pong" in s.recv(4096)
+            except OSError:
+                return False
+
+    async def _ready(self, within: float = 15.0) -> None:
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + within
+        while True:
+            for proc in self._procs:
+                if proc.returncode is not None:
+                    raise RuntimeError(
+                        f"the softphone stack exited ({proc.returncode}); see {self.dir}"
+                    )
+            with contextlib.suppress(OSError, TimeoutError, ValueError):
+                if await self.rpc("core.version") is not None:
+                    return
+            if loop.time() > deadline:
+                raise RuntimeError(f"the softphone stack did not start; see {self.dir}")
+            await asyncio.sleep(0.1)
+
+    async def rpc(self, method: str, *params: str) -> object:
+        """Kamailio's JSON-RPC over its datagram socket: the result, None for an error."""
+        return await asyncio.to_thread(self._rpc, method, list(params))
+
+    def _rpc(self, method: str, params: list[str]) -> object:
+        reply_path = self.sockets / f"r-{secrets.token_hex(6)}"  # the reply comes back here
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+            s.bind(str(reply_path))
+            try:
+                s.settimeout(2)
+                body = {"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
+                s.sendto(json.dumps(body).encode(), str(self.sockets / "rpc.sock"))
+                reply = json.loads(s.recv(65536))
+            finally:
+                reply_path.unlink(missing_ok=True)
+        return reply.get("result")
+
+    async def registered(self, user: str) -> bool:
+        """Whether ``user``'s softphone is registered now."""
+        try:
+            found = await self.rpc("ul.lookup", "location", user)
+        except (OSError, TimeoutError, ValueError):
+            log.warning("the softphone registrar did not answer")
+            return False
+        return isinstance(found, dict) and bool(found.get("Contacts"))
+
+    def alive(self) -> bool:
+        return bool(self._procs) and all(p.returncode is None for p in self._procs)
+
+    async def stop(self) -> None:
+        for proc in reversed(self._procs):
+            if proc.returncode is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGTERM)
+        for proc in self._procs:
+            try:
+                await asyncio.wait_for(proc.wait(), 5)
+            except TimeoutError:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                await proc.wait()
+        await asyncio.gather(*self._logs, return_exceptions=True)
+        self._procs.clear()
+        self._logs.clear()
+        shutil.rmtree(self.sockets, ignore_errors=True)
+
+    def discard(self) -> None:
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -1,0 +1,110 @@
+"""The console's side of the softphones: an agent gets a credential for their own address only
+(12 hours, never cached), other roles and strangers get none, the panel is in every console page
+an agent sees (in their language) and the CSP lets the page reach the registrar; a site without
+softphones shows none of it."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from litestar.testing import TestClient
+
+from hotline.channels.phone.softphone import TTL, credential, registrar_secret
+from hotline.core.people.accounts import hash_password
+from hotline.core.shell.app import create_app
+from hotline.core.storage.enums import Role
+from hotline.core.storage.models.people import User
+from tests.admin.conftest import PASSWORD, sign_in
+from tests.conftest import sqlite_app_settings
+
+WS = "127.0.0.1:8089"
+
+
+def _client(tmp_path: Path, template: Path, **extra: Any) -> Iterator[TestClient[Any]]:
+    settings = sqlite_app_settings(tmp_path, template).model_copy(update=extra)
+    with TestClient(create_app(settings)) as c:
+        c.headers["Accept-Language"] = "en"
+
+        async def staff() -> None:
+            async with c.app.state.ctx.db.transaction() as s:
+                for role in (Role.AGENT, Role.DEPARTMENT_OFFICER):
+                    s.add(
+                        User(
+                            username=f"{role.value}1",
+                            display_name=role.value,
+                            role=role,
+                            password_hash=hash_password(PASSWORD),
+                        )
+                    )
+
+        c.blocking_portal.call(staff)
+        yield c
+
+
+@pytest.fixture
+def client(tmp_path: Path, sqlite_template: Path) -> Iterator[TestClient[Any]]:
+    yield from _client(tmp_path, sqlite_template, phone_softphone_ws=WS)
+
+
+@pytest.fixture
+def plain(tmp_path: Path, sqlite_template: Path) -> Iterator[TestClient[Any]]:
+    yield from _client(tmp_path, sqlite_template)
+
+
+def _agent_id(client: TestClient[Any]) -> int:
+    async def find() -> int:
+        async with client.app.state.ctx.db.session() as s:
+            from sqlalchemy import select
+
+            found = await s.scalar(select(User.id).where(User.username == "agent1"))
+            assert found is not None
+            return found
+
+    return int(client.blocking_portal.call(find))
+
+
+def test_an_agent_gets_a_credential_for_their_own_address(client: TestClient[Any]) -> None:
+    sign_in(client, "agent1")
+    answer = client.get("/console/softphone")
+    assert answer.status_code == 200
+    assert answer.headers["cache-control"] == "no-store"
+    body = answer.json()
+    user = f"agent-{_agent_id(client)}"
+    expires, _, named = body["username"].partition(":")
+    assert named == user and body["aor"] == f"sip:{user}@127.0.0.1"
+    assert abs(int(expires) - (time.time() + TTL)) < 60 and body["ttl"] == TTL == 12 * 3600
+    secret = registrar_secret(client.app.state.ctx.secret_key)
+    again = credential(secret, user, ttl=0, now=int(expires))
+    assert body["password"] == again["password"]
+    assert body["url"] == f"ws://{WS}"
+
+
+def test_no_credential_for_other_roles_or_strangers(client: TestClient[Any]) -> None:
+    assert client.get("/console/softphone", follow_redirects=False).status_code in (302, 303, 401)
+    sign_in(client, "department_officer1")
+    assert client.get("/console/softphone").status_code == 403
+    assert 'id="softphone"' not in client.get("/console").text
+
+
+def test_the_panel_is_on_an_agents_pages_in_their_language(client: TestClient[Any]) -> None:
+    sign_in(client, "agent1")
+    for path in ("/console/queue", "/console"):
+        page = client.get(path)
+        assert 'id="softphone"' in page.text and "/static/console/softphone.js" in page.text
+        csp = page.headers["content-security-policy"]
+        assert f"connect-src 'self' ws://{WS};" in csp and "script-src" not in csp
+    chinese = client.get("/console/queue", headers={"Accept-Language": "zh-CN"}).text
+    assert "软电话" in chinese and "接听" in chinese
+    assert client.get("/static/console/vendor/sip.js-0.21.2/lib/index.js").status_code == 200
+
+
+def test_a_site_without_softphones_shows_none(plain: TestClient[Any]) -> None:
+    sign_in(plain, "agent1")
+    assert plain.get("/console/softphone").status_code == 404
+    page = plain.get("/console/queue")
+    assert 'id="softphone"' not in page.text
+    assert "connect-src" not in page.headers["content-security-policy"]

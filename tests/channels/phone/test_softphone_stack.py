@@ -1,0 +1,180 @@
+"""The softphones' registrar (Kamailio, started by the hotline's own code) takes a registration
+over WebSocket with the credential the console hands an agent, for that agent's address only;
+an expired or forged credential, another agent's address, or a registration over plain SIP is
+refused; the line sees who is registered, and the stack stops whole."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import re
+import secrets
+import socket
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import pytest
+
+from hotline.channels.phone.softphone import credential, registrar_secret
+from hotline.channels.phone.stack import PACKAGES, SoftphoneStack, missing
+from tests.conftest import need
+from tests.sipcallers import free_udp_port
+
+pytestmark = pytest.mark.slow
+SECRET = registrar_secret("test-secret-key-not-for-production")
+
+
+@pytest.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[SoftphoneStack]:
+    need(not missing(), f"the softphone stack (Debian packages {PACKAGES})")
+    base = 44000 + free_udp_port() % 40 * 100
+    found = SoftphoneStack(
+        sip=("127.0.0.1", free_udp_port()),
+        ws=("127.0.0.1", free_udp_port()),
+        media="127.0.0.1",
+        ports=(base, base + 99),
+        secret=SECRET,
+        work_dir=tmp_path,
+    )
+    await found.start()
+    try:
+        yield found
+    finally:
+        await found.stop()
+
+
+def _request(user: str, host: str, call_id: str, cseq: int, auth: str = "", via: str = "") -> str:
+    via = via or f"SIP/2.0/WSS {secrets.token_hex(4)}.invalid"
+    lines = [
+        f"REGISTER sip:{host} SIP/2.0",
+        f"Via: {via};branch=z9hG4bK{secrets.token_hex(6)}",
+        "Max-Forwards: 70",
+        f"To: <sip:{user}@{host}>",
+        f"From: <sip:{user}@{host}>;tag={secrets.token_hex(4)}",
+        f"Call-ID: {call_id}",
+        f"CSeq: {cseq} REGISTER",
+        f"Contact: <sip:{secrets.token_hex(4)}@{secrets.token_hex(4)}.invalid;transport=ws>",
+        "Expires: 60",
+    ]
+    if auth:
+        lines.append(auth)
+    return "\r\n".join([*lines, "Content-Length: 0", "", ""])
+
+
+def _md5(text: str) -> str:
+    return hashlib.md5(text.encode()).hexdigest()
+
+
+@asynccontextmanager
+async def registering(
+    stack: SoftphoneStack, user: str, username: str, password: str
+) -> AsyncIterator[int]:
+    """REGISTER ``user`` over the registrar's WebSocket with a digest of (username, password);
+    yields the final status while the connection is open (a softphone's page)."""
+    from websockets.asyncio.client import connect
+
+    host = f"{stack.sip[0]}:{stack.sip[1]}"
+    call_id = secrets.token_hex(8)
+    async with connect(f"ws://{stack.ws[0]}:{stack.ws[1]}", subprotocols=["sip"]) as ws:  # type: ignore[list-item]
+        await ws.send(_request(user, host, call_id, 1))
+        first = str(await asyncio.wait_for(ws.recv(), 5))
+        status = int(first.split()[1])
+        if status == 401:
+            nonce = re.search(r'nonce="([^"]+)"', first)
+            realm = re.search(r'realm="([^"]+)"', first)
+            assert nonce and realm
+            uri = f"sip:{host}"
+            ha1 = _md5(f"{username}:{realm[1]}:{password}")
+            digest = _md5(f"{ha1}:{nonce[1]}:{_md5(f'REGISTER:{uri}')}")
+            auth = (
+                f'Authorization: Digest username="{username}", realm="{realm[1]}",'
+                f' nonce="{nonce[1]}", uri="{uri}", response="{digest}", algorithm=MD5'
+            )
+            await ws.send(_request(user, host, call_id, 2, auth))
+            status = int(str(await asyncio.wait_for(ws.recv(), 5)).split()[1])
+        yield status
+
+
+async def register(stack: SoftphoneStack, user: str, username: str, password: str) -> int:
+    async with registering(stack, user, username, password) as status:
+        return status
+
+
+async def test_an_agent_registers_their_own_address_only(stack: SoftphoneStack) -> None:
+    given = credential(SECRET, "agent-7")
+    assert not await stack.registered("agent-7")
+    async with registering(stack, "agent-7", given["username"], given["password"]) as status:
+        assert status == 200
+        assert await stack.registered("agent-7")
+        # the same credential does not register another agent's address
+        assert await register(stack, "agent-8", given["username"], given["password"]) == 403
+        assert not await stack.registered("agent-8")
+    # the page closed without saying goodbye: the agent is no longer reachable there
+    for _ in range(50):
+        if not await stack.registered("agent-7"):
+            break
+        await asyncio.sleep(0.1)
+    assert not await stack.registered("agent-7")
+
+
+async def test_expired_or_forged_credentials_are_refused(stack: SoftphoneStack) -> None:
+    old = credential(SECRET, "agent-7", ttl=60, now=1_000_000)  # expired long ago
+    assert await register(stack, "agent-7", old["username"], old["password"]) == 401
+    forged = credential("not-the-secret", "agent-7")
+    assert await register(stack, "agent-7", forged["username"], forged["password"]) == 401
+    assert not await stack.registered("agent-7")
+
+
+async def test_plain_sip_registrations_are_refused(stack: SoftphoneStack) -> None:
+    host = f"{stack.sip[0]}:{stack.sip[1]}"
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(5)
+        via = f"SIP/2.0/UDP 127.0.0.1:{s.getsockname()[1]}"
+        request = _request("agent-7", host, "x1", 1, via=via)
+        s.sendto(request.encode(), stack.sip)
+        answer = s.recv(65536).decode()
+    assert answer.split()[1] == "403"
+
+
+async def test_the_stack_stops_whole(stack: SoftphoneStack) -> None:
+    assert stack.alive()
+    pids = [p.pid for p in stack._procs]
+    await stack.stop()
+    assert not stack._procs
+    for pid in pids:
+        assert (
+            not Path(f"/proc/{pid}").exists() or "zombie" in Path(f"/proc/{pid}/status").read_text()
+        )
+
+
+def test_hotline_check_names_what_the_softphones_lack(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import hotline.channels.phone as phone
+    from hotline.core.foundation.settings import Settings
+
+    settings = Settings(
+        data_dir=tmp_path, phone_engine="baresip", phone_softphone_ws="127.0.0.1:8089"
+    )
+    monkeypatch.setattr(phone, "missing", lambda: ["/usr/bin/rtpengine"])
+    found = [line for line in phone.check_setup(settings) if "SOFTPHONE" in line]
+    assert found == [
+        f"HOTLINE_PHONE_SOFTPHONE_WS: /usr/bin/rtpengine missing (apt-get install {PACKAGES})"
+    ]
+    monkeypatch.setattr(phone, "missing", lambda: [])
+    assert not [line for line in phone.check_setup(settings) if "SOFTPHONE" in line]
+
+
+def test_the_console_may_connect_to_the_softphone_url_only_when_softphones_run() -> None:
+    from hotline.core.shell.access_log import SECURITY_HEADERS, security_headers, softphone_origin
+
+    assert softphone_origin("", "") == ""
+    assert security_headers("") is SECURITY_HEADERS
+    origin = softphone_origin("wss://hotline.example.gov/sip", "127.0.0.1:8089")
+    assert origin == "wss://hotline.example.gov"
+    csp = security_headers(origin)["content-security-policy"]
+    assert "connect-src 'self' wss://hotline.example.gov;" in csp
+    assert "script-src" not in csp and "frame-ancestors 'none'" in csp
+    assert softphone_origin("", "127.0.0.1:8089") == "ws://127.0.0.1:8089"
