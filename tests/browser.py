@@ -7,6 +7,7 @@ import shutil
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -17,12 +18,8 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
 
 
-@pytest.fixture
-def browser(tmp_path: Path) -> Iterator[object]:
-    need(
-        Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
-        "Chromium and chromedriver (Debian packages chromium, chromium-driver)",
-    )
+def chromium_driver(profile: Path, *flags: str, prefs: dict[str, object] | None = None) -> Any:
+    """Debian's Chromium, headless, with a throw-away profile and ``flags`` besides."""
     from selenium import webdriver
     from selenium.webdriver.chrome.service import Service
 
@@ -32,19 +29,33 @@ def browser(tmp_path: Path) -> Iterator[object]:
         "--headless=new",
         "--no-sandbox",
         "--disable-gpu",
-        "--disable-quic",
         "--no-first-run",
         "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
         "--disable-background-timer-throttling",
         "--disable-renderer-backgrounding",
-        "--lang=zh-CN",
-        f"--user-data-dir={tmp_path / 'profile'}",
+        f"--user-data-dir={profile}",
+        *flags,
     ):
         options.add_argument(flag)
-    options.add_experimental_option("prefs", {"intl.accept_languages": "zh-CN,zh"})
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    if prefs:
+        options.add_experimental_option("prefs", prefs)
+    return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+
+
+@pytest.fixture
+def browser(tmp_path: Path) -> Iterator[object]:
+    need(
+        Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(),
+        "Chromium and chromedriver (Debian packages chromium, chromium-driver)",
+    )
+    driver = chromium_driver(
+        tmp_path / "profile",
+        "--disable-quic",
+        "--disable-component-update",
+        "--disable-sync",
+        "--lang=zh-CN",
+        prefs={"intl.accept_languages": "zh-CN,zh"},
+    )
     driver.set_page_load_timeout(30)
     driver.implicitly_wait(10)  # boosted links swap the page in a moment later
     try:

@@ -94,6 +94,20 @@ def a_case(at: datetime, channel: str = "web", kind: str = "complaint", **kw: An
     )
 
 
+def an_item(case: Case, start: datetime, **kw: Any) -> QueueItem:
+    """A finished e-mail contact of ``case`` that entered the queue at ``start``."""
+    return QueueItem(
+        case=case,
+        media="email",
+        skills=[],
+        language="zh_CN",
+        state="done",
+        waiting_since=start,
+        updated_at=start,
+        **kw,
+    )
+
+
 def test_the_report_shows_figures_with_their_changes(client: TestClient[Any]) -> None:
     ctx = client.app.state.ctx
     day = date(2026, 3, 18)
@@ -110,14 +124,9 @@ def test_the_report_shows_figures_with_their_changes(client: TestClient[Any]) ->
                     case = a_case(start, "email")
                     s.add(case)
                     s.add(
-                        QueueItem(
-                            case=case,
-                            media="email",
-                            skills=[],
-                            language="zh_CN",
-                            state="done",
-                            waiting_since=start,
-                            updated_at=start,
+                        an_item(
+                            case,
+                            start,
                             agent_id=agent.id if answered else None,
                             assigned_at=start + timedelta(seconds=10) if answered else None,
                             done_at=start + timedelta(seconds=130 if answered else 30),

@@ -14,13 +14,12 @@ from bs4 import BeautifulSoup
 from litestar.testing import TestClient
 from sqlalchemy import select
 
-from hotline.core.storage.models.axd import QueueItem
 from hotline.core.storage.models.people import User
 from hotline.core.storage.models.reference import Department, RoutingRule
 from hotline.plugins.reports.report import Span
 from hotline.plugins.reports.series import fold, starts, step_for
 from tests.admin.conftest import sign_in
-from tests.plugins.test_report import _at, a_case, client
+from tests.plugins.test_report import _at, a_case, an_item, client
 
 __all__ = ["client"]  # the report tests' client: a seeded city and one user per role
 
@@ -155,14 +154,9 @@ def test_cases_by_district_and_by_agent_with_the_period_before(client: TestClien
                 if taken is not None:
                     start = _at(when, 10, ctx.tz)
                     s.add(
-                        QueueItem(
-                            case=case,
-                            media="email",
-                            skills=[],
-                            language="zh_CN",
-                            state="done",
-                            waiting_since=start,
-                            updated_at=start,
+                        an_item(
+                            case,
+                            start,
                             agent_id=lin.id if taken else None,
                             assigned_at=start if taken else None,
                         )

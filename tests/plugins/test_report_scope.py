@@ -17,13 +17,12 @@ from openpyxl import load_workbook
 from sqlalchemy import select
 
 from hotline.core.people.accounts import hash_password
-from hotline.core.storage.models.axd import QueueItem
 from hotline.core.storage.models.cases import CaseEvent
 from hotline.core.storage.models.people import User
 from hotline.core.storage.models.reference import Department, ServiceCategory
 from hotline.core.storage.models.workflow import Assignment
 from tests.admin.conftest import PASSWORD, sign_in
-from tests.plugins.test_report import _at, a_case, client
+from tests.plugins.test_report import _at, a_case, an_item, client
 
 __all__ = ["client"]
 
@@ -89,14 +88,9 @@ def _seed(client: TestClient[Any]) -> None:
                 await s.flush()
                 if agent or abandoned:
                     s.add(
-                        QueueItem(
-                            case=case,
-                            media="email",
-                            skills=[],
-                            language="zh_CN",
-                            state="done",
-                            waiting_since=at,
-                            updated_at=at,
+                        an_item(
+                            case,
+                            at,
                             agent_id=agent,
                             assigned_at=None if abandoned else at + timedelta(seconds=20),
                             done_at=at + timedelta(seconds=200 if agent else 40),

@@ -29,7 +29,7 @@ from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import AgentState
 from hotline.core.storage.models.people import User
 from tests.admin.console_pages import axe_violations
-from tests.browser import CHROMEDRIVER, CHROMIUM
+from tests.browser import CHROMEDRIVER, CHROMIUM, chromium_driver
 from tests.channels.phone.lines import line_with
 from tests.channels.phone.test_line import db_url  # noqa: F401 (one SQLite database)
 from tests.channels.phone.test_line_put_through import an_agent as desk_agent
@@ -112,32 +112,37 @@ async def an_agent(ctx: AppContext) -> int:
 
 
 def chromium(work: Path, microphone: Path) -> Any:
-    from selenium import webdriver
-    from selenium.webdriver.chrome.service import Service
-
-    options = webdriver.ChromeOptions()
-    options.binary_location = CHROMIUM
-    for flag in (
-        "--headless=new",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-background-timer-throttling",
-        "--disable-renderer-backgrounding",
+    """Chromium whose microphone plays ``microphone`` and who may play sound unasked."""
+    driver = chromium_driver(
+        work / "profile",
         "--use-fake-ui-for-media-stream",
         "--use-fake-device-for-media-stream",
         f"--use-file-for-fake-audio-capture={microphone}",
         "--autoplay-policy=no-user-gesture-required",
         "--allow-loopback-in-peer-connection",
-        f"--user-data-dir={work / 'profile'}",
-    ):
-        options.add_argument(flag)
-    driver = webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
+    )
     driver.set_page_load_timeout(30)
     driver.set_window_size(1366, 900)
     driver.implicitly_wait(2)
     return driver
+
+
+async def console_with_softphone(
+    ctx: AppContext, database: str, work: Path, seconds: float
+) -> tuple[Served, Any]:
+    """The hotline served with softphones on, and Chromium whose microphone plays the agent's
+    tone for ``seconds``."""
+    microphone = work / "agent-tone.wav"
+    soundfile.write(str(microphone), tone(AGENT_HZ, seconds, 16000), 16000, subtype="PCM_16")
+    served = await asyncio.to_thread(
+        Served,
+        ctx.settings.data_dir,
+        HOTLINE_DATABASE_URL=database,
+        HOTLINE_SECRET_KEY=SECRET,
+        HOTLINE_PHONE_SOFTPHONE_WS=ctx.settings.phone_softphone_ws,
+        HOTLINE_PHONE_SOFTPHONE_SIP=ctx.settings.phone_softphone_sip,
+    )
+    return served, await asyncio.to_thread(chromium, work, microphone)
 
 
 PEAK = """
@@ -221,17 +226,7 @@ async def test_the_agent_answers_in_the_browser_and_both_hear_each_other(
     need(Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), "Chromium and chromedriver")
     target, _ivr, _book = line
     agent = await an_agent(ctx)
-    microphone = tmp_path / "agent-tone.wav"
-    soundfile.write(str(microphone), tone(AGENT_HZ, 10, 16000), 16000, subtype="PCM_16")
-    served = await asyncio.to_thread(
-        Served,
-        ctx.settings.data_dir,
-        HOTLINE_DATABASE_URL=db_url,
-        HOTLINE_SECRET_KEY=SECRET,
-        HOTLINE_PHONE_SOFTPHONE_WS=ctx.settings.phone_softphone_ws,
-        HOTLINE_PHONE_SOFTPHONE_SIP=ctx.settings.phone_softphone_sip,
-    )
-    driver = await asyncio.to_thread(chromium, tmp_path, microphone)
+    served, driver = await console_with_softphone(ctx, db_url, tmp_path, 10)
     try:
         caller = BaresipCaller(tmp_path / "caller", "+8613912345678")
         # the tone from the first moment of each call: the agent's first audio is the path's
@@ -319,17 +314,7 @@ async def test_the_softphone_registers_again_when_the_registrar_comes_back_and_n
 ) -> None:
     need(Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), "Chromium and chromedriver")
     agent = await an_agent(ctx)
-    microphone = tmp_path / "agent-tone.wav"
-    soundfile.write(str(microphone), tone(AGENT_HZ, 2, 16000), 16000, subtype="PCM_16")
-    served = await asyncio.to_thread(
-        Served,
-        ctx.settings.data_dir,
-        HOTLINE_DATABASE_URL=db_url,
-        HOTLINE_SECRET_KEY=SECRET,
-        HOTLINE_PHONE_SOFTPHONE_WS=ctx.settings.phone_softphone_ws,
-        HOTLINE_PHONE_SOFTPHONE_SIP=ctx.settings.phone_softphone_sip,
-    )
-    driver = await asyncio.to_thread(chromium, tmp_path, microphone)
+    served, driver = await console_with_softphone(ctx, db_url, tmp_path, 2)
     try:
         await asyncio.to_thread(_sign_in, driver, served.url)
         await asyncio.to_thread(wait, driver, STATE.format("ready"), 20)
@@ -390,17 +375,7 @@ async def test_a_browser_gone_mid_call_ends_the_call_for_the_caller(
     need(Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), "Chromium and chromedriver")
     target, _ivr, _book = line
     await an_agent(ctx)
-    microphone = tmp_path / "agent-tone.wav"
-    soundfile.write(str(microphone), tone(AGENT_HZ, 10, 16000), 16000, subtype="PCM_16")
-    served = await asyncio.to_thread(
-        Served,
-        ctx.settings.data_dir,
-        HOTLINE_DATABASE_URL=db_url,
-        HOTLINE_SECRET_KEY=SECRET,
-        HOTLINE_PHONE_SOFTPHONE_WS=ctx.settings.phone_softphone_ws,
-        HOTLINE_PHONE_SOFTPHONE_SIP=ctx.settings.phone_softphone_sip,
-    )
-    driver = await asyncio.to_thread(chromium, tmp_path, microphone)
+    served, driver = await console_with_softphone(ctx, db_url, tmp_path, 10)
     try:
         caller = BaresipCaller(tmp_path / "caller", "+8613912345678")
         voice = tone(CALLER_HZ, 90, 8000)  # the caller would stay 90 s
