@@ -118,21 +118,18 @@ async def keep_line(
 
 async def run_line(ctx: AppContext, stop: asyncio.Event) -> None:
     """Listener: the phone line, until ``stop``; with the agents' softphone stack beside it
-    when the site runs softphones (``HOTLINE_PHONE_SOFTPHONE_WS``)."""
-    stack = None
-    if ctx.settings.phone_softphone_ws:
-        stack = make_stack(ctx.settings, ctx.secret_key)
-        try:
-            await stack.start()
-        except Exception:
-            log.exception("the softphone stack did not start; calls go to desk phones only")
-            stack = None
+    when the site runs softphones (``HOTLINE_PHONE_SOFTPHONE_WS``), kept running (started again
+    when it ends; calls go to desk phones meanwhile)."""
+    stack = make_stack(ctx.settings, ctx.secret_key) if ctx.settings.phone_softphone_ws else None
+    kept = asyncio.create_task(stack.keep(stop)) if stack is not None else None
     try:
         await keep_line(ctx, lambda: make_engine(ctx), stop, softphones=stack)
     finally:
-        if stack is not None:
-            await stack.stop()
-            stack.discard()
+        if kept is not None:
+            if not stop.is_set():  # the line itself failed: the stack goes with it
+                kept.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await kept
 
 
 @hookimpl

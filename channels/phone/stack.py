@@ -211,7 +211,9 @@ class SoftphoneStack:
         return reply.get("result")
 
     async def registered(self, user: str) -> bool:
-        """Whether ``user``'s softphone is registered now."""
+        """Whether ``user``'s softphone is registered now (no: the stack is down)."""
+        if not self.alive():
+            return False
         try:
             found = await self.rpc("ul.lookup", "location", user)
         except (OSError, TimeoutError, ValueError):
@@ -237,7 +239,37 @@ class SoftphoneStack:
         await asyncio.gather(*self._logs, return_exceptions=True)
         self._procs.clear()
         self._logs.clear()
-        shutil.rmtree(self.sockets, ignore_errors=True)
+        if hasattr(self, "sockets"):  # started once at least
+            shutil.rmtree(self.sockets, ignore_errors=True)
 
     def discard(self) -> None:
-        shutil.rmtree(self.dir, ignore_errors=True)
+        if hasattr(self, "dir"):
+            shutil.rmtree(self.dir, ignore_errors=True)
+
+    async def keep(self, stop: asyncio.Event, *, check: float = 1.0, backoff: float = 1.0) -> None:
+        """The stack running until ``stop``: started, and started again whenever Kamailio or
+        rtpengine ends (after ``backoff`` seconds, doubling up to a minute while starting
+        fails). While it is down the line sends calls to desk phones; the browsers register
+        again by themselves when it is back. Stopped and its folder removed at the end."""
+        delay = backoff
+        try:
+            while not stop.is_set():
+                if not self.alive():
+                    if self._procs:
+                        log.error("the softphone stack ended; starting it again")
+                    await self.stop()
+                    self.discard()
+                    try:
+                        await self.start()
+                    except Exception:
+                        log.exception("the softphone stack did not start; again in %.0f s", delay)
+                        with contextlib.suppress(TimeoutError):
+                            await asyncio.wait_for(stop.wait(), delay)
+                        delay = min(delay * 2, 60.0)
+                        continue
+                    delay = backoff
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(stop.wait(), check)
+        finally:
+            await self.stop()
+            self.discard()

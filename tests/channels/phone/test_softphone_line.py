@@ -1,11 +1,14 @@
 """The phone line as `hotline serve` runs it (the ``phone.line`` listener) starts the softphone
 stack from the settings beside its engine: agents register with the console's credential; when
-the line stops, Kamailio and rtpengine stop with it and their folder is gone."""
+Kamailio dies the stack is started again and agents register anew; when the line stops,
+Kamailio and rtpengine stop with it and their folder is gone."""
 
 from __future__ import annotations
 
 import asyncio
+import os
 import shutil
+import signal
 import socket
 from pathlib import Path
 from types import SimpleNamespace
@@ -84,6 +87,21 @@ async def test_the_line_runs_the_stack_and_stops_it(ctx: AppContext) -> None:
             sip=("127.0.0.1", int(settings.phone_softphone_sip.rsplit(":", 1)[1])),
             ws=("127.0.0.1", ws_port),
         )
+        async with registering(where, "agent-3", given["username"], given["password"]) as status:  # type: ignore[arg-type]
+            assert status == 200
+        # Kamailio killed: the stack comes back on the same ports, and the agent registers again
+        before = set(_stack_pids(folder))
+        kamailio = [
+            pid for pid in before if b"kamailio" in Path(f"/proc/{pid}/cmdline").read_bytes()
+        ]
+        for pid in kamailio:
+            os.kill(pid, signal.SIGKILL)
+        for _ in range(300):
+            now = set(_stack_pids(folder))
+            if now and not now & set(kamailio) and _listening(ws_port):
+                break
+            await asyncio.sleep(0.1)
+        assert _listening(ws_port), "the registrar did not come back"
         async with registering(where, "agent-3", given["username"], given["password"]) as status:  # type: ignore[arg-type]
             assert status == 200
     finally:
