@@ -264,6 +264,7 @@ def test_the_report_downloads_as_csv_and_excel_and_is_audited(client: TestClient
         "Contacts",
         "Cases opened",
         "Cases opened by kind",  # the page's breakdown, with the period before
+        "Departments ranked",
         "Agents",
     ]
     opened = [list(r) for r in sheets["Cases opened"].iter_rows(values_only=True)]
