@@ -7,6 +7,7 @@ from __future__ import annotations
 import io
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, time, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -465,11 +466,25 @@ def test_a_saved_report_is_kept_for_its_owner_or_shared_with_a_role(
     assert items[0].select_one("form") is None  # only its owner deletes it
 
 
+def pdf_text(content: bytes, folder: Path) -> str:
+    """A PDF's text as Ghostscript's text device reads it, without any whitespace."""
+    import subprocess
+
+    path = folder / "report.pdf"
+    path.write_bytes(content)
+    text = subprocess.run(
+        ["gs", "-q", "-sDEVICE=txtwrite", "-o", "-", str(path)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return "".join(text.split())
+
+
 def test_the_report_prints_as_a_pdf_in_chinese(client: TestClient[Any], tmp_path: Any) -> None:
     """The PDF (the mailed reports carry it too) holds the period, the figures and their words
     in the reader's language: read back with Ghostscript's text device."""
     import shutil
-    import subprocess
 
     from hotline.plugins.reports.report_pdf import font
     from tests.conftest import need
@@ -492,14 +507,6 @@ def test_the_report_prints_as_a_pdf_in_chinese(client: TestClient[Any], tmp_path
     )
     assert got.status_code == 200 and got.content.startswith(b"%PDF-")
     assert got.headers["content-type"] == "application/pdf"
-    path = tmp_path / "report.pdf"
-    path.write_bytes(got.content)
-    text = subprocess.run(
-        ["gs", "-q", "-sDEVICE=txtwrite", "-o", "-", str(path)],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    flat = "".join(text.split())
+    flat = pdf_text(got.content, tmp_path)
     assert "2026-03-18" in flat
     assert "受理工单" in flat and "按渠道受理工单" in flat and "环比" in flat

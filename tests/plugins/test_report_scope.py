@@ -22,7 +22,7 @@ from hotline.core.storage.models.people import User
 from hotline.core.storage.models.reference import Department, ServiceCategory
 from hotline.core.storage.models.workflow import Assignment
 from tests.admin.conftest import PASSWORD, sign_in
-from tests.plugins.test_report import _at, a_case, an_item, client
+from tests.plugins.test_report import _at, a_case, an_item, client, pdf_text
 
 __all__ = ["client"]
 
@@ -257,7 +257,6 @@ def test_departments_are_ranked_and_a_department_sees_its_own_rank(
 
 def test_the_printed_report_ranks_the_departments(client: TestClient[Any], tmp_path: Any) -> None:
     import shutil
-    import subprocess
 
     from hotline.plugins.reports.report_pdf import font
     from tests.conftest import need
@@ -272,13 +271,6 @@ def test_the_printed_report_ranks_the_departments(client: TestClient[Any], tmp_p
         headers={"Accept-Language": "zh-CN"},
     )
     assert got.status_code == 200
-    (tmp_path / "report.pdf").write_bytes(got.content)
-    text = subprocess.run(
-        ["gs", "-q", "-sDEVICE=txtwrite", "-o", "-", str(tmp_path / "report.pdf")],
-        capture_output=True,
-        text=True,
-        check=True,
-    ).stdout
-    flat = "".join(text.split())
+    flat = pdf_text(got.content, tmp_path)
     assert "部门考核排名" in flat
     assert flat.index("交通运输局") < flat.index("生态环境局", flat.index("部门考核排名"))
