@@ -38,7 +38,7 @@ admin-interface = 127.0.0.1
 smsbox-port = {box}
 box-allow-ip = 127.0.0.1
 log-file = "{root}/bearerbox.log"
-log-level = 1
+log-level = 0
 dlr-storage = internal
 
 group = smsc
@@ -53,8 +53,10 @@ bearerbox-port = {box}
 sendsms-port = {sendsms}
 sendsms-interface = 127.0.0.1
 mo-recode = true
+http-request-retry = 3
+http-queue-delay = 2
 log-file = "{root}/smsbox.log"
-log-level = 1
+log-level = 0
 
 group = sendsms-user
 username = {user}
@@ -178,7 +180,7 @@ class Kannel:
 
     def logs(self) -> str:
         return "".join(
-            (self.root / name).read_text(errors="replace")[-3000:]
+            (self.root / name).read_text(errors="replace")[-6000:]
             for name in ("bearerbox.log", "smsbox.log")
             if (self.root / name).exists()
         )

@@ -26,6 +26,7 @@ from .menu import MenuError, MenuFile, load_menu, menu_path
 from .prompts import ESPEAK, PromptBook
 from .softphone import SOFTPHONE_ROUTES, make_stack
 from .stack import PACKAGES, SoftphoneStack, missing
+from .waiting import BACK
 
 log = logging.getLogger("hotline.channels.phone")
 
@@ -38,7 +39,8 @@ def make_engine(ctx: AppContext) -> Engine:
         host=host or "127.0.0.1",
         port=int(port),
         work_dir=ctx.settings.data_dir / "phone",
-        numbers=ctx.settings.phone_numbers,
+        # with softphones, calls they do not take come back to the line's own number
+        numbers=[*ctx.settings.phone_numbers, *([BACK] if ctx.settings.phone_softphone_ws else [])],
     )
 
 

@@ -9,7 +9,7 @@ import logging
 from pathlib import Path
 
 import anyio
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from hotline.core.axd import calls
 from hotline.core.cases import tracking
@@ -177,14 +177,18 @@ class KernelDesk:
         made = await calls.add_callback(self.ctx, item_id, agent_id)
         if made is None or agent_id is not None:
             return
-        try:  # offered now rather than at the next sweep of the queue
+        await self._offer_now(made, "the call-back request")
+
+    async def _offer_now(self, item_id: int, what: str) -> None:
+        """Offered now rather than at the next sweep of the queue."""
+        try:
             async with self.ctx.db.session() as session:
                 case_id = await session.scalar(
-                    select(QueueItem.case_id).where(QueueItem.id == made)
+                    select(QueueItem.case_id).where(QueueItem.id == item_id)
                 )
             await self.ctx.jobs.aenqueue(OFFER_JOB, case_id=case_id)
         except Exception:
-            log.warning("the call-back request waits for the next sweep of the queue")
+            log.warning("%s waits for the next sweep of the queue", what)
 
     async def put_through(self, item_id: int) -> tuple[int, str] | None:
         """To the agent's browser softphone when it is registered, else their desk phone."""
@@ -195,9 +199,17 @@ class KernelDesk:
                 )
             user = softphone_user(agent) if agent is not None else ""
             if user and await self.softphones.registered(user):
-                address = self.softphones.aor(user)
+                address = self.softphones.put_through_address(user)
                 return await calls.put_through(self.ctx, item_id, address=address)
         return await calls.put_through(self.ctx, item_id)
+
+    async def returned(self, item_id: int, agent_id: int) -> bool:
+        """The agent's phone did not take the call: it waits again, first in its queue, and
+        is offered now to the next agent."""
+        if not await calls.returned(self.ctx, item_id, agent_id):
+            return False
+        await self._offer_now(item_id, "the returned call")
+        return True
 
     async def answered(self, item_id: int, caller: Caller) -> int | None:
         agent = await calls.answered(self.ctx, item_id, QueueOutcome.ANSWERED)
@@ -226,4 +238,7 @@ class KernelDesk:
             put_through_to=detail.put_through_to,
         )
         async with self.ctx.db.transaction() as session:
+            # a call that came back from an agent's phone is one call: its record is rewritten
+            # when it really ends
+            await session.execute(delete(CallRecord).where(CallRecord.call_id == record.call_id))
             session.add(record)

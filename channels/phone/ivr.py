@@ -20,7 +20,8 @@ from typing import Protocol
 from . import texts
 from .engine import CallEnded, CallEvent, CallStarted, Digit, Engine, PlaybackDone, RecordingReady
 from .menu import Menu, Node
-from .waiting import CallDetail, QueueDesk, Waiting, now
+from .prompts import Prompts
+from .waiting import BACK, CallDetail, QueueDesk, Waiting, now
 
 log = logging.getLogger("hotline.channels.phone")
 MIN_RECORDING_SECONDS = 0.7  # shorter is a tone, a breath or a hang-up: no message
@@ -51,16 +52,6 @@ class Desk(QueueDesk, Protocol):
 
     async def status(self, number: str, code: str, caller: Caller) -> str | None:
         """What to say about case ``number`` (None: no such case with that code)."""
-
-
-class Prompts(Protocol):
-    async def node(self, name: str, language: str, text: str) -> Path: ...
-
-    async def speak(self, text: str, language: str) -> Path: ...
-
-    async def tone(self) -> Path: ...
-
-    async def hold(self) -> Path: ...
 
 
 Say = Callable[[str, str], str]  # (language, message id) -> the sentence in that language
@@ -159,6 +150,8 @@ class Ivr:
         call = Call(event.call_id, event.caller, event.called, language=self.menu.languages[0])
         self.calls[call.call_id] = call
         await self.engine.answer(call.call_id)
+        if call.called == BACK and await self.waiting.came_back(call):
+            return
         if self.menu.hours == "office" and not await self.desk.is_open():
             await self._enter(call, self.menu.closed, both_languages=True)
         else:

@@ -16,6 +16,7 @@ import struct
 import tempfile
 import wave
 from pathlib import Path
+from typing import Protocol
 
 import numpy as np
 import soundfile
@@ -24,6 +25,18 @@ import soxr
 RATE = 8000
 VOICES = {"zh_CN": "cmn", "en": "en-us", "fr": "fr"}
 ESPEAK = shutil.which("espeak-ng") or "/usr/bin/espeak-ng"
+
+
+class Prompts(Protocol):
+    """What the IVR asks for the audio of what it says (``PromptBook`` here)."""
+
+    async def node(self, name: str, language: str, text: str) -> Path: ...
+
+    async def speak(self, text: str, language: str) -> Path: ...
+
+    async def tone(self) -> Path: ...
+
+    async def hold(self) -> Path: ...
 
 
 class SynthesisFailed(RuntimeError):

@@ -58,7 +58,17 @@ def make_stack(settings: Settings, secret_key: str) -> SoftphoneStack:
         ports=(int(first), int(last or first)),
         secret=registrar_secret(secret_key),
         work_dir=settings.data_dir / "phone",
+        line=line_address(settings),
+        ring_seconds=settings.axd_offer_seconds,
     )
+
+
+def line_address(settings: Settings) -> tuple[str, int]:
+    """The line's SIP address as the registrar beside it reaches it (a wildcard listen
+    address: loopback)."""
+    host, port = address(settings.phone_sip_listen, 5060)
+    wildcard = host.strip("[]") in ("", "::") or host.startswith("0.")
+    return ("127.0.0.1" if wildcard else host, port)
 
 
 @get("/console/softphone", guards=[requires(Permission.QUEUE_WORK)], cache=False)

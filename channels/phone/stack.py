@@ -22,6 +22,8 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .waiting import BACK
+
 log = logging.getLogger("hotline.channels.phone.stack")
 
 KAMAILIO = "/usr/sbin/kamailio"
@@ -68,6 +70,9 @@ class SoftphoneStack:
     ports: tuple[int, int]
     secret: str
     work_dir: Path | None = None
+    line: tuple[str, int] = ("127.0.0.1", 5060)  # the line's SIP address: calls come back there
+    ring_seconds: int = 20  # how long a softphone rings before the call goes back to the queue
+    flood: int = 100  # requests from one address over WebSocket in 2 s before it is dropped
     debug: int = 1
     dir: Path = field(init=False)
     sockets: Path = field(init=False)
@@ -75,8 +80,13 @@ class SoftphoneStack:
     _logs: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
     def aor(self, user: str) -> str:
-        """Where the line sends a caller for ``user``'s softphone."""
+        """``user``'s softphone address on the registrar."""
         return f"sip:{user}@{self.sip[0]}:{self.sip[1]}"
+
+    def put_through_address(self, user: str) -> str:
+        """Where the line sends a caller for ``user``'s softphone: marked so that a call the
+        softphone does not take comes back to the line (``waiting.BACK``)."""
+        return f"{self.aor(user)};hl=back"
 
     def _config(self, ng_port: int) -> str:
         values = {
@@ -89,6 +99,10 @@ class SoftphoneStack:
             "rpc_socket": str(self.sockets / "rpc.sock"),
             "secret": self.secret,
             "ng_port": ng_port,
+            "ring_ms": self.ring_seconds * 1000,
+            "back_uri": f"sip:{BACK}@{self.line[0]}:{self.line[1]}",
+            "back_user": BACK,
+            "flood": self.flood,
         }
         return string.Template(TEMPLATE.read_text()).substitute(values)
 

@@ -34,3 +34,4 @@ AGENT_BUSY_WITHHELD = N_(
 )
 CALL_SUBJECT = N_("Phone call")
 CALL_TEXT = N_("The caller waited for an agent.")
+AGENT_MISSED = N_("The agent could not take your call. You keep your place in the queue.")

@@ -17,6 +17,7 @@ queue with nobody in it."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import math
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -25,11 +26,18 @@ from typing import TYPE_CHECKING, Protocol
 
 from . import texts
 
+log = logging.getLogger("hotline.channels.phone")
+
 if TYPE_CHECKING:
     from .ivr import Call, Caller, Ivr
     from .menu import Node
 
 LEAVE_FOR_VOICEMAIL, LEAVE_FOR_CALLBACK = "1", "2"
+# The line's own number for callers coming back: a caller put through to an agent's softphone
+# whose phone does not take the call (declined, no answer within the ring time, gone) is sent
+# back here by the softphones' registrar (Kamailio), and waits again in their place.
+BACK = "hotline-back"
+BACK_SECONDS = 180.0  # how long a call put through may come back (the ring time is shorter)
 # how often a waiting call asks whether an agent took it (one row by its key): part of the time
 # from the agent's accept to the caller on the agent's phone (bench_calls: call_answer)
 CHECK_SECONDS = 0.25
@@ -94,6 +102,10 @@ class QueueDesk(Protocol):
     async def answered(self, item_id: int, caller: Caller) -> int | None:
         """An agent took the call: it becomes their call-back request. Returns the agent."""
 
+    async def returned(self, item_id: int, agent_id: int) -> bool:
+        """The agent's phone did not take the call put through: it waits again in its place,
+        not offered to that agent again. False when it is no longer that agent's call."""
+
     async def record_call(self, detail: CallDetail) -> None: ...
 
 
@@ -105,6 +117,19 @@ class Wait:
     check: asyncio.TimerHandle | None = None
 
 
+@dataclass
+class PutThrough:
+    """A call put through to an agent's phone, remembered for ``BACK_SECONDS`` in case it
+    comes back: its first leg (whose detail the call's record continues), the queue item, the
+    agent, the seconds it had waited, and when (the loop's clock)."""
+
+    call: Call
+    item_id: int
+    agent_id: int
+    waited: float
+    at: float
+
+
 def now() -> datetime:
     return datetime.now(UTC)
 
@@ -113,6 +138,7 @@ class Waiting:
     def __init__(self, ivr: Ivr, desk: QueueDesk, check_seconds: float = CHECK_SECONDS) -> None:
         self.ivr, self.desk, self.check_seconds = ivr, desk, check_seconds
         self.waits: dict[str, Wait] = {}
+        self.put: list[PutThrough] = []
 
     async def enter(self, call: Call, node: Node, prompt: list[Path]) -> None:
         ivr = self.ivr
@@ -252,6 +278,13 @@ class Waiting:
             return
         call.detail.put_through_to = phone
         call.mode = "transferred"
+        loop = asyncio.get_running_loop()
+        assert call.detail.agent_id is not None
+        self.put.append(
+            PutThrough(
+                call, wait.item_id, call.detail.agent_id, call.detail.wait_seconds or 0, loop.time()
+            )
+        )
         asyncio.get_running_loop().call_later(
             TRANSFER_SECONDS, lambda: self.ivr._spawn(self.ivr._hangup(call))
         )
@@ -279,3 +312,50 @@ class Waiting:
         if reason is not None:
             call.detail.left_reason = reason
             call.detail.wait_seconds = round(waited or 0.0, 1)
+
+    # --- coming back --------------------------------------------------------------------
+
+    def take_back(self, number: str) -> PutThrough | None:
+        """The call put through from ``number`` (the oldest, when one number has several;
+        withheld numbers match each other) that may come back now, forgotten once taken."""
+        horizon = asyncio.get_running_loop().time() - BACK_SECONDS
+        self.put = [p for p in self.put if p.at >= horizon]
+        for found in self.put:
+            if found.call.number == number:
+                self.put.remove(found)
+                return found
+        return None
+
+    async def came_back(self, call: Call) -> bool:
+        """A call on the line's number for returns: the caller resumes their wait when they were
+        put through lately; False (a stranger): the menu answers as on any number."""
+        back = self.take_back(call.number)
+        if back is None:
+            return False
+        await self.resume(call, back)
+        return True
+
+    async def resume(self, call: Call, back: PutThrough) -> None:
+        """The caller is back from an agent's phone that did not take the call: the same call
+        goes on (its record continues the first leg's), first in line again when the queue
+        still has it, else the menu's fallback (a voicemail)."""
+        first = back.call
+        log.info("a call came back from agent %s's phone (item %s)", back.agent_id, back.item_id)
+        call.language, call.path = first.language, [*first.path, "returned"]
+        call.detail = first.detail
+        first.detail = CallDetail(first.call_id, first.number, first.called, now(), ended_at=now())
+        detail = call.detail
+        detail.left_reason = detail.put_through_to = None
+        detail.agent_id, detail.ended_at, detail.hung_up_by = None, None, ""
+        sorry = await self.ivr._speak(call, texts.AGENT_MISSED)
+        if not await self.desk.returned(back.item_id, back.agent_id):
+            await self.ivr._play(
+                call, [sorry], lambda: self.ivr._enter(call, self.ivr.menu.fallback)
+            )
+            return
+        call.mode = "queue"
+        loop = asyncio.get_running_loop()
+        wait = self.waits[call.call_id] = Wait(back.item_id, loop.time() - back.waited)
+        said = await self._standing(call, wait)
+        await self.ivr._play(call, [sorry, *said], lambda: self._hold(call))
+        self._schedule(call, wait)

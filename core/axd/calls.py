@@ -13,9 +13,10 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from hotline.core.axd import offers
+from hotline.core.axd.state import SET_AWAY, count_miss, held_by
 from hotline.core.delivery.events import QUEUE_CHANNEL
-from hotline.core.storage.enums import Media, QueueOutcome, QueueState
-from hotline.core.storage.models.axd import AgentPresence, QueueItem
+from hotline.core.storage.enums import AgentState, Media, QueueOutcome, QueueState
+from hotline.core.storage.models.axd import AgentPresence, QueueItem, QueueOffer
 from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.cases import Case, ContactPoint, Interaction
 from hotline.core.storage.models.people import User
@@ -152,6 +153,53 @@ async def answered(ctx: AppContext, item_id: int, outcome: QueueOutcome) -> int 
         return item.agent_id
 
     return await ctx.db.run(write, write=True)
+
+
+async def returned(ctx: AppContext, item_id: int, agent_id: int) -> bool:
+    """The agent's phone did not take a call put through to it (declined, no answer within the
+    ring time, gone): the call waits again in its place (its ``waiting_since`` is kept, so it
+    is next in its queue) and is not offered to that agent again; the agent's offer counts as
+    missed (the missed-in-a-row limit may set them away, as for any unanswered offer).
+    False when the item is no longer that agent's call (finished meanwhile)."""
+    now = utcnow()
+
+    def write(session: Session) -> bool | str:
+        item = held_by(session, item_id, agent_id)
+        if item is None or item.media != Media.VOICE:
+            return False
+        offer = session.scalar(
+            select(QueueOffer)
+            .where(
+                QueueOffer.item_id == item_id,
+                QueueOffer.agent_id == agent_id,
+                QueueOffer.outcome == offers.OfferEnd.ACCEPTED,
+            )
+            .order_by(QueueOffer.id.desc())
+            .limit(1)
+        )
+        if offer is None:  # picked from the queue, never offered: its ring is an offer too
+            offer = QueueOffer(item_id=item_id, agent_id=agent_id, offered_at=item.assigned_at)
+            session.add(offer)
+        offer.ended_at, offer.outcome = now, offers.OfferEnd.MISSED
+        item.state, item.agent_id, item.outcome = QueueState.WAITING, None, None
+        item.assigned_at = item.offered_at = item.offer_expires_at = None
+        item.declined_by = [*item.declined_by, str(agent_id)]
+        item.updated_at = now
+        return count_miss(session, agent_id, ctx.settings.axd_missed_before_away)
+
+    result = await ctx.db.run(write, write=True)
+    if not result:
+        return False
+    ctx.events.publish(
+        {"type": "queue_changed", "item_id": item_id, "withdrawn": True, "agent_id": agent_id},
+        [QUEUE_CHANNEL],
+    )
+    if result == SET_AWAY:
+        ctx.events.publish(
+            {"type": "agent_state", "agent_id": agent_id, "state": str(AgentState.AWAY)},
+            [QUEUE_CHANNEL],
+        )
+    return True
 
 
 @dataclass(frozen=True)

@@ -145,7 +145,7 @@ async def decline(ctx: AppContext, item_id: int, agent_id: int, *, missed: bool 
         end = offers.OfferEnd.MISSED if missed else offers.OfferEnd.DECLINED
         offers.closed(session, item_id, end, utcnow())
         if missed:
-            return _count_miss(session, agent_id, ctx.settings.axd_missed_before_away)
+            return count_miss(session, agent_id, ctx.settings.axd_missed_before_away)
         return True
 
     result = await ctx.db.run(give_back, write=True)
@@ -157,7 +157,7 @@ async def decline(ctx: AppContext, item_id: int, agent_id: int, *, missed: bool 
     return bool(result)
 
 
-def _count_miss(session: Session, agent_id: int, limit: int) -> bool | str:
+def count_miss(session: Session, agent_id: int, limit: int) -> bool | str:
     """One more offer missed; the ``limit``-th in a row sets an available agent away
     (``MISSED``), so a caller is not offered again and again to an empty chair."""
     presence = session.get(AgentPresence, agent_id, with_for_update=True)
@@ -196,6 +196,19 @@ async def expire_offers(ctx: AppContext) -> list[int]:
     return back
 
 
+def held_by(session: Session, item_id: int, agent_id: int) -> QueueItem | None:
+    """Write unit: the item, locked, while it is assigned to ``agent_id``."""
+    return session.scalar(
+        select(QueueItem)
+        .where(
+            QueueItem.id == item_id,
+            QueueItem.state == QueueState.ASSIGNED,
+            QueueItem.agent_id == agent_id,
+        )
+        .with_for_update()
+    )
+
+
 async def finish(ctx: AppContext, item_id: int, agent_id: int) -> int | None:
     """The agent is done with the contact: the item closes, and the agent wraps up (after-contact
     work) for the queue's wrap-up time before new offers. Returns those seconds (0: straight back
@@ -203,15 +216,7 @@ async def finish(ctx: AppContext, item_id: int, agent_id: int) -> int | None:
     now = utcnow()
 
     def write(session: Session) -> int | None:
-        item = session.scalar(
-            select(QueueItem)
-            .where(
-                QueueItem.id == item_id,
-                QueueItem.state == QueueState.ASSIGNED,
-                QueueItem.agent_id == agent_id,
-            )
-            .with_for_update()
-        )
+        item = held_by(session, item_id, agent_id)
         if item is None:
             return None
         item.state, item.done_at, item.updated_at = QueueState.DONE, now, now

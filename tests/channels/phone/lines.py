@@ -13,6 +13,7 @@ from hotline.channels.phone.baresip_process import baresip_available
 from hotline.channels.phone.ivr import Ivr
 from hotline.channels.phone.prompts import PromptBook
 from hotline.channels.phone.stack import SoftphoneStack
+from hotline.channels.phone.waiting import BACK
 from hotline.core.shell.context import AppContext
 from tests.conftest import need
 from tests.sipcallers import free_udp_port, sipp_available
@@ -28,9 +29,18 @@ async def line_with(
     need(shutil.which("espeak-ng") is not None, "espeak-ng (Debian package espeak-ng)")
     data = ctx.settings.data_dir
     (data / "phone-menu.toml").write_text(menu, encoding="utf-8")
-    port = free_udp_port()
+    # with softphones, the line listens where their registrar sends calls back, on its own
+    # number for them too
+    port = softphones.line[1] if softphones is not None else free_udp_port()
+    numbers = ("12345", BACK) if softphones is not None else ("12345",)
     base = 30000 + port % 20 * 1000
-    engine = BaresipEngine("127.0.0.1", port, rtp_ports=(base, base + 999), work_dir=data / "phone")
+    engine = BaresipEngine(
+        "127.0.0.1",
+        port,
+        numbers=numbers,
+        rtp_ports=(base, base + 999),
+        work_dir=data / "phone",
+    )
     ivr = await open_line(ctx, engine, softphones)
     try:
         yield f"127.0.0.1:{port}", ivr, PromptBook(data)

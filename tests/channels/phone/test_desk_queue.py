@@ -19,7 +19,7 @@ from hotline.core.delivery.events import QUEUE_CHANNEL
 from hotline.core.people.passwords import hash_password
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import AgentState, Media, QueueState
-from hotline.core.storage.models.axd import CallRecord, QueueItem
+from hotline.core.storage.models.axd import AgentPresence, CallRecord, QueueItem, QueueOffer
 from hotline.core.storage.models.people import User
 
 CAPACITY = {"voice": 1, "chat": 3, "callback": 1}
@@ -190,3 +190,54 @@ async def test_the_call_detail_record(ctx: AppContext) -> None:
     assert (row.left_reason, row.wait_seconds, row.hung_up_by) == ("abandoned", 31.5, "caller")
     assert row.menu_path == ["language", "main", "agent"]
     assert row.ended_at - row.arrived_at == timedelta(seconds=40)
+
+
+async def test_a_call_the_agents_phone_did_not_take_waits_again_first_and_counts_as_missed(
+    ctx: AppContext,
+) -> None:
+    ctx.settings.axd_missed_before_away = 1
+    ann = await an_agent(ctx)
+    desk = KernelDesk(ctx)
+    item_id, _ = await desk.enqueue(caller("c1"), "general")
+    other, _ = await desk.enqueue(caller("c2", "+8613800138002"), "general")
+    [before] = [i for i in await items(ctx) if i.id == item_id]
+    assert (before.state, before.agent_id) == (QueueState.OFFERED, ann)
+    assert await accept(ctx, item_id, ann)
+    assert await desk.put_through(item_id) is None  # no phone yet: the call is still assigned
+    async with ctx.db.transaction() as s:
+        (await s.get(AgentPresence, ann)).desk_phone = "sip:ann@192.0.2.1"  # type: ignore[union-attr]
+    assert await desk.put_through(item_id) == (ann, "sip:ann@192.0.2.1")
+
+    assert await desk.returned(item_id, ann)
+    [call] = [i for i in await items(ctx) if i.id == item_id]
+    assert (call.state, call.agent_id, call.outcome, call.assigned_at) == (
+        QueueState.WAITING,
+        None,
+        None,
+        None,
+    )
+    assert call.waiting_since == before.waiting_since and str(ann) in call.declined_by
+    place = await desk.place(item_id)
+    assert place is not None and place.position == 1  # ahead of the call that came later
+    async with ctx.db.session() as s:
+        offers = [(o.agent_id, o.outcome) for o in await s.scalars(select(QueueOffer))]
+        presence = await s.get(AgentPresence, ann)
+    assert offers == [(ann, "missed")]
+    assert presence is not None and presence.missed_offers == 1
+    assert (presence.state, presence.away_reason) == (AgentState.AWAY, "missed_offers")
+    assert not await desk.returned(item_id, ann)  # no longer ann's call
+    assert await desk.state(other) == "waiting"
+
+
+async def test_a_call_that_came_back_keeps_one_record(ctx: AppContext) -> None:
+    start = datetime.now(UTC)
+    first = CallDetail("c1", "+8613800138000", "12345", start, left_reason="answered")
+    first.ended_at, first.hung_up_by = start + timedelta(seconds=20), "transfer"
+    desk = KernelDesk(ctx)
+    await desk.record_call(first)
+    first.left_reason, first.hung_up_by = "abandoned", "caller"
+    first.ended_at = start + timedelta(seconds=90)
+    await desk.record_call(first)
+    async with ctx.db.session() as s:
+        [row] = list(await s.scalars(select(CallRecord)))
+    assert (row.left_reason, row.hung_up_by) == ("abandoned", "caller")

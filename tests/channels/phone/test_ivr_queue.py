@@ -10,10 +10,10 @@ import asyncio
 from pathlib import Path
 
 from hotline.channels.phone import texts
-from hotline.channels.phone.engine import CallEnded, RecordingReady
+from hotline.channels.phone.engine import CallEnded, CallStarted, RecordingReady
 from hotline.channels.phone.ivr import Caller
 from hotline.channels.phone.menu import BUILT_IN
-from hotline.channels.phone.waiting import CallDetail, Place
+from hotline.channels.phone.waiting import BACK, CallDetail, Place
 from tests.channels.phone.test_ivr import FakeDesk, FakeEngine, FakePrompts, Line
 
 HOLD = "hold"
@@ -53,6 +53,7 @@ class QueueDesk(FakeDesk):
         self.through: list[int] = []
         self.phones: dict[int, str] = {}  # agent -> desk phone
         self.records: list[CallDetail] = []
+        self.back: list[tuple[int, int]] = []
         self.asked = 0
 
     async def enqueue(self, caller: Caller, queue: str) -> tuple[int, int]:
@@ -88,8 +89,15 @@ class QueueDesk(FakeDesk):
         self.taken.append(item_id)
         return 7
 
+    async def returned(self, item_id: int, agent_id: int) -> bool:
+        if self.items[item_id].state != "assigned":
+            return False
+        self.items[item_id] = Place("waiting", None, 1, 60)
+        self.back.append((item_id, agent_id))
+        return True
+
     async def record_call(self, detail: CallDetail) -> None:
-        self.records.append(detail)
+        self.records = [r for r in self.records if r.call_id != detail.call_id] + [detail]
 
 
 class QueueLine(Line):
@@ -313,3 +321,38 @@ async def test_a_hang_up_as_the_call_enters_the_queue_or_as_an_agent_takes_it(
     assert other.desk.left == [] and other.desk.taken == [1]  # the agent calls back
     [record] = other.desk.records
     assert (record.left_reason, record.agent_id) == ("answered", 7)
+
+
+async def test_a_caller_whose_agent_did_not_answer_comes_back_and_waits_first(
+    tmp_path: Path,
+) -> None:
+    line = QueueLine(tmp_path)
+    line.desk.phones = {7: "sip:agent-7@127.0.0.1:5072;hl=back"}
+    await line.to_queue()
+    line.desk.items[1] = Place("assigned", 7, 1, 0)
+    await asyncio.sleep(0.05)
+    await line.settle()
+    assert line.engine.commands[-1][0] == "transfer"
+    # the softphone did not take it: the registrar sends the caller back to the line
+    await line.ivr.on_event(CallStarted("c2", "+8613800138000", BACK))
+    await line.settle()
+    assert line.desk.back == [(1, 7)]
+    sorry = f"say/en/en|{texts.AGENT_MISSED}"
+    assert line.heard("c2")[:3] == [sorry, announcement(1, "en|" + texts.WAIT_A_MINUTE), HOLD]
+    assert line.ivr.calls["c2"].mode == "queue"
+    await line.ivr.on_event(CallEnded("c1", "hangup"))  # the first leg ends: no record of its own
+    await line.settle()
+    assert line.desk.records == []
+    # a stranger calling the line's number for returns gets the menu, not someone's place
+    await line.ivr.on_event(CallStarted("c3", "+8613900000000", BACK))
+    await line.settle()
+    assert line.heard("c3")[0].startswith("node/")
+    # the agent takes it this time; the call keeps one record, marked as come back
+    line.desk.items[1] = Place("assigned", 7, 1, 0)
+    await asyncio.sleep(0.05)
+    await line.settle()
+    await line.ivr.on_event(CallEnded("c2", "hangup"))
+    await line.settle()
+    [record] = line.desk.records
+    assert (record.call_id, record.left_reason, record.agent_id) == ("c1", "answered", 7)
+    assert record.path[-1] == "returned" and record.hung_up_by == "transfer"

@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import re
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
@@ -57,6 +57,8 @@ def settings(tmp_path: Path, db_url: str) -> Settings:  # noqa: F811
         secret_key=SECRET,
         phone_softphone_ws=f"127.0.0.1:{free_udp_port()}",
         phone_softphone_sip=f"127.0.0.1:{free_udp_port()}",
+        phone_sip_listen=f"127.0.0.1:{free_udp_port()}",
+        axd_offer_seconds=8,  # how long a softphone rings
         phone_media_ports=f"{base}-{base + 99}",
     )
 
@@ -145,6 +147,37 @@ async def console_with_softphone(
     return served, await asyncio.to_thread(chromium, work, microphone)
 
 
+async def caller_meets_agent(
+    ctx: AppContext,
+    database: str,
+    work: Path,
+    target: str,
+    agent_does: Callable[[Any, str], dict[str, Any]],
+    *,
+    mic: float,
+    calls: int,
+) -> dict[str, Any]:
+    """A baresip caller asks the line for an agent (key 1), saying the caller's tone from the
+    first moment of each call (so the agent's first audio is the path's); the agent, in
+    Chromium whose microphone says the agent's tone for ``mic`` seconds, does ``agent_does``
+    with the console's address. Returns what that returned, once the caller's ``calls``
+    (the line's and those put through) have ended."""
+    need(Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), "Chromium and chromedriver")
+    served, driver = await console_with_softphone(ctx, database, work, mic)
+    try:
+        caller = BaresipCaller(work / "caller", "+8613912345678")
+        voice = tone(CALLER_HZ, 150, 8000)
+        calling = asyncio.ensure_future(
+            caller.call(target, voice, [(1.5, "1")], within=240, calls=calls)
+        )
+        seen = await asyncio.to_thread(agent_does, driver, served.url)
+        await asyncio.wait_for(calling, 30)
+    finally:
+        await asyncio.to_thread(driver.quit)
+        await asyncio.to_thread(served.stop)
+    return seen
+
+
 PEAK = """
 const a = window.hotlineSoftphone.remote;
 if (!a) return null;
@@ -223,22 +256,9 @@ async def test_the_agent_answers_in_the_browser_and_both_hear_each_other(
     tmp_path: Path,
     db_url: str,  # noqa: F811
 ) -> None:
-    need(Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), "Chromium and chromedriver")
     target, _ivr, _book = line
     agent = await an_agent(ctx)
-    served, driver = await console_with_softphone(ctx, db_url, tmp_path, 10)
-    try:
-        caller = BaresipCaller(tmp_path / "caller", "+8613912345678")
-        # the tone from the first moment of each call: the agent's first audio is the path's
-        voice = tone(CALLER_HZ, 90, 8000)
-        calling = asyncio.ensure_future(
-            caller.call(target, voice, [(1.5, "1")], within=150, calls=2)
-        )
-        seen = await asyncio.to_thread(agent_side, driver, served.url)
-        await calling
-    finally:
-        await asyncio.to_thread(driver.quit)
-        await asyncio.to_thread(served.stop)
+    seen = await caller_meets_agent(ctx, db_url, tmp_path, target, agent_side, mic=10, calls=2)
     print("softphone:", {k: v for k, v in seen.items() if k != "peaks"}, seen["peaks"][-5:])
 
     # the agent heard the caller: the remote stream's strongest frequency is the caller's tone
@@ -267,7 +287,7 @@ async def test_the_agent_answers_in_the_browser_and_both_hear_each_other(
         "answered",
         agent,
         "transfer",
-        stack.aor(softphone_user(agent)),
+        stack.put_through_address(softphone_user(agent)),
     )
 
 

@@ -23,6 +23,7 @@ from tests.sipcallers import free_udp_port
 
 pytestmark = pytest.mark.slow
 SECRET = registrar_secret("test-secret-key-not-for-production")
+AGED = 7  # seconds after which pike has forgotten an address (2 s units, 4 s latency)
 
 
 @pytest.fixture
@@ -136,6 +137,55 @@ async def test_plain_sip_registrations_are_refused(stack: SoftphoneStack) -> Non
         s.sendto(request.encode(), stack.sip)
         answer = s.recv(65536).decode()
     assert answer.split()[1] == "403"
+
+
+def _options(host: str, n: int) -> str:
+    return "\r\n".join(
+        [
+            f"OPTIONS sip:{host} SIP/2.0",
+            f"Via: SIP/2.0/WSS {secrets.token_hex(4)}.invalid;branch=z9hG4bK{secrets.token_hex(6)}",
+            "Max-Forwards: 70",
+            f"To: <sip:{host}>",
+            f"From: <sip:probe@{host}>;tag={secrets.token_hex(4)}",
+            f"Call-ID: flood-{n}",
+            f"CSeq: {n} OPTIONS",
+            "Content-Length: 0",
+            "",
+            "",
+        ]
+    )
+
+
+async def _answered(stack: SoftphoneStack, count: int, within: float = 3.0) -> int:
+    """Send ``count`` requests at once over one WebSocket: how many were answered."""
+    from websockets.asyncio.client import connect
+
+    host = f"{stack.sip[0]}:{stack.sip[1]}"
+    answered = 0
+    async with connect(f"ws://{stack.ws[0]}:{stack.ws[1]}", subprotocols=["sip"]) as ws:  # type: ignore[list-item]
+        for n in range(count):
+            await ws.send(_options(host, n + 1))
+        deadline = asyncio.get_running_loop().time() + within
+        while (left := deadline - asyncio.get_running_loop().time()) > 0:
+            try:
+                reply = str(await asyncio.wait_for(ws.recv(), left))
+            except TimeoutError:
+                break
+            answered += reply.startswith("SIP/2.0 200")
+    return answered
+
+
+async def test_a_flood_over_websocket_is_dropped_while_it_lasts(stack: SoftphoneStack) -> None:
+    assert await _answered(stack, 20) == 20  # a busy office: every request answered
+    await asyncio.sleep(AGED)  # the counts age out
+    flooded = await _answered(stack, 1000)
+    print("answered of a flood of 1000:", flooded)
+    assert 50 <= flooded < 500, flooded  # the first ones, then nothing while it lasts
+    log = (stack.dir / "kamailio.log").read_text(errors="replace")
+    assert "flood over WebSocket from 127.0.0.1: request dropped" in log  # staff see it
+    await asyncio.sleep(AGED)
+    given = credential(SECRET, "agent-7")  # afterwards the address is served again
+    assert await register(stack, "agent-7", given["username"], given["password"]) == 200
 
 
 async def test_the_stack_stops_whole(stack: SoftphoneStack) -> None:

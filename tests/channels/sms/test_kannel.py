@@ -131,7 +131,7 @@ def test_a_long_chinese_answer_arrives_in_parts_the_phone_joins(line: Line) -> N
 
 def test_stop_and_a_status_question_are_answered_through_kannel(line: Line) -> None:
     line.carrier.send(PHONE, "路灯坏了")
-    assert wait_for(lambda: line.rows(Case), timeout=20)
+    assert wait_for(lambda: line.rows(Case), timeout=20), line.kannel.logs()
     line.carrier.message()  # the acknowledgement
     [case] = line.rows(Case)
     code = lookup_code(line.app.ctx.secret_key, case.tracking_number)
@@ -149,7 +149,7 @@ def test_stop_and_a_status_question_are_answered_through_kannel(line: Line) -> N
 
 def test_delivery_reports_that_fail_show_on_the_case_and_junk_is_refused(line: Line) -> None:
     line.carrier.send(PHONE, "report a pothole")
-    assert wait_for(lambda: line.rows(Case), timeout=20)
+    assert wait_for(lambda: line.rows(Case), timeout=20), line.kannel.logs()
     line.carrier.message("text")
     [case] = line.rows(Case)
     [ack] = line.rows(Interaction, Interaction.direction == Direction.OUT)
