@@ -230,7 +230,7 @@ from tests.kannel import kannel_factory  # noqa: E402, F401
 # The mail servers (Dovecot, an SMTP sink) for the e-mail and fax tests.
 from tests.mailservers import dovecot, smtp_sink  # noqa: E402, F401
 
-# The suite runs on two workers (pytest-xdist, `--dist loadgroup`; see deploy/test.sh). Tests that
+# The suite runs on three workers (pytest-xdist, `--dist loadgroup`; see deploy/test.sh). Tests that
 # drive real SIP callers and the phone engine share one worker: their engines and callers are
 # processes that must not contend for the same audio devices, ports and CPU at once. So do the
 # tests that run whole `hotline serve` processes on PostgreSQL under load (each holds a pool of

@@ -116,7 +116,8 @@ def axe_violations(browser: Any) -> list[str]:
     return list(
         browser.execute_async_script(
             "const done = arguments[arguments.length - 1];"
-            "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa']}).then(r => done(r.violations.map("
+            "axe.run(document, {runOnly: ['wcag2a', 'wcag2aa'], resultTypes: ['violations']})"
+            ".then(r => done(r.violations.map("
             "v => v.id + ': ' + v.nodes.map(n => n.target.join(' ')).join(', '))));"
         )
     )
