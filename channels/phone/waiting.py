@@ -285,9 +285,7 @@ class Waiting:
                 call, wait.item_id, call.detail.agent_id, call.detail.wait_seconds or 0, loop.time()
             )
         )
-        asyncio.get_running_loop().call_later(
-            TRANSFER_SECONDS, lambda: self.ivr._spawn(self.ivr._hangup(call))
-        )
+        loop.call_later(TRANSFER_SECONDS, lambda: self.ivr._spawn(self.ivr._hangup(call)))
 
     async def _call_back(self, call: Call, wait: Wait) -> None:
         agent = await self.desk.answered(wait.item_id, self.ivr._caller(call))
@@ -343,6 +341,7 @@ class Waiting:
         log.info("a call came back from agent %s's phone (item %s)", back.agent_id, back.item_id)
         call.language, call.path = first.language, [*first.path, "returned"]
         call.detail = first.detail
+        # the first leg, still ending, writes no record of its own (already ended: skipped)
         first.detail = CallDetail(first.call_id, first.number, first.called, now(), ended_at=now())
         detail = call.detail
         detail.left_reason = detail.put_through_to = None

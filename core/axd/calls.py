@@ -13,9 +13,9 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from hotline.core.axd import offers
-from hotline.core.axd.state import SET_AWAY, count_miss, held_by
+from hotline.core.axd.state import count_miss, held_by, tell_if_set_away
 from hotline.core.delivery.events import QUEUE_CHANNEL
-from hotline.core.storage.enums import AgentState, Media, QueueOutcome, QueueState
+from hotline.core.storage.enums import Media, QueueOutcome, QueueState
 from hotline.core.storage.models.axd import AgentPresence, QueueItem, QueueOffer
 from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.cases import Case, ContactPoint, Interaction
@@ -194,11 +194,7 @@ async def returned(ctx: AppContext, item_id: int, agent_id: int) -> bool:
         {"type": "queue_changed", "item_id": item_id, "withdrawn": True, "agent_id": agent_id},
         [QUEUE_CHANNEL],
     )
-    if result == SET_AWAY:
-        ctx.events.publish(
-            {"type": "agent_state", "agent_id": agent_id, "state": str(AgentState.AWAY)},
-            [QUEUE_CHANNEL],
-        )
+    tell_if_set_away(ctx, agent_id, result)
     return True
 
 

@@ -149,12 +149,17 @@ async def decline(ctx: AppContext, item_id: int, agent_id: int, *, missed: bool 
         return True
 
     result = await ctx.db.run(give_back, write=True)
-    if result == SET_AWAY:
+    tell_if_set_away(ctx, agent_id, result)
+    return bool(result)
+
+
+def tell_if_set_away(ctx: AppContext, agent_id: int, missed: bool | str) -> None:
+    """After ``count_miss``'s transaction: the screens learn that it set the agent away."""
+    if missed == SET_AWAY:
         ctx.events.publish(
             {"type": "agent_state", "agent_id": agent_id, "state": str(AgentState.AWAY)},
             [QUEUE_CHANNEL],
         )
-    return bool(result)
 
 
 def count_miss(session: Session, agent_id: int, limit: int) -> bool | str:

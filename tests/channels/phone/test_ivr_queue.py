@@ -114,6 +114,12 @@ class QueueLine(Line):
         await self.call(caller)
         await self.press("20")  # English, then "speak to an agent"
 
+    async def taken_by_7(self) -> None:
+        """Agent 7 takes the waiting call; the line sees it at its next check."""
+        self.desk.items[1] = Place("assigned", 7, 1, 0)
+        await asyncio.sleep(0.05)
+        await self.settle()
+
 
 def say(language: str, message: str) -> str:
     return f"{language}|{message}"
@@ -229,9 +235,7 @@ async def test_a_hang_up_while_an_agent_is_offered_the_call_withdraws_it(tmp_pat
 async def test_an_agent_taking_the_call_calls_the_caller_back(tmp_path: Path) -> None:
     line = QueueLine(tmp_path)
     await line.to_queue()
-    line.desk.items[1] = Place("assigned", 7, 1, 0)
-    await asyncio.sleep(0.05)
-    await line.settle()
+    await line.taken_by_7()
     assert line.desk.taken == [1]
     assert line.heard()[-1] == f"say/en/en|{texts.AGENT_CALLS_BACK}"
     assert line.engine.commands[-1] == ("hangup", "c1")
@@ -243,9 +247,7 @@ async def test_an_agent_with_a_desk_phone_has_the_call_put_through(tmp_path: Pat
     line = QueueLine(tmp_path)
     line.desk.phones = {7: "sip:1007@10.0.0.7:5060"}
     await line.to_queue()
-    line.desk.items[1] = Place("assigned", 7, 1, 0)
-    await asyncio.sleep(0.05)
-    await line.settle()
+    await line.taken_by_7()
     assert (line.desk.through, line.desk.taken) == ([1], [])  # no call-back request
     # the music stops and the call goes at once: the caller hears their phone ring the agent's
     assert line.engine.commands[-2:] == [
@@ -265,9 +267,7 @@ async def test_a_refused_transfer_becomes_the_agents_call_back(tmp_path: Path) -
     line.desk.phones = {7: "sip:1007@10.0.0.7:5060"}
     line.engine.refuse_transfer = True
     await line.to_queue()
-    line.desk.items[1] = Place("assigned", 7, 1, 0)
-    await asyncio.sleep(0.05)
-    await line.settle()
+    await line.taken_by_7()
     assert (line.desk.through, line.desk.taken) == ([1], [1])
     assert line.heard()[-1] == f"say/en/en|{texts.AGENT_CALLS_BACK}"
     assert line.engine.commands[-1] == ("hangup", "c1")
@@ -329,9 +329,7 @@ async def test_a_caller_whose_agent_did_not_answer_comes_back_and_waits_first(
     line = QueueLine(tmp_path)
     line.desk.phones = {7: "sip:agent-7@127.0.0.1:5072;hl=back"}
     await line.to_queue()
-    line.desk.items[1] = Place("assigned", 7, 1, 0)
-    await asyncio.sleep(0.05)
-    await line.settle()
+    await line.taken_by_7()
     assert line.engine.commands[-1][0] == "transfer"
     # the softphone did not take it: the registrar sends the caller back to the line
     await line.ivr.on_event(CallStarted("c2", "+8613800138000", BACK))
@@ -348,9 +346,7 @@ async def test_a_caller_whose_agent_did_not_answer_comes_back_and_waits_first(
     await line.settle()
     assert line.heard("c3")[0].startswith("node/")
     # the agent takes it this time; the call keeps one record, marked as come back
-    line.desk.items[1] = Place("assigned", 7, 1, 0)
-    await asyncio.sleep(0.05)
-    await line.settle()
+    await line.taken_by_7()
     await line.ivr.on_event(CallEnded("c2", "hangup"))
     await line.settle()
     [record] = line.desk.records
