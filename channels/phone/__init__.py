@@ -24,6 +24,7 @@ from .engine import Engine
 from .ivr import Ivr
 from .menu import MenuError, MenuFile, load_menu, menu_path
 from .prompts import ESPEAK, PromptBook
+from .recording import collect
 from .softphone import SOFTPHONE_ROUTES, make_stack
 from .stack import PACKAGES, SoftphoneStack, missing
 from .waiting import BACK
@@ -123,15 +124,21 @@ async def run_line(ctx: AppContext, stop: asyncio.Event) -> None:
     when the site runs softphones (``HOTLINE_PHONE_SOFTPHONE_WS``), kept running (started again
     when it ends; calls go to desk phones meanwhile)."""
     stack = make_stack(ctx.settings, ctx.secret_key) if ctx.settings.phone_softphone_ws else None
-    kept = asyncio.create_task(stack.keep(stop)) if stack is not None else None
+    kept = []
+    if stack is not None:
+        kept.append(asyncio.create_task(stack.keep(stop)))
+        if stack.record:
+            split = ctx.settings.phone_call_recording == "split"
+            desk = KernelDesk(ctx, stack)
+            kept.append(asyncio.create_task(collect(stack.recordings, desk.recorded, split, stop)))
     try:
         await keep_line(ctx, lambda: make_engine(ctx), stop, softphones=stack)
     finally:
-        if kept is not None:
+        for task in kept:
             if not stop.is_set():  # the line itself failed: the stack goes with it
-                kept.cancel()
+                task.cancel()
             with contextlib.suppress(asyncio.CancelledError):
-                await kept
+                await task
 
 
 @hookimpl

@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio
 from sqlalchemy import delete, select
 
-from hotline.core.axd import calls
+from hotline.core.axd import call_recordings, calls
 from hotline.core.cases import tracking
 from hotline.core.cases.contacts import InvalidContact, normalise_phone
 from hotline.core.cases.lookup import LookupLimits, LookupRefused, verified_timeline
@@ -25,6 +25,7 @@ from hotline.core.storage.models.axd import CallRecord, QueueItem
 
 from . import texts
 from .ivr import Caller
+from .recording import CallAudio, Finished
 from .softphone import softphone_user
 from .stack import SoftphoneStack
 from .waiting import CallDetail, Place
@@ -199,7 +200,7 @@ class KernelDesk:
                 )
             user = softphone_user(agent) if agent is not None else ""
             if user and await self.softphones.registered(user):
-                address = self.softphones.put_through_address(user)
+                address = self.softphones.put_through_address(user, item_id)
                 return await calls.put_through(self.ctx, item_id, address=address)
         return await calls.put_through(self.ctx, item_id)
 
@@ -242,3 +243,20 @@ class KernelDesk:
             # when it really ends
             await session.execute(delete(CallRecord).where(CallRecord.call_id == record.call_id))
             session.add(record)
+
+    async def recorded(self, found: Finished, audio: CallAudio | None) -> None:
+        """A live call's recording on its case (``recording.collect`` hands each ended call)."""
+        if audio is None:  # the agent never answered: nothing passed
+            return
+        if found.item_id is None:
+            raise ValueError("a recorded call names no queue item")
+        call = call_recordings.Recorded(
+            ref=found.pcap.stem,
+            wav=audio.wav,
+            seconds=audio.seconds,
+            split=self.ctx.settings.phone_call_recording == "split",
+            talk_started_at=audio.agent_from,
+            ended_at=max(audio.ended, found.ended or audio.ended),
+        )
+        if await call_recordings.attach(self.ctx, found.item_id, call) is None:
+            raise ValueError(f"the recorded call's queue item {found.item_id} is unknown")

@@ -55,6 +55,8 @@ class Menu(BaseModel):
     silence_seconds: float = Field(5, gt=0, le=60)
     # a caller waiting for an agent hears their place in line and the expected wait this often
     announce_seconds: float = Field(45, ge=10, le=600)
+    # a caller entering the queue hears, before an agent answers, that the talk is recorded
+    announce_recording: bool = True
     nodes: dict[str, Node]
 
 

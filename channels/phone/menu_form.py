@@ -65,7 +65,7 @@ def blank_node() -> dict[str, Any]:
 def document_from_form(form: Mapping[str, str], languages: list[str]) -> dict[str, Any]:
     """The menu's document as the form describes it (not yet checked)."""
     doc: dict[str, Any] = {"languages": languages}
-    for name in ("start", "fallback", "closed", "hours", *SETTINGS):
+    for name in ("start", "fallback", "closed", "hours", "announce_recording", *SETTINGS):
         value = form.get(name, "").strip()
         if value:
             doc[name] = value

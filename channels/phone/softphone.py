@@ -60,6 +60,7 @@ def make_stack(settings: Settings, secret_key: str) -> SoftphoneStack:
         work_dir=settings.data_dir / "phone",
         line=line_address(settings),
         ring_seconds=settings.axd_offer_seconds,
+        record=settings.phone_call_recording != "off",
     )
 
 

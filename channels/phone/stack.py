@@ -22,6 +22,7 @@ import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .recording import orphans_ended
 from .waiting import BACK
 
 log = logging.getLogger("hotline.channels.phone.stack")
@@ -73,6 +74,7 @@ class SoftphoneStack:
     line: tuple[str, int] = ("127.0.0.1", 5060)  # the line's SIP address: calls come back there
     ring_seconds: int = 20  # how long a softphone rings before the call goes back to the queue
     flood: int = 100  # requests from one address over WebSocket in 2 s before it is dropped
+    record: bool = True  # the relay writes each call's media (``recordings``)
     debug: int = 1
     dir: Path = field(init=False)
     sockets: Path = field(init=False)
@@ -83,10 +85,18 @@ class SoftphoneStack:
         """``user``'s softphone address on the registrar."""
         return f"sip:{user}@{self.sip[0]}:{self.sip[1]}"
 
-    def put_through_address(self, user: str) -> str:
+    def put_through_address(self, user: str, item_id: int | None = None) -> str:
         """Where the line sends a caller for ``user``'s softphone: marked so that a call the
-        softphone does not take comes back to the line (``waiting.BACK``)."""
-        return f"{self.aor(user)};hl=back"
+        softphone does not take comes back to the line (``waiting.BACK``), and with the queue
+        item the call's recording belongs to."""
+        item = f";hli={item_id}" if item_id is not None else ""
+        return f"{self.aor(user)};hl=back{item}"
+
+    @property
+    def recordings(self) -> Path:
+        """Where the relay writes the calls' media (``recording.py``): kept across the stack's
+        restarts, so a call's recording outlives the relay that made it."""
+        return (self.work_dir or self.dir) / "recordings"
 
     def _config(self, ng_port: int) -> str:
         values = {
@@ -103,6 +113,7 @@ class SoftphoneStack:
             "back_uri": f"sip:{BACK}@{self.line[0]}:{self.line[1]}",
             "back_user": BACK,
             "flood": self.flood,
+            "record": "record-call=yes metadata=hotline-item:$avp(item)" if self.record else "",
         }
         return string.Template(TEMPLATE.read_text()).substitute(values)
 
@@ -131,6 +142,7 @@ class SoftphoneStack:
                 "--num-threads=2",
                 "--delete-delay=0",
                 f"--log-level={4 + 2 * (self.debug > 1)}",
+                *self._recording_args(),
             )
             # Kamailio sets aside a relay that does not answer its first ping
             await self._rtpengine_ready(ng_port)
@@ -154,6 +166,17 @@ class SoftphoneStack:
         except BaseException:
             await self.stop()
             raise
+
+    def _recording_args(self) -> list[str]:
+        if not self.record:
+            return []
+        self.recordings.mkdir(mode=0o700, exist_ok=True)
+        orphans_ended(self.recordings)  # what a relay that is gone was still recording
+        return [
+            f"--recording-dir={self.recordings}",
+            "--recording-method=pcap",
+            "--recording-format=raw",
+        ]
 
     async def _spawn(self, name: str, *cmd: str) -> None:
         proc = await asyncio.create_subprocess_exec(

@@ -156,6 +156,10 @@ class Waiting:
             await ivr._record_call(call, "caller")
             return
         said = await self._standing(call, wait)
+        if ivr.menu.announce_recording:  # before an agent answers, as the law asks
+            said.insert(
+                0, await ivr.prompts.speak(ivr.say(call.language, texts.RECORDED), call.language)
+            )
         await ivr._play(call, [*prompt, *said], lambda: self._hold(call))
         self._schedule(call, wait)
 

@@ -16,8 +16,10 @@ hear.
 from __future__ import annotations
 
 import inspect
+import io
 import logging
 import time
+import wave
 from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -52,11 +54,13 @@ class Word:
 
 @dataclass(frozen=True)
 class Segment:
-    """A sentence or phrase and where it is in the recording (seconds)."""
+    """A sentence or phrase and where it is in the recording (seconds); in a call recorded one
+    party per channel, who said it (``caller``, ``agent``)."""
 
     start: float
     end: float
     text: str
+    party: str = ""
 
 
 @dataclass(frozen=True)
@@ -86,7 +90,10 @@ class Transcript:
                 [w.word, round(w.start, 2), round(w.end, 2), round(w.confidence, 3)]
                 for w in self.words
             ],
-            "segments": [[round(s.start, 2), round(s.end, 2), s.text] for s in self.segments],
+            "segments": [
+                [round(s.start, 2), round(s.end, 2), s.text, *([s.party] if s.party else [])]
+                for s in self.segments
+            ],
         }
 
 
@@ -137,12 +144,17 @@ async def transcribe_interaction(ctx: AppContext, interaction_id: int) -> str:
     hinted = bool(chosen) and not (row.meta or {}).get("speech_language_guessed")
     heard: list[Transcript] = []
     refused: list[str] = []
+    parties = list((row.meta or {}).get("parties") or [])
     for attachment in audio:
         data = ctx.files.get(attachment.sha256)
+        channels = split_channels(data, len(parties)) if parties else None
         try:
-            transcript = await transcribe(
-                ctx, data, attachment.content_type, language, hinted=hinted
-            )
+            if channels is None:
+                transcript = await transcribe(
+                    ctx, data, attachment.content_type, language, hinted=hinted
+                )
+            else:  # one party per channel (a live call): who said what
+                transcript = await _each_party(ctx, parties, channels, language, hinted)
         except ValueError as exc:  # unreadable or empty audio: trying again changes nothing
             refused.append(f"{attachment.filename}: {exc}")
             continue
@@ -171,6 +183,82 @@ async def transcribe_interaction(ctx: AppContext, interaction_id: int) -> str:
         if not (row.text or "").strip():
             row.text = text
     return "transcribed"
+
+
+def split_channels(data: bytes, count: int) -> list[bytes] | None:
+    """A 16-bit WAV of ``count`` channels as that many mono WAVs; None for any other audio."""
+    try:
+        with wave.open(io.BytesIO(data)) as w:
+            if w.getnchannels() != count or w.getsampwidth() != 2 or count < 2:
+                return None
+            rate, frames = w.getframerate(), w.readframes(w.getnframes())
+    except (wave.Error, EOFError):
+        return None
+    samples = memoryview(frames).cast("h")
+    out = []
+    for channel in range(count):
+        mono = io.BytesIO()
+        with wave.open(mono, "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(rate)
+            w.writeframes(samples[channel::count].tobytes())
+        out.append(mono.getvalue())
+    return out
+
+
+async def _each_party(
+    ctx: AppContext, parties: list[str], channels: list[bytes], language: str, hinted: bool
+) -> Transcript | None:
+    """Each party's channel transcribed apart; a channel an engine cannot read (a party who
+    said nothing) leaves that party out, and only both unreadable refuses the recording."""
+    heard: list[tuple[str, Transcript | None]] = []
+    refused = []
+    for party, channel in zip(parties, channels, strict=True):
+        try:
+            heard.append((party, await transcribe(ctx, channel, "audio/wav", language, hinted)))
+        except ValueError as exc:
+            refused.append(f"{party}: {exc}")
+    if refused and len(refused) == len(parties):
+        raise ValueError("; ".join(refused))
+    return dialogue(heard)
+
+
+def _phrases(heard: Transcript) -> list[Segment]:
+    """The engine's segments, or its words grouped into phrases at pauses of 0.8 s."""
+    if heard.segments:
+        return list(heard.segments)
+    phrases: list[Segment] = []
+    for w in heard.words:
+        last = phrases[-1] if phrases else None
+        if last is not None and w.start - last.end < 0.8:
+            joiner = "" if heard.language.startswith("zh") else " "
+            phrases[-1] = Segment(last.start, w.end, f"{last.text}{joiner}{w.word}")
+        else:
+            phrases.append(Segment(w.start, w.end, w.word))
+    return phrases
+
+
+def dialogue(heard: list[tuple[str, Transcript | None]]) -> Transcript | None:
+    """The parties' transcripts (one channel each) as one, its phrases in the order said, each
+    marked with its party (``Segment.party``)."""
+    found = [(party, t) for party, t in heard if t is not None]
+    if not found:
+        return None
+    segments = sorted(
+        (replace(s, party=party) for party, t in found for s in _phrases(t)),
+        key=lambda s: s.start,
+    )
+    first = found[0][1]
+    return Transcript(
+        text="\n".join(s.text for s in segments),
+        language=first.language,
+        engine=first.engine,
+        seconds=max(t.seconds for _, t in found),
+        words=[w for _, t in found for w in t.words],
+        elapsed=sum(t.elapsed for _, t in found),
+        segments=segments,
+    )
 
 
 async def missing_transcripts(

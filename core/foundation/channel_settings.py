@@ -136,6 +136,12 @@ class ChannelSettings(BaseSettings):
     phone_media_ports: str = Field(
         "40000-40999", description="the media relay's UDP port range (first-last)"
     )
+    phone_call_recording: Literal["split", "mixed", "off"] = Field(
+        "split",
+        description="live calls through the softphones' relay are recorded and put on the case:"
+        " split (the caller left, the agent right: each party transcribed apart), mixed (one"
+        " channel), off",
+    )
     phone_abandoned_callback: bool = Field(
         True,
         description="a caller who hangs up while waiting for an agent, with a known number,"

@@ -159,3 +159,9 @@ class CallRecord(Base):
     hung_up_by: Mapped[str] = mapped_column(String(16))  # caller, line, transfer or fault
     # the agent's desk phone the call was put through to (a SIP REFER), when it was
     put_through_to: Mapped[str | None] = mapped_column(String(200))
+    # the talk with the agent as the softphones' media relay saw it (the agent's first audio to
+    # the end), and the interaction holding its recording; none for a desk phone's call
+    talk_started_at: Mapped[datetime | None] = mapped_column()
+    talk_ended_at: Mapped[datetime | None] = mapped_column()
+    talk_seconds: Mapped[float | None] = mapped_column(Float)
+    recording_id: Mapped[int | None] = mapped_column(ForeignKey("interactions.id"))

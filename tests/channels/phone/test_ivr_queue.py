@@ -134,9 +134,18 @@ async def test_a_caller_enters_the_queue_and_hears_place_wait_and_music(tmp_path
     await line.to_queue()
     assert line.desk.queued == [("+8613800138000", "general")]
     three_minutes = "en|" + texts.WAIT_MINUTES % {"minutes": 3}  # 150 s, rounded up
-    assert line.heard()[-3:] == ["node/en/agent", announcement(3, three_minutes), HOLD]
+    recorded = f"say/en/en|{texts.RECORDED}"  # before an agent answers: on by default
+    assert line.heard()[-4:] == ["node/en/agent", recorded, announcement(3, three_minutes), HOLD]
     assert not line.did("hangup")
     assert line.ivr.calls["c1"].mode == "queue"
+
+
+async def test_a_site_that_does_not_record_turns_the_recording_notice_off(tmp_path: Path) -> None:
+    line = QueueLine(tmp_path)
+    line.ivr.menu = line.ivr.menu.model_copy(update={"announce_recording": False})
+    await line.to_queue()
+    three_minutes = "en|" + texts.WAIT_MINUTES % {"minutes": 3}
+    assert line.heard()[-3:] == ["node/en/agent", announcement(3, three_minutes), HOLD]
 
 
 async def test_the_place_is_said_again_at_the_menus_interval(tmp_path: Path) -> None:

@@ -44,11 +44,13 @@ def test_a_step_puts_the_caller_in_a_queue(client: TestClient[Any]) -> None:  # 
     values[f"node-{agent}-action"] = "queue"
     values[f"node-{agent}-queue"] = "water"
     values["announce_seconds"] = "30"
+    assert values["announce_recording"] == "true"  # callers are told, unless a site says not
+    values["announce_recording"] = "false"
     saved = client.post("/console/settings/phone/steps?lang=en", data=values)
     assert saved.status_code == 200 and 'id="saved"' in saved.text
     menu = MenuFile(data_dir).current()
     assert (menu.nodes["agent"].action, menu.nodes["agent"].queue) == ("queue", "water")
-    assert menu.announce_seconds == 30
+    assert menu.announce_seconds == 30 and menu.announce_recording is False
     assert "Waits in the queue Water supply" in saved.text  # the preview names it
 
     before = (data_dir / "phone-menu.toml").read_text(encoding="utf-8")

@@ -34,6 +34,7 @@ from tests.channels.phone.test_softphone_call import (  # noqa: F401 (fixtures)
     settings,
     share,
     stack,
+    the_recording,
     wait,
 )
 from tests.sipcallers import read_8k
@@ -122,6 +123,8 @@ async def test_a_call_the_softphone_does_not_take_waits_again_first_in_line(
     assert (record.left_reason, record.agent_id, record.put_through_to) == (
         "answered",
         agent,
-        stack.put_through_address(softphone_user(agent)),
+        stack.put_through_address(softphone_user(agent), record.queue_item_id),
     )
     assert record.menu_path.count("returned") == 2
+    left, _right = await the_recording(ctx, stack, record.case_id)  # the answered ring only
+    assert share(left, CALLER_HZ) > 0.5

@@ -8,6 +8,7 @@ fake microphone (440 Hz) in what the caller's baresip recorded."""
 from __future__ import annotations
 
 import asyncio
+import io
 import re
 import time
 from collections.abc import AsyncIterator, Callable
@@ -17,9 +18,12 @@ from typing import Any
 import numpy as np
 import pytest
 import soundfile
+from sqlalchemy import select
 
+from hotline.channels.phone.desk import KernelDesk
 from hotline.channels.phone.ivr import Ivr
 from hotline.channels.phone.prompts import PromptBook
+from hotline.channels.phone.recording import collect_once
 from hotline.channels.phone.softphone import make_stack, softphone_user
 from hotline.channels.phone.stack import PACKAGES, SoftphoneStack, missing
 from hotline.core.axd.state import set_profile, set_state
@@ -27,6 +31,7 @@ from hotline.core.foundation.settings import Settings
 from hotline.core.people.accounts import hash_password
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import AgentState
+from hotline.core.storage.models.cases import Attachment, Interaction
 from hotline.core.storage.models.people import User
 from tests.admin.console_pages import axe_violations
 from tests.browser import CHROMEDRIVER, CHROMIUM, chromium_driver
@@ -287,8 +292,37 @@ async def test_the_agent_answers_in_the_browser_and_both_hear_each_other(
         "answered",
         agent,
         "transfer",
-        stack.put_through_address(softphone_user(agent)),
+        stack.put_through_address(softphone_user(agent), record.queue_item_id),
     )
+    # the relay recorded the call: on the case, the caller on the left, the agent on the right
+    left, right = await the_recording(ctx, stack, record.case_id)
+    assert share(left, CALLER_HZ) > 0.5
+    assert share(right[: -3 * 8000], AGENT_HZ) > 0.5 and share(right, CALLER_HZ) < 0.1
+    assert np.sqrt(np.mean(right[-8000:] ** 2)) < 0.1 * np.sqrt(np.mean(right[:-24000] ** 2))
+    record = await record_of(ctx)  # with the talk the relay saw: answered to hung up
+    assert record is not None and record.recording_id is not None
+    assert record.talk_seconds is not None and 7 < record.talk_seconds < 15
+    assert abs(record.talk_seconds - len(left) / 8000) < 1.0
+
+
+async def the_recording(
+    ctx: AppContext, stack: SoftphoneStack, case_id: int | None
+) -> tuple[np.ndarray, np.ndarray]:
+    """The live call's recording the collector put on the case (its two channels)."""
+    desk = KernelDesk(ctx, stack)
+    for _ in range(50):  # the relay writes its metadata when the call is deleted
+        if await collect_once(stack.recordings, desk.recorded, split=True):
+            break
+        await asyncio.sleep(0.1)
+    async with ctx.db.session() as s:
+        # one recording: a ring the agent did not take recorded nothing
+        [row] = await s.scalars(select(Interaction).where(Interaction.external_id.like("live:%")))
+        assert row.case_id == case_id and row.meta["live_call"]
+        [wav] = await s.scalars(select(Attachment).where(Attachment.interaction_id == row.id))
+    assert wav.content_type == "audio/wav"
+    audio, rate = soundfile.read(io.BytesIO(ctx.files.get(wav.sha256)), dtype="float32")
+    assert rate == 8000 and audio.shape[1] == 2
+    return audio[:, 0], audio[:, 1]
 
 
 async def test_an_agent_without_a_registered_softphone_gets_the_call_on_the_desk_phone(
