@@ -13,6 +13,7 @@ const phone = {
   state: "off", // off, registering, ready, ringing, talking, failed
   caller: "",
   muted: false,
+  held: false, // the caller hears the music on hold instead of the agent, and is not heard
   answeredAt: null, // performance.now() when the agent answered
   establishedAt: null, // ... when the call was set up (the browser's answer sent)
   firstAudioAt: null, // ... and when the caller was first heard
@@ -29,6 +30,7 @@ let context = null;
 let meterTimer = null;
 let ringer = null;
 let clock = null;
+let music = null; // while on hold: the music's element and the track sent instead of the mic
 
 // The ring the agent hears while a call rings: 450 Hz, one second in five (the Chinese
 // network's ringing tone). The browser lets it sound once the agent has used the page.
@@ -74,7 +76,8 @@ function render() {
   const p = panel();
   if (!p) return;
   p.dataset.state = phone.state;
-  p.querySelector("[data-sp=status]").textContent = text(phone.state);
+  p.querySelector("[data-sp=status]").textContent =
+    phone.state === "talking" && phone.held ? text("held") : text(phone.state);
   p.querySelector("[data-sp=caller]").textContent = phone.caller;
   const timer = p.querySelector("[data-sp=timer]");
   if (timer) {
@@ -89,6 +92,10 @@ function render() {
   mute.hidden = phone.state !== "talking";
   mute.setAttribute("aria-pressed", phone.muted ? "true" : "false");
   mute.textContent = phone.muted ? text("unmute") : text("mute");
+  const held = p.querySelector("[data-sp=hold]");
+  held.hidden = phone.state !== "talking";
+  held.setAttribute("aria-pressed", phone.held ? "true" : "false");
+  held.textContent = phone.held ? text("unhold") : text("hold");
   p.querySelector("[data-sp=connect]").hidden = !(phone.state === "off" || phone.state === "failed");
 }
 
@@ -233,6 +240,8 @@ function connectAudio(s) {
 
 function ended() {
   session = null;
+  stopMusic();
+  phone.held = false;
   clearInterval(clock);
   clearInterval(meterTimer);
   phone.remote = null;
@@ -266,6 +275,52 @@ function mute() {
   render();
 }
 
+function stopMusic() {
+  if (!music) return;
+  music.element.pause();
+  music.source.disconnect();
+  music = null;
+}
+
+// Hold: the browser sends the line's music on hold instead of the agent's microphone (no
+// re-INVITE: the call, its relay and its recording go on), and the agent stops hearing the
+// caller; the hotline counts the time on the call's record.
+async function hold() {
+  if (!session || phone.state !== "talking" || !session.sessionDescriptionHandler) return;
+  const pc = session.sessionDescriptionHandler.peerConnection;
+  const sender = pc.getSenders().find((x) => x.track && x.track.kind === "audio");
+  if (!sender) return;
+  const p = panel();
+  if (!phone.held) {
+    context = context || new AudioContext();
+    context.resume();
+    const element = new Audio(p.dataset.holdMusic);
+    element.loop = true;
+    const source = context.createMediaElementSource(element);
+    const out = context.createMediaStreamDestination();
+    source.connect(out);
+    music = { element, source, mic: sender.track };
+    await element.play().catch(() => {});
+    await sender.replaceTrack(out.stream.getAudioTracks()[0]);
+    phone.held = true;
+  } else {
+    const mic = music ? music.mic : null;
+    if (mic) await sender.replaceTrack(mic);
+    stopMusic();
+    phone.held = false;
+  }
+  if (audio) audio.muted = phone.held;
+  render();
+  const body = new FormData();
+  body.append("on", phone.held ? "1" : "0");
+  fetch(p.dataset.hold, {
+    method: "POST",
+    body,
+    credentials: "same-origin",
+    headers: { "x-csrftoken": p.dataset.csrf },
+  }).catch(() => {});
+}
+
 function bind() {
   const p = panel();
   if (!p) {
@@ -280,6 +335,7 @@ function bind() {
   p.querySelector("[data-sp=decline]").addEventListener("click", hangup);
   p.querySelector("[data-sp=hangup]").addEventListener("click", hangup);
   p.querySelector("[data-sp=mute]").addEventListener("click", mute);
+  p.querySelector("[data-sp=hold]").addEventListener("click", hold);
   render();
   if (!ua && p.dataset.autostart === "true") start();
 }

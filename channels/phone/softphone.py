@@ -12,13 +12,16 @@ import hmac
 import time
 from typing import Any
 
-from litestar import Request, Response, get
+from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
+from litestar.response import File
 
 from hotline.admin.guards import ctx_of, requires
+from hotline.core.axd.call_recordings import hold
 from hotline.core.foundation.settings import Settings
 from hotline.core.people.permissions import Permission
 
+from .prompts import PromptBook
 from .stack import SoftphoneStack, address
 
 Req = Request[Any, Any, Any]
@@ -85,4 +88,26 @@ async def softphone_credential(request: Req) -> Response[dict[str, Any]]:
     return Response(body, headers={"Cache-Control": "no-store"})
 
 
-SOFTPHONE_ROUTES = [softphone_credential]
+@post("/console/softphone/hold", guards=[requires(Permission.QUEUE_WORK)], status_code=200)
+async def softphone_hold(request: Req) -> Response[dict[str, Any]]:
+    """The agent put their caller on hold (``on=1``: the browser sends the music instead of the
+    agent's voice) or took them back (``on=0``): counted on the call's detail record."""
+    ctx = ctx_of(request)
+    if not ctx.settings.phone_softphone_ws:
+        raise NotFoundException()
+    on = str((await request.form()).get("on", "")) == "1"
+    counted = await hold(ctx, request.scope["state"]["user"].id, on)
+    return Response({"held": on, "counted": counted}, headers={"Cache-Control": "no-store"})
+
+
+@get("/console/softphone/hold-music", guards=[requires(Permission.QUEUE_WORK)])
+async def softphone_hold_music(request: Req) -> File:
+    """The music a caller on hold hears: the line's own (the site's, else the built-in)."""
+    ctx = ctx_of(request)
+    if not ctx.settings.phone_softphone_ws:
+        raise NotFoundException()
+    music = await PromptBook(ctx.settings.data_dir).hold()
+    return File(music, media_type="audio/wav", content_disposition_type="inline")
+
+
+SOFTPHONE_ROUTES = [softphone_credential, softphone_hold, softphone_hold_music]

@@ -1,7 +1,8 @@
-"""A live call's recording on its case: the call between a waiting caller and the agent who
-took it, as the media relay recorded it, becomes an interaction of the call's case with the
-WAV attached (played and audited like a voicemail), transcribed by the speech job, and the
-call's detail record gains the talk (the agent's first audio to the end) and the recording."""
+"""A live call's talk with the agent: its recording on its case (the call as the media relay
+recorded it becomes an interaction of the call's case with the WAV attached, played and
+audited like a voicemail, transcribed by the speech job), and what the call's detail record
+learns of the talk: from the agent's first audio to the end, the recording, and the caller's
+time on hold."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ from hotline.core.cases.transcripts import transcribe_key
 from hotline.core.storage import outbox
 from hotline.core.storage.enums import Direction
 from hotline.core.storage.models.axd import CallRecord, QueueItem
+from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.cases import Attachment, Interaction
 
 if TYPE_CHECKING:
@@ -101,6 +103,7 @@ async def attach(ctx: AppContext, item_id: int, call: Recorded) -> int | None:
         )
         if record is not None:
             record.recording_id = row.id
+            _hold_ends(record, call.ended_at)  # hung up while the caller was on hold
             if call.talk_started_at is not None:
                 record.talk_started_at = call.talk_started_at
                 record.talk_ended_at = call.ended_at
@@ -108,3 +111,37 @@ async def attach(ctx: AppContext, item_id: int, call: Recorded) -> int | None:
                     (call.ended_at - call.talk_started_at).total_seconds(), 2
                 )
         return row.id
+
+
+def _hold_ends(record: CallRecord, at: datetime) -> None:
+    if record.on_hold_since is not None:
+        record.hold_seconds = round(
+            (record.hold_seconds or 0.0) + (at - record.on_hold_since).total_seconds(), 2
+        )
+        record.on_hold_since = None
+
+
+async def hold(ctx: AppContext, agent_id: int, on: bool) -> bool:
+    """The agent put their caller on hold (``on``) or took them back: counted on the record of
+    the agent's call in progress (the newest put through to them whose talk has not ended).
+    False when the agent has no such call."""
+    async with ctx.db.transaction() as session:
+        record = await session.scalar(
+            select(CallRecord)
+            .where(
+                CallRecord.agent_id == agent_id,
+                CallRecord.left_reason == "answered",
+                CallRecord.talk_ended_at.is_(None),
+            )
+            .order_by(CallRecord.id.desc())
+            .limit(1)
+        )
+        if record is None:
+            return False
+        now = utcnow()
+        if on and record.on_hold_since is None:
+            record.on_hold_since = now
+            record.holds = (record.holds or 0) + 1
+        elif not on:
+            _hold_ends(record, now)
+        return True

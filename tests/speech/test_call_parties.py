@@ -20,7 +20,7 @@ from sqlalchemy import select
 from hotline.channels.phone.desk import KernelDesk
 from hotline.channels.phone.ivr import Caller
 from hotline.channels.phone.waiting import CallDetail
-from hotline.core.axd.call_recordings import Recorded, attach
+from hotline.core.axd.call_recordings import Recorded, attach, hold
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.models.axd import CallRecord
 from hotline.core.storage.models.cases import Case, Interaction
@@ -101,7 +101,7 @@ async def test_a_party_who_said_nothing_is_left_out(ctx: AppContext, french: Pat
 async def test_the_call_record_gains_the_talk_and_the_recording(ctx: AppContext) -> None:
     """Without speech: the detail record written when the line put the caller through gains
     the talk the relay saw and the recording's interaction."""
-    await an_agent(ctx)
+    agent = await an_agent(ctx)
     caller = Caller("live-2", "+8613800138000", "12345", "zh_CN", ("language", "main", "agent"))
     desk = KernelDesk(ctx)
     item_id, case_id = await desk.enqueue(caller, "general")
@@ -116,7 +116,14 @@ async def test_the_call_record_gains_the_talk_and_the_recording(ctx: AppContext)
         ended_at=now - timedelta(seconds=20),
         hung_up_by="transfer",
     )
+    detail.agent_id, detail.left_reason = agent, "answered"
     await desk.record_call(detail)
+    assert await hold(ctx, agent, True) and await hold(ctx, agent, True)  # a double click
+    await _hold_began(ctx, now - timedelta(seconds=12))
+    assert await hold(ctx, agent, False)
+    assert await hold(ctx, agent, True)  # on hold again when the call ends
+    await _hold_began(ctx, now - timedelta(seconds=3))
+    assert not await hold(ctx, agent + 1, True)  # another agent has no call
     silence = stereo(np.zeros(8000, np.int16), np.zeros(8000, np.int16))
     talk = Recorded("rec-2", silence, 1.0, True, now - timedelta(seconds=19), now)
     found = await attach(ctx, item_id, talk)
@@ -125,6 +132,16 @@ async def test_the_call_record_gains_the_talk_and_the_recording(ctx: AppContext)
     assert record is not None and record.recording_id == found
     assert record.talk_seconds == 19.0
     assert record.talk_started_at == now - timedelta(seconds=19) and record.talk_ended_at == now
+    # two holds: one of 12 s taken back, one of 3 s that lasted until the call ended
+    assert (record.holds, record.on_hold_since) == (2, None)
+    assert abs(record.hold_seconds - 15.0) < 0.5
+
+
+async def _hold_began(ctx: AppContext, at: datetime) -> None:
+    async with ctx.db.transaction() as s:
+        record = await s.scalar(select(CallRecord))
+        assert record is not None and record.on_hold_since is not None
+        record.on_hold_since = at
 
 
 def test_the_case_shows_the_call_as_a_dialogue(

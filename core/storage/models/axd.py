@@ -165,3 +165,7 @@ class CallRecord(Base):
     talk_ended_at: Mapped[datetime | None] = mapped_column()
     talk_seconds: Mapped[float | None] = mapped_column(Float)
     recording_id: Mapped[int | None] = mapped_column(ForeignKey("interactions.id"))
+    # the agent put the caller on hold (the caller hears music): how often, how long in all
+    holds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    hold_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
+    on_hold_since: Mapped[datetime | None] = mapped_column()  # on hold now, since then

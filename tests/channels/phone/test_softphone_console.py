@@ -108,3 +108,23 @@ def test_a_site_without_softphones_shows_none(plain: TestClient[Any]) -> None:
     page = plain.get("/console/queue")
     assert 'id="softphone"' not in page.text
     assert "connect-src" not in page.headers["content-security-policy"]
+
+
+def test_hold_is_counted_for_an_agent_with_the_token_and_nobody_else(
+    client: TestClient[Any],
+) -> None:
+    """The panel's hold posts carry the CSRF token; a post without it, another role's, or a
+    stranger's is refused; an agent without a call in progress is told nothing was counted;
+    the music is the line's, served to agents only."""
+    sign_in(client, "agent1")
+    page = client.get("/console/queue")
+    token = page.text.split('data-csrf="', 1)[1].split('"', 1)[0]
+    assert client.post("/console/softphone/hold", data={"on": "1"}).status_code == 403
+    held = client.post("/console/softphone/hold", data={"on": "1"}, headers={"x-csrftoken": token})
+    assert held.status_code == 200 and held.json() == {"held": True, "counted": False}
+    music = client.get("/console/softphone/hold-music")
+    assert music.status_code == 200 and music.headers["content-type"] == "audio/wav"
+    assert music.content[:4] == b"RIFF"
+    client.cookies.clear()
+    sign_in(client, "department_officer1")
+    assert client.get("/console/softphone/hold-music").status_code == 403

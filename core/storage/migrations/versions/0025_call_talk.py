@@ -1,5 +1,6 @@
 """A call detail record's talk with the agent, as the softphones' media relay saw it: from the
-agent's first audio to the call's end, and the interaction that holds its recording.
+agent's first audio to the call's end, the interaction that holds its recording, and the
+caller's time on hold (how often, how long, and since when while it lasts).
 
 Revision ID: 0025
 Revises: 0024
@@ -25,6 +26,9 @@ def upgrade() -> None:
         batch.add_column(sa.Column('talk_ended_at', UTCDateTime(), nullable=True))
         batch.add_column(sa.Column('talk_seconds', sa.Float(), nullable=True))
         batch.add_column(sa.Column('recording_id', ID, nullable=True))
+        batch.add_column(sa.Column('holds', sa.Integer(), nullable=False, server_default='0'))
+        batch.add_column(sa.Column('hold_seconds', sa.Float(), nullable=False, server_default='0'))
+        batch.add_column(sa.Column('on_hold_since', UTCDateTime(), nullable=True))
         batch.create_foreign_key(
             'fk_call_records_recording_id_interactions', 'interactions', ['recording_id'], ['id']
         )
@@ -33,6 +37,9 @@ def upgrade() -> None:
 def downgrade() -> None:
     with op.batch_alter_table('call_records') as batch:
         batch.drop_constraint('fk_call_records_recording_id_interactions', type_='foreignkey')
+        batch.drop_column('on_hold_since')
+        batch.drop_column('hold_seconds')
+        batch.drop_column('holds')
         batch.drop_column('recording_id')
         batch.drop_column('talk_seconds')
         batch.drop_column('talk_ended_at')
