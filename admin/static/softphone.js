@@ -92,6 +92,12 @@ function render() {
   mute.hidden = phone.state !== "talking";
   mute.setAttribute("aria-pressed", phone.muted ? "true" : "false");
   mute.textContent = phone.muted ? text("unmute") : text("mute");
+  const transfer = p.querySelector("[data-sp=transfer]");
+  transfer.hidden = phone.state !== "talking";
+  if (phone.state !== "talking") {
+    p.querySelector("[data-sp=transfer-form]").hidden = true;
+    transfer.setAttribute("aria-expanded", "false");
+  }
   const held = p.querySelector("[data-sp=hold]");
   held.hidden = phone.state !== "talking";
   held.setAttribute("aria-pressed", phone.held ? "true" : "false");
@@ -311,14 +317,104 @@ async function hold() {
   }
   if (audio) audio.muted = phone.held;
   render();
+  post(p.dataset.hold, { on: phone.held ? "1" : "0" }).catch(() => {});
+}
+
+function post(url, fields) {
   const body = new FormData();
-  body.append("on", phone.held ? "1" : "0");
-  fetch(p.dataset.hold, {
+  Object.entries(fields).forEach(([k, v]) => body.append(k, v));
+  return fetch(url, {
     method: "POST",
     body,
     credentials: "same-origin",
-    headers: { "x-csrftoken": p.dataset.csrf },
-  }).catch(() => {});
+    headers: { "x-csrftoken": panel().dataset.csrf },
+  });
+}
+
+function option(select, value, label) {
+  const o = document.createElement("option");
+  o.value = value;
+  o.textContent = label;
+  select.appendChild(o);
+}
+
+// Transfer: the agent chooses a queue, an agent available now or an outside number; the
+// hotline answers with the line's address for it, and the softphone refers the caller there
+// (SIP REFER); the caller's phone follows and leaves this call.
+async function openTransfer() {
+  const p = panel();
+  const form = p.querySelector("[data-sp=transfer-form]");
+  const button = p.querySelector("[data-sp=transfer]");
+  form.hidden = !form.hidden;
+  button.setAttribute("aria-expanded", form.hidden ? "false" : "true");
+  if (form.hidden) return;
+  p.querySelector("[data-sp=transfer-error]").textContent = "";
+  const select = p.querySelector("[data-sp=transfer-to]");
+  select.replaceChildren();
+  let targets = { queues: [], agents: [], outside: false };
+  try {
+    const answer = await fetch(p.dataset.transfer, { credentials: "same-origin" });
+    if (answer.ok) targets = await answer.json();
+  } catch (_err) {
+    // offered nothing: the agent sees an empty list
+  }
+  for (const [key, list] of [["queues", targets.queues], ["agents", targets.agents]]) {
+    if (!list.length) continue;
+    const group = document.createElement("optgroup");
+    group.label = text(key);
+    select.appendChild(group);
+    list.forEach(([value, label]) => option(group, `${key === "queues" ? "queue" : "agent"}:${value}`, label));
+  }
+  if (targets.outside) option(select, "number:", text("outside"));
+  showNumber();
+  select.focus();
+}
+
+function showNumber() {
+  const p = panel();
+  const outside = p.querySelector("[data-sp=transfer-to]").value === "number:";
+  p.querySelector("[data-sp=transfer-number]").hidden = !outside;
+  p.querySelector("[data-sp=number-label]").hidden = !outside;
+}
+
+async function transfer(event) {
+  event.preventDefault();
+  const p = panel();
+  const error = p.querySelector("[data-sp=transfer-error]");
+  if (!session || phone.state !== "talking") return;
+  const [kind, chosen] = p.querySelector("[data-sp=transfer-to]").value.split(":");
+  const target = kind === "number" ? p.querySelector("[data-sp=transfer-number]").value : chosen;
+  error.textContent = text("transferring");
+  let answer;
+  try {
+    answer = await (await post(p.dataset.transfer, { kind, target })).json();
+  } catch (_err) {
+    answer = { error: text("notTransferred") };
+  }
+  if (!answer.refer) {
+    error.textContent = answer.error || text("notTransferred");
+    return;
+  }
+  if (phone.held) await hold(); // the caller hears ringing or the line, not the music
+  const call = session;
+  call.refer(UserAgent.makeURI(answer.refer), {
+    requestDelegate: {
+      onReject: () => {
+        error.textContent = text("notTransferred");
+      },
+    },
+    // the caller's phone tells how its call to the line goes (a sipfrag): once it is
+    // answered, this call is over; a failure leaves the agent on the call
+    onNotify: (notification) => {
+      notification.accept();
+      const status = /SIP\/2\.0 (\d{3})/.exec(notification.request.body || "");
+      if (!status) return;
+      const code = Number(status[1]);
+      if (code >= 200 && code < 300 && call.state === SessionState.Established) call.bye();
+      else if (code >= 300) error.textContent = text("notTransferred");
+    },
+  });
+  phone.transferredAt = performance.now();
 }
 
 function bind() {
@@ -336,6 +432,9 @@ function bind() {
   p.querySelector("[data-sp=hangup]").addEventListener("click", hangup);
   p.querySelector("[data-sp=mute]").addEventListener("click", mute);
   p.querySelector("[data-sp=hold]").addEventListener("click", hold);
+  p.querySelector("[data-sp=transfer]").addEventListener("click", openTransfer);
+  p.querySelector("[data-sp=transfer-to]").addEventListener("change", showNumber);
+  p.querySelector("[data-sp=transfer-form]").addEventListener("submit", transfer);
   render();
   if (!ua && p.dataset.autostart === "true") start();
 }

@@ -27,6 +27,7 @@ from .prompts import ESPEAK, PromptBook
 from .recording import collect
 from .softphone import SOFTPHONE_ROUTES, make_stack
 from .stack import PACKAGES, SoftphoneStack, missing
+from .transfers import TRANSFER
 from .waiting import BACK
 
 log = logging.getLogger("hotline.channels.phone")
@@ -41,7 +42,10 @@ def make_engine(ctx: AppContext) -> Engine:
         port=int(port),
         work_dir=ctx.settings.data_dir / "phone",
         # with softphones, calls they do not take come back to the line's own number
-        numbers=[*ctx.settings.phone_numbers, *([BACK] if ctx.settings.phone_softphone_ws else [])],
+        numbers=[
+            *ctx.settings.phone_numbers,
+            *([BACK, TRANSFER] if ctx.settings.phone_softphone_ws else []),
+        ],
     )
 
 

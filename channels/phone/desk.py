@@ -11,7 +11,7 @@ from pathlib import Path
 import anyio
 from sqlalchemy import delete, select
 
-from hotline.core.axd import call_recordings, calls
+from hotline.core.axd import call_recordings, calls, transfers
 from hotline.core.cases import tracking
 from hotline.core.cases.contacts import InvalidContact, normalise_phone
 from hotline.core.cases.lookup import LookupLimits, LookupRefused, verified_timeline
@@ -211,6 +211,16 @@ class KernelDesk:
             return False
         await self._offer_now(item_id, "the returned call")
         return True
+
+    async def take_transfer(self, number: str) -> transfers.Taken | None:
+        taken = await transfers.take(self.ctx, number)
+        if taken is not None and taken.kind == "queue":
+            await self._offer_now(taken.item_id, "the transferred call")
+        return taken
+
+    def outside_address(self, number: str) -> str | None:
+        trunk = self.ctx.settings.phone_trunk
+        return f"sip:{number}@{trunk}" if trunk else None
 
     async def answered(self, item_id: int, caller: Caller) -> int | None:
         agent = await calls.answered(self.ctx, item_id, QueueOutcome.ANSWERED)

@@ -17,10 +17,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Protocol
 
-from . import texts
+from . import texts, transfers
 from .engine import CallEnded, CallEvent, CallStarted, Digit, Engine, PlaybackDone, RecordingReady
 from .menu import Menu, Node
 from .prompts import Prompts
+from .transfers import TRANSFER
 from .waiting import BACK, CallDetail, QueueDesk, Waiting, now
 
 log = logging.getLogger("hotline.channels.phone")
@@ -151,6 +152,8 @@ class Ivr:
         self.calls[call.call_id] = call
         await self.engine.answer(call.call_id)
         if call.called == BACK and await self.waiting.came_back(call):
+            return
+        if call.called == TRANSFER and await transfers.arrived(self, call):
             return
         if self.menu.hours == "office" and not await self.desk.is_open():
             await self._enter(call, self.menu.closed, both_languages=True)

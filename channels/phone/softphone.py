@@ -15,14 +15,22 @@ from typing import Any
 from litestar import Request, Response, get, post
 from litestar.exceptions import NotFoundException
 from litestar.response import File
+from sqlalchemy import select
 
 from hotline.admin.guards import ctx_of, requires
+from hotline.core.axd import transfers
 from hotline.core.axd.call_recordings import hold
+from hotline.core.axd.transfers import TransferRefused
 from hotline.core.foundation.settings import Settings
 from hotline.core.people.permissions import Permission
+from hotline.core.shell.web import request_language
+from hotline.core.storage.enums import AgentState
+from hotline.core.storage.models.axd import AgentPresence, SkillGroup
+from hotline.core.storage.models.people import User
 
 from .prompts import PromptBook
 from .stack import SoftphoneStack, address
+from .transfers import transfer_address
 
 Req = Request[Any, Any, Any]
 TTL = 12 * 3600  # a shift: a page left open longer asks for a new one at its next registration
@@ -110,4 +118,51 @@ async def softphone_hold_music(request: Req) -> File:
     return File(music, media_type="audio/wav", content_disposition_type="inline")
 
 
-SOFTPHONE_ROUTES = [softphone_credential, softphone_hold, softphone_hold_music]
+@get("/console/softphone/transfer", guards=[requires(Permission.QUEUE_WORK)], cache=False)
+async def transfer_targets(request: Req) -> Response[dict[str, Any]]:
+    """Where the agent may transfer a call: the queues, the agents available now (not
+    themselves), and whether outside numbers can be called."""
+    ctx = ctx_of(request)
+    if not ctx.settings.phone_softphone_ws:
+        raise NotFoundException()
+    me = request.scope["state"]["user"].id
+    chinese = request_language(request) == "zh_CN"
+    async with ctx.db.session() as s:
+        groups = await s.scalars(select(SkillGroup).order_by(SkillGroup.code))
+        queues = [[g.code, (g.name_zh if chinese else g.name_en) or g.code] for g in groups]
+        rows = await s.execute(
+            select(User.id, User.display_name)
+            .join(AgentPresence, AgentPresence.user_id == User.id)
+            .where(AgentPresence.state == AgentState.AVAILABLE, User.id != me, User.active)
+            .order_by(User.display_name)
+        )
+        agents = [[str(user_id), name] for user_id, name in rows]
+    body = {"queues": queues, "agents": agents, "outside": bool(ctx.settings.phone_trunk)}
+    return Response(body, headers={"Cache-Control": "no-store"})
+
+
+@post("/console/softphone/transfer", guards=[requires(Permission.QUEUE_WORK)], status_code=200)
+async def transfer_call(request: Req) -> Response[dict[str, Any]]:
+    """The agent transfers their call (``kind`` queue, agent or number; ``target``): the
+    address their softphone refers the caller to, or why not (422, in their language)."""
+    ctx = ctx_of(request)
+    if not ctx.settings.phone_softphone_ws:
+        raise NotFoundException()
+    form = await request.form()
+    kind, target = str(form.get("kind", "")), str(form.get("target", ""))[:64]
+    try:
+        await transfers.ask(ctx, request.scope["state"]["user"].id, kind, target)
+    except TransferRefused as refused:
+        said = ctx.catalogs.get(request_language(request)).gettext(str(refused))
+        return Response({"error": said}, status_code=422)
+    body = {"refer": transfer_address(line_address(ctx.settings))}
+    return Response(body, headers={"Cache-Control": "no-store"})
+
+
+SOFTPHONE_ROUTES = [
+    softphone_credential,
+    softphone_hold,
+    softphone_hold_music,
+    transfer_targets,
+    transfer_call,
+]

@@ -36,3 +36,5 @@ AGENT_BUSY_WITHHELD = N_(
 CALL_SUBJECT = N_("Phone call")
 CALL_TEXT = N_("The caller waited for an agent.")
 AGENT_MISSED = N_("The agent could not take your call. You keep your place in the queue.")
+TRANSFERRED = N_("The agent has transferred your call. Please hold.")
+TRANSFER_FAILED = N_("Sorry, the call could not be transferred.")

@@ -29,6 +29,8 @@ from . import texts
 log = logging.getLogger("hotline.channels.phone")
 
 if TYPE_CHECKING:
+    from hotline.core.axd.transfers import Taken
+
     from .ivr import Call, Caller, Ivr
     from .menu import Node
 
@@ -107,6 +109,12 @@ class QueueDesk(Protocol):
         not offered to that agent again. False when it is no longer that agent's call."""
 
     async def record_call(self, detail: CallDetail) -> None: ...
+
+    async def take_transfer(self, number: str) -> Taken | None:
+        """A caller arrived on the transfer number: the transfer asked for them, taken once."""
+
+    def outside_address(self, number: str) -> str | None:
+        """Where an outside number is called (the site's trunk); None: no trunk."""
 
 
 @dataclass

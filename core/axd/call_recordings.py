@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import anyio
-from sqlalchemy import select
+from sqlalchemy import Select, select
 
 from hotline.core.cases.transcripts import JOB as TRANSCRIBE_JOB
 from hotline.core.cases.transcripts import transcribe_key
@@ -121,21 +121,27 @@ def _hold_ends(record: CallRecord, at: datetime) -> None:
         record.on_hold_since = None
 
 
+def current_call(agent_id: int) -> Select[Any]:
+    """The record of the agent's call in progress: the newest put through to them whose talk
+    has not ended."""
+    return (
+        select(CallRecord)
+        .where(
+            CallRecord.agent_id == agent_id,
+            CallRecord.left_reason == "answered",
+            CallRecord.talk_ended_at.is_(None),
+        )
+        .order_by(CallRecord.id.desc())
+        .limit(1)
+    )
+
+
 async def hold(ctx: AppContext, agent_id: int, on: bool) -> bool:
     """The agent put their caller on hold (``on``) or took them back: counted on the record of
     the agent's call in progress (the newest put through to them whose talk has not ended).
     False when the agent has no such call."""
     async with ctx.db.transaction() as session:
-        record = await session.scalar(
-            select(CallRecord)
-            .where(
-                CallRecord.agent_id == agent_id,
-                CallRecord.left_reason == "answered",
-                CallRecord.talk_ended_at.is_(None),
-            )
-            .order_by(CallRecord.id.desc())
-            .limit(1)
-        )
+        record: CallRecord | None = await session.scalar(current_call(agent_id))
         if record is None:
             return False
         now = utcnow()

@@ -142,6 +142,11 @@ class ChannelSettings(BaseSettings):
         " split (the caller left, the agent right: each party transcribed apart), mixed (one"
         " channel), off",
     )
+    phone_trunk: str = Field(
+        "",
+        description="the SIP trunk (SBC) that places calls to outside numbers, host:port; an agent"
+        " may transfer a caller to an outside number through it; empty: no outside transfers",
+    )
     phone_abandoned_callback: bool = Field(
         True,
         description="a caller who hangs up while waiting for an agent, with a known number,"

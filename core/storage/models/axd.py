@@ -169,3 +169,20 @@ class CallRecord(Base):
     holds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     hold_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     on_hold_since: Mapped[datetime | None] = mapped_column()  # on hold now, since then
+
+
+class CallTransfer(Base):
+    """An agent's blind transfer of their call: to a queue, another agent or an outside number
+    (``kind``, ``target``). The agent's softphone refers the caller to the line's transfer
+    number; the line takes it (``taken_at``) when the caller arrives, and only then does the
+    queue item move. The call's transfers, in its detail record's terms."""
+
+    __tablename__ = "call_transfers"
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("queue_items.id"), index=True)
+    from_agent_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(8))  # queue, agent, number
+    target: Mapped[str] = mapped_column(String(64))
+    asked_at: Mapped[datetime] = mapped_column()
+    taken_at: Mapped[datetime | None] = mapped_column()

@@ -128,3 +128,43 @@ def test_hold_is_counted_for_an_agent_with_the_token_and_nobody_else(
     client.cookies.clear()
     sign_in(client, "department_officer1")
     assert client.get("/console/softphone/hold-music").status_code == 403
+
+
+def test_an_agent_sees_where_a_call_may_go_and_why_it_cannot(client: TestClient[Any]) -> None:
+    """The targets are the queues and the agents available now (never the asker); a transfer
+    without a call in progress is refused in the agent's language; other roles get none."""
+    from hotline.core.axd.state import set_state
+    from hotline.core.storage.enums import AgentState
+    from hotline.core.storage.models.axd import SkillGroup
+
+    me = _agent_id(client)
+
+    async def queues_and_presence() -> None:
+        ctx = client.app.state.ctx
+        async with ctx.db.transaction() as s:
+            s.add(SkillGroup(code="water", name_zh="供水", name_en="Water supply"))
+            other = User(
+                username="agent2", display_name="Agent Two", role=Role.AGENT, password_hash="x"
+            )
+            s.add(other)
+        await set_state(ctx, other.id, AgentState.AVAILABLE)
+        await set_state(ctx, me, AgentState.AVAILABLE)
+
+    client.blocking_portal.call(queues_and_presence)
+    sign_in(client, "agent1")
+    token = client.get("/console/queue").text.split('data-csrf="', 1)[1].split('"', 1)[0]
+    targets = client.get("/console/softphone/transfer", headers={"Accept-Language": "zh-CN"})
+    assert targets.json()["queues"] == [["water", "供水"]]
+    assert [name for _id, name in targets.json()["agents"]] == ["Agent Two"]  # not agent1
+    assert targets.json()["outside"] is False
+    refused = client.post(
+        "/console/softphone/transfer",
+        data={"kind": "queue", "target": "water"},
+        headers={"x-csrftoken": token, "Accept-Language": "zh-CN"},
+    )
+    assert refused.status_code == 422 and refused.json() == {
+        "error": "您没有正在进行的通话可以转接。"
+    }
+    client.cookies.clear()
+    sign_in(client, "department_officer1")
+    assert client.get("/console/softphone/transfer").status_code == 403

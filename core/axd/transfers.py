@@ -1,0 +1,170 @@
+"""An agent's blind transfer of the call they are on: to a queue (the caller waits there again,
+first in line), to another agent (the call is theirs at once) or to an outside number (through
+the site's trunk; the case stays the agent's to finish).
+
+Two steps, because the caller moves by SIP, not by the database: ``ask`` (the console) checks
+the target and writes the transfer; the agent's softphone then refers the caller to the line's
+transfer number, and the line, when the caller arrives, ``take``\\ s it (the caller's number
+names it, as for a call coming back: withheld numbers match each other, oldest first): only
+then does the queue item move, so a caller whose phone refused the transfer is still the
+agent's. The transferring agent wraps up as when they finish a contact."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import TYPE_CHECKING
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from hotline.core.axd import offers, presence_log
+from hotline.core.axd.call_recordings import current_call
+from hotline.core.delivery.events import QUEUE_CHANNEL
+from hotline.core.reference.labels import N_
+from hotline.core.storage.enums import AgentState, Media, QueueState
+from hotline.core.storage.models.axd import (
+    AgentPresence,
+    CallRecord,
+    CallTransfer,
+    QueueItem,
+    SkillGroup,
+)
+from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.people import User
+
+if TYPE_CHECKING:
+    from hotline.core.shell.context import AppContext
+
+KINDS = ("queue", "agent", "number")
+TAKE_WITHIN = timedelta(minutes=2)  # a token the caller did not bring by then is void
+NUMBER = re.compile(r"^\+?[0-9]{3,20}$")
+
+
+class TransferRefused(ValueError):
+    """Why the transfer cannot be made (a catalog message)."""
+
+
+@dataclass(frozen=True)
+class Taken:
+    """A transfer the line takes as the caller arrives: the item, its case, where to."""
+
+    item_id: int
+    case_id: int
+    kind: str
+    target: str
+    from_agent_id: int
+    language: str
+
+
+def _check_target(session: Session, agent_id: int, kind: str, target: str, trunk: str) -> None:
+    if kind == "queue":
+        if session.get(SkillGroup, target) is None:
+            raise TransferRefused(N_("There is no such queue."))
+    elif kind == "agent":
+        other = session.get(User, int(target)) if target.isdigit() else None
+        presence = session.get(AgentPresence, other.id) if other is not None else None
+        if other is None or other.id == agent_id or not other.active or presence is None:
+            raise TransferRefused(N_("That is not another agent."))
+        if presence.state != AgentState.AVAILABLE:
+            raise TransferRefused(N_("That agent is not available now."))
+    elif kind == "number":
+        if not trunk:
+            raise TransferRefused(N_("No trunk is set up for outside numbers."))
+        if not NUMBER.match(target):
+            raise TransferRefused(N_("That is not a telephone number."))
+    else:
+        raise TransferRefused(N_("Choose where the call goes."))
+
+
+async def ask(ctx: AppContext, agent_id: int, kind: str, target: str) -> int:
+    """The transfer, written for the line to take when the caller arrives; its id."""
+    target = target.strip().replace(" ", "").replace("-", "")
+
+    def write(session: Session) -> int:
+        record: CallRecord | None = session.scalar(current_call(agent_id))
+        item = session.get(QueueItem, record.queue_item_id) if record is not None else None
+        if (
+            item is None
+            or item.state != QueueState.ASSIGNED
+            or item.agent_id != agent_id
+            or item.media != Media.VOICE
+        ):
+            raise TransferRefused(N_("You have no call in progress to transfer."))
+        _check_target(session, agent_id, kind, target, ctx.settings.phone_trunk)
+        transfer = CallTransfer(
+            item_id=item.id, from_agent_id=agent_id, kind=kind, target=target, asked_at=utcnow()
+        )
+        session.add(transfer)
+        session.flush()
+        return transfer.id
+
+    return await ctx.db.run(write, write=True)
+
+
+def _wrap_up(session: Session, ctx: AppContext, agent_id: int) -> None:
+    now = utcnow()
+    presence = session.get(AgentPresence, agent_id)
+    seconds = ctx.settings.axd_wrap_up_seconds
+    if seconds and presence is not None and presence.state == AgentState.AVAILABLE:
+        presence_log.changed(
+            session, agent_id, (presence.state, None), (AgentState.WRAP_UP, None), now
+        )
+        presence.state, presence.since = AgentState.WRAP_UP, now
+        presence.wrap_up_until = now + timedelta(seconds=seconds)
+
+
+async def take(ctx: AppContext, number: str) -> Taken | None:
+    """A caller from ``number`` ("" withheld) arrived at the line's transfer number: the oldest
+    transfer of a call from that number, asked within ``TAKE_WITHIN``, happens (once). None: no
+    such transfer (a stranger, one taken already or too late)."""
+    now = utcnow()
+
+    def write(session: Session) -> Taken | None:
+        of_caller = select(CallRecord.queue_item_id).where(CallRecord.caller == number[:32])
+        found = session.scalar(
+            select(CallTransfer)
+            .where(
+                CallTransfer.taken_at.is_(None),
+                CallTransfer.asked_at >= now - TAKE_WITHIN,
+                CallTransfer.item_id.in_(of_caller),
+            )
+            .order_by(CallTransfer.asked_at)
+            .limit(1)
+            .with_for_update()
+        )
+        if found is None:
+            return None
+        item = session.get(QueueItem, found.item_id)
+        if item is None or item.agent_id != found.from_agent_id:
+            return None
+        found.taken_at = now
+        if found.kind == "queue":
+            item.state, item.agent_id, item.outcome = QueueState.WAITING, None, None
+            item.assigned_at = item.offered_at = item.offer_expires_at = None
+            item.skills = [found.target]
+            item.declined_by = [*item.declined_by, str(found.from_agent_id)]  # not back to them
+        elif found.kind == "agent":
+            item.agent_id, item.assigned_at = int(found.target), now
+            offers.closed(session, item.id, offers.OfferEnd.RECALLED, now)
+        item.updated_at = now
+        if found.kind != "number":  # the agent's part is over; they keep an outside transfer
+            _wrap_up(session, ctx, found.from_agent_id)
+        meta = item.interaction.meta if item.interaction is not None else {}
+        return Taken(
+            item.id,
+            item.case_id,
+            found.kind,
+            found.target,
+            found.from_agent_id,
+            str((meta or {}).get("speech_language") or ""),
+        )
+
+    taken = await ctx.db.run(write, write=True)
+    if taken is not None:
+        ctx.events.publish(
+            {"type": "queue_changed", "item_id": taken.item_id, "agent_id": taken.from_agent_id},
+            [QUEUE_CHANNEL],
+        )
+    return taken

@@ -1,0 +1,128 @@
+"""The kernel's side of an agent's blind transfer, on SQLite and PostgreSQL: what may be asked
+(only the agent's own call in progress, to a queue that exists, an agent available now, an
+outside number when a trunk is set), and what the line's taking does: to a queue the call
+waits there first in line and is not offered back to the agent who moved it; to an agent it is
+theirs; each transfer is taken once, by the caller's number, within two minutes; the agent who
+transferred wraps up."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select, update
+
+from hotline.channels.phone.desk import KernelDesk
+from hotline.channels.phone.waiting import CallDetail
+from hotline.core.axd import transfers
+from hotline.core.axd.state import move, set_state
+from hotline.core.axd.transfers import TransferRefused
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import AgentState, QueueState
+from hotline.core.storage.models.axd import AgentPresence, CallTransfer, QueueItem, SkillGroup
+from tests.channels.phone.test_desk_queue import an_agent, caller
+
+
+async def a_call_with(ctx: AppContext, agent: int, number: str = "+8613800138000") -> int:
+    """A caller waiting in 'general', taken by ``agent`` and put through (its record)."""
+    desk = KernelDesk(ctx)
+    item_id, case_id = await desk.enqueue(caller(f"c-{number}", number), "general")
+    assert await move(ctx, item_id, agent)
+    arrived = datetime.now(UTC) - timedelta(seconds=60)
+    await desk.record_call(
+        CallDetail(
+            f"c-{number}",
+            number,
+            "12345",
+            arrived,
+            item_id=item_id,
+            case_id=case_id,
+            agent_id=agent,
+            left_reason="answered",
+            ended_at=arrived + timedelta(seconds=30),
+            hung_up_by="transfer",
+        )
+    )
+    return item_id
+
+
+async def test_only_the_agents_own_call_goes_and_only_where_it_can(ctx: AppContext) -> None:
+    async with ctx.db.transaction() as s:
+        s.add(SkillGroup(code="water", name_zh="供水", name_en="Water supply"))
+    ann, bob = await an_agent(ctx, "ann"), await an_agent(ctx, "bob")
+    with pytest.raises(TransferRefused, match="no call in progress"):
+        await transfers.ask(ctx, ann, "queue", "water")
+    await set_state(ctx, bob, AgentState.AWAY)
+    await a_call_with(ctx, ann)
+    refused = {
+        ("queue", "nowhere"): "no such queue",
+        ("agent", str(ann)): "not another agent",
+        ("agent", "999999"): "not another agent",
+        ("agent", str(bob)): "not available now",
+        ("number", "110"): "No trunk",
+        ("fax", "x"): "Choose where",
+    }
+    for (kind, target), why in refused.items():
+        with pytest.raises(TransferRefused, match=why):
+            await transfers.ask(ctx, ann, kind, target)
+    ctx.settings = ctx.settings.model_copy(update={"phone_trunk": "10.0.0.9:5060"})
+    with pytest.raises(TransferRefused, match="not a telephone number"):
+        await transfers.ask(ctx, ann, "number", "call me")
+    assert await transfers.ask(ctx, ann, "number", "0571-8888 1234")
+    with pytest.raises(TransferRefused, match="no call in progress"):
+        await transfers.ask(ctx, bob, "queue", "water")  # bob has no call
+    async with ctx.db.session() as s:
+        [asked] = await s.scalars(select(CallTransfer))
+    assert (asked.kind, asked.target, asked.taken_at) == ("number", "057188881234", None)
+
+
+async def test_to_a_queue_the_call_waits_there_first_and_not_for_the_same_agent(
+    ctx: AppContext,
+) -> None:
+    async with ctx.db.transaction() as s:
+        s.add(SkillGroup(code="water", name_zh="供水", name_en="Water supply"))
+    ctx.settings = ctx.settings.model_copy(update={"axd_wrap_up_seconds": 30})
+    ann = await an_agent(ctx, "ann")
+    item_id = await a_call_with(ctx, ann)
+    await transfers.ask(ctx, ann, "queue", "water")
+    assert await KernelDesk(ctx).take_transfer("+8613900000000") is None  # another caller
+    taken = await KernelDesk(ctx).take_transfer("+8613800138000")
+    assert taken is not None and (taken.item_id, taken.kind, taken.target) == (
+        item_id,
+        "queue",
+        "water",
+    )
+    assert await KernelDesk(ctx).take_transfer("+8613800138000") is None  # taken once
+    async with ctx.db.session() as s:
+        item = await s.get(QueueItem, item_id)
+        presence = await s.get(AgentPresence, ann)
+    assert item is not None and (item.state, item.agent_id, item.skills) in (
+        (QueueState.WAITING, None, ["water"]),
+    )
+    assert str(ann) in item.declined_by  # not offered back to the agent who moved it
+    assert presence is not None and presence.state == AgentState.WRAP_UP
+
+
+async def test_to_an_agent_the_call_is_theirs_and_a_late_caller_finds_nothing(
+    ctx: AppContext,
+) -> None:
+    ann, bob = await an_agent(ctx, "ann"), await an_agent(ctx, "bob")
+    item_id = await a_call_with(ctx, ann, number="")  # a withheld number matches withheld
+    await transfers.ask(ctx, ann, "agent", str(bob))
+    taken = await transfers.take(ctx, "")
+    assert taken is not None and taken.kind == "agent"
+    async with ctx.db.session() as s:
+        item = await s.get(QueueItem, item_id)
+    assert item is not None and (item.state, item.agent_id) == (QueueState.ASSIGNED, bob)
+
+    await set_state(ctx, ann, AgentState.AVAILABLE)  # back from wrapping up
+    late = await an_agent(ctx, "cy")
+    other = await a_call_with(ctx, late, number="+8613700000000")
+    await transfers.ask(ctx, late, "agent", str(ann))
+    async with ctx.db.transaction() as s:  # the caller never came: three minutes ago
+        await s.execute(
+            update(CallTransfer)
+            .where(CallTransfer.item_id == other)
+            .values(asked_at=datetime.now(UTC) - timedelta(minutes=3))
+        )
+    assert await transfers.take(ctx, "+8613700000000") is None
