@@ -163,6 +163,9 @@ async def _show(request: Req, case: Case, *, glass: str = "") -> Response[str]:
         services=services,
         can_edit=can(request, Permission.CASE_EDIT),
         can_supervise=can(request, Permission.SUPERVISE),
+        can_dial=bool(ctx.settings.phone_softphone_ws and ctx.settings.phone_trunk)
+        and can(request, Permission.QUEUE_WORK)
+        and not case.sealed,
         mailbox=case.sealed,
         glass=glass,
         flow=flow,

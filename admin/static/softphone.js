@@ -3,6 +3,7 @@
 // every settle re-binds the new panel to the one user agent, which keeps registered and keeps
 // its call. Texts come from the panel's data-t-* attributes (the console's catalogs).
 import {
+  Inviter,
   Registerer,
   RegistererState,
   SessionState,
@@ -10,7 +11,7 @@ import {
 } from "/static/console/vendor/sip.js-0.21.2/lib/index.js";
 
 const phone = {
-  state: "off", // off, registering, ready, ringing, talking, failed
+  state: "off", // off, registering, ready, ringing, calling, talking, failed
   caller: "",
   muted: false,
   held: false, // the caller hears the music on hold instead of the agent, and is not heard
@@ -87,7 +88,7 @@ function render() {
   }
   p.querySelector("[data-sp=answer]").hidden = phone.state !== "ringing";
   p.querySelector("[data-sp=decline]").hidden = phone.state !== "ringing";
-  p.querySelector("[data-sp=hangup]").hidden = phone.state !== "talking";
+  p.querySelector("[data-sp=hangup]").hidden = !["talking", "calling"].includes(phone.state);
   const mute = p.querySelector("[data-sp=mute]");
   mute.hidden = phone.state !== "talking";
   mute.setAttribute("aria-pressed", phone.muted ? "true" : "false");
@@ -197,10 +198,15 @@ function ringing(invitation) {
   session = invitation;
   phone.caller = invitation.remoteIdentity.uri.user || "";
   phone.muted = false;
-  invitation.stateChange.addListener((s) => {
+  follow(invitation);
+  set("ringing");
+}
+
+function follow(call) {
+  call.stateChange.addListener((s) => {
     if (s === SessionState.Established) {
       phone.establishedAt = performance.now();
-      connectAudio(invitation);
+      connectAudio(call);
       clearInterval(clock);
       clock = setInterval(render, 1000); // the call's timer
       set("talking");
@@ -208,7 +214,39 @@ function ringing(invitation) {
       ended();
     }
   });
-  set("ringing");
+}
+
+// Click-to-call: a [data-dial-case] button (the case's citizen) asks the hotline for the
+// address and the one-minute ticket Kamailio wants, then the softphone dials through the trunk.
+async function dialFrom(button) {
+  if (!ua || session || phone.state !== "ready") return;
+  let answer;
+  try {
+    const sent = await post(panel().dataset.dial, {
+      case: button.dataset.dialCase,
+      contact: button.dataset.dialContact,
+    });
+    answer = await sent.json();
+  } catch (_err) {
+    answer = {};
+  }
+  if (!answer.uri) {
+    panel().querySelector("[data-sp=status]").textContent = answer.error || text("failed");
+    return;
+  }
+  const call = new Inviter(ua, UserAgent.makeURI(answer.uri), {
+    extraHeaders: answer.headers,
+    sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } },
+  });
+  session = call;
+  phone.caller = button.dataset.dialLabel || "";
+  phone.muted = false;
+  phone.answeredAt = performance.now();
+  phone.firstAudioAt = null;
+  context = context || new AudioContext(); // made in the click: the browser lets it play
+  follow(call);
+  set("calling");
+  call.invite().catch(() => ended());
 }
 
 function connectAudio(s) {
@@ -272,6 +310,7 @@ function hangup() {
   if (!session) return;
   if (session.state === SessionState.Established) session.bye();
   else if (phone.state === "ringing") session.reject();
+  else if (phone.state === "calling") session.cancel();
 }
 
 function mute() {
@@ -440,6 +479,10 @@ function bind() {
 }
 
 document.addEventListener("htmx:afterSettle", bind);
+document.addEventListener("click", (event) => {
+  const button = event.target.closest && event.target.closest("[data-dial-case]");
+  if (button) dialFrom(button);
+});
 window.addEventListener("pagehide", () => {
   if (registerer) registerer.unregister().catch(() => {});
 });

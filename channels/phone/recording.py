@@ -3,9 +3,10 @@ wrote for each call put through to an agent's browser, made into a WAV for the c
 
 rtpengine writes, per call, a pcap of the RTP it received (after SRTP decryption) and, once the
 call has ended, a metadata file in ``metadata/``: the pcap's path on its first line, then the
-SDP it sent each way (the offer toward the browser names the relay's port the agent's audio
-arrives on, the answer toward the caller the port the caller's audio arrives on), the time the
-call ended, and the metadata Kamailio gave it (``hotline-item:<queue item>``).
+SDP it sent each way (the one toward the browser, secure RTP, names the relay's port the
+agent's audio arrives on; the plain one toward the caller's side, the port the citizen's audio
+arrives on: an offer or an answer, as the call came in or went out), the time the call ended,
+and the metadata Kamailio gave it (``hotline-item:<queue item>``).
 
 The WAV is 8 kHz 16-bit: ``split`` puts the caller on the left channel and the agent on the
 right (so the speech engine can say who said what), ``mixed`` both in one channel. Each packet
@@ -83,18 +84,18 @@ def read_metadata(path: Path) -> Finished:
     first, _, rest = text.partition("\n")
     ports: dict[str, int] = {}
     for section in re.split(r"\n\s*\n(?=Timestamp started)", rest):
-        mode = re.search(r"^SDP mode: (offer|answer)", section, re.M)
-        port = re.search(r"^m=audio (\d+) ", section, re.M)
-        if mode and port:
-            ports.setdefault(mode.group(1), int(port.group(1)))
+        port = re.search(r"^m=audio (\d+) (\S+)", section, re.M)
+        if port:  # the browser's side is the secure one, whichever way the call went
+            party = "agent" if "SAVP" in port.group(2) else "caller"
+            ports.setdefault(party, int(port.group(1)))
     item = re.search(r"^hotline-item:(\d{1,18})\s*$", text, re.M)
     ended = re.search(r"^Timestamp terminated ms\(first monologue\): ([\d.]+)", text, re.M)
     return Finished(
         meta=path,
         pcap=Path(first.strip()),
         item_id=int(item.group(1)) if item else None,
-        agent_port=ports.get("offer"),
-        caller_port=ports.get("answer"),
+        agent_port=ports.get("agent"),
+        caller_port=ports.get("caller"),
         ended=datetime.fromtimestamp(float(ended.group(1)) / 1000, UTC) if ended else None,
     )
 

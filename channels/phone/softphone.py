@@ -17,9 +17,10 @@ from litestar.exceptions import NotFoundException
 from litestar.response import File
 from sqlalchemy import select
 
-from hotline.admin.guards import ctx_of, requires
+from hotline.admin.guards import ctx_of, requires, staff_actor
 from hotline.core.axd import transfers
 from hotline.core.axd.call_recordings import hold
+from hotline.core.axd.dialing import DialRefused, dial
 from hotline.core.axd.transfers import TransferRefused
 from hotline.core.foundation.settings import Settings
 from hotline.core.people.permissions import Permission
@@ -72,6 +73,8 @@ def make_stack(settings: Settings, secret_key: str) -> SoftphoneStack:
         line=line_address(settings),
         ring_seconds=settings.axd_offer_seconds,
         record=settings.phone_call_recording != "off",
+        trunk=settings.phone_trunk,
+        caller_id=settings.phone_numbers[0] if settings.phone_numbers else "",
     )
 
 
@@ -159,7 +162,39 @@ async def transfer_call(request: Req) -> Response[dict[str, Any]]:
     return Response(body, headers={"Cache-Control": "no-store"})
 
 
+@post("/console/softphone/dial", guards=[requires(Permission.QUEUE_WORK)], status_code=200)
+async def dial_citizen(request: Req) -> Response[dict[str, Any]]:
+    """The agent calls the case's citizen (``case``: tracking number, ``contact``: their phone
+    contact's id): the SIP address their softphone dials, with a ticket Kamailio checks (this
+    number, this call, one minute) so that a softphone dials nothing else; or why not (422)."""
+    ctx = ctx_of(request)
+    if not (ctx.settings.phone_softphone_ws and ctx.settings.phone_trunk):
+        raise NotFoundException()
+    form = await request.form()
+    contact = str(form.get("contact", ""))
+    try:
+        if not contact.isdigit():
+            raise DialRefused("This case has no such telephone number to call.")
+        placed = await dial(ctx, staff_actor(request), str(form.get("case", ""))[:32], int(contact))
+    except DialRefused as refused:
+        said = ctx.catalogs.get(request_language(request)).gettext(str(refused))
+        return Response({"error": said}, status_code=422)
+    host, port = address(ctx.settings.phone_softphone_sip, 5070)
+    ticket = credential(
+        registrar_secret(ctx.secret_key), f"dial-{placed.item_id}-{placed.number}", ttl=60
+    )
+    body = {
+        "uri": f"sip:{placed.number}@{host}:{port}",
+        "headers": [
+            f"X-Hotline-Dial-User: {ticket['username']}",
+            f"X-Hotline-Dial-Key: {ticket['password']}",
+        ],
+    }
+    return Response(body, headers={"Cache-Control": "no-store"})
+
+
 SOFTPHONE_ROUTES = [
+    dial_citizen,
     softphone_credential,
     softphone_hold,
     softphone_hold_music,

@@ -75,6 +75,8 @@ class SoftphoneStack:
     ring_seconds: int = 20  # how long a softphone rings before the call goes back to the queue
     flood: int = 100  # requests from one address over WebSocket in 2 s before it is dropped
     record: bool = True  # the relay writes each call's media (``recordings``)
+    trunk: str = ""  # where agents' calls to citizens go (host:port); empty: softphones do not dial
+    caller_id: str = "12345"  # the number citizens see when an agent calls them
     debug: int = 1
     dir: Path = field(init=False)
     sockets: Path = field(init=False)
@@ -114,6 +116,9 @@ class SoftphoneStack:
             "back_user": BACK,
             "flood": self.flood,
             "record": "record-call=yes metadata=hotline-item:$avp(item)" if self.record else "",
+            "dial": 1 if self.trunk else 0,
+            "trunk": self.trunk or "127.0.0.1:9",
+            "caller_id": self.caller_id,
         }
         return string.Template(TEMPLATE.read_text()).substitute(values)
 

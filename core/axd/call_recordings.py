@@ -56,7 +56,7 @@ async def attach(ctx: AppContext, item_id: int, call: Recorded) -> int | None:
         )
         if known is not None:
             return known
-        asked = await session.get(Interaction, item.interaction_id)
+        asked = await session.get(Interaction, item.interaction_id) if item.interaction_id else None
         language = (asked.meta or {}).get("speech_language") if asked is not None else None
         meta: dict[str, object] = {
             "live_call": True,

@@ -115,6 +115,7 @@ ACTION = {
     "priority_changed": N_("Priority changed"),
     "note_added": N_("Note added"),
     "personal_data_read": N_("Personal data read"),
+    "citizen_called": N_("Citizen called by an agent"),
     "department_replied": N_("Department replied"),
     "reply_sent_back": N_("Reply sent back to the department"),
     "returned": N_("Returned by the department"),

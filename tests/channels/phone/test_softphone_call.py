@@ -149,6 +149,7 @@ async def console_with_softphone(
         HOTLINE_PHONE_SOFTPHONE_WS=ctx.settings.phone_softphone_ws,
         HOTLINE_PHONE_SOFTPHONE_SIP=ctx.settings.phone_softphone_sip,
         HOTLINE_PHONE_SIP_LISTEN=ctx.settings.phone_sip_listen,  # where transfers go
+        HOTLINE_PHONE_TRUNK=ctx.settings.phone_trunk,
     )
     return served, await asyncio.to_thread(chromium, work, microphone)
 

@@ -168,3 +168,27 @@ def test_an_agent_sees_where_a_call_may_go_and_why_it_cannot(client: TestClient[
     client.cookies.clear()
     sign_in(client, "department_officer1")
     assert client.get("/console/softphone/transfer").status_code == 403
+
+
+def test_a_dial_needs_a_trunk_and_the_cases_own_number(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    """Without a trunk there is no dialling; with one, a contact that is not the case's
+    citizen's telephone is refused (nothing audited, no ticket)."""
+    (tmp_path / "a").mkdir()
+    (tmp_path / "b").mkdir()
+    for c in _client(tmp_path / "a", sqlite_template, phone_softphone_ws=WS):
+        sign_in(c, "agent1")
+        token = c.get("/console/queue").text.split('data-csrf="', 1)[1].split('"', 1)[0]
+        gone = c.post("/console/softphone/dial", data={}, headers={"x-csrftoken": token})
+        assert gone.status_code == 404
+    trunk = {"phone_softphone_ws": WS, "phone_trunk": "10.0.0.9:5060"}
+    for c in _client(tmp_path / "b", sqlite_template, **trunk):
+        sign_in(c, "agent1")
+        token = c.get("/console/queue").text.split('data-csrf="', 1)[1].split('"', 1)[0]
+        refused = c.post(
+            "/console/softphone/dial",
+            data={"case": "20260101000001", "contact": "1"},
+            headers={"x-csrftoken": token},
+        )
+        assert refused.status_code == 422 and "no such telephone number" in refused.json()["error"]

@@ -228,3 +228,54 @@ def test_the_console_may_connect_to_the_softphone_url_only_when_softphones_run()
     assert "connect-src 'self' wss://hotline.example.gov;" in csp
     assert "script-src" not in csp and "frame-ancestors 'none'" in csp
     assert softphone_origin("", "127.0.0.1:8089") == "ws://127.0.0.1:8089"
+
+
+async def _dial(stack: SoftphoneStack, number: str, ticket: dict[str, str] | None) -> str:
+    """An INVITE to ``number`` from a softphone's WebSocket (SDP-less): the first answer."""
+    from websockets.asyncio.client import connect
+
+    host = f"{stack.sip[0]}:{stack.sip[1]}"
+    lines = [
+        f"INVITE sip:{number}@{host} SIP/2.0",
+        f"Via: SIP/2.0/WSS {secrets.token_hex(4)}.invalid;branch=z9hG4bK{secrets.token_hex(6)}",
+        "Max-Forwards: 70",
+        f"To: <sip:{number}@{host}>",
+        f"From: <sip:agent-7@{host}>;tag={secrets.token_hex(4)}",
+        f"Call-ID: {secrets.token_hex(8)}",
+        "CSeq: 1 INVITE",
+        f"Contact: <sip:{secrets.token_hex(4)}@{secrets.token_hex(4)}.invalid;transport=ws>",
+    ]
+    if ticket is not None:
+        lines += [
+            f"X-Hotline-Dial-User: {ticket['username']}",
+            f"X-Hotline-Dial-Key: {ticket['password']}",
+        ]
+    async with connect(f"ws://{stack.ws[0]}:{stack.ws[1]}", subprotocols=["sip"]) as ws:  # type: ignore[list-item]
+        await ws.send("\r\n".join([*lines, "Content-Length: 0", "", ""]))
+        return " ".join(str(await asyncio.wait_for(ws.recv(), 5)).split()[1:3])
+
+
+async def test_a_softphone_dials_only_the_number_its_ticket_names(tmp_path: Path) -> None:
+    need(not missing(), f"the softphone stack (Debian packages {PACKAGES})")
+    base = 44000 + free_udp_port() % 40 * 100
+    stack = SoftphoneStack(
+        sip=("127.0.0.1", free_udp_port()),
+        ws=("127.0.0.1", free_udp_port()),
+        media="127.0.0.1",
+        ports=(base, base + 99),
+        secret=SECRET,
+        work_dir=tmp_path,
+        trunk=f"127.0.0.1:{free_udp_port()}",  # nobody answers there
+    )
+    await stack.start()
+    try:
+        good = credential(SECRET, "dial-5-+8613912345678", ttl=60)
+        assert await _dial(stack, "+8613912345678", None) == "403 Softphones"
+        assert (await _dial(stack, "+8613900000000", good)).startswith("403 Not")
+        forged = {**good, "password": credential("not-the-secret", "x")["password"]}
+        assert await _dial(stack, "+8613912345678", forged) == "403 Bad"
+        expired = credential(SECRET, "dial-5-+8613912345678", ttl=-10)
+        assert await _dial(stack, "+8613912345678", expired) == "403 Bad"
+        assert (await _dial(stack, "+8613912345678", good)).startswith("100")  # on its way
+    finally:
+        await stack.stop()
