@@ -87,6 +87,7 @@ async def team_board(request: Req) -> Response[str]:
         rows=rows,
         waiting=waiting,
         calls=phone_calls,
+        monitoring=bool(ctx.settings.phone_softphone_ws),
         now=now,
         away_names=await away_names(request),
     )

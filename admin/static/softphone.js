@@ -191,6 +191,11 @@ async function start() {
 }
 
 function ringing(invitation) {
+  const mode = invitation.request.getHeader("X-Hotline-Monitor");
+  if (mode) {
+    monitored(invitation, mode);
+    return;
+  }
   if (session) {
     invitation.reject({ statusCode: 486 }); // busy: one call at a time
     return;
@@ -283,6 +288,10 @@ function connectAudio(s) {
 }
 
 function ended() {
+  if (monitor && monitor.session.state === SessionState.Established) {
+    monitor.session.bye().catch(() => {});
+  }
+  unwireMonitor();
   session = null;
   stopMusic();
   phone.held = false;
@@ -456,6 +465,168 @@ async function transfer(event) {
   phone.transferredAt = performance.now();
 }
 
+// --- listening in -----------------------------------------------------------------------
+// The agent's softphone is the bridge: a supervisor's browser calls it with a ticket (Kamailio
+// tells it the mode); it answers at once, unseen, and sends the supervisor what the caller says
+// mixed with what the agent says; the supervisor's voice goes to the agent's ear (whisper) and
+// to the caller as well (barge), never in silent listening.
+let monitor = null; // on the agent's side: the supervisor's call and what was rewired for it
+let listening = null; // on the supervisor's side: their user agent and call
+
+function played(stream) {
+  // Chrome feeds WebAudio from a remote WebRTC stream only while a media element plays it
+  const element = new Audio();
+  element.muted = true;
+  element.srcObject = stream;
+  element.play().catch(() => {});
+  return element;
+}
+
+function monitored(invitation, mode) {
+  if (!session || phone.state !== "talking" || monitor) {
+    invitation.reject({ statusCode: 480 });
+    return;
+  }
+  monitor = { session: invitation, mode, nodes: [] };
+  phone.monitored = mode;
+  invitation.stateChange.addListener((s) => {
+    if (s === SessionState.Established) wireMonitor();
+    else if (s === SessionState.Terminated) unwireMonitor();
+  });
+  invitation.accept({
+    sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } },
+  });
+}
+
+function wireMonitor() {
+  if (!monitor || !session) return;
+  context = context || new AudioContext();
+  context.resume();
+  const call = session.sessionDescriptionHandler.peerConnection;
+  const link = monitor.session.sessionDescriptionHandler.peerConnection;
+  const callSender = call.getSenders().find((x) => x.track && x.track.kind === "audio");
+  const mic = music ? music.mic : callSender.track;
+  const caller = new MediaStream(call.getReceivers().map((r) => r.track).filter(Boolean));
+  const supervisor = new MediaStream(link.getReceivers().map((r) => r.track).filter(Boolean));
+  monitor.element = played(supervisor);
+  const toSupervisor = context.createMediaStreamDestination();
+  const fromCaller = context.createMediaStreamSource(caller);
+  const fromAgent = context.createMediaStreamSource(new MediaStream([mic]));
+  const fromSupervisor = context.createMediaStreamSource(supervisor);
+  fromCaller.connect(toSupervisor);
+  fromAgent.connect(toSupervisor);
+  monitor.nodes.push(fromCaller, fromAgent, fromSupervisor);
+  const linkSender = link.getSenders().find((x) => x.track && x.track.kind === "audio");
+  if (linkSender) linkSender.replaceTrack(toSupervisor.stream.getAudioTracks()[0]);
+  phone.monitorIn = context.createAnalyser(); // what the supervisor says, for the tests
+  phone.monitorIn.fftSize = 4096;
+  fromSupervisor.connect(phone.monitorIn);
+  if (monitor.mode === "whisper" || monitor.mode === "barge") fromSupervisor.connect(context.destination);
+  if (monitor.mode === "barge") {
+    const toCaller = context.createMediaStreamDestination();
+    fromAgent.connect(toCaller);
+    fromSupervisor.connect(toCaller);
+    monitor.restore = { sender: callSender, track: callSender.track };
+    callSender.replaceTrack(toCaller.stream.getAudioTracks()[0]);
+  }
+}
+
+function unwireMonitor() {
+  if (!monitor) return;
+  monitor.nodes.forEach((n) => n.disconnect());
+  if (monitor.restore) monitor.restore.sender.replaceTrack(monitor.restore.track).catch(() => {});
+  if (monitor.element) monitor.element.srcObject = null;
+  monitor = null;
+  phone.monitored = null;
+  phone.monitorIn = null;
+}
+
+function monitorStatus(message) {
+  const box = document.getElementById("monitor");
+  if (!box) return;
+  box.hidden = !message;
+  box.querySelector("[data-monitor-status]").textContent = message || "";
+}
+
+async function listenIn(button) {
+  if (listening && listening.call) return;
+  const p = panel();
+  let answer;
+  try {
+    const sent = await post(p.dataset.monitor, {
+      agent: button.dataset.monitorAgent,
+      item: button.dataset.monitorItem,
+      mode: button.dataset.monitorMode,
+    });
+    answer = await sent.json();
+  } catch (_err) {
+    answer = {};
+  }
+  if (!answer.uri) {
+    monitorStatus(answer.error || text("monitorFailed"));
+    return;
+  }
+  const agent = button.closest("tr").querySelector("[data-label]:nth-child(5)");
+  const who = agent ? agent.textContent.trim() : "";
+  if (!listening) {
+    const ua = new UserAgent({
+      uri: UserAgent.makeURI(answer.aor),
+      transportOptions: { server: answer.url, traceSip: false },
+      logLevel: "warn",
+      sessionDescriptionHandlerFactoryOptions: {
+        peerConnectionConfiguration: { iceServers: [] },
+        iceGatheringTimeout: 500,
+      },
+    });
+    await ua.start();
+    listening = { ua, call: null };
+  }
+  const call = new Inviter(listening.ua, UserAgent.makeURI(answer.uri), {
+    extraHeaders: answer.headers,
+    sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } },
+  });
+  listening.call = call;
+  call.stateChange.addListener((s) => {
+    if (s === SessionState.Established) {
+      const pc = call.sessionDescriptionHandler.peerConnection;
+      const heard = new MediaStream(pc.getReceivers().map((r) => r.track).filter(Boolean));
+      listening.element = new Audio();
+      listening.element.autoplay = true;
+      listening.element.srcObject = heard;
+      listening.element.play().catch(() => {});
+      context = context || new AudioContext();
+      context.resume();
+      window.hotlineMonitor.heard = context.createAnalyser();
+      window.hotlineMonitor.heard.fftSize = 4096;
+      context.createMediaStreamSource(heard).connect(window.hotlineMonitor.heard);
+      window.hotlineMonitor.state = button.dataset.monitorMode;
+      monitorStatus(text(button.dataset.monitorMode).replace("%(agent)s", who));
+    } else if (s === SessionState.Terminated) {
+      if (listening) listening.call = null;
+      window.hotlineMonitor.state = "off";
+      window.hotlineMonitor.heard = null;
+      monitorStatus(window.hotlineMonitor.failed ? text("monitorFailed") : "");
+    }
+  });
+  window.hotlineMonitor.failed = false;
+  call.invite({
+    requestDelegate: {
+      onReject: () => {
+        window.hotlineMonitor.failed = true;
+      },
+    },
+  }).catch(() => monitorStatus(text("monitorFailed")));
+}
+
+function stopListening() {
+  if (!listening || !listening.call) return;
+  const call = listening.call;
+  if (call.state === SessionState.Established) call.bye();
+  else call.cancel();
+}
+
+window.hotlineMonitor = { state: "off", heard: null, failed: false };
+
 function bind() {
   const p = panel();
   if (!p) {
@@ -480,8 +651,12 @@ function bind() {
 
 document.addEventListener("htmx:afterSettle", bind);
 document.addEventListener("click", (event) => {
-  const button = event.target.closest && event.target.closest("[data-dial-case]");
-  if (button) dialFrom(button);
+  if (!event.target.closest) return;
+  const dial = event.target.closest("[data-dial-case]");
+  if (dial) dialFrom(dial);
+  const listen = event.target.closest("[data-monitor-mode]");
+  if (listen) listenIn(listen);
+  if (event.target.closest("[data-monitor-stop]")) stopListening();
 });
 window.addEventListener("pagehide", () => {
   if (registerer) registerer.unregister().catch(() => {});

@@ -23,10 +23,12 @@ from hotline.core.axd.call_recordings import hold
 from hotline.core.axd.dialing import DialRefused, dial
 from hotline.core.axd.transfers import TransferRefused
 from hotline.core.foundation.settings import Settings
+from hotline.core.people.audit import audit
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import request_language
-from hotline.core.storage.enums import AgentState
-from hotline.core.storage.models.axd import AgentPresence, SkillGroup
+from hotline.core.storage.enums import AgentState, QueueState
+from hotline.core.storage.models.axd import AgentPresence, QueueItem, SkillGroup
+from hotline.core.storage.models.cases import Case, CaseEvent
 from hotline.core.storage.models.people import User
 
 from .prompts import PromptBook
@@ -193,7 +195,50 @@ async def dial_citizen(request: Req) -> Response[dict[str, Any]]:
     return Response(body, headers={"Cache-Control": "no-store"})
 
 
+MONITOR_MODES = ("listen", "whisper", "barge")
+
+
+@post("/console/softphone/monitor", guards=[requires(Permission.QUEUE_MANAGE)], status_code=200)
+async def monitor_call(request: Req) -> Response[dict[str, Any]]:
+    """A team leader or supervisor listens in to an agent's call in progress (``mode``:
+    ``listen`` silent, ``whisper`` only the agent hears them, ``barge`` both parties do): where
+    their browser connects and the ticket Kamailio checks (this agent, this mode, one minute).
+    Audited on the case and in the audit log before anything is heard."""
+    ctx = ctx_of(request)
+    if not ctx.settings.phone_softphone_ws:
+        raise NotFoundException()
+    form = await request.form()
+    mode, agent, item_id = (str(form.get(k, "")) for k in ("mode", "agent", "item"))
+    if mode not in MONITOR_MODES or not agent.isdigit() or not item_id.isdigit():
+        return Response({"error": "bad request"}, status_code=400)
+    actor = staff_actor(request)
+    async with ctx.db.transaction() as s:
+        item = await s.get(QueueItem, int(item_id))
+        if item is None or item.agent_id != int(agent) or item.state != QueueState.ASSIGNED:
+            said = ctx.catalogs.get(request_language(request)).gettext(
+                "Could not listen in: the agent is not on a call in the browser."
+            )
+            return Response({"error": said}, status_code=422)
+        case = await s.get(Case, item.case_id)
+        detail = {"mode": mode, "agent": int(agent), "item": item.id}
+        s.add(CaseEvent.by(actor, item.case_id, "call_monitored", detail))
+        audit(s, actor, "call_monitored", case.citizen_id if case else None, **detail)
+    host, port = address(ctx.settings.phone_softphone_sip, 5070)
+    ticket = credential(registrar_secret(ctx.secret_key), f"monitor-{agent}-{mode}", ttl=60)
+    body = {
+        "url": websocket_url(ctx.settings),
+        "aor": f"sip:monitor-{actor.id}@{host}",
+        "uri": f"sip:{softphone_user(int(agent))}@{host}:{port}",
+        "headers": [
+            f"X-Hotline-Monitor-User: {ticket['username']}",
+            f"X-Hotline-Monitor-Key: {ticket['password']}",
+        ],
+    }
+    return Response(body, headers={"Cache-Control": "no-store"})
+
+
 SOFTPHONE_ROUTES = [
+    monitor_call,
     dial_citizen,
     softphone_credential,
     softphone_hold,

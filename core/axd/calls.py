@@ -211,6 +211,7 @@ class LiveCall:
     tracking_number: str
     agent: str | None
     desk_phone: str | None
+    agent_id: int | None = None
 
 
 def live_calls(session: Session) -> list[LiveCall]:
@@ -247,6 +248,7 @@ def live_calls(session: Session) -> list[LiveCall]:
             number,
             agent,
             phone if item.state == QueueState.ASSIGNED else None,
+            item.agent_id,
         )
         for item, number, caller, agent, phone in rows
     ]

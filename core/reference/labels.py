@@ -116,6 +116,7 @@ ACTION = {
     "note_added": N_("Note added"),
     "personal_data_read": N_("Personal data read"),
     "citizen_called": N_("Citizen called by an agent"),
+    "call_monitored": N_("Call listened in to"),
     "department_replied": N_("Department replied"),
     "reply_sent_back": N_("Reply sent back to the department"),
     "returned": N_("Returned by the department"),

@@ -48,7 +48,7 @@ queue = "general"
 prompt = { en = "Leave a message after the tone.", zh_CN = "请在提示音后留言。" }
 action = "voicemail"
 """
-WAIT = 15.0  # seconds on the line after choosing: the announcement (~10 s), then music
+WAIT = 18.0  # seconds on the line after choosing: the recording notice (~3 s), the announcement (~10 s), then music
 
 
 @pytest.fixture

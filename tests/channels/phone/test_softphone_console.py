@@ -192,3 +192,45 @@ def test_a_dial_needs_a_trunk_and_the_cases_own_number(
             headers={"x-csrftoken": token},
         )
         assert refused.status_code == 422 and "no such telephone number" in refused.json()["error"]
+
+
+def test_only_team_leaders_and_supervisors_listen_in_and_only_to_a_call_in_progress(
+    client: TestClient[Any],
+) -> None:
+    """An agent may not listen in; a supervisor asking for a call the agent is not on is
+    refused (nothing audited); the panel's script is on a supervisor's pages, the panel hidden."""
+    sign_in(client, "agent1")
+    token = client.get("/console/queue").text.split('data-csrf="', 1)[1].split('"', 1)[0]
+    asked = {"agent": "1", "item": "1", "mode": "listen"}
+    refused = client.post("/console/softphone/monitor", data=asked, headers={"x-csrftoken": token})
+    assert refused.status_code == 403
+
+    async def supervisor() -> None:
+        async with client.app.state.ctx.db.transaction() as s:
+            s.add(
+                User(
+                    username="supervisor1",
+                    display_name="Lee",
+                    role=Role.SUPERVISOR,
+                    password_hash=hash_password(PASSWORD),
+                )
+            )
+
+    client.blocking_portal.call(supervisor)
+    client.cookies.clear()
+    sign_in(client, "supervisor1")
+    page = client.get("/console/team")
+    assert "/static/console/softphone.js" in page.text
+    assert (
+        'data-autostart="false"' in page.text
+        and "hidden" in page.text.split('id="softphone"')[1][:400]
+    )
+    token = page.text.split('data-csrf="', 1)[1].split('"', 1)[0]
+    nothing = client.post("/console/softphone/monitor", data=asked, headers={"x-csrftoken": token})
+    assert nothing.status_code == 422
+    bad = client.post(
+        "/console/softphone/monitor",
+        data={**asked, "mode": "record"},
+        headers={"x-csrftoken": token},
+    )
+    assert bad.status_code == 400
