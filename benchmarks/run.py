@@ -37,6 +37,10 @@ QUICK = {
     "bench_chat.py": ["--chats", "20", "--rounds", "3"],
     "bench_phone.py": ["--calls", "10", "--step", "20", "--max-held", "20"],
     "bench_calls.py": ["--calls", "3"],
+    "bench_relay.py": (
+        "--hold 10 --probe 10 --steps 10 --max-calls 20 --latency-calls 10"
+        " --latency-seconds 5 --generator-seconds 5"
+    ).split(),
     "bench_speech.py": ["--rounds", "1", "--voicemails", "4"],
     "bench_uploads.py": ["--photos", "4", "--megapixels", "10"],
     "bench_signin.py": ["--rounds", "5", "--concurrency", "4"],
@@ -60,6 +64,7 @@ SCRIPTS = (
     "bench_chat.py",
     "bench_phone.py",
     "bench_calls.py",
+    "bench_relay.py",
     "bench_speech.py",
     "bench_uploads.py",
     "bench_signin.py",
@@ -91,6 +96,7 @@ def main(argv: list[str] | None = None) -> int:
             "chat",
             "phone",
             "calls",
+            "relay",
             "speech",
             "uploads",
             "signin",
