@@ -206,6 +206,8 @@ def report(args: argparse.Namespace, m: Runs) -> None:
         )
         print("# the ratio then says only that recording cost no calls up to there")
     via, direct, bare_via = m.via, m.direct, m.bare_via
+    # the figure: the one-way delay the relay adds, at the median
+    print(f"call_relay_added_latency_ms {latency(via, 50) - latency(direct, 50):.3f} ms")
     for p in (50, 99):
         added = latency(via, p) - latency(direct, p)
         print(
