@@ -28,7 +28,7 @@ from .recording import collect
 from .softphone import SOFTPHONE_ROUTES, make_stack
 from .stack import PACKAGES, SoftphoneStack, missing
 from .transfers import TRANSFER
-from .waiting import BACK
+from .waiting import BACK, LOST
 
 log = logging.getLogger("hotline.channels.phone")
 
@@ -44,7 +44,7 @@ def make_engine(ctx: AppContext) -> Engine:
         # with softphones, calls they do not take come back to the line's own number
         numbers=[
             *ctx.settings.phone_numbers,
-            *([BACK, TRANSFER] if ctx.settings.phone_softphone_ws else []),
+            *([BACK, LOST, TRANSFER] if ctx.settings.phone_softphone_ws else []),
         ],
     )
 

@@ -34,6 +34,16 @@ log = logging.getLogger("hotline.channels.phone")
 OFFER_JOB = "axd.offer_waiting"  # the distribution plugin's: offer a case's waiting items now
 
 CHANNEL = "phone"
+# what the softphones' relay and the agent's panel add to a call's record after the line's leg
+TALK_FIELDS = (
+    "talk_started_at",
+    "talk_ended_at",
+    "talk_seconds",
+    "recording_id",
+    "holds",
+    "hold_seconds",
+    "on_hold_since",
+)
 SPEECH_LANGUAGES = ("zh_CN", "en")
 
 
@@ -204,10 +214,10 @@ class KernelDesk:
                 return await calls.put_through(self.ctx, item_id, address=address)
         return await calls.put_through(self.ctx, item_id)
 
-    async def returned(self, item_id: int, agent_id: int) -> bool:
-        """The agent's phone did not take the call: it waits again, first in its queue, and
-        is offered now to the next agent."""
-        if not await calls.returned(self.ctx, item_id, agent_id):
+    async def returned(self, item_id: int, agent_id: int, lost: bool = False) -> bool:
+        """The agent's phone did not take the call (or ``lost`` it mid-call): it waits again,
+        first in its queue, and is offered now to the next agent."""
+        if not await calls.returned(self.ctx, item_id, agent_id, missed=not lost):
             return False
         await self._offer_now(item_id, "the returned call")
         return True
@@ -250,8 +260,16 @@ class KernelDesk:
         )
         async with self.ctx.db.transaction() as session:
             # a call that came back from an agent's phone is one call: its record is rewritten
-            # when it really ends
-            await session.execute(delete(CallRecord).where(CallRecord.call_id == record.call_id))
+            # when it really ends, keeping what the relay added of its talk meanwhile
+            earlier = await session.scalar(
+                select(CallRecord).where(CallRecord.call_id == record.call_id)
+            )
+            if earlier is not None:
+                for kept in TALK_FIELDS:
+                    setattr(record, kept, getattr(earlier, kept))
+                await session.execute(
+                    delete(CallRecord).where(CallRecord.call_id == record.call_id)
+                )
             session.add(record)
 
     async def recorded(self, found: Finished, audio: CallAudio | None) -> None:

@@ -22,7 +22,7 @@ from .engine import CallEnded, CallEvent, CallStarted, Digit, Engine, PlaybackDo
 from .menu import Menu, Node
 from .prompts import Prompts
 from .transfers import TRANSFER
-from .waiting import BACK, CallDetail, QueueDesk, Waiting, now
+from .waiting import BACK, LOST, CallDetail, QueueDesk, Waiting, now
 
 log = logging.getLogger("hotline.channels.phone")
 MIN_RECORDING_SECONDS = 0.7  # shorter is a tone, a breath or a hang-up: no message
@@ -151,7 +151,7 @@ class Ivr:
         call = Call(event.call_id, event.caller, event.called, language=self.menu.languages[0])
         self.calls[call.call_id] = call
         await self.engine.answer(call.call_id)
-        if call.called == BACK and await self.waiting.came_back(call):
+        if call.called in (BACK, LOST) and await self.waiting.came_back(call):
             return
         if call.called == TRANSFER and await transfers.arrived(self, call):
             return

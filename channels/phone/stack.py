@@ -23,7 +23,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from .recording import orphans_ended
-from .waiting import BACK
+from .waiting import BACK, LOST
 
 log = logging.getLogger("hotline.channels.phone.stack")
 
@@ -114,6 +114,7 @@ class SoftphoneStack:
             "ring_ms": self.ring_seconds * 1000,
             "back_uri": f"sip:{BACK}@{self.line[0]}:{self.line[1]}",
             "back_user": BACK,
+            "lost_uri": f"sip:{LOST}@{self.line[0]}:{self.line[1]}",
             "flood": self.flood,
             "record": "record-call=yes metadata=hotline-item:$avp(item)" if self.record else "",
             "dial": 1 if self.trunk else 0,

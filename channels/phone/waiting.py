@@ -39,7 +39,11 @@ LEAVE_FOR_VOICEMAIL, LEAVE_FOR_CALLBACK = "1", "2"
 # whose phone does not take the call (declined, no answer within the ring time, gone) is sent
 # back here by the softphones' registrar (Kamailio), and waits again in their place.
 BACK = "hotline-back"
-BACK_SECONDS = 180.0  # how long a call put through may come back (the ring time is shorter)
+# ... and for callers whose agent's browser went mid-call (the talk had begun: no missed offer)
+LOST = "hotline-lost"
+# how long a call put through may come back: its ring not taken (shorter), or the agent's
+# browser gone mid-call (a long call)
+BACK_SECONDS = 4 * 3600.0
 # how often a waiting call asks whether an agent took it (one row by its key): part of the time
 # from the agent's accept to the caller on the agent's phone (bench_calls: call_answer)
 CHECK_SECONDS = 0.25
@@ -104,9 +108,10 @@ class QueueDesk(Protocol):
     async def answered(self, item_id: int, caller: Caller) -> int | None:
         """An agent took the call: it becomes their call-back request. Returns the agent."""
 
-    async def returned(self, item_id: int, agent_id: int) -> bool:
-        """The agent's phone did not take the call put through: it waits again in its place,
-        not offered to that agent again. False when it is no longer that agent's call."""
+    async def returned(self, item_id: int, agent_id: int, lost: bool = False) -> bool:
+        """The agent's phone did not take the call put through (or ``lost`` it mid-call): it
+        waits again in its place, not offered to that agent again. False when it is no longer
+        that agent's call."""
 
     async def record_call(self, detail: CallDetail) -> None: ...
 
@@ -326,18 +331,19 @@ class Waiting:
     # --- coming back --------------------------------------------------------------------
 
     def take_back(self, number: str) -> PutThrough | None:
-        """The call put through from ``number`` (the oldest, when one number has several;
-        withheld numbers match each other) that may come back now, forgotten once taken."""
+        """The call put through from ``number`` (the latest, when one number has several:
+        an earlier one has ended; withheld numbers match each other) that may come back now,
+        forgotten once taken."""
         horizon = asyncio.get_running_loop().time() - BACK_SECONDS
         self.put = [p for p in self.put if p.at >= horizon]
-        for found in self.put:
+        for found in reversed(self.put):
             if found.call.number == number:
                 self.put.remove(found)
                 return found
         return None
 
     async def came_back(self, call: Call) -> bool:
-        """A call on the line's number for returns: the caller resumes their wait when they were
+        """A call on the line's numbers for returns: the caller resumes their wait when they were
         put through lately; False (a stranger): the menu answers as on any number."""
         back = self.take_back(call.number)
         if back is None:
@@ -359,7 +365,8 @@ class Waiting:
         detail.left_reason = detail.put_through_to = None
         detail.agent_id, detail.ended_at, detail.hung_up_by = None, None, ""
         sorry = await self.ivr._speak(call, texts.AGENT_MISSED)
-        if not await self.desk.returned(back.item_id, back.agent_id):
+        lost = call.called == LOST
+        if not await self.desk.returned(back.item_id, back.agent_id, lost):
             await self.ivr._play(
                 call, [sorry], lambda: self.ivr._enter(call, self.ivr.menu.fallback)
             )

@@ -104,12 +104,11 @@ async def attach(ctx: AppContext, item_id: int, call: Recorded) -> int | None:
         if record is not None:
             record.recording_id = row.id
             _hold_ends(record, call.ended_at)  # hung up while the caller was on hold
-            if call.talk_started_at is not None:
-                record.talk_started_at = call.talk_started_at
+            if call.talk_started_at is not None:  # a call back in line talks again: summed
+                record.talk_started_at = record.talk_started_at or call.talk_started_at
                 record.talk_ended_at = call.ended_at
-                record.talk_seconds = round(
-                    (call.ended_at - call.talk_started_at).total_seconds(), 2
-                )
+                talked = (call.ended_at - call.talk_started_at).total_seconds()
+                record.talk_seconds = round((record.talk_seconds or 0.0) + talked, 2)
         return row.id
 
 

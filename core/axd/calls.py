@@ -155,18 +155,25 @@ async def answered(ctx: AppContext, item_id: int, outcome: QueueOutcome) -> int 
     return await ctx.db.run(write, write=True)
 
 
-async def returned(ctx: AppContext, item_id: int, agent_id: int) -> bool:
+async def returned(ctx: AppContext, item_id: int, agent_id: int, *, missed: bool = True) -> bool:
     """The agent's phone did not take a call put through to it (declined, no answer within the
-    ring time, gone): the call waits again in its place (its ``waiting_since`` is kept, so it
-    is next in its queue) and is not offered to that agent again; the agent's offer counts as
-    missed (the missed-in-a-row limit may set them away, as for any unanswered offer).
-    False when the item is no longer that agent's call (finished meanwhile)."""
+    ring time, gone), or lost it mid-call (``missed`` False: the agent's browser went): the
+    call waits again in its place (its ``waiting_since`` is kept, so it is next in its queue)
+    and is not offered to that agent again; a ring not taken counts as a missed offer (the
+    missed-in-a-row limit may set them away, as for any unanswered offer). False when the item
+    is no longer that agent's call (finished meanwhile)."""
     now = utcnow()
 
     def write(session: Session) -> bool | str:
         item = held_by(session, item_id, agent_id)
         if item is None or item.media != Media.VOICE:
             return False
+        if not missed:  # answered, then lost: the offer stays accepted
+            item.state, item.agent_id, item.outcome = QueueState.WAITING, None, None
+            item.assigned_at = item.offered_at = item.offer_expires_at = None
+            item.declined_by = [*item.declined_by, str(agent_id)]
+            item.updated_at = now
+            return True
         offer = session.scalar(
             select(QueueOffer)
             .where(

@@ -14,7 +14,7 @@ from hotline.channels.phone.ivr import Ivr
 from hotline.channels.phone.prompts import PromptBook
 from hotline.channels.phone.stack import SoftphoneStack
 from hotline.channels.phone.transfers import TRANSFER
-from hotline.channels.phone.waiting import BACK
+from hotline.channels.phone.waiting import BACK, LOST
 from hotline.core.shell.context import AppContext
 from tests.conftest import need
 from tests.sipcallers import free_udp_port, sipp_available
@@ -33,7 +33,7 @@ async def line_with(
     # with softphones, the line listens where their registrar sends calls back, on its own
     # number for them too
     port = softphones.line[1] if softphones is not None else free_udp_port()
-    numbers = ("12345", BACK, TRANSFER) if softphones is not None else ("12345",)
+    numbers = ("12345", BACK, LOST, TRANSFER) if softphones is not None else ("12345",)
     base = 30000 + port % 20 * 1000
     engine = BaresipEngine(
         "127.0.0.1",

@@ -89,7 +89,7 @@ class QueueDesk(FakeDesk):
         self.taken.append(item_id)
         return 7
 
-    async def returned(self, item_id: int, agent_id: int) -> bool:
+    async def returned(self, item_id: int, agent_id: int, lost: bool = False) -> bool:
         if self.items[item_id].state != "assigned":
             return False
         self.items[item_id] = Place("waiting", None, 1, 60)
