@@ -401,9 +401,9 @@ async def test_the_softphone_registers_again_when_the_registrar_comes_back_and_n
         await asyncio.to_thread(served.stop)
 
 
-def answer_then_vanish(driver: Any, url: str) -> float:
-    """The agent answers, talks two seconds, and the browser is gone (closed without hanging up).
-    Returns the moment it went (time.monotonic)."""
+def pick_and_answer(driver: Any, url: str) -> None:
+    """The agent signs in (Chinese), picks the call once it waits in the queue, and answers it
+    in the softphone."""
     _sign_in(driver, url)
     driver.get(f"{url}/console/queue")
     wait(driver, STATE.format("ready"), 20)
@@ -418,6 +418,12 @@ def answer_then_vanish(driver: Any, url: str) -> float:
     wait(driver, STATE.format("ringing"), 20)
     driver.execute_script("document.querySelector('[data-sp=answer]').click()")
     wait(driver, STATE.format("talking"), 10)
+
+
+def answer_then_vanish(driver: Any, url: str) -> float:
+    """The agent answers, talks two seconds, and the browser is gone (closed without hanging up).
+    Returns the moment it went (time.monotonic)."""
+    pick_and_answer(driver, url)
     time.sleep(2)
     driver.quit()
     return time.monotonic()

@@ -20,10 +20,10 @@ from tests.channels.phone.test_line_queue import record_of
 from tests.channels.phone.test_softphone_call import (  # noqa: F401 (fixtures)
     AGENT_HZ,
     STATE,
-    _sign_in,
     an_agent,
     caller_meets_agent,
     line,
+    pick_and_answer,
     settings,
     share,
     stack,
@@ -39,20 +39,7 @@ HOLD_SECONDS = 5.0
 
 def hold_and_resume(driver: Any, url: str) -> dict[str, Any]:
     """Pick and answer the call, talk 3 s, hold for HOLD_SECONDS, resume, talk 3 s, hang up."""
-    _sign_in(driver, url)
-    driver.get(f"{url}/console/queue")
-    wait(driver, STATE.format("ready"), 20)
-    pick = "document.querySelector(\"form[action$='/pick'] button\")"
-    deadline = time.monotonic() + 60
-    while not driver.execute_script(f"return {pick}"):
-        assert time.monotonic() < deadline, "no call waited in the queue"
-        time.sleep(1)
-        driver.get(f"{url}/console/queue")
-        wait(driver, STATE.format("ready"), 20)
-    driver.execute_script(f"{pick}.click()")
-    wait(driver, STATE.format("ringing"), 20)
-    driver.execute_script("document.querySelector('[data-sp=answer]').click()")
-    wait(driver, STATE.format("talking"), 10)
+    pick_and_answer(driver, url)
     time.sleep(3)
     driver.execute_script("document.querySelector('[data-sp=hold]').click()")
     wait(driver, "return window.hotlineSoftphone.held === true", 5)

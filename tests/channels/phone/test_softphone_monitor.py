@@ -26,11 +26,11 @@ from tests.channels.phone.test_softphone_call import (  # noqa: F401 (fixtures)
     CALLER_HZ,
     PASSWORD,
     STATE,
-    _sign_in,
     an_agent,
     caller_meets_agent,
     chromium,
     line,
+    pick_and_answer,
     settings,
     share,
     stack,
@@ -110,20 +110,7 @@ def yield_agent(mode: str) -> Any:
 def answer_and_be_supervised(work: Path) -> Any:
     def agent_does(driver: Any, url: str) -> dict[str, Any]:
         AGENT_DRIVER[:] = [driver]
-        _sign_in(driver, url)
-        driver.get(f"{url}/console/queue")
-        wait(driver, STATE.format("ready"), 20)
-        pick = "document.querySelector(\"form[action$='/pick'] button\")"
-        deadline = time.monotonic() + 60
-        while not driver.execute_script(f"return {pick}"):
-            assert time.monotonic() < deadline, "no call waited in the queue"
-            time.sleep(1)
-            driver.get(f"{url}/console/queue")
-            wait(driver, STATE.format("ready"), 20)
-        driver.execute_script(f"{pick}.click()")
-        wait(driver, STATE.format("ringing"), 20)
-        driver.execute_script("document.querySelector('[data-sp=answer]').click()")
-        wait(driver, STATE.format("talking"), 10)
+        pick_and_answer(driver, url)
         seen = supervise(work, url)
         driver.execute_script("document.querySelector('[data-sp=hangup]').click()")
         wait(driver, STATE.format("ready"), 10)

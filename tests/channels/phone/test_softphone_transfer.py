@@ -27,10 +27,10 @@ from tests.channels.phone.test_line_put_through import an_agent as desk_agent
 from tests.channels.phone.test_softphone_call import (  # noqa: F401 (fixtures)
     CALLER_HZ,
     STATE,
-    _sign_in,
     an_agent,
     caller_meets_agent,
     line,
+    pick_and_answer,
     settings,
     share,
     stack,
@@ -47,20 +47,7 @@ OTHER_HZ = 600.0  # the second agent's desk phone
 
 def transfer_to(other: int, available: Any) -> Any:
     def agent_does(driver: Any, url: str) -> dict[str, Any]:
-        _sign_in(driver, url)
-        driver.get(f"{url}/console/queue")
-        wait(driver, STATE.format("ready"), 20)
-        pick = "document.querySelector(\"form[action$='/pick'] button\")"
-        deadline = time.monotonic() + 60
-        while not driver.execute_script(f"return {pick}"):
-            assert time.monotonic() < deadline, "no call waited in the queue"
-            time.sleep(1)
-            driver.get(f"{url}/console/queue")
-            wait(driver, STATE.format("ready"), 20)
-        driver.execute_script(f"{pick}.click()")
-        wait(driver, STATE.format("ringing"), 20)
-        driver.execute_script("document.querySelector('[data-sp=answer]').click()")
-        wait(driver, STATE.format("talking"), 10)
+        pick_and_answer(driver, url)
         time.sleep(2)
         available()  # the other agent comes back to their desk
         driver.execute_script("document.querySelector('[data-sp=transfer]').click()")
