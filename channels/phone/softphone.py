@@ -25,6 +25,7 @@ from hotline.core.axd.transfers import TransferRefused
 from hotline.core.foundation.settings import Settings
 from hotline.core.people.audit import audit
 from hotline.core.people.permissions import Permission
+from hotline.core.shell.context import AppContext
 from hotline.core.shell.web import request_language
 from hotline.core.storage.enums import AgentState, QueueState
 from hotline.core.storage.models.axd import AgentPresence, QueueItem, SkillGroup
@@ -88,12 +89,35 @@ def line_address(settings: Settings) -> tuple[str, int]:
     return ("127.0.0.1" if wildcard else host, port)
 
 
+def softphones_of(request: Req, *, trunk: bool = False) -> AppContext:
+    """The context when the site runs softphones (and a trunk, when ``trunk``); else 404."""
+    ctx = ctx_of(request)
+    if not ctx.settings.phone_softphone_ws or (trunk and not ctx.settings.phone_trunk):
+        raise NotFoundException()
+    return ctx
+
+
+def _refused(request: Req, message: str) -> Response[dict[str, Any]]:
+    said = ctx_of(request).catalogs.get(request_language(request)).gettext(message)
+    return Response({"error": said}, status_code=422)
+
+
+def _ticket(ctx: AppContext, kind: str, subject: str, **body: str) -> Response[dict[str, Any]]:
+    """What a browser needs to place a call Kamailio lets through: ``body`` and the one-minute
+    ticket for ``subject`` in the ``X-Hotline-<kind>-User``/``-Key`` headers (route[DIAL],
+    route[MONITOR] in kamailio.cfg.in)."""
+    ticket = credential(registrar_secret(ctx.secret_key), subject, ttl=60)
+    headers = [
+        f"X-Hotline-{kind}-User: {ticket['username']}",
+        f"X-Hotline-{kind}-Key: {ticket['password']}",
+    ]
+    return Response({**body, "headers": headers}, headers={"Cache-Control": "no-store"})
+
+
 @get("/console/softphone", guards=[requires(Permission.QUEUE_WORK)], cache=False)
 async def softphone_credential(request: Req) -> Response[dict[str, Any]]:
     """The signed-in agent's softphone: where to register, as whom, with what (JSON)."""
-    ctx = ctx_of(request)
-    if not ctx.settings.phone_softphone_ws:
-        raise NotFoundException()
+    ctx = softphones_of(request)
     user = softphone_user(request.scope["state"]["user"].id)
     host, _ = address(ctx.settings.phone_softphone_sip, 5070)
     found = credential(registrar_secret(ctx.secret_key), user)
@@ -105,9 +129,7 @@ async def softphone_credential(request: Req) -> Response[dict[str, Any]]:
 async def softphone_hold(request: Req) -> Response[dict[str, Any]]:
     """The agent put their caller on hold (``on=1``: the browser sends the music instead of the
     agent's voice) or took them back (``on=0``): counted on the call's detail record."""
-    ctx = ctx_of(request)
-    if not ctx.settings.phone_softphone_ws:
-        raise NotFoundException()
+    ctx = softphones_of(request)
     on = str((await request.form()).get("on", "")) == "1"
     counted = await hold(ctx, request.scope["state"]["user"].id, on)
     return Response({"held": on, "counted": counted}, headers={"Cache-Control": "no-store"})
@@ -116,9 +138,7 @@ async def softphone_hold(request: Req) -> Response[dict[str, Any]]:
 @get("/console/softphone/hold-music", guards=[requires(Permission.QUEUE_WORK)])
 async def softphone_hold_music(request: Req) -> File:
     """The music a caller on hold hears: the line's own (the site's, else the built-in)."""
-    ctx = ctx_of(request)
-    if not ctx.settings.phone_softphone_ws:
-        raise NotFoundException()
+    ctx = softphones_of(request)
     music = await PromptBook(ctx.settings.data_dir).hold()
     return File(music, media_type="audio/wav", content_disposition_type="inline")
 
@@ -127,9 +147,7 @@ async def softphone_hold_music(request: Req) -> File:
 async def transfer_targets(request: Req) -> Response[dict[str, Any]]:
     """Where the agent may transfer a call: the queues, the agents available now (not
     themselves), and whether outside numbers can be called."""
-    ctx = ctx_of(request)
-    if not ctx.settings.phone_softphone_ws:
-        raise NotFoundException()
+    ctx = softphones_of(request)
     me = request.scope["state"]["user"].id
     chinese = request_language(request) == "zh_CN"
     async with ctx.db.session() as s:
@@ -150,16 +168,13 @@ async def transfer_targets(request: Req) -> Response[dict[str, Any]]:
 async def transfer_call(request: Req) -> Response[dict[str, Any]]:
     """The agent transfers their call (``kind`` queue, agent or number; ``target``): the
     address their softphone refers the caller to, or why not (422, in their language)."""
-    ctx = ctx_of(request)
-    if not ctx.settings.phone_softphone_ws:
-        raise NotFoundException()
+    ctx = softphones_of(request)
     form = await request.form()
     kind, target = str(form.get("kind", "")), str(form.get("target", ""))[:64]
     try:
         await transfers.ask(ctx, request.scope["state"]["user"].id, kind, target)
     except TransferRefused as refused:
-        said = ctx.catalogs.get(request_language(request)).gettext(str(refused))
-        return Response({"error": said}, status_code=422)
+        return _refused(request, str(refused))
     body = {"refer": transfer_address(line_address(ctx.settings))}
     return Response(body, headers={"Cache-Control": "no-store"})
 
@@ -169,9 +184,7 @@ async def dial_citizen(request: Req) -> Response[dict[str, Any]]:
     """The agent calls the case's citizen (``case``: tracking number, ``contact``: their phone
     contact's id): the SIP address their softphone dials, with a ticket Kamailio checks (this
     number, this call, one minute) so that a softphone dials nothing else; or why not (422)."""
-    ctx = ctx_of(request)
-    if not (ctx.settings.phone_softphone_ws and ctx.settings.phone_trunk):
-        raise NotFoundException()
+    ctx = softphones_of(request, trunk=True)
     form = await request.form()
     contact = str(form.get("contact", ""))
     try:
@@ -179,20 +192,10 @@ async def dial_citizen(request: Req) -> Response[dict[str, Any]]:
             raise DialRefused("This case has no such telephone number to call.")
         placed = await dial(ctx, staff_actor(request), str(form.get("case", ""))[:32], int(contact))
     except DialRefused as refused:
-        said = ctx.catalogs.get(request_language(request)).gettext(str(refused))
-        return Response({"error": said}, status_code=422)
+        return _refused(request, str(refused))
     host, port = address(ctx.settings.phone_softphone_sip, 5070)
-    ticket = credential(
-        registrar_secret(ctx.secret_key), f"dial-{placed.item_id}-{placed.number}", ttl=60
-    )
-    body = {
-        "uri": f"sip:{placed.number}@{host}:{port}",
-        "headers": [
-            f"X-Hotline-Dial-User: {ticket['username']}",
-            f"X-Hotline-Dial-Key: {ticket['password']}",
-        ],
-    }
-    return Response(body, headers={"Cache-Control": "no-store"})
+    uri = f"sip:{placed.number}@{host}:{port}"
+    return _ticket(ctx, "Dial", f"dial-{placed.item_id}-{placed.number}", uri=uri)
 
 
 MONITOR_MODES = ("listen", "whisper", "barge")
@@ -204,9 +207,7 @@ async def monitor_call(request: Req) -> Response[dict[str, Any]]:
     ``listen`` silent, ``whisper`` only the agent hears them, ``barge`` both parties do): where
     their browser connects and the ticket Kamailio checks (this agent, this mode, one minute).
     Audited on the case and in the audit log before anything is heard."""
-    ctx = ctx_of(request)
-    if not ctx.settings.phone_softphone_ws:
-        raise NotFoundException()
+    ctx = softphones_of(request)
     form = await request.form()
     mode, agent, item_id = (str(form.get(k, "")) for k in ("mode", "agent", "item"))
     if mode not in MONITOR_MODES or not agent.isdigit() or not item_id.isdigit():
@@ -215,26 +216,22 @@ async def monitor_call(request: Req) -> Response[dict[str, Any]]:
     async with ctx.db.transaction() as s:
         item = await s.get(QueueItem, int(item_id))
         if item is None or item.agent_id != int(agent) or item.state != QueueState.ASSIGNED:
-            said = ctx.catalogs.get(request_language(request)).gettext(
-                "Could not listen in: the agent is not on a call in the browser."
+            return _refused(
+                request, "Could not listen in: the agent is not on a call in the browser."
             )
-            return Response({"error": said}, status_code=422)
         case = await s.get(Case, item.case_id)
         detail = {"mode": mode, "agent": int(agent), "item": item.id}
         s.add(CaseEvent.by(actor, item.case_id, "call_monitored", detail))
         audit(s, actor, "call_monitored", case.citizen_id if case else None, **detail)
     host, port = address(ctx.settings.phone_softphone_sip, 5070)
-    ticket = credential(registrar_secret(ctx.secret_key), f"monitor-{agent}-{mode}", ttl=60)
-    body = {
-        "url": websocket_url(ctx.settings),
-        "aor": f"sip:monitor-{actor.id}@{host}",
-        "uri": f"sip:{softphone_user(int(agent))}@{host}:{port}",
-        "headers": [
-            f"X-Hotline-Monitor-User: {ticket['username']}",
-            f"X-Hotline-Monitor-Key: {ticket['password']}",
-        ],
-    }
-    return Response(body, headers={"Cache-Control": "no-store"})
+    return _ticket(
+        ctx,
+        "Monitor",
+        f"monitor-{agent}-{mode}",
+        uri=f"sip:{softphone_user(int(agent))}@{host}:{port}",
+        url=websocket_url(ctx.settings),
+        aor=f"sip:monitor-{actor.id}@{host}",
+    )
 
 
 SOFTPHONE_ROUTES = [

@@ -169,10 +169,7 @@ async def returned(ctx: AppContext, item_id: int, agent_id: int, *, missed: bool
         if item is None or item.media != Media.VOICE:
             return False
         if not missed:  # answered, then lost: the offer stays accepted
-            item.state, item.agent_id, item.outcome = QueueState.WAITING, None, None
-            item.assigned_at = item.offered_at = item.offer_expires_at = None
-            item.declined_by = [*item.declined_by, str(agent_id)]
-            item.updated_at = now
+            wait_again(item, agent_id, now)
             return True
         offer = session.scalar(
             select(QueueOffer)
@@ -188,10 +185,7 @@ async def returned(ctx: AppContext, item_id: int, agent_id: int, *, missed: bool
             offer = QueueOffer(item_id=item_id, agent_id=agent_id, offered_at=item.assigned_at)
             session.add(offer)
         offer.ended_at, offer.outcome = now, offers.OfferEnd.MISSED
-        item.state, item.agent_id, item.outcome = QueueState.WAITING, None, None
-        item.assigned_at = item.offered_at = item.offer_expires_at = None
-        item.declined_by = [*item.declined_by, str(agent_id)]
-        item.updated_at = now
+        wait_again(item, agent_id, now)
         return count_miss(session, agent_id, ctx.settings.axd_missed_before_away)
 
     result = await ctx.db.run(write, write=True)
@@ -203,6 +197,15 @@ async def returned(ctx: AppContext, item_id: int, agent_id: int, *, missed: bool
     )
     tell_if_set_away(ctx, agent_id, result)
     return True
+
+
+def wait_again(item: QueueItem, agent_id: int, now: datetime) -> None:
+    """The call item leaves ``agent_id`` and waits again (its ``waiting_since`` kept: first in
+    its queue), never offered to them again."""
+    item.state, item.agent_id, item.outcome = QueueState.WAITING, None, None
+    item.assigned_at = item.offered_at = item.offer_expires_at = None
+    item.declined_by = [*item.declined_by, str(agent_id)]
+    item.updated_at = now
 
 
 @dataclass(frozen=True)

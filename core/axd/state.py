@@ -4,7 +4,7 @@ a conditional UPDATE, so two accepts race safely on any number of app processes.
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TYPE_CHECKING
 
 from sqlalchemy import func, select, update
@@ -226,13 +226,7 @@ async def finish(ctx: AppContext, item_id: int, agent_id: int) -> int | None:
             return None
         item.state, item.done_at, item.updated_at = QueueState.DONE, now, now
         seconds = rules_for(session, item, ctx.settings).wrap_up_seconds
-        presence = session.get(AgentPresence, agent_id)
-        if seconds and presence is not None and presence.state == AgentState.AVAILABLE:
-            presence_log.changed(
-                session, agent_id, (presence.state, None), (AgentState.WRAP_UP, None), now
-            )
-            presence.state, presence.since = AgentState.WRAP_UP, now
-            presence.wrap_up_until = now + timedelta(seconds=seconds)
+        start_wrap_up(session, agent_id, seconds, now)
         return seconds
 
     seconds = await ctx.db.run(write, write=True)
@@ -243,6 +237,17 @@ async def finish(ctx: AppContext, item_id: int, agent_id: int) -> int | None:
         )
         ctx.events.publish({"type": "done", "item_id": item_id}, [QUEUE_CHANNEL])
     return seconds
+
+
+def start_wrap_up(session: Session, agent_id: int, seconds: int, now: datetime) -> None:
+    """Write unit: an available agent done with a contact wraps up for ``seconds``."""
+    presence = session.get(AgentPresence, agent_id)
+    if seconds and presence is not None and presence.state == AgentState.AVAILABLE:
+        presence_log.changed(
+            session, agent_id, (presence.state, None), (AgentState.WRAP_UP, None), now
+        )
+        presence.state, presence.since = AgentState.WRAP_UP, now
+        presence.wrap_up_until = now + timedelta(seconds=seconds)
 
 
 async def end_wrap_ups(ctx: AppContext) -> list[int]:

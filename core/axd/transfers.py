@@ -19,8 +19,11 @@ from typing import TYPE_CHECKING
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from hotline.core.axd import offers, presence_log
+from hotline.core.axd import offers
 from hotline.core.axd.call_recordings import current_call
+from hotline.core.axd.calls import wait_again
+from hotline.core.axd.selection import rules_for
+from hotline.core.axd.state import start_wrap_up
 from hotline.core.delivery.events import QUEUE_CHANNEL
 from hotline.core.reference.labels import N_
 from hotline.core.storage.enums import AgentState, Media, QueueState
@@ -103,18 +106,6 @@ async def ask(ctx: AppContext, agent_id: int, kind: str, target: str) -> int:
     return await ctx.db.run(write, write=True)
 
 
-def _wrap_up(session: Session, ctx: AppContext, agent_id: int) -> None:
-    now = utcnow()
-    presence = session.get(AgentPresence, agent_id)
-    seconds = ctx.settings.axd_wrap_up_seconds
-    if seconds and presence is not None and presence.state == AgentState.AVAILABLE:
-        presence_log.changed(
-            session, agent_id, (presence.state, None), (AgentState.WRAP_UP, None), now
-        )
-        presence.state, presence.since = AgentState.WRAP_UP, now
-        presence.wrap_up_until = now + timedelta(seconds=seconds)
-
-
 async def take(ctx: AppContext, number: str) -> Taken | None:
     """A caller from ``number`` ("" withheld) arrived at the line's transfer number: the oldest
     transfer of a call from that number, asked within ``TAKE_WITHIN``, happens (once). None: no
@@ -140,17 +131,18 @@ async def take(ctx: AppContext, number: str) -> Taken | None:
         if item is None or item.agent_id != found.from_agent_id:
             return None
         found.taken_at = now
+        # the agent's part is over (they keep an outside transfer): the wrap-up of the queue
+        # the call was in, as when they finish a contact
+        wrap_up = rules_for(session, item, ctx.settings).wrap_up_seconds
         if found.kind == "queue":
-            item.state, item.agent_id, item.outcome = QueueState.WAITING, None, None
-            item.assigned_at = item.offered_at = item.offer_expires_at = None
+            wait_again(item, found.from_agent_id, now)  # not offered back to them
             item.skills = [found.target]
-            item.declined_by = [*item.declined_by, str(found.from_agent_id)]  # not back to them
         elif found.kind == "agent":
             item.agent_id, item.assigned_at = int(found.target), now
             offers.closed(session, item.id, offers.OfferEnd.RECALLED, now)
         item.updated_at = now
-        if found.kind != "number":  # the agent's part is over; they keep an outside transfer
-            _wrap_up(session, ctx, found.from_agent_id)
+        if found.kind != "number":
+            start_wrap_up(session, found.from_agent_id, wrap_up, now)
         meta = item.interaction.meta if item.interaction is not None else {}
         return Taken(
             item.id,

@@ -55,6 +55,11 @@ def plain(tmp_path: Path, sqlite_template: Path) -> Iterator[TestClient[Any]]:
     yield from _client(tmp_path, sqlite_template)
 
 
+def panel_token(page: str) -> str:
+    """The CSRF token the softphone panel carries for its posts."""
+    return page.split('data-csrf="', 1)[1].split('"', 1)[0]
+
+
 def _agent_id(client: TestClient[Any]) -> int:
     async def find() -> int:
         async with client.app.state.ctx.db.session() as s:
@@ -118,7 +123,7 @@ def test_hold_is_counted_for_an_agent_with_the_token_and_nobody_else(
     the music is the line's, served to agents only."""
     sign_in(client, "agent1")
     page = client.get("/console/queue")
-    token = page.text.split('data-csrf="', 1)[1].split('"', 1)[0]
+    token = panel_token(page.text)
     assert client.post("/console/softphone/hold", data={"on": "1"}).status_code == 403
     held = client.post("/console/softphone/hold", data={"on": "1"}, headers={"x-csrftoken": token})
     assert held.status_code == 200 and held.json() == {"held": True, "counted": False}
@@ -152,7 +157,7 @@ def test_an_agent_sees_where_a_call_may_go_and_why_it_cannot(client: TestClient[
 
     client.blocking_portal.call(queues_and_presence)
     sign_in(client, "agent1")
-    token = client.get("/console/queue").text.split('data-csrf="', 1)[1].split('"', 1)[0]
+    token = panel_token(client.get("/console/queue").text)
     targets = client.get("/console/softphone/transfer", headers={"Accept-Language": "zh-CN"})
     assert targets.json()["queues"] == [["water", "供水"]]
     assert [name for _id, name in targets.json()["agents"]] == ["Agent Two"]  # not agent1
@@ -179,13 +184,13 @@ def test_a_dial_needs_a_trunk_and_the_cases_own_number(
     (tmp_path / "b").mkdir()
     for c in _client(tmp_path / "a", sqlite_template, phone_softphone_ws=WS):
         sign_in(c, "agent1")
-        token = c.get("/console/queue").text.split('data-csrf="', 1)[1].split('"', 1)[0]
+        token = panel_token(c.get("/console/queue").text)
         gone = c.post("/console/softphone/dial", data={}, headers={"x-csrftoken": token})
         assert gone.status_code == 404
     trunk = {"phone_softphone_ws": WS, "phone_trunk": "10.0.0.9:5060"}
     for c in _client(tmp_path / "b", sqlite_template, **trunk):
         sign_in(c, "agent1")
-        token = c.get("/console/queue").text.split('data-csrf="', 1)[1].split('"', 1)[0]
+        token = panel_token(c.get("/console/queue").text)
         refused = c.post(
             "/console/softphone/dial",
             data={"case": "20260101000001", "contact": "1"},
@@ -200,7 +205,7 @@ def test_only_team_leaders_and_supervisors_listen_in_and_only_to_a_call_in_progr
     """An agent may not listen in; a supervisor asking for a call the agent is not on is
     refused (nothing audited); the panel's script is on a supervisor's pages, the panel hidden."""
     sign_in(client, "agent1")
-    token = client.get("/console/queue").text.split('data-csrf="', 1)[1].split('"', 1)[0]
+    token = panel_token(client.get("/console/queue").text)
     asked = {"agent": "1", "item": "1", "mode": "listen"}
     refused = client.post("/console/softphone/monitor", data=asked, headers={"x-csrftoken": token})
     assert refused.status_code == 403
@@ -225,7 +230,7 @@ def test_only_team_leaders_and_supervisors_listen_in_and_only_to_a_call_in_progr
         'data-autostart="false"' in page.text
         and "hidden" in page.text.split('id="softphone"')[1][:400]
     )
-    token = page.text.split('data-csrf="', 1)[1].split('"', 1)[0]
+    token = panel_token(page.text)
     nothing = client.post("/console/softphone/monitor", data=asked, headers={"x-csrftoken": token})
     assert nothing.status_code == 422
     bad = client.post(

@@ -26,18 +26,24 @@ SECRET = registrar_secret("test-secret-key-not-for-production")
 AGED = 7  # seconds after which pike has forgotten an address (2 s units, 4 s latency)
 
 
-@pytest.fixture
-async def stack(tmp_path: Path) -> AsyncIterator[SoftphoneStack]:
+def a_stack(work: Path, trunk: str = "") -> SoftphoneStack:
+    """A stack on free loopback ports (not started); skips without the Debian packages."""
     need(not missing(), f"the softphone stack (Debian packages {PACKAGES})")
     base = 44000 + free_udp_port() % 40 * 100
-    found = SoftphoneStack(
+    return SoftphoneStack(
         sip=("127.0.0.1", free_udp_port()),
         ws=("127.0.0.1", free_udp_port()),
         media="127.0.0.1",
         ports=(base, base + 99),
         secret=SECRET,
-        work_dir=tmp_path,
+        work_dir=work,
+        trunk=trunk,
     )
+
+
+@pytest.fixture
+async def stack(tmp_path: Path) -> AsyncIterator[SoftphoneStack]:
+    found = a_stack(tmp_path)
     await found.start()
     try:
         yield found
@@ -256,17 +262,7 @@ async def _dial(stack: SoftphoneStack, number: str, ticket: dict[str, str] | Non
 
 
 async def test_a_softphone_dials_only_the_number_its_ticket_names(tmp_path: Path) -> None:
-    need(not missing(), f"the softphone stack (Debian packages {PACKAGES})")
-    base = 44000 + free_udp_port() % 40 * 100
-    stack = SoftphoneStack(
-        sip=("127.0.0.1", free_udp_port()),
-        ws=("127.0.0.1", free_udp_port()),
-        media="127.0.0.1",
-        ports=(base, base + 99),
-        secret=SECRET,
-        work_dir=tmp_path,
-        trunk=f"127.0.0.1:{free_udp_port()}",  # nobody answers there
-    )
+    stack = a_stack(tmp_path, trunk=f"127.0.0.1:{free_udp_port()}")  # nobody answers there
     await stack.start()
     try:
         good = credential(SECRET, "dial-5-+8613912345678", ttl=60)
