@@ -16,6 +16,7 @@ from tests.processes import ROOT, Served, env_for, hotline_bin
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 CHROMEDRIVER = shutil.which("chromedriver") or "/usr/bin/chromedriver"
+IMPLICIT_WAIT = 10  # seconds: boosted links swap the page in a moment later
 
 
 def chromium_driver(profile: Path, *flags: str, prefs: dict[str, object] | None = None) -> Any:
@@ -42,6 +43,26 @@ def chromium_driver(profile: Path, *flags: str, prefs: dict[str, object] | None 
     return webdriver.Chrome(service=Service(executable_path=CHROMEDRIVER), options=options)
 
 
+def links_now(browser: Any, selector: str) -> list[tuple[str, bool]]:
+    """Each link ``selector`` finds on the page as it is, as (absolute href, is a download), in
+    one round trip: ``find_elements`` would wait out the implicit wait on a page with none."""
+    found = browser.execute_script(
+        "return Array.from(document.querySelectorAll(arguments[0]),"
+        " a => [a.href, a.hasAttribute('download')]);",
+        selector,
+    )
+    return [(str(href), bool(download)) for href, download in found]
+
+
+def elements_now(browser: Any, by: str, selector: str) -> list[Any]:
+    """The elements on the page as it is, without the implicit wait (for asserting absence)."""
+    browser.implicitly_wait(0)
+    try:
+        return list(browser.find_elements(by, selector))
+    finally:
+        browser.implicitly_wait(IMPLICIT_WAIT)
+
+
 @pytest.fixture
 def browser(tmp_path: Path) -> Iterator[object]:
     need(
@@ -57,7 +78,7 @@ def browser(tmp_path: Path) -> Iterator[object]:
         prefs={"intl.accept_languages": "zh-CN,zh"},
     )
     driver.set_page_load_timeout(30)
-    driver.implicitly_wait(10)  # boosted links swap the page in a moment later
+    driver.implicitly_wait(IMPLICIT_WAIT)
     try:
         yield driver
     finally:

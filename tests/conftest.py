@@ -27,6 +27,10 @@ from hotline.core.storage.models.reference import Department, ServiceCategory
 # The suite's administrators sign in with a password alone unless a test asks for a second
 # factor (the product's default requires one of administrators and the director's office).
 os.environ["HOTLINE_REQUIRE_TOTP"] = "false"
+# One BLAS thread per process (read when Kaldi's library loads): three workers on two cores
+# with threaded BLAS made one French recording's decoding differ once under full load.
+for _threads in ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS"):
+    os.environ.setdefault(_threads, "1")
 
 PG_ADMIN_DSN = os.environ.get("HOTLINE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/postgres")
 IN_CI = os.environ.get("CI", "").lower() in ("1", "true", "yes")
@@ -246,6 +250,8 @@ SERIAL_GROUPS = (
 )
 
 
+# before xdist's own hook, which reads the groups into the tests' ids for ``loadgroup``
+@pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         path = item.path.as_posix()

@@ -14,6 +14,7 @@ from typing import Any
 from hotline.core.people.permissions import Permission
 from hotline.core.reference import labels
 from hotline.core.storage.enums import AgentState, Channel, Media, Role
+from tests.browser import links_now
 from tests.processes import ROOT, env_for, hotline_bin
 
 AXE = Path(__file__).parents[1] / "vendor" / "axe-core-4.14.1.min.js"  # from the npm registry
@@ -162,12 +163,7 @@ def codes_on_screen(text: str, lang: str) -> list[str]:
 
 def console_links(browser: Any) -> list[str]:
     """The pages the side navigation offers this user."""
-    from selenium.webdriver.common.by import By
-
-    return [
-        str(a.get_attribute("href"))
-        for a in browser.find_elements(By.CSS_SELECTOR, "#sidenav nav a.nav-link")
-    ]
+    return [href for href, _ in links_now(browser, "#sidenav nav a.nav-link")]
 
 
 DETAIL = re.compile(r"/console/(cases|department/cases|mailbox|citizens)/[^/?#]+$")
@@ -185,18 +181,10 @@ def page_kind(href: str) -> str:
 def detail_links(browser: Any) -> list[str]:
     """Links from a page to the console's other pages: the page of one case, letter or citizen
     behind a list, an account's page, a team member's profile, the team's work records..."""
-    from selenium.webdriver.common.by import By
-
     found = []
-    for a in browser.find_elements(By.CSS_SELECTOR, "main a[href]"):
-        href = str(a.get_attribute("href"))
+    for href, download in links_now(browser, "main a[href]"):
         path = href.split("#", 1)[0]
-        if (
-            "/console/" not in path
-            or "?" in path
-            or NOT_A_PAGE.search(path)
-            or a.get_dom_attribute("download") is not None
-        ):
+        if "/console/" not in path or "?" in path or NOT_A_PAGE.search(path) or download:
             continue
         if path not in found:
             found.append(path)

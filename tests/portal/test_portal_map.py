@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from PIL import Image, ImageDraw
 
+from tests.browser import elements_now
 from tests.processes import ROOT, Served, env_for, free_port, hotline_bin
 
 AXE = Path(__file__).parents[1] / "vendor" / "axe-core-4.14.1.min.js"  # from the npm registry
@@ -209,7 +210,7 @@ def test_a_citizen_sets_a_pin_sends_a_photo_and_finds_the_case_by_its_address(
     # another browser (no cookies) is asked for the lookup code at the same address
     browser.delete_all_cookies()
     browser.get(mapped.url + f"/cases/{number}")
-    assert not browser.find_elements(By.ID, "written-text")
+    assert not elements_now(browser, By.ID, "written-text")
     browser.find_element(By.ID, "factor").send_keys(code)
     browser.find_element(By.CSS_SELECTOR, "main form button[type=submit]").click()
     wait.until(lambda b: b.find_elements(By.ID, "written-text"))
@@ -219,7 +220,7 @@ def test_a_citizen_sets_a_pin_sends_a_photo_and_finds_the_case_by_its_address(
 
     # the place is not on the public list: the citizen did not agree to publish it
     browser.get(mapped.url + f"/nearby?lat={lat}&lon={lon}")
-    assert not browser.find_elements(By.CSS_SELECTOR, ".portal-nearby-table tbody tr")
+    assert not elements_now(browser, By.CSS_SELECTOR, ".portal-nearby-table tbody tr")
 
 
 def test_a_lapsed_form_token_gives_the_form_back_filled_in(browser: object, mapped: Served) -> None:
