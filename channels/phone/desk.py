@@ -257,6 +257,7 @@ class KernelDesk:
             ended_at=detail.ended_at,
             hung_up_by=detail.hung_up_by,
             put_through_to=detail.put_through_to,
+            leg=detail.leg,
         )
         async with self.ctx.db.transaction() as session:
             # a call that came back from an agent's phone is one call: its record is rewritten

@@ -48,7 +48,7 @@ async def arrived(ivr: Ivr, call: Call) -> bool:
         call.language = taken.language
     call.path = ["transferred"]
     detail = call.detail
-    detail.item_id, detail.case_id = taken.item_id, taken.case_id
+    detail.item_id, detail.case_id, detail.leg = taken.item_id, taken.case_id, "transferred"
     if taken.kind == "number":
         await _outside(ivr, call, taken.target)
         return True

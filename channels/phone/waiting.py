@@ -81,6 +81,7 @@ class CallDetail:
     ended_at: datetime | None = None
     hung_up_by: str = ""  # caller, line (the IVR ended it), transfer, fault (the engine failed)
     put_through_to: str | None = None  # the agent's softphone or desk phone
+    leg: str = ""  # "transferred": the new call an agent's transfer made (CallRecord.leg)
 
 
 class QueueDesk(Protocol):

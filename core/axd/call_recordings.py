@@ -11,7 +11,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
 import anyio
-from sqlalchemy import Select, select
+from sqlalchemy import Select, or_, select
 
 from hotline.core.cases.transcripts import JOB as TRANSCRIBE_JOB
 from hotline.core.cases.transcripts import transcribe_key
@@ -121,13 +121,13 @@ def _hold_ends(record: CallRecord, at: datetime) -> None:
 
 
 def current_call(agent_id: int) -> Select[Any]:
-    """The record of the agent's call in progress: the newest put through to them whose talk
-    has not ended."""
+    """The record of the agent's call in progress: the newest put through to them, or placed
+    by them, whose talk has not ended."""
     return (
         select(CallRecord)
         .where(
             CallRecord.agent_id == agent_id,
-            CallRecord.left_reason == "answered",
+            or_(CallRecord.left_reason == "answered", CallRecord.leg == "outbound"),
             CallRecord.talk_ended_at.is_(None),
         )
         .order_by(CallRecord.id.desc())

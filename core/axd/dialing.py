@@ -83,6 +83,7 @@ async def dial(ctx: AppContext, actor: Actor, tracking_number: str, contact_id: 
                 language=case.language or "",
                 arrived_at=now,
                 menu_path=["outbound"],
+                leg="outbound",
                 queue_item_id=item.id,
                 case_id=case.id,
                 agent_id=actor.id,

@@ -220,6 +220,21 @@ async def day(ctx: AppContext, city: dict[str, int]) -> dict[str, Any]:
                     ended_at=s(t0, 480),
                 ),
                 record("c7", s(t0, 700), ended_at=s(t0, 760)),  # a status question in the menu
+                # c3's caller, transferred by the agent to the queue and answered there: the
+                # same citizen's call (and the same item's handling), not one more
+                record(
+                    "c3-transferred",
+                    s(t0, 320),
+                    queue="general",
+                    queued_at=s(t0, 320),
+                    wait_seconds=30,
+                    left_reason="answered",
+                    ended_at=s(t0, 500),
+                    queue_item_id=q[2].id,
+                    leg="transferred",
+                ),
+                # an agent called a citizen back: not a call that arrived at the line
+                record("dial-9-1", s(t0, 800), ended_at=s(t0, 900), leg="outbound"),
             ]
         )
         roads, env = city["roads"], city["env"]

@@ -21,9 +21,12 @@ from hotline.channels.phone.desk import KernelDesk
 from hotline.channels.phone.ivr import Caller
 from hotline.channels.phone.waiting import CallDetail
 from hotline.core.axd.call_recordings import Recorded, attach, hold
+from hotline.core.axd.dialing import dial
 from hotline.core.shell.context import AppContext
+from hotline.core.storage.actors import Actor
+from hotline.core.storage.enums import ActorKind
 from hotline.core.storage.models.axd import CallRecord
-from hotline.core.storage.models.cases import Case, Interaction
+from hotline.core.storage.models.cases import Case, ContactPoint, Interaction
 from tests.admin.conftest import client, sign_in  # noqa: F401
 from tests.channels.phone.test_desk_queue import an_agent
 from tests.conftest import drain_jobs, need
@@ -135,6 +138,34 @@ async def test_the_call_record_gains_the_talk_and_the_recording(ctx: AppContext)
     # two holds: one of 12 s taken back, one of 3 s that lasted until the call ended
     assert (record.holds, record.on_hold_since) == (2, None)
     assert abs(record.hold_seconds - 15.0) < 0.5
+
+
+async def test_an_agents_own_call_to_the_citizen_is_held_and_recorded_alike(
+    ctx: AppContext,
+) -> None:
+    """Click-to-call: the agent's hold counts on the record of the call they placed (its leg
+    ``outbound``), and the recording and talk land on it when it ends."""
+    agent = await an_agent(ctx)
+    caller = Caller("live-3", "+8613800138000", "12345", "zh_CN", ("language", "main", "agent"))
+    _item, case_id = await KernelDesk(ctx).enqueue(caller, "general")
+    async with ctx.db.session() as s:
+        case = await s.get(Case, case_id)
+        assert case is not None and case.citizen_id is not None
+        phone = await s.scalar(
+            select(ContactPoint.id).where(ContactPoint.citizen_id == case.citizen_id)
+        )
+        assert phone is not None
+    placed = await dial(ctx, Actor(ActorKind.STAFF, id=agent), case.tracking_number, phone)
+    assert await hold(ctx, agent, True)
+    await _hold_began(ctx, datetime.now(UTC) - timedelta(seconds=4))
+    assert await hold(ctx, agent, False)
+    now = datetime.now(UTC)
+    silence = stereo(np.zeros(8000, np.int16), np.zeros(8000, np.int16))
+    found = await attach(ctx, placed.item_id, Recorded("rec-3", silence, 1.0, True, now, now))
+    async with ctx.db.session() as s:
+        record = await s.scalar(select(CallRecord).where(CallRecord.leg == "outbound"))
+    assert record is not None and record.recording_id == found
+    assert record.holds == 1 and abs(record.hold_seconds - 4.0) < 0.5
 
 
 async def _hold_began(ctx: AppContext, at: datetime) -> None:

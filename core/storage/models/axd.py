@@ -169,6 +169,10 @@ class CallRecord(Base):
     holds: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
     hold_seconds: Mapped[float] = mapped_column(Float, default=0.0, server_default="0")
     on_hold_since: Mapped[datetime | None] = mapped_column()  # on hold now, since then
+    # the leg of the citizen's call: "" as it arrived at the line, "transferred" (the new call an
+    # agent's transfer made), "outbound" (an agent called the citizen); the line's figures
+    # count a citizen's call once, by its arrival
+    leg: Mapped[str] = mapped_column(String(16), default="", server_default="")
 
 
 class CallTransfer(Base):

@@ -181,7 +181,8 @@ async def _talk(
     session: AsyncSession, period: Period, by: str, scope: Scope = EVERYTHING
 ) -> dict[str, tuple[int, float]]:
     """Answered calls' talk time (answer to hang-up), from the call records, per medium or
-    queue, for calls that entered the queue in ``period``. A call put through to an agent's desk
+    queue, for calls that entered the queue in ``period`` (a transfer's leg is the same
+    item's, counted once). A call put through to an agent's desk
     phone left the line at the transfer: its handling is the agent's, from taking the call to
     finishing it in the console (not counted until finished)."""
     dialect = dialect_of(session)
@@ -200,6 +201,7 @@ async def _talk(
         .outerjoin(QueueItem, QueueItem.id == CallRecord.queue_item_id)
         .where(
             CallRecord.left_reason == QueueOutcome.ANSWERED,
+            CallRecord.leg == "",  # a transfer's leg is the same item's handling
             period.holds(CallRecord.queued_at),
             not_(put_through) | QueueItem.done_at.is_not(None),
             scope.calls(),
@@ -217,7 +219,9 @@ async def _talk(
 @dataclass(frozen=True)
 class CallFigures:
     """The phone line's calls that arrived in the period, from their records (written when a
-    call ends: a call still going on is not in them)."""
+    call ends: a call still going on is not in them). A citizen's call counts once, by the
+    leg that arrived at the line: an agent's transfer's new leg and an agent's own call to a
+    citizen are not calls that arrived."""
 
     arrived: int = 0
     queued: int = 0  # asked for an agent
@@ -251,7 +255,7 @@ async def calls(session: AsyncSession, period: Period, *, short_seconds: int = 5
                 count(reason == QueueOutcome.VOICEMAIL),
                 count(reason == QueueOutcome.CALLBACK),
                 count(CallRecord.queued_at.is_(None)),
-            ).where(period.holds(CallRecord.arrived_at))
+            ).where(period.holds(CallRecord.arrived_at), CallRecord.leg == "")
         )
     ).one()
     return CallFigures(*(int(v) for v in row))
