@@ -18,12 +18,13 @@ depends_on = None
 def upgrade() -> None:
     with op.batch_alter_table('call_records') as batch:
         batch.add_column(sa.Column('leg', sa.String(length=16), nullable=False, server_default=''))
-    # the records written before: an agent's call is named dial-…; a transfer's leg has the
-    # one-step menu path ["transferred"] (JSON text on SQLite, json on PostgreSQL)
+    # the records written before: an agent's call is named dial-…; a transfer's leg has a menu
+    # path that begins with "transferred" (JSON text on SQLite, json on PostgreSQL)
     op.execute("UPDATE call_records SET leg = 'outbound' WHERE call_id LIKE 'dial-%'")
     path = 'CAST(menu_path AS TEXT)' if op.get_bind().dialect.name == 'postgresql' else 'menu_path'
     op.execute(
-        f"UPDATE call_records SET leg = 'transferred' WHERE replace({path}, ' ', '') = '[\"transferred\"]'"
+        "UPDATE call_records SET leg = 'transferred'"
+        f" WHERE replace({path}, ' ', '') LIKE '[\"transferred\"%'"
     )
 
 
