@@ -21,10 +21,12 @@ def upgrade() -> None:
     # the records written before: an agent's call is named dial-…; a transfer's leg has a menu
     # path that begins with "transferred" (JSON text on SQLite, json on PostgreSQL)
     op.execute("UPDATE call_records SET leg = 'outbound' WHERE call_id LIKE 'dial-%'")
-    path = 'CAST(menu_path AS TEXT)' if op.get_bind().dialect.name == 'postgresql' else 'menu_path'
+    path = sa.cast(sa.column('menu_path'), sa.Text)
+    records = sa.table('call_records', sa.column('leg'), sa.column('menu_path'))
     op.execute(
-        "UPDATE call_records SET leg = 'transferred'"
-        f" WHERE replace({path}, ' ', '') LIKE '[\"transferred\"%'"
+        records.update()
+        .where(sa.func.replace(path, ' ', '').like('["transferred"%'))
+        .values(leg='transferred')
     )
 
 
