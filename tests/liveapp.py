@@ -23,9 +23,17 @@ T = TypeVar("T")
 
 class LiveApp:
     def __init__(self, settings: Settings, port: int | None = None) -> None:
-        self.port = port or free_port()
+        # a free port may be taken by another process before uvicorn binds it (the suite's
+        # other workers and the phone tests start servers too): another port, up to three
+        for _attempt in range(1 if port else 3):
+            if self._start(settings, port or free_port()):
+                return
+        raise RuntimeError("the app did not start")
+
+    def _start(self, settings: Settings, port: int) -> bool:
+        self.port = port
         self.url = f"http://127.0.0.1:{self.port}"
-        self.app = create_app(settings)
+        self.app = create_app(settings)  # a new one: a failed start ran the lifespan's end
         config = server_config(
             self.app,
             settings,
@@ -40,9 +48,12 @@ class LiveApp:
         self.thread.start()
         deadline = time.monotonic() + 30
         while not self.server.started:
-            if not self.thread.is_alive() or time.monotonic() > deadline:
+            if not self.thread.is_alive():
+                return False
+            if time.monotonic() > deadline:
                 raise RuntimeError("the app did not start")
             time.sleep(0.05)
+        return True
 
     def _run(self) -> None:
         asyncio.set_event_loop(self.loop)

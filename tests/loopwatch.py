@@ -6,7 +6,8 @@ milliseconds. Every callback of the loop is timed, in wall time and in the loop 
 CPU time, and a sampler thread records where the loop thread is while a callback runs long.
 A callback that used more than the threshold of CPU (Pillow, hashing, a big template), or that
 held the loop past ten times the threshold while the sampler found it inside the project's
-code (file I/O, a sleep), is written to REPORT as one JSON line: what asyncio calls the
+code (file I/O, a sleep; the time the thread waited for a CPU other processes held is left
+out, from the kernel's /proc/thread-self/schedstat), is written to REPORT as one JSON line: what asyncio calls the
 callback, its times (and the garbage collector's share of its CPU), and the project's frames it
 was in, innermost first.
 """
@@ -43,7 +44,15 @@ class Watch:
         # code allocates: a pause of the collector is not the project's code blocking)
         self.gc_started = 0.0
         self.gc_seconds = 0.0
+        self.schedstat = -1
         gc.callbacks.append(self.collector)
+
+    def queued(self) -> float:
+        """Seconds the loop thread has spent runnable but waiting for a CPU (0 where the
+        kernel does not say)."""
+        if self.schedstat < 0:
+            return 0.0
+        return int(os.pread(self.schedstat, 100, 0).split()[1]) / 1e9
 
     def collector(self, phase: str, _info: dict[str, Any]) -> None:
         if threading.get_ident() != self.loop_thread:
@@ -88,12 +97,16 @@ class Watch:
         watch = self
         original = self.original = asyncio.events.Handle._run
         watch.loop_thread = threading.get_ident()
+        try:  # the loop thread's scheduler statistics: its time waiting on a run queue
+            watch.schedstat = os.open("/proc/thread-self/schedstat", os.O_RDONLY)
+        except OSError:
+            watch.schedstat = -1
 
         def timed(handle: asyncio.Handle) -> None:
             if threading.get_ident() != watch.loop_thread:
                 original(handle)
                 return
-            started, cpu = time.monotonic(), time.thread_time()
+            started, cpu, queued = time.monotonic(), time.thread_time(), watch.queued()
             watch.gc_seconds = 0.0
             watch.current = (handle, started)
             try:
@@ -101,14 +114,19 @@ class Watch:
             finally:
                 watch.current = None
                 wall, used = time.monotonic() - started, time.thread_time() - cpu
+                waited = watch.queued() - queued
                 with watch.lock:
                     frames, stack = watch.samples.pop(id(handle), ([], []))
-                if used >= watch.threshold or (wall >= 10 * watch.threshold and frames):
+                # time spent runnable but waiting for a CPU (other processes had it) is the
+                # machine's, not a block: only the rest counts
+                held = wall - waited
+                if used >= watch.threshold or (held >= 10 * watch.threshold and frames):
                     watch.write(
                         {
                             "callback": asyncio.base_events._format_handle(handle),  # type: ignore[attr-defined]
                             "wall_ms": round(wall * 1000, 1),
                             "cpu_ms": round(used * 1000, 1),
+                            "waited_ms": round(waited * 1000, 1),
                             "gc_ms": round(watch.gc_seconds * 1000, 1),
                             "frames": frames,
                             "stack": stack,
