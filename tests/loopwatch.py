@@ -7,9 +7,9 @@ CPU time, and a sampler thread records where the loop thread is while a callback
 A callback that used more than the threshold of CPU (Pillow, hashing, a big template), or that
 held the loop past ten times the threshold while the sampler found it inside the project's
 code (file I/O, a sleep; the time the thread waited for a CPU other processes held is left
-out, from the kernel's /proc/thread-self/schedstat), is written to REPORT as one JSON line: what asyncio calls the
-callback, its times (and the garbage collector's share of its CPU), and the project's frames it
-was in, innermost first.
+out, from the kernel's /proc/thread-self/schedstat), is written to REPORT as one JSON line:
+what asyncio calls the callback, its times (and the garbage collector's share of its CPU),
+and the project's frames it was in, innermost first.
 """
 
 from __future__ import annotations
