@@ -5,13 +5,14 @@ from __future__ import annotations
 import os
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import httpx
+
+from hotline.channels.phone.baresip_process import quiet_port
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -22,9 +23,8 @@ def hotline_bin() -> str:
 
 
 def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free loopback TCP port, outside the range other programs' connections take theirs."""
+    return quiet_port()
 
 
 def env_for(data_dir: Path, **extra: str) -> dict[str, str]:

@@ -29,6 +29,7 @@ import soundfile
 import soxr
 
 from hotline.channels.phone.baresip_ctrl import Ctrl, Message
+from hotline.channels.phone.baresip_process import quiet_port
 
 SIPP_DIGITS = Path("/usr/share/sip-tester")
 
@@ -38,9 +39,16 @@ def sipp_available() -> bool:
 
 
 def free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+    """A free loopback UDP port that is free for TCP too (a SIP listener binds both, and
+    baresip's control socket is TCP), outside the ephemeral range."""
+    while True:
+        port = quiet_port(socket.SOCK_DGRAM)
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+        return port
 
 
 def free_udp_pair(pairs: int = 1) -> int:

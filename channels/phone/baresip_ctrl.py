@@ -61,7 +61,15 @@ class Ctrl:
         self._task: asyncio.Task[None] | None = None
         self.closed = asyncio.Event()
 
-    async def connect(self, host: str, port: int, within: float = 10.0) -> None:
+    async def connect(
+        self,
+        host: str,
+        port: int,
+        within: float = 10.0,
+        gave_up: Callable[[], bool] = lambda: False,
+    ) -> None:
+        """Connected to baresip's control socket, tried again until ``within`` seconds have
+        passed or ``gave_up()`` (the connection's last error raised then)."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
         while True:
@@ -69,7 +77,7 @@ class Ctrl:
                 self._reader, self._writer = await asyncio.open_connection(host, port)
                 break
             except OSError:
-                if loop.time() > deadline:
+                if loop.time() > deadline or gave_up():
                     raise
                 await asyncio.sleep(0.05)
         self._task = asyncio.create_task(self._read(), name="baresip-ctrl")

@@ -11,6 +11,7 @@ import ipaddress
 import logging
 import os
 import re
+import secrets
 import shutil
 import signal
 import socket
@@ -45,10 +46,30 @@ def baresip_available(binary: str = "baresip") -> bool:
     )
 
 
-def _free_port(host: str) -> int:
-    with socket.socket() as s:
-        s.bind((host, 0))
-        return int(s.getsockname()[1])
+STARTS = 3  # tries, each with another control port, before the line gives up
+CTRL_TAKEN = "ctrl_tcp: failed to listen"
+
+
+def quiet_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
+    """A free loopback port below the kernel's ephemeral range, which the connections other
+    programs open cannot take between this check and the bind of the program it is for."""
+    try:
+        low = int(Path("/proc/sys/net/ipv4/ip_local_port_range").read_text().split()[0])
+    except (OSError, ValueError, IndexError):
+        low = 32768
+    for _ in range(50):
+        port = secrets.randbelow(low - 10000) + 10000 if low > 10001 else 0
+        with socket.socket(socket.AF_INET, kind) as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return int(s.getsockname()[1])
+    raise OSError("no free loopback port")
+
+
+def _ctrl_port() -> int:
+    return quiet_port()
 
 
 class BaresipProcess:
@@ -60,8 +81,8 @@ class BaresipProcess:
         return f"sip:{user}@{self.host}:{self.port}"
 
     def _write_config(self, ctrl_port: int) -> None:
-        (self.dir / "rec").mkdir()
-        (self.dir / "media").mkdir()
+        (self.dir / "rec").mkdir(exist_ok=True)
+        (self.dir / "media").mkdir(exist_ok=True)
         lines = [
             "poll_method epoll",
             f"sip_listen {self.host}:{self.port}",
@@ -90,11 +111,30 @@ class BaresipProcess:
         if self._work_dir is not None:
             self._work_dir.mkdir(parents=True, exist_ok=True)
         self.dir = Path(tempfile.mkdtemp(prefix="baresip-", dir=self._work_dir))
-        ctrl_port = _free_port("127.0.0.1")
-        self._write_config(ctrl_port)
+        for attempt in range(1, STARTS + 1):
+            ctrl_port = _ctrl_port()
+            self._write_config(ctrl_port)
+            await self._spawn_baresip()
+            try:
+                await self._ctrl.connect("127.0.0.1", ctrl_port, gave_up=self._ctrl_lost)
+                break
+            except OSError:
+                # its control port taken after all, or it could not start: the log says which
+                log.warning("baresip did not open its control socket (try %d)", attempt)
+                await self._end_process()
+                if attempt == STARTS:
+                    raise
+        await self._ctrl.batch([("statmode", "")])  # no status line on stdout
+        for number in self.numbers:
+            await self._park(self._aor(number))
+        self._spawn(self._media_loop(), "baresip-media")
+        self._spawn(self._watch(), "baresip-watch")
+
+    async def _spawn_baresip(self) -> None:
         cmd = [self.binary, "-f", str(self.dir)]
         if shutil.which("stdbuf"):  # its log lines (digit methods) as they are written
             cmd = ["stdbuf", "-oL", *cmd]
+        self._ctrl_failed = False
         self._proc = await asyncio.create_subprocess_exec(
             *cmd,
             stdin=asyncio.subprocess.DEVNULL,
@@ -103,12 +143,24 @@ class BaresipProcess:
             start_new_session=True,
         )
         self._spawn(self._read_stdout(), "baresip-stdout")
-        await self._ctrl.connect("127.0.0.1", ctrl_port)
-        await self._ctrl.batch([("statmode", "")])  # no status line on stdout
-        for number in self.numbers:
-            await self._park(self._aor(number))
-        self._spawn(self._media_loop(), "baresip-media")
-        self._spawn(self._watch(), "baresip-watch")
+
+    def _ctrl_lost(self) -> bool:
+        """Whether waiting for the control socket is pointless: baresip said it could not
+        listen there, or it exited."""
+        return self._ctrl_failed or (self._proc is not None and self._proc.returncode is not None)
+
+    async def _end_process(self) -> None:
+        """baresip's process group ended: asked first, killed after 5 s."""
+        if self._proc is None or self._proc.returncode is not None:
+            return
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self._proc.pid, signal.SIGTERM)
+        try:
+            await asyncio.wait_for(self._proc.wait(), 5)
+        except TimeoutError:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(self._proc.pid, signal.SIGKILL)
+            await self._proc.wait()
 
     async def _park(self, line: str) -> None:
         """Dial the line's parking account and leave that call ringing, marked on hold."""
@@ -131,15 +183,7 @@ class BaresipProcess:
                 call.feeder.close()  # a reader blocked on the pipe sees its end
         with contextlib.suppress(Exception):
             await self._ctrl.close()
-        if self._proc is not None and self._proc.returncode is None:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(self._proc.pid, signal.SIGTERM)
-            try:
-                await asyncio.wait_for(self._proc.wait(), 5)
-            except TimeoutError:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self._proc.pid, signal.SIGKILL)
-                await self._proc.wait()
+        await self._end_process()
         for task in list(self._tasks):
             task.cancel()
         for call in list(self.calls.values()):
@@ -183,6 +227,8 @@ class BaresipProcess:
                 line = raw.decode("utf-8", "replace").strip()
                 if not line or "(bit/s)" in line:
                     continue
+                if CTRL_TAKEN in line:
+                    self._ctrl_failed = True
                 match = DTMF_LOG.search(line)
                 if match:
                     method = "rfc2833" if match[1] else "info"

@@ -10,12 +10,14 @@ and twenty callers at once each get their own recording.
 from __future__ import annotations
 
 import asyncio
+import socket
 from collections.abc import AsyncIterator, Awaitable, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from hotline.channels.phone import baresip_process
 from hotline.channels.phone.baresip import BaresipEngine
 from hotline.channels.phone.baresip_process import baresip_available
 from hotline.channels.phone.engine import (
@@ -298,3 +300,33 @@ async def test_twenty_callers_at_once_each_get_their_own_recording(
         own = similarity(voices[started[r.call_id]], said)[0]
         other = next(v for k, v in voices.items() if k != started[r.call_id])
         assert own > 0.7 and own > similarity(other[: len(said)], said)[0], (r, own)
+
+
+async def test_a_control_port_taken_before_baresip_binds_it_is_tried_again(
+    audio: dict[str, Path], tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another program takes the control port between the check and baresip's bind (CI saw
+    it): the line starts baresip again on another port and answers callers."""
+    taken = socket.socket()
+    taken.bind(("127.0.0.1", 0))  # bound, not listening: a connection there is refused
+    ports = iter([taken.getsockname()[1]])
+    real = baresip_process._ctrl_port
+    monkeypatch.setattr(baresip_process, "_ctrl_port", lambda: next(ports, None) or real())
+    port = free_udp_port()
+    engine = BaresipEngine(
+        "127.0.0.1", port, rtp_ports=(30000 + port % 20 * 1000, 30999 + port % 20 * 1000)
+    )
+    script = Script()
+    script.engine = engine
+    try:
+        await asyncio.wait_for(engine.start(script), 20)
+        script.on = await _answer_and_play(audio["prompt"])
+        run = await run_sipp(
+            Scenario([("pause", 1500)], hangup=True), tmp_path, f"127.0.0.1:{port}"
+        )
+        assert run.returncode == 0, run.stdout + run.errors
+        await asyncio.wait_for(script.ended.wait(), 10)
+        assert len(script.of(CallStarted)) == 1
+    finally:
+        await engine.stop()
+        taken.close()
