@@ -15,6 +15,8 @@ const phone = {
   caller: "",
   muted: false,
   held: false, // the caller hears the music on hold instead of the agent, and is not heard
+  consult: null, // talking to another agent first: calling, talking, conference
+  asked: false, // this call is another agent's, asking before a transfer
   answeredAt: null, // performance.now() when the agent answered
   establishedAt: null, // ... when the call was set up (the browser's answer sent)
   firstAudioAt: null, // ... and when the caller was first heard
@@ -94,16 +96,29 @@ function render() {
   mute.setAttribute("aria-pressed", phone.muted ? "true" : "false");
   mute.textContent = phone.muted ? text("unmute") : text("mute");
   const transfer = p.querySelector("[data-sp=transfer]");
-  transfer.hidden = phone.state !== "talking";
-  if (phone.state !== "talking") {
+  transfer.hidden = phone.state !== "talking" || Boolean(phone.consult) || phone.asked;
+  if (phone.state !== "talking" || phone.consult) {
     p.querySelector("[data-sp=transfer-form]").hidden = true;
     transfer.setAttribute("aria-expanded", "false");
   }
   const held = p.querySelector("[data-sp=hold]");
-  held.hidden = phone.state !== "talking";
+  held.hidden = phone.state !== "talking" || Boolean(phone.consult) || phone.asked;
+  renderConsult(p);
   held.setAttribute("aria-pressed", phone.held ? "true" : "false");
   held.textContent = phone.held ? text("unhold") : text("hold");
   p.querySelector("[data-sp=connect]").hidden = !(phone.state === "off" || phone.state === "failed");
+}
+
+function renderConsult(p) {
+  const bar = p.querySelector("[data-sp=consult-bar]");
+  bar.hidden = !phone.consult || phone.state !== "talking";
+  if (bar.hidden) return;
+  const name = consulting ? consulting.name : "";
+  p.querySelector("[data-sp=consult-status]").textContent = text(
+    { calling: "consultCalling", talking: "consultTalking", conference: "conferenceOn" }[phone.consult],
+  ).replace("%(agent)s", name);
+  p.querySelector("[data-sp=hand-over]").hidden = phone.consult === "calling";
+  p.querySelector("[data-sp=conference]").hidden = phone.consult !== "talking";
 }
 
 function set(state) {
@@ -201,7 +216,11 @@ function ringing(invitation) {
     return;
   }
   session = invitation;
-  phone.caller = invitation.remoteIdentity.uri.user || "";
+  // another agent asking before a transfer: no caller of this agent's to hold or transfer
+  phone.asked = Boolean(invitation.request.getHeader("X-Hotline-Consult"));
+  phone.caller = phone.asked
+    ? text("consultFrom").replace("%(agent)s", invitation.remoteIdentity.displayName || "")
+    : invitation.remoteIdentity.uri.user || "";
   phone.muted = false;
   follow(invitation);
   set("ringing");
@@ -244,6 +263,7 @@ async function dialFrom(button) {
     sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } },
   });
   session = call;
+  phone.asked = false;
   phone.caller = button.dataset.dialLabel || "";
   phone.muted = false;
   phone.answeredAt = performance.now();
@@ -288,6 +308,7 @@ function connectAudio(s) {
 }
 
 function ended() {
+  if (consulting) endConsult(false);
   if (monitor && monitor.session.state === SessionState.Established) {
     monitor.session.bye().catch(() => {});
   }
@@ -423,29 +444,30 @@ function showNumber() {
   const outside = p.querySelector("[data-sp=transfer-to]").value === "number:";
   p.querySelector("[data-sp=transfer-number]").hidden = !outside;
   p.querySelector("[data-sp=number-label]").hidden = !outside;
+  const agent = p.querySelector("[data-sp=transfer-to]").value.startsWith("agent:");
+  p.querySelector("[data-sp=consult]").hidden = !agent;
 }
 
-async function transfer(event) {
-  event.preventDefault();
-  const p = panel();
-  const error = p.querySelector("[data-sp=transfer-error]");
-  if (!session || phone.state !== "talking") return;
-  const [kind, chosen] = p.querySelector("[data-sp=transfer-to]").value.split(":");
-  const target = kind === "number" ? p.querySelector("[data-sp=transfer-number]").value : chosen;
+// The hotline writes the transfer and answers with the line's address for it; null (the
+// reason shown) when it refuses.
+async function askTransfer(kind, target, attended) {
+  const error = panel().querySelector("[data-sp=transfer-error]");
   error.textContent = text("transferring");
   let answer;
   try {
-    answer = await (await post(p.dataset.transfer, { kind, target })).json();
+    answer = await (await post(panel().dataset.transfer, { kind, target, attended: attended ? "1" : "" })).json();
   } catch (_err) {
     answer = { error: text("notTransferred") };
   }
-  if (!answer.refer) {
-    error.textContent = answer.error || text("notTransferred");
-    return;
-  }
+  if (!answer.refer) error.textContent = answer.error || text("notTransferred");
+  return answer.refer || null;
+}
+
+async function referCaller(refer) {
+  const error = panel().querySelector("[data-sp=transfer-error]");
   if (phone.held) await hold(); // the caller hears ringing or the line, not the music
   const call = session;
-  call.refer(UserAgent.makeURI(answer.refer), {
+  call.refer(UserAgent.makeURI(refer), {
     requestDelegate: {
       onReject: () => {
         error.textContent = text("notTransferred");
@@ -463,6 +485,156 @@ async function transfer(event) {
     },
   });
   phone.transferredAt = performance.now();
+}
+
+async function transfer(event) {
+  event.preventDefault();
+  const p = panel();
+  if (!session || phone.state !== "talking" || consulting) return;
+  const [kind, chosen] = p.querySelector("[data-sp=transfer-to]").value.split(":");
+  const target = kind === "number" ? p.querySelector("[data-sp=transfer-number]").value : chosen;
+  const refer = await askTransfer(kind, target, false);
+  if (refer) await referCaller(refer);
+}
+
+// --- talking to another agent first -----------------------------------------------------
+// The agent calls another agent's softphone (a ticket from the hotline), the caller on hold
+// hearing the music. Once the other agent answers, the agent hands the caller over (an
+// attended transfer: the consultation ends, the line's transfer puts the caller through to
+// the other agent), brings all three together (this browser is the bridge: each party hears
+// the other two), or goes back to the caller.
+let consulting = null; // the other agent's call, who they are, what was rewired for three
+
+async function consultFirst() {
+  const p = panel();
+  const error = p.querySelector("[data-sp=transfer-error]");
+  const [kind, chosen] = p.querySelector("[data-sp=transfer-to]").value.split(":");
+  if (!session || phone.state !== "talking" || consulting || kind !== "agent") return;
+  error.textContent = "";
+  p.querySelector("[data-sp=consult-error]").textContent = "";
+  let answer;
+  try {
+    answer = await (await post(p.dataset.consult, { agent: chosen })).json();
+  } catch (_err) {
+    answer = {};
+  }
+  if (!answer.uri) {
+    error.textContent = answer.error || text("notConsulted");
+    return;
+  }
+  if (!phone.held) await hold();
+  const call = new Inviter(ua, UserAgent.makeURI(answer.uri), {
+    extraHeaders: answer.headers,
+    params: { fromDisplayName: answer.caller },
+    sessionDescriptionHandlerOptions: { constraints: { audio: true, video: false } },
+  });
+  consulting = { session: call, agent: answer.agent, name: answer.name, nodes: [], restore: [] };
+  phone.consult = "calling";
+  p.querySelector("[data-sp=transfer-form]").hidden = true;
+  call.stateChange.addListener((s) => {
+    if (s === SessionState.Established && consulting && consulting.session === call) {
+      const pc = call.sessionDescriptionHandler.peerConnection;
+      const heard = new MediaStream(pc.getReceivers().map((r) => r.track).filter(Boolean));
+      consulting.element = new Audio();
+      consulting.element.autoplay = true;
+      consulting.element.srcObject = heard;
+      consulting.element.play().catch(() => {});
+      context = context || new AudioContext();
+      context.resume();
+      phone.consultIn = context.createAnalyser(); // what the other agent says, for the tests
+      phone.consultIn.fftSize = 4096;
+      context.createMediaStreamSource(heard).connect(phone.consultIn);
+      phone.consult = "talking";
+      render();
+    } else if (s === SessionState.Terminated) {
+      consultEnded(call);
+    }
+  });
+  render();
+  call.invite().catch(() => consultEnded(call));
+}
+
+function unmix() {
+  if (!consulting) return;
+  consulting.nodes.forEach((n) => n.disconnect());
+  consulting.restore.forEach(([sender, track]) => sender.replaceTrack(track).catch(() => {}));
+  consulting.nodes = [];
+  consulting.restore = [];
+}
+
+function consultEnded(call) {
+  if (!consulting || consulting.session !== call) return;
+  const state = phone.consult;
+  const resume = consulting.resume; // undefined: the other side ended it
+  unmix();
+  if (consulting.element) consulting.element.srcObject = null;
+  consulting = null;
+  phone.consult = null;
+  phone.consultIn = null;
+  if (state === "calling" && resume === undefined) {
+    panel().querySelector("[data-sp=consult-error]").textContent = text("notConsulted");
+  }
+  if (resume && phone.held) hold(); // back to the caller
+  render();
+}
+
+function endConsult(resume) {
+  if (!consulting) return Promise.resolve();
+  const call = consulting.session;
+  consulting.resume = resume;
+  return new Promise((done) => {
+    call.stateChange.addListener((s) => s === SessionState.Terminated && done());
+    if (call.state === SessionState.Established) call.bye().catch(done);
+    else if (call.state === SessionState.Terminated) done();
+    else call.cancel().catch(done);
+  });
+}
+
+// All three: the caller hears the agent and the other agent, the other agent hears the agent
+// and the caller, the agent hears both (the caller no longer on hold).
+function conference() {
+  if (!consulting || phone.consult !== "talking" || !session) return;
+  const call = session.sessionDescriptionHandler.peerConnection;
+  const link = consulting.session.sessionDescriptionHandler.peerConnection;
+  const callSender = call.getSenders().find((x) => x.track && x.track.kind === "audio");
+  const linkSender = link.getSenders().find((x) => x.track && x.track.kind === "audio");
+  if (!callSender || !linkSender) return;
+  const mic = music ? music.mic : callSender.track;
+  if (phone.held) {
+    stopMusic();
+    phone.held = false;
+    if (audio) audio.muted = false;
+    post(panel().dataset.hold, { on: "0" }).catch(() => {});
+  }
+  context = context || new AudioContext();
+  context.resume();
+  const fromCaller = context.createMediaStreamSource(
+    new MediaStream(call.getReceivers().map((r) => r.track).filter(Boolean)),
+  );
+  const fromOther = context.createMediaStreamSource(consulting.element.srcObject);
+  const fromAgent = context.createMediaStreamSource(new MediaStream([mic]));
+  const toCaller = context.createMediaStreamDestination();
+  const toOther = context.createMediaStreamDestination();
+  fromAgent.connect(toCaller);
+  fromOther.connect(toCaller);
+  fromAgent.connect(toOther);
+  fromCaller.connect(toOther);
+  consulting.nodes.push(fromCaller, fromOther, fromAgent);
+  consulting.restore.push([callSender, mic], [linkSender, linkSender.track]);
+  callSender.replaceTrack(toCaller.stream.getAudioTracks()[0]);
+  linkSender.replaceTrack(toOther.stream.getAudioTracks()[0]);
+  phone.consult = "conference";
+  render();
+}
+
+// Hand over: the transfer is written first (a refusal keeps the agent with both), then the
+// other agent's phone is freed for the caller, who goes to the line's transfer number.
+async function handOver() {
+  if (!consulting || !["talking", "conference"].includes(phone.consult) || !session) return;
+  const refer = await askTransfer("agent", consulting.agent, true);
+  if (!refer) return;
+  await endConsult(false);
+  await referCaller(refer);
 }
 
 // --- listening in -----------------------------------------------------------------------
@@ -645,6 +817,10 @@ function bind() {
   p.querySelector("[data-sp=transfer]").addEventListener("click", openTransfer);
   p.querySelector("[data-sp=transfer-to]").addEventListener("change", showNumber);
   p.querySelector("[data-sp=transfer-form]").addEventListener("submit", transfer);
+  p.querySelector("[data-sp=consult]").addEventListener("click", consultFirst);
+  p.querySelector("[data-sp=hand-over]").addEventListener("click", handOver);
+  p.querySelector("[data-sp=conference]").addEventListener("click", conference);
+  p.querySelector("[data-sp=back]").addEventListener("click", () => endConsult(true));
   render();
   if (!ua && p.dataset.autostart === "true") start();
 }

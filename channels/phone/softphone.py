@@ -171,12 +171,38 @@ async def transfer_call(request: Req) -> Response[dict[str, Any]]:
     ctx = softphones_of(request)
     form = await request.form()
     kind, target = str(form.get("kind", "")), str(form.get("target", ""))[:64]
+    attended = str(form.get("attended", "")) == "1"
     try:
-        await transfers.ask(ctx, request.scope["state"]["user"].id, kind, target)
+        await transfers.ask(ctx, request.scope["state"]["user"].id, kind, target, attended=attended)
     except TransferRefused as refused:
         return _refused(request, str(refused))
     body = {"refer": transfer_address(line_address(ctx.settings))}
     return Response(body, headers={"Cache-Control": "no-store"})
+
+
+@post("/console/softphone/consult", guards=[requires(Permission.QUEUE_WORK)], status_code=200)
+async def consult_agent(request: Req) -> Response[dict[str, Any]]:
+    """The agent on a call talks to another agent first (``agent``), the caller on hold: where
+    their softphone calls that agent's, with a ticket Kamailio checks (this agent to that one,
+    one minute); or why not (422). Then they hand the caller over (an attended transfer), bring
+    all three together, or go back to the caller."""
+    ctx = softphones_of(request)
+    form = await request.form()
+    try:
+        found = await transfers.consult(ctx, staff_actor(request), str(form.get("agent", ""))[:20])
+    except TransferRefused as refused:
+        return _refused(request, str(refused))
+    me = request.scope["state"]["user"]
+    host, port = address(ctx.settings.phone_softphone_sip, 5070)
+    return _ticket(
+        ctx,
+        "Consult",
+        f"consult-{me.id}-{found.agent_id}",
+        uri=f"sip:{softphone_user(found.agent_id)}@{host}:{port}",
+        agent=str(found.agent_id),
+        name=found.name,
+        caller=me.display_name,
+    )
 
 
 @post("/console/softphone/dial", guards=[requires(Permission.QUEUE_WORK)], status_code=200)
@@ -235,6 +261,7 @@ async def monitor_call(request: Req) -> Response[dict[str, Any]]:
 
 
 SOFTPHONE_ROUTES = [
+    consult_agent,
     monitor_call,
     dial_citizen,
     softphone_credential,

@@ -1,4 +1,4 @@
-"""An agent's blind transfer of the call they are on: to a queue (the caller waits there again,
+"""An agent's transfer of the call they are on: to a queue (the caller waits there again,
 first in line), to another agent (the call is theirs at once) or to an outside number (through
 the site's trunk; the case stays the agent's to finish).
 
@@ -7,7 +7,11 @@ the target and writes the transfer; the agent's softphone then refers the caller
 transfer number, and the line, when the caller arrives, ``take``\\ s it (the caller's number
 names it, as for a call coming back: withheld numbers match each other, oldest first): only
 then does the queue item move, so a caller whose phone refused the transfer is still the
-agent's. The transferring agent wraps up as when they finish a contact."""
+agent's. The transferring agent wraps up as when they finish a contact.
+
+Before handing a caller to another agent, the agent may talk to that agent first (``consult``:
+checked as a transfer to them, written on the case); the transfer that follows is
+``attended``."""
 
 from __future__ import annotations
 
@@ -26,6 +30,7 @@ from hotline.core.axd.selection import rules_for
 from hotline.core.axd.state import start_wrap_up
 from hotline.core.delivery.events import QUEUE_CHANNEL
 from hotline.core.reference.labels import N_
+from hotline.core.storage.actors import Actor
 from hotline.core.storage.enums import AgentState, Media, QueueState
 from hotline.core.storage.models.axd import (
     AgentPresence,
@@ -35,6 +40,7 @@ from hotline.core.storage.models.axd import (
     SkillGroup,
 )
 from hotline.core.storage.models.base import utcnow
+from hotline.core.storage.models.cases import CaseEvent
 from hotline.core.storage.models.people import User
 
 if TYPE_CHECKING:
@@ -81,27 +87,71 @@ def _check_target(session: Session, agent_id: int, kind: str, target: str, trunk
         raise TransferRefused(N_("Choose where the call goes."))
 
 
-async def ask(ctx: AppContext, agent_id: int, kind: str, target: str) -> int:
-    """The transfer, written for the line to take when the caller arrives; its id."""
+def _call_in_progress(session: Session, agent_id: int) -> QueueItem:
+    """The queue item of the call the agent is on, or why there is none."""
+    record: CallRecord | None = session.scalar(current_call(agent_id))
+    item = session.get(QueueItem, record.queue_item_id) if record is not None else None
+    if (
+        item is None
+        or item.state != QueueState.ASSIGNED
+        or item.agent_id != agent_id
+        or item.media != Media.VOICE
+    ):
+        raise TransferRefused(N_("You have no call in progress to transfer."))
+    return item
+
+
+async def ask(
+    ctx: AppContext, agent_id: int, kind: str, target: str, *, attended: bool = False
+) -> int:
+    """The transfer, written for the line to take when the caller arrives; its id.
+    ``attended``: the agent talked to the target agent first (``consult``)."""
     target = target.strip().replace(" ", "").replace("-", "")
+    if attended and kind != "agent":
+        raise TransferRefused(N_("Only another agent can be consulted first."))
 
     def write(session: Session) -> int:
-        record: CallRecord | None = session.scalar(current_call(agent_id))
-        item = session.get(QueueItem, record.queue_item_id) if record is not None else None
-        if (
-            item is None
-            or item.state != QueueState.ASSIGNED
-            or item.agent_id != agent_id
-            or item.media != Media.VOICE
-        ):
-            raise TransferRefused(N_("You have no call in progress to transfer."))
+        item = _call_in_progress(session, agent_id)
         _check_target(session, agent_id, kind, target, ctx.settings.phone_trunk)
         transfer = CallTransfer(
-            item_id=item.id, from_agent_id=agent_id, kind=kind, target=target, asked_at=utcnow()
+            item_id=item.id,
+            from_agent_id=agent_id,
+            kind=kind,
+            target=target,
+            asked_at=utcnow(),
+            attended=attended,
         )
         session.add(transfer)
         session.flush()
         return transfer.id
+
+    return await ctx.db.run(write, write=True)
+
+
+@dataclass(frozen=True)
+class Consulted:
+    """The agent an agent on a call may talk to first: who, and the call's case."""
+
+    agent_id: int
+    name: str
+    case_id: int
+    item_id: int
+
+
+async def consult(ctx: AppContext, actor: Actor, target: str) -> Consulted:
+    """The agent on a call (``actor``) asks to talk to another agent first, the caller on hold:
+    an attended transfer, or a three-way call, once that agent answers. Checked as a transfer
+    to them is; written on the case (who was consulted)."""
+    me = actor.id or 0  # staff always have an id
+
+    def write(session: Session) -> Consulted:
+        item = _call_in_progress(session, me)
+        _check_target(session, me, "agent", target, ctx.settings.phone_trunk)
+        other = session.get(User, int(target))
+        assert other is not None  # checked above
+        detail = {"agent": other.id, "item": item.id}
+        session.add(CaseEvent.by(actor, item.case_id, "call_consulted", detail))
+        return Consulted(other.id, other.display_name, item.case_id, item.id)
 
     return await ctx.db.run(write, write=True)
 

@@ -117,6 +117,7 @@ ACTION = {
     "personal_data_read": N_("Personal data read"),
     "citizen_called": N_("Citizen called by an agent"),
     "call_monitored": N_("Call listened in to"),
+    "call_consulted": N_("Another agent consulted during the call"),
     "department_replied": N_("Department replied"),
     "reply_sent_back": N_("Reply sent back to the department"),
     "returned": N_("Returned by the department"),

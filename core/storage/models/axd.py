@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.core.storage.enums import AgentState, QueueState
@@ -176,10 +176,11 @@ class CallRecord(Base):
 
 
 class CallTransfer(Base):
-    """An agent's blind transfer of their call: to a queue, another agent or an outside number
-    (``kind``, ``target``). The agent's softphone refers the caller to the line's transfer
-    number; the line takes it (``taken_at``) when the caller arrives, and only then does the
-    queue item move. The call's transfers, in its detail record's terms."""
+    """An agent's transfer of their call: to a queue, another agent or an outside number
+    (``kind``, ``target``); ``attended`` when they talked to the target agent first. The
+    agent's softphone refers the caller to the line's transfer number; the line takes it
+    (``taken_at``) when the caller arrives, and only then does the queue item move. The call's
+    transfers, in its detail record's terms."""
 
     __tablename__ = "call_transfers"
 
@@ -190,3 +191,4 @@ class CallTransfer(Base):
     target: Mapped[str] = mapped_column(String(64))
     asked_at: Mapped[datetime] = mapped_column()
     taken_at: Mapped[datetime | None] = mapped_column()
+    attended: Mapped[bool] = mapped_column(default=False, server_default=false())

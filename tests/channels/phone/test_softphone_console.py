@@ -239,3 +239,39 @@ def test_only_team_leaders_and_supervisors_listen_in_and_only_to_a_call_in_progr
         headers={"x-csrftoken": token},
     )
     assert bad.status_code == 400
+
+
+def test_an_agent_consults_only_another_agent_and_only_on_a_call(client: TestClient[Any]) -> None:
+    """Talking to someone first is for another agent, on a call in progress; refused otherwise
+    in the agent's language, and nothing is written on any case; other roles get none."""
+    sign_in(client, "agent1")
+    token = panel_token(client.get("/console/queue").text)
+    zh = {"x-csrftoken": token, "Accept-Language": "zh-CN"}
+    refused = client.post("/console/softphone/consult", data={"agent": "2"}, headers=zh)
+    assert refused.status_code == 422
+    assert refused.json() == {"error": "您没有正在进行的通话可以转接。"}
+    queue = client.post(
+        "/console/softphone/transfer",
+        data={"kind": "queue", "target": "water", "attended": "1"},
+        headers={"x-csrftoken": token},
+    )
+    assert queue.status_code == 422
+    assert queue.json() == {"error": "Only another agent can be consulted first."}
+
+    async def events() -> int:
+        from sqlalchemy import func, select
+
+        from hotline.core.storage.models.cases import CaseEvent
+
+        async with client.app.state.ctx.db.session() as s:
+            return int(await s.scalar(select(func.count()).select_from(CaseEvent)) or 0)
+
+    assert client.blocking_portal.call(events) == 0
+    client.cookies.clear()
+    sign_in(client, "department_officer1")
+    page = client.get("/console/cases")
+    officer = {"x-csrftoken": panel_token(page.text)} if 'data-csrf="' in page.text else {}
+    assert (
+        client.post("/console/softphone/consult", data={"agent": "1"}, headers=officer).status_code
+        == 403
+    )

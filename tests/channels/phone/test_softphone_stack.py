@@ -236,8 +236,15 @@ def test_the_console_may_connect_to_the_softphone_url_only_when_softphones_run()
     assert softphone_origin("", "127.0.0.1:8089") == "ws://127.0.0.1:8089"
 
 
-async def _dial(stack: SoftphoneStack, number: str, ticket: dict[str, str] | None) -> str:
-    """An INVITE to ``number`` from a softphone's WebSocket (SDP-less): the first answer."""
+async def _dial(
+    stack: SoftphoneStack,
+    number: str,
+    ticket: dict[str, str] | None,
+    kind: str = "Dial",
+    me: str = "agent-7",
+) -> str:
+    """An INVITE to ``number`` from softphone ``me``'s WebSocket (SDP-less), with a ticket of
+    ``kind`` (Dial, Consult): the first answer."""
     from websockets.asyncio.client import connect
 
     host = f"{stack.sip[0]}:{stack.sip[1]}"
@@ -246,15 +253,15 @@ async def _dial(stack: SoftphoneStack, number: str, ticket: dict[str, str] | Non
         f"Via: SIP/2.0/WSS {secrets.token_hex(4)}.invalid;branch=z9hG4bK{secrets.token_hex(6)}",
         "Max-Forwards: 70",
         f"To: <sip:{number}@{host}>",
-        f"From: <sip:agent-7@{host}>;tag={secrets.token_hex(4)}",
+        f"From: <sip:{me}@{host}>;tag={secrets.token_hex(4)}",
         f"Call-ID: {secrets.token_hex(8)}",
         "CSeq: 1 INVITE",
         f"Contact: <sip:{secrets.token_hex(4)}@{secrets.token_hex(4)}.invalid;transport=ws>",
     ]
     if ticket is not None:
         lines += [
-            f"X-Hotline-Dial-User: {ticket['username']}",
-            f"X-Hotline-Dial-Key: {ticket['password']}",
+            f"X-Hotline-{kind}-User: {ticket['username']}",
+            f"X-Hotline-{kind}-Key: {ticket['password']}",
         ]
     async with connect(f"ws://{stack.ws[0]}:{stack.ws[1]}", subprotocols=["sip"]) as ws:  # type: ignore[list-item]
         await ws.send("\r\n".join([*lines, "Content-Length: 0", "", ""]))
@@ -275,3 +282,20 @@ async def test_a_softphone_dials_only_the_number_its_ticket_names(tmp_path: Path
         assert (await _dial(stack, "+8613912345678", good)).startswith("100")  # on its way
     finally:
         await stack.stop()
+
+
+async def test_a_softphone_consults_only_the_agent_its_ticket_names(
+    stack: SoftphoneStack,
+) -> None:
+    """Agent 7's ticket to talk to agent 9 first: good from agent 7 to agent 9 (not
+    registered here, so 404 from the location lookup), refused to anyone else, from anyone
+    else, forged or expired."""
+    good = credential(SECRET, "consult-7-9", ttl=60)
+    assert await _dial(stack, "agent-9", good, "Consult") == "404 Not"
+    assert await _dial(stack, "agent-8", good, "Consult") == "403 Not"
+    assert await _dial(stack, "agent-9", good, "Consult", me="agent-6") == "403 Not"
+    forged = {**good, "password": credential("not-the-secret", "x")["password"]}
+    assert await _dial(stack, "agent-9", forged, "Consult") == "403 Bad"
+    expired = credential(SECRET, "consult-7-9", ttl=-10)
+    assert await _dial(stack, "agent-9", expired, "Consult") == "403 Bad"
+    assert await _dial(stack, "agent-9", None, "Consult") == "403 Softphones"
