@@ -89,7 +89,7 @@ async def _save(
     try:
         data = schema.model_validate(form)
     except ValidationError as error:
-        return await _page(request, errors=_problems(error), status=400)
+        return await _page(request, errors=_problems(error), status=422)
     values = data.model_dump()
     async with ctx_of(request).db.transaction() as session:
         row = await session.get(model, values["code"]) or model(code=values["code"])

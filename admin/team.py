@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from hotline.core.axd import calls
 from hotline.core.axd import selection as axd_selection
 from hotline.core.axd import state as axd_state
+from hotline.core.axd.desk_phones import DeskPhoneRefused, desk_secret, is_extension
 from hotline.core.axd.queue_names import queue_names
 from hotline.core.cases.contacts import mask
 from hotline.core.people.permissions import Permission
@@ -126,9 +127,11 @@ SIP_ADDRESS = re.compile(
 
 
 def _desk_phone(raw: str) -> str | None:
-    """The desk phone's SIP address as typed; ValueError when it is not one."""
+    """The desk phone's SIP address or extension as typed; ValueError when it is neither."""
     if not raw:
         return None
+    if is_extension(raw):
+        return raw
     if len(raw) > 200 or not SIP_ADDRESS.fullmatch(raw):
         raise ValueError(raw)
     return raw
@@ -178,22 +181,33 @@ async def save_agent_profile(request: Req, agent_id: FromPath[int]) -> Response[
     form = await request.form()
     capacity, skills, languages = _profile_form(form)
     typed = str(form.get("desk_phone", "") or "").strip()
+    password = str(form.get("desk_password", "") or "")
+    problem = ""
     try:
         desk_phone = _desk_phone(typed)
-    except ValueError:  # the form back as typed, the mistake named beside the field
+        desk_ha1 = await desk_secret(ctx, agent_id, desk_phone, password)
+    except ValueError as refused:  # the form back as typed, the mistake named beside the field
+        problem = str(refused) if isinstance(refused, DeskPhoneRefused) else "address"
+    if problem:
         typed_profile = SimpleNamespace(
-            capacity=capacity, skills=skills, languages=languages, desk_phone=typed
+            capacity=capacity, skills=skills, languages=languages, desk_phone=typed, desk_ha1=None
         )
         return render(
             request,
             "admin/agent_profile.html",
-            status=400,
+            status=422,
             agent=agent,
             presence=typed_profile,
             media=list(Media),
-            phone_error=True,
+            phone_error=problem,
         )
     await axd_state.set_profile(
-        ctx, agent_id, capacity=capacity, skills=skills, languages=languages, desk_phone=desk_phone
+        ctx,
+        agent_id,
+        capacity=capacity,
+        skills=skills,
+        languages=languages,
+        desk_phone=desk_phone,
+        desk_ha1=desk_ha1,
     )
     return Redirect("/console/team", status_code=303)

@@ -397,6 +397,8 @@ def plain_baresip(
     rtp_ports: tuple[int, int],
     dumps: Path | None = None,
     answer: str = "manual",
+    registrar: str = "",
+    password: str = "",
 ) -> int:
     """Write ``folder``'s config for a baresip of its own (not the hotline's engine): G.711,
     one account ``user`` on loopback that ctrl_tcp answers or dials with, ``voice`` (a WAV at
@@ -418,9 +420,11 @@ def plain_baresip(
         "",
     ]
     (folder / "config").write_text("\n".join(config))
-    (folder / "accounts").write_text(
-        f"<sip:{user}@127.0.0.1:{port}>;regint=0;answermode={answer}\n"
-    )
+    if registrar:  # registers there as ``user`` with ``password`` (a desk phone's extension)
+        account = f"<sip:{user}@{registrar}>;auth_pass={password};regint=60"
+    else:
+        account = f"<sip:{user}@127.0.0.1:{port}>;regint=0"
+    (folder / "accounts").write_text(f"{account};answermode={answer}\n")
     return port
 
 
@@ -509,6 +513,8 @@ class DeskPhone:
     work: Path
     extension: str = "1001"
     address: str = ""
+    registrar: str = ""  # host:port where it registers its extension ("": it does not)
+    password: str = ""
     answered: list[float] = field(default_factory=list)  # the loop's clock at each answer
     _proc: asyncio.subprocess.Process | None = None
     _ctrl: Ctrl | None = None
@@ -527,6 +533,8 @@ class DeskPhone:
             rtp_ports=(rtp, rtp + 7),
             dumps=self.work / "dumps",
             answer="auto",
+            registrar=self.registrar,
+            password=self.password,
         )
         self.address = f"sip:{self.extension}@127.0.0.1:{port}"
         with (self.work / "baresip.log").open("wb") as log:

@@ -205,6 +205,11 @@ async function start() {
   }
 }
 
+// After this agent talked to another about a caller, that caller's call when handed over is
+// answered without a click (they agreed to take it), once, within two minutes.
+const HANDED_OVER_MS = 120000;
+let handedOver = null;
+
 function ringing(invitation) {
   const mode = invitation.request.getHeader("X-Hotline-Monitor");
   if (mode) {
@@ -217,18 +222,27 @@ function ringing(invitation) {
   }
   session = invitation;
   // another agent asking before a transfer: no caller of this agent's to hold or transfer
-  phone.asked = Boolean(invitation.request.getHeader("X-Hotline-Consult"));
+  const about = invitation.request.getHeader("X-Hotline-Consult");
+  phone.asked = Boolean(about);
+  invitation.hotlineAbout = about; // remembered once this agent answers
   phone.caller = phone.asked
     ? text("consultFrom").replace("%(agent)s", invitation.remoteIdentity.displayName || "")
     : invitation.remoteIdentity.uri.user || "";
   phone.muted = false;
   follow(invitation);
   set("ringing");
+  // the caller an agent just talked to this agent about, handed over: answered at once
+  const item = invitation.request.getHeader("X-Hotline-Item");
+  if (!about && item && handedOver && handedOver.item === item && performance.now() < handedOver.until) {
+    handedOver = null;
+    answer();
+  }
 }
 
 function follow(call) {
   call.stateChange.addListener((s) => {
     if (s === SessionState.Established) {
+      if (call.hotlineAbout) handedOver = { item: call.hotlineAbout, until: performance.now() + HANDED_OVER_MS };
       phone.establishedAt = performance.now();
       connectAudio(call);
       clearInterval(clock);

@@ -20,6 +20,7 @@ from hotline.core.shell.context import AppContext
 
 from .console import CONSOLE_ROUTES
 from .desk import KernelDesk
+from .desk_accounts import DeskAccounts
 from .engine import Engine
 from .ivr import Ivr
 from .menu import MenuError, MenuFile, load_menu, menu_path
@@ -131,6 +132,7 @@ async def run_line(ctx: AppContext, stop: asyncio.Event) -> None:
     kept = []
     if stack is not None:
         kept.append(asyncio.create_task(stack.keep(stop)))
+        kept.append(asyncio.create_task(DeskAccounts(ctx, stack).keep(stop)))
         if stack.record:
             split = ctx.settings.phone_call_recording == "split"
             desk = KernelDesk(ctx, stack)

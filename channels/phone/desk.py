@@ -12,6 +12,7 @@ import anyio
 from sqlalchemy import delete, select
 
 from hotline.core.axd import call_recordings, calls, transfers
+from hotline.core.axd.desk_phones import is_extension
 from hotline.core.cases import tracking
 from hotline.core.cases.contacts import InvalidContact, normalise_phone
 from hotline.core.cases.lookup import LookupLimits, LookupRefused, verified_timeline
@@ -21,7 +22,7 @@ from hotline.core.reference import labels
 from hotline.core.reference.calendar import in_office_hours
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import CaseKind, ContactKind, Media, QueueOutcome
-from hotline.core.storage.models.axd import CallRecord, QueueItem
+from hotline.core.storage.models.axd import AgentPresence, CallRecord, QueueItem
 
 from . import texts
 from .ivr import Caller
@@ -202,16 +203,28 @@ class KernelDesk:
             log.warning("%s waits for the next sweep of the queue", what)
 
     async def put_through(self, item_id: int) -> tuple[int, str] | None:
-        """To the agent's browser softphone when it is registered, else their desk phone."""
+        """To the agent's browser softphone when it is registered, else their desk phone (by
+        the softphones' relay when it runs, so that the call is recorded as theirs are)."""
         if self.softphones is not None:
             async with self.ctx.db.session() as session:
-                agent = await session.scalar(
-                    select(QueueItem.agent_id).where(QueueItem.id == item_id)
-                )
+                agent, desk_phone = (
+                    await session.execute(
+                        select(QueueItem.agent_id, AgentPresence.desk_phone)
+                        .outerjoin(AgentPresence, AgentPresence.user_id == QueueItem.agent_id)
+                        .where(QueueItem.id == item_id)
+                    )
+                ).one_or_none() or (None, None)
             user = softphone_user(agent) if agent is not None else ""
             if user and await self.softphones.registered(user):
                 address = self.softphones.put_through_address(user, item_id)
                 return await calls.put_through(self.ctx, item_id, address=address)
+            if is_extension(desk_phone):  # registers here, or is out of reach
+                if await self.softphones.registered(str(desk_phone)):
+                    address = self.softphones.put_through_address(str(desk_phone), item_id)
+                    return await calls.put_through(self.ctx, item_id, address=address)
+            elif desk_phone:
+                relayed = await self.softphones.relay_to(desk_phone, item_id)
+                return await calls.put_through(self.ctx, item_id, address=relayed)
         return await calls.put_through(self.ctx, item_id)
 
     async def returned(self, item_id: int, agent_id: int, lost: bool = False) -> bool:

@@ -1,12 +1,14 @@
 """Live calls' recordings: what the softphones' relay (rtpengine, ``--recording-method=pcap``)
-wrote for each call put through to an agent's browser, made into a WAV for the case.
+wrote for each call put through to an agent's browser or, by the relay, their desk phone, made
+into a WAV for the case.
 
 rtpengine writes, per call, a pcap of the RTP it received (after SRTP decryption) and, once the
 call has ended, a metadata file in ``metadata/``: the pcap's path on its first line, then the
 SDP it sent each way (the one toward the browser, secure RTP, names the relay's port the
 agent's audio arrives on; the plain one toward the caller's side, the port the citizen's audio
-arrives on: an offer or an answer, as the call came in or went out), the time the call ended,
-and the metadata Kamailio gave it (``hotline-item:<queue item>``).
+arrives on: an offer or an answer, as the call came in or went out; for an agent's desk phone,
+plain both ways, the offer is toward the agent, as the caller's phone called in), the time the
+call ended, and the metadata Kamailio gave it (``hotline-item:<queue item>``).
 
 The WAV is 8 kHz 16-bit: ``split`` puts the caller on the left channel and the agent on the
 right (so the speech engine can say who said what), ``mixed`` both in one channel. Each packet
@@ -83,11 +85,19 @@ def read_metadata(path: Path) -> Finished:
     text = path.read_text(errors="replace")
     first, _, rest = text.partition("\n")
     ports: dict[str, int] = {}
+    sections = []
     for section in re.split(r"\n\s*\n(?=Timestamp started)", rest):
         port = re.search(r"^m=audio (\d+) (\S+)", section, re.M)
-        if port:  # the browser's side is the secure one, whichever way the call went
-            party = "agent" if "SAVP" in port.group(2) else "caller"
-            ports.setdefault(party, int(port.group(1)))
+        if port:
+            mode = re.search(r"^SDP mode: (\w+)", section, re.M)
+            sections.append((mode.group(1) if mode else "", int(port.group(1)), port.group(2)))
+    browser = any("SAVP" in profile for _, _, profile in sections)
+    for mode, port_number, profile in sections:
+        if browser:  # the browser's side is the secure one, whichever way the call went
+            party = "agent" if "SAVP" in profile else "caller"
+        else:  # a desk phone, plain both ways: the caller's phone offered, toward the agent
+            party = "agent" if mode == "offer" else "caller"
+        ports.setdefault(party, port_number)
     item = re.search(r"^hotline-item:(\d{1,18})\s*$", text, re.M)
     ended = re.search(r"^Timestamp terminated ms\(first monologue\): ([\d.]+)", text, re.M)
     return Finished(

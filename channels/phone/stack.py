@@ -80,6 +80,7 @@ class SoftphoneStack:
     debug: int = 1
     dir: Path = field(init=False)
     sockets: Path = field(init=False)
+    starts: int = field(default=0, init=False)  # how many times it started (a new Kamailio)
     _procs: list[asyncio.subprocess.Process] = field(default_factory=list, init=False)
     _logs: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
@@ -93,6 +94,22 @@ class SoftphoneStack:
         item the call's recording belongs to."""
         item = f";hli={item_id}" if item_id is not None else ""
         return f"{self.aor(user)};hl=back{item}"
+
+    async def relay_to(self, phone: str, item_id: int) -> str | None:
+        """Where the line sends a caller for the desk phone ``phone`` so that the call goes
+        through the relay as a softphone's does (recorded; back to the line when the phone does
+        not take it): a one-time name Kamailio maps to ``phone`` (``route[DESK]``), unguessable
+        so that nobody else can relay through it. None: the stack is down (the line refers the
+        caller to the phone itself)."""
+        if not self.alive():
+            return None
+        name = f"desk-{secrets.token_hex(16)}"
+        try:
+            await self.rpc("htable.sets", "desks", name, phone)
+        except (OSError, TimeoutError, ValueError):
+            log.warning("the softphone registrar did not take a desk phone's call")
+            return None
+        return self.put_through_address(name, item_id)
 
     @property
     def recordings(self) -> Path:
@@ -169,6 +186,7 @@ class SoftphoneStack:
                 "8",
             )
             await self._ready()
+            self.starts += 1
         except BaseException:
             await self.stop()
             raise

@@ -13,6 +13,7 @@ from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from hotline.core.axd import offers
+from hotline.core.axd.desk_phones import is_extension
 from hotline.core.axd.state import count_miss, held_by, tell_if_set_away
 from hotline.core.delivery.events import QUEUE_CHANNEL
 from hotline.core.storage.enums import Media, QueueOutcome, QueueState
@@ -283,7 +284,7 @@ async def put_through(
         phone = address or session.scalar(
             select(AgentPresence.desk_phone).where(AgentPresence.user_id == item.agent_id)
         )
-        if not phone:
+        if not phone or is_extension(phone):  # an extension is reached by its registrar only
             return None
         item.outcome, item.updated_at = QueueOutcome.ANSWERED, utcnow()
         return item.agent_id, phone

@@ -285,17 +285,18 @@ async def set_profile(
     skills: dict[str, int],
     languages: list[str],
     desk_phone: str | None = None,
+    desk_ha1: str | None = None,
 ) -> None:
     """What an agent can take: contacts at once per medium, skill levels (1 best), languages,
-    and the desk phone calls are put through to (a SIP address; None: none). Their state is
-    left as it is (a new profile starts out of the queue)."""
+    and the desk phone calls are put through to (a SIP address or an extension with its
+    password's HA1, ``desk_phones``; None: none). Their state is left as it is."""
 
     def write(session: Session) -> None:
         presence = session.get(AgentPresence, user_id) or AgentPresence(
             user_id=user_id, state=AgentState.SIGNED_OUT, since=utcnow()
         )
         presence.capacity, presence.skills, presence.languages = capacity, skills, languages
-        presence.desk_phone = desk_phone
+        presence.desk_phone, presence.desk_ha1 = desk_phone, desk_ha1
         session.add(presence)
 
     await ctx.db.run(write, write=True)

@@ -110,7 +110,7 @@ def test_the_leader_sets_an_agents_skills_and_capacity(client: TestClient[Any]) 
     )
     assert saved.status_code == 200
     for wrong in (
-        "1001",
+        "10",  # too short for an extension
         "http://10.0.0.21/",
         "sip:1001@host\r\nVia: x",
         "sip:1001@ho st",
@@ -120,7 +120,7 @@ def test_the_leader_sets_an_agents_skills_and_capacity(client: TestClient[Any]) 
             f"/console/team/{agent}/profile",
             data={"_csrf_token": token, "capacity_voice": "1", "desk_phone": wrong},
         )
-        assert refused.status_code == 400, wrong
+        assert refused.status_code == 422, wrong
         form = BeautifulSoup(refused.text, "html.parser")
         assert "SIP address" in form.find(id="desk_phone-error").get_text(), wrong
         assert form.find(id="desk_phone")["value"] == wrong  # given back as typed
@@ -140,6 +140,50 @@ def test_the_leader_sets_an_agents_skills_and_capacity(client: TestClient[Any]) 
     client.cookies.clear()
     sign_in(client, "agent1")
     assert client.get(f"/console/team/{agent}/profile").status_code == 403
+
+
+def test_a_desk_phone_extension_needs_its_own_number_and_a_password_kept_as_its_digest(
+    client: TestClient[Any],
+) -> None:
+    """An extension (the phone registers to the hotline) is saved with a password of 10
+    characters or more, kept only as the SIP digest's HA1; left empty, the password set is
+    kept; another agent cannot take the extension; a SIP address drops the password."""
+    from hotline.core.axd.desk_phones import ha1
+    from hotline.core.storage.models.axd import AgentPresence
+
+    agent, leader, _item = setup(client)
+    sign_in(client, "team_leader1")
+    page = client.get(f"/console/team/{agent}/profile")
+    token = re.search(r'name="_csrf_token" value="([^"]+)"', page.text)[1]
+
+    def save(who: int, phone: str, password: str = "") -> Any:
+        data = {"_csrf_token": token, "capacity_voice": "1", "desk_phone": phone}
+        return client.post(f"/console/team/{who}/profile", data={**data, "desk_password": password})
+
+    def error(answer: Any) -> str:
+        assert answer.status_code == 422
+        return BeautifulSoup(answer.text, "html.parser").find(id="desk_phone-error").get_text()
+
+    assert "Set a password" in error(save(agent, "8012"))
+    assert "10 characters" in error(save(agent, "8012", "short"))
+    assert save(agent, "8012", "a-desk-phone-pass").status_code == 200
+
+    async def kept(who: int) -> tuple[str | None, str | None]:
+        async with client.app.state.ctx.db.session() as s:
+            presence = await s.get(AgentPresence, who)
+            assert presence is not None
+            return presence.desk_phone, presence.desk_ha1
+
+    digest = ha1("8012", "a-desk-phone-pass")
+    assert client.blocking_portal.call(kept, agent) == ("8012", digest)
+    page = client.get(f"/console/team/{agent}/profile").text
+    assert "a-desk-phone-pass" not in page and digest not in page
+    assert "A password is set" in page
+    assert save(agent, "8012").status_code == 200  # the password kept
+    assert client.blocking_portal.call(kept, agent) == ("8012", digest)
+    assert "Another agent" in error(save(leader, "8012", "another-long-pass"))
+    assert save(agent, "sip:8012@10.0.0.21").status_code == 200
+    assert client.blocking_portal.call(kept, agent) == ("sip:8012@10.0.0.21", None)
 
 
 def test_an_agent_set_away_for_missed_offers_is_told_and_the_leader_sees_why(

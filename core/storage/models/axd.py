@@ -130,8 +130,11 @@ class AgentPresence(Base):
     missed_offers: Mapped[int] = mapped_column(Integer, default=0)
     # offers missed since the last answered one (or since becoming available)
     missed_in_row: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # the SIP address of the agent's desk phone: a call the agent takes is put through to it
+    # the agent's desk phone: a call the agent takes is put through to it. A SIP address, or
+    # an extension (digits) with which the phone registers to the hotline's registrar, its
+    # password kept as the SIP digest's HA1 only (``desk_ha1``, realm "hotline")
     desk_phone: Mapped[str | None] = mapped_column(String(200))
+    desk_ha1: Mapped[str | None] = mapped_column(String(32))
 
 
 class CallRecord(Base):

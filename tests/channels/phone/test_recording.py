@@ -106,13 +106,15 @@ hotline-item:{item}
 """
 
 
-def relay_wrote(folder: Path, data: bytes, item: str = "42", name: str = "call-1") -> Path:
+def relay_wrote(
+    folder: Path, data: bytes, item: str = "42", name: str = "call-1", template: str = METADATA
+) -> Path:
     for sub in ("pcaps", "metadata"):
         (folder / sub).mkdir(parents=True, exist_ok=True)
     capture = folder / "pcaps" / f"{name}.pcap"
     capture.write_bytes(data)
     meta = folder / "metadata" / f"rtpengine-meta-{name}.txt"
-    meta.write_text(METADATA.format(pcap=capture, agent=AGENT_PORT, caller=CALLER_PORT, item=item))
+    meta.write_text(template.format(pcap=capture, agent=AGENT_PORT, caller=CALLER_PORT, item=item))
     return meta
 
 
@@ -171,6 +173,22 @@ async def test_each_party_is_on_its_own_channel_aligned_with_a_lost_packet_silen
     [(_found, mixed)] = await collected(tmp_path, split=False)
     assert mixed is not None and channels(mixed.wav).shape[1] == 1
     assert share(channels(mixed.wav)[:8000, 0], 1000) > 0.9
+
+
+async def test_a_desk_phones_call_plain_both_ways_keeps_each_party_on_its_channel(
+    tmp_path: Path,
+) -> None:
+    """A call put through to a desk phone by the relay: no secure side to tell the agent by;
+    the relay's offer went toward the agent (the caller's phone called in)."""
+    desk = METADATA.replace("UDP/TLS/RTP/SAVPF", "RTP/AVP")
+    caller = list(stream(CALLER_PORT, 0, tone(1000, 3), T0, 0x1111))
+    agent = list(stream(AGENT_PORT, 0, tone(440, 2), T0 + 1.0, 0x2222))
+    relay_wrote(tmp_path, pcap(agent + caller), template=desk)
+    [(found, audio)] = await collected(tmp_path, split=True)
+    assert (found.caller_port, found.agent_port) == (CALLER_PORT, AGENT_PORT)
+    assert audio is not None
+    both = channels(audio.wav)
+    assert share(both[:, 0], 1000) > 0.9 and share(both[8000:, 1], 440) > 0.9
 
 
 async def test_a_call_never_answered_has_no_audio(tmp_path: Path) -> None:

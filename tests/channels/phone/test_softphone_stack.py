@@ -287,15 +287,17 @@ async def test_a_softphone_dials_only_the_number_its_ticket_names(tmp_path: Path
 async def test_a_softphone_consults_only_the_agent_its_ticket_names(
     stack: SoftphoneStack,
 ) -> None:
-    """Agent 7's ticket to talk to agent 9 first: good from agent 7 to agent 9 (not
+    """Agent 7's ticket to talk to agent 9 first about call 5: good from agent 7 to agent 9 (not
     registered here, so 404 from the location lookup), refused to anyone else, from anyone
     else, forged or expired."""
-    good = credential(SECRET, "consult-7-9", ttl=60)
+    good = credential(SECRET, "consult-7-9-5", ttl=60)
     assert await _dial(stack, "agent-9", good, "Consult") == "404 Not"
     assert await _dial(stack, "agent-8", good, "Consult") == "403 Not"
     assert await _dial(stack, "agent-9", good, "Consult", me="agent-6") == "403 Not"
     forged = {**good, "password": credential("not-the-secret", "x")["password"]}
     assert await _dial(stack, "agent-9", forged, "Consult") == "403 Bad"
-    expired = credential(SECRET, "consult-7-9", ttl=-10)
+    expired = credential(SECRET, "consult-7-9-5", ttl=-10)
     assert await _dial(stack, "agent-9", expired, "Consult") == "403 Bad"
     assert await _dial(stack, "agent-9", None, "Consult") == "403 Softphones"
+    no_call = credential(SECRET, "consult-7-9", ttl=60)  # names no call
+    assert await _dial(stack, "agent-9", no_call, "Consult") == "403 Not"

@@ -1,0 +1,93 @@
+"""A desk phone registers to the hotline with its agent's extension and the password set in
+the profile (baresip over UDP, SIP digest against the HA1 the line gives Kamailio), and a
+call its agent takes is put through to it by the registrar and the relay, so it is recorded
+like a softphone's: each party hears the other, the recording is on the case. A wrong
+password does not register; an extension removed from the profile is unregistered."""
+
+from __future__ import annotations
+
+import asyncio
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hotline.channels.phone.desk_accounts import DeskAccounts
+from hotline.channels.phone.ivr import Ivr
+from hotline.channels.phone.prompts import PromptBook
+from hotline.channels.phone.stack import SoftphoneStack
+from hotline.core.axd.desk_phones import ha1
+from hotline.core.axd.state import set_profile
+from hotline.core.shell.context import AppContext
+from tests.channels.phone.test_line import db_url  # noqa: F401 (one SQLite database)
+from tests.channels.phone.test_line_put_through import an_agent, take_the_call
+from tests.channels.phone.test_line_queue import record_of
+from tests.channels.phone.test_softphone_call import (  # noqa: F401 (fixtures)
+    AGENT_HZ,
+    CALLER_HZ,
+    line,
+    settings,
+    share,
+    stack,
+    the_recording,
+    tone,
+)
+from tests.sipcallers import BaresipCaller, DeskPhone, read_8k
+
+pytestmark = pytest.mark.slow
+
+PASSWORD = "desk-phone-password-1"
+
+
+async def registered(relay: SoftphoneStack, extension: str, within: float = 10.0) -> bool:
+    for _ in range(int(within * 10)):
+        if await relay.registered(extension):
+            return True
+        await asyncio.sleep(0.1)
+    return False
+
+
+async def test_a_desk_phone_registers_with_its_extension_and_takes_its_agents_calls(
+    ctx: AppContext,
+    line: tuple[str, Ivr, PromptBook],  # noqa: F811
+    stack: SoftphoneStack,  # noqa: F811
+    tmp_path: Path,
+) -> None:
+    target, _ivr, _book = line
+    agent = await an_agent(ctx, "8012")
+    profile = {"capacity": {"voice": 1}, "skills": {}, "languages": ["en", "zh_CN"]}
+    await set_profile(ctx, agent, **profile, desk_phone="8012", desk_ha1=ha1("8012", PASSWORD))
+    accounts = DeskAccounts(ctx, stack)
+    await accounts.sync()
+    registrar = f"{stack.sip[0]}:{stack.sip[1]}"
+
+    async with DeskPhone(tmp_path / "wrong", "8012", registrar=registrar, password="not-it-1234"):
+        assert not await registered(stack, "8012", within=3)
+
+    async with DeskPhone(tmp_path / "desk", "8012", registrar=registrar, password=PASSWORD) as desk:
+        assert await registered(stack, "8012")
+        desk.says(np.concatenate([np.zeros(8000, np.float32), tone(AGENT_HZ, 4, 8000)]))
+        caller = BaresipCaller(tmp_path / "caller", "+8613912345678")
+        voice = np.concatenate([np.zeros(4000, np.float32), tone(CALLER_HZ, 40, 8000)])
+        calling = asyncio.ensure_future(
+            caller.call(target, voice, [(1.5, "1")], within=90, calls=2)
+        )
+        await take_the_call(ctx, agent)
+        await calling
+        [at_desk] = desk.heard()
+
+        # the extension removed from the profile: the phone is unregistered at the next look
+        await set_profile(ctx, agent, **profile, desk_phone=None)
+        await accounts.sync()
+        assert not await stack.registered("8012")
+
+    assert share(at_desk, CALLER_HZ) > 0.5
+    dumps = sorted(
+        (tmp_path / "caller" / "dumps").glob("dump-*-dec.wav"), key=lambda p: p.stat().st_mtime
+    )
+    assert share(read_8k(dumps[-1]), AGENT_HZ) > 0.5  # the caller heard the desk phone
+    record = await record_of(ctx)
+    assert record is not None and record.agent_id == agent
+    assert record.put_through_to == stack.put_through_address("8012", record.queue_item_id)
+    left, right = await the_recording(ctx, stack, record.case_id)
+    assert share(left, CALLER_HZ) > 0.5 and share(right, AGENT_HZ) > 0.5
