@@ -183,8 +183,9 @@ async def transfer_call(request: Req) -> Response[dict[str, Any]]:
 @post("/console/softphone/consult", guards=[requires(Permission.QUEUE_WORK)], status_code=200)
 async def consult_agent(request: Req) -> Response[dict[str, Any]]:
     """The agent on a call talks to another agent first (``agent``), the caller on hold: where
-    their softphone calls that agent's, with a ticket Kamailio checks (this agent to that one,
-    about this call, one minute); or why not (422). Then they hand the caller over (an attended transfer), bring
+    their softphone calls that agent's softphone (or their desk phone registered here), with a
+    ticket Kamailio checks (this agent to that one, about this call, one minute); or why not
+    (422). Then they hand the caller over (an attended transfer), bring
     all three together, or go back to the caller."""
     ctx = softphones_of(request)
     form = await request.form()
@@ -197,7 +198,8 @@ async def consult_agent(request: Req) -> Response[dict[str, Any]]:
     return _ticket(
         ctx,
         "Consult",
-        f"consult-{me.id}-{found.agent_id}-{found.item_id}",
+        f"consult-{me.id}-{found.agent_id}-{found.item_id}"
+        + (f"-{found.extension}" if found.extension else ""),
         uri=f"sip:{softphone_user(found.agent_id)}@{host}:{port}",
         agent=str(found.agent_id),
         name=found.name,

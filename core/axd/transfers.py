@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from hotline.core.axd import offers
 from hotline.core.axd.call_recordings import current_call
 from hotline.core.axd.calls import wait_again
+from hotline.core.axd.desk_phones import is_extension
 from hotline.core.axd.selection import rules_for
 from hotline.core.axd.state import start_wrap_up
 from hotline.core.delivery.events import QUEUE_CHANNEL
@@ -136,6 +137,7 @@ class Consulted:
     name: str
     case_id: int
     item_id: int
+    extension: str  # their desk phone's, when it registers to the hotline ("" otherwise)
 
 
 async def consult(ctx: AppContext, actor: Actor, target: str) -> Consulted:
@@ -151,7 +153,10 @@ async def consult(ctx: AppContext, actor: Actor, target: str) -> Consulted:
         assert other is not None  # checked above
         detail = {"agent": other.id, "item": item.id}
         session.add(CaseEvent.by(actor, item.case_id, "call_consulted", detail))
-        return Consulted(other.id, other.display_name, item.case_id, item.id)
+        presence = session.get(AgentPresence, other.id)
+        desk = presence.desk_phone if presence is not None else None
+        extension = str(desk) if is_extension(desk) else ""
+        return Consulted(other.id, other.display_name, item.case_id, item.id, extension)
 
     return await ctx.db.run(write, write=True)
 

@@ -7,31 +7,43 @@ password does not register; an extension removed from the profile is unregistere
 from __future__ import annotations
 
 import asyncio
+import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from sqlalchemy import select
 
 from hotline.channels.phone.desk_accounts import DeskAccounts
 from hotline.channels.phone.ivr import Ivr
 from hotline.channels.phone.prompts import PromptBook
 from hotline.channels.phone.stack import SoftphoneStack
 from hotline.core.axd.desk_phones import ha1
-from hotline.core.axd.state import set_profile
+from hotline.core.axd.state import set_profile, set_state
 from hotline.core.shell.context import AppContext
+from hotline.core.storage.enums import AgentState
+from hotline.core.storage.models.axd import CallTransfer
 from tests.channels.phone.test_line import db_url  # noqa: F401 (one SQLite database)
 from tests.channels.phone.test_line_put_through import an_agent, take_the_call
 from tests.channels.phone.test_line_queue import record_of
 from tests.channels.phone.test_softphone_call import (  # noqa: F401 (fixtures)
     AGENT_HZ,
     CALLER_HZ,
+    STATE,
+    caller_meets_agent,
     line,
+    pick_and_answer,
     settings,
     share,
     stack,
     the_recording,
     tone,
+    wait,
 )
+from tests.channels.phone.test_softphone_call import an_agent as browser_agent
+from tests.channels.phone.test_softphone_consult import click
+from tests.channels.phone.test_softphone_monitor import levels, loud
 from tests.sipcallers import BaresipCaller, DeskPhone, read_8k
 
 pytestmark = pytest.mark.slow
@@ -91,3 +103,68 @@ async def test_a_desk_phone_registers_with_its_extension_and_takes_its_agents_ca
     assert record.put_through_to == stack.put_through_address("8012", record.queue_item_id)
     left, right = await the_recording(ctx, stack, record.case_id)
     assert share(left, CALLER_HZ) > 0.5 and share(right, AGENT_HZ) > 0.5
+
+
+OTHER_HZ = 600.0  # the consulted agent's desk phone
+
+
+def consult_the_desk(other: int, available: Any) -> Any:
+    def agent_does(driver: Any, url: str) -> dict[str, Any]:
+        pick_and_answer(driver, url)
+        available()
+        click(driver, "transfer")
+        wait(driver, "return document.querySelectorAll('[data-sp=transfer-to] option').length", 5)
+        driver.execute_script(
+            "const s = document.querySelector('[data-sp=transfer-to]');"
+            f"s.value = 'agent:{other}'; s.dispatchEvent(new Event('change'))"
+        )
+        click(driver, "consult")
+        wait(driver, "return window.hotlineSoftphone.consult === 'talking'", 15)  # it answers
+        time.sleep(2.5)
+        heard = levels(driver, "window.hotlineSoftphone.consultIn", OTHER_HZ, OTHER_HZ)
+        click(driver, "hand-over")
+        wait(driver, STATE.format("ready"), 20)
+        return {"agent_hears": heard}
+
+    return agent_does
+
+
+async def test_an_agent_on_a_registered_desk_phone_can_be_consulted_and_handed_the_caller(
+    ctx: AppContext,
+    line: tuple[str, Ivr, PromptBook],  # noqa: F811
+    stack: SoftphoneStack,  # noqa: F811
+    tmp_path: Path,
+    db_url: str,  # noqa: F811
+) -> None:
+    """The agent in the browser talks first to an agent whose desk phone registers here (no
+    softphone): the browser's WebRTC meets the desk phone's plain RTP in the relay; then the
+    caller is handed over to the desk phone."""
+    target, _ivr, _book = line
+    await browser_agent(ctx)
+    other = await an_agent(ctx, "8013")
+    profile = {"capacity": {"voice": 1}, "skills": {}, "languages": ["en", "zh_CN"]}
+    await set_profile(ctx, other, **profile, desk_phone="8013", desk_ha1=ha1("8013", PASSWORD))
+    await set_state(ctx, other, AgentState.AWAY)  # not offered the caller before the first
+    await DeskAccounts(ctx, stack).sync()
+    loop = asyncio.get_running_loop()
+
+    def available() -> None:
+        asyncio.run_coroutine_threadsafe(set_state(ctx, other, AgentState.AVAILABLE), loop).result(
+            5
+        )
+
+    registrar = f"{stack.sip[0]}:{stack.sip[1]}"
+    async with DeskPhone(tmp_path / "desk", "8013", registrar=registrar, password=PASSWORD) as desk:
+        assert await registered(stack, "8013")
+        desk.says(np.concatenate([np.zeros(4000, np.float32), tone(OTHER_HZ, 20, 8000)]))
+        seen = await caller_meets_agent(
+            ctx, db_url, tmp_path, target, consult_the_desk(other, available), mic=60, calls=4
+        )
+        heard = desk.heard()
+    assert loud(seen["agent_hears"])  # the first agent heard the desk phone
+    assert len(heard) == 2  # the consultation, then the caller
+    assert share(heard[0], AGENT_HZ) > 0.3 and share(heard[0], CALLER_HZ) < 0.05
+    assert share(heard[1], CALLER_HZ) > 0.5
+    async with ctx.db.session() as s:
+        [moved] = await s.scalars(select(CallTransfer))
+    assert (moved.kind, moved.target, moved.attended) == ("agent", str(other), True)
