@@ -42,7 +42,7 @@ from tests.channels.phone.test_softphone_call import (  # noqa: F401 (fixtures)
     wait,
 )
 from tests.channels.phone.test_softphone_call import an_agent as browser_agent
-from tests.channels.phone.test_softphone_consult import click
+from tests.channels.phone.test_softphone_consult import ask_first, click, made_available
 from tests.channels.phone.test_softphone_monitor import levels, loud
 from tests.sipcallers import BaresipCaller, DeskPhone, read_8k
 
@@ -112,13 +112,7 @@ def consult_the_desk(other: int, available: Any) -> Any:
     def agent_does(driver: Any, url: str) -> dict[str, Any]:
         pick_and_answer(driver, url)
         available()
-        click(driver, "transfer")
-        wait(driver, "return document.querySelectorAll('[data-sp=transfer-to] option').length", 5)
-        driver.execute_script(
-            "const s = document.querySelector('[data-sp=transfer-to]');"
-            f"s.value = 'agent:{other}'; s.dispatchEvent(new Event('change'))"
-        )
-        click(driver, "consult")
+        ask_first(driver, other)
         wait(driver, "return window.hotlineSoftphone.consult === 'talking'", 15)  # it answers
         time.sleep(2.5)
         heard = levels(driver, "window.hotlineSoftphone.consultIn", OTHER_HZ, OTHER_HZ)
@@ -146,12 +140,7 @@ async def test_an_agent_on_a_registered_desk_phone_can_be_consulted_and_handed_t
     await set_profile(ctx, other, **profile, desk_phone="8013", desk_ha1=ha1("8013", PASSWORD))
     await set_state(ctx, other, AgentState.AWAY)  # not offered the caller before the first
     await DeskAccounts(ctx, stack).sync()
-    loop = asyncio.get_running_loop()
-
-    def available() -> None:
-        asyncio.run_coroutine_threadsafe(set_state(ctx, other, AgentState.AVAILABLE), loop).result(
-            5
-        )
+    available = made_available(ctx, other)
 
     registrar = f"{stack.sip[0]}:{stack.sip[1]}"
     async with DeskPhone(tmp_path / "desk", "8013", registrar=registrar, password=PASSWORD) as desk:

@@ -73,14 +73,20 @@ async def two_agents(ctx: AppContext) -> tuple[int, int, Callable[[], None]]:
     (called from the browsers' thread)."""
     first = await an_agent(ctx)
     other = await other_agent(ctx)
+
+    return first, other, made_available(ctx, other)
+
+
+def made_available(ctx: AppContext, agent: int) -> Callable[[], None]:
+    """What sets ``agent`` available, called from the browsers' thread."""
     loop = asyncio.get_running_loop()
 
     def available() -> None:
-        asyncio.run_coroutine_threadsafe(set_state(ctx, other, AgentState.AVAILABLE), loop).result(
+        asyncio.run_coroutine_threadsafe(set_state(ctx, agent, AgentState.AVAILABLE), loop).result(
             5
         )
 
-    return first, other, available
+    return available
 
 
 def _sign_in_other(work: Path, url: str) -> Any:
@@ -112,9 +118,9 @@ def peaks(driver: Any) -> list[Any]:
     return found
 
 
-def consult(driver: Any, them: Any, other: int) -> dict[str, Any]:
-    """The first agent chooses the other in the transfer panel and talks to them first; the
-    other answers. Returns what each saw."""
+def ask_first(driver: Any, other: int) -> bool:
+    """The first agent chooses the other in the transfer panel and asks to talk to them first.
+    Returns whether the panel offered that."""
     click(driver, "transfer")
     wait(driver, "return document.querySelectorAll('[data-sp=transfer-to] option').length", 5)
     driver.execute_script(
@@ -123,6 +129,12 @@ def consult(driver: Any, them: Any, other: int) -> dict[str, Any]:
     )
     shown = driver.execute_script("return !document.querySelector('[data-sp=consult]').hidden")
     click(driver, "consult")
+    return bool(shown)
+
+
+def consult(driver: Any, them: Any, other: int) -> dict[str, Any]:
+    """The first agent talks to the other first; the other answers. Returns what each saw."""
+    shown = ask_first(driver, other)
     wait(them, STATE.format("ringing"), 15)
     they_see = them.execute_script("return document.querySelector('[data-sp=caller]').textContent")
     click(them, "answer")
