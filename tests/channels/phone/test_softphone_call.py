@@ -212,11 +212,7 @@ def agent_side(driver: Any, url: str) -> dict[str, Any]:
     for six seconds, hang up. Returns what was measured."""
     from selenium.webdriver.common.by import By
 
-    driver.get(f"{url}/console/login?lang=en")
-    driver.find_element(By.ID, "username").send_keys("agent-soft")
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    time.sleep(1)
+    _sign_in(driver, url, lang="en")
     driver.get(f"{url}/console/queue")
     ready = "return document.getElementById('softphone').dataset.state === 'ready'"
     wait(driver, ready, 20)
@@ -376,11 +372,13 @@ async def test_an_agent_without_a_registered_softphone_gets_the_call_on_the_desk
     assert share(left, CALLER_HZ) > 0.5 and share(right, AGENT_HZ) > 0.5
 
 
-def _sign_in(driver: Any, url: str) -> None:
+def _sign_in(driver: Any, url: str, username: str = "agent-soft", lang: str = "zh_CN") -> None:
+    """``username`` signs in to the console in ``lang`` (every test user's password is
+    ``PASSWORD``)."""
     from selenium.webdriver.common.by import By
 
-    driver.get(f"{url}/console/login?lang=zh_CN")
-    driver.find_element(By.ID, "username").send_keys("agent-soft")
+    driver.get(f"{url}/console/login?lang={lang}")
+    driver.find_element(By.ID, "username").send_keys(username)
     driver.find_element(By.ID, "password").send_keys(PASSWORD)
     driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
     time.sleep(1)

@@ -34,6 +34,7 @@ from tests.channels.phone.test_softphone_call import (  # noqa: F401 (fixtures)
     PASSWORD,
     PEAK,
     STATE,
+    _sign_in,
     an_agent,
     caller_meets_agent,
     chromium,
@@ -90,16 +91,10 @@ def made_available(ctx: AppContext, agent: int) -> Callable[[], None]:
 
 
 def _sign_in_other(work: Path, url: str) -> Any:
-    from selenium.webdriver.common.by import By
-
     microphone = work / "other-tone.wav"
     soundfile.write(str(microphone), tone(OTHER_HZ, 90, 16000), 16000, subtype="PCM_16")
     driver = chromium(work / "other", microphone)
-    driver.get(f"{url}/console/login?lang=en")
-    driver.find_element(By.ID, "username").send_keys("agent-wu")
-    driver.find_element(By.ID, "password").send_keys(PASSWORD)
-    driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-    time.sleep(1)
+    _sign_in(driver, url, "agent-wu", "en")
     driver.get(f"{url}/console/queue")
     wait(driver, STATE.format("ready"), 20)
     return driver

@@ -26,6 +26,7 @@ from tests.channels.phone.test_softphone_call import (  # noqa: F401 (fixtures)
     CALLER_HZ,
     PASSWORD,
     STATE,
+    _sign_in,
     an_agent,
     caller_meets_agent,
     chromium,
@@ -72,11 +73,7 @@ def supervise(work: Path, url: str) -> dict[str, Any]:
     try:
         from selenium.webdriver.common.by import By
 
-        driver.get(f"{url}/console/login?lang=en")
-        driver.find_element(By.ID, "username").send_keys("supervisor-lee")
-        driver.find_element(By.ID, "password").send_keys(PASSWORD)
-        driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click()
-        time.sleep(1)
+        _sign_in(driver, url, "supervisor-lee", "en")
         driver.get(f"{url}/console/team?lang=en")
         for mode in ("listen", "whisper", "barge"):
             wait(driver, f"return document.querySelector('[data-monitor-mode={mode}]')", 10)
