@@ -68,10 +68,6 @@ def quiet_port(kind: socket.SocketKind = socket.SOCK_STREAM) -> int:
     raise OSError("no free loopback port")
 
 
-def _ctrl_port() -> int:
-    return quiet_port()
-
-
 class BaresipProcess:
     """The subprocess side of ``BaresipEngine``: the state it uses is made in the engine."""
 
@@ -112,7 +108,7 @@ class BaresipProcess:
             self._work_dir.mkdir(parents=True, exist_ok=True)
         self.dir = Path(tempfile.mkdtemp(prefix="baresip-", dir=self._work_dir))
         for attempt in range(1, STARTS + 1):
-            ctrl_port = _ctrl_port()
+            ctrl_port = quiet_port()
             self._write_config(ctrl_port)
             await self._spawn_baresip()
             try:

@@ -310,8 +310,8 @@ async def test_a_control_port_taken_before_baresip_binds_it_is_tried_again(
     taken = socket.socket()
     taken.bind(("127.0.0.1", 0))  # bound, not listening: a connection there is refused
     ports = iter([taken.getsockname()[1]])
-    real = baresip_process._ctrl_port
-    monkeypatch.setattr(baresip_process, "_ctrl_port", lambda: next(ports, None) or real())
+    real = baresip_process.quiet_port
+    monkeypatch.setattr(baresip_process, "quiet_port", lambda: next(ports, None) or real())
     port = free_udp_port()
     engine = BaresipEngine(
         "127.0.0.1", port, rtp_ports=(30000 + port % 20 * 1000, 30999 + port % 20 * 1000)
