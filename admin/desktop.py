@@ -11,6 +11,7 @@ from typing import Any
 from litestar import Request, Response, get
 from sqlalchemy import func, select
 
+from hotline.core.axd.consultations import CONSULTATION
 from hotline.core.axd.state import MISSED
 from hotline.core.people.permissions import Permission
 from hotline.core.reference.durations import in_words
@@ -38,11 +39,15 @@ async def away_reasons(ctx: AppContext, lang: str) -> list[tuple[str, str]]:
 
 
 async def away_names(request: Req) -> dict[str, str]:
-    """Every away reason's name in the reader's language: the administrator's, and the one the
-    queue sets after offers missed in a row."""
+    """Every away reason's name in the reader's language: the administrator's, the one the
+    queue sets after offers missed in a row, and the one shown with "busy" while another
+    agent talks to them before a transfer."""
     ctx, lang = ctx_of(request), request_language(request)
     gettext = ctx.catalogs.get(lang).gettext
-    return dict(await away_reasons(ctx, lang)) | {MISSED: gettext(N_("Missed offers"))}
+    return dict(await away_reasons(ctx, lang)) | {
+        MISSED: gettext(N_("Missed offers")),
+        CONSULTATION: gettext(N_("Talking to another agent")),
+    }
 
 
 def _in_my_groups(item: QueueItem, skills: set[str]) -> bool:

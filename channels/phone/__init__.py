@@ -19,6 +19,7 @@ from hotline.core.plugin_host.manager import hookimpl
 from hotline.core.shell.context import AppContext
 
 from .console import CONSOLE_ROUTES
+from .consulted import ConsultedAgents
 from .desk import KernelDesk
 from .desk_accounts import DeskAccounts
 from .engine import Engine
@@ -133,6 +134,7 @@ async def run_line(ctx: AppContext, stop: asyncio.Event) -> None:
     if stack is not None:
         kept.append(asyncio.create_task(stack.keep(stop)))
         kept.append(asyncio.create_task(DeskAccounts(ctx, stack).keep(stop)))
+        kept.append(asyncio.create_task(ConsultedAgents(ctx, stack).keep(stop)))
         if stack.record:
             split = ctx.settings.phone_call_recording == "split"
             desk = KernelDesk(ctx, stack)

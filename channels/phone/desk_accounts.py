@@ -7,15 +7,12 @@ unregistered at once."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 
 from hotline.core.axd.desk_phones import accounts
 from hotline.core.shell.context import AppContext
 
-from .stack import SoftphoneStack
+from .stack import SoftphoneStack, repeat
 
-log = logging.getLogger("hotline.channels.phone.stack")
 SYNC_SECONDS = 5.0
 
 
@@ -45,11 +42,11 @@ class DeskAccounts:
             del self.given[extension]
 
     async def keep(self, stop: asyncio.Event) -> None:
-        while not stop.is_set():
-            try:
-                await self.sync()
-            except Exception:
-                log.exception("the desk phones' accounts were not given to the registrar")
-                self.starts = -1  # all of them again next time
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), SYNC_SECONDS)
+        await repeat(stop, SYNC_SECONDS, self._sync_or_again)
+
+    async def _sync_or_again(self) -> None:
+        try:
+            await self.sync()
+        except Exception:
+            self.starts = -1  # all of them again next time
+            raise

@@ -146,7 +146,8 @@ async def softphone_hold_music(request: Req) -> File:
 @get("/console/softphone/transfer", guards=[requires(Permission.QUEUE_WORK)], cache=False)
 async def transfer_targets(request: Req) -> Response[dict[str, Any]]:
     """Where the agent may transfer a call: the queues, the agents available now (not
-    themselves), and whether outside numbers can be called."""
+    themselves, nor anyone a call rings for or is with), and whether outside numbers can be
+    called."""
     ctx = softphones_of(request)
     me = request.scope["state"]["user"].id
     chinese = request_language(request) == "zh_CN"
@@ -157,6 +158,7 @@ async def transfer_targets(request: Req) -> Response[dict[str, Any]]:
             select(User.id, User.display_name)
             .join(AgentPresence, AgentPresence.user_id == User.id)
             .where(AgentPresence.state == AgentState.AVAILABLE, User.id != me, User.active)
+            .where(User.id.not_in(transfers.on_calls()))
             .order_by(User.display_name)
         )
         agents = [[str(user_id), name] for user_id, name in rows]

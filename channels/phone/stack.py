@@ -19,6 +19,7 @@ import signal
 import socket
 import string
 import tempfile
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -334,3 +335,15 @@ class SoftphoneStack:
         finally:
             await self.stop()
             self.discard()
+
+
+async def repeat(stop: asyncio.Event, seconds: float, step: Callable[[], Awaitable[None]]) -> None:
+    """``step`` every ``seconds`` until ``stop`` (beside the stack: its tables, its calls); a
+    step that fails is logged and the next one comes on time."""
+    while not stop.is_set():
+        try:
+            await step()
+        except Exception:
+            log.exception("a task beside the softphone stack failed; again in %.0f s", seconds)
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stop.wait(), seconds)

@@ -10,20 +10,20 @@ then does the queue item move, so a caller whose phone refused the transfer is s
 agent's. The transferring agent wraps up as when they finish a contact.
 
 Before handing a caller to another agent, the agent may talk to that agent first (``consult``:
-checked as a transfer to them, written on the case); the transfer that follows is
-``attended``."""
+checked as a transfer to them, written on the case; they are busy meanwhile,
+``consultations``); the transfer that follows is ``attended``."""
 
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass
 from datetime import timedelta
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
-from hotline.core.axd import offers
+from hotline.core.axd import consultations, offers
 from hotline.core.axd.call_recordings import current_call
 from hotline.core.axd.calls import wait_again
 from hotline.core.axd.desk_phones import is_extension
@@ -68,7 +68,11 @@ class Taken:
     language: str
 
 
-def _check_target(session: Session, agent_id: int, kind: str, target: str, trunk: str) -> None:
+def _check_target(
+    session: Session, agent_id: int, kind: str, target: str, trunk: str, consulted: bool = False
+) -> None:
+    """Why the call cannot go there, raised. ``consulted``: the agent talked to the target agent
+    first about this call, so the target is busy in that consultation, not away."""
     if kind == "queue":
         if session.get(SkillGroup, target) is None:
             raise TransferRefused(N_("There is no such queue."))
@@ -77,8 +81,12 @@ def _check_target(session: Session, agent_id: int, kind: str, target: str, trunk
         presence = session.get(AgentPresence, other.id) if other is not None else None
         if other is None or other.id == agent_id or not other.active or presence is None:
             raise TransferRefused(N_("That is not another agent."))
-        if presence.state != AgentState.AVAILABLE:
+        if presence.state != AgentState.AVAILABLE and not (
+            consulted and consultations.in_consultation(presence)
+        ):
             raise TransferRefused(N_("That agent is not available now."))
+        if session.scalar(on_calls().where(QueueItem.agent_id == other.id).limit(1)):
+            raise TransferRefused(N_("That agent is on a call."))
     elif kind == "number":
         if not trunk:
             raise TransferRefused(N_("No trunk is set up for outside numbers."))
@@ -86,6 +94,30 @@ def _check_target(session: Session, agent_id: int, kind: str, target: str, trunk
             raise TransferRefused(N_("That is not a telephone number."))
     else:
         raise TransferRefused(N_("Choose where the call goes."))
+
+
+def on_calls() -> Select[Any]:
+    """The agents a call is ringing for or is with: no call is transferred to them, and they
+    are not consulted."""
+    return select(QueueItem.agent_id).where(
+        QueueItem.media == Media.VOICE,
+        QueueItem.state.in_([QueueState.OFFERED, QueueState.ASSIGNED]),
+        QueueItem.agent_id.is_not(None),
+    )
+
+
+def _consulted_on(session: Session, item: QueueItem, target: str) -> bool:
+    """Whether agent ``target`` was consulted about this call (``consult``)."""
+    details = session.scalars(
+        select(CaseEvent.detail).where(
+            CaseEvent.case_id == item.case_id, CaseEvent.action == "call_consulted"
+        )
+    )
+    return any(
+        str(detail.get("agent")) == target and detail.get("item") == item.id
+        for detail in details
+        if detail
+    )
 
 
 def _call_in_progress(session: Session, agent_id: int) -> QueueItem:
@@ -113,7 +145,8 @@ async def ask(
 
     def write(session: Session) -> int:
         item = _call_in_progress(session, agent_id)
-        _check_target(session, agent_id, kind, target, ctx.settings.phone_trunk)
+        consulted = attended and _consulted_on(session, item, target)
+        _check_target(session, agent_id, kind, target, ctx.settings.phone_trunk, consulted)
         transfer = CallTransfer(
             item_id=item.id,
             from_agent_id=agent_id,
@@ -154,8 +187,9 @@ async def consult(ctx: AppContext, actor: Actor, target: str) -> Consulted:
         detail = {"agent": other.id, "item": item.id}
         session.add(CaseEvent.by(actor, item.case_id, "call_consulted", detail))
         presence = session.get(AgentPresence, other.id)
-        desk = presence.desk_phone if presence is not None else None
-        extension = str(desk) if is_extension(desk) else ""
+        assert presence is not None  # checked above
+        consultations.engage(session, presence, utcnow())  # offered nothing while they talk
+        extension = str(presence.desk_phone) if is_extension(presence.desk_phone) else ""
         return Consulted(other.id, other.display_name, item.case_id, item.id, extension)
 
     return await ctx.db.run(write, write=True)

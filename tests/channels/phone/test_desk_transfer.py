@@ -14,12 +14,19 @@ from sqlalchemy import select, update
 
 from hotline.channels.phone.desk import KernelDesk
 from hotline.channels.phone.waiting import CallDetail
-from hotline.core.axd import transfers
-from hotline.core.axd.state import move, set_state
+from hotline.core.axd import consultations, transfers
+from hotline.core.axd.state import move, offer, set_state
 from hotline.core.axd.transfers import TransferRefused
 from hotline.core.shell.context import AppContext
-from hotline.core.storage.enums import AgentState, QueueState
-from hotline.core.storage.models.axd import AgentPresence, CallTransfer, QueueItem, SkillGroup
+from hotline.core.storage.actors import Actor
+from hotline.core.storage.enums import ActorKind, AgentState, QueueState
+from hotline.core.storage.models.axd import (
+    AgentPresence,
+    AgentStateSpan,
+    CallTransfer,
+    QueueItem,
+    SkillGroup,
+)
 from tests.channels.phone.test_desk_queue import an_agent, caller
 
 
@@ -126,3 +133,78 @@ async def test_to_an_agent_the_call_is_theirs_and_a_late_caller_finds_nothing(
             .values(asked_at=datetime.now(UTC) - timedelta(minutes=3))
         )
     assert await transfers.take(ctx, "+8613700000000") is None
+
+
+async def test_an_agent_on_a_call_is_neither_given_a_transfer_nor_consulted(
+    ctx: AppContext,
+) -> None:
+    """An agent a call is with (or ringing for) is not offered as a target: a call handed to
+    them would ring beside the one they are on."""
+    ann, bob = await an_agent(ctx, "ann"), await an_agent(ctx, "bob")
+    await a_call_with(ctx, ann)
+    await a_call_with(ctx, bob, number="+8613900000000")
+    with pytest.raises(TransferRefused, match="on a call"):
+        await transfers.ask(ctx, ann, "agent", str(bob))
+    with pytest.raises(TransferRefused, match="on a call"):
+        await transfers.consult(ctx, Actor(ActorKind.STAFF, ann), str(bob))
+    async with ctx.db.session() as s:
+        assert list(await s.scalars(transfers.on_calls().order_by(QueueItem.agent_id))) == [
+            ann,
+            bob,
+        ]
+        presence = await s.get(AgentPresence, bob)
+    assert presence is not None and presence.state == AgentState.AVAILABLE  # untouched
+
+
+async def test_a_consulted_agent_is_offered_nothing_until_the_consultation_is_over(
+    ctx: AppContext,
+) -> None:
+    """While another agent talks to them before a transfer, an agent is busy (the reason says
+    why, and the time is theirs in the state log) and the queue offers them nothing; once the
+    stack sees the consultation's call over, they are available and offered again. Only the
+    agent who consulted them may hand them the call meanwhile (attended). An agent who chose
+    another state meanwhile keeps it."""
+    ann, bob = await an_agent(ctx, "ann"), await an_agent(ctx, "bob")
+    await a_call_with(ctx, ann)
+    consulted = await transfers.consult(ctx, Actor(ActorKind.STAFF, ann), str(bob))
+    assert consulted.agent_id == bob
+    async with ctx.db.session() as s:
+        presence = await s.get(AgentPresence, bob)
+    assert presence is not None
+    assert (presence.state, presence.away_reason) == (AgentState.BUSY, consultations.CONSULTATION)
+    with pytest.raises(TransferRefused, match="not available now"):  # nor consulted twice
+        await transfers.consult(ctx, Actor(ActorKind.STAFF, ann), str(bob))
+    with pytest.raises(TransferRefused, match="not available now"):  # not blind: busy
+        await transfers.ask(ctx, ann, "agent", str(bob))
+    assert await transfers.ask(ctx, ann, "agent", str(bob), attended=True)  # talked to him
+
+    item_id, _case = await KernelDesk(ctx).enqueue(caller("c-2", "+8613700000000"), "general")
+    assert await offer(ctx, item_id) is None  # ann is on a call, bob consulted
+    assert await consultations.consulted(ctx, settled=False) == [bob]
+    assert await consultations.consulted(ctx) == []  # its call has had no time to begin yet
+    assert await consultations.release(ctx, [bob]) == [bob]
+    made = await offer(ctx, item_id)
+    assert made is not None and made.agent_id == bob
+    async with ctx.db.session() as s:
+        spans = list(
+            await s.scalars(
+                select(AgentStateSpan)
+                .where(AgentStateSpan.agent_id == bob)
+                .order_by(AgentStateSpan.id)
+            )
+        )
+    assert [(span.state, span.reason) for span in spans][-2:] == [
+        (AgentState.BUSY, consultations.CONSULTATION),
+        (AgentState.AVAILABLE, None),
+    ]
+
+    cy, dan = await an_agent(ctx, "cy"), await an_agent(ctx, "dan")
+    await a_call_with(ctx, dan, number="+8613600000000")
+    await transfers.consult(ctx, Actor(ActorKind.STAFF, dan), str(cy))
+    with pytest.raises(TransferRefused, match="not available now"):  # dan's consultation
+        await transfers.ask(ctx, ann, "agent", str(cy), attended=True)
+    await set_state(ctx, cy, AgentState.AWAY, reason="lunch")
+    assert await consultations.release(ctx, [cy]) == []
+    async with ctx.db.session() as s:
+        presence = await s.get(AgentPresence, cy)
+    assert presence is not None and (presence.state, presence.away_reason) == ("away", "lunch")

@@ -136,11 +136,13 @@ def test_hold_is_counted_for_an_agent_with_the_token_and_nobody_else(
 
 
 def test_an_agent_sees_where_a_call_may_go_and_why_it_cannot(client: TestClient[Any]) -> None:
-    """The targets are the queues and the agents available now (never the asker); a transfer
-    without a call in progress is refused in the agent's language; other roles get none."""
+    """The targets are the queues and the agents available now (never the asker, nor an agent
+    on a call); a transfer without a call in progress is refused in the agent's language;
+    other roles get none."""
     from hotline.core.axd.state import set_state
     from hotline.core.storage.enums import AgentState
     from hotline.core.storage.models.axd import SkillGroup
+    from tests.channels.phone.test_desk_transfer import a_call_with
 
     me = _agent_id(client)
 
@@ -152,7 +154,13 @@ def test_an_agent_sees_where_a_call_may_go_and_why_it_cannot(client: TestClient[
                 username="agent2", display_name="Agent Two", role=Role.AGENT, password_hash="x"
             )
             s.add(other)
+            on_a_call = User(
+                username="agent3", display_name="Agent Three", role=Role.AGENT, password_hash="x"
+            )
+            s.add(on_a_call)
         await set_state(ctx, other.id, AgentState.AVAILABLE)
+        await set_state(ctx, on_a_call.id, AgentState.AVAILABLE)
+        await a_call_with(ctx, on_a_call.id)
         await set_state(ctx, me, AgentState.AVAILABLE)
 
     client.blocking_portal.call(queues_and_presence)

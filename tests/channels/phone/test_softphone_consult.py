@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import Callable
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,14 +18,16 @@ import pytest
 import soundfile
 from sqlalchemy import select
 
+from hotline.channels.phone.consulted import CHECK_SECONDS, ConsultedAgents
 from hotline.channels.phone.ivr import Ivr
 from hotline.channels.phone.prompts import PromptBook
 from hotline.channels.phone.stack import SoftphoneStack
+from hotline.core.axd import consultations
 from hotline.core.axd.state import set_profile, set_state
 from hotline.core.people.accounts import hash_password
 from hotline.core.shell.context import AppContext
 from hotline.core.storage.enums import AgentState
-from hotline.core.storage.models.axd import CallRecord, CallTransfer
+from hotline.core.storage.models.axd import AgentPresence, CallRecord, CallTransfer
 from hotline.core.storage.models.cases import CaseEvent
 from hotline.core.storage.models.people import User
 from tests.channels.phone.test_line import db_url  # noqa: F401 (one SQLite database)
@@ -247,16 +250,34 @@ async def test_an_agent_talks_to_another_first_brings_all_three_together_and_han
     assert consulted["agent"] == other
 
 
-def consult_then_go_back(work: Path, other: int, available: Any) -> Any:
+def state_of(ctx: AppContext, agent: int) -> Callable[[], tuple[str, str | None]]:
+    """What reads ``agent``'s state and reason, called from the browsers' thread."""
+    loop = asyncio.get_running_loop()
+
+    async def read() -> tuple[str, str | None]:
+        async with ctx.db.session() as s:
+            found = await s.get(AgentPresence, agent)
+            assert found is not None
+            return found.state, found.away_reason
+
+    return lambda: asyncio.run_coroutine_threadsafe(read(), loop).result(5)
+
+
+def consult_then_go_back(work: Path, other: int, available: Any, state: Any) -> Any:
     def agent_does(driver: Any, url: str) -> dict[str, Any]:
         pick_and_answer(driver, url)
         them = _sign_in_other(work, url)
         try:
             available()
             seen = consult(driver, them, other)
-            time.sleep(2)
+            time.sleep(consultations.SETTLE.total_seconds() + 2 * CHECK_SECONDS)
+            seen["while_talking"] = state()  # the stack counted their call
             click(driver, "back")
             wait(them, STATE.format("ready"), 10)  # the other agent's call ended
+            deadline = time.monotonic() + 3 * CHECK_SECONDS
+            while state()[0] != AgentState.AVAILABLE and time.monotonic() < deadline:
+                time.sleep(0.2)
+            seen["then"] = state()
             wait(driver, "return window.hotlineSoftphone.consult === null", 5)
             wait(driver, "return window.hotlineSoftphone.held === false", 5)
             seen["agent_hears_again"] = peaks(driver)
@@ -273,6 +294,7 @@ def consult_then_go_back(work: Path, other: int, available: Any) -> Any:
 
 
 async def test_an_agent_who_talked_to_another_first_goes_back_to_the_caller(
+    monkeypatch: pytest.MonkeyPatch,
     ctx: AppContext,
     line: tuple[str, Ivr, PromptBook],  # noqa: F811
     stack: SoftphoneStack,  # noqa: F811
@@ -281,16 +303,26 @@ async def test_an_agent_who_talked_to_another_first_goes_back_to_the_caller(
 ) -> None:
     target, _ivr, _book = line
     _first, other, available = await two_agents(ctx)
-
-    seen = await caller_meets_agent(
-        ctx,
-        db_url,
-        tmp_path,
-        target,
-        consult_then_go_back(tmp_path, other, available),
-        mic=90,
-        calls=2,
-    )
+    monkeypatch.setattr(consultations, "SETTLE", timedelta(seconds=3))
+    stop = asyncio.Event()
+    watch = asyncio.create_task(ConsultedAgents(ctx, stack).keep(stop))
+    try:
+        seen = await caller_meets_agent(
+            ctx,
+            db_url,
+            tmp_path,
+            target,
+            consult_then_go_back(tmp_path, other, available, state_of(ctx, other)),
+            mic=90,
+            calls=2,
+        )
+    finally:
+        stop.set()
+        await watch
+    # busy while the other agent talked to them, past the time their call had to begin; free
+    # again once it ended
+    assert seen["while_talking"] == (AgentState.BUSY, consultations.CONSULTATION)
+    assert seen["then"] == (AgentState.AVAILABLE, None)
     heard = [p for p in seen["agent_hears_again"] if p]
     assert sum(abs(hz - CALLER_HZ) < 30 for hz, _db in heard) >= len(heard) * 0.8, heard
     assert seen["bar_hidden"] is True

@@ -12,12 +12,22 @@ import secrets
 import socket
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
+from sqlalchemy import update
 
+from hotline.channels.phone.consulted import ConsultedAgents
 from hotline.channels.phone.softphone import credential, registrar_secret
 from hotline.channels.phone.stack import PACKAGES, SoftphoneStack, missing
+from hotline.core.axd import consultations, transfers
+from hotline.core.shell.context import AppContext
+from hotline.core.storage.actors import Actor
+from hotline.core.storage.enums import ActorKind, AgentState
+from hotline.core.storage.models.axd import AgentPresence
+from tests.channels.phone.test_desk_queue import an_agent
+from tests.channels.phone.test_desk_transfer import a_call_with
 from tests.conftest import need
 from tests.sipcallers import free_udp_port
 
@@ -301,3 +311,33 @@ async def test_a_softphone_consults_only_the_agent_its_ticket_names(
     assert await _dial(stack, "agent-9", None, "Consult") == "403 Softphones"
     no_call = credential(SECRET, "consult-7-9", ttl=60)  # names no call
     assert await _dial(stack, "agent-9", no_call, "Consult") == "403 Not"
+
+
+async def test_the_agents_being_consulted_are_counted_by_the_stack(
+    stack: SoftphoneStack, ctx: AppContext
+) -> None:
+    """The line asks Kamailio whether a consulted agent's call lasts: none has begun, so agent
+    9 (busy in a consultation whose call never came) is made available again; and while the
+    stack is down every consulted agent is."""
+    assert await stack.rpc("dlg.profile_get_size", "consulted", "9") == 0
+    assert await stack.rpc("dlg.profile_get_size", "no-such-profile", "9") is None
+    ann, bob = await an_agent(ctx, "ann"), await an_agent(ctx, "bob")
+    await a_call_with(ctx, ann)
+    await transfers.consult(ctx, Actor(ActorKind.STAFF, ann), str(bob))
+    watch = ConsultedAgents(ctx, stack)
+    assert await watch.check() == []  # asked a moment ago: its call may still come
+    async with ctx.db.transaction() as s:
+        await s.execute(
+            update(AgentPresence)
+            .where(AgentPresence.user_id == bob)
+            .values(since=datetime.now(UTC) - consultations.SETTLE)
+        )
+    assert await watch.check() == [bob]
+    async with ctx.db.session() as s:
+        presence = await s.get(AgentPresence, bob)
+    assert presence is not None and presence.state == AgentState.AVAILABLE
+
+    await transfers.consult(ctx, Actor(ActorKind.STAFF, ann), str(bob))
+    assert await watch.check() == []
+    await stack.stop()
+    assert await watch.check() == [bob]  # no call lasts without the stack
