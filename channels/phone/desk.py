@@ -216,15 +216,15 @@ class KernelDesk:
                 ).one_or_none() or (None, None)
             user = softphone_user(agent) if agent is not None else ""
             if user and await self.softphones.registered(user):
-                address = self.softphones.put_through_address(user, item_id)
-                return await calls.put_through(self.ctx, item_id, address=address)
-            if is_extension(desk_phone):  # registers here, or is out of reach
-                if await self.softphones.registered(str(desk_phone)):
-                    address = self.softphones.put_through_address(str(desk_phone), item_id)
+                phone: str | None = user
+            elif is_extension(desk_phone):  # registers here, or is out of reach
+                phone = desk_phone if await self.softphones.registered(str(desk_phone)) else None
+            else:
+                phone = desk_phone
+            if phone:
+                address = await self.softphones.put_through_address(phone, item_id)
+                if address is not None:
                     return await calls.put_through(self.ctx, item_id, address=address)
-            elif desk_phone:
-                relayed = await self.softphones.relay_to(desk_phone, item_id)
-                return await calls.put_through(self.ctx, item_id, address=relayed)
         return await calls.put_through(self.ctx, item_id)
 
     async def returned(self, item_id: int, agent_id: int, lost: bool = False) -> bool:

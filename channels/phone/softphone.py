@@ -185,7 +185,7 @@ async def transfer_call(request: Req) -> Response[dict[str, Any]]:
 @post("/console/softphone/consult", guards=[requires(Permission.QUEUE_WORK)], status_code=200)
 async def consult_agent(request: Req) -> Response[dict[str, Any]]:
     """The agent on a call talks to another agent first (``agent``), the caller on hold: where
-    their softphone calls that agent's softphone (or their desk phone registered here), with a
+    their softphone calls that agent's softphone (or their desk phone), with a
     ticket Kamailio checks (this agent to that one, about this call, one minute); or why not
     (422). Then they hand the caller over (an attended transfer), bring
     all three together, or go back to the caller."""
@@ -197,11 +197,13 @@ async def consult_agent(request: Req) -> Response[dict[str, Any]]:
         return _refused(request, str(refused))
     me = request.scope["state"]["user"]
     host, port = address(ctx.settings.phone_softphone_sip, 5070)
+    # the desk phone rung when they have no softphone: its extension, or its SIP address (hex,
+    # signed with the rest, so that nobody can have Kamailio call an address of their choosing)
+    desk = found.extension or (f"x{found.address.encode().hex()}" if found.address else "")
     return _ticket(
         ctx,
         "Consult",
-        f"consult-{me.id}-{found.agent_id}-{found.item_id}"
-        + (f"-{found.extension}" if found.extension else ""),
+        f"consult-{me.id}-{found.agent_id}-{found.item_id}" + (f"-{desk}" if desk else ""),
         uri=f"sip:{softphone_user(found.agent_id)}@{host}:{port}",
         agent=str(found.agent_id),
         name=found.name,

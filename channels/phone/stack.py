@@ -89,28 +89,25 @@ class SoftphoneStack:
         """``user``'s softphone address on the registrar."""
         return f"sip:{user}@{self.sip[0]}:{self.sip[1]}"
 
-    def put_through_address(self, user: str, item_id: int | None = None) -> str:
-        """Where the line sends a caller for ``user``'s softphone: marked so that a call the
-        softphone does not take comes back to the line (``waiting.BACK``), and with the queue
-        item the call's recording belongs to."""
-        item = f";hli={item_id}" if item_id is not None else ""
-        return f"{self.aor(user)};hl=back{item}"
-
-    async def relay_to(self, phone: str, item_id: int) -> str | None:
-        """Where the line sends a caller for the desk phone ``phone`` so that the call goes
-        through the relay as a softphone's does (recorded; back to the line when the phone does
-        not take it): a one-time name Kamailio maps to ``phone`` (``route[DESK]``), unguessable
-        so that nobody else can relay through it. None: the stack is down (the line refers the
-        caller to the phone itself)."""
+    async def put_through_address(self, phone: str, item_id: int | None = None) -> str | None:
+        """Where the line sends a caller for an agent's ``phone``: a user of this registrar (a
+        softphone's, or a desk phone's extension) or a desk phone's SIP address. A one-time
+        name Kamailio maps to the phone (``route[PUT]``), unguessable: the caller's own phone or
+        trunk sends the INVITE the line refers it to, and nothing else rings an agent. Marked so
+        that a call the phone does not take comes back to the line (``waiting.BACK``), and with
+        the queue item the call's recording belongs to. None: the stack is down or did not
+        take it (the line refers the caller to a desk phone's SIP address itself)."""
         if not self.alive():
             return None
-        name = f"desk-{secrets.token_hex(16)}"
+        name = f"put-{secrets.token_hex(16)}"
+        target = phone if phone.startswith(("sip:", "sips:")) else self.aor(phone)
         try:
-            await self.rpc("htable.sets", "desks", name, phone)
+            await self.rpc("htable.sets", "puts", name, target)
         except (OSError, TimeoutError, ValueError):
-            log.warning("the softphone registrar did not take a desk phone's call")
+            log.warning("the softphone registrar did not take a call put through")
             return None
-        return self.put_through_address(name, item_id)
+        item = f";hli={item_id}" if item_id is not None else ""
+        return f"{self.aor(name)};hl=back{item}"
 
     @property
     def recordings(self) -> Path:

@@ -171,6 +171,7 @@ class Consulted:
     case_id: int
     item_id: int
     extension: str  # their desk phone's, when it registers to the hotline ("" otherwise)
+    address: str = ""  # their desk phone's SIP address, when it has one
 
 
 async def consult(ctx: AppContext, actor: Actor, target: str) -> Consulted:
@@ -189,8 +190,9 @@ async def consult(ctx: AppContext, actor: Actor, target: str) -> Consulted:
         presence = session.get(AgentPresence, other.id)
         assert presence is not None  # checked above
         consultations.engage(session, presence, utcnow())  # offered nothing while they talk
-        extension = str(presence.desk_phone) if is_extension(presence.desk_phone) else ""
-        return Consulted(other.id, other.display_name, item.case_id, item.id, extension)
+        desk = str(presence.desk_phone or "")
+        extension, address = (desk, "") if is_extension(desk) else ("", desk)
+        return Consulted(other.id, other.display_name, item.case_id, item.id, extension, address)
 
     return await ctx.db.run(write, write=True)
 

@@ -34,6 +34,7 @@ from tests.channels.phone.test_softphone_call import (  # noqa: F401 (fixtures)
     caller_meets_agent,
     line,
     pick_and_answer,
+    put_through_here,
     settings,
     share,
     stack,
@@ -100,7 +101,7 @@ async def test_a_desk_phone_registers_with_its_extension_and_takes_its_agents_ca
     assert share(read_8k(dumps[-1]), AGENT_HZ) > 0.5  # the caller heard the desk phone
     record = await record_of(ctx)
     assert record is not None and record.agent_id == agent
-    assert record.put_through_to == stack.put_through_address("8012", record.queue_item_id)
+    assert put_through_here(record)
     left, right = await the_recording(ctx, stack, record.case_id)
     assert share(left, CALLER_HZ) > 0.5 and share(right, AGENT_HZ) > 0.5
 
@@ -123,28 +124,36 @@ def consult_the_desk(other: int, available: Any) -> Any:
     return agent_does
 
 
-async def test_an_agent_on_a_registered_desk_phone_can_be_consulted_and_handed_the_caller(
+@pytest.mark.parametrize("reached", ["extension", "address"])
+async def test_an_agent_on_a_desk_phone_can_be_consulted_and_handed_the_caller(
     ctx: AppContext,
     line: tuple[str, Ivr, PromptBook],  # noqa: F811
     stack: SoftphoneStack,  # noqa: F811
     tmp_path: Path,
     db_url: str,  # noqa: F811
+    reached: str,
 ) -> None:
-    """The agent in the browser talks first to an agent whose desk phone registers here (no
-    softphone): the browser's WebRTC meets the desk phone's plain RTP in the relay; then the
-    caller is handed over to the desk phone."""
+    """The agent in the browser talks first to an agent with no softphone whose desk phone
+    registers here (``extension``) or is a SIP address on their profile (``address``): the
+    browser's WebRTC meets the desk phone's plain RTP in the relay; then the caller is handed
+    over to the desk phone."""
     target, _ivr, _book = line
     await browser_agent(ctx)
     other = await an_agent(ctx, "8013")
     profile = {"capacity": {"voice": 1}, "skills": {}, "languages": ["en", "zh_CN"]}
-    await set_profile(ctx, other, **profile, desk_phone="8013", desk_ha1=ha1("8013", PASSWORD))
-    await set_state(ctx, other, AgentState.AWAY)  # not offered the caller before the first
-    await DeskAccounts(ctx, stack).sync()
-    available = made_available(ctx, other)
-
-    registrar = f"{stack.sip[0]}:{stack.sip[1]}"
-    async with DeskPhone(tmp_path / "desk", "8013", registrar=registrar, password=PASSWORD) as desk:
-        assert await registered(stack, "8013")
+    registers = reached == "extension"
+    registrar = f"{stack.sip[0]}:{stack.sip[1]}" if registers else ""
+    password = PASSWORD if registers else ""
+    if registers:  # the registrar knows the extension before the phone starts
+        await set_profile(ctx, other, **profile, desk_phone="8013", desk_ha1=ha1("8013", PASSWORD))
+        await DeskAccounts(ctx, stack).sync()
+    async with DeskPhone(tmp_path / "desk", "8013", registrar=registrar, password=password) as desk:
+        if registers:
+            assert await registered(stack, "8013")
+        else:
+            await set_profile(ctx, other, **profile, desk_phone=desk.address)
+        await set_state(ctx, other, AgentState.AWAY)  # not offered the caller before the first
+        available = made_available(ctx, other)
         desk.says(np.concatenate([np.zeros(4000, np.float32), tone(OTHER_HZ, 20, 8000)]))
         seen = await caller_meets_agent(
             ctx, db_url, tmp_path, target, consult_the_desk(other, available), mic=60, calls=4

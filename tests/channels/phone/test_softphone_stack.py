@@ -341,3 +341,70 @@ async def test_the_agents_being_consulted_are_counted_by_the_stack(
     assert await watch.check() == []
     await stack.stop()
     assert await watch.check() == [bob]  # no call lasts without the stack
+
+
+def _invite(user: str, host: str, via_port: int) -> bytes:
+    """A plain INVITE for ``user`` (no SDP), as a caller's phone sends it over UDP."""
+    lines = [
+        f"INVITE sip:{user}@{host} SIP/2.0",
+        f"Via: SIP/2.0/UDP 127.0.0.1:{via_port};branch=z9hG4bK{secrets.token_hex(6)}",
+        "Max-Forwards: 70",
+        f"To: <sip:{user}@{host}>",
+        f"From: <sip:+8613912345678@127.0.0.1>;tag={secrets.token_hex(4)}",
+        f"Call-ID: {secrets.token_hex(8)}",
+        "CSeq: 1 INVITE",
+        f"Contact: <sip:caller@127.0.0.1:{via_port}>",
+        "Content-Length: 0",
+        "",
+        "",
+    ]
+    return "\r\n".join(lines).encode()
+
+
+async def test_only_a_caller_the_line_put_through_rings_an_agents_phone(
+    stack: SoftphoneStack,
+) -> None:
+    """A registered softphone rings for the one-time name the line set for one caller (from
+    wherever the caller's INVITE comes: the line refers their phone there), once. An INVITE
+    naming the agent, or an unknown or used name (a stranger on the network, a desk phone
+    registered here) is refused before it reaches the agent, and the refusal is logged."""
+    host = f"{stack.sip[0]}:{stack.sip[1]}"
+    given = credential(SECRET, "agent-7")
+    address = await stack.put_through_address("agent-7", 5)
+    assert address is not None
+    name = address.split("@")[0].removeprefix("sip:")
+    assert re.fullmatch(r"put-[0-9a-f]{32}", name) and address.endswith(";hl=back;hli=5")
+    answers = []
+    async with registering(stack, "agent-7", given["username"], given["password"]) as ok:
+        assert ok == 200
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as phone:
+            phone.bind(("127.0.0.1", 0))
+            phone.settimeout(5)
+            for user in ("agent-7", f"put-{secrets.token_hex(16)}", name, name):
+                phone.sendto(_invite(user, host, phone.getsockname()[1]), stack.sip)
+                answers.append(" ".join(phone.recv(65536).decode().split()[1:3]))
+    assert answers[0] == "403 Only"  # the agent's own address, from outside
+    assert answers[1] == "404 Not"  # a name the line never set
+    assert answers[2].startswith("100 ")  # the caller put through: on its way to the agent
+    assert answers[3] == "404 Not"  # used once
+    log = (stack.dir / "kamailio.log").read_text(errors="replace")
+    assert "a call from 127.0.0.1:" in log and "that the line did not put through" in log
+
+
+async def test_a_consulted_agents_desk_phone_is_rung_at_the_address_the_ticket_names(
+    stack: SoftphoneStack,
+) -> None:
+    """Agent 9 has no softphone; their desk phone's SIP address is in the ticket (hex, signed
+    with the rest): Kamailio rings that address. A desk part that is neither an extension nor
+    an address finds nobody."""
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as desk:
+        desk.bind(("127.0.0.1", free_udp_port()))
+        desk.settimeout(5)
+        phone = f"sip:1001@127.0.0.1:{desk.getsockname()[1]}"
+        ticket = credential(SECRET, f"consult-7-9-5-x{phone.encode().hex()}", ttl=60)
+        assert (await _dial(stack, "agent-9", ticket, "Consult")).startswith("100 ")
+        invite = desk.recv(65536).decode()
+    assert invite.startswith(f"INVITE {phone} SIP/2.0")
+    assert "X-Hotline-Consult: 5" in invite
+    garbled = credential(SECRET, "consult-7-9-5-xzz", ttl=60)
+    assert await _dial(stack, "agent-9", garbled, "Consult") == "404 Not"
