@@ -21,6 +21,7 @@ from typing import Any
 log = logging.getLogger("hotline.channels.phone.baresip")
 
 Message = dict[str, Any]
+SLOW = 1.0  # seconds: a command baresip took longer to answer is logged
 
 
 def netstring(obj: Message) -> bytes:
@@ -60,6 +61,7 @@ class Ctrl:
         self._lock = asyncio.Lock()
         self._task: asyncio.Task[None] | None = None
         self.closed = asyncio.Event()
+        self.heard_at = 0.0  # the loop's clock when baresip last sent anything
 
     async def connect(
         self,
@@ -103,13 +105,29 @@ class Ctrl:
                 frames.append(netstring(message))
             self._writer.write(b"".join(frames))
             await self._writer.drain()
-        return list(await asyncio.wait_for(asyncio.gather(*futures), within))
+        sent = loop.time()
+        names = ",".join(command for command, _params in commands)
+        try:
+            replies = list(await asyncio.wait_for(asyncio.gather(*futures), within))
+        except TimeoutError:
+            # what tells a stalled baresip from a stalled event loop here
+            log.warning(
+                "baresip did not answer %s within %.0f s; it last sent anything %.1f s ago",
+                names,
+                within,
+                loop.time() - self.heard_at,
+            )
+            raise
+        if loop.time() - sent > SLOW:
+            log.warning("baresip answered %s after %.1f s", names, loop.time() - sent)
+        return replies
 
     async def _read(self) -> None:
         assert self._reader is not None
         buffer = bytearray()
         try:
             while data := await self._reader.read(65536):
+                self.heard_at = asyncio.get_running_loop().time()
                 buffer += data
                 for message in split_netstrings(buffer):
                     self._dispatch(message)

@@ -1,0 +1,53 @@
+"""baresip's control connection under a stall: a command baresip answers late is logged with
+how long it took, and one it never answers fails after its time with a log line that says
+when baresip last sent anything (which tells a stalled baresip from a stalled hotline). A
+stand-in speaks the ctrl_tcp wire protocol (netstrings of JSON): a real baresip cannot be made
+to stall on cue."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import re
+
+import pytest
+
+from hotline.channels.phone.baresip_ctrl import Ctrl, netstring, split_netstrings
+
+
+async def test_a_late_answer_is_logged_and_a_missing_one_fails_with_what_was_heard(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    answered = []  # the first command is answered late, every other never
+
+    async def baresip(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        buffer = bytearray()
+        writer.write(netstring({"event": True, "type": "REGISTER_OK"}))
+        while data := await reader.read(4096):
+            buffer += data
+            for command in split_netstrings(buffer):
+                if answered:
+                    continue
+                answered.append(command)
+                await asyncio.sleep(1.3)
+                answer = {"response": True, "ok": True, "data": "", "token": command["token"]}
+                writer.write(netstring(answer))
+                await writer.drain()
+
+    server = await asyncio.start_server(baresip, "127.0.0.1", 0)
+    port = server.sockets[0].getsockname()[1]
+    ctrl = Ctrl(lambda _event: None)
+    caplog.set_level(logging.WARNING, "hotline.channels.phone.baresip")
+    try:
+        await ctrl.connect("127.0.0.1", port)
+        [late] = await ctrl.batch([("hangup", "")])
+        assert late["ok"] is True
+        assert re.search(r"baresip answered hangup after 1\.[3-9] s", caplog.text)
+        with pytest.raises(TimeoutError):
+            await ctrl.batch([("callfind", "x"), ("hangup", "")], within=1.0)
+        assert "baresip did not answer callfind,hangup within 1 s;" in caplog.text
+        assert re.search(r"it last sent anything 1\.[0-9] s ago", caplog.text)
+    finally:
+        await ctrl.close()
+        server.close()
+        await server.wait_closed()
