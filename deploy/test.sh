@@ -11,9 +11,9 @@ source deploy/setup-python.sh
 # (nothing downloads a browser), Dovecot for the mailbox tests, tesseract and Ghostscript for
 # the fax tests, Kannel (bearerbox, smsbox) for the SMS tests; for the phone: espeak-ng (the
 # prompts), baresip with GStreamer's WAV reader (the embedded SIP engine), SIPp (package
-# sip-tester, the callers) and sox; Kamailio and rtpengine for the agents' softphones. As root
-# on Debian they are installed here; elsewhere those tests skip with the reason (and fail
-# under CI=true).
+# sip-tester, the callers) and sox; Kamailio, rtpengine and coturn for the agents'
+# softphones. As root on Debian they are installed here; elsewhere those tests skip with the
+# reason (and fail under CI=true).
 packages=()
 if ! command -v chromium >/dev/null || ! command -v chromedriver >/dev/null; then
   packages+=(chromium chromium-driver fonts-noto-cjk)
@@ -38,6 +38,10 @@ if [ ! -x /usr/sbin/kamailio ] || [ ! -x /usr/bin/rtpengine ] \
   || ! compgen -G '/usr/lib/*/kamailio/modules/websocket.so' >/dev/null \
   || ! compgen -G '/usr/lib/*/kamailio/modules/auth_ephemeral.so' >/dev/null; then
   packages+=(kamailio kamailio-websocket-modules kamailio-autheph-modules rtpengine-daemon)
+fi
+# coturn: the TURN server agents behind NAT reach the relay through (a site runs its own)
+if ! command -v turnserver >/dev/null; then
+  packages+=(coturn)
 fi
 if [ ! -x /usr/sbin/bearerbox ] || [ ! -x /usr/sbin/smsbox ]; then
   packages+=(kannel kannel-extras)

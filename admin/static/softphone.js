@@ -142,6 +142,17 @@ async function stopAgent() {
   }
 }
 
+// How the browser reaches the relay: directly (no STUN: the relay's address is reachable from
+// the agents' network), or through the site's TURN servers (agents behind NAT), whose
+// allocation may take longer than a direct address to gather.
+function media(ice) {
+  const config = ice || { iceServers: [] };
+  return {
+    peerConnectionConfiguration: config,
+    iceGatheringTimeout: config.iceServers.length ? 3000 : 500,
+  };
+}
+
 // The credential lasts a shift: a page left open longer fetches a new one before it ends,
 // between calls.
 function renewIn(seconds) {
@@ -175,11 +186,7 @@ async function start() {
     authorizationPassword: given.password,
     transportOptions: { server: given.url, traceSip: false },
     logLevel: "warn",
-    sessionDescriptionHandlerFactoryOptions: {
-      // no STUN: the relay's address is reachable from the agents' network
-      peerConnectionConfiguration: { iceServers: [] },
-      iceGatheringTimeout: 500,
-    },
+    sessionDescriptionHandlerFactoryOptions: media(given.ice),
     delegate: {
       onInvite: ringing,
       onDisconnect: () => {
@@ -759,10 +766,7 @@ async function listenIn(button) {
       uri: UserAgent.makeURI(answer.aor),
       transportOptions: { server: answer.url, traceSip: false },
       logLevel: "warn",
-      sessionDescriptionHandlerFactoryOptions: {
-        peerConnectionConfiguration: { iceServers: [] },
-        iceGatheringTimeout: 500,
-      },
+      sessionDescriptionHandlerFactoryOptions: media(answer.ice),
     });
     await ua.start();
     listening = { ua, call: null };

@@ -27,7 +27,7 @@ from .ivr import Ivr
 from .menu import MenuError, MenuFile, load_menu, menu_path
 from .prompts import ESPEAK, PromptBook
 from .recording import collect
-from .softphone import SOFTPHONE_ROUTES, make_stack
+from .softphone import SOFTPHONE_ROUTES, make_stack, turn_secret
 from .stack import PACKAGES, SoftphoneStack, missing
 from .transfers import TRANSFER
 from .waiting import BACK, LOST
@@ -181,5 +181,10 @@ def check_setup(settings: Settings) -> Sequence[str]:
         found.append(
             f"HOTLINE_PHONE_SOFTPHONE_WS: {', '.join(missing())} missing"
             f" (apt-get install {PACKAGES})"
+        )
+    if settings.phone_turn_urls and not turn_secret(settings):
+        found.append(
+            "HOTLINE_PHONE_TURN_URLS: no shared secret (HOTLINE_PHONE_TURN_SECRET or"
+            " <data dir>/turn_secret); the browsers are given no TURN server"
         )
     return found

@@ -57,6 +57,31 @@ def credential(
     return {"username": username, "password": base64.b64encode(digest).decode(), "ttl": ttl}
 
 
+def turn_secret(settings: Settings) -> str:
+    """The TURN servers' shared secret: the setting, else ``<data dir>/turn_secret``."""
+    if settings.phone_turn_secret:
+        return settings.phone_turn_secret
+    path = settings.data_dir / "turn_secret"
+    return path.read_text().strip() if path.is_file() else ""
+
+
+def ice(settings: Settings, user: str) -> dict[str, Any]:
+    """How a browser of ``user`` reaches the relay: the site's TURN servers with a credential
+    of coturn's shared-secret kind (``<expiry>:<user>``, HMAC-SHA1 with the secret: the same
+    scheme as the registrar's, one shift), or none: the relay is reachable directly."""
+    secret = turn_secret(settings) if settings.phone_turn_urls else ""
+    if not secret:
+        return {"iceServers": [], "iceTransportPolicy": "all"}
+    given = credential(secret, user)
+    server = {
+        "urls": list(settings.phone_turn_urls),
+        "username": given["username"],
+        "credential": given["password"],
+    }
+    policy = "relay" if settings.phone_turn_only else "all"
+    return {"iceServers": [server], "iceTransportPolicy": policy}
+
+
 def websocket_url(settings: Settings) -> str:
     if settings.phone_softphone_url:
         return settings.phone_softphone_url
@@ -102,7 +127,7 @@ def _refused(request: Req, message: str) -> Response[dict[str, Any]]:
     return Response({"error": said}, status_code=422)
 
 
-def _ticket(ctx: AppContext, kind: str, subject: str, **body: str) -> Response[dict[str, Any]]:
+def _ticket(ctx: AppContext, kind: str, subject: str, **body: Any) -> Response[dict[str, Any]]:
     """What a browser needs to place a call Kamailio lets through: ``body`` and the one-minute
     ticket for ``subject`` in the ``X-Hotline-<kind>-User``/``-Key`` headers (route[DIAL],
     route[MONITOR] in kamailio.cfg.in)."""
@@ -121,7 +146,12 @@ async def softphone_credential(request: Req) -> Response[dict[str, Any]]:
     user = softphone_user(request.scope["state"]["user"].id)
     host, _ = address(ctx.settings.phone_softphone_sip, 5070)
     found = credential(registrar_secret(ctx.secret_key), user)
-    body = {**found, "url": websocket_url(ctx.settings), "aor": f"sip:{user}@{host}"}
+    body = {
+        **found,
+        "url": websocket_url(ctx.settings),
+        "aor": f"sip:{user}@{host}",
+        "ice": ice(ctx.settings, user),
+    }
     return Response(body, headers={"Cache-Control": "no-store"})
 
 
@@ -263,6 +293,7 @@ async def monitor_call(request: Req) -> Response[dict[str, Any]]:
         uri=f"sip:{softphone_user(int(agent))}@{host}:{port}",
         url=websocket_url(ctx.settings),
         aor=f"sip:monitor-{actor.id}@{host}",
+        ice=ice(ctx.settings, f"monitor-{actor.id}"),
     )
 
 

@@ -136,6 +136,22 @@ class ChannelSettings(BaseSettings):
     phone_media_ports: str = Field(
         "40000-40999", description="the media relay's UDP port range (first-last)"
     )
+    phone_turn_urls: Annotated[list[str], NoDecode] = Field(
+        default_factory=list,
+        description="TURN servers the agents' browsers relay their media through when they are"
+        " behind NAT (e.g. turn:turn.example.gov:3478, comma-separated); empty: none",
+    )
+    phone_turn_secret: str = Field(
+        "",
+        repr=False,
+        description="the TURN servers' shared secret (coturn's static-auth-secret): each agent"
+        " gets a credential made with it, valid one shift; empty: <data dir>/turn_secret",
+    )
+    phone_turn_only: bool = Field(
+        False,
+        description="the agents' browsers send their media through TURN only (for networks that"
+        " let nothing else out)",
+    )
     phone_call_recording: Literal["split", "mixed", "off"] = Field(
         "split",
         description="live calls through the softphones' relay are recorded and put on the case:"
@@ -231,6 +247,14 @@ class ChannelSettings(BaseSettings):
             if not re.fullmatch(r"[0-9A-Za-z+*#._-]{1,32}", number):
                 raise ValueError(f"{number!r} is not a number the line can answer")
         return value or ["12345"]
+
+    @field_validator("phone_turn_urls")
+    @classmethod
+    def _turn(cls, value: list[str]) -> list[str]:
+        for url in value:  # RFC 7065: turn:host[:port][?transport=udp|tcp], turns: over TLS
+            if not re.fullmatch(r"turns?:[A-Za-z0-9.\[\]:-]+(\?transport=(udp|tcp))?", url):
+                raise ValueError(f"{url!r} is not a TURN address, e.g. turn:turn.example.gov:3478")
+        return value
 
     @field_validator("phone_sip_listen")
     @classmethod

@@ -238,6 +238,7 @@ class Settings(ChannelSettings):
         "sms_networks",
         "trusted_proxies",
         "phone_numbers",
+        "phone_turn_urls",
         mode="before",
     )
     @classmethod

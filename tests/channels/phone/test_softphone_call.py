@@ -55,6 +55,11 @@ SECRET = "test-secret-key-not-for-production"
 
 @pytest.fixture
 def settings(tmp_path: Path, db_url: str) -> Settings:  # noqa: F811
+    return softphone_settings(tmp_path, db_url)
+
+
+def softphone_settings(tmp_path: Path, db_url: str) -> Settings:  # noqa: F811
+    """The line, its softphone stack and the console on free loopback ports."""
     base = 42000 + free_udp_port() % 40 * 100
     return Settings(
         data_dir=tmp_path / "data",
@@ -162,6 +167,9 @@ async def console_with_softphone(
         HOTLINE_PHONE_SOFTPHONE_SIP=ctx.settings.phone_softphone_sip,
         HOTLINE_PHONE_SIP_LISTEN=ctx.settings.phone_sip_listen,  # where transfers go
         HOTLINE_PHONE_TRUNK=ctx.settings.phone_trunk,
+        HOTLINE_PHONE_TURN_URLS=",".join(ctx.settings.phone_turn_urls),
+        HOTLINE_PHONE_TURN_SECRET=ctx.settings.phone_turn_secret,
+        HOTLINE_PHONE_TURN_ONLY=str(ctx.settings.phone_turn_only).lower(),
     )
     return served, await asyncio.to_thread(chromium, work, microphone)
 
@@ -218,9 +226,11 @@ def wait(driver: Any, script: str, within: float) -> Any:
     raise AssertionError(f"not seen within {within} s: {script}")
 
 
-def agent_side(driver: Any, url: str) -> dict[str, Any]:
+def agent_side(
+    driver: Any, url: str, while_talking: Callable[[], None] | None = None
+) -> dict[str, Any]:
     """Sign in, wait for the softphone to register, pick the waiting call, answer it, listen
-    for six seconds, hang up. Returns what was measured."""
+    for six seconds (then ``while_talking``), hang up. Returns what was measured."""
     from selenium.webdriver.common.by import By
 
     _sign_in(driver, url, lang="en")
@@ -248,6 +258,8 @@ def agent_side(driver: Any, url: str) -> dict[str, Any]:
         time.sleep(0.2)
         peaks.append(driver.execute_script(PEAK))
     out["peaks"] = peaks
+    if while_talking is not None:
+        while_talking()
     out["timer"] = driver.find_element(By.CSS_SELECTOR, "[data-sp=timer]").text
     out["established_ms"] = driver.execute_script(
         "const p = window.hotlineSoftphone; return p.establishedAt - p.answeredAt"
