@@ -10,6 +10,7 @@ from litestar.exceptions import NotFoundException
 from litestar.params import FromPath
 from litestar.response import Redirect
 
+from hotline.core.axd.dialing import case_to_call_on
 from hotline.core.cases import citizens
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.web import parse_id, render
@@ -44,9 +45,17 @@ async def citizen_record(request: Req, citizen_id: FromPath[int]) -> Response[st
     if record is None:
         raise NotFoundException("no such citizen")
     found, cases = record
+    ctx = ctx_of(request)
+    dialling = (
+        ctx.settings.phone_softphone_ws
+        and ctx.settings.phone_trunk
+        and can(request, Permission.QUEUE_WORK)
+    )
+    call_on = await case_to_call_on(ctx, citizen_id) if dialling else None
     return render(
         request,
         "admin/citizen.html",
+        call_on=call_on,
         found=found,
         cases=cases.rows,
         cases_page=cases,

@@ -1,8 +1,9 @@
-"""An agent calls a citizen (click-to-call from a case, or to answer a call-back request): the
-call is the agent's voice work in the AXD queue (the case's call-back item they hold, else a
-new voice item assigned to them, which takes their whole capacity until they finish it), has a
-call detail record of its own (menu path ``outbound``; the relay's recording and the talk are
-added when it ends), and the reading of the citizen's number is audited."""
+"""An agent calls a citizen (click-to-call from a case or from the citizen's record, which
+calls on their newest open case, or to answer a call-back request): the call is the agent's
+voice work in the AXD queue (the case's call-back item they hold, else a new voice item
+assigned to them, which takes their whole capacity until they finish it), has a call detail
+record of its own (menu path ``outbound``; the relay's recording and the talk are added when
+it ends), and the reading of the citizen's number is audited."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from sqlalchemy import select
 from hotline.core.people.audit import audit
 from hotline.core.reference.labels import N_
 from hotline.core.storage.actors import Actor
-from hotline.core.storage.enums import ContactKind, Media, QueueState
+from hotline.core.storage.enums import CaseStatus, ContactKind, Media, QueueState
 from hotline.core.storage.models.axd import CallRecord, QueueItem
 from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.cases import Case, CaseEvent, ContactPoint
@@ -94,3 +95,17 @@ async def dial(ctx: AppContext, actor: Actor, tracking_number: str, contact_id: 
         audit(session, actor, "citizen_called", case.citizen_id, case=tracking_number, item=item.id)
         session.add(CaseEvent.by(actor, case.id, "citizen_called", {"item": item.id}))
         return Dial(item.id, contact.value)
+
+
+async def case_to_call_on(ctx: AppContext, citizen_id: int) -> Case | None:
+    """The case a call placed from the citizen's record belongs to (its recording, its detail
+    record, the agent's voice work): their newest open case, else their newest; never one of
+    the director's mailbox. None: they have no such case."""
+    async with ctx.db.session() as session:
+        found: Case | None = await session.scalar(
+            select(Case)
+            .where(Case.citizen_id == citizen_id, Case.sealed.is_(False))
+            .order_by((Case.status == CaseStatus.CLOSED).asc(), Case.created_at.desc())
+            .limit(1)
+        )
+        return found

@@ -283,3 +283,51 @@ def test_an_agent_consults_only_another_agent_and_only_on_a_call(client: TestCli
         client.post("/console/softphone/consult", data={"agent": "1"}, headers=officer).status_code
         == 403
     )
+
+
+async def citizen_of(client: TestClient[Any], case_id: int) -> int:
+    from hotline.core.storage.models.cases import Case
+
+    async with client.app.state.ctx.db.session() as s:
+        case = await s.get(Case, case_id)
+        assert case is not None and case.citizen_id is not None
+        return case.citizen_id
+
+
+def test_the_citizens_record_offers_a_call_on_their_newest_open_case(
+    tmp_path: Path, sqlite_template: Path
+) -> None:
+    """With a trunk, an agent sees "Call this number" beside the citizen's telephone numbers
+    (not their e-mail), naming the case the call is recorded on; roles that do not take calls,
+    and sites without a trunk, see none."""
+    from hotline.core.intake.receive import receive
+    from hotline.core.intake.submission import ContactIn, Submission
+    from hotline.core.storage.enums import ContactKind
+
+    for trunk, name in (("10.0.0.9:5060", "with"), ("", "without")):
+        (tmp_path / name).mkdir()
+        for c in _client(
+            tmp_path / name, sqlite_template, phone_softphone_ws=WS, phone_trunk=trunk
+        ):
+            contacts = [
+                ContactIn(kind=ContactKind.PHONE, value="+8613912345678"),
+                ContactIn(kind=ContactKind.EMAIL, value="wang@example.com"),
+            ]
+            made = c.blocking_portal.call(
+                receive,
+                c.app.state.ctx,
+                Submission(channel="web", subject="路灯", text="路灯坏了", contacts=contacts),
+            )
+            citizen = c.blocking_portal.call(citizen_of, c, made.case_id)
+            sign_in(c, "agent1")
+            record = c.get(f"/console/citizens/{citizen}").text
+            buttons = record.count("data-dial-case=")
+            if trunk:
+                assert buttons == 1  # the telephone number only
+                assert f'data-dial-case="{made.tracking_number}"' in record
+                assert 'id="call-on"' in record
+            else:
+                assert buttons == 0 and 'id="call-on"' not in record
+            c.cookies.clear()
+            sign_in(c, "department_officer1")
+            assert "data-dial-case=" not in c.get(f"/console/citizens/{citizen}").text
