@@ -14,7 +14,6 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from hotline.core.axd import presence_log
-from hotline.core.delivery.events import QUEUE_CHANNEL
 from hotline.core.storage.enums import AgentState
 from hotline.core.storage.models.axd import AgentPresence
 from hotline.core.storage.models.base import utcnow
@@ -71,18 +70,10 @@ async def release(ctx: AppContext, agent_ids: list[int]) -> list[int]:
             )
             .with_for_update()
         ):
-            before = (presence.state, presence.away_reason)
-            presence_log.changed(
-                session, presence.user_id, before, (AgentState.AVAILABLE, None), now
-            )
-            presence.state, presence.away_reason, presence.since = AgentState.AVAILABLE, None, now
+            presence_log.available_again(session, presence, now)
             back.append(presence.user_id)
         return back
 
     back = await ctx.db.run(write, write=True)
-    for agent_id in back:
-        ctx.events.publish(
-            {"type": "agent_state", "agent_id": agent_id, "state": str(AgentState.AVAILABLE)},
-            [QUEUE_CHANNEL],
-        )
+    presence_log.announce_available(ctx, back)
     return back

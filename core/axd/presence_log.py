@@ -5,11 +5,17 @@ read signed-in time, away time per reason and wrap-up time from it, for any past
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from sqlalchemy import update
 from sqlalchemy.orm import Session
 
-from hotline.core.storage.models.axd import AgentStateSpan
+from hotline.core.delivery.events import QUEUE_CHANNEL
+from hotline.core.storage.enums import AgentState
+from hotline.core.storage.models.axd import AgentPresence, AgentStateSpan
+
+if TYPE_CHECKING:
+    from hotline.core.shell.context import AppContext
 
 
 def changed(
@@ -30,3 +36,21 @@ def changed(
     )
     state, reason = after
     session.add(AgentStateSpan(agent_id=agent_id, state=state, reason=reason, started_at=at))
+
+
+def available_again(session: Session, presence: AgentPresence, now: datetime) -> None:
+    """Write unit: what held the agent (a wrap-up, a consultation) is over; available from
+    ``now``."""
+    before = (presence.state, presence.away_reason)
+    changed(session, presence.user_id, before, (AgentState.AVAILABLE, None), now)
+    presence.state, presence.away_reason, presence.since = AgentState.AVAILABLE, None, now
+    presence.wrap_up_until = None
+
+
+def announce_available(ctx: AppContext, agent_ids: list[int]) -> None:
+    """Tell the consoles those agents are available again (after the write committed)."""
+    for agent_id in agent_ids:
+        ctx.events.publish(
+            {"type": "agent_state", "agent_id": agent_id, "state": str(AgentState.AVAILABLE)},
+            [QUEUE_CHANNEL],
+        )

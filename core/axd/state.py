@@ -261,19 +261,12 @@ async def end_wrap_ups(ctx: AppContext) -> list[int]:
             .where(AgentPresence.state == AgentState.WRAP_UP, AgentPresence.wrap_up_until <= now)
             .with_for_update()
         ):
-            presence_log.changed(
-                session, presence.user_id, (presence.state, None), (AgentState.AVAILABLE, None), now
-            )
-            presence.state, presence.since, presence.wrap_up_until = AgentState.AVAILABLE, now, None
+            presence_log.available_again(session, presence, now)
             back.append(presence.user_id)
         return back
 
     back = await ctx.db.run(write, write=True)
-    for agent_id in back:
-        ctx.events.publish(
-            {"type": "agent_state", "agent_id": agent_id, "state": str(AgentState.AVAILABLE)},
-            [QUEUE_CHANNEL],
-        )
+    presence_log.announce_available(ctx, back)
     return back
 
 
