@@ -96,7 +96,7 @@ class BaresipEngine(BaresipProcess):
         self._on_event: OnEvent | None = None
         self._proc: asyncio.subprocess.Process | None = None
         self._ctrl_failed = False  # baresip said its control port was taken
-        self._ctrl = Ctrl(self._event)
+        self._ctrl = Ctrl(self._event, on_stall=self._threads)
         self._answer_lock = asyncio.Lock()
         self._parked: dict[str, str] = {}  # line AOR -> call id of its parked call
         self._parked_waiting: dict[str, asyncio.Future[str]] = {}

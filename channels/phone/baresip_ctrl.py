@@ -52,8 +52,11 @@ class Ctrl:
     """One ctrl_tcp connection: ``batch`` sends commands and returns their responses, events
     go to ``on_event`` (called in order, from the reader task, must not block)."""
 
-    def __init__(self, on_event: Callable[[Message], None]) -> None:
+    def __init__(
+        self, on_event: Callable[[Message], None], on_stall: Callable[[], str] = lambda: ""
+    ) -> None:
         self.on_event = on_event
+        self.on_stall = on_stall  # what baresip's threads are doing, for the log of a stall
         self._reader: asyncio.StreamReader | None = None
         self._writer: asyncio.StreamWriter | None = None
         self._pending: dict[str, asyncio.Future[Message]] = {}
@@ -112,10 +115,11 @@ class Ctrl:
         except TimeoutError:
             # what tells a stalled baresip from a stalled event loop here
             log.warning(
-                "baresip did not answer %s within %.0f s; it last sent anything %.1f s ago",
+                "baresip did not answer %s within %.0f s; it last sent anything %.1f s ago; %s",
                 names,
                 within,
                 loop.time() - self.heard_at,
+                self.on_stall() or "its threads unknown",
             )
             raise
         if loop.time() - sent > SLOW:

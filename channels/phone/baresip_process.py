@@ -140,6 +140,13 @@ class BaresipProcess:
         )
         self._spawn(self._read_stdout(), "baresip-stdout")
 
+    def _threads(self) -> str:
+        """What each of baresip's threads is doing (from /proc: name, state, the kernel
+        function it waits in, the system call it is in), for the log when it stops answering."""
+        if self._proc is None:
+            return ""
+        return threads_of(self._proc.pid)
+
     def _ctrl_lost(self) -> bool:
         """Whether waiting for the control socket is pointless: baresip said it could not
         listen there, or it exited."""
@@ -246,3 +253,18 @@ class BaresipProcess:
             self._dtmf_seen.clear()
             with contextlib.suppress(asyncio.TimeoutError):
                 await asyncio.wait_for(self._dtmf_seen.wait(), 0.05)
+
+
+def threads_of(pid: int) -> str:
+    """``name state wchan syscall`` per thread of process ``pid`` ("" when /proc cannot say)."""
+    found = []
+    for task in sorted(Path(f"/proc/{pid}/task").glob("*")):
+        try:
+            name = (task / "comm").read_text().strip()
+            state = (task / "stat").read_text().rsplit(")", 1)[1].split()[0]
+            wchan = (task / "wchan").read_text().strip() or "-"
+            call = (task / "syscall").read_text().split()[0]
+        except (OSError, IndexError):
+            continue
+        found.append(f"{name} {state} {wchan} {call}")
+    return "threads: " + "; ".join(found) if found else ""

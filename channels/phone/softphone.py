@@ -215,10 +215,10 @@ async def transfer_call(request: Req) -> Response[dict[str, Any]]:
 @post("/console/softphone/consult", guards=[requires(Permission.QUEUE_WORK)], status_code=200)
 async def consult_agent(request: Req) -> Response[dict[str, Any]]:
     """The agent on a call talks to another agent first (``agent``), the caller on hold: where
-    their softphone calls that agent's softphone (or their desk phone), with a
-    ticket Kamailio checks (this agent to that one, about this call, one minute); or why not
-    (422). Then they hand the caller over (an attended transfer), bring
-    all three together, or go back to the caller."""
+    their softphone calls that agent's softphone (or their desk phone), with a ticket Kamailio
+    checks (this agent to that one, about this call, one minute); or why not (422). Then they
+    hand the caller over (an attended transfer), bring all three together, or go back to the
+    caller. The other agent is busy meanwhile (``consultations``)."""
     ctx = softphones_of(request)
     form = await request.form()
     try:

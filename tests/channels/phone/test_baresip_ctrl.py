@@ -1,18 +1,21 @@
 """baresip's control connection under a stall: a command baresip answers late is logged with
 how long it took, and one it never answers fails after its time with a log line that says
-when baresip last sent anything (which tells a stalled baresip from a stalled hotline). A
-stand-in speaks the ctrl_tcp wire protocol (netstrings of JSON): a real baresip cannot be made
-to stall on cue."""
+when baresip last sent anything and what its threads are doing (which tells a stalled baresip
+from a stalled hotline, and where baresip is stuck). A stand-in speaks the ctrl_tcp wire
+protocol (netstrings of JSON): a real baresip cannot be made to stall on cue."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 import re
+import subprocess
+import time
 
 import pytest
 
 from hotline.channels.phone.baresip_ctrl import Ctrl, netstring, split_netstrings
+from hotline.channels.phone.baresip_process import threads_of
 
 
 async def test_a_late_answer_is_logged_and_a_missing_one_fails_with_what_was_heard(
@@ -36,7 +39,7 @@ async def test_a_late_answer_is_logged_and_a_missing_one_fails_with_what_was_hea
 
     server = await asyncio.start_server(baresip, "127.0.0.1", 0)
     port = server.sockets[0].getsockname()[1]
-    ctrl = Ctrl(lambda _event: None)
+    ctrl = Ctrl(lambda _event: None, on_stall=lambda: "threads: baresip S pipe_read 0")
     caplog.set_level(logging.WARNING, "hotline.channels.phone.baresip")
     try:
         await ctrl.connect("127.0.0.1", port)
@@ -46,8 +49,25 @@ async def test_a_late_answer_is_logged_and_a_missing_one_fails_with_what_was_hea
         with pytest.raises(TimeoutError):
             await ctrl.batch([("callfind", "x"), ("hangup", "")], within=1.0)
         assert "baresip did not answer callfind,hangup within 1 s;" in caplog.text
-        assert re.search(r"it last sent anything 1\.[0-9] s ago", caplog.text)
+        assert re.search(r"it last sent anything 1\.[0-9] s ago; threads: baresip S", caplog.text)
     finally:
         await ctrl.close()
         server.close()
         await server.wait_closed()
+
+
+def test_a_stalled_process_threads_are_described() -> None:
+    """What each thread of a process is doing, as the stall's log line gives it: name, state,
+    the kernel function it waits in, its system call (a sleeping ``sleep`` here)."""
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        for _ in range(50):  # until it is asleep
+            said = threads_of(sleeper.pid)
+            if " S " in said:
+                break
+            time.sleep(0.02)
+        assert re.fullmatch(r"threads: sleep S \S+ \d+", said), said
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert threads_of(sleeper.pid) == ""  # gone: nothing to say
