@@ -412,7 +412,7 @@ async function hold() {
 
 function post(url, fields) {
   const body = new FormData();
-  Object.entries(fields).forEach(([k, v]) => body.append(k, v));
+  Object.entries(fields).forEach(([k, v]) => [].concat(v).forEach((one) => body.append(k, one)));
   return fetch(url, {
     method: "POST",
     body,
@@ -755,13 +755,17 @@ async function listenIn(button) {
   } catch (_err) {
     answer = {};
   }
+  const agent = button.closest("tr").querySelector("[data-label]:nth-child(5)");
+  const who = agent ? agent.textContent.trim() : "";
+  if (answer.sdps) {
+    listenToDesk(answer, button.dataset.monitorMode, who);
+    return;
+  }
   if (!answer.uri) {
     monitorStatus(answer.error || text("monitorFailed"));
     return;
   }
-  const agent = button.closest("tr").querySelector("[data-label]:nth-child(5)");
-  const who = agent ? agent.textContent.trim() : "";
-  if (!listening) {
+  if (!listening || !listening.ua) {
     const ua = new UserAgent({
       uri: UserAgent.makeURI(answer.aor),
       transportOptions: { server: answer.url, traceSip: false },
@@ -778,24 +782,9 @@ async function listenIn(button) {
   listening.call = call;
   call.stateChange.addListener((s) => {
     if (s === SessionState.Established) {
-      const pc = call.sessionDescriptionHandler.peerConnection;
-      const heard = new MediaStream(pc.getReceivers().map((r) => r.track).filter(Boolean));
-      listening.element = new Audio();
-      listening.element.autoplay = true;
-      listening.element.srcObject = heard;
-      listening.element.play().catch(() => {});
-      context = context || new AudioContext();
-      context.resume();
-      window.hotlineMonitor.heard = context.createAnalyser();
-      window.hotlineMonitor.heard.fftSize = 4096;
-      context.createMediaStreamSource(heard).connect(window.hotlineMonitor.heard);
-      window.hotlineMonitor.state = button.dataset.monitorMode;
-      monitorStatus(text(button.dataset.monitorMode).replace("%(agent)s", who));
+      hear([call.sessionDescriptionHandler.peerConnection], button.dataset.monitorMode, who);
     } else if (s === SessionState.Terminated) {
-      if (listening) listening.call = null;
-      window.hotlineMonitor.state = "off";
-      window.hotlineMonitor.heard = null;
-      monitorStatus(window.hotlineMonitor.failed ? text("monitorFailed") : "");
+      heardNoMore(call);
     }
   });
   window.hotlineMonitor.failed = false;
@@ -808,14 +797,108 @@ async function listenIn(button) {
   }).catch(() => monitorStatus(text("monitorFailed")));
 }
 
+// What the supervisor hears (both parties), played and measured (for the tests).
+function hear(pcs, mode, who) {
+  const tracks = pcs.flatMap((pc) => pc.getReceivers().map((r) => r.track).filter(Boolean));
+  const heard = new MediaStream(tracks);
+  listening.element = new Audio();
+  listening.element.autoplay = true;
+  listening.element.srcObject = heard;
+  listening.element.play().catch(() => {});
+  context = context || new AudioContext();
+  context.resume();
+  window.hotlineMonitor.heard = context.createAnalyser();
+  window.hotlineMonitor.heard.fftSize = 4096;
+  // a source per party (a desk phone's call has two): a stream's source takes its first track only
+  heard.getAudioTracks().forEach((track) => {
+    context.createMediaStreamSource(new MediaStream([track])).connect(window.hotlineMonitor.heard);
+  });
+  window.hotlineMonitor.state = mode;
+  monitorStatus(text(mode).replace("%(agent)s", who));
+}
+
+function heardNoMore(call) {
+  if (listening && listening.call === call) listening.call = null;
+  if (listening && listening.element) listening.element.srcObject = null;
+  window.hotlineMonitor.state = "off";
+  window.hotlineMonitor.heard = null;
+  monitorStatus(window.hotlineMonitor.failed ? text("monitorFailed") : "");
+}
+
+// A call on a desk phone: the relay offers each party's audio, send-only, one connection per
+// party; the browser's answers go back through the console (no SIP), and nothing of the
+// supervisor is sent anywhere.
+async function listenToDesk(offer, mode, who) {
+  const config = offer.ice || { iceServers: [] };
+  const pcs = offer.sdps.map(() => new RTCPeerConnection(config));
+  const desk = { pcs, listening: offer.listening, over: false };
+  listening = listening || { ua: null, call: null };
+  listening.call = desk;
+  window.hotlineMonitor.failed = false;
+  const over = () => {
+    if (desk.over) return;
+    desk.over = true;
+    pcs.forEach((pc) => pc.close());
+    heardNoMore(desk);
+  };
+  desk.end = over;
+  pcs.forEach((pc) => {
+    let silent = null;
+    pc.addEventListener("connectionstatechange", () => {
+      window.hotlineMonitor.seen.push(pc.connectionState);
+      clearTimeout(silent);
+      // the call ended (the relay forgot it and answers no more) or the network went: the
+      // listening is over; a moment's loss may come back
+      if (pc.connectionState === "disconnected") silent = setTimeout(over, 4000);
+      else if (["failed", "closed"].includes(pc.connectionState)) over();
+    });
+  });
+  try {
+    const answers = await Promise.all(
+      pcs.map(async (pc, n) => {
+        await pc.setRemoteDescription({ type: "offer", sdp: offer.sdps[n] });
+        await pc.setLocalDescription(await pc.createAnswer());
+        await gathered(pc, config.iceServers.length ? 3000 : 500);
+        return pc.localDescription.sdp;
+      }),
+    );
+    const sent = await post(panel().dataset.monitor + "/answer", {
+      listening: offer.listening,
+      sdp: answers,
+    });
+    const said = await sent.json();
+    if (!sent.ok) throw new Error(said.error || "");
+  } catch (err) {
+    window.hotlineMonitor.failed = true;
+    over();
+    monitorStatus((err && err.message) || text("monitorFailed"));
+    return;
+  }
+  if (!desk.over) hear(pcs, mode, who);
+}
+
+function gathered(pc, within) {
+  if (pc.iceGatheringState === "complete") return Promise.resolve();
+  return new Promise((resolve) => {
+    const done = () => {
+      if (pc.iceGatheringState === "complete") resolve();
+    };
+    pc.addEventListener("icegatheringstatechange", done);
+    setTimeout(resolve, within);
+  });
+}
+
 function stopListening() {
   if (!listening || !listening.call) return;
   const call = listening.call;
-  if (call.state === SessionState.Established) call.bye();
+  if (call.pcs) {
+    post(panel().dataset.monitor + "/stop", { listening: call.listening }).catch(() => {});
+    call.end();
+  } else if (call.state === SessionState.Established) call.bye();
   else call.cancel();
 }
 
-window.hotlineMonitor = { state: "off", heard: null, failed: false };
+window.hotlineMonitor = { state: "off", heard: null, failed: false, seen: [] };
 
 function bind() {
   const p = panel();

@@ -22,9 +22,11 @@ from .console import CONSOLE_ROUTES
 from .consulted import ConsultedAgents
 from .desk import KernelDesk
 from .desk_accounts import DeskAccounts
+from .desk_listening import DeskListening
 from .engine import Engine
 from .ivr import Ivr
 from .menu import MenuError, MenuFile, load_menu, menu_path
+from .monitor import MONITOR_ROUTES
 from .prompts import ESPEAK, PromptBook
 from .recording import collect
 from .softphone import SOFTPHONE_ROUTES, make_stack, turn_secret
@@ -135,6 +137,7 @@ async def run_line(ctx: AppContext, stop: asyncio.Event) -> None:
         kept.append(asyncio.create_task(stack.keep(stop)))
         kept.append(asyncio.create_task(DeskAccounts(ctx, stack).keep(stop)))
         kept.append(asyncio.create_task(ConsultedAgents(ctx, stack).keep(stop)))
+        kept.append(asyncio.create_task(DeskListening(ctx, stack).keep(stop)))
         if stack.record:
             split = ctx.settings.phone_call_recording == "split"
             desk = KernelDesk(ctx, stack)
@@ -151,7 +154,7 @@ async def run_line(ctx: AppContext, stop: asyncio.Event) -> None:
 
 @hookimpl
 def register_console_routes(ctx: AppContext) -> Sequence[Any]:
-    return [*CONSOLE_ROUTES, *SOFTPHONE_ROUTES]
+    return [*CONSOLE_ROUTES, *SOFTPHONE_ROUTES, *MONITOR_ROUTES]
 
 
 @hookimpl

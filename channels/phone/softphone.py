@@ -23,13 +23,11 @@ from hotline.core.axd.call_recordings import hold
 from hotline.core.axd.dialing import DialRefused, dial
 from hotline.core.axd.transfers import TransferRefused
 from hotline.core.foundation.settings import Settings
-from hotline.core.people.audit import audit
 from hotline.core.people.permissions import Permission
 from hotline.core.shell.context import AppContext
 from hotline.core.shell.web import request_language
-from hotline.core.storage.enums import AgentState, QueueState
-from hotline.core.storage.models.axd import AgentPresence, QueueItem, SkillGroup
-from hotline.core.storage.models.cases import Case, CaseEvent
+from hotline.core.storage.enums import AgentState
+from hotline.core.storage.models.axd import AgentPresence, SkillGroup
 from hotline.core.storage.models.people import User
 
 from .prompts import PromptBook
@@ -122,12 +120,14 @@ def softphones_of(request: Req, *, trunk: bool = False) -> AppContext:
     return ctx
 
 
-def _refused(request: Req, message: str) -> Response[dict[str, Any]]:
+def refused_answer(request: Req, message: str) -> Response[dict[str, Any]]:
     said = ctx_of(request).catalogs.get(request_language(request)).gettext(message)
     return Response({"error": said}, status_code=422)
 
 
-def _ticket(ctx: AppContext, kind: str, subject: str, **body: Any) -> Response[dict[str, Any]]:
+def ticket_answer(
+    ctx: AppContext, kind: str, subject: str, **body: Any
+) -> Response[dict[str, Any]]:
     """What a browser needs to place a call Kamailio lets through: ``body`` and the one-minute
     ticket for ``subject`` in the ``X-Hotline-<kind>-User``/``-Key`` headers (route[DIAL],
     route[MONITOR] in kamailio.cfg.in)."""
@@ -207,7 +207,7 @@ async def transfer_call(request: Req) -> Response[dict[str, Any]]:
     try:
         await transfers.ask(ctx, request.scope["state"]["user"].id, kind, target, attended=attended)
     except TransferRefused as refused:
-        return _refused(request, str(refused))
+        return refused_answer(request, str(refused))
     body = {"refer": transfer_address(line_address(ctx.settings))}
     return Response(body, headers={"Cache-Control": "no-store"})
 
@@ -224,13 +224,13 @@ async def consult_agent(request: Req) -> Response[dict[str, Any]]:
     try:
         found = await transfers.consult(ctx, staff_actor(request), str(form.get("agent", ""))[:20])
     except TransferRefused as refused:
-        return _refused(request, str(refused))
+        return refused_answer(request, str(refused))
     me = request.scope["state"]["user"]
     host, port = address(ctx.settings.phone_softphone_sip, 5070)
     # the desk phone rung when they have no softphone: its extension, or its SIP address (hex,
     # signed with the rest, so that nobody can have Kamailio call an address of their choosing)
     desk = found.extension or (f"x{found.address.encode().hex()}" if found.address else "")
-    return _ticket(
+    return ticket_answer(
         ctx,
         "Consult",
         f"consult-{me.id}-{found.agent_id}-{found.item_id}" + (f"-{desk}" if desk else ""),
@@ -254,52 +254,14 @@ async def dial_citizen(request: Req) -> Response[dict[str, Any]]:
             raise DialRefused("This case has no such telephone number to call.")
         placed = await dial(ctx, staff_actor(request), str(form.get("case", ""))[:32], int(contact))
     except DialRefused as refused:
-        return _refused(request, str(refused))
+        return refused_answer(request, str(refused))
     host, port = address(ctx.settings.phone_softphone_sip, 5070)
     uri = f"sip:{placed.number}@{host}:{port}"
-    return _ticket(ctx, "Dial", f"dial-{placed.item_id}-{placed.number}", uri=uri)
-
-
-MONITOR_MODES = ("listen", "whisper", "barge")
-
-
-@post("/console/softphone/monitor", guards=[requires(Permission.QUEUE_MANAGE)], status_code=200)
-async def monitor_call(request: Req) -> Response[dict[str, Any]]:
-    """A team leader or supervisor listens in to an agent's call in progress (``mode``:
-    ``listen`` silent, ``whisper`` only the agent hears them, ``barge`` both parties do): where
-    their browser connects and the ticket Kamailio checks (this agent, this mode, one minute).
-    Audited on the case and in the audit log before anything is heard."""
-    ctx = softphones_of(request)
-    form = await request.form()
-    mode, agent, item_id = (str(form.get(k, "")) for k in ("mode", "agent", "item"))
-    if mode not in MONITOR_MODES or not agent.isdigit() or not item_id.isdigit():
-        return Response({"error": "bad request"}, status_code=400)
-    actor = staff_actor(request)
-    async with ctx.db.transaction() as s:
-        item = await s.get(QueueItem, int(item_id))
-        if item is None or item.agent_id != int(agent) or item.state != QueueState.ASSIGNED:
-            return _refused(
-                request, "Could not listen in: the agent is not on a call in the browser."
-            )
-        case = await s.get(Case, item.case_id)
-        detail = {"mode": mode, "agent": int(agent), "item": item.id}
-        s.add(CaseEvent.by(actor, item.case_id, "call_monitored", detail))
-        audit(s, actor, "call_monitored", case.citizen_id if case else None, **detail)
-    host, port = address(ctx.settings.phone_softphone_sip, 5070)
-    return _ticket(
-        ctx,
-        "Monitor",
-        f"monitor-{agent}-{mode}",
-        uri=f"sip:{softphone_user(int(agent))}@{host}:{port}",
-        url=websocket_url(ctx.settings),
-        aor=f"sip:monitor-{actor.id}@{host}",
-        ice=ice(ctx.settings, f"monitor-{actor.id}"),
-    )
+    return ticket_answer(ctx, "Dial", f"dial-{placed.item_id}-{placed.number}", uri=uri)
 
 
 SOFTPHONE_ROUTES = [
     consult_agent,
-    monitor_call,
     dial_citizen,
     softphone_credential,
     softphone_hold,

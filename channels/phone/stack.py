@@ -22,8 +22,10 @@ import tempfile
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from .recording import orphans_ended
+from .relay_control import RelayError, command
 from .waiting import BACK, LOST
 
 log = logging.getLogger("hotline.channels.phone.stack")
@@ -82,6 +84,7 @@ class SoftphoneStack:
     dir: Path = field(init=False)
     sockets: Path = field(init=False)
     starts: int = field(default=0, init=False)  # how many times it started (a new Kamailio)
+    ng_port: int = field(default=0, init=False)  # the relay's control port (loopback)
     _procs: list[asyncio.subprocess.Process] = field(default_factory=list, init=False)
     _logs: list[asyncio.Task[None]] = field(default_factory=list, init=False)
 
@@ -144,7 +147,7 @@ class SoftphoneStack:
         self.dir = Path(tempfile.mkdtemp(prefix="softphones-", dir=self.work_dir))
         # the control sockets where a Unix socket's path fits (108 bytes), private to us
         self.sockets = Path(tempfile.mkdtemp(prefix="hotline-sip-"))
-        ng_port = _free_udp_port("127.0.0.1")
+        ng_port = self.ng_port = _free_udp_port("127.0.0.1")
         cfg = self.dir / "kamailio.cfg"
         cfg.write_text(self._config(ng_port))
         cfg.chmod(0o600)  # it holds the shared secret
@@ -268,6 +271,12 @@ class SoftphoneStack:
             finally:
                 reply_path.unlink(missing_ok=True)
         return reply.get("result")
+
+    async def relay(self, name: str, **args: Any) -> dict[str, Any]:
+        """The relay's reply to the control command ``name`` (``relay_control.command``)."""
+        if not self.alive():
+            raise RelayError("the softphone stack is not running")
+        return await command(self.ng_port, name, **args)
 
     async def registered(self, user: str) -> bool:
         """Whether ``user``'s softphone is registered now (no: the stack is down)."""

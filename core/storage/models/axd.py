@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, false, text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from hotline.core.storage.enums import AgentState, QueueState
@@ -195,3 +195,32 @@ class CallTransfer(Base):
     asked_at: Mapped[datetime] = mapped_column()
     taken_at: Mapped[datetime | None] = mapped_column()
     attended: Mapped[bool] = mapped_column(default=False, server_default=false())
+
+
+class CallListening(Base):
+    """A team leader's or supervisor's listening in to a call an agent takes on a desk phone,
+    which the media relay copies to their browser (a call on a softphone is listened to
+    through the softphone instead: ``state`` "softphone"). The console asks (``asked``); the
+    phone line, which runs the relay, finds the call and gives the relay's ``offer``
+    (``offered``) or refuses (``refused``, ``error``); the browser's ``answer`` (``answered``)
+    starts the listening (``listening``, ``started_at``) until the supervisor stops it
+    (``stopping``) or the call ends (``ended``, ``ended_at``). ``to_tag``: the relay's
+    copies are this with ``-0`` (the caller), ``-1`` (the agent)."""
+
+    __tablename__ = "call_listenings"
+    __table_args__ = (Index("ix_call_listenings_state", "state"),)
+
+    id: Mapped[int] = mapped_column(Id, primary_key=True)
+    item_id: Mapped[int] = mapped_column(ForeignKey("queue_items.id"), index=True)
+    agent_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    supervisor_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    mode: Mapped[str] = mapped_column(String(8))  # listen, whisper, barge
+    state: Mapped[str] = mapped_column(String(12), default="asked")
+    error: Mapped[str | None] = mapped_column(String(200))  # why refused (a catalog message)
+    call_id: Mapped[str | None] = mapped_column(String(200))  # the relay's call and our part
+    to_tag: Mapped[str | None] = mapped_column(String(64))
+    offer: Mapped[str | None] = mapped_column(Text)  # JSON: the relay's offers, one per party
+    answer: Mapped[str | None] = mapped_column(Text)  # JSON: the browser's answers
+    asked_at: Mapped[datetime] = mapped_column(default=utcnow)
+    started_at: Mapped[datetime | None] = mapped_column()
+    ended_at: Mapped[datetime | None] = mapped_column()

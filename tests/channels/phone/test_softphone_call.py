@@ -21,6 +21,7 @@ import soundfile
 from sqlalchemy import select
 
 from hotline.channels.phone.desk import KernelDesk
+from hotline.channels.phone.desk_listening import DeskListening
 from hotline.channels.phone.ivr import Ivr
 from hotline.channels.phone.prompts import PromptBook
 from hotline.channels.phone.recording import collect_once
@@ -79,9 +80,13 @@ async def stack(ctx: AppContext) -> AsyncIterator[SoftphoneStack]:
     need(not missing(), f"the softphone stack (Debian packages {PACKAGES})")
     found = make_stack(ctx.settings, ctx.secret_key)
     await found.start()
+    stop = asyncio.Event()  # what the line's worker runs beside the stack
+    beside = asyncio.create_task(DeskListening(ctx, found).keep(stop))
     try:
         yield found
     finally:
+        stop.set()
+        await beside
         await found.stop()
 
 

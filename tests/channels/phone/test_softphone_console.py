@@ -12,13 +12,17 @@ from typing import Any
 
 import pytest
 from litestar.testing import TestClient
+from sqlalchemy import select
 
+from hotline.channels.phone.desk import KernelDesk
 from hotline.channels.phone.softphone import TTL, credential, registrar_secret
+from hotline.core.axd import listenings
 from hotline.core.people.accounts import hash_password
 from hotline.core.shell.app import create_app
 from hotline.core.storage.enums import Role
 from hotline.core.storage.models.people import User
 from tests.admin.conftest import PASSWORD, sign_in
+from tests.channels.phone.test_desk_queue import caller
 from tests.conftest import sqlite_app_settings
 
 WS = "127.0.0.1:8089"
@@ -247,6 +251,46 @@ def test_only_team_leaders_and_supervisors_listen_in_and_only_to_a_call_in_progr
         headers={"x-csrftoken": token},
     )
     assert bad.status_code == 400
+
+
+def test_a_supervisor_answers_and_stops_only_their_own_listening(client: TestClient[Any]) -> None:
+    """The answer to the relay's offers and the stop of a desk phone's listening are taken
+    only from the supervisor who asked for it, and only well-formed."""
+    ctx = client.app.state.ctx
+
+    async def offered() -> int:
+        async with ctx.db.transaction() as s:
+            for name in ("supervisor1", "supervisor2"):
+                s.add(
+                    User(
+                        username=name,
+                        display_name=name,
+                        role=Role.SUPERVISOR,
+                        password_hash=hash_password(PASSWORD),
+                    )
+                )
+        item_id, _ = await KernelDesk(ctx).enqueue(caller("c1"), "general")
+        async with ctx.db.transaction() as s:
+            other = await s.scalar(select(User.id).where(User.username == "supervisor2"))
+            agent = await s.scalar(select(User.id).where(User.username == "agent1"))
+            row = listenings.ask(s, other, item_id, agent, "listen")
+        await listenings.change(ctx, row.id, (listenings.ASKED,), state=listenings.OFFERED)
+        return row.id
+
+    listening = str(client.blocking_portal.call(offered))
+    sign_in(client, "supervisor1")
+    token = {"x-csrftoken": panel_token(client.get("/console/team").text)}
+    answer = "/console/softphone/monitor/answer"
+    for bad in ({"listening": listening}, {"listening": "x", "sdp": "v=0"}):
+        assert client.post(answer, data=bad, headers=token).status_code == 400
+    not_ours = client.post(answer, data={"listening": listening, "sdp": "v=0"}, headers=token)
+    assert not_ours.status_code == 422
+    stop = client.post(
+        "/console/softphone/monitor/stop", data={"listening": listening}, headers=token
+    )
+    assert stop.json() == {"stopped": False}
+    found = client.blocking_portal.call(listenings.read, ctx, int(listening))
+    assert found is not None and found.state == listenings.OFFERED  # untouched
 
 
 def test_an_agent_consults_only_another_agent_and_only_on_a_call(client: TestClient[Any]) -> None:

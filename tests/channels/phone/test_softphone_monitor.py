@@ -65,16 +65,36 @@ def levels(driver: Any, analyser: str, first: float, second: float) -> Any:
     return driver.execute_script(script)
 
 
-def supervise(work: Path, url: str) -> dict[str, Any]:
+async def a_supervisor(ctx: AppContext) -> None:
+    """Supervisor Lee, who signs in as ``supervisor-lee``."""
+    async with ctx.db.transaction() as s:
+        s.add(
+            User(
+                username="supervisor-lee",
+                display_name="Supervisor Lee",
+                role="supervisor",
+                password_hash=hash_password(PASSWORD),
+            )
+        )
+
+
+def at_the_team_board(work: Path, url: str, seconds: float) -> Any:
+    """Supervisor Lee at the team board, in Chromium whose microphone says their tone for
+    ``seconds``."""
     microphone = work / "supervisor-tone.wav"
-    soundfile.write(str(microphone), tone(SUPERVISOR_HZ, 40, 16000), 16000, subtype="PCM_16")
+    soundfile.write(str(microphone), tone(SUPERVISOR_HZ, seconds, 16000), 16000, subtype="PCM_16")
     driver = chromium(work / "supervisor", microphone)
+    _sign_in(driver, url, "supervisor-lee", "en")
+    driver.get(f"{url}/console/team?lang=en")
+    return driver
+
+
+def supervise(work: Path, url: str) -> dict[str, Any]:
+    driver = at_the_team_board(work, url, 40)
     seen: dict[str, Any] = {}
     try:
         from selenium.webdriver.common.by import By
 
-        _sign_in(driver, url, "supervisor-lee", "en")
-        driver.get(f"{url}/console/team?lang=en")
         for mode in ("listen", "whisper", "barge"):
             wait(driver, f"return document.querySelector('[data-monitor-mode={mode}]')", 10)
             driver.execute_script(f"document.querySelector('[data-monitor-mode={mode}]').click()")
@@ -130,15 +150,7 @@ async def test_a_supervisor_listens_whispers_and_barges_in(
 ) -> None:
     target, _ivr, _book = line
     await an_agent(ctx)
-    async with ctx.db.transaction() as s:
-        s.add(
-            User(
-                username="supervisor-lee",
-                display_name="Supervisor Lee",
-                role="supervisor",
-                password_hash=hash_password(PASSWORD),
-            )
-        )
+    await a_supervisor(ctx)
     seen = await caller_meets_agent(
         ctx, db_url, tmp_path, target, answer_and_be_supervised(tmp_path), mic=60, calls=2
     )
