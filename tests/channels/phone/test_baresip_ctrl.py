@@ -61,9 +61,9 @@ def test_a_stalled_process_threads_are_described() -> None:
     the kernel function it waits in, its system call (a sleeping ``sleep`` here)."""
     sleeper = subprocess.Popen(["sleep", "30"])
     try:
-        for _ in range(50):  # until it is asleep
+        for _ in range(100):  # until it is ``sleep`` (not the forked pytest before exec), asleep
             said = threads_of(sleeper.pid)
-            if " S " in said:
+            if said.startswith("threads: sleep S "):
                 break
             time.sleep(0.02)
         assert re.fullmatch(r"threads: sleep S \S+ \d+", said), said
