@@ -14,13 +14,14 @@ from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from hotline.core.delivery.jobs import JobQueue, prepare_job_tables
 from hotline.core.foundation.settings import Settings
 from hotline.core.shell.context import AppContext, Kernel, open_context
 from hotline.core.storage import migrate
 from hotline.core.storage.enums import LimitUnit
+from hotline.core.storage.models.axd import AgentStateSpan
 from hotline.core.storage.models.base import Base
 from hotline.core.storage.models.reference import Department, ServiceCategory
 
@@ -258,3 +259,10 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         for part, group in SERIAL_GROUPS:
             if f"/tests/{part}" in path:
                 item.add_marker(pytest.mark.xdist_group(group))
+
+
+async def spans_of(ctx: AppContext, agent_id: int) -> list[AgentStateSpan]:
+    """The agent's state spans, oldest first."""
+    async with ctx.db.session() as s:
+        query = select(AgentStateSpan).where(AgentStateSpan.agent_id == agent_id)
+        return list(await s.scalars(query.order_by(AgentStateSpan.id)))

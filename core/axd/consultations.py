@@ -57,23 +57,9 @@ async def release(ctx: AppContext, agent_ids: list[int]) -> list[int]:
     again (their missed offers in a row kept); returns who."""
     if not agent_ids:
         return []
-    now = utcnow()
-
-    def write(session: Session) -> list[int]:
-        back = []
-        for presence in session.scalars(
-            select(AgentPresence)
-            .where(
-                AgentPresence.user_id.in_(agent_ids),
-                AgentPresence.state == AgentState.BUSY,
-                AgentPresence.away_reason == CONSULTATION,
-            )
-            .with_for_update()
-        ):
-            presence_log.available_again(session, presence, now)
-            back.append(presence.user_id)
-        return back
-
-    back = await ctx.db.run(write, write=True)
-    presence_log.announce_available(ctx, back)
-    return back
+    return await presence_log.release(
+        ctx,
+        AgentPresence.user_id.in_(agent_ids),
+        AgentPresence.state == AgentState.BUSY,
+        AgentPresence.away_reason == CONSULTATION,
+    )

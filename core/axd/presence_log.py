@@ -7,12 +7,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import TYPE_CHECKING
 
-from sqlalchemy import update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
 from hotline.core.delivery.events import QUEUE_CHANNEL
 from hotline.core.storage.enums import AgentState
 from hotline.core.storage.models.axd import AgentPresence, AgentStateSpan
+from hotline.core.storage.models.base import utcnow
 
 if TYPE_CHECKING:
     from hotline.core.shell.context import AppContext
@@ -38,19 +39,26 @@ def changed(
     session.add(AgentStateSpan(agent_id=agent_id, state=state, reason=reason, started_at=at))
 
 
-def available_again(session: Session, presence: AgentPresence, now: datetime) -> None:
-    """Write unit: what held the agent (a wrap-up, a consultation) is over; available from
-    ``now``."""
-    before = (presence.state, presence.away_reason)
-    changed(session, presence.user_id, before, (AgentState.AVAILABLE, None), now)
-    presence.state, presence.away_reason, presence.since = AgentState.AVAILABLE, None, now
-    presence.wrap_up_until = None
+async def release(ctx: AppContext, *held: ColumnElement[bool]) -> list[int]:
+    """The agents whose presence matches ``held`` (what held them, e.g. a wrap-up whose time
+    is over) are available from now, in one transaction (their missed offers in a row kept),
+    and the consoles are told after it committed. Returns who."""
+    now = utcnow()
 
+    def write(session: Session) -> list[int]:
+        back = []
+        for presence in session.scalars(select(AgentPresence).where(*held).with_for_update()):
+            before = (presence.state, presence.away_reason)
+            changed(session, presence.user_id, before, (AgentState.AVAILABLE, None), now)
+            presence.state, presence.away_reason, presence.since = AgentState.AVAILABLE, None, now
+            presence.wrap_up_until = None
+            back.append(presence.user_id)
+        return back
 
-def announce_available(ctx: AppContext, agent_ids: list[int]) -> None:
-    """Tell the consoles those agents are available again (after the write committed)."""
-    for agent_id in agent_ids:
+    back = await ctx.db.run(write, write=True)
+    for agent_id in back:
         ctx.events.publish(
             {"type": "agent_state", "agent_id": agent_id, "state": str(AgentState.AVAILABLE)},
             [QUEUE_CHANNEL],
         )
+    return back

@@ -252,22 +252,9 @@ def start_wrap_up(session: Session, agent_id: int, seconds: int, now: datetime) 
 
 async def end_wrap_ups(ctx: AppContext) -> list[int]:
     """Agents whose wrap-up time is over are available again; returns who."""
-    now = utcnow()
-
-    def write(session: Session) -> list[int]:
-        back = []
-        for presence in session.scalars(
-            select(AgentPresence)
-            .where(AgentPresence.state == AgentState.WRAP_UP, AgentPresence.wrap_up_until <= now)
-            .with_for_update()
-        ):
-            presence_log.available_again(session, presence, now)
-            back.append(presence.user_id)
-        return back
-
-    back = await ctx.db.run(write, write=True)
-    presence_log.announce_available(ctx, back)
-    return back
+    return await presence_log.release(
+        ctx, AgentPresence.state == AgentState.WRAP_UP, AgentPresence.wrap_up_until <= utcnow()
+    )
 
 
 async def set_profile(

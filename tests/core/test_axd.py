@@ -18,7 +18,7 @@ from hotline.core.storage.enums import AgentState, QueueState
 from hotline.core.storage.models.axd import AgentPresence, QueueItem
 from hotline.core.storage.models.base import utcnow
 from hotline.core.storage.models.people import User
-from tests.conftest import seed_city
+from tests.conftest import seed_city, spans_of
 from tests.factories import submission
 
 MIXED = {"voice": 1, "chat": 3, "email": 5, "web_form": 5}
@@ -377,7 +377,6 @@ async def test_the_agents_states_are_kept_as_spans_over_time(ctx: AppContext) ->
     every change of state (or away reason) closes one span and opens the next; repeating the
     same state opens none."""
     from hotline.core.axd.state import end_wrap_ups, finish
-    from hotline.core.storage.models.axd import AgentStateSpan
 
     ctx.settings.axd_wrap_up_seconds = 30
     await seed_city(ctx)
@@ -398,14 +397,7 @@ async def test_the_agents_states_are_kept_as_spans_over_time(ctx: AppContext) ->
     await set_state(ctx, ann, AgentState.AWAY, reason="meal")
     await set_state(ctx, ann, AgentState.AWAY, reason="meeting")
     await set_state(ctx, ann, AgentState.SIGNED_OUT)
-    async with ctx.db.session() as s:
-        spans = list(
-            await s.scalars(
-                select(AgentStateSpan)
-                .where(AgentStateSpan.agent_id == ann)
-                .order_by(AgentStateSpan.id)
-            )
-        )
+    spans = await spans_of(ctx, ann)
     assert [(x.state, x.reason) for x in spans] == [
         ("available", None),
         ("wrap_up", None),

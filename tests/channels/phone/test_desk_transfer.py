@@ -22,12 +22,12 @@ from hotline.core.storage.actors import Actor
 from hotline.core.storage.enums import ActorKind, AgentState, QueueState
 from hotline.core.storage.models.axd import (
     AgentPresence,
-    AgentStateSpan,
     CallTransfer,
     QueueItem,
     SkillGroup,
 )
 from tests.channels.phone.test_desk_queue import an_agent, caller
+from tests.conftest import spans_of
 
 
 async def a_call_with(ctx: AppContext, agent: int, number: str = "+8613800138000") -> int:
@@ -185,14 +185,7 @@ async def test_a_consulted_agent_is_offered_nothing_until_the_consultation_is_ov
     assert await consultations.release(ctx, [bob]) == [bob]
     made = await offer(ctx, item_id)
     assert made is not None and made.agent_id == bob
-    async with ctx.db.session() as s:
-        spans = list(
-            await s.scalars(
-                select(AgentStateSpan)
-                .where(AgentStateSpan.agent_id == bob)
-                .order_by(AgentStateSpan.id)
-            )
-        )
+    spans = await spans_of(ctx, bob)
     assert [(span.state, span.reason) for span in spans][-2:] == [
         (AgentState.BUSY, consultations.CONSULTATION),
         (AgentState.AVAILABLE, None),
