@@ -125,7 +125,10 @@ class DeskListening:
         call_id, *tags = call
         # the copies' tags are written first, so that whatever fails half-way ends what was made
         base = f"listen-{listening.id}-{secrets.token_hex(4)}"
-        await listenings.change(self.ctx, listening.id, (ASKED,), call_id=call_id, to_tag=base)
+        if not await listenings.change(
+            self.ctx, listening.id, (ASKED,), call_id=call_id, to_tag=base
+        ):
+            return  # the console gave up waiting meanwhile
         listening = dataclasses.replace(listening, call_id=call_id, to_tag=base)
         offers = []
         try:

@@ -91,8 +91,8 @@ async def read(ctx: AppContext, listening_id: int) -> Listening | None:
 
 async def moved(ctx: AppContext, listening_id: int, within: float | None = None) -> Listening:
     """The listening once the line has made its move; after ``within`` seconds (by default
-    ``WAIT_SECONDS``) without one, refused (the line is not running), unless the line moves in
-    that very moment."""
+    ``WAIT_SECONDS``) without one, refused (the line is not running; an answered one is
+    stopped, for the line to end what it made), unless the line moves in that very moment."""
     loop = asyncio.get_running_loop()
     deadline = loop.time() + (WAIT_SECONDS if within is None else within)
     while True:
@@ -102,7 +102,9 @@ async def moved(ctx: AppContext, listening_id: int, within: float | None = None)
         if found.state not in WAITING_FOR_THE_LINE:
             return found
         if loop.time() > deadline:
-            if await change(ctx, listening_id, (found.state,), state=REFUSED, error=NO_LINE):
+            # an answered listening may have copies at the relay already: the line ends them
+            given_up = {"state": STOPPING if found.state == ANSWERED else REFUSED, "error": NO_LINE}
+            if await change(ctx, listening_id, (found.state,), **given_up):
                 return (await read(ctx, listening_id)) or found
             continue  # the line moved meanwhile
         await asyncio.sleep(0.1)

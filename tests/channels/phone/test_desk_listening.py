@@ -156,6 +156,12 @@ async def test_with_no_line_running_the_console_gives_up_and_says_so(ctx: AppCon
     assert (found.state, found.error) == (listenings.REFUSED, listenings.NO_LINE)
     # an answer to a refused listening is not taken
     assert not await listenings.answered(ctx, found.id, boss, ["v=0\r\n"])
+    # an answered one is stopped instead: the line, when it runs again, ends what it made
+    answered = await listen(ctx, item_id, boss)
+    assert await listenings.change(ctx, answered, (listenings.ASKED,), state=listenings.OFFERED)
+    assert await listenings.answered(ctx, answered, boss, ["v=0\r\n", "v=0\r\n"])
+    found = await listenings.moved(ctx, answered, within=0.3)
+    assert (found.state, found.error) == (listenings.STOPPING, listenings.NO_LINE)
 
 
 def supervise_the_desk(work: Path, url: str) -> dict[str, Any]:
