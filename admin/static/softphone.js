@@ -831,7 +831,7 @@ function heardNoMore(call) {
 async function listenToDesk(offer, mode, who) {
   const config = offer.ice || { iceServers: [] };
   const pcs = offer.sdps.map(() => new RTCPeerConnection(config));
-  const desk = { pcs, listening: offer.listening, over: false };
+  const desk = { pcs, over: false };
   listening = listening || { ua: null, call: null };
   listening.call = desk;
   window.hotlineMonitor.failed = false;
@@ -839,6 +839,9 @@ async function listenToDesk(offer, mode, who) {
     if (desk.over) return;
     desk.over = true;
     pcs.forEach((pc) => pc.close());
+    // the relay's copies end at once, whoever ended the listening (the line ends them at the
+    // call's end anyway)
+    post(panel().dataset.monitor + "/stop", { listening: offer.listening }).catch(() => {});
     heardNoMore(desk);
   };
   desk.end = over;
@@ -891,10 +894,8 @@ function gathered(pc, within) {
 function stopListening() {
   if (!listening || !listening.call) return;
   const call = listening.call;
-  if (call.pcs) {
-    post(panel().dataset.monitor + "/stop", { listening: call.listening }).catch(() => {});
-    call.end();
-  } else if (call.state === SessionState.Established) call.bye();
+  if (call.pcs) call.end();
+  else if (call.state === SessionState.Established) call.bye();
   else call.cancel();
 }
 
