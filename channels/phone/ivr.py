@@ -139,7 +139,7 @@ class Ivr:
             entering = call.mode == "queue" and call.call_id not in self.waiting.waits
             if call.mode == "queue" and not entering:  # (entering: the queue step records it)
                 await self.waiting.gone(call, lost=lost)
-            if not entering:
+            if not entering and call.mode != "transferring":  # (transferring: ``refer`` does)
                 by = "transfer" if call.mode == "transferred" else "fault" if lost else "caller"
                 await self._record_call(call, by)
             if call.mode != "recording":  # a recording in progress still comes, then we forget

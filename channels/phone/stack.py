@@ -101,6 +101,7 @@ class SoftphoneStack:
         the queue item the call's recording belongs to. None: the stack is down or did not
         take it (the line refers the caller to a desk phone's SIP address itself)."""
         if not self.alive():
+            log.warning("a call is put through without the softphone stack: %s", self.why_down())
             return None
         name = f"put-{secrets.token_hex(16)}"
         target = phone if phone.startswith(("sip:", "sips:")) else self.aor(phone)
@@ -226,7 +227,7 @@ class SoftphoneStack:
         deadline = loop.time() + within
         while not await asyncio.to_thread(self._ping, port):
             if self._procs[0].returncode is not None or loop.time() > deadline:
-                raise RuntimeError(f"rtpengine did not start; see {self.dir}")
+                raise RuntimeError(f"rtpengine did not start: {self._last_said('rtpengine')}")
             await asyncio.sleep(0.1)
 
     @staticmethod
@@ -245,14 +246,14 @@ class SoftphoneStack:
         while True:
             for proc in self._procs:
                 if proc.returncode is not None:
-                    raise RuntimeError(
-                        f"the softphone stack exited ({proc.returncode}); see {self.dir}"
-                    )
+                    raise RuntimeError(f"the softphone stack did not start ({self.why_down()})")
             with contextlib.suppress(OSError, TimeoutError, ValueError):
                 if await self.rpc("core.version") is not None:
                     return
             if loop.time() > deadline:
-                raise RuntimeError(f"the softphone stack did not start; see {self.dir}")
+                raise RuntimeError(
+                    f"the softphone stack did not answer: {self._last_said('kamailio')}"
+                )
             await asyncio.sleep(0.1)
 
     async def rpc(self, method: str, *params: str) -> object:
@@ -292,6 +293,23 @@ class SoftphoneStack:
     def alive(self) -> bool:
         return bool(self._procs) and all(p.returncode is None for p in self._procs)
 
+    def why_down(self) -> str:
+        """Which of the stack's processes ended, with its exit status and what it logged last
+        (for the log line that says the stack is down: its folder goes with the next start)."""
+        said = [
+            f"{name} exited {proc.returncode}: {self._last_said(name)}"
+            for name, proc in zip(("rtpengine", "kamailio"), self._procs, strict=False)
+            if proc.returncode is not None
+        ]
+        return "; ".join(said) or "none of its processes ended"
+
+    def _last_said(self, name: str) -> str:
+        try:
+            lines = (self.dir / f"{name}.log").read_text(errors="replace").splitlines()
+        except OSError:
+            lines = []
+        return " | ".join(line.strip() for line in lines[-3:] if line.strip()) or "nothing"
+
     async def stop(self) -> None:
         for proc in reversed(self._procs):
             if proc.returncode is None:
@@ -324,7 +342,7 @@ class SoftphoneStack:
             while not stop.is_set():
                 if not self.alive():
                     if self._procs:
-                        log.error("the softphone stack ended; starting it again")
+                        log.error("the softphone stack ended (%s); starting again", self.why_down())
                     await self.stop()
                     self.discard()
                     try:

@@ -21,7 +21,7 @@ import logging
 from typing import TYPE_CHECKING
 
 from . import texts
-from .waiting import TRANSFER_SECONDS, Wait, now
+from .waiting import TRANSFER_SECONDS, Wait, now, refer
 
 if TYPE_CHECKING:
     from .ivr import Call, Ivr
@@ -68,11 +68,9 @@ async def arrived(ivr: Ivr, call: Call) -> bool:
 
 async def _outside(ivr: Ivr, call: Call, number: str) -> None:
     address = ivr.desk.outside_address(number)
-    if address is None or not await ivr.engine.transfer(call.call_id, address):
+    if address is None or not await refer(ivr, call, address):
         sorry = await ivr._speak(call, texts.TRANSFER_FAILED)
         await ivr._play(call, [sorry], lambda: ivr._enter(call, ivr.menu.fallback))
         return
-    call.detail.put_through_to = address
-    call.mode = "transferred"
     loop = asyncio.get_running_loop()
     loop.call_later(TRANSFER_SECONDS, lambda: ivr._spawn(ivr._hangup(call)))

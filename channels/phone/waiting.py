@@ -148,6 +148,21 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
+async def refer(ivr: Ivr, call: Call, address: str) -> bool:
+    """The caller's side is referred to ``address``; True once it took the referral (the call
+    is then "transferred", its record naming ``address``). The caller's side may end our leg
+    before the engine has said so (under load it did): the record waits for the answer, then
+    says the call was transferred, or that the caller hung up."""
+    before, call.mode = call.mode, "transferring"
+    taken = await ivr.engine.transfer(call.call_id, address)
+    call.mode = "transferred" if taken else before
+    if taken:
+        call.detail.put_through_to = address
+    if call.ended:
+        await ivr._record_call(call, "transfer" if taken else "caller")
+    return taken
+
+
 class Waiting:
     def __init__(self, ivr: Ivr, desk: QueueDesk, check_seconds: float = CHECK_SECONDS) -> None:
         self.ivr, self.desk, self.check_seconds = ivr, desk, check_seconds
@@ -291,11 +306,9 @@ class Waiting:
         ``TRANSFER_SECONDS``). Refused: the agent calls back."""
         if call.ended:
             return
-        if not await self.ivr.engine.transfer(call.call_id, phone):
+        if not await refer(self.ivr, call, phone):
             await self._call_back(call, wait)
             return
-        call.detail.put_through_to = phone
-        call.mode = "transferred"
         loop = asyncio.get_running_loop()
         assert call.detail.agent_id is not None
         self.put.append(

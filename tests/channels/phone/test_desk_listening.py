@@ -250,7 +250,10 @@ async def test_a_supervisor_listens_in_to_a_desk_phones_call_and_nobody_hears_th
     assert [(r.mode, r.state) for r in rows] == [("whisper", "refused"), ("listen", "ended")]
     assert rows[1].started_at is not None and rows[1].ended_at is not None
     record = await record_of(ctx)
-    assert record is not None and put_through_here(record)
+    assert record is not None and put_through_here(record), (
+        record.put_through_to,
+        record.menu_path,
+    )
     left, right = await the_recording(ctx, stack, record.case_id)
     assert share(left, CALLER_HZ) > 0.5 and share(right, AGENT_HZ) > 0.5
     # the call went on after the supervisor stopped: to the end of the desk phone's voice

@@ -101,7 +101,7 @@ async def test_a_desk_phone_registers_with_its_extension_and_takes_its_agents_ca
     assert share(read_8k(dumps[-1]), AGENT_HZ) > 0.5  # the caller heard the desk phone
     record = await record_of(ctx)
     assert record is not None and record.agent_id == agent
-    assert put_through_here(record)
+    assert put_through_here(record), (record.put_through_to, record.menu_path)
     left, right = await the_recording(ctx, stack, record.case_id)
     assert share(left, CALLER_HZ) > 0.5 and share(right, AGENT_HZ) > 0.5
 

@@ -9,6 +9,8 @@ from __future__ import annotations
 import asyncio
 from pathlib import Path
 
+import pytest
+
 from hotline.channels.phone import texts
 from hotline.channels.phone.engine import CallEnded, CallStarted, RecordingReady
 from hotline.channels.phone.ivr import Caller
@@ -269,6 +271,39 @@ async def test_an_agent_with_a_desk_phone_has_the_call_put_through(tmp_path: Pat
     [record] = line.desk.records
     assert (record.left_reason, record.agent_id, record.hung_up_by) == ("answered", 7, "transfer")
     assert record.put_through_to == "sip:1007@10.0.0.7:5060"
+
+
+@pytest.mark.parametrize("refused", [False, True])
+async def test_a_leg_that_ends_before_the_engine_answers_the_transfer_is_recorded_right(
+    tmp_path: Path, refused: bool
+) -> None:
+    """Under load the caller's side took the referral and ended the line's leg before the
+    engine said it had (the record said the caller hung up, with no agent's phone): the record
+    waits for the engine's answer. A refusal with the caller gone: the caller hung up."""
+    line = QueueLine(tmp_path)
+    line.desk.phones = {7: "sip:1007@10.0.0.7:5060"}
+    answer = asyncio.Event()
+    plain = line.engine.transfer
+
+    async def slow_transfer(call_id: str, target: str) -> bool:
+        await line.ivr.on_event(CallEnded(call_id, "hangup"))  # the leg ends first
+        assert not line.desk.records  # nothing written on a guess
+        await answer.wait()
+        return await plain(call_id, target) and not refused
+
+    line.engine.transfer = slow_transfer  # type: ignore[method-assign]
+    await line.to_queue()
+    taking = asyncio.ensure_future(line.taken_by_7())
+    await asyncio.sleep(0.1)
+    answer.set()
+    await taking
+    await line.settle()
+    [record] = line.desk.records
+    if refused:
+        assert (record.hung_up_by, record.put_through_to) == ("caller", None)
+    else:
+        assert (record.hung_up_by, record.agent_id) == ("transfer", 7)
+        assert record.put_through_to == "sip:1007@10.0.0.7:5060"
 
 
 async def test_a_refused_transfer_becomes_the_agents_call_back(tmp_path: Path) -> None:

@@ -320,7 +320,7 @@ async def test_the_agent_answers_in_the_browser_and_both_hear_each_other(
         agent,
         "transfer",
     )
-    assert put_through_here(record)
+    assert put_through_here(record), (record.put_through_to, record.menu_path)
     # the relay recorded the call: on the case, the caller on the left, the agent on the right
     left, right = await the_recording(ctx, stack, record.case_id)
     assert share(left, CALLER_HZ) > 0.5
@@ -392,7 +392,7 @@ async def test_an_agent_without_a_registered_softphone_gets_the_call_on_the_desk
     assert record is not None and record.agent_id == agent
     # by the softphones' relay, under a one-time name for the desk phone, and so recorded:
     # the caller on the left, the desk phone on the right
-    assert put_through_here(record)
+    assert put_through_here(record), (record.put_through_to, record.menu_path)
     left, right = await the_recording(ctx, stack, record.case_id)
     assert share(left, CALLER_HZ) > 0.5 and share(right, AGENT_HZ) > 0.5
 
