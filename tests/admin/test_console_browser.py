@@ -280,8 +280,9 @@ def test_an_agent_is_offered_one_contact_accepts_answers_and_wraps_up(
     assert len(browser.find_elements(By.XPATH, offered)) == 1  # one offer, not all that wait  # type: ignore[attr-defined]
     assert axe_violations(browser) == []
     browser.find_element(By.XPATH, offered + "//button").click()  # type: ignore[attr-defined]
-    toast = wait.until(ec.presence_of_element_located((By.CSS_SELECTOR, ".flash [role=status]")))
-    assert "现在由您处理" in toast.text
+    # read afresh at each look: the live queue may swap the page's parts while it is read
+    toast = (By.CSS_SELECTOR, ".flash [role=status]")
+    assert wait.until(ec.text_to_be_present_in_element(toast, "现在由您处理"))
     # the live queue may replace the list between finding the link and clicking it
     wait.until(lambda d: _click_fresh(d, "#mine a[href^='/console/cases/']"))
     wait.until(ec.presence_of_element_located((By.ID, "answer")))
