@@ -154,12 +154,15 @@ async def refer(ivr: Ivr, call: Call, address: str) -> bool:
     before the engine has said so (under load it did): the record waits for the answer, then
     says the call was transferred, or that the caller hung up."""
     before, call.mode = call.mode, "transferring"
-    taken = await ivr.engine.transfer(call.call_id, address)
-    call.mode = "transferred" if taken else before
-    if taken:
-        call.detail.put_through_to = address
-    if call.ended:
-        await ivr._record_call(call, "transfer" if taken else "caller")
+    taken = False
+    try:
+        taken = await ivr.engine.transfer(call.call_id, address)
+    finally:  # an engine that failed to answer leaves no call unrecorded either
+        call.mode = "transferred" if taken else before
+        if taken:
+            call.detail.put_through_to = address
+        if call.ended:
+            await ivr._record_call(call, "transfer" if taken else "caller")
     return taken
 
 
