@@ -41,6 +41,7 @@ from tests.channels.phone.test_softphone_call import (  # noqa: F401 (fixtures)
     _mtime,
     _sign_in,
     chromium,
+    console_served,
     line,
     put_through_here,
     settings,
@@ -57,7 +58,6 @@ from tests.channels.phone.test_softphone_monitor import (
     levels,
 )
 from tests.conftest import need
-from tests.processes import Served
 from tests.sipcallers import BaresipCaller, DeskPhone, read_8k
 
 pytestmark = pytest.mark.slow
@@ -207,14 +207,7 @@ async def test_a_supervisor_listens_in_to_a_desk_phones_call_and_nobody_hears_th
     need(Path(CHROMIUM).exists() and Path(CHROMEDRIVER).exists(), "Chromium and chromedriver")
     target, _ivr, _book = line
     await a_supervisor(ctx)
-    served = await asyncio.to_thread(
-        Served,
-        ctx.settings.data_dir,
-        HOTLINE_DATABASE_URL=db_url,
-        HOTLINE_SECRET_KEY=SECRET,
-        HOTLINE_PHONE_SOFTPHONE_WS=ctx.settings.phone_softphone_ws,
-        HOTLINE_PHONE_SOFTPHONE_SIP=ctx.settings.phone_softphone_sip,
-    )
+    served = await console_served(ctx, db_url)
     try:
         async with DeskPhone(tmp_path / "desk") as desk:
             desk.says(np.concatenate([np.zeros(8000, np.float32), tone(AGENT_HZ, 30, 8000)]))

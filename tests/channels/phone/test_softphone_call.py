@@ -163,7 +163,13 @@ async def console_with_softphone(
     tone for ``seconds``."""
     microphone = work / "agent-tone.wav"
     soundfile.write(str(microphone), tone(AGENT_HZ, seconds, 16000), 16000, subtype="PCM_16")
-    served = await asyncio.to_thread(
+    served = await console_served(ctx, database)
+    return served, await asyncio.to_thread(chromium, work, microphone)
+
+
+async def console_served(ctx: AppContext, database: str) -> Served:
+    """The hotline's console served with the softphones' settings of ``ctx``."""
+    return await asyncio.to_thread(
         Served,
         ctx.settings.data_dir,
         HOTLINE_DATABASE_URL=database,
@@ -176,7 +182,6 @@ async def console_with_softphone(
         HOTLINE_PHONE_TURN_SECRET=ctx.settings.phone_turn_secret,
         HOTLINE_PHONE_TURN_ONLY=str(ctx.settings.phone_turn_only).lower(),
     )
-    return served, await asyncio.to_thread(chromium, work, microphone)
 
 
 async def caller_meets_agent(
