@@ -237,6 +237,16 @@ def test_signing_in_returns_to_the_page_asked_for(
     shoot(browser, "error-404-en", 390)
 
 
+# counts the refreshes the live queue makes by itself (they carry the X-Hotline-Refresh header)
+LIVE_REFRESHES = """
+window.liveRefreshes = 0;
+document.addEventListener("htmx:afterSettle", function (e) {
+  var config = e.detail && e.detail.requestConfig;
+  if (config && config.headers && config.headers["X-Hotline-Refresh"]) { window.liveRefreshes += 1; }
+});
+"""
+
+
 def _case_with_questions(data: Path, questions: dict[str, str]) -> tuple[str, str]:
     """The newest demo case of a service that asks its own questions, and its first question."""
     with closing(sqlite3.connect(data / "hotline.db")) as db:
@@ -279,10 +289,17 @@ def test_an_agent_is_offered_one_contact_accepts_answers_and_wraps_up(
     browser.get(server.url + "/console/queue")  # type: ignore[attr-defined]
     assert len(browser.find_elements(By.XPATH, offered)) == 1  # one offer, not all that wait  # type: ignore[attr-defined]
     assert axe_violations(browser) == []
+    # count the live queue's own refreshes: the accept itself changes the queue, so one follows
+    browser.execute_script(LIVE_REFRESHES)  # type: ignore[attr-defined]
     browser.find_element(By.XPATH, offered + "//button").click()  # type: ignore[attr-defined]
     # read afresh at each look: the live queue may swap the page's parts while it is read
     toast = (By.CSS_SELECTOR, ".flash [role=status]")
     assert wait.until(ec.text_to_be_present_in_element(toast, "现在由您处理"))
+    # the refresh that follows keeps what the click did on screen (it once wiped it at once)
+    wait.until(lambda d: d.execute_script("return window.liveRefreshes") > 0)
+    assert "现在由您处理" in browser.find_element(*toast).text  # type: ignore[attr-defined]
+    shoot(browser, "queue-accepted-zh_CN", 1366)
+    browser.set_window_size(1366, 900)  # type: ignore[attr-defined]
     # the live queue may replace the list between finding the link and clicking it
     wait.until(lambda d: _click_fresh(d, "#mine a[href^='/console/cases/']"))
     wait.until(ec.presence_of_element_located((By.ID, "answer")))

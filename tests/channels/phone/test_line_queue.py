@@ -6,7 +6,7 @@ call-back request waits in its place."""
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -57,15 +57,22 @@ async def line(ctx: AppContext) -> AsyncIterator[tuple[str, Ivr, PromptBook]]:
         yield found
 
 
-async def record_of(ctx: AppContext, timeout: float = 10.0) -> CallRecord | None:
+async def record_of(
+    ctx: AppContext,
+    timeout: float = 10.0,
+    ready: Callable[[CallRecord], bool] = lambda _record: True,
+) -> CallRecord | None:
+    """The call's record once written and ``ready`` (a record rewritten later, as for a call
+    that came back to the line, is waited for by what the rewrite adds); else the last seen."""
     deadline = asyncio.get_running_loop().time() + timeout
+    found = None
     while asyncio.get_running_loop().time() < deadline:
         async with ctx.db.session() as s:
             found = await s.scalar(select(CallRecord))
-        if found is not None:
+        if found is not None and ready(found):
             return found
         await asyncio.sleep(0.2)
-    return None
+    return found
 
 
 async def test_a_caller_waits_for_an_agent_then_hangs_up(

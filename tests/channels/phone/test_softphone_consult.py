@@ -14,13 +14,14 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 import soundfile
 from sqlalchemy import select
 
 from hotline.channels.phone.consulted import CHECK_SECONDS, ConsultedAgents
 from hotline.channels.phone.ivr import Ivr
-from hotline.channels.phone.prompts import PromptBook
+from hotline.channels.phone.prompts import PromptBook, write_hold_music
 from hotline.channels.phone.stack import SoftphoneStack
 from hotline.core.axd import consultations
 from hotline.core.axd.state import set_profile, set_state
@@ -54,8 +55,21 @@ from tests.sipcallers import read_8k
 
 pytestmark = pytest.mark.slow
 
-OTHER_HZ = 600.0  # the second agent's microphone
+# the second agent's microphone: clear of the music on hold, which the caller hears meanwhile
+# (600 Hz was not: the music's D an octave up is 587 Hz, a share of up to 0.08 in a second)
+OTHER_HZ = 700.0
 THREE_SECONDS = 5.0  # how long all three are together
+
+
+def test_the_other_agents_tone_is_not_in_the_music_on_hold(tmp_path: Path) -> None:
+    """The tests below tell the other agent from the music the caller hears meanwhile by tone:
+    no second of the music, however it falls, may hold that tone."""
+    write_hold_music(tmp_path / "music.wav")
+    music, rate = soundfile.read(str(tmp_path / "music.wav"))
+    assert rate == 8000
+    starts = range(0, len(music) - rate, rate // 10)
+    assert max(share(music[at : at + rate], OTHER_HZ) for at in starts) < 0.01
+    assert max(share(music[at : at + rate], 587.4) for at in starts) > 0.05  # as was 600 Hz
 
 
 async def other_agent(ctx: AppContext) -> int:
@@ -331,7 +345,12 @@ async def test_an_agent_who_talked_to_another_first_goes_back_to_the_caller(
     )
     with_agent = read_8k(dumps[-1])
     seconds = [with_agent[n * 8000 : (n + 1) * 8000] for n in range(len(with_agent) // 8000)]
-    assert not any(share(sec, OTHER_HZ) > 0.05 for sec in seconds)  # never heard the other
+    other = [  # never heard the other: no second with their tone (its share, and how loud)
+        (n, round(share(sec, OTHER_HZ), 3), round(float(np.sqrt(np.mean(sec**2))), 4))
+        for n, sec in enumerate(seconds)
+        if share(sec, OTHER_HZ) > 0.05
+    ]
+    assert not other, (other, [round(float(np.sqrt(np.mean(sec**2))), 4) for sec in seconds])
     assert share(with_agent[-2 * 8000 :], AGENT_HZ) > 0.5  # the agent again at the end
     async with ctx.db.session() as s:
         assert list(await s.scalars(select(CallTransfer))) == []
