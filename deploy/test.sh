@@ -32,6 +32,10 @@ if ! command -v baresip >/dev/null || ! command -v sipp >/dev/null || ! command 
   || ! compgen -G '/usr/lib/*/gstreamer-1.0/libgstwavparse.so' >/dev/null; then
   packages+=(baresip gstreamer1.0-plugins-good sip-tester sox)
 fi
+# gdb: the phone tests' report names where a stuck baresip's threads wait
+if ! command -v gdb >/dev/null; then
+  packages+=(gdb)
+fi
 # The agents' browser softphones: Kamailio (registrar, SIP over WebSocket, ephemeral
 # credentials) and rtpengine (media relay in userspace, WebRTC to plain RTP).
 if [ ! -x /usr/sbin/kamailio ] || [ ! -x /usr/bin/rtpengine ] \

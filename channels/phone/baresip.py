@@ -105,6 +105,7 @@ class BaresipEngine(BaresipProcess):
         self._tasks: set[asyncio.Task[None]] = set()
         self._stopping = False
         self._lost = asyncio.Event()  # baresip exited on its own
+        self._stuck = False  # baresip answered nothing for STUCK_SECONDS and was ended
         self._seq = 0
 
     # --- events from baresip -----------------------------------------------------------

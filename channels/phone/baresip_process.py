@@ -28,6 +28,8 @@ log = logging.getLogger("hotline.channels.phone.baresip")
 MODULES = ("g711", "gst", "sndfile")  # codecs, the audio source, the per-call dumps
 APP_MODULES = ("account", "menu", "ctrl_tcp")  # accounts file, the commands, the control socket
 DTMF_LOG = re.compile(r"received event: '(.)' \(end=0\)|call: received DTMF: '(.)'")
+HEALTH_SECONDS = 5.0  # how often the line asks baresip whether it still answers
+STUCK_SECONDS = 30.0  # a question unanswered this long: baresip is stuck, and is ended
 SIP_USER = re.compile(r"((?:sips?|tel):)[^@\s>;]+@")  # a caller's number in baresip's log
 
 
@@ -125,6 +127,7 @@ class BaresipProcess:
             await self._park(self._aor(number))
         self._spawn(self._media_loop(), "baresip-media")
         self._spawn(self._watch(), "baresip-watch")
+        self._spawn(self._keep_answering(), "baresip-health")
 
     async def _spawn_baresip(self) -> None:
         cmd = [self.binary, "-f", str(self.dir)]
@@ -200,12 +203,37 @@ class BaresipProcess:
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
 
+    async def _keep_answering(self) -> None:
+        """baresip asked every HEALTH_SECONDS: one that answers nothing for STUCK_SECONDS is
+        ended (baresip 1.0 can deadlock under many calls), so that, as for one that exited,
+        every call's record is written, who waited is called back and the line starts anew."""
+        proc = self._proc
+        assert proc is not None
+        while proc.returncode is None:
+            await asyncio.sleep(HEALTH_SECONDS)
+            try:  # its about box: an answer that changes nothing
+                probe = self._ctrl.batch([("about", "")], within=STUCK_SECONDS)
+                await asyncio.wait_for(probe, STUCK_SECONDS + 5)
+            except TimeoutError:
+                if self._stopping or proc.returncode is not None:
+                    return
+                self._stuck = True
+                log.error("baresip answered nothing for %.0f s: it is ended", STUCK_SECONDS)
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                return
+            except ConnectionError:
+                return  # it exited: the watch says so
+
     async def _watch(self) -> None:
         assert self._proc is not None
         await self._proc.wait()
         if self._stopping:
             return
-        log.error("baresip exited (%s); every call is lost", self._proc.returncode)
+        if self._stuck:
+            log.error("baresip was stuck and is ended; every call is lost")
+        else:
+            log.error("baresip exited (%s); every call is lost", self._proc.returncode)
         ending = list(self.calls.values())
         for call in ending:
             call.error = True

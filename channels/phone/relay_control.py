@@ -53,3 +53,12 @@ async def command(port: int, name: str, within: float = 2.0, **args: Any) -> dic
     spells them: ``call-id`` is given as ``call_id``): its reply, or RelayError."""
     message = {"command": name, **{k.replace("_", "-"): v for k, v in args.items()}}
     return await asyncio.to_thread(_exchange, port, message, within)
+
+
+async def answers(port: int, within: float = 0.3) -> bool:
+    """Whether a relay listens at ``port`` and answers a ping within ``within`` seconds."""
+    try:
+        await command(port, "ping", within)
+    except (RelayError, OSError):  # nothing there yet: refused, or no answer
+        return False
+    return True

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from .recording import orphans_ended
-from .relay_control import RelayError, command
+from .relay_control import RelayError, answers, command
 from .waiting import BACK, LOST
 
 log = logging.getLogger("hotline.channels.phone.stack")
@@ -225,20 +225,10 @@ class SoftphoneStack:
     async def _rtpengine_ready(self, port: int, within: float = 10.0) -> None:
         loop = asyncio.get_running_loop()
         deadline = loop.time() + within
-        while not await asyncio.to_thread(self._ping, port):
+        while not await answers(port):
             if self._procs[0].returncode is not None or loop.time() > deadline:
                 raise RuntimeError(f"rtpengine did not start: {self._last_said('rtpengine')}")
             await asyncio.sleep(0.1)
-
-    @staticmethod
-    def _ping(port: int) -> bool:
-        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-            s.settimeout(0.3)
-            try:
-                s.sendto(b"ready d7:command4:pinge", ("127.0.0.1", port))
-                return b"pong" in s.recv(4096)
-            except OSError:
-                return False
 
     async def _ready(self, within: float = 15.0) -> None:
         loop = asyncio.get_running_loop()

@@ -9,6 +9,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import re
+import shutil
 import subprocess
 import time
 
@@ -16,6 +17,8 @@ import pytest
 
 from hotline.channels.phone.baresip_ctrl import Ctrl, netstring, split_netstrings
 from hotline.channels.phone.baresip_process import threads_of
+from tests.channels.phone.conftest import stacks_of
+from tests.conftest import need
 
 
 async def test_a_late_answer_is_logged_and_a_missing_one_fails_with_what_was_heard(
@@ -71,3 +74,20 @@ def test_a_stalled_process_threads_are_described() -> None:
         sleeper.kill()
         sleeper.wait()
     assert threads_of(sleeper.pid) == ""  # gone: nothing to say
+
+
+def test_a_stalled_process_stacks_name_where_each_thread_waits() -> None:
+    """For the phone tests' report of a stuck baresip: each thread's stack, by function."""
+    need(shutil.which("gdb") is not None, "gdb (Debian package gdb)")
+    sleeper = subprocess.Popen(["sleep", "30"])
+    try:
+        for _ in range(100):
+            if threads_of(sleeper.pid).startswith("threads: sleep S "):
+                break
+            time.sleep(0.02)
+        stacks = stacks_of(sleeper.pid)
+    finally:
+        sleeper.kill()
+        sleeper.wait()
+    assert stacks.startswith("Thread 1 ") and re.search(r"^#0 .*nanosleep", stacks, re.M), stacks
+    assert stacks_of(sleeper.pid) == ""  # gone: nothing to say
