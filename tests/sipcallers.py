@@ -16,6 +16,8 @@
 from __future__ import annotations
 
 import asyncio
+import re
+import secrets
 import shutil
 import socket
 import struct
@@ -383,6 +385,65 @@ async def run_sipp(
 def send_garbage(host: str, port: int, data: bytes) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.sendto(data, (host, port))
+
+
+def raw_call(
+    target: str, *, call_id: bytes, display: bytes, caller: str, rtp_port: int, talk: float
+) -> list[str]:
+    """A call made by hand over UDP, so that its headers may hold bytes no SIP tool would send
+    (SIPp's scenarios are XML, UTF-8): INVITE (audio to ``rtp_port``), ACK on the 200, BYE
+    after ``talk`` seconds. The status lines received, in order ([] when never answered)."""
+    host, port = target.split(":")
+    seen: list[str] = []
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        s.bind(("127.0.0.1", 0))
+        s.settimeout(10)
+        me = f"127.0.0.1:{s.getsockname()[1]}"
+        sdp = (
+            f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+            f"m=audio {rtp_port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
+        )
+
+        def request(method: str, cseq: int, to_tag: bytes = b"", body: str = "") -> bytes:
+            branch = secrets.token_hex(6)
+            return (
+                f"{method} sip:12345@{target} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{branch}"
+                f"\r\nMax-Forwards: 70\r\n".encode()
+                + b'From: "'
+                + display
+                + f'" <sip:{caller}@127.0.0.1>;tag=raw1\r\n'.encode()
+                + f"To: <sip:12345@{target}>".encode()
+                + to_tag
+                + b"\r\n"
+                + b"Call-ID: "
+                + call_id
+                + b"\r\n"
+                + f"CSeq: {cseq} {method}\r\nContact: <sip:raw@{me}>\r\n".encode()
+                + (b"Content-Type: application/sdp\r\n" if body else b"")
+                + f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
+            )
+
+        s.sendto(request("INVITE", 1, body=sdp), (host, int(port)))
+        to_tag = b""
+        while not seen or not seen[-1].startswith("SIP/2.0 200"):
+            try:
+                answer = s.recv(65536)
+            except TimeoutError:
+                return seen
+            seen.append(answer.split(b"\r\n", 1)[0].decode())
+            tag = re.search(rb"^To:.*?(;tag=[^;\r\n]+)", answer, re.M | re.I)
+            to_tag = tag[1] if tag else to_tag
+        s.sendto(request("ACK", 1, to_tag), (host, int(port)))
+        time.sleep(talk)
+        s.sendto(request("BYE", 2, to_tag), (host, int(port)))
+        while True:  # the answer to the BYE (what else comes, retransmissions, is passed)
+            try:
+                answer = s.recv(65536)
+            except TimeoutError:
+                return seen
+            if re.search(rb"^CSeq: *2 BYE", answer, re.M | re.I):
+                seen.append(answer.split(b"\r\n", 1)[0].decode())
+                return seen
 
 
 # --- baresip as the caller ---------------------------------------------------------------

@@ -26,6 +26,7 @@ around it (found by experiment; see ``baresip_media`` for the audio):
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import re
@@ -45,17 +46,31 @@ log = logging.getLogger("hotline.channels.phone.baresip")
 TICK = 0.02
 
 
+ID_SIZE = 64  # CallRecord.call_id
 WITHHELD = {"", "anonymous", "unknown", "restricted", "private"}
 
 
 def _user(uri: str) -> str:
+    """The user part of a SIP URI, as text the hotline can store: a character that is not
+    printable (a byte that was not UTF-8, a control) becomes U+FFFD."""
     match = re.match(r"^(?:sips?|tel):([^@;>]*)", uri or "")
-    return match[1] if match else ""
+    return "".join(c if c.isprintable() else "\ufffd" for c in match[1]) if match else ""
+
+
+def line_id(ref: str) -> str:
+    """The hotline's name for the call baresip names ``ref`` (its SIP Call-ID, which a caller
+    chooses): ``ref`` itself when it is printable and fits the call's record (64), else a
+    digest of it, so that no two calls share a record and nothing unstorable is stored."""
+    if len(ref) <= ID_SIZE and ref.isprintable():
+        return ref
+    raw = ref.encode("utf-8", "surrogateescape")
+    return "sip-" + hashlib.sha256(raw).hexdigest()[: ID_SIZE - 4]
 
 
 @dataclass
 class _Call:
-    call_id: str
+    call_id: str  # the hotline's (line_id)
+    ref: str  # baresip's, for its commands
     line: str  # the account's AOR
     caller: str
     called: str
@@ -111,16 +126,17 @@ class BaresipEngine(BaresipProcess):
     # --- events from baresip -----------------------------------------------------------
 
     def _event(self, msg: Message) -> None:
-        kind, call_id, line = (
+        kind, ref, line = (
             msg.get("type"),
             str(msg.get("id", "")),
             str(msg.get("accountaor", "")),
         )
+        call_id = line_id(ref)
         if msg.get("direction") == "outgoing":  # our parked calls
             waiting = self._parked_waiting.get(line)
-            if waiting is not None and not waiting.done() and call_id:
-                waiting.set_result(call_id)
-            if kind == "CALL_CLOSED" and self._parked.get(line) == call_id and not self._stopping:
+            if waiting is not None and not waiting.done() and ref:
+                waiting.set_result(ref)
+            if kind == "CALL_CLOSED" and self._parked.get(line) == ref and not self._stopping:
                 log.warning("the parked call of %s closed; parking again", line)
                 self._spawn(self._park(line), "baresip-park")
             return
@@ -132,7 +148,7 @@ class BaresipEngine(BaresipProcess):
             caller = _user(str(msg.get("peeruri", "")))
             if caller.lower() in WITHHELD:
                 caller = ""
-            call = _Call(call_id, line, caller, called)
+            call = _Call(call_id, ref, line, caller, called)
             self.calls[call_id] = call
             call.task = asyncio.ensure_future(self._deliver(call))
             call.events.put_nowait(CallStarted(call_id, caller, called))
@@ -228,7 +244,7 @@ class BaresipEngine(BaresipProcess):
         """Run ``commands`` on ``call``: the parked call first, so that a call gone in the
         meantime leaves the parked one current (never another caller)."""
         parked = self._parked[call.line]
-        head = [("uafind", call.line), ("callfind", parked), ("callfind", call.call_id)]
+        head = [("uafind", call.line), ("callfind", parked), ("callfind", call.ref)]
         replies = await self._ctrl.batch([*head, *commands])
         if "not found" in str(replies[2].get("data", "")):
             log.info("call %s was gone for %s", call.call_id, commands[0][0])
@@ -249,7 +265,7 @@ class BaresipEngine(BaresipProcess):
                         ("uafind", call.line),
                         ("callfind", parked),
                         ("hold", ""),
-                        ("callfind", call.call_id),
+                        ("callfind", call.ref),
                         ("accept", ""),
                     ]
                 )

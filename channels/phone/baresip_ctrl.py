@@ -25,7 +25,9 @@ SLOW = 1.0  # seconds: a command baresip took longer to answer is logged
 
 
 def netstring(obj: Message) -> bytes:
-    body = json.dumps(obj).encode()
+    """``obj`` framed for baresip; a string that came from baresip with bytes that are not
+    UTF-8 (``surrogateescape``, as ``split_netstrings`` reads them) goes back byte for byte."""
+    body = json.dumps(obj, ensure_ascii=False).encode("utf-8", "surrogateescape")
     return str(len(body)).encode() + b":" + body + b","
 
 
@@ -43,9 +45,11 @@ def split_netstrings(buffer: bytearray) -> list[Message]:
         body = bytes(buffer[colon + 1 : end])
         del buffer[: end + 1]
         try:
-            out.append(json.loads(body))
-        except ValueError:
-            log.warning("baresip sent a frame that is not JSON: %r", body[:200])
+            # baresip passes what callers sent as it came (a GBK display name, a Call-ID of
+            # any bytes): kept, not refused, each byte that is not UTF-8 as a lone surrogate
+            out.append(json.loads(body.decode("utf-8", "surrogateescape")))
+        except ValueError:  # its size only: a frame holds callers' numbers
+            log.warning("baresip sent a frame of %d bytes that is not JSON", len(body))
 
 
 class Ctrl:

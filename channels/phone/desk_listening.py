@@ -122,6 +122,13 @@ class DeskListening:
             refused = {"state": REFUSED, "error": DESK_ONLY_LISTENS}
             await listenings.change(self.ctx, listening.id, (ASKED,), **refused)
             return
+        if not all(part.isascii() and part.isprintable() for part in call):
+            # RFC 3261 makes Call-IDs and tags ASCII tokens; a phone that did otherwise made a
+            # call whose ids can be neither kept nor named to the relay reliably
+            log.warning("listening %s: the call's SIP ids are not ASCII text", listening.id)
+            refused = {"state": REFUSED, "error": RELAY_REFUSED}
+            await listenings.change(self.ctx, listening.id, (ASKED,), **refused)
+            return
         call_id, *tags = call
         # the copies' tags are written first, so that whatever fails half-way ends what was made
         base = f"listen-{listening.id}-{secrets.token_hex(4)}"

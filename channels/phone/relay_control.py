@@ -27,11 +27,23 @@ def _decoded(value: Any) -> Any:
     return value
 
 
+def _wire(value: Any) -> Any:
+    """A value as the relay must get it: a string that came from a caller's SIP with bytes that
+    are not UTF-8 (read with ``surrogateescape``) goes as those bytes."""
+    if isinstance(value, str):
+        return value.encode("utf-8", "surrogateescape")
+    if isinstance(value, list):
+        return [_wire(v) for v in value]
+    if isinstance(value, dict):
+        return {k: _wire(v) for k, v in value.items()}
+    return value
+
+
 def _exchange(port: int, message: dict[str, Any], within: float) -> dict[str, Any]:
     cookie = secrets.token_hex(8).encode()
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.settimeout(within)
-        s.sendto(cookie + b" " + bencodepy.encode(message), ("127.0.0.1", port))
+        s.sendto(cookie + b" " + bencodepy.encode(_wire(message)), ("127.0.0.1", port))
         while True:  # a late reply to an earlier message is not this one's
             try:
                 data = s.recv(65536)

@@ -257,8 +257,10 @@ class SoftphoneStack:
             try:
                 s.settimeout(2)
                 body = {"jsonrpc": "2.0", "method": method, "params": params, "id": 1}
-                s.sendto(json.dumps(body).encode(), str(self.sockets / "rpc.sock"))
-                reply = json.loads(s.recv(65536))
+                sent = json.dumps(body, ensure_ascii=False).encode("utf-8", "surrogateescape")
+                s.sendto(sent, str(self.sockets / "rpc.sock"))
+                # a caller's Call-ID or tag in a table may hold bytes that are not UTF-8
+                reply = json.loads(s.recv(65536).decode("utf-8", "surrogateescape"))
             finally:
                 reply_path.unlink(missing_ok=True)
         return reply.get("result")

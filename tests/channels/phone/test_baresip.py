@@ -18,7 +18,7 @@ from typing import Any
 import pytest
 
 from hotline.channels.phone import baresip_process
-from hotline.channels.phone.baresip import BaresipEngine
+from hotline.channels.phone.baresip import BaresipEngine, line_id
 from hotline.channels.phone.baresip_process import baresip_available
 from hotline.channels.phone.engine import (
     CallEnded,
@@ -33,6 +33,7 @@ from tests.sipcallers import (
     Ear,
     Scenario,
     free_udp_port,
+    raw_call,
     read_8k,
     run_sipp,
     send_garbage,
@@ -134,6 +135,57 @@ async def test_the_caller_hears_the_prompt(
     assert score > 0.8, (score, lag)
     assert lag < 0.5  # the prompt starts at once, not after a pause
     assert script.of(CallEnded)[0].reason == "hangup"
+
+
+@pytest.mark.parametrize(
+    ("call_id", "display"),
+    [
+        (b"gbk-1@pbx", "\u5f20\u4e09".encode("gbk")),  # an older PBX's display name, in GBK
+        (b"id-\xd5\xc5\xc8\xfd@pbx", b"Zhang"),  # a Call-ID of bytes that are not text
+        (b"x" * 70 + b"-1", b"Zhang"),  # longer than a record keeps: two must stay two
+        (b"x" * 70 + b"-2", b"Zhang"),
+        (b"ctl-\x01\x7f@pbx", b"Zhang"),  # control characters, which PostgreSQL or logs refuse
+    ],
+)
+async def test_a_caller_whose_sip_is_not_plain_text_is_answered(
+    line: Line, audio: dict[str, Path], call_id: bytes, display: bytes
+) -> None:
+    """baresip hands on what the caller's side sent as it came; the line once dropped the
+    whole call event when a byte was not UTF-8, and the caller rang for ever. Now the call is
+    answered, heard and ended, under a name the hotline can store, never another call's."""
+    engine, script, target = line
+    script.on = await _answer_and_play(audio["prompt"])
+    # RFC 3261 allows only ASCII in a Call-ID, and baresip 1.0 matches no BYE to one that is
+    # not (481): such a call ends when its media stops (rtp_timeout), or when the line hangs up
+    bye_matched = call_id.isascii()
+    ear = await Ear().open()
+    try:
+        seen = await asyncio.to_thread(
+            raw_call,
+            target,
+            call_id=call_id,
+            display=display,
+            caller="+8613912345678",
+            rtp_port=ear.port,
+            talk=2.5,
+        )
+    finally:
+        ear.close()
+    ended = "200" if bye_matched else "481"
+    assert [status.split()[1] for status in seen[-2:]] == ["200", ended], seen  # answered, ended
+    [started] = script.of(CallStarted)
+    if not bye_matched:
+        await engine.hangup(started.call_id)
+    await asyncio.wait_for(script.ended.wait(), 10)
+    assert started.caller == "+8613912345678"
+    raw = call_id.decode("utf-8", "surrogateescape")
+    if raw.isprintable() and len(raw) <= 64:
+        assert started.call_id == raw
+    else:  # a name of its own, storable, one per Call-ID
+        assert started.call_id.isprintable() and len(started.call_id) <= 64
+        assert started.call_id == line_id(raw) != line_id(raw + "-")
+    assert similarity(read_8k(audio["prompt"]), ear.audio())[0] > 0.8  # the prompt was heard
+    assert script.of(CallEnded)[0].reason == ("hangup" if bye_matched else "local")
 
 
 async def test_digits_arrive_with_their_method(line: Line, tmp_path: Path) -> None:

@@ -15,6 +15,7 @@ import time
 
 import pytest
 
+from hotline.channels.phone.baresip import _user, line_id
 from hotline.channels.phone.baresip_ctrl import Ctrl, netstring, split_netstrings
 from hotline.channels.phone.baresip_process import threads_of
 from tests.channels.phone.conftest import stacks_of
@@ -91,3 +92,28 @@ def test_a_stalled_process_stacks_name_where_each_thread_waits() -> None:
         sleeper.wait()
     assert stacks.startswith("Thread 1 ") and re.search(r"^#0 .*nanosleep", stacks, re.M), stacks
     assert stacks_of(sleeper.pid) == ""  # gone: nothing to say
+
+
+def test_a_frame_with_bytes_that_are_not_utf8_is_read_and_its_strings_go_back_unchanged(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """baresip passes a caller's bytes on as they came (here a GBK display name and Call-ID):
+    the frame is read, not dropped, and a string taken from it is sent back byte for byte."""
+    sent = b'{"event":true,"type":"CALL_INCOMING","peerdisplayname":"\xd5\xc5","id":"a\xd5b"}'
+    buffer = bytearray(str(len(sent)).encode() + b":" + sent + b",")
+    [event] = split_netstrings(buffer)
+    assert event["type"] == "CALL_INCOMING" and not buffer
+    framed = netstring({"command": "callfind", "params": event["id"]})
+    assert b'"params": "a\xd5b"' in framed
+    # a frame that is not JSON is logged by its size alone: it holds callers' numbers
+    bad = b'{"peeruri":"sip:+8613912345678@pbx"'
+    assert split_netstrings(bytearray(str(len(bad)).encode() + b":" + bad + b",")) == []
+    assert "+8613912345678" not in caplog.text and f"{len(bad)} bytes" in caplog.text
+
+
+def test_a_callers_user_part_and_call_id_are_kept_storable() -> None:
+    assert _user("sip:+8613912345678@pbx") == "+8613912345678"
+    assert _user("sip:+86139\udcd5\x01@pbx") == "+86139\ufffd\ufffd"
+    assert line_id("abc@pbx") == "abc@pbx"
+    named = {line_id(ref) for ref in ("a" * 64 + "1", "a" * 64 + "2", "x\udcd5", "x\r\n")}
+    assert len(named) == 4 and all(n.isprintable() and len(n) <= 64 for n in named)

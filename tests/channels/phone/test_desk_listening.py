@@ -149,6 +149,14 @@ async def test_the_line_offers_a_supervisor_both_parties_of_a_desk_phones_call(
     gone = await listenings.moved(ctx, await listen(ctx, item_id, boss))
     assert (gone.state, gone.error) == (listenings.REFUSED, RELAY_REFUSED)
 
+    # nor one whose Call-ID a caller's phone made of bytes that are not UTF-8: refused as well
+    await stack.rpc("htable.sets", "deskcalls", str(item_id), "gbk-\udcd5\udcc5|caller|desk")
+    assert (await stack.rpc("htable.get", "deskcalls", str(item_id)))["item"]["value"] == (  # type: ignore[index]
+        "gbk-\udcd5\udcc5|caller|desk"
+    )
+    odd = await listenings.moved(ctx, await listen(ctx, item_id, boss))
+    assert (odd.state, odd.error) == (listenings.REFUSED, RELAY_REFUSED)
+
 
 async def test_with_no_line_running_the_console_gives_up_and_says_so(ctx: AppContext) -> None:
     item_id, boss = await a_call_taken(ctx)
