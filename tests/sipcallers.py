@@ -16,6 +16,7 @@
 from __future__ import annotations
 
 import asyncio
+import random
 import re
 import secrets
 import shutil
@@ -385,6 +386,58 @@ async def run_sipp(
 def send_garbage(host: str, port: int, data: bytes) -> None:
     with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
         s.sendto(data, (host, port))
+
+
+def mutated_invites(target: str, count: int, seed: int = 12345) -> list[bytes]:
+    """``count`` INVITEs to ``target``, each a valid one damaged in one way a fuzzer would:
+    bytes flipped, cut short, a run of one byte inserted, a Content-Length that lies, lines
+    shuffled or repeated, a port or payload list out of range, or random bytes alone."""
+    rng = random.Random(seed)
+    sdp = (
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+        "m=audio 40000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\n"
+    )
+    out = []
+    for n in range(count):
+        message = bytearray(
+            f"INVITE sip:12345@{target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK{n}"
+            f"\r\nFrom: <sip:+861390000{n % 10000:04d}@127.0.0.1>;tag={n}\r\n"
+            f"To: <sip:12345@{target}>\r\nCall-ID: fuzz-{n}\r\nCSeq: 1 INVITE\r\n"
+            f"Contact: <sip:fuzz@127.0.0.1:5999>\r\nMax-Forwards: 70\r\n"
+            f"Content-Type: application/sdp\r\nContent-Length: {len(sdp)}\r\n\r\n{sdp}".encode()
+        )
+        lines = bytes(message).split(b"\r\n")
+        kind = n % 9
+        if kind == 0:
+            for _ in range(rng.randrange(1, 20)):
+                message[rng.randrange(len(message))] = rng.randrange(256)
+        elif kind == 1:
+            message = message[: rng.randrange(len(message))]
+        elif kind == 2:
+            at = rng.randrange(len(message))
+            message[at:at] = bytes([rng.randrange(256)]) * rng.randrange(1, 4000)
+        elif kind == 3:
+            lie = str(rng.choice([-1, 0, 99999, 2**31, 2**64])).encode()
+            message = bytearray(re.sub(rb"Content-Length: \d+", b"Content-Length: " + lie, message))
+        elif kind == 4:
+            rng.shuffle(lines)
+            message = bytearray(b"\r\n".join(lines))
+        elif kind == 5:
+            at = rng.randrange(len(lines))
+            lines[at:at] = [lines[at]] * rng.randrange(2, 200)
+            message = bytearray(b"\r\n".join(lines))
+        elif kind == 6:
+            port = str(rng.choice([0, 65536, -5, 99999999999])).encode()
+            message = bytearray(message.replace(b"m=audio 40000", b"m=audio " + port))
+        elif kind == 7:
+            types = b" ".join(
+                str(rng.randrange(-5, 300)).encode() for _ in range(rng.randrange(60))
+            )
+            message = bytearray(message.replace(b"RTP/AVP 0 8 101", b"RTP/AVP " + types))
+        else:
+            message = bytearray(rng.randbytes(rng.randrange(1, 1400)))
+        out.append(bytes(message[:65000]))
+    return out
 
 
 def raw_call(

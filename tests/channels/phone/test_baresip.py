@@ -33,6 +33,7 @@ from tests.sipcallers import (
     Ear,
     Scenario,
     free_udp_port,
+    mutated_invites,
     raw_call,
     read_8k,
     run_sipp,
@@ -135,6 +136,43 @@ async def test_the_caller_hears_the_prompt(
     assert score > 0.8, (score, lag)
     assert lag < 0.5  # the prompt starts at once, not after a pause
     assert script.of(CallEnded)[0].reason == "hangup"
+
+
+async def test_a_storm_of_mutated_invites_harms_no_caller_after_it(
+    line: Line, audio: dict[str, Path], tmp_path: Path
+) -> None:
+    """5,000 damaged INVITEs (a fuzzer's): baresip lives, every call event the line gets names
+    a call it can store, and a real caller right after is answered and hears the prompt."""
+    engine, script, target = line
+    host, port = target.split(":")
+    answer_real = await _answer_and_play(audio["prompt"])
+
+    async def on(engine: BaresipEngine, event: CallEvent) -> None:
+        if isinstance(event, CallStarted) and event.caller != "+8613800138000":
+            await engine.hangup(event.call_id)  # what got through as a call is turned away
+        else:
+            await answer_real(engine, event)
+
+    script.on = on
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        for n, message in enumerate(mutated_invites(target, 5000)):
+            s.sendto(message, (host, int(port)))
+            if n % 200 == 0:
+                await asyncio.sleep(0.02)  # the line reads its events meanwhile
+    await asyncio.sleep(1)
+    assert engine._proc is not None and engine._proc.returncode is None  # alive
+    storm = script.of(CallStarted)
+    print("calls that got through the storm:", len(storm))
+    assert all(e.call_id.isprintable() and len(e.call_id) <= 64 for e in storm)
+    ear = await Ear().open()
+    try:
+        run = await run_sipp(
+            Scenario([("pause", 3500)], hangup=True, rtp_port=ear.port), tmp_path, target
+        )
+    finally:
+        ear.close()
+    assert run.returncode == 0, run.stdout + run.errors
+    assert similarity(read_8k(audio["prompt"]), ear.audio())[0] > 0.8
 
 
 @pytest.mark.parametrize(
