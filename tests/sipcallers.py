@@ -388,23 +388,61 @@ def send_garbage(host: str, port: int, data: bytes) -> None:
         s.sendto(data, (host, port))
 
 
+def audio_offer(rtp_port: int, payloads: str = "0") -> str:
+    """An SDP offer of audio to ``rtp_port`` on loopback, PCMU first."""
+    return (
+        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
+        f"m=audio {rtp_port} RTP/AVP {payloads}\r\na=rtpmap:0 PCMU/8000\r\n"
+    )
+
+
+def sip_request(
+    method: str,
+    target: str,
+    me: str,
+    *,
+    call_id: bytes,
+    caller: str,
+    display: bytes = b"",
+    cseq: int = 1,
+    to_tag: bytes = b"",
+    body: str = "",
+) -> bytes:
+    """A SIP request over UDP from ``me`` to the line's number at ``target``, built from bytes
+    so that its Call-ID and display name may hold what no SIP tool would send."""
+    return (
+        f"{method} sip:12345@{target} SIP/2.0\r\n"
+        f"Via: SIP/2.0/UDP {me};branch=z9hG4bK{secrets.token_hex(6)}\r\nMax-Forwards: 70\r\n".encode()
+        + b'From: "'
+        + display
+        + f'" <sip:{caller}@127.0.0.1>;tag=raw1\r\n'.encode()
+        + f"To: <sip:12345@{target}>".encode()
+        + to_tag
+        + b"\r\nCall-ID: "
+        + call_id
+        + f"\r\nCSeq: {cseq} {method}\r\nContact: <sip:raw@{me}>\r\n".encode()
+        + (b"Content-Type: application/sdp\r\n" if body else b"")
+        + f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
+    )
+
+
 def mutated_invites(target: str, count: int, seed: int = 12345) -> list[bytes]:
     """``count`` INVITEs to ``target``, each a valid one damaged in one way a fuzzer would:
     bytes flipped, cut short, a run of one byte inserted, a Content-Length that lies, lines
     shuffled or repeated, a port or payload list out of range, or random bytes alone."""
     rng = random.Random(seed)
-    sdp = (
-        "v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-        "m=audio 40000 RTP/AVP 0 8 101\r\na=rtpmap:0 PCMU/8000\r\n"
-    )
+    sdp = audio_offer(40000, "0 8 101")
     out = []
     for n in range(count):
         message = bytearray(
-            f"INVITE sip:12345@{target} SIP/2.0\r\nVia: SIP/2.0/UDP 127.0.0.1:5999;branch=z9hG4bK{n}"
-            f"\r\nFrom: <sip:+861390000{n % 10000:04d}@127.0.0.1>;tag={n}\r\n"
-            f"To: <sip:12345@{target}>\r\nCall-ID: fuzz-{n}\r\nCSeq: 1 INVITE\r\n"
-            f"Contact: <sip:fuzz@127.0.0.1:5999>\r\nMax-Forwards: 70\r\n"
-            f"Content-Type: application/sdp\r\nContent-Length: {len(sdp)}\r\n\r\n{sdp}".encode()
+            sip_request(
+                "INVITE",
+                target,
+                "127.0.0.1:5999",
+                call_id=f"fuzz-{n}".encode(),
+                caller=f"+861390000{n % 10000:04d}",
+                body=sdp,
+            )
         )
         lines = bytes(message).split(b"\r\n")
         kind = n % 9
@@ -452,31 +490,21 @@ def raw_call(
         s.bind(("127.0.0.1", 0))
         s.settimeout(10)
         me = f"127.0.0.1:{s.getsockname()[1]}"
-        sdp = (
-            f"v=0\r\no=- 1 1 IN IP4 127.0.0.1\r\ns=-\r\nc=IN IP4 127.0.0.1\r\nt=0 0\r\n"
-            f"m=audio {rtp_port} RTP/AVP 0\r\na=rtpmap:0 PCMU/8000\r\n"
-        )
 
         def request(method: str, cseq: int, to_tag: bytes = b"", body: str = "") -> bytes:
-            branch = secrets.token_hex(6)
-            return (
-                f"{method} sip:12345@{target} SIP/2.0\r\nVia: SIP/2.0/UDP {me};branch=z9hG4bK{branch}"
-                f"\r\nMax-Forwards: 70\r\n".encode()
-                + b'From: "'
-                + display
-                + f'" <sip:{caller}@127.0.0.1>;tag=raw1\r\n'.encode()
-                + f"To: <sip:12345@{target}>".encode()
-                + to_tag
-                + b"\r\n"
-                + b"Call-ID: "
-                + call_id
-                + b"\r\n"
-                + f"CSeq: {cseq} {method}\r\nContact: <sip:raw@{me}>\r\n".encode()
-                + (b"Content-Type: application/sdp\r\n" if body else b"")
-                + f"Content-Length: {len(body)}\r\n\r\n{body}".encode()
+            return sip_request(
+                method,
+                target,
+                me,
+                call_id=call_id,
+                caller=caller,
+                display=display,
+                cseq=cseq,
+                to_tag=to_tag,
+                body=body,
             )
 
-        s.sendto(request("INVITE", 1, body=sdp), (host, int(port)))
+        s.sendto(request("INVITE", 1, body=audio_offer(rtp_port)), (host, int(port)))
         to_tag = b""
         while not seen or not seen[-1].startswith("SIP/2.0 200"):
             try:

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import shutil
 import subprocess
-from collections.abc import Iterator
 
 import pytest
 
@@ -32,9 +31,8 @@ def stacks_of(pid: int) -> str:
 
 
 @pytest.fixture(autouse=True)
-def baresip_stacks(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+def baresip_stacks(monkeypatch: pytest.MonkeyPatch) -> None:
     plain = baresip_process.threads_of
     monkeypatch.setattr(
         baresip_process, "threads_of", lambda pid: f"{plain(pid)}\n{stacks_of(pid)}".strip()
     )
-    yield
