@@ -301,7 +301,8 @@ def test_main_paths_never_block_the_loop(watched: Watched) -> None:
     for entry in collector:
         print("the collector:", entry["gc_ms"], "of", entry["cpu_ms"], "ms", file=sys.stderr)
     assert not offenders, "the loop was blocked:\n" + "\n".join(
-        f"{e['callback'][:200]} took {e['wall_ms']} ms ({e['cpu_ms']} ms CPU) at "
+        f"{e['callback'][:200]} took {e['wall_ms']} ms ({e['cpu_ms']} ms CPU, of it"
+        f" {e.get('gc_ms', 0)} ms the collector's) at "
         + (" <- ".join(e["frames"][:6]) or "(no project frame sampled)")
         for e in offenders
     )
